@@ -1,0 +1,124 @@
+//! The data a batch of edits means to produce, computed on the data model alone.
+//!
+//! This is the other half of verification: the backend edits text, this module edits data, and
+//! the two must agree. An edited node may appear at several data paths (anchors and aliases);
+//! the edit is applied at each of them, as the re-parsed text will show it.
+
+use super::value::lookup_mut;
+use super::{Document, Edit, EditError, EntryId, Position, Value};
+
+/// More paths than this to one node means an alias bomb, not a config.
+const PATH_LIMIT: usize = 100_000;
+
+pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, EditError> {
+    let tree = doc.tree();
+    let mut data = match tree.root {
+        Some(root) => tree.data(root),
+        None => return Ok(Value::Null),
+    };
+    // Paths are taken from the unedited tree, so edits that change keys or remove entries go
+    // last: values first, then insertions, removals and renames.
+    let rank = |e: &Edit| match e {
+        Edit::SetScalar { .. } | Edit::ReplaceValue { .. } => 0,
+        Edit::Insert { .. } => 1,
+        Edit::CommentOut { .. } | Edit::Delete { .. } => 2,
+        Edit::RenameKey { .. } => 3,
+    };
+    let mut ordered: Vec<&Edit> = edits.iter().collect();
+    ordered.sort_by_key(|e| rank(e));
+
+    let paths = |node| {
+        tree.data_paths(node, PATH_LIMIT)
+            .ok_or(EditError::TooManyAliases {
+                location: doc.location(node),
+            })
+    };
+    let key_of = |entry: EntryId| -> Result<Value, EditError> {
+        match doc.entry(entry) {
+            Some(e) => Ok(tree.data(e.key_node)),
+            None => Err(EditError::Invalid {
+                location: doc.location(entry.map),
+                what: "the entry to edit does not exist",
+            }),
+        }
+    };
+
+    for edit in ordered {
+        match edit {
+            Edit::SetScalar { node, value } | Edit::ReplaceValue { node, value } => {
+                for path in paths(*node)? {
+                    if let Some(slot) = lookup_mut(&mut data, &path) {
+                        *slot = value.clone();
+                    }
+                }
+            }
+            Edit::Insert {
+                map,
+                position,
+                key,
+                value,
+            } => {
+                let after = match position {
+                    Position::After(entry) => Some(key_of(*entry)?),
+                    Position::End => None,
+                };
+                for path in paths(*map)? {
+                    if let Some(Value::Mapping(entries)) = lookup_mut(&mut data, &path) {
+                        let at = match &after {
+                            // Several inserts after one entry keep their batch order.
+                            Some(k) => {
+                                let mut at = entries
+                                    .iter()
+                                    .position(|(ek, _)| ek == k)
+                                    .map_or(entries.len(), |i| i + 1);
+                                while at < entries.len() && inserted_before(edits, edit, &entries[at].0)
+                                {
+                                    at += 1;
+                                }
+                                at
+                            }
+                            None => entries.len(),
+                        };
+                        entries.insert(at, (Value::String(key.clone()), value.clone()));
+                    }
+                }
+            }
+            Edit::CommentOut { entry, .. } | Edit::Delete { entry } => {
+                let key = key_of(*entry)?;
+                for path in paths(entry.map)? {
+                    if let Some(Value::Mapping(entries)) = lookup_mut(&mut data, &path) {
+                        entries.retain(|(k, _)| *k != key);
+                    }
+                }
+            }
+            Edit::RenameKey { entry, new_key } => {
+                let key = key_of(*entry)?;
+                for path in paths(entry.map)? {
+                    if let Some(Value::Mapping(entries)) = lookup_mut(&mut data, &path) {
+                        for (k, _) in entries.iter_mut() {
+                            if *k == key {
+                                *k = Value::String(new_key.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(data)
+}
+
+/// Whether `key` was inserted by an edit that comes before `edit` in the batch.
+fn inserted_before(edits: &[Edit], edit: &Edit, key: &Value) -> bool {
+    for e in edits {
+        if std::ptr::eq(e, edit) {
+            return false;
+        }
+        if let Edit::Insert { key: k, .. } = e
+            && key.as_str() == Some(k.as_str())
+        {
+            return true;
+        }
+    }
+    false
+}

@@ -1,0 +1,699 @@
+//! The format-neutral document API that migration steps use.
+//!
+//! A [`Document`] is an immutable view of one config file: a tree of mappings, sequences and
+//! scalars ([`Tree`]) that steps read, plus a backend that knows the text. Steps describe changes
+//! as [`Edit`]s on node and entry handles; [`Document::apply`] turns a batch of edits into new text
+//! in one pass, checks the result (SPEC §3.4) and returns the next document. Nothing here exposes
+//! text offsets or format details to a step.
+//!
+//! Merge keys (`<<: *defaults`) are resolved when reading, the way Pomerium's YAML library does:
+//! [`Document::entries`] yields a mapping's own entries and then the merged ones it does not
+//! override. An edit always targets the place where an entry is written.
+
+pub mod path;
+pub mod value;
+
+use std::fmt;
+use std::ops::Range;
+
+use thiserror::Error;
+
+pub use path::{Path, PathError, PathSeg};
+pub use value::{DataSeg, Value};
+
+use crate::yaml;
+
+/// The file formats Pomerium reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    Yaml,
+    Json,
+    Toml,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Toml => "toml",
+        })
+    }
+}
+
+/// A 1-based line and column (columns count characters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Handle of a node in a [`Tree`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub(crate) u32);
+
+impl NodeId {
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Handle of an entry where it is written: the mapping and the entry's position in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EntryId {
+    pub map: NodeId,
+    pub index: usize,
+}
+
+/// The content of a node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    /// A scalar and its typed value (never a collection).
+    Scalar(Value),
+    Sequence(Vec<NodeId>),
+    Mapping(Vec<Entry>),
+    /// A reference to an anchored node (`*name`).
+    Alias(NodeId),
+}
+
+/// A mapping entry as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The key's text; empty for a key that is not a scalar.
+    pub key: String,
+    pub key_node: NodeId,
+    pub value: NodeId,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// Where the node's content starts.
+    pub location: Location,
+    /// Where the node is written in its parent, to compute its data paths.
+    pub(crate) parent: Option<(NodeId, Slot)>,
+    /// The alias nodes that refer to this node.
+    pub(crate) aliases: Vec<NodeId>,
+}
+
+/// A node's place in its parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Key(usize),
+    Value(usize),
+    Item(usize),
+}
+
+/// The neutral view of a document that backends build.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tree {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) root: Option<NodeId>,
+}
+
+impl Tree {
+    pub(crate) fn push(&mut self, kind: NodeKind, location: Location) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node {
+            kind,
+            location,
+            parent: None,
+            aliases: Vec::new(),
+        });
+        id
+    }
+
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub(crate) fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id.index()]
+    }
+
+    /// Sets parent links and alias back-references once the tree is complete.
+    pub(crate) fn link(&mut self) {
+        for i in 0..self.nodes.len() {
+            let id = NodeId(i as u32);
+            let children: Vec<(NodeId, Slot)> = match &self.nodes[i].kind {
+                NodeKind::Sequence(items) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(n, c)| (*c, Slot::Item(n)))
+                    .collect(),
+                NodeKind::Mapping(entries) => entries
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(n, e)| [(e.key_node, Slot::Key(n)), (e.value, Slot::Value(n))])
+                    .collect(),
+                NodeKind::Alias(target) => {
+                    let target = *target;
+                    self.nodes[target.index()].aliases.push(id);
+                    Vec::new()
+                }
+                NodeKind::Scalar(_) => Vec::new(),
+            };
+            for (child, slot) in children {
+                self.nodes[child.index()].parent = Some((id, slot));
+            }
+        }
+    }
+
+    /// The data value of a node, aliases expanded (no merge resolution: that is the format
+    /// parser's view, which verification compares against).
+    pub(crate) fn data(&self, id: NodeId) -> Value {
+        match &self.node(id).kind {
+            NodeKind::Scalar(v) => v.clone(),
+            NodeKind::Sequence(items) => Value::Sequence(items.iter().map(|c| self.data(*c)).collect()),
+            NodeKind::Mapping(entries) => Value::Mapping(
+                entries
+                    .iter()
+                    .map(|e| (self.data(e.key_node), self.data(e.value)))
+                    .collect(),
+            ),
+            NodeKind::Alias(target) => self.data(*target),
+        }
+    }
+
+    /// Every path at which `id` appears in the expanded data (an anchored node appears once more
+    /// for each alias of it or of an ancestor). `None` when there are more than `limit`.
+    pub(crate) fn data_paths(&self, id: NodeId, limit: usize) -> Option<Vec<Vec<DataSeg>>> {
+        let mut out = Vec::new();
+        self.collect_paths(id, &mut Vec::new(), &mut out, limit)?;
+        Some(out)
+    }
+
+    fn collect_paths(
+        &self,
+        id: NodeId,
+        suffix: &mut Vec<DataSeg>,
+        out: &mut Vec<Vec<DataSeg>>,
+        limit: usize,
+    ) -> Option<()> {
+        let node = self.node(id);
+        match node.parent {
+            None => {
+                if self.root == Some(id) {
+                    out.push(suffix.iter().rev().cloned().collect());
+                    if out.len() > limit {
+                        return None;
+                    }
+                }
+            }
+            Some((parent, slot)) => {
+                let seg = match slot {
+                    Slot::Item(n) => DataSeg::Index(n),
+                    Slot::Value(n) => match &self.node(parent).kind {
+                        NodeKind::Mapping(entries) => DataSeg::Key(self.data(entries[n].key_node)),
+                        _ => return Some(()),
+                    },
+                    // Data paths never lead into a key; a key's own edits are handled by its entry.
+                    Slot::Key(_) => return Some(()),
+                };
+                suffix.push(seg);
+                self.collect_paths(parent, suffix, out, limit)?;
+                suffix.pop();
+            }
+        }
+        for alias in &node.aliases {
+            self.collect_paths(*alias, suffix, out, limit)?;
+        }
+        Some(())
+    }
+
+    /// Whether `id` or an ancestor is aliased elsewhere (an edit there changes several places).
+    pub(crate) fn shared_by(&self, id: NodeId) -> Vec<NodeId> {
+        let mut cur = Some(id);
+        let mut users = Vec::new();
+        while let Some(n) = cur {
+            users.extend(self.node(n).aliases.iter().copied());
+            cur = self.node(n).parent.map(|(p, _)| p);
+        }
+        users
+    }
+
+    /// Anchored nodes inside `id` (itself included) that an alias outside it refers to.
+    pub(crate) fn anchors_used_outside(&self, id: NodeId) -> Vec<NodeId> {
+        let mut inside = Vec::new();
+        self.descendants(id, &mut inside);
+        inside.sort();
+        let mut used = Vec::new();
+        for n in &inside {
+            if self
+                .node(*n)
+                .aliases
+                .iter()
+                .any(|a| inside.binary_search(a).is_err())
+            {
+                used.push(*n);
+            }
+        }
+        used
+    }
+
+    pub(crate) fn descendants(&self, id: NodeId, out: &mut Vec<NodeId>) {
+        out.push(id);
+        match &self.node(id).kind {
+            NodeKind::Sequence(items) => items.iter().for_each(|c| self.descendants(*c, out)),
+            NodeKind::Mapping(entries) => entries.iter().for_each(|e| {
+                self.descendants(e.key_node, out);
+                self.descendants(e.value, out);
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// An entry as seen when reading, merges resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryRef<'a> {
+    /// Where the entry is written (the target of edits).
+    pub id: EntryId,
+    pub key: &'a str,
+    pub key_node: NodeId,
+    pub value: NodeId,
+    /// The mapping this entry was read through, when it came in by a merge key.
+    pub merged_into: Option<NodeId>,
+}
+
+/// A value a step writes.
+pub type NewValue = Value;
+
+/// Where [`Edit::Insert`] puts the new entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// Right after this entry of the same mapping.
+    After(EntryId),
+    /// After the last entry.
+    End,
+}
+
+/// A change to a document, in terms of nodes and entries.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Renames an entry's key; the key keeps its quoting where the new name allows.
+    RenameKey { entry: EntryId, new_key: String },
+    /// Replaces a scalar node's value; its quote style is kept where the value allows.
+    SetScalar { node: NodeId, value: Value },
+    /// Adds `key: value` to a mapping.
+    Insert {
+        map: NodeId,
+        position: Position,
+        key: String,
+        value: NewValue,
+    },
+    /// Turns an entry into comment lines under a one-line note (SPEC §3.3).
+    CommentOut { entry: EntryId, note: String },
+    /// Removes an entry.
+    Delete { entry: EntryId },
+    /// Replaces an entry's value (scalar or collection) by a new value.
+    ReplaceValue { node: NodeId, value: NewValue },
+}
+
+/// Why a document could not be read.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("{location}: {message}")]
+    Syntax { location: Location, message: String },
+    #[error(
+        "{location}: the file holds {count} documents; Pomerium reads only the first, so split \
+         the file or remove the extra `---`"
+    )]
+    MultipleDocuments { location: Location, count: usize },
+}
+
+impl ParseError {
+    pub fn location(&self) -> Location {
+        match self {
+            ParseError::Syntax { location, .. } | ParseError::MultipleDocuments { location, .. } => {
+                *location
+            }
+        }
+    }
+}
+
+/// Why a batch of edits was refused. Every variant is a documented refusal reason (README).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum EditError {
+    /// Two edits touch the same text (e.g. a rename inside an entry that is also deleted).
+    #[error("{location}: two edits overlap here; run the steps one at a time")]
+    Conflict { location: Location },
+    /// The entry's key is not a plain scalar (`? [a, b] : c`), or it sits in a flow pair.
+    #[error("{location}: this entry's layout cannot be edited safely ({what})")]
+    Unsupported {
+        location: Location,
+        what: &'static str,
+    },
+    /// Removing the node would leave aliases pointing at nothing.
+    #[error(
+        "{location}: the anchor here is used by an alias at line {alias_line}; removing it would \
+         break that alias"
+    )]
+    AnchorInUse {
+        location: Location,
+        alias_line: usize,
+    },
+    /// An edit names a node that is not a mapping, scalar, entry etc. as the edit needs.
+    #[error("{location}: {what}")]
+    Invalid {
+        location: Location,
+        what: &'static str,
+    },
+    /// The new key already exists in the mapping.
+    #[error("{location}: the mapping already has a key `{key}`")]
+    DuplicateKey { location: Location, key: String },
+    /// The edited text did not parse back to the intended data (a bug; nothing is written).
+    #[error("verification failed: {detail}")]
+    Verification { detail: String },
+    /// Too many aliases to compute the intended data.
+    #[error("{location}: too many aliases lead to this node to verify an edit of it")]
+    TooManyAliases { location: Location },
+}
+
+/// What a backend provides (one per format).
+pub(crate) trait Backend: fmt::Debug + Send + Sync {
+    fn format(&self) -> Format;
+    /// The full text, exactly as read.
+    fn text(&self) -> &str;
+    fn tree(&self) -> &Tree;
+    /// The data of the document as the format's own parser reads it.
+    fn data(&self) -> Value;
+    /// Whether an entry can be turned into comment lines.
+    fn can_comment_out(&self, entry: EntryId) -> bool;
+    /// New text with the edits applied; no verification.
+    fn render(&self, edits: &[Edit]) -> Result<String, EditError>;
+    /// Parses a text of this format into a new backend.
+    fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError>;
+    /// Byte range of a node's value in [`Backend::text`] (for redaction of secrets).
+    fn span(&self, node: NodeId) -> Range<usize>;
+}
+
+/// A parsed config file.
+#[derive(Debug)]
+pub struct Document {
+    backend: Box<dyn Backend>,
+}
+
+impl Document {
+    /// Parses `text` in the given format.
+    pub fn parse(text: String, format: Format) -> Result<Document, ParseError> {
+        let backend: Box<dyn Backend> = match format {
+            Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
+            Format::Json | Format::Toml => {
+                return Err(ParseError::Syntax {
+                    location: Location { line: 1, column: 1 },
+                    message: format!("{format} files are not supported yet"),
+                });
+            }
+        };
+        Ok(Document { backend })
+    }
+
+    pub fn format(&self) -> Format {
+        self.backend.format()
+    }
+
+    pub fn text(&self) -> &str {
+        self.backend.text()
+    }
+
+    pub fn tree(&self) -> &Tree {
+        self.backend.tree()
+    }
+
+    /// The data as the format's parser reads it (merge keys not applied).
+    pub fn data(&self) -> Value {
+        self.backend.data()
+    }
+
+    /// The top-level node; `None` for a file with no content.
+    pub fn root(&self) -> Option<NodeId> {
+        self.tree().root
+    }
+
+    /// A node, with aliases followed.
+    pub fn node(&self, id: NodeId) -> &Node {
+        self.tree().node(self.resolve(id))
+    }
+
+    /// Follows aliases to the node they name.
+    pub fn resolve(&self, mut id: NodeId) -> NodeId {
+        // Alias chains are finite: an alias can only name an anchor defined before it.
+        while let NodeKind::Alias(target) = self.tree().node(id).kind {
+            id = target;
+        }
+        id
+    }
+
+    /// The location of a node's content (of the alias itself for an alias).
+    pub fn location(&self, id: NodeId) -> Location {
+        self.tree().node(id).location
+    }
+
+    /// The location of an entry's key.
+    pub fn entry_location(&self, entry: EntryId) -> Location {
+        match &self.tree().node(entry.map).kind {
+            NodeKind::Mapping(entries) => self.location(entries[entry.index].key_node),
+            _ => self.location(entry.map),
+        }
+    }
+
+    /// A scalar's value (aliases followed); `None` for a collection.
+    pub fn scalar(&self, id: NodeId) -> Option<&Value> {
+        match &self.node(id).kind {
+            NodeKind::Scalar(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// A string scalar's text.
+    pub fn str(&self, id: NodeId) -> Option<&str> {
+        self.scalar(id).and_then(Value::as_str)
+    }
+
+    pub fn is_mapping(&self, id: NodeId) -> bool {
+        matches!(self.node(id).kind, NodeKind::Mapping(_))
+    }
+
+    pub fn is_sequence(&self, id: NodeId) -> bool {
+        matches!(self.node(id).kind, NodeKind::Sequence(_))
+    }
+
+    /// The items of a sequence (empty for other nodes).
+    pub fn items(&self, id: NodeId) -> &[NodeId] {
+        match &self.node(id).kind {
+            NodeKind::Sequence(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// The data value of a node, aliases expanded.
+    pub fn value(&self, id: NodeId) -> Value {
+        self.tree().data(id)
+    }
+
+    /// A mapping's entries as Pomerium reads them: its own entries in order, then those it
+    /// merges with `<<` that it does not override. Empty for other nodes.
+    pub fn entries(&self, map: NodeId) -> Vec<EntryRef<'_>> {
+        let mut out = Vec::new();
+        self.collect_entries(self.resolve(map), None, &mut out, 0);
+        out
+    }
+
+    fn collect_entries<'a>(
+        &'a self,
+        map: NodeId,
+        merged_into: Option<NodeId>,
+        out: &mut Vec<EntryRef<'a>>,
+        depth: usize,
+    ) {
+        let NodeKind::Mapping(entries) = &self.tree().node(map).kind else {
+            return;
+        };
+        let mut merges = Vec::new();
+        for (index, e) in entries.iter().enumerate() {
+            if e.key == "<<" && self.scalar(e.key_node) == Some(&Value::String("<<".into())) {
+                merges.push(e.value);
+                continue;
+            }
+            if out.iter().any(|seen| seen.key == e.key) {
+                continue;
+            }
+            out.push(EntryRef {
+                id: EntryId { map, index },
+                key: &e.key,
+                key_node: e.key_node,
+                value: e.value,
+                merged_into,
+            });
+        }
+        // Merge keys nest rarely; the depth bound only guards against pathological input.
+        if depth > 32 {
+            return;
+        }
+        let into = merged_into.or(Some(map));
+        for merge in merges {
+            let merge = self.resolve(merge);
+            match &self.tree().node(merge).kind {
+                NodeKind::Mapping(_) => self.collect_entries(merge, into, out, depth + 1),
+                NodeKind::Sequence(items) => {
+                    for item in items.clone() {
+                        self.collect_entries(self.resolve(item), into, out, depth + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The entry `key` of a mapping (merges resolved).
+    pub fn get(&self, map: NodeId, key: &str) -> Option<EntryRef<'_>> {
+        self.entries(map).into_iter().find(|e| e.key == key)
+    }
+
+    /// The first of several spellings of a key that the mapping has (console files use
+    /// `signing-key` or `signing_key`).
+    pub fn get_any(&self, map: NodeId, keys: &[&str]) -> Option<EntryRef<'_>> {
+        let entries = self.entries(map);
+        keys.iter()
+            .find_map(|k| entries.iter().find(|e| e.key == *k).cloned())
+    }
+
+    /// The top-level entry `key`.
+    pub fn top(&self, key: &str) -> Option<EntryRef<'_>> {
+        self.get(self.root()?, key)
+    }
+
+    /// The written entry behind a handle.
+    pub fn entry(&self, id: EntryId) -> Option<&Entry> {
+        match &self.tree().node(id.map).kind {
+            NodeKind::Mapping(entries) => entries.get(id.index),
+            _ => None,
+        }
+    }
+
+    /// All nodes a path leads to, with the concrete path of each (`routes[2].to`).
+    pub fn select(&self, path: &Path) -> Vec<Selected<'_>> {
+        let mut out = Vec::new();
+        if let Some(root) = self.root() {
+            self.select_from(root, &path.0, String::new(), None, &mut out);
+        }
+        out
+    }
+
+    /// [`Document::select`] with a path given as text. Panics only on a malformed literal path,
+    /// which is a programming error in a step, never input.
+    pub fn select_str(&self, path: &str) -> Vec<Selected<'_>> {
+        match Path::parse(path) {
+            Ok(p) => self.select(&p),
+            Err(e) => panic!("bad path literal in a step: {e}"),
+        }
+    }
+
+    fn select_from<'a>(
+        &'a self,
+        node: NodeId,
+        segs: &[PathSeg],
+        here: String,
+        entry: Option<EntryRef<'a>>,
+        out: &mut Vec<Selected<'a>>,
+    ) {
+        let Some((seg, rest)) = segs.split_first() else {
+            out.push(Selected {
+                path: here,
+                node,
+                entry,
+            });
+            return;
+        };
+        let join = |key: &str| {
+            if here.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{here}.{key}")
+            }
+        };
+        match seg {
+            PathSeg::Key(k) => {
+                if let Some(e) = self.get(node, k) {
+                    self.select_from(e.value, rest, join(k), Some(e), out);
+                }
+            }
+            PathSeg::AnyKey => {
+                for e in self.entries(node) {
+                    let p = join(e.key);
+                    self.select_from(e.value, rest, p, Some(e), out);
+                }
+            }
+            PathSeg::Index(i) => {
+                if let Some(item) = self.items(node).get(*i) {
+                    self.select_from(*item, rest, format!("{here}[{i}]"), None, out);
+                }
+            }
+            PathSeg::AnyItem => {
+                for (i, item) in self.items(node).iter().enumerate() {
+                    self.select_from(*item, rest, format!("{here}[{i}]"), None, out);
+                }
+            }
+        }
+    }
+
+    /// Whether [`Edit::CommentOut`] is possible for this entry (not in JSON, not in a flow
+    /// collection); otherwise a removal must delete.
+    pub fn can_comment_out(&self, entry: EntryId) -> bool {
+        self.backend.can_comment_out(entry)
+    }
+
+    /// Alias nodes through which an edit of `node` would also show elsewhere.
+    pub fn shared_by(&self, node: NodeId) -> Vec<NodeId> {
+        self.tree().shared_by(node)
+    }
+
+    /// Byte range of a node's written value (for the report renderer's redaction; steps do not
+    /// need offsets).
+    pub fn span(&self, node: NodeId) -> Range<usize> {
+        self.backend.span(node)
+    }
+
+    /// Applies a batch of edits in one pass, verifies the result and returns the new document.
+    /// An empty batch returns an identical document.
+    pub fn apply(&self, edits: &[Edit]) -> Result<Document, EditError> {
+        let text = self.backend.render(edits)?;
+        let expected = self.expected_data(edits)?;
+        let backend = self
+            .backend
+            .reparse(text)
+            .map_err(|e| EditError::Verification {
+                detail: format!("the edited text does not parse: {e}"),
+            })?;
+        let actual = backend.data();
+        if let Some(detail) = value::first_difference(&expected, &actual) {
+            return Err(EditError::Verification { detail });
+        }
+        Ok(Document { backend })
+    }
+
+    /// The data the edits mean to produce: the old data with each edit applied to the data model
+    /// at every place the edited node appears.
+    pub fn expected_data(&self, edits: &[Edit]) -> Result<Value, EditError> {
+        crate::document::expect::expected_data(self, edits)
+    }
+}
+
+mod expect;
+
+/// One result of [`Document::select`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selected<'a> {
+    /// The concrete path, e.g. `routes[3].set_request_headers`.
+    pub path: String,
+    pub node: NodeId,
+    /// The entry whose value this is, when the last segment was a key.
+    pub entry: Option<EntryRef<'a>>,
+}

@@ -1,0 +1,343 @@
+//! Migration steps: what a step is, what it receives and what it reports.
+//!
+//! A step is a small function over the [`Document`] API, registered with its version, id, scope
+//! and documentation in `migrations/`. It reads the document, queues [`Edit`]s and adds
+//! [`Finding`]s through a [`StepContext`]; the runner applies the edits in one batch and verifies
+//! them. A step never sees text offsets or the file format.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::document::{Document, Edit, EntryId, EntryRef, Location, NodeId, Position, Value};
+use crate::version::Version;
+
+/// Which Pomerium component a config file belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    /// Pomerium Core (`authenticate_service_url`, `routes`, …).
+    Core,
+    /// Pomerium Enterprise Console (`database_url`, `license-key`, …).
+    Console,
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FileKind::Core => "core",
+            FileKind::Console => "console",
+        })
+    }
+}
+
+/// Which files a step applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Core,
+    Console,
+}
+
+impl Scope {
+    pub fn applies_to(self, kind: FileKind) -> bool {
+        matches!(
+            (self, kind),
+            (Scope::Core, FileKind::Core) | (Scope::Console, FileKind::Console)
+        )
+    }
+}
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Rewritten automatically.
+    Changed,
+    /// The tool cannot finish this safely; the message says what to do.
+    ActionRequired,
+    /// A behaviour change that affects this file.
+    Note,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Changed => "changed",
+            Severity::ActionRequired => "action-required",
+            Severity::Note => "note",
+        })
+    }
+}
+
+/// One thing a step did or could not do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub version: Version,
+    /// The step id, e.g. `set-authorization-header`.
+    pub step: &'static str,
+    pub severity: Severity,
+    /// Where in the input file (the file as it was before the run).
+    pub location: Option<Location>,
+    /// In the tool's own words; never contains a secret value.
+    pub message: String,
+    pub link: &'static str,
+}
+
+impl Serialize for Version {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Location", 2)?;
+        st.serialize_field("line", &self.line)?;
+        st.serialize_field("column", &self.column)?;
+        st.end()
+    }
+}
+
+/// What `--removed` asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RemovedMode {
+    /// Prefix the entry's lines with `# ` under a note (SPEC §3.3).
+    #[default]
+    Comment,
+    Delete,
+}
+
+/// Which notes to report (`--notes`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NotesMode {
+    /// Only notes about features this file uses.
+    #[default]
+    Relevant,
+    /// Every note of the crossed versions.
+    All,
+}
+
+/// Options that reach every step.
+#[derive(Clone, Debug, Default)]
+pub struct StepOptions {
+    /// `--set KEY=VALUE`, keys as given (steps accept dash-case and snake_case).
+    pub set: BTreeMap<String, String>,
+    pub removed: RemovedMode,
+    pub notes: NotesMode,
+    /// Where decoded certificates go (`--certs-dir`); `None` means `certs/` beside the config.
+    pub certs_dir: Option<PathBuf>,
+}
+
+impl StepOptions {
+    /// A `--set` value by any spelling of its key (`license-key` or `license_key`).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        let dash = key.replace('_', "-");
+        let snake = key.replace('-', "_");
+        self.set
+            .get(&dash)
+            .or_else(|| self.set.get(&snake))
+            .map(String::as_str)
+    }
+}
+
+/// A file a step wants created next to the config (a decoded certificate).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedFile {
+    pub path: PathBuf,
+    pub mode: u32,
+    pub contents: Vec<u8>,
+}
+
+/// What a step function gets: the document, the run's facts, and places to put results.
+pub struct StepContext<'a> {
+    pub doc: &'a Document,
+    pub kind: FileKind,
+    pub options: &'a StepOptions,
+    /// The data of a core config given in the same run (console steps take values from it).
+    pub core: Option<&'a Value>,
+    /// The config file's path (`None` for stdin), for files created beside it.
+    pub config_path: Option<&'a std::path::Path>,
+    pub(crate) step: &'a Step,
+    pub(crate) edits: Vec<Edit>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) created: Vec<CreatedFile>,
+}
+
+impl<'a> StepContext<'a> {
+    pub fn new(
+        step: &'a Step,
+        doc: &'a Document,
+        kind: FileKind,
+        options: &'a StepOptions,
+        core: Option<&'a Value>,
+        config_path: Option<&'a std::path::Path>,
+    ) -> StepContext<'a> {
+        StepContext {
+            doc,
+            kind,
+            options,
+            core,
+            config_path,
+            step,
+            edits: Vec::new(),
+            findings: Vec::new(),
+            created: Vec::new(),
+        }
+    }
+
+    /// Queues an edit; all of a step's edits are applied together after it returns.
+    pub fn edit(&mut self, edit: Edit) {
+        if !self.edits.contains(&edit) {
+            self.edits.push(edit);
+        }
+    }
+
+    fn finding(&mut self, severity: Severity, location: Option<Location>, message: String) {
+        let f = Finding {
+            version: self.step.version,
+            step: self.step.id,
+            severity,
+            location,
+            message,
+            link: self.step.link,
+        };
+        // Several routes can reach one anchored entry; report it once.
+        if !self.findings.contains(&f) {
+            self.findings.push(f);
+        }
+    }
+
+    pub fn changed(&mut self, location: Option<Location>, message: impl Into<String>) {
+        self.finding(Severity::Changed, location, message.into());
+    }
+
+    pub fn action(&mut self, location: Option<Location>, message: impl Into<String>) {
+        self.finding(Severity::ActionRequired, location, message.into());
+    }
+
+    /// A note about a behaviour change. Notes that only matter with `--notes all` should be
+    /// added with [`StepContext::general_note`].
+    pub fn note(&mut self, location: Option<Location>, message: impl Into<String>) {
+        self.finding(Severity::Note, location, message.into());
+    }
+
+    /// A note shown only with `--notes all` (it does not depend on this file's content).
+    pub fn general_note(&mut self, message: impl Into<String>) {
+        if self.options.notes == NotesMode::All {
+            self.finding(Severity::Note, None, message.into());
+        }
+    }
+
+    /// Asks for a file to be created (written before the config, removed if that fails).
+    pub fn create_file(&mut self, file: CreatedFile) {
+        self.created.push(file);
+    }
+
+    pub fn created_files(&self) -> &[CreatedFile] {
+        &self.created
+    }
+
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    /// Removes an entry as `--removed` asks: commented out under `note` where the format
+    /// allows, deleted otherwise. Returns whether it was commented out.
+    pub fn remove(&mut self, entry: EntryId, note: &str) -> bool {
+        let comment =
+            self.options.removed == RemovedMode::Comment && self.doc.can_comment_out(entry);
+        if comment {
+            self.edit(Edit::CommentOut {
+                entry,
+                note: format!("pomerium-migrate v{}: {note}", self.step.version),
+            });
+        } else {
+            self.edit(Edit::Delete { entry });
+        }
+        comment
+    }
+
+    /// Renames an entry's key.
+    pub fn rename(&mut self, entry: &EntryRef<'_>, new_key: &str) {
+        self.edit(Edit::RenameKey {
+            entry: entry.id,
+            new_key: new_key.to_owned(),
+        });
+    }
+
+    /// Sets a scalar's value.
+    pub fn set_scalar(&mut self, node: NodeId, value: Value) {
+        self.edit(Edit::SetScalar { node, value });
+    }
+
+    /// Adds `key: value` to `map`, after `after` when given, else at the end.
+    pub fn insert(&mut self, map: NodeId, after: Option<EntryId>, key: &str, value: Value) {
+        self.edit(Edit::Insert {
+            map,
+            position: after.map_or(Position::End, Position::After),
+            key: key.to_owned(),
+            value,
+        });
+    }
+
+    /// Replaces a value node (scalar or collection) by `value`.
+    pub fn replace(&mut self, node: NodeId, value: Value) {
+        self.edit(Edit::ReplaceValue { node, value });
+    }
+}
+
+/// A migration step, registered in `migrations/mod.rs`.
+#[derive(Debug)]
+pub struct Step {
+    /// The release this step migrates to: it turns a config valid for the previous release into
+    /// one valid for this one.
+    pub version: Version,
+    /// Short kebab-case id, unique across the chain (`set-authorization-header`).
+    pub id: &'static str,
+    pub title: &'static str,
+    pub scope: Scope,
+    /// The step's documentation: what changed in Pomerium, what the step does, before/after.
+    /// Written as the doc comment of the step's declaration; `explain` prints it.
+    pub doc: &'static str,
+    /// The config keys this step handles (rewrites or reports); used to prove every removed key
+    /// is covered.
+    pub handles: &'static [&'static str],
+    pub link: &'static str,
+    pub run: fn(&mut StepContext<'_>),
+}
+
+impl Step {
+    /// `v0.24/set-authorization-header`.
+    pub fn qualified_id(&self) -> String {
+        format!("v{}/{}", self.version, self.id)
+    }
+}
+
+/// Declares a step; the doc comment above it becomes [`Step::doc`].
+///
+/// ```ignore
+/// step! {
+///     /// What changed in Pomerium, what the step does, a before/after example.
+///     pub static PASS_THROUGH = Step {
+///         version: Version::new(0, 24), id: "…", title: "…", scope: Scope::Core,
+///         handles: &["…"], link: "…", run: run,
+///     };
+/// }
+/// ```
+#[macro_export]
+macro_rules! step {
+    ($(#[doc = $doc:literal])* $vis:vis static $name:ident = Step { $($field:ident : $value:expr),* $(,)? };) => {
+        $(#[doc = $doc])*
+        $vis static $name: $crate::step::Step = $crate::step::Step {
+            doc: concat!($($doc, "\n"),*),
+            $($field: $value),*
+        };
+    };
+}
