@@ -341,3 +341,35 @@ macro_rules! step {
         };
     };
 }
+
+/// What running one step produced.
+#[derive(Debug)]
+pub struct StepOutcome {
+    /// The edited and verified document; `None` when the step queued no edit.
+    pub document: Option<Document>,
+    pub findings: Vec<Finding>,
+    pub created: Vec<CreatedFile>,
+}
+
+/// Runs one step on a document: calls it, applies its edits in one batch and verifies them.
+pub fn run_step(
+    step: &Step,
+    doc: &Document,
+    kind: FileKind,
+    options: &StepOptions,
+    core: Option<&Value>,
+    config_path: Option<&std::path::Path>,
+) -> Result<StepOutcome, crate::document::EditError> {
+    let mut cx = StepContext::new(step, doc, kind, options, core, config_path);
+    (step.run)(&mut cx);
+    let document = if cx.edits.is_empty() {
+        None
+    } else {
+        Some(doc.apply(&cx.edits)?)
+    };
+    Ok(StepOutcome {
+        document,
+        findings: cx.findings,
+        created: cx.created,
+    })
+}
