@@ -193,6 +193,9 @@ pub fn first_difference(expected: &Value, actual: &Value) -> Option<String> {
             path
         }
     }
+    if expected == actual {
+        return None;
+    }
     let mut path = String::new();
     let d = walk(expected, actual, &mut path);
     match d {

@@ -5,7 +5,7 @@
 //! mapping becomes `{}`, adjacent removals in a flow mapping share their commas). Overlapping
 //! splices, and edits inside an entry that is being removed, are refused as conflicts.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::YamlDocument;
 use super::emit::{self, Layout, Quote};
@@ -41,7 +41,8 @@ pub(crate) struct Renderer<'a> {
     seq: usize,
     removals: BTreeMap<NodeId, Vec<Removal>>,
     inserts: BTreeMap<NodeId, Vec<Insertion>>,
-    renames: Vec<(EntryId, String)>,
+    /// New key per renamed entry.
+    renames: HashMap<EntryId, String>,
     /// Text extents of removed entries: nothing else may change inside them.
     removed_extents: Vec<(usize, usize, EntryId)>,
 }
@@ -54,7 +55,7 @@ impl<'a> Renderer<'a> {
             seq: 0,
             removals: BTreeMap::new(),
             inserts: BTreeMap::new(),
-            renames: Vec::new(),
+            renames: HashMap::new(),
             removed_extents: Vec::new(),
         }
     }
@@ -252,7 +253,7 @@ impl<'a> Renderer<'a> {
         let quote = self.quote_for(key.style);
         let text = emit::scalar(&Value::String(new_key.to_owned()), quote, key.in_flow);
         self.splice(key.start, key.end, text, None);
-        self.renames.push((entry, new_key.to_owned()));
+        self.renames.insert(entry, new_key.to_owned());
         Ok(())
     }
 
@@ -489,17 +490,19 @@ impl<'a> Renderer<'a> {
     }
 
     fn plan_mappings(&mut self) -> Result<(), EditError> {
-        let maps: Vec<NodeId> = self
+        let maps: BTreeSet<NodeId> = self
             .removals
             .keys()
             .chain(self.inserts.keys())
             .copied()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
             .collect();
-        let renamed_maps: Vec<NodeId> = self.renames.iter().map(|(e, _)| e.map).collect();
-        for map in maps.iter().chain(renamed_maps.iter()) {
-            self.check_keys(*map)?;
+        let checked: BTreeSet<NodeId> = maps
+            .iter()
+            .copied()
+            .chain(self.renames.keys().map(|e| e.map))
+            .collect();
+        for map in checked {
+            self.check_keys(map)?;
         }
         for map in maps {
             match self.span(map).style {
@@ -527,10 +530,8 @@ impl<'a> Renderer<'a> {
             }
             let key = self
                 .renames
-                .iter()
-                .rev()
-                .find(|(r, _)| r.map == map && r.index == i)
-                .map_or(e.key.clone(), |(_, k)| k.clone());
+                .get(&EntryId { map, index: i })
+                .map_or(e.key.clone(), Clone::clone);
             keys.push(key);
         }
         for ins in self.inserts.get(&map).into_iter().flatten() {
@@ -815,7 +816,8 @@ impl<'a> Renderer<'a> {
 
     fn apply(mut self) -> String {
         let src = self.src();
-        self.splices.sort_by_key(|s| (s.start, s.end, s.seq));
+        self.splices
+            .sort_by_key(|s| (s.start, s.end, s.owner.is_some(), s.seq));
         let mut out = String::with_capacity(src.len() + self.splices.len() * 16 + 3);
         out.push_str(&self.doc.text[..self.doc.base]);
         let mut at = 0;
@@ -833,7 +835,9 @@ impl<'a> Renderer<'a> {
 
     /// Fails when two splices overlap (run before [`Renderer::apply`]).
     pub(crate) fn overlaps(&mut self) -> Option<usize> {
-        self.splices.sort_by_key(|s| (s.start, s.end, s.seq));
+        // At one point, new entries go before the lines of a removal that starts there.
+        self.splices
+            .sort_by_key(|s| (s.start, s.end, s.owner.is_some(), s.seq));
         let mut last_end = 0;
         for s in &self.splices {
             if s.start < last_end {
