@@ -2,7 +2,7 @@
 //! spellings, reading URLs. Everything here works through the document API only.
 
 use crate::document::{Document, EntryId, EntryRef, Location, NodeId, NodeKind, Value};
-use crate::step::StepContext;
+use crate::step::{Severity, StepContext};
 
 /// Every route mapping of a Core config: the items of `routes` and of the older top-level
 /// `policy` list (same shape), aliases resolved, each mapping once.
@@ -99,10 +99,14 @@ pub fn remove_top_level(cx: &mut StepContext<'_>, keys: &[&str], note: &str, why
     let Some(root) = cx.doc.root() else {
         return;
     };
-    for key in keys {
-        if let Some(entry) = cx.doc.get(root, key) {
-            remove_entry(cx, &entry, note, why);
-        }
+    let mut present: Vec<EntryRef<'_>> = keys
+        .iter()
+        .filter_map(|key| cx.doc.get(root, key))
+        .collect();
+    // Report in the order the keys are written.
+    present.sort_by_key(|e| cx.doc.entry_location(e.id));
+    for entry in present {
+        remove_entry(cx, &entry, note, why);
     }
 }
 
@@ -277,9 +281,82 @@ mod tests {
     }
 
     #[test]
+    fn names_are_joined_in_prose() {
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(join_names(&names(&["a"])), "a");
+        assert_eq!(join_names(&names(&["a", "b"])), "a and b");
+        assert_eq!(join_names(&names(&["a", "b", "c"])), "a, b and c");
+    }
+
+    #[test]
     fn spelling_keys() {
         assert_eq!(Spelling::Snake.key("license-key"), "license_key");
         assert_eq!(Spelling::Dash.key("license-key"), "license-key");
         assert_eq!(spellings("audience"), ["audience", "audience"]);
+    }
+}
+
+/// Findings about routes, merged when several routes reach the same written entry (through
+/// a merge key or an alias): one finding naming every route instead of one per route.
+#[derive(Default)]
+pub struct RouteFindings {
+    items: Vec<RouteFinding>,
+}
+
+struct RouteFinding {
+    severity: Severity,
+    location: Option<Location>,
+    /// The message, with `{routes}` where the route names go.
+    template: String,
+    routes: Vec<String>,
+}
+
+impl RouteFindings {
+    /// Adds `route` to the finding with this severity, location and template.
+    pub fn add(
+        &mut self,
+        severity: Severity,
+        location: Option<Location>,
+        template: String,
+        route: String,
+    ) {
+        let same = self
+            .items
+            .iter_mut()
+            .find(|f| f.severity == severity && f.location == location && f.template == template);
+        match same {
+            Some(f) => {
+                if !f.routes.contains(&route) {
+                    f.routes.push(route);
+                }
+            }
+            None => self.items.push(RouteFinding {
+                severity,
+                location,
+                template,
+                routes: vec![route],
+            }),
+        }
+    }
+
+    /// Reports every finding, in the order first added.
+    pub fn emit(self, cx: &mut StepContext<'_>) {
+        for f in self.items {
+            let message = f.template.replace("{routes}", &join_names(&f.routes));
+            match f.severity {
+                Severity::Changed => cx.changed(f.location, message),
+                Severity::ActionRequired => cx.action(f.location, message),
+                Severity::Note => cx.note(f.location, message),
+            }
+        }
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn join_names(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }

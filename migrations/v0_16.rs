@@ -341,14 +341,13 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
         return;
     };
     let signing_key = support::console_entry(doc, "signing-key");
-    let has_url = support::console_entry(doc, "authenticate-service-url").is_some();
-    if has_url {
+    if let Some(url) = support::console_entry(doc, "authenticate-service-url") {
         if let Some(signing_key) = signing_key {
             support::remove_entry(
                 cx,
                 &signing_key,
-                "replaced by authenticate-service-url",
-                "the Console fetches the signing key from `authenticate-service-url`",
+                &format!("replaced by {}", url.key),
+                &format!("the Console fetches the signing key from `{}`", url.key),
             );
         }
         return;
@@ -389,8 +388,8 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
         support::remove_entry(
             cx,
             &signing_key,
-            "replaced by authenticate-service-url",
-            "the Console fetches the signing key from `authenticate-service-url`",
+            &format!("replaced by {key}"),
+            &format!("the Console fetches the signing key from `{key}`"),
         );
     }
 }

@@ -3,7 +3,7 @@
 use super::support;
 use crate::document::{Document, Location, NodeId};
 use crate::step;
-use crate::step::{Scope, StepContext};
+use crate::step::{Scope, Severity, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0200";
@@ -163,6 +163,7 @@ step! {
 
 fn allowed_groups_removed(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
+    let mut findings = support::RouteFindings::default();
     for route in support::routes(doc) {
         let name = support::route_name(doc, route);
         if let Some(entry) = doc.get(route, "allowed_groups") {
@@ -170,47 +171,55 @@ fn allowed_groups_removed(cx: &mut StepContext<'_>) {
             let at = support::at(doc, &entry);
             let shared = support::shared_note(doc, entry.id.map);
             let commented = cx.remove(entry.id, "removed; use a claim/groups policy instead");
-            cx.changed(
+            findings.add(
+                Severity::Changed,
                 at,
                 format!(
-                    "`allowed_groups` of {name} {}{shared}: Pomerium 0.20 removed it",
+                    "`allowed_groups` of {{routes}} {}{shared}: Pomerium 0.20 removed it",
                     support::removed_word(commented)
                 ),
+                name.clone(),
             );
             let has_policy = doc.get(route, "policy").is_some();
-            cx.action(at, policy_advice(&name, &groups, has_policy));
+            findings.add(
+                Severity::ActionRequired,
+                at,
+                policy_advice(&groups, has_policy),
+                name.clone(),
+            );
         }
         if let Some(policy) = doc.get(route, "policy") {
             let mut criteria = Vec::new();
             groups_criteria(doc, policy.value, &mut criteria, 0);
             for at in criteria {
-                cx.action(
+                findings.add(
+                    Severity::ActionRequired,
                     Some(at),
-                    format!(
-                        "the PPL `groups` criterion in the policy of {name} was removed in \
-                         0.20: match the identity provider's groups claim with `claim/groups` \
-                         instead (check the claim's content on the `/.pomerium` page)"
-                    ),
+                    "the PPL `groups` criterion in the policy of {routes} was removed in 0.20: \
+                     match the identity provider's groups claim with `claim/groups` instead \
+                     (check the claim's content on the `/.pomerium` page)"
+                        .to_owned(),
+                    name.clone(),
                 );
             }
         }
     }
+    findings.emit(cx);
 }
 
 /// The action text: the `claim/groups` policy equivalent to `allowed_groups`.
-fn policy_advice(route: &str, groups: &[String], has_policy: bool) -> String {
+/// `{routes}` stands for the names of the routes it concerns.
+fn policy_advice(groups: &[String], has_policy: bool) -> String {
     let mut text = if has_policy {
-        format!(
-            "{route} allowed the groups below; once your identity provider sends them in the \
-             `groups` claim (check `/.pomerium`), add these criteria to the `or:` of an `allow:` \
-             block of its existing `policy`, and review it:"
-        )
+        "{routes} allowed the groups below; once your identity provider sends them in the \
+         `groups` claim (check `/.pomerium`), add these criteria to the `or:` of an `allow:` \
+         block of the route's existing `policy`, and review it:"
+            .to_owned()
     } else {
-        format!(
-            "{route} allowed the groups below; once your identity provider sends them in the \
-             `groups` claim (check `/.pomerium`), add this policy to the route and review it:\n\
-             policy:\n  - allow:\n      or:"
-        )
+        "{routes} allowed the groups below; once your identity provider sends them in the \
+         `groups` claim (check `/.pomerium`), add this policy to the route and review it:\n\
+         policy:\n  - allow:\n      or:"
+            .to_owned()
     };
     let indent = if has_policy { "" } else { "        " };
     if groups.is_empty() {
@@ -278,11 +287,11 @@ mod tests {
 
     #[test]
     fn advice_lists_every_group() {
-        let text = policy_advice("routes[0]", &["admins".into(), "123".into()], false);
+        let text = policy_advice(&["admins".into(), "123".into()], false);
         assert!(text.contains("\n        - claim/groups: admins"));
         assert!(text.contains("\n        - claim/groups: \"123\""));
         assert!(text.contains("policy:\n  - allow:\n      or:"));
-        let text = policy_advice("routes[0]", &["admins".into()], true);
+        let text = policy_advice(&["admins".into()], true);
         assert!(text.contains("existing `policy`"));
         assert!(!text.contains("allow:\n"));
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::support;
 use crate::document::{EntryRef, NodeId, Value};
 use crate::step;
-use crate::step::{Scope, StepContext};
+use crate::step::{Scope, Severity, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0230";
@@ -61,7 +61,7 @@ step! {
 
 fn escape_dollar_in_request_headers(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    let mut seen = BTreeSet::new();
+    let mut findings = support::RouteFindings::default();
     for route in support::routes(doc) {
         let Some(headers) = doc.get(route, "set_request_headers") else {
             continue;
@@ -72,23 +72,25 @@ fn escape_dollar_in_request_headers(cx: &mut StepContext<'_>) {
             let Some(text) = doc.str(value) else {
                 continue;
             };
-            if !text.contains('$') || !seen.insert(value) {
+            if !text.contains('$') {
                 continue;
             }
-            let escaped = text.replace('$', "$$");
-            cx.set_scalar(value, Value::String(escaped));
-            cx.changed(
+            // A value shared by several routes is one edit (queued once) and one finding.
+            cx.set_scalar(value, Value::String(text.replace('$', "$$")));
+            findings.add(
+                Severity::Changed,
                 Some(doc.location(value)),
                 format!(
-                    "`{}` in the `set_request_headers` of {}: `$` doubled to `$$` so it stays a \
-                     literal dollar sign{}",
+                    "`{}` in the `set_request_headers` of {{routes}}: `$` doubled to `$$` so it \
+                     stays a literal dollar sign{}",
                     header.key,
-                    support::route_name(doc, route),
                     support::shared_note(doc, value)
                 ),
+                support::route_name(doc, route),
             );
         }
     }
+    findings.emit(cx);
 }
 
 step! {

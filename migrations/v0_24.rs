@@ -9,7 +9,7 @@ use base64::Engine as _;
 use super::support;
 use crate::document::{Document, EntryId, EntryRef, NodeId, Value};
 use crate::step;
-use crate::step::{CreatedFile, Scope, StepContext};
+use crate::step::{CreatedFile, Scope, Severity, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0240";
@@ -107,6 +107,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let routes = support::routes(doc);
     let mut removed: BTreeSet<EntryId> = BTreeSet::new();
+    let mut findings = support::RouteFindings::default();
     for &route in &routes {
         let Some(option) = doc.get(route, SAH) else {
             continue;
@@ -122,7 +123,12 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
         let plan = match plan_route(doc, &routes, route, &option, value) {
             Ok(plan) => plan,
             Err(message) => {
-                cx.action(at, format!("{name}: {message}"));
+                findings.add(
+                    Severity::ActionRequired,
+                    at,
+                    format!("{{routes}}: {message}"),
+                    name,
+                );
                 continue;
             }
         };
@@ -135,13 +141,13 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
         };
         let message = match plan {
             Plan::Remove => format!(
-                "`{SAH}: pass_through` of {name} removed{shared}: passing the incoming \
+                "`{SAH}: pass_through` of {{routes}} removed{shared}: passing the incoming \
                  Authorization header through is the default"
             ),
             Plan::AddTo { map } => {
                 cx.insert(map, None, "Authorization", Value::String(header.to_owned()));
                 format!(
-                    "`{SAH}: {value}` of {name} became `Authorization: {header}` in its \
+                    "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its \
                      `{SRH}`{}",
                     support::shared_note(doc, map)
                 )
@@ -149,7 +155,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
             Plan::Fill { node } => {
                 cx.replace(node, new_entry());
                 format!(
-                    "`{SAH}: {value}` of {name} became `Authorization: {header}` in its empty \
+                    "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its empty \
                      `{SRH}`{}",
                     support::shared_note(doc, node)
                 )
@@ -172,7 +178,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                     String::new()
                 };
                 format!(
-                    "`{SAH}: {value}` of {name} became `{SRH}` with `Authorization: \
+                    "`{SAH}: {value}` of {{routes}} became `{SRH}` with `Authorization: \
                      {header}`{copy_note}{shared}"
                 )
             }
@@ -180,8 +186,9 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
         if removed.insert(option.id) {
             cx.remove(option.id, REMOVED_NOTE);
         }
-        cx.changed(at, message);
+        findings.add(Severity::Changed, at, message, name);
     }
+    findings.emit(cx);
 }
 
 /// Decides what to do for one route, or explains why nothing can be done safely.
@@ -193,6 +200,19 @@ fn plan_route(
     value: &str,
 ) -> Result<Plan, String> {
     if value == "pass_through" {
+        // Removing a route's own `pass_through` would let a merged value show through.
+        if let Some(merged) = support::merged_maps(doc, route)
+            .into_iter()
+            .find_map(|map| doc.get(map, SAH))
+            .filter(|m| m.id != option.id)
+        {
+            return Err(format!(
+                "`{SAH}: pass_through` overrides the `{SAH}` merged from line {}; it is left \
+                 as it is so that the merged value does not take effect: add `Authorization` \
+                 to `{SRH}` of the routes that need it, then remove both by hand",
+                doc.entry_location(merged.id).line
+            ));
+        }
         return Ok(Plan::Remove);
     }
     if bearer(value).is_none() {
@@ -388,10 +408,16 @@ enum Content {
 
 fn classify(text: &str) -> Content {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&compact)
-        && is_pem(&bytes)
+    let decoded = base64::engine::general_purpose::STANDARD.decode(&compact);
+    if let Ok(bytes) = &decoded
+        && is_pem(bytes)
     {
-        return Content::Pem(bytes);
+        return Content::Pem(bytes.clone());
+    }
+    // Valid base64 of something else was meant as base64 too, unless it reads like a short
+    // relative path (`cert` happens to be valid base64).
+    if decoded.is_ok() && compact.len() >= 24 && !compact.contains('.') {
+        return Content::Undecodable;
     }
     // PEM in base64 is long and uses only the base64 alphabet; a path has a `.` or is short.
     let base64_like = compact.len() >= 100
@@ -683,6 +709,9 @@ mod tests {
         assert!(matches!(classify("certs/app"), Content::Path));
         assert!(matches!(classify(&"QUJD".repeat(40)), Content::Undecodable));
         assert!(matches!(classify(pem), Content::Undecodable));
+        let not_pem = base64::engine::general_purpose::STANDARD.encode("plain text, not PEM data");
+        assert!(matches!(classify(&not_pem), Content::Undecodable));
+        assert!(matches!(classify("cert"), Content::Path));
     }
 
     #[test]
