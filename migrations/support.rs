@@ -2,7 +2,7 @@
 //! spellings, reading URLs. Everything here works through the document API only.
 
 use crate::document::{Document, EntryId, EntryRef, Location, NodeId, NodeKind, Value};
-use crate::step::{Severity, StepContext};
+use crate::step::{RemovedMode, Severity, StepContext};
 
 /// Every route mapping of a Core config: the items of `routes` and of the older top-level
 /// `policy` list (same shape), aliases resolved, each mapping once.
@@ -359,4 +359,31 @@ pub fn join_names(names: &[String]) -> String {
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
+}
+
+/// Where to insert an entry that takes the place of `old`, which the same step removes with
+/// [`StepContext::remove`] together with the entries `removed`: right after `old` when it
+/// stays as a comment; otherwise after the nearest kept entry before it (a flow mapping cannot
+/// insert after an entry it deletes), else the nearest kept one after it.
+pub fn replacing_position(cx: &StepContext<'_>, old: EntryId, removed: &[EntryId]) -> EntryId {
+    let commented = cx.options.removed == RemovedMode::Comment && cx.doc.can_comment_out(old);
+    if commented {
+        return old;
+    }
+    let written = match &cx.doc.node(old.map).kind {
+        NodeKind::Mapping(entries) => entries.len(),
+        _ => 0,
+    };
+    let kept = |index: usize| {
+        let id = EntryId {
+            map: old.map,
+            index,
+        };
+        (id != old && !removed.contains(&id)).then_some(id)
+    };
+    (0..old.index)
+        .rev()
+        .find_map(kept)
+        .or_else(|| (old.index + 1..written).find_map(kept))
+        .unwrap_or(old)
 }

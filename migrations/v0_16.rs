@@ -379,7 +379,7 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
     let after = signing_key
         .as_ref()
         .filter(|e| e.merged_into.is_none())
-        .map(|e| e.id)
+        .map(|e| support::replacing_position(cx, e.id, &[]))
         .or_else(|| support::last_top_level(doc));
     cx.insert(root, after, &key, Value::String(url));
     let at = signing_key.as_ref().and_then(|e| support::at(doc, e));

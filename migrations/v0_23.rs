@@ -196,7 +196,9 @@ fn downstream_mtls(cx: &mut StepContext<'_>) {
         }
         None => {
             let value = moved_values(cx, &old);
-            cx.insert(root, Some(first_id), "downstream_mtls", value);
+            let removed: Vec<_> = old.iter().map(|(e, _)| e.id).collect();
+            let after = support::replacing_position(cx, first_id, &removed);
+            cx.insert(root, Some(after), "downstream_mtls", value);
         }
     }
     for (entry, new_key) in &old {

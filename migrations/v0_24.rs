@@ -168,6 +168,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                 let copied = headers
                     .as_mapping()
                     .map_or(0, |h| h.len().saturating_sub(1));
+                let after = support::replacing_position(cx, after, &[]);
                 cx.insert(map, Some(after), SRH, headers);
                 let copy_note = if copied > 0 {
                     format!(

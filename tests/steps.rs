@@ -3,9 +3,9 @@
 //! Layout: `tests/fixtures/steps/vMAJOR.MINOR-STEP-ID/CASE/` (e.g.
 //! `v0.24-set-authorization-header/flow-map/`). A case holds:
 //!
-//! - `input.yaml` — the config before the step.
-//! - `expected.yaml` — the exact bytes after the step; absent means the step must not change the
-//!   file.
+//! - `input.yaml` (or `input.json`) — the config before the step.
+//! - `expected.yaml` (or `expected.json`) — the exact bytes after the step; absent means the step
+//!   must not change the file.
 //! - `findings.txt` — one line per finding, in order: `SEVERITY LINE:COL MESSAGE` (`-` for no
 //!   location). A message spanning several lines continues on lines indented by four spaces. An
 //!   empty file means no findings. In a `from`/`to` case each line starts with the step
@@ -23,14 +23,18 @@
 //!   - `not-idempotent` — skip the check that a second run on the output changes nothing (only
 //!     the `$` escaping of v0.23 needs it)
 //!   - blank lines and lines starting with `#` are ignored
-//! - `core.yaml` (optional) — a core config given in the same run; its data reaches the steps as
-//!   `StepContext::core`.
+//! - `core.yaml` or `core.json` (optional) — a core config given in the same run; its data
+//!   reaches the steps as `StepContext::core`.
 //!
-//! The config path given to steps is `CASE/input.yaml`, so files a step places "beside the
+//! Every case also checks that no finding repeats a secret of the input: a scalar of 8 or more
+//! characters under a key that names a secret (`*secret*`, `*key*`, `*password*`, `*token*`,
+//! `*account*`, `*connection_string*`, `authorization`, `database*url`), SPEC §2.
+//!
+//! The config path given to steps is `CASE/input.yaml` (or `.json`), so files a step places "beside the
 //! config" land under the case directory; files already there (e.g. `certs/…` committed with the
 //! case) are what the step finds on disk. Steps only *request* files; nothing is written here.
 //!
-//! `UPDATE_FIXTURES=1 cargo test --test steps` rewrites `expected.yaml`, `findings.txt` and
+//! `UPDATE_FIXTURES=1 cargo test --test steps` rewrites `expected.*`, `findings.txt` and
 //! `created.txt` from what the steps produce. That is for the author's convenience only: every
 //! rewritten file must be reviewed by hand before it is committed, since the test then asserts
 //! whatever the code did. `STEPS_FILTER=TEXT` runs only the cases whose path contains TEXT.
@@ -39,7 +43,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use pomerium_migrate::document::{Document, Format, Value};
+use pomerium_migrate::document::{Document, Format, NodeId, Value};
 use pomerium_migrate::migrations::STEPS;
 use pomerium_migrate::step::{
     CreatedFile, FileKind, Finding, NotesMode, RemovedMode, Step, StepOptions, run_step,
@@ -127,6 +131,8 @@ fn named_step(dir_name: &str) -> Result<&'static Step, String> {
 
 /// Everything a case run produced, rendered for comparison.
 struct RunResult {
+    input: String,
+    format: Format,
     text: String,
     findings: String,
     created: String,
@@ -159,14 +165,36 @@ fn render_created(out: &mut String, case_dir: &Path, file: &CreatedFile) {
     let _ = writeln!(out, "{shown} {:o} {}", file.mode, file.contents.len());
 }
 
+/// A case's input: `NAME.yaml` or `NAME.json` (not both).
+fn find_config(case_dir: &Path, name: &str) -> Result<Option<(PathBuf, Format)>, String> {
+    let found: Vec<(PathBuf, Format)> = [("yaml", Format::Yaml), ("json", Format::Json)]
+        .into_iter()
+        .map(|(ext, format)| (case_dir.join(format!("{name}.{ext}")), format))
+        .filter(|(path, _)| path.exists())
+        .collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        _ => Err(format!("give either {name}.yaml or {name}.json, not both")),
+    }
+}
+
+fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Json => "json",
+        _ => "yaml",
+    }
+}
+
 fn run_case(
     steps: &[&Step],
     text: &str,
+    format: Format,
     options: &CaseOptions,
     core: Option<&Value>,
     config_path: &Path,
 ) -> Result<(String, Vec<Finding>, Vec<CreatedFile>), String> {
-    let mut doc = Document::parse(text.to_owned(), Format::Yaml)
+    let mut doc = Document::parse(text.to_owned(), format)
         .map_err(|e| format!("the input does not parse: {e}"))?;
     let mut findings = Vec::new();
     let mut created = Vec::new();
@@ -195,13 +223,18 @@ fn run_fixture(case_dir: &Path, step: &'static Step) -> Result<RunResult, String
         let path = case_dir.join(name);
         fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
-    let input = read("input.yaml")?;
-    let core_doc = if case_dir.join("core.yaml").exists() {
-        let doc = Document::parse(read("core.yaml")?, Format::Yaml)
-            .map_err(|e| format!("core.yaml does not parse: {e}"))?;
-        Some(doc)
-    } else {
-        None
+    let (config_path, format) =
+        find_config(case_dir, "input")?.ok_or("no input.yaml or input.json")?;
+    let input =
+        fs::read_to_string(&config_path).map_err(|e| format!("{}: {e}", config_path.display()))?;
+    let core_doc = match find_config(case_dir, "core")? {
+        Some((path, core_format)) => {
+            let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let doc = Document::parse(text, core_format)
+                .map_err(|e| format!("{} does not parse: {e}", path.display()))?;
+            Some(doc)
+        }
+        None => None,
     };
     let core = core_doc.as_ref().and_then(|d| d.root().map(|r| d.value(r)));
 
@@ -219,12 +252,20 @@ fn run_fixture(case_dir: &Path, step: &'static Step) -> Result<RunResult, String
             step.qualified_id()
         ));
     }
-    let config_path = case_dir.join("input.yaml");
-    let (text, findings, created) =
-        run_case(&steps, &input, &options, core.as_ref(), &config_path)?;
+    let (text, findings, created) = run_case(
+        &steps,
+        &input,
+        format,
+        &options,
+        core.as_ref(),
+        &config_path,
+    )?;
+    let input_doc = Document::parse(input.clone(), format)
+        .map_err(|e| format!("the input does not parse: {e}"))?;
+    check_no_secrets(&input_doc, &findings)?;
 
     if options.idempotent {
-        let (again, _, _) = run_case(&steps, &text, &options, core.as_ref(), &config_path)
+        let (again, _, _) = run_case(&steps, &text, format, &options, core.as_ref(), &config_path)
             .map_err(|e| format!("second run on the output: {e}"))?;
         if again != text {
             return Err(format!(
@@ -244,10 +285,66 @@ fn run_fixture(case_dir: &Path, step: &'static Step) -> Result<RunResult, String
         render_created(&mut rendered_created, case_dir, file);
     }
     Ok(RunResult {
+        input,
+        format,
         text,
         findings: rendered_findings,
         created: rendered_created,
     })
+}
+
+/// Whether a key names a secret-bearing setting (a deliberately wide net).
+fn secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase().replace('-', "_");
+    [
+        "secret",
+        "key",
+        "password",
+        "token",
+        "account",
+        "connection_string",
+    ]
+    .iter()
+    .any(|word| key.contains(word))
+        || key == "authorization"
+        || (key.starts_with("database") && key.ends_with("url"))
+}
+
+/// Fails when a finding repeats the value of a secret-bearing key of the input (SPEC §2).
+fn check_no_secrets(doc: &Document, findings: &[Finding]) -> Result<(), String> {
+    fn walk(doc: &Document, node: NodeId, under_secret: bool, out: &mut Vec<String>, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        let node = doc.resolve(node);
+        if let Some(text) = doc.str(node) {
+            if under_secret && text.len() >= 8 {
+                out.push(text.to_owned());
+            }
+            return;
+        }
+        for item in doc.items(node) {
+            walk(doc, *item, under_secret, out, depth + 1);
+        }
+        for entry in doc.entries(node) {
+            let secret = under_secret || secret_key(entry.key);
+            walk(doc, entry.value, secret, out, depth + 1);
+        }
+    }
+    let mut secrets = Vec::new();
+    if let Some(root) = doc.root() {
+        walk(doc, root, false, &mut secrets, 0);
+    }
+    for f in findings {
+        if let Some(secret) = secrets.iter().find(|s| f.message.contains(s.as_str())) {
+            let shown: String = secret.chars().take(6).collect();
+            return Err(format!(
+                "a finding repeats a secret value of the input ({shown}…): {}",
+                f.message.replace(secret.as_str(), "<secret>")
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn diff(expected: &str, actual: &str) -> String {
@@ -335,15 +432,15 @@ fn step_fixtures() {
                 continue;
             }
         };
-        let input = fs::read_to_string(case_dir.join("input.yaml")).unwrap_or_default();
+        let expected_name = format!("expected.{}", extension(result.format));
         let problems: Vec<String> = [
             check_file(
                 case_dir,
-                "expected.yaml",
+                &expected_name,
                 &result.text,
-                &input,
+                &result.input,
                 update,
-                result.text == input,
+                result.text == result.input,
             ),
             check_file(
                 case_dir,
@@ -399,4 +496,25 @@ fn unknown_step_directories_are_errors() {
             "{name} does not find its step"
         );
     }
+}
+
+/// The secret check itself: a finding that repeats a secret value must be caught.
+#[test]
+fn findings_repeating_secrets_are_caught() {
+    let text = "shared_secret: c2VjcmV0LXZhbHVl\nroutes:\n  - from: https://a.example.com\n";
+    let doc = match Document::parse(text.to_owned(), Format::Yaml) {
+        Ok(doc) => doc,
+        Err(e) => panic!("test input does not parse: {e}"),
+    };
+    let finding = |message: &str| Finding {
+        version: Version::new(0, 25),
+        step: "test",
+        severity: pomerium_migrate::step::Severity::Note,
+        location: None,
+        message: message.to_owned(),
+        link: "",
+    };
+    assert!(check_no_secrets(&doc, &[finding("`shared_secret` is set")]).is_ok());
+    assert!(check_no_secrets(&doc, &[finding("value c2VjcmV0LXZhbHVl leaked")]).is_err());
+    assert!(check_no_secrets(&doc, &[finding("https://a.example.com is public")]).is_ok());
 }
