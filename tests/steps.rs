@@ -219,10 +219,6 @@ fn run_case(
 
 fn run_fixture(case_dir: &Path, step: &'static Step) -> Result<RunResult, String> {
     let options = parse_options(case_dir)?;
-    let read = |name: &str| {
-        let path = case_dir.join(name);
-        fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
-    };
     let (config_path, format) =
         find_config(case_dir, "input")?.ok_or("no input.yaml or input.json")?;
     let input =
