@@ -141,7 +141,8 @@ step! {
     /// When the Console config has no `signing-key` (in either spelling) the step takes the value
     /// from the Core config given in the same run (`signing_key`), else from
     /// `--set signing-key=…`, and adds it in the file's key spelling. When neither is available
-    /// it reports an action. The value is never printed.
+    /// it reports an action. The value is never printed. A file that already has
+    /// `authenticate-service-url`, which replaces the signing key from 0.16 on, is left alone.
     ///
     /// Before:
     ///
@@ -167,7 +168,10 @@ step! {
 }
 
 fn console_signing_key(cx: &mut StepContext<'_>) {
-    if support::console_entry(cx.doc, "signing-key").is_some() {
+    // `authenticate-service-url` (0.16) replaces the signing key: such a file is newer already.
+    if support::console_entry(cx.doc, "signing-key").is_some()
+        || support::console_entry(cx.doc, "authenticate-service-url").is_some()
+    {
         return;
     }
     let from_core = support::non_empty_str(cx.core.and_then(|core| core.get("signing_key")));
