@@ -141,7 +141,8 @@ step! {
     /// When the Console config has no `signing-key` (in either spelling) the step takes the value
     /// from the Core config given in the same run (`signing_key`), else from
     /// `--set signing-key=…`, and adds it in the file's key spelling. When neither is available
-    /// it reports an action. The value is never printed. A file that already has
+    /// it reports an action, and when `--set` gives a value other than Core's, Core's is used
+    /// and an action says so. The value is never printed. A file that already has
     /// `authenticate-service-url`, which replaces the signing key from 0.16 on, is left alone.
     ///
     /// Before:
@@ -176,7 +177,10 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
     }
     let from_core = support::non_empty_str(cx.core.and_then(|core| core.get("signing_key")));
     let (value, source) = match (from_core, cx.options.get("signing-key")) {
-        (Some(v), _) => (v.to_owned(), "the Core config's `signing_key`"),
+        (Some(v), set) => {
+            warn_if_set_differs(cx, "signing-key", "signing_key", v, set);
+            (v.to_owned(), "the Core config's `signing_key`")
+        }
         (None, Some(v)) => (v.to_owned(), "`--set signing-key`"),
         (None, None) => {
             cx.action(
@@ -189,6 +193,27 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
         }
     };
     add_console_key(cx, "signing-key", value, source);
+}
+
+/// The Core config is authoritative for values the Console must share with it: when `--set`
+/// gave another value, say that it was not used (without printing either value).
+pub(crate) fn warn_if_set_differs(
+    cx: &mut StepContext<'_>,
+    dash_key: &str,
+    core_key: &str,
+    from_core: &str,
+    set: Option<&str>,
+) {
+    if set.is_some_and(|set| set != from_core) {
+        cx.action(
+            None,
+            format!(
+                "`--set {dash_key}` differs from the Core config's `{core_key}`; the Console \
+                 must use Core's value, so that one was written: drop the `--set` or fix the \
+                 Core config"
+            ),
+        );
+    }
 }
 
 /// Adds a top-level console key in the file's spelling and reports where its value came from.
@@ -218,11 +243,12 @@ step! {
     /// is required: the Console's external host name, as written in the `from` URL of the Core
     /// route that leads to the Console, without the scheme (`console.corp.example.com`).
     ///
-    /// When the Console config has no `audience`, the step looks in the Core config given in
-    /// the same run for the route whose `to` reaches port 8701 (the Console's default port) or
-    /// a host whose name contains `console`, and takes the host of its `from`. Otherwise it uses
-    /// `--set audience=…`. With neither, or when several routes match with different hosts, it
-    /// reports an action naming them.
+    /// When the Console config has no `audience`, the step uses `--set audience=…` if given;
+    /// otherwise it looks in the Core config given in the same run for the route whose `to`
+    /// reaches port 8701 (the Console's default port) or a host whose name contains `console`,
+    /// and takes the host of its `from`. (An explicit value wins over this guess.) With
+    /// neither, or when several routes match with different hosts, it reports an action naming
+    /// them.
     ///
     /// Before (Core has `from: https://console.corp.example.com`,
     /// `to: http://pomerium-console:8701`):
@@ -252,10 +278,11 @@ fn console_audience(cx: &mut StepContext<'_>) {
     if support::console_entry(cx.doc, "audience").is_some() {
         return;
     }
-    let mut hosts = cx.core.map(console_hosts).unwrap_or_default();
-    hosts.dedup();
+    let hosts = cx.core.map(console_hosts).unwrap_or_default();
+    // An explicit `--set audience` wins over the guess from the Core routes.
     match (hosts.as_slice(), cx.options.get("audience")) {
-        ([host], _) => {
+        (_, Some(value)) => add_console_key(cx, "audience", value.to_owned(), "`--set audience`"),
+        ([host], None) => {
             let host = host.clone();
             add_console_key(
                 cx,
@@ -264,7 +291,6 @@ fn console_audience(cx: &mut StepContext<'_>) {
                 "the `from` host of the Core route that leads to the Console",
             );
         }
-        (_, Some(value)) => add_console_key(cx, "audience", value.to_owned(), "`--set audience`"),
         ([], None) => cx.action(
             None,
             "the Console now requires `audience`: its external host name as in the `from` URL \

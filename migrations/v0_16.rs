@@ -306,7 +306,8 @@ step! {
     /// `signing-key` still works, but device enrollment does not until it is replaced.
     ///
     /// When the URL is known — Core's `authenticate_service_url` from a Core config in the same
-    /// run, or `--set authenticate-service-url=…` — the step adds `authenticate-service-url`
+    /// run (which wins over a different `--set` value, with an action saying so), or
+    /// `--set authenticate-service-url=…` — the step adds `authenticate-service-url`
     /// (in the file's spelling, next to `signing-key`) and comments out `signing-key` (or
     /// deletes it with `--removed delete`). When it is not known, `signing-key` stays and an
     /// action says what to add.
@@ -357,10 +358,19 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
             .and_then(|core| core.get("authenticate_service_url")),
     );
     let known = match (from_core, cx.options.get("authenticate-service-url")) {
-        (Some(url), _) => Some((
-            url.to_owned(),
-            "the Core config's `authenticate_service_url`",
-        )),
+        (Some(url), set) => {
+            super::v0_15::warn_if_set_differs(
+                cx,
+                "authenticate-service-url",
+                "authenticate_service_url",
+                url,
+                set,
+            );
+            Some((
+                url.to_owned(),
+                "the Core config's `authenticate_service_url`",
+            ))
+        }
         (None, Some(url)) => Some((url.to_owned(), "`--set authenticate-service-url`")),
         (None, None) => None,
     };
