@@ -504,7 +504,10 @@ impl<'a> Renderer<'a> {
         for map in checked {
             self.check_keys(map)?;
         }
-        for map in maps {
+        // Inner mappings first: an insertion at the end of a nested mapping and a comment
+        // note for the entry after it can fall on the same offset, and the insertion must
+        // come first there (it belongs to the text before that offset).
+        for map in maps.into_iter().rev() {
             match self.span(map).style {
                 Style::BlockMap => self.plan_block(map)?,
                 _ => self.plan_flow(map)?,
@@ -611,6 +614,28 @@ impl<'a> Renderer<'a> {
             }
         }
 
+        // Insertions go on their own line after their anchor entry. They are planned before
+        // the comment-outs: an insertion and the note of the next entry's comment-out can
+        // fall on one offset, and the insertion comes first there.
+        let layout = self.layout();
+        let key_quote = self.key_quote(map);
+        let pad = " ".repeat(ms.indent);
+        for ins in inserts {
+            let anchor = match ins.position {
+                Position::After(e) => e.index,
+                Position::End => n.saturating_sub(1),
+            };
+            let key = emit::scalar(&Value::String(ins.key.clone()), key_quote, false);
+            let body = emit::block_after_key(&ins.value, ms.indent, &layout);
+            let at = scan::next_line_start(src, value_end(anchor));
+            let text = if at == src.len() && !ends_with_break(src) {
+                format!("{}{pad}{key}:{body}", doc.eol)
+            } else {
+                format!("{pad}{key}:{body}{}", doc.eol)
+            };
+            self.splice(at, at, text, None);
+        }
+
         // Comment-outs: a note line, then each line of the entry behind `# `.
         for r in removals.iter().filter(|r| r.note.is_some()) {
             let owner = Some(EntryId {
@@ -666,25 +691,6 @@ impl<'a> Renderer<'a> {
             }
         }
 
-        // Insertions go on their own line after their anchor entry.
-        let layout = self.layout();
-        let key_quote = self.key_quote(map);
-        let pad = " ".repeat(ms.indent);
-        for ins in inserts {
-            let anchor = match ins.position {
-                Position::After(e) => e.index,
-                Position::End => n.saturating_sub(1),
-            };
-            let key = emit::scalar(&Value::String(ins.key.clone()), key_quote, false);
-            let body = emit::block_after_key(&ins.value, ms.indent, &layout);
-            let at = scan::next_line_start(src, value_end(anchor));
-            let text = if at == src.len() && !ends_with_break(src) {
-                format!("{}{pad}{key}:{body}", doc.eol)
-            } else {
-                format!("{pad}{key}:{body}{}", doc.eol)
-            };
-            self.splice(at, at, text, None);
-        }
         Ok(())
     }
 
