@@ -161,7 +161,14 @@ fn walk(
             for (i, item) in doc.items(value).iter().enumerate() {
                 let item = doc.resolve(*item);
                 if doc.is_mapping(item) {
-                    walk(doc, item, &child_level, &format!("{here}[{i}]"), out, depth + 1);
+                    walk(
+                        doc,
+                        item,
+                        &child_level,
+                        &format!("{here}[{i}]"),
+                        out,
+                        depth + 1,
+                    );
                 }
             }
         }

@@ -56,8 +56,16 @@ impl KeyHistory {
 /// read. These entries complete the table for the keys Pomerium's route reference documented.
 pub const ENVOY_CLUSTER_KEYS: &[(&str, Version, Version)] = &[
     ("lb_policy", Version::new(0, 13), Version::new(0, 31)),
-    ("least_request_lb_config", Version::new(0, 13), Version::new(0, 31)),
-    ("ring_hash_lb_config", Version::new(0, 13), Version::new(0, 31)),
+    (
+        "least_request_lb_config",
+        Version::new(0, 13),
+        Version::new(0, 31),
+    ),
+    (
+        "ring_hash_lb_config",
+        Version::new(0, 13),
+        Version::new(0, 31),
+    ),
     ("maglev_lb_config", Version::new(0, 13), Version::new(0, 31)),
     // Read through `_envoy_opts` before they became Pomerium options in 0.32.
     ("health_checks", Version::new(0, 13), NEWEST),
@@ -161,7 +169,10 @@ mod tests {
     #[test]
     fn lookup_gives_first_and_last_release() {
         let k = lookup("cache_service_url");
-        assert_eq!(k.map(|k| (k.first_seen, k.last_seen)), Some((OLDEST, OLDEST)));
+        assert_eq!(
+            k.map(|k| (k.first_seen, k.last_seen)),
+            Some((OLDEST, OLDEST))
+        );
         let k = lookup("routes");
         assert_eq!(k.map(|k| k.first_seen), Some(Version::new(0, 15)));
         assert!(k.is_some_and(|k| !k.removed() && k.known_in(NEWEST)));

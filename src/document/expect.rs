@@ -71,7 +71,8 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
                                     .iter()
                                     .position(|(ek, _)| ek == k)
                                     .map_or(entries.len(), |i| i + 1);
-                                while at < entries.len() && inserted_before(edits, edit, &entries[at].0)
+                                while at < entries.len()
+                                    && inserted_before(edits, edit, &entries[at].0)
                                 {
                                     at += 1;
                                 }

@@ -170,7 +170,9 @@ impl Tree {
     pub(crate) fn data(&self, id: NodeId) -> Value {
         match &self.node(id).kind {
             NodeKind::Scalar(v) => v.clone(),
-            NodeKind::Sequence(items) => Value::Sequence(items.iter().map(|c| self.data(*c)).collect()),
+            NodeKind::Sequence(items) => {
+                Value::Sequence(items.iter().map(|c| self.data(*c)).collect())
+            }
             NodeKind::Mapping(entries) => Value::Mapping(
                 entries
                     .iter()
@@ -331,9 +333,8 @@ pub enum ParseError {
 impl ParseError {
     pub fn location(&self) -> Location {
         match self {
-            ParseError::Syntax { location, .. } | ParseError::MultipleDocuments { location, .. } => {
-                *location
-            }
+            ParseError::Syntax { location, .. }
+            | ParseError::MultipleDocuments { location, .. } => *location,
         }
     }
 }
