@@ -1,7 +1,8 @@
 //! The migration chain: one module per Pomerium release, each step in the order it runs.
 //!
-//! Releases without a module have nothing to rewrite: 0.12, 0.19 (no breaking changes), 0.30,
-//! and 0.33 (its only change for operators is that Intel macOS builds were dropped).
+//! A step named `v0.N` turns a config valid for 0.(N-1) into one valid for 0.N. Releases with
+//! nothing to migrate have no module: 0.12 and 0.19 changed no configuration key, 0.30 needs no
+//! rewrite, and 0.33's only change for operators is that Intel macOS builds were dropped.
 
 use crate::step::Step;
 
@@ -9,6 +10,7 @@ pub mod keyops;
 pub mod v0_11;
 pub mod v0_13;
 pub mod v0_14;
+mod v0_25;
 pub mod v0_26;
 pub mod v0_27;
 pub mod v0_28;
@@ -22,6 +24,9 @@ pub static STEPS: &[&Step] = &[
     &v0_13::USER_IMPERSONATION,
     &v0_14::USE_PROXY_PROTOCOL,
     &v0_14::USER_ID_PREFIX,
+    // 0.25
+    &v0_25::REMOVE_POMERIUM_DEBUG,
+    &v0_25::REMOVE_CONSOLE_DEBUG,
     &v0_26::CLIENT_CA,
     &v0_26::COOKIE_SECURE,
     &v0_26::MATCH_ANY_PORT,
@@ -36,3 +41,62 @@ pub static STEPS: &[&Step] = &[
     &v0_32::ENVOY_CLUSTER_OPTIONS,
     &v0_32::CONSOLE_FIRST,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::STEPS;
+
+    #[test]
+    fn versions_never_decrease() {
+        for pair in STEPS.windows(2) {
+            assert!(
+                pair[0].version <= pair[1].version,
+                "{} is listed before {}",
+                pair[0].qualified_id(),
+                pair[1].qualified_id()
+            );
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        for (i, step) in STEPS.iter().enumerate() {
+            assert!(
+                STEPS[..i].iter().all(|other| other.id != step.id),
+                "step id `{}` is used twice",
+                step.id
+            );
+            assert!(
+                !step.id.is_empty()
+                    && step
+                        .id
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "step id `{}` is not kebab-case",
+                step.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_step_is_documented() {
+        for step in STEPS {
+            assert!(
+                step.doc.contains("Before") && step.doc.contains("After"),
+                "{} has no before/after example in its doc comment",
+                step.qualified_id()
+            );
+            // A step that only reports a release-wide note has no key to declare.
+            assert!(
+                !step.handles.is_empty() || step.doc.contains("changes nothing"),
+                "{} handles no key",
+                step.qualified_id()
+            );
+            assert!(
+                step.link.starts_with("https://www.pomerium.com/docs/"),
+                "{} links elsewhere",
+                step.qualified_id()
+            );
+        }
+    }
+}

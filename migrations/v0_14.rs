@@ -94,7 +94,7 @@ crate::step! {
         id: "user-id-prefix",
         title: "identity provider prefixes are dropped from allowed_users IDs",
         scope: Scope::Core,
-        handles: &[],
+        handles: &["allowed_users"],
         link: keyops::UPGRADING,
         run: run_user_ids,
     };

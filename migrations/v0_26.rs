@@ -125,19 +125,29 @@ crate::step! {
     /// such as `10.0.0.5:8080` instead of the public name. Set `preserve_host_header: true` on
     /// the route where the upstream needs the original Host.
     ///
-    /// Example of a route that gets the note:
+    /// Before (a route that gets the note):
     ///
     /// ```yaml
     /// routes:
     ///   - from: https://wiki.example.com
     ///     to: http://10.0.0.5:8080
     /// ```
+    ///
+    /// After, if the upstream needs the public host name (an edit you make; the step leaves
+    /// the route as it is):
+    ///
+    /// ```yaml
+    /// routes:
+    ///   - from: https://wiki.example.com
+    ///     to: http://10.0.0.5:8080
+    ///     preserve_host_header: true
+    /// ```
     pub static MATCH_ANY_PORT = Step {
         version: Version::new(0, 26),
         id: "match-any-incoming-port",
         title: "routes without a port match any incoming port",
         scope: Scope::Core,
-        handles: &[],
+        handles: &["from", "to", "preserve_host_header"],
         link: keyops::UPGRADING,
         run: run_match_any_port,
     };

@@ -35,7 +35,7 @@ crate::step! {
         id: "validation-mode",
         title: "Console: disable-validation becomes validation-mode",
         scope: Scope::Console,
-        handles: &[],
+        handles: &["disable-validation", "disable_validation"],
         link: keyops::UPGRADING,
         run: run_validation_mode,
     };
@@ -108,21 +108,24 @@ crate::step! {
     /// Pomerium 0.27 deprecated the `/.pomerium/jwt` endpoint, which returned the signed
     /// identity JWT to the browser, and turned it off by default. Upstreams should read the
     /// `X-Pomerium-Jwt-Assertion` header instead. It can be turned back on for now with the
-    /// runtime flag `pomerium_jwt_endpoint`:
+    /// runtime flag `pomerium_jwt_endpoint`.
+    ///
+    /// **What the step does.** Nothing in the file shows whether a client calls the endpoint,
+    /// so the step changes nothing and only adds a general note (shown with `--notes all`).
+    ///
+    /// Before: any configuration. After, for deployments whose clients still fetch the
+    /// endpoint (an edit you make):
     ///
     /// ```yaml
     /// runtime_flags:
     ///   pomerium_jwt_endpoint: true
     /// ```
-    ///
-    /// **What the step does.** Nothing in the file shows whether a client calls the endpoint,
-    /// so the step only adds a general note (shown with `--notes all`).
     pub static JWT_ENDPOINT = Step {
         version: Version::new(0, 27),
         id: "jwt-endpoint",
         title: "/.pomerium/jwt is deprecated and off by default",
         scope: Scope::Core,
-        handles: &[],
+        handles: &["runtime_flags"],
         link: keyops::UPGRADING,
         run: run_jwt_endpoint,
     };

@@ -203,7 +203,14 @@ crate::step! {
         id: "console-tracing",
         title: "Console: OpenCensus tracing options are removed",
         scope: Scope::Console,
-        handles: &[],
+        handles: &[
+            "tracing-provider",
+            "tracing-sample-rate",
+            "tracing-datadog-address",
+            "tracing-jaeger-collector-endpoint",
+            "tracing-jaeger-agent-endpoint",
+            "tracing-zipkin-endpoint",
+        ],
         link: keyops::UPGRADING,
         run: run_console_tracing,
     };

@@ -164,6 +164,7 @@ crate::step! {
     /// Console that already speaks 0.32.
     ///
     /// **What the step does.** It changes nothing and adds a note to the console file's report.
+    /// Before and After: the file stays the same.
     pub static CONSOLE_FIRST = Step {
         version: Version::new(0, 32),
         id: "console-first",
