@@ -134,7 +134,11 @@ pub fn move_into_block(cx: &mut StepContext<'_>, block: &str, moves: &[(&str, &s
         .iter()
         .filter_map(|(old, new)| doc.get(root, old).map(|e| (e, *new)))
         .collect();
-    let Some((first, _)) = present.first() else {
+    // A new block goes after the last of the entries it replaces, in file order.
+    let Some((last, _)) = present
+        .iter()
+        .max_by_key(|(e, _)| doc.entry_location(e.id))
+    else {
         return;
     };
     let note = format!("moved into `{block}`");
@@ -217,7 +221,7 @@ pub fn move_into_block(cx: &mut StepContext<'_>, block: &str, moves: &[(&str, &s
                     format!("moved `{}` to `{block}.{new}`: {why}", old.key),
                 );
             }
-            cx.insert(root, Some(first.id), block, Value::Mapping(entries));
+            cx.insert(root, Some(last.id), block, Value::Mapping(entries));
         }
     }
 }
