@@ -4,9 +4,6 @@
 use crate::document::{Document, EntryRef, NodeId, Value};
 use crate::step::StepContext;
 
-/// Where every step links to: both upgrade guides live on this page.
-pub const UPGRADING: &str = "https://www.pomerium.com/docs/deploy/upgrading";
-
 /// A route mapping and its path (`routes[2]`, `policy[0]`).
 pub struct Route {
     pub path: String,
@@ -135,10 +132,7 @@ pub fn move_into_block(cx: &mut StepContext<'_>, block: &str, moves: &[(&str, &s
         .filter_map(|(old, new)| doc.get(root, old).map(|e| (e, *new)))
         .collect();
     // A new block goes after the last of the entries it replaces, in file order.
-    let Some((last, _)) = present
-        .iter()
-        .max_by_key(|(e, _)| doc.entry_location(e.id))
-    else {
+    let Some((last, _)) = present.iter().max_by_key(|(e, _)| doc.entry_location(e.id)) else {
         return;
     };
     let note = format!("moved into `{block}`");

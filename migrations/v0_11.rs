@@ -4,6 +4,8 @@ use super::keyops;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0110";
+
 crate::step! {
     /// # `cache_service_url` is now `databroker_service_url`
     ///
@@ -33,7 +35,7 @@ crate::step! {
         title: "cache_service_url is renamed databroker_service_url",
         scope: Scope::Core,
         handles: &["cache_service_url"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run,
     };
 }

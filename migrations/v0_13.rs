@@ -4,6 +4,8 @@ use super::keyops;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0130";
+
 crate::step! {
     /// # User impersonation was removed from Core
     ///
@@ -37,7 +39,7 @@ crate::step! {
         title: "user impersonation options are removed",
         scope: Scope::Core,
         handles: &["administrators", "enable_user_impersonation"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run,
     };
 }

@@ -5,6 +5,8 @@ use crate::document::{NodeId, Value};
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0140";
+
 crate::step! {
     /// # `require_proxy_protocol` is now `use_proxy_protocol`
     ///
@@ -32,7 +34,7 @@ crate::step! {
         title: "require_proxy_protocol is renamed use_proxy_protocol",
         scope: Scope::Core,
         handles: &["require_proxy_protocol"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_proxy_protocol,
     };
 }
@@ -95,7 +97,7 @@ crate::step! {
         title: "identity provider prefixes are dropped from allowed_users IDs",
         scope: Scope::Core,
         handles: &["allowed_users"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_user_ids,
     };
 }

@@ -1,7 +1,7 @@
 //! Pomerium 0.25: the debug option is gone.
 
 use crate::step;
-use crate::step::{Scope, Step, StepContext};
+use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0250";
@@ -104,5 +104,35 @@ fn remove_debug(cx: &mut StepContext<'_>, keys: &[&str]) {
             "`{key}` {how}: Pomerium 0.25 always logs JSON; pipe the logs through `jq` to \
              pretty-print them"
         ),
+    );
+}
+
+step! {
+    /// # Self-hosted Authenticate uses the pre-0.21 flow again (Core)
+    ///
+    /// In 0.21 the authentication flow changed to support the hosted Authenticate service,
+    /// which limited some self-hosted deployments. From 0.25, deployments that use the hosted
+    /// Authenticate service keep the newer flow, and self-hosted ones (with
+    /// `authenticate_service_url` and an identity provider of their own) use the older flow
+    /// again.
+    ///
+    /// Nothing needs to change; the step only adds a note, shown with `--notes all`.
+    ///
+    /// Before and After: the file is unchanged.
+    pub static AUTHENTICATION_FLOW = Step {
+        version: Version::new(0, 25),
+        id: "authentication-flow",
+        title: "Note: self-hosted Authenticate uses the pre-0.21 flow again",
+        scope: Scope::Core,
+        handles: &[],
+        link: LINK,
+        run: authentication_flow,
+    };
+}
+
+fn authentication_flow(cx: &mut StepContext<'_>) {
+    cx.general_note(
+        "authentication flow: from 0.25 a self-hosted Authenticate service uses the pre-0.21 \
+         flow again, while the hosted Authenticate service keeps the newer one",
     );
 }

@@ -7,6 +7,8 @@ use crate::document::Value;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0260";
+
 crate::step! {
     /// # The `client_ca` aliases are gone
     ///
@@ -41,7 +43,7 @@ crate::step! {
         title: "client_ca and client_ca_file move into downstream_mtls",
         scope: Scope::Core,
         handles: &["client_ca", "client_ca_file"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_client_ca,
     };
 }
@@ -83,7 +85,7 @@ crate::step! {
         title: "cookie_secure is removed (cookies are always Secure)",
         scope: Scope::Core,
         handles: &["cookie_secure"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_cookie_secure,
     };
 }
@@ -148,7 +150,7 @@ crate::step! {
         title: "routes without a port match any incoming port",
         scope: Scope::Core,
         handles: &["from", "to", "preserve_host_header"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_match_any_port,
     };
 }

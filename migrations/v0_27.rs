@@ -5,6 +5,8 @@ use crate::document::Value;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0270";
+
 crate::step! {
     /// # Console: `disable-validation` became `validation-mode`
     ///
@@ -36,7 +38,7 @@ crate::step! {
         title: "Console: disable-validation becomes validation-mode",
         scope: Scope::Console,
         handles: &["disable-validation", "disable_validation"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_validation_mode,
     };
 }
@@ -126,7 +128,7 @@ crate::step! {
         title: "/.pomerium/jwt is deprecated and off by default",
         scope: Scope::Core,
         handles: &["runtime_flags"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_jwt_endpoint,
     };
 }

@@ -4,6 +4,8 @@ use super::keyops;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0280";
+
 /// The storage TLS options and the connection-string parameter that replaces each.
 const STORAGE_TLS: &[(&str, &str)] = &[
     ("databroker_storage_ca_file", "sslrootcert"),
@@ -55,7 +57,7 @@ crate::step! {
             "databroker_storage_tls_skip_verify",
             "grpc_client_dns_roundrobin",
         ],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run,
     };
 }

@@ -4,6 +4,8 @@ use super::keyops;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0290";
+
 /// The OpenCensus options that have no OpenTelemetry counterpart of the same shape.
 const OPENCENSUS: &[&str] = &[
     "tracing_provider",
@@ -62,7 +64,7 @@ crate::step! {
             "tracing_jaeger_agent_endpoint",
             "tracing_zipkin_endpoint",
         ],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_tracing,
     };
 }
@@ -148,7 +150,7 @@ crate::step! {
         title: "audit_key is removed (decision audit logging)",
         scope: Scope::Core,
         handles: &["audit_key", "data"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_audit_key,
     };
 }
@@ -211,7 +213,7 @@ crate::step! {
             "tracing-jaeger-agent-endpoint",
             "tracing-zipkin-endpoint",
         ],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_console_tracing,
     };
 }

@@ -4,6 +4,8 @@ use super::keyops;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0310";
+
 /// The callback path Pomerium uses from 0.31 on.
 const CALLBACK: &str = "/oauth2/callback";
 
@@ -36,7 +38,7 @@ crate::step! {
         title: "authenticate_callback_path is removed",
         scope: Scope::Core,
         handles: &["authenticate_callback_path"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run,
     };
 }

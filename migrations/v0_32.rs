@@ -4,6 +4,8 @@ use super::keyops;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0320";
+
 crate::step! {
     /// # `pomerium_debug` is no longer accepted
     ///
@@ -32,7 +34,7 @@ crate::step! {
         title: "pomerium_debug is no longer accepted",
         scope: Scope::Core,
         handles: &["pomerium_debug"],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_debug,
     };
 }
@@ -111,7 +113,7 @@ crate::step! {
             "ring_hash_lb_config",
             "maglev_lb_config",
         ],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_envoy,
     };
 }
@@ -171,7 +173,7 @@ crate::step! {
         title: "Console: upgrade the Console to 0.32 before Core",
         scope: Scope::Console,
         handles: &[],
-        link: keyops::UPGRADING,
+        link: LINK,
         run: run_console_first,
     };
 }
