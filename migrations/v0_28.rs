@@ -115,7 +115,7 @@ fn run(cx: &mut StepContext<'_>) {
         root,
         "",
         "grpc_client_dns_roundrobin",
-        "removed in 0.28",
+        "no longer read",
         "Pomerium 0.28 no longer reads this option",
     );
 }
