@@ -24,15 +24,19 @@ fn fixture(name: &str) -> String {
 
 /// Runs every core step with `from < version <= to`, in registry order, as the commands do.
 fn migrate(text: &str, from: Version, to: Version) -> (String, Vec<Finding>) {
+    migrate_kind(text, FileKind::Core, from, to)
+}
+
+fn migrate_kind(text: &str, kind: FileKind, from: Version, to: Version) -> (String, Vec<Finding>) {
     let mut doc = Document::parse(text.to_owned(), Format::Yaml)
         .unwrap_or_else(|e| panic!("the config does not parse: {e}"));
     let options = StepOptions::default();
     let mut findings = Vec::new();
     for step in STEPS
         .iter()
-        .filter(|s| from < s.version && s.version <= to && s.scope.applies_to(FileKind::Core))
+        .filter(|s| from < s.version && s.version <= to && s.scope.applies_to(kind))
     {
-        let outcome = run_step(step, &doc, FileKind::Core, &options, None, None)
+        let outcome = run_step(step, &doc, kind, &options, None, None)
             .unwrap_or_else(|e| panic!("{} failed: {e}", step.qualified_id()));
         findings.extend(outcome.findings);
         if let Some(next) = outcome.document {
@@ -139,4 +143,47 @@ fn one_run_and_release_by_release_agree() {
     // Idempotent from the escaping release on: a second run past 0.23 changes nothing.
     let (again, _) = migrate(&at_once, detect::ESCAPING_RELEASE, keys::NEWEST);
     assert_eq!(again, at_once);
+}
+
+#[test]
+fn console_config_one_run_and_release_by_release_agree() {
+    let old = fixture("console-0.14.yaml");
+    let doc = Document::parse(old.clone(), Format::Yaml).unwrap_or_else(|e| panic!("{e}"));
+    let found = detect::detect(&doc);
+    assert_eq!(found.kind, FileKind::Console);
+    // `debug` (removed in 0.25) is the only console key with a known last release.
+    assert_eq!(
+        (found.min_version, found.max_version),
+        (keys::OLDEST, Version::new(0, 24))
+    );
+
+    let from = Version::new(0, 14);
+    let (at_once, findings) = migrate_kind(&old, FileKind::Console, from, keys::NEWEST);
+    let mut text = old.clone();
+    let mut previous = from;
+    for to in releases(Version::new(0, 15), keys::NEWEST) {
+        text = migrate_kind(&text, FileKind::Console, previous, to).0;
+        previous = to;
+    }
+    assert_eq!(text, at_once);
+    let expected_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(DIR)
+        .join("console-0.33.yaml");
+    if std::env::var_os("UPDATE_FIXTURES").is_some_and(|v| v == "1") {
+        fs::write(&expected_path, &at_once).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(at_once, fixture("console-0.33.yaml"));
+    // The upgrade-order note of 0.32 reaches every console file.
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.step == "console-first" && f.severity == Severity::Note)
+    );
+    // Nothing secret reaches a message.
+    for f in &findings {
+        assert!(
+            !f.message.contains("not-real") && !f.message.contains("c2hhcmVk"),
+            "{f:?}"
+        );
+    }
 }

@@ -202,3 +202,16 @@ fn unknown_keys_depend_on_the_target_release() {
     let console = doc("database-url: x\nnot_a_key: 1\n");
     assert!(detect::unknown_keys(&console, FileKind::Console, keys::NEWEST).is_empty());
 }
+
+#[test]
+fn detection_serializes_versions_as_strings() {
+    let d = detect("routes: []\nclient_crl: abc\n");
+    let json = serde_json::to_value(&d).unwrap_or_default();
+    assert_eq!(json["kind"], "core");
+    assert_eq!(json["min_version"], "0.15");
+    assert_eq!(json["max_version"], "0.22");
+    assert_eq!(json["contradictory"], false);
+    assert_eq!(json["min_evidence"][0]["key"], "routes");
+    assert_eq!(json["min_evidence"][0]["version"], "0.15");
+    assert_eq!(json["max_evidence"][0]["location"]["line"], 2);
+}
