@@ -1,11 +1,16 @@
 //! The migration chain: one module per Pomerium release, each step in the order it runs.
 //!
 //! A step named `v0.N` turns a config valid for 0.(N-1) into one valid for 0.N. Releases with
-//! nothing to migrate have no module: 0.19 changed no configuration key.
+//! nothing to migrate have no module: 0.12 and 0.19 changed no configuration key, 0.30 needs no
+//! rewrite, and 0.33's only change for operators is that Intel macOS builds were dropped.
 
 use crate::step::Step;
 
+pub mod keyops;
 mod support;
+pub mod v0_11;
+pub mod v0_13;
+pub mod v0_14;
 mod v0_15;
 mod v0_16;
 mod v0_17;
@@ -16,9 +21,19 @@ mod v0_22;
 mod v0_23;
 mod v0_24;
 mod v0_25;
+pub mod v0_26;
+pub mod v0_27;
+pub mod v0_28;
+pub mod v0_29;
+pub mod v0_31;
+pub mod v0_32;
 
 /// Every step, ordered by version and then by the order within a release.
 pub static STEPS: &[&Step] = &[
+    &v0_11::DATABROKER_SERVICE_URL,
+    &v0_13::USER_IMPERSONATION,
+    &v0_14::USE_PROXY_PROTOCOL,
+    &v0_14::USER_ID_PREFIX,
     // 0.15
     &v0_15::REMOVE_UNUSED_OPTIONS,
     &v0_15::ED25519_SIGNING_KEY,
@@ -56,6 +71,19 @@ pub static STEPS: &[&Step] = &[
     &v0_25::REMOVE_POMERIUM_DEBUG,
     &v0_25::REMOVE_CONSOLE_DEBUG,
     &v0_25::AUTHENTICATION_FLOW,
+    &v0_26::CLIENT_CA,
+    &v0_26::COOKIE_SECURE,
+    &v0_26::MATCH_ANY_PORT,
+    &v0_27::VALIDATION_MODE,
+    &v0_27::JWT_ENDPOINT,
+    &v0_28::STORAGE_TLS_OPTIONS,
+    &v0_29::OPENTELEMETRY,
+    &v0_29::AUDIT_KEY,
+    &v0_29::CONSOLE_TRACING,
+    &v0_31::AUTHENTICATE_CALLBACK_PATH,
+    &v0_32::POMERIUM_DEBUG,
+    &v0_32::ENVOY_CLUSTER_OPTIONS,
+    &v0_32::CONSOLE_FIRST,
 ];
 
 #[cfg(test)]

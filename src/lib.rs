@@ -4,7 +4,9 @@
 //! The engine is format-neutral ([`document`]) with a lossless YAML backend ([`yaml`]); steps live
 //! in `migrations/`, one module per Pomerium release, listed in order by [`migrations::STEPS`].
 
+pub mod detect;
 pub mod document;
+pub mod keys;
 pub mod step;
 pub mod version;
 pub mod yaml;

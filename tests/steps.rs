@@ -292,6 +292,11 @@ fn run_fixture(case_dir: &Path, step: &'static Step) -> Result<RunResult, String
 /// Whether a key names a secret-bearing setting (a deliberately wide net).
 fn secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase().replace('-', "_");
+    // `*_file` settings hold a path to key material, not the material: naming the path is how an
+    // action tells the user what to move where.
+    if key.ends_with("_file") {
+        return false;
+    }
     [
         "secret",
         "key",

@@ -822,6 +822,9 @@ impl<'a> Renderer<'a> {
 
     fn apply(mut self) -> String {
         let src = self.src();
+        // At one point, text that does not belong to a removed entry goes first: an entry
+        // inserted at the end of a nested mapping lands where the next outer entry starts, and
+        // that entry's comment-out note and `# ` must follow the insertion, not swallow it.
         self.splices
             .sort_by_key(|s| (s.start, s.end, s.owner.is_some(), s.seq));
         let mut out = String::with_capacity(src.len() + self.splices.len() * 16 + 3);
