@@ -322,7 +322,7 @@ impl Step {
 
 /// Declares a step; the doc comment above it becomes [`Step::doc`].
 ///
-/// ```ignore
+/// ```text
 /// step! {
 ///     /// What changed in Pomerium, what the step does, a before/after example.
 ///     pub static PASS_THROUGH = Step {

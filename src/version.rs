@@ -23,7 +23,9 @@ impl Version {
 
     /// The release before this one (`0.24` for `0.25`); `None` for `x.0`.
     pub fn previous(self) -> Option<Version> {
-        self.minor.checked_sub(1).map(|m| Version::new(self.major, m))
+        self.minor
+            .checked_sub(1)
+            .map(|m| Version::new(self.major, m))
     }
 }
 

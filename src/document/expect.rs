@@ -5,7 +5,7 @@
 //! the edit is applied at each of them, as the re-parsed text will show it.
 
 use super::value::lookup_mut;
-use super::{Document, Edit, EditError, EntryId, Position, Value};
+use super::{Document, Edit, EditError, EntryId, PathsError, Position, Value};
 
 /// More paths than this to one node means an alias bomb, not a config.
 const PATH_LIMIT: usize = 100_000;
@@ -28,10 +28,15 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
     ordered.sort_by_key(|e| rank(e));
 
     let paths = |node| {
-        tree.data_paths(node, PATH_LIMIT)
-            .ok_or(EditError::TooManyAliases {
+        tree.data_paths(node, PATH_LIMIT).map_err(|e| match e {
+            PathsError::TooMany => EditError::TooManyAliases {
                 location: doc.location(node),
-            })
+            },
+            PathsError::InKey(at) => EditError::AliasedKey {
+                location: doc.location(node),
+                alias_line: doc.location(at).line,
+            },
+        })
     };
     let key_of = |entry: EntryId| -> Result<Value, EditError> {
         match doc.entry(entry) {
@@ -71,7 +76,8 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
                                     .iter()
                                     .position(|(ek, _)| ek == k)
                                     .map_or(entries.len(), |i| i + 1);
-                                while at < entries.len() && inserted_before(edits, edit, &entries[at].0)
+                                while at < entries.len()
+                                    && inserted_before(edits, edit, &entries[at].0)
                                 {
                                     at += 1;
                                 }
@@ -93,6 +99,14 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
             }
             Edit::RenameKey { entry, new_key } => {
                 let key = key_of(*entry)?;
+                if let Some(e) = doc.entry(*entry)
+                    && let Some(alias) = tree.node(e.key_node).aliases.first()
+                {
+                    return Err(EditError::AliasedKey {
+                        location: doc.location(e.key_node),
+                        alias_line: doc.location(*alias).line,
+                    });
+                }
                 for path in paths(entry.map)? {
                     if let Some(Value::Mapping(entries)) = lookup_mut(&mut data, &path) {
                         for (k, _) in entries.iter_mut() {

@@ -170,7 +170,9 @@ impl Tree {
     pub(crate) fn data(&self, id: NodeId) -> Value {
         match &self.node(id).kind {
             NodeKind::Scalar(v) => v.clone(),
-            NodeKind::Sequence(items) => Value::Sequence(items.iter().map(|c| self.data(*c)).collect()),
+            NodeKind::Sequence(items) => {
+                Value::Sequence(items.iter().map(|c| self.data(*c)).collect())
+            }
             NodeKind::Mapping(entries) => Value::Mapping(
                 entries
                     .iter()
@@ -182,11 +184,15 @@ impl Tree {
     }
 
     /// Every path at which `id` appears in the expanded data (an anchored node appears once more
-    /// for each alias of it or of an ancestor). `None` when there are more than `limit`.
-    pub(crate) fn data_paths(&self, id: NodeId, limit: usize) -> Option<Vec<Vec<DataSeg>>> {
+    /// for each alias of it or of an ancestor).
+    pub(crate) fn data_paths(
+        &self,
+        id: NodeId,
+        limit: usize,
+    ) -> Result<Vec<Vec<DataSeg>>, PathsError> {
         let mut out = Vec::new();
         self.collect_paths(id, &mut Vec::new(), &mut out, limit)?;
-        Some(out)
+        Ok(out)
     }
 
     fn collect_paths(
@@ -195,14 +201,14 @@ impl Tree {
         suffix: &mut Vec<DataSeg>,
         out: &mut Vec<Vec<DataSeg>>,
         limit: usize,
-    ) -> Option<()> {
+    ) -> Result<(), PathsError> {
         let node = self.node(id);
         match node.parent {
             None => {
                 if self.root == Some(id) {
                     out.push(suffix.iter().rev().cloned().collect());
                     if out.len() > limit {
-                        return None;
+                        return Err(PathsError::TooMany);
                     }
                 }
             }
@@ -211,10 +217,11 @@ impl Tree {
                     Slot::Item(n) => DataSeg::Index(n),
                     Slot::Value(n) => match &self.node(parent).kind {
                         NodeKind::Mapping(entries) => DataSeg::Key(self.data(entries[n].key_node)),
-                        _ => return Some(()),
+                        _ => return Ok(()),
                     },
-                    // Data paths never lead into a key; a key's own edits are handled by its entry.
-                    Slot::Key(_) => return Some(()),
+                    // Inside a key: the edit would change a key somewhere, which a path to a
+                    // value cannot express.
+                    Slot::Key(_) => return Err(PathsError::InKey(id)),
                 };
                 suffix.push(seg);
                 self.collect_paths(parent, suffix, out, limit)?;
@@ -224,7 +231,7 @@ impl Tree {
         for alias in &node.aliases {
             self.collect_paths(*alias, suffix, out, limit)?;
         }
-        Some(())
+        Ok(())
     }
 
     /// Whether `id` or an ancestor is aliased elsewhere (an edit there changes several places).
@@ -268,6 +275,14 @@ impl Tree {
             _ => {}
         }
     }
+}
+
+/// Why the data paths of a node could not be listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PathsError {
+    TooMany,
+    /// The node (or the alias that repeats it) is inside a mapping key.
+    InKey(NodeId),
 }
 
 /// An entry as seen when reading, merges resolved.
@@ -331,9 +346,8 @@ pub enum ParseError {
 impl ParseError {
     pub fn location(&self) -> Location {
         match self {
-            ParseError::Syntax { location, .. } | ParseError::MultipleDocuments { location, .. } => {
-                *location
-            }
+            ParseError::Syntax { location, .. }
+            | ParseError::MultipleDocuments { location, .. } => *location,
         }
     }
 }
@@ -374,6 +388,15 @@ pub enum EditError {
     /// Too many aliases to compute the intended data.
     #[error("{location}: too many aliases lead to this node to verify an edit of it")]
     TooManyAliases { location: Location },
+    /// The node is repeated as a mapping key by an alias; the edit would rename that key too.
+    #[error(
+        "{location}: an alias at line {alias_line} repeats this node as a mapping key; edit both \
+         places by hand"
+    )]
+    AliasedKey {
+        location: Location,
+        alias_line: usize,
+    },
 }
 
 /// What a backend provides (one per format).
@@ -659,6 +682,12 @@ impl Document {
     /// need offsets).
     pub fn span(&self, node: NodeId) -> Range<usize> {
         self.backend.span(node)
+    }
+
+    /// The text a batch of edits renders to, without verification (for debugging the engine).
+    #[doc(hidden)]
+    pub fn backend_render_for_debug(&self, edits: &[Edit]) -> Result<String, EditError> {
+        self.backend.render(edits)
     }
 
     /// Applies a batch of edits in one pass, verifies the result and returns the new document.

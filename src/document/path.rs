@@ -44,7 +44,11 @@ impl Path {
                 segs.push(if inner == "*" {
                     PathSeg::AnyItem
                 } else {
-                    PathSeg::Index(inner.parse().map_err(|_| err("index must be a number or *"))?)
+                    PathSeg::Index(
+                        inner
+                            .parse()
+                            .map_err(|_| err("index must be a number or *"))?,
+                    )
                 });
                 rest = &after[close + 1..];
                 expect_key = false;

@@ -187,7 +187,11 @@ pub fn first_difference(expected: &Value, actual: &Value) -> Option<String> {
         }
     }
     fn show(path: &str) -> &str {
-        if path.is_empty() { "the top level" } else { path }
+        if path.is_empty() {
+            "the top level"
+        } else {
+            path
+        }
     }
     let mut path = String::new();
     let d = walk(expected, actual, &mut path);

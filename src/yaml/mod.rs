@@ -1,21 +1,67 @@
-//! The lossless YAML backend (in progress: being written now).
+//! The lossless YAML backend.
+//!
+//! yaml-rust2's event parser gives structure and start positions; [`index`] adds where every
+//! node and entry ends; [`render`] turns edits into splices of the original text. Everything
+//! outside the splices — comments, blank lines, quoting, indentation, line endings, a BOM,
+//! document markers — is copied byte for byte.
+
+mod emit;
+mod index;
+mod render;
+mod scan;
+
 use std::ops::Range;
+
+pub use index::yaml_to_value;
 
 use crate::document::{
     Backend, Edit, EditError, EntryId, Format, Location, NodeId, ParseError, Tree, Value,
 };
+use index::{Index, Style};
+use scan::Lines;
 
-#[derive(Debug)]
+/// A YAML config file, indexed for lossless editing.
+#[derive(Debug, Clone)]
 pub struct YamlDocument {
+    /// The whole text as read, BOM included.
+    text: String,
+    /// Length of the BOM (0 or 3): spans are offsets into `text[base..]`.
+    base: usize,
+    lines: Lines,
+    /// The line break new lines use: the file's own.
+    eol: &'static str,
     tree: Tree,
+    index: Index,
 }
 
 impl YamlDocument {
-    pub fn parse(_text: String) -> Result<YamlDocument, ParseError> {
-        Err(ParseError::Syntax {
-            location: Location { line: 1, column: 1 },
-            message: "todo".into(),
+    pub fn parse(text: String) -> Result<YamlDocument, ParseError> {
+        let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let src = &text[base..];
+        let lines = Lines::new(src);
+        let (tree, index) = index::build(src, &lines)?;
+        let eol = match src.find(['\n', '\r']) {
+            Some(i) if src[i..].starts_with("\r\n") => "\r\n",
+            Some(i) if src[i..].starts_with('\r') => "\r",
+            _ => "\n",
+        };
+        Ok(YamlDocument {
+            text,
+            base,
+            lines,
+            eol,
+            tree,
+            index,
         })
+    }
+
+    /// The text without its BOM; all spans point into it.
+    pub(crate) fn src(&self) -> &str {
+        &self.text[self.base..]
+    }
+
+    pub(crate) fn location_at(&self, pos: usize) -> Location {
+        index::location_of(self.src(), &self.lines, pos)
     }
 }
 
@@ -23,25 +69,38 @@ impl Backend for YamlDocument {
     fn format(&self) -> Format {
         Format::Yaml
     }
+
     fn text(&self) -> &str {
-        ""
+        &self.text
     }
+
     fn tree(&self) -> &Tree {
         &self.tree
     }
+
     fn data(&self) -> Value {
-        Value::Null
+        self.tree.root.map_or(Value::Null, |r| self.tree.data(r))
     }
-    fn can_comment_out(&self, _entry: EntryId) -> bool {
-        false
+
+    fn can_comment_out(&self, entry: EntryId) -> bool {
+        self.index
+            .spans
+            .get(entry.map.index())
+            .is_some_and(|s| s.style == Style::BlockMap)
     }
-    fn render(&self, _edits: &[Edit]) -> Result<String, EditError> {
-        Ok(String::new())
+
+    fn render(&self, edits: &[Edit]) -> Result<String, EditError> {
+        render::Renderer::new(self).render(edits)
     }
+
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {
         Ok(Box::new(YamlDocument::parse(text)?))
     }
-    fn span(&self, _node: NodeId) -> Range<usize> {
-        0..0
+
+    fn span(&self, node: NodeId) -> Range<usize> {
+        self.index
+            .spans
+            .get(node.index())
+            .map_or(0..0, |s| s.start + self.base..s.end + self.base)
     }
 }

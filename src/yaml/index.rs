@@ -1,0 +1,632 @@
+//! Builds the neutral [`Tree`] and the text spans of every node from yaml-rust2's events.
+//!
+//! The parser gives each event a start marker; where a scalar, an entry or a collection ends is
+//! found here by scanning the text from known positions (a cursor that always sits just after the
+//! last node read). Comments are never parsed out: they stay in the text, between spans.
+
+use std::collections::HashMap;
+
+use yaml_rust2::Yaml;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::scan::{self, Lines};
+use crate::document::{Entry, Location, NodeId, NodeKind, ParseError, Tree, Value};
+
+/// How a node is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+    Folded,
+    /// A null written as nothing (`key:`).
+    Empty,
+    Alias,
+    BlockMap,
+    BlockSeq,
+    FlowMap,
+    FlowSeq,
+    /// A single-pair mapping inside a flow sequence (`[a: b]`).
+    FlowPair,
+}
+
+impl Style {
+    pub(crate) fn is_scalar(self) -> bool {
+        matches!(
+            self,
+            Style::Plain
+                | Style::Single
+                | Style::Double
+                | Style::Literal
+                | Style::Folded
+                | Style::Empty
+        )
+    }
+}
+
+/// Where a node is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// Start of the properties (`&anchor`, `!tag`), or of the content when there are none.
+    pub props: usize,
+    /// Start of the content (the opening quote, bracket, indicator or first character).
+    pub start: usize,
+    pub end: usize,
+    pub style: Style,
+    /// Block collections: their column. Block scalars: their content indentation.
+    pub indent: usize,
+    /// Whether the node is inside a flow collection.
+    pub in_flow: bool,
+}
+
+/// Where an entry is written, beyond its key and value spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct EntrySpan {
+    /// Start of the key's properties, or of the `?` of an explicit key.
+    pub start: usize,
+    /// The `:` between key and value.
+    pub colon: Option<usize>,
+    /// `? key` form, or a key that is not a scalar.
+    pub complex: bool,
+}
+
+/// The text index of a YAML document.
+#[derive(Debug, Clone)]
+pub(crate) struct Index {
+    pub spans: Vec<Span>,
+    /// Entry spans per mapping node.
+    pub entries: HashMap<NodeId, Vec<EntrySpan>>,
+    /// Dash positions per block sequence node.
+    pub dashes: HashMap<NodeId, Vec<usize>>,
+    /// The indentation step the file uses (2 unless nested block mappings say otherwise).
+    pub indent_unit: usize,
+    /// A place the scanner could not follow: edits are refused rather than guessed.
+    pub unsupported: Option<(usize, &'static str)>,
+}
+
+struct Frame {
+    id: NodeId,
+    map: bool,
+    flow: bool,
+    /// Block: the collection's column; flow: the enclosing block indentation.
+    indent: i64,
+    items: Vec<NodeId>,
+    dashes: Vec<usize>,
+    entries: Vec<Entry>,
+    entry_spans: Vec<EntrySpan>,
+    pending_key: Option<(NodeId, EntrySpan)>,
+}
+
+struct Builder<'a> {
+    src: &'a str,
+    lines: &'a Lines,
+    tree: Tree,
+    spans: Vec<Span>,
+    entries: HashMap<NodeId, Vec<EntrySpan>>,
+    dashes: HashMap<NodeId, Vec<usize>>,
+    stack: Vec<Frame>,
+    cursor: usize,
+    anchors: HashMap<usize, NodeId>,
+    documents: usize,
+    second_document: Option<Location>,
+    unsupported: Option<(usize, &'static str)>,
+    error: Option<ParseError>,
+    indent_unit: Option<usize>,
+}
+
+/// Positions found while locating the start of a node.
+struct Begin {
+    props: usize,
+    /// After the indicator (`-`, `:`) and the properties: where an empty node sits.
+    empty_at: usize,
+    /// First content character.
+    content: usize,
+    dash: Option<usize>,
+    colon: Option<usize>,
+    explicit: bool,
+}
+
+pub(crate) fn build(src: &str, lines: &Lines) -> Result<(Tree, Index), ParseError> {
+    let mut b = Builder {
+        src,
+        lines,
+        tree: Tree::default(),
+        spans: Vec::new(),
+        entries: HashMap::new(),
+        dashes: HashMap::new(),
+        stack: Vec::new(),
+        cursor: 0,
+        anchors: HashMap::new(),
+        documents: 0,
+        second_document: None,
+        unsupported: None,
+        error: None,
+        indent_unit: None,
+    };
+    let mut parser = Parser::new_from_str(src);
+    if let Err(e) = parser.load(&mut b, true) {
+        return Err(ParseError::Syntax {
+            location: location_of_marker(e.marker()),
+            message: e.info().to_owned(),
+        });
+    }
+    if let Some(e) = b.error {
+        return Err(e);
+    }
+    if let Some(location) = b.second_document {
+        return Err(ParseError::MultipleDocuments {
+            location,
+            count: b.documents,
+        });
+    }
+    b.tree.link();
+    let index = Index {
+        spans: b.spans,
+        entries: b.entries,
+        dashes: b.dashes,
+        indent_unit: b.indent_unit.unwrap_or(2),
+        unsupported: b.unsupported,
+    };
+    Ok((b.tree, index))
+}
+
+fn location_of_marker(m: &Marker) -> Location {
+    Location {
+        line: m.line(),
+        column: m.col() + 1,
+    }
+}
+
+/// The 1-based location of a byte offset.
+pub(crate) fn location_of(src: &str, lines: &Lines, pos: usize) -> Location {
+    let line = lines.line_of(pos);
+    let start = lines.start(line).unwrap_or(0);
+    let column = src
+        .get(start..pos)
+        .map_or(pos - start, |s| s.chars().count())
+        + 1;
+    Location {
+        line: line + 1,
+        column,
+    }
+}
+
+/// The typed value of a scalar, exactly as yaml-rust2's loader types it.
+pub(crate) fn scalar_value(v: &str, style: TScalarStyle, tag: Option<&Tag>) -> Value {
+    if style != TScalarStyle::Plain {
+        return Value::String(v.to_owned());
+    }
+    match tag {
+        Some(tag) if tag.handle == "tag:yaml.org,2002:" => match tag.suffix.as_str() {
+            "bool" => match v {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                _ => Value::Invalid,
+            },
+            "int" => v.parse().map_or(Value::Invalid, Value::Int),
+            "float" => match yaml_to_value(&Yaml::from_str(v)) {
+                Value::Float(_) | Value::Int(_) => Value::Float(v.to_owned()),
+                _ => Value::Invalid,
+            },
+            "null" => match v {
+                "~" | "null" => Value::Null,
+                _ => Value::Invalid,
+            },
+            _ => Value::String(v.to_owned()),
+        },
+        Some(_) => Value::String(v.to_owned()),
+        None => yaml_to_value(&Yaml::from_str(v)),
+    }
+}
+
+/// Converts yaml-rust2's data model to ours.
+pub fn yaml_to_value(y: &Yaml) -> Value {
+    match y {
+        Yaml::Real(s) => Value::Float(s.clone()),
+        Yaml::Integer(i) => Value::Int(*i),
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Array(items) => Value::Sequence(items.iter().map(yaml_to_value).collect()),
+        Yaml::Hash(h) => Value::Mapping(
+            h.iter()
+                .map(|(k, v)| (yaml_to_value(k), yaml_to_value(v)))
+                .collect(),
+        ),
+        Yaml::Null => Value::Null,
+        Yaml::Alias(_) | Yaml::BadValue => Value::Invalid,
+    }
+}
+
+impl MarkedEventReceiver for Builder<'_> {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        match ev {
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents == 2 {
+                    self.second_document = Some(location_of_marker(&mark));
+                }
+            }
+            _ if self.documents > 1 => {}
+            Event::Scalar(value, style, anchor, tag) => {
+                self.scalar(value, style, anchor, tag.as_ref(), &mark)
+            }
+            Event::Alias(anchor) => self.alias(anchor, &mark),
+            Event::SequenceStart(anchor, tag) => self.collection(false, anchor, tag.is_some()),
+            Event::MappingStart(anchor, tag) => self.collection(true, anchor, tag.is_some()),
+            Event::SequenceEnd | Event::MappingEnd => self.end_collection(),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+        }
+    }
+}
+
+impl Builder<'_> {
+    fn byte(&self, pos: usize) -> Option<u8> {
+        self.src.as_bytes().get(pos).copied()
+    }
+
+    fn unsupported(&mut self, pos: usize, what: &'static str) {
+        if self.unsupported.is_none() {
+            self.unsupported = Some((pos, what));
+        }
+    }
+
+    fn marker_offset(&self, m: &Marker) -> usize {
+        let Some(start) = self.lines.start(m.line().saturating_sub(1)) else {
+            return self.src.len();
+        };
+        let rest = &self.src[start..];
+        rest.char_indices()
+            .nth(m.col())
+            .map_or(self.src.len(), |(i, _)| start + i)
+    }
+
+    fn column(&self, pos: usize) -> usize {
+        let start = scan::line_start(self.src, pos);
+        self.src[start..pos].chars().count()
+    }
+
+    /// Finds where the next node starts: past the indicator its parent needs (`-`, `?`, `:`,
+    /// `,`), trivia, and its properties.
+    fn begin(&mut self, props_count: usize) -> Begin {
+        let src = self.src;
+        // `last` is the end of the last token this node's start consumed: an empty node sits
+        // there, not after the trivia that follows.
+        let mut last = self.cursor;
+        let (mut dash, mut colon, mut explicit) = (None, None, false);
+        let t = scan::skip_trivia(src, last);
+        match self.stack.last() {
+            None => {
+                let mut p = t;
+                loop {
+                    if self.byte(p) == Some(b'%') && scan::first_on_line(src, p) {
+                        p = scan::line_content_end(src, p);
+                    } else if src[p..].starts_with("---") && scan::is_document_marker(src, p) {
+                        p += 3;
+                        last = p;
+                    } else {
+                        break;
+                    }
+                    p = scan::skip_trivia(src, p);
+                }
+            }
+            Some(f) if !f.map => {
+                if f.flow {
+                    if self.byte(t) == Some(b',') {
+                        last = t + 1;
+                    }
+                } else if self.byte(t) == Some(b'-') {
+                    dash = Some(t);
+                    last = t + 1;
+                } else {
+                    self.unsupported(t, "a sequence item without its `-`");
+                }
+            }
+            Some(f) => {
+                let flow = f.flow;
+                if f.pending_key.is_none() {
+                    let mut p = t;
+                    if flow && self.byte(p) == Some(b',') {
+                        last = p + 1;
+                        p = scan::skip_trivia(src, p + 1);
+                    }
+                    if self.byte(p) == Some(b'?') && self.byte(p + 1).is_none_or(scan::is_ws) {
+                        explicit = true;
+                        last = p + 1;
+                    }
+                } else if self.byte(t) == Some(b':') {
+                    colon = Some(t);
+                    last = t + 1;
+                }
+            }
+        }
+        let mut q = scan::skip_trivia(src, last);
+        let props = q;
+        let flow = self.stack.last().is_some_and(|f| f.flow);
+        for _ in 0..props_count {
+            if !matches!(self.byte(q), Some(b'&' | b'!')) {
+                self.unsupported(q, "node properties the scanner could not follow");
+                break;
+            }
+            last = scan::token_end(src, q, flow);
+            q = scan::skip_trivia(src, last);
+        }
+        Begin {
+            props,
+            empty_at: last,
+            content: q,
+            dash,
+            colon,
+            explicit,
+        }
+    }
+
+    fn push_node(&mut self, kind: NodeKind, span: Span) -> NodeId {
+        let location = location_of(self.src, self.lines, span.start);
+        let id = self.tree.push(kind, location);
+        self.spans.push(span);
+        id
+    }
+
+    /// Records a new node in its parent (as an item, a key, or a value).
+    fn attach(&mut self, id: NodeId, begin: &Begin) {
+        let Some(frame) = self.stack.last_mut() else {
+            self.tree.root = Some(id);
+            return;
+        };
+        if !frame.map {
+            frame.items.push(id);
+            if let Some(d) = begin.dash {
+                frame.dashes.push(d);
+            }
+            return;
+        }
+        match frame.pending_key.take() {
+            None => {
+                let span = EntrySpan {
+                    start: if begin.explicit {
+                        // The `?` is just before `props` (after trivia); find it again.
+                        self.src[..begin.props].rfind('?').unwrap_or(begin.props)
+                    } else {
+                        begin.props
+                    },
+                    colon: None,
+                    complex: begin.explicit,
+                };
+                frame.pending_key = Some((id, span));
+            }
+            Some((key_node, mut span)) => {
+                span.colon = begin.colon;
+                let key = match &self.tree.node(key_node).kind {
+                    NodeKind::Scalar(v) => v.scalar_text().unwrap_or_default(),
+                    _ => {
+                        span.complex = true;
+                        String::new()
+                    }
+                };
+                frame.entries.push(Entry {
+                    key,
+                    key_node,
+                    value: id,
+                });
+                frame.entry_spans.push(span);
+            }
+        }
+    }
+
+    fn parent_indent(&self) -> i64 {
+        self.stack.last().map_or(-1, |f| f.indent)
+    }
+
+    fn in_flow(&self) -> bool {
+        self.stack.last().is_some_and(|f| f.flow)
+    }
+
+    fn anchor(&mut self, anchor: usize, id: NodeId) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, id);
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        value: String,
+        style: TScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        mark: &Marker,
+    ) {
+        let begin = self.begin(usize::from(anchor > 0) + usize::from(tag.is_some()));
+        let src = self.src;
+        let marker = self.marker_offset(mark);
+        let typed = scalar_value(&value, style, tag);
+        let (style, start, end, indent) = match style {
+            TScalarStyle::Plain => {
+                let empty =
+                    value.is_empty() || (value == "~" && self.byte(begin.content) != Some(b'~'));
+                if empty {
+                    (Style::Empty, begin.empty_at, begin.empty_at, 0)
+                } else {
+                    let end = scan::plain_end(src, marker, &value).unwrap_or_else(|| {
+                        self.unsupported(marker, "a plain scalar the scanner could not follow");
+                        marker
+                    });
+                    (Style::Plain, marker, end, 0)
+                }
+            }
+            TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
+                let single = style == TScalarStyle::SingleQuoted;
+                let end = if single {
+                    scan::single_quoted_end(src, marker)
+                } else {
+                    scan::double_quoted_end(src, marker)
+                };
+                let end = end.unwrap_or_else(|| {
+                    self.unsupported(marker, "a quoted scalar the scanner could not follow");
+                    marker
+                });
+                let s = if single { Style::Single } else { Style::Double };
+                (s, marker, end, 0)
+            }
+            TScalarStyle::Literal | TScalarStyle::Folded => {
+                let start = begin.content;
+                if !matches!(self.byte(start), Some(b'|' | b'>')) {
+                    self.unsupported(start, "a block scalar the scanner could not follow");
+                }
+                let (end, indent) = scan::block_scalar_end(src, start, self.parent_indent());
+                let s = if style == TScalarStyle::Literal {
+                    Style::Literal
+                } else {
+                    Style::Folded
+                };
+                (s, start, end, indent)
+            }
+        };
+        let props = begin.props.min(start);
+        let span = Span {
+            props,
+            start,
+            end,
+            style,
+            indent,
+            in_flow: self.in_flow(),
+        };
+        let id = self.push_node(NodeKind::Scalar(typed), span);
+        self.anchor(anchor, id);
+        self.attach(id, &begin);
+        self.cursor = end;
+    }
+
+    fn alias(&mut self, anchor: usize, mark: &Marker) {
+        let begin = self.begin(0);
+        let start = self.marker_offset(mark);
+        let end = scan::token_end(self.src, start, self.in_flow());
+        let Some(target) = self.anchors.get(&anchor).copied() else {
+            self.error = Some(ParseError::Syntax {
+                location: location_of(self.src, self.lines, start),
+                message: "alias to an unknown anchor".into(),
+            });
+            return;
+        };
+        let span = Span {
+            props: start,
+            start,
+            end,
+            style: Style::Alias,
+            indent: 0,
+            in_flow: self.in_flow(),
+        };
+        let id = self.push_node(NodeKind::Alias(target), span);
+        self.attach(id, &begin);
+        self.cursor = end;
+    }
+
+    fn collection(&mut self, map: bool, anchor: usize, tagged: bool) {
+        let begin = self.begin(usize::from(anchor > 0) + usize::from(tagged));
+        let start = begin.content;
+        let in_flow = self.in_flow();
+        let opener = if map { b'{' } else { b'[' };
+        let (style, flow) = if self.byte(start) == Some(opener) {
+            (if map { Style::FlowMap } else { Style::FlowSeq }, true)
+        } else if in_flow && map {
+            (Style::FlowPair, true)
+        } else if map {
+            (Style::BlockMap, false)
+        } else {
+            (Style::BlockSeq, false)
+        };
+        let column = self.column(start);
+        let indent = if flow {
+            self.parent_indent()
+        } else {
+            column as i64
+        };
+        if style == Style::BlockMap
+            && let Some(parent) = self.stack.last()
+            && parent.map
+            && !parent.flow
+            && self.indent_unit.is_none()
+            && (column as i64) > parent.indent
+        {
+            self.indent_unit = Some((column as i64 - parent.indent) as usize);
+        }
+        let span = Span {
+            props: begin.props.min(start),
+            start,
+            end: start,
+            style,
+            indent: column,
+            in_flow,
+        };
+        let kind = if map {
+            NodeKind::Mapping(Vec::new())
+        } else {
+            NodeKind::Sequence(Vec::new())
+        };
+        let id = self.push_node(kind, span);
+        self.anchor(anchor, id);
+        self.attach(id, &begin);
+        self.cursor = if style == Style::FlowMap || style == Style::FlowSeq {
+            start + 1
+        } else {
+            start
+        };
+        self.stack.push(Frame {
+            id,
+            map,
+            flow,
+            indent,
+            items: Vec::new(),
+            dashes: Vec::new(),
+            entries: Vec::new(),
+            entry_spans: Vec::new(),
+            pending_key: None,
+        });
+    }
+
+    fn end_collection(&mut self) {
+        let Some(mut frame) = self.stack.pop() else {
+            return;
+        };
+        let style = self.spans[frame.id.index()].style;
+        let end = match style {
+            Style::FlowMap | Style::FlowSeq => {
+                let mut p = scan::skip_trivia(self.src, self.cursor);
+                if self.byte(p) == Some(b',') {
+                    p = scan::skip_trivia(self.src, p + 1);
+                }
+                let closer = if frame.map { b'}' } else { b']' };
+                if self.byte(p) == Some(closer) {
+                    p + 1
+                } else {
+                    self.unsupported(p, "a flow collection whose end the scanner could not find");
+                    self.cursor
+                }
+            }
+            _ => self.cursor,
+        };
+        if let Some((key_node, span)) = frame.pending_key.take() {
+            // A key without a value (`? a` alone) cannot come from the parser; keep it editable
+            // by nothing rather than guess.
+            let _ = (key_node, span);
+            self.unsupported(end, "a key without a value");
+        }
+        self.spans[frame.id.index()].end = end;
+        let kind = if frame.map {
+            self.entries
+                .insert(frame.id, std::mem::take(&mut frame.entry_spans));
+            NodeKind::Mapping(frame.entries)
+        } else {
+            if !frame.flow {
+                self.dashes.insert(frame.id, frame.dashes);
+            }
+            NodeKind::Sequence(frame.items)
+        };
+        self.tree.node_mut(frame.id).kind = kind;
+        self.cursor = end;
+    }
+}

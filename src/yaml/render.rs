@@ -1,0 +1,847 @@
+//! Turns a batch of [`Edit`]s into text splices and applies them in one pass.
+//!
+//! Every edit becomes one or more splices (replace a byte range by new text). Removals and
+//! insertions are planned per mapping, so that several edits to one mapping agree (an emptied
+//! mapping becomes `{}`, adjacent removals in a flow mapping share their commas). Overlapping
+//! splices, and edits inside an entry that is being removed, are refused as conflicts.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::YamlDocument;
+use super::emit::{self, Layout, Quote};
+use super::index::{EntrySpan, Span, Style};
+use super::scan;
+use crate::document::{Edit, EditError, Entry, EntryId, NodeId, NodeKind, Position, Slot, Value};
+
+struct Splice {
+    start: usize,
+    end: usize,
+    text: String,
+    /// Order among insertions at one point: the order edits were given in.
+    seq: usize,
+    /// The removed entry this splice belongs to, if any (for the nesting check).
+    owner: Option<EntryId>,
+}
+
+#[derive(Clone)]
+struct Removal {
+    index: usize,
+    note: Option<String>,
+}
+
+struct Insertion {
+    position: Position,
+    key: String,
+    value: Value,
+}
+
+pub(crate) struct Renderer<'a> {
+    doc: &'a YamlDocument,
+    splices: Vec<Splice>,
+    seq: usize,
+    removals: BTreeMap<NodeId, Vec<Removal>>,
+    inserts: BTreeMap<NodeId, Vec<Insertion>>,
+    renames: Vec<(EntryId, String)>,
+    /// Text extents of removed entries: nothing else may change inside them.
+    removed_extents: Vec<(usize, usize, EntryId)>,
+}
+
+impl<'a> Renderer<'a> {
+    pub(crate) fn new(doc: &'a YamlDocument) -> Renderer<'a> {
+        Renderer {
+            doc,
+            splices: Vec::new(),
+            seq: 0,
+            removals: BTreeMap::new(),
+            inserts: BTreeMap::new(),
+            renames: Vec::new(),
+            removed_extents: Vec::new(),
+        }
+    }
+
+    fn src(&self) -> &'a str {
+        self.doc.src()
+    }
+
+    fn span(&self, id: NodeId) -> Span {
+        self.doc.index.spans[id.index()]
+    }
+
+    fn loc(&self, pos: usize) -> crate::document::Location {
+        self.doc.location_at(pos)
+    }
+
+    fn layout(&self) -> Layout<'a> {
+        Layout {
+            eol: self.doc.eol,
+            unit: self.doc.index.indent_unit,
+            keys: Quote::Plain,
+            strings: Quote::Plain,
+        }
+    }
+
+    fn splice(&mut self, start: usize, end: usize, text: String, owner: Option<EntryId>) {
+        self.seq += 1;
+        self.splices.push(Splice {
+            start,
+            end,
+            text,
+            seq: self.seq,
+            owner,
+        });
+    }
+
+    fn invalid(&self, node: NodeId, what: &'static str) -> EditError {
+        EditError::Invalid {
+            location: self.loc(self.span(node).start),
+            what,
+        }
+    }
+
+    fn unsupported(&self, pos: usize, what: &'static str) -> EditError {
+        EditError::Unsupported {
+            location: self.loc(pos),
+            what,
+        }
+    }
+
+    fn entry(&self, id: EntryId) -> Result<(&'a Entry, EntrySpan), EditError> {
+        let tree = &self.doc.tree;
+        if id.map.index() >= tree.nodes.len() {
+            return Err(EditError::Invalid {
+                location: crate::document::Location::default(),
+                what: "the edit names a node of another document",
+            });
+        }
+        let NodeKind::Mapping(entries) = &tree.node(id.map).kind else {
+            return Err(self.invalid(id.map, "the edit needs a mapping here"));
+        };
+        let entry = entries
+            .get(id.index)
+            .ok_or_else(|| self.invalid(id.map, "the mapping has no such entry"))?;
+        let span = self
+            .doc
+            .index
+            .entries
+            .get(&id.map)
+            .and_then(|s| s.get(id.index))
+            .copied()
+            .ok_or_else(|| self.invalid(id.map, "the mapping has no such entry"))?;
+        Ok((entry, span))
+    }
+
+    fn check_node(&self, node: NodeId) -> Result<(), EditError> {
+        if node.index() >= self.doc.tree.nodes.len() {
+            return Err(EditError::Invalid {
+                location: crate::document::Location::default(),
+                what: "the edit names a node of another document",
+            });
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, mut node: NodeId) -> NodeId {
+        while let NodeKind::Alias(t) = self.doc.tree.node(node).kind {
+            node = t;
+        }
+        node
+    }
+
+    /// Refuses to drop text that holds an anchor some alias elsewhere still needs.
+    fn check_anchors(&self, node: NodeId) -> Result<(), EditError> {
+        let tree = &self.doc.tree;
+        if let Some(anchored) = tree.anchors_used_outside(node).first() {
+            let alias = tree
+                .node(*anchored)
+                .aliases
+                .first()
+                .copied()
+                .unwrap_or(*anchored);
+            return Err(EditError::AnchorInUse {
+                location: self.loc(self.span(*anchored).props),
+                alias_line: self.loc(self.span(alias).start).line,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn render(mut self, edits: &[Edit]) -> Result<String, EditError> {
+        if edits.is_empty() {
+            return Ok(self.doc.text.clone());
+        }
+        if let Some((pos, what)) = self.doc.index.unsupported {
+            return Err(self.unsupported(pos, what));
+        }
+        let mut seen = HashSet::new();
+        for edit in edits {
+            // Steps reach one anchored entry through several routes: apply it once.
+            if !seen.insert(format!("{edit:?}")) {
+                continue;
+            }
+            self.add(edit)?;
+        }
+        self.plan_mappings()?;
+        self.check_nesting()?;
+        if let Some(pos) = self.overlaps() {
+            return Err(EditError::Conflict {
+                location: self.loc(pos),
+            });
+        }
+        Ok(self.apply())
+    }
+
+    fn add(&mut self, edit: &Edit) -> Result<(), EditError> {
+        match edit {
+            Edit::RenameKey { entry, new_key } => self.rename(*entry, new_key),
+            Edit::SetScalar { node, value } => {
+                self.check_node(*node)?;
+                if !value.is_scalar() {
+                    return Err(self.invalid(*node, "a scalar can only be set to a scalar value"));
+                }
+                self.set_scalar(self.resolve(*node), value)
+            }
+            Edit::Insert {
+                map,
+                position,
+                key,
+                value,
+            } => {
+                self.check_node(*map)?;
+                let map = self.resolve(*map);
+                if let Position::After(e) = position {
+                    self.entry(*e)?;
+                    if e.map != map {
+                        return Err(self.invalid(map, "`after` names an entry of another mapping"));
+                    }
+                }
+                match self.span(map).style {
+                    Style::BlockMap | Style::FlowMap => {}
+                    Style::FlowPair => {
+                        return Err(self.unsupported(self.span(map).start, "a flow pair"));
+                    }
+                    _ => {
+                        return Err(self.invalid(map, "an entry can only be inserted in a mapping"));
+                    }
+                }
+                self.inserts.entry(map).or_default().push(Insertion {
+                    position: *position,
+                    key: key.clone(),
+                    value: value.clone(),
+                });
+                Ok(())
+            }
+            Edit::CommentOut { entry, note } => self.remove(*entry, Some(note.clone())),
+            Edit::Delete { entry } => self.remove(*entry, None),
+            Edit::ReplaceValue { node, value } => {
+                self.check_node(*node)?;
+                self.replace_value(*node, value)
+            }
+        }
+    }
+
+    fn rename(&mut self, entry: EntryId, new_key: &str) -> Result<(), EditError> {
+        let (e, es) = self.entry(entry)?;
+        let key = self.span(e.key_node);
+        if es.complex || !matches!(key.style, Style::Plain | Style::Single | Style::Double) {
+            return Err(self.unsupported(es.start, "a key that is not a plain or quoted scalar"));
+        }
+        if self.span(entry.map).style == Style::FlowPair {
+            return Err(self.unsupported(es.start, "a flow pair"));
+        }
+        let quote = quote_of(key.style);
+        let text = emit::scalar(&Value::String(new_key.to_owned()), quote, key.in_flow);
+        self.splice(key.start, key.end, text, None);
+        self.renames.push((entry, new_key.to_owned()));
+        Ok(())
+    }
+
+    fn set_scalar(&mut self, node: NodeId, value: &Value) -> Result<(), EditError> {
+        let s = self.span(node);
+        let text = match s.style {
+            Style::Plain | Style::Single | Style::Double => {
+                emit::scalar(value, quote_of(s.style), s.in_flow)
+            }
+            Style::Empty => {
+                if self.entry_without_colon(node) {
+                    return Err(self.unsupported(s.start, "a value without `:`"));
+                }
+                let text = emit::scalar(value, Quote::Plain, s.in_flow);
+                let before = self.src().as_bytes().get(s.start.wrapping_sub(1)).copied();
+                let sep = if matches!(before, Some(b' ' | b'\t') | None) {
+                    ""
+                } else {
+                    " "
+                };
+                format!("{sep}{text}")
+            }
+            Style::Literal | Style::Folded => self.block_scalar_text(value, s),
+            _ => return Err(self.invalid(node, "this node is not a scalar")),
+        };
+        match self.props_without_tags(s) {
+            // A tag (`!!int`) would retype the new value: drop it, keep any anchor.
+            Some(props) if s.style != Style::Empty => {
+                self.splice(s.props, s.end, format!("{props}{text}"), None)
+            }
+            _ => self.splice(s.start, s.end, text, None),
+        }
+        Ok(())
+    }
+
+    /// The node's properties without its tag, when it has a tag.
+    fn props_without_tags(&self, s: Span) -> Option<String> {
+        let props = self.src().get(s.props..s.start)?;
+        if !props.contains('!') {
+            return None;
+        }
+        let anchors: Vec<&str> = props
+            .split_whitespace()
+            .filter(|t| t.starts_with('&'))
+            .collect();
+        Some(anchors.iter().map(|a| format!("{a} ")).collect())
+    }
+
+    /// Whether `node` is the value of an entry written without `:` (`? key` alone).
+    fn entry_without_colon(&self, node: NodeId) -> bool {
+        match self.doc.tree.node(node).parent {
+            Some((parent, Slot::Value(i))) => self
+                .doc
+                .index
+                .entries
+                .get(&parent)
+                .and_then(|e| e.get(i))
+                .is_some_and(|e| e.colon.is_none()),
+            _ => false,
+        }
+    }
+
+    /// A new block scalar in the old one's place, or a quoted scalar when the value cannot be
+    /// written as one (leading spaces, control characters).
+    fn block_scalar_text(&self, value: &Value, s: Span) -> String {
+        let Value::String(text) = value else {
+            return emit::scalar(value, Quote::Plain, false);
+        };
+        let fits = !text.is_empty()
+            && !text.starts_with([' ', '\n'])
+            && !text.chars().any(|c| c != '\n' && c.is_control())
+            && !text
+                .split('\n')
+                .any(|l| l.starts_with(' ') || l.starts_with('\t'));
+        if !fits {
+            return emit::double_quoted(text);
+        }
+        let indicator = if s.style == Style::Folded && !text.contains('\n') {
+            '>'
+        } else {
+            '|'
+        };
+        let body = text.trim_end_matches('\n');
+        let trailing = text.len() - body.len();
+        let chomp = match trailing {
+            0 => "-",
+            1 => "",
+            _ => "+",
+        };
+        let eol = self.doc.eol;
+        let pad = " ".repeat(s.indent.max(1));
+        let mut out = format!("{indicator}{chomp}");
+        for line in body.split('\n') {
+            out.push_str(eol);
+            if !line.is_empty() {
+                out.push_str(&pad);
+                out.push_str(line);
+            }
+        }
+        for _ in 1..trailing {
+            out.push_str(eol);
+        }
+        out
+    }
+
+    fn remove(&mut self, entry: EntryId, note: Option<String>) -> Result<(), EditError> {
+        let (e, es) = self.entry(entry)?;
+        if es.complex {
+            return Err(self.unsupported(es.start, "a complex key"));
+        }
+        match self.span(entry.map).style {
+            Style::BlockMap => {}
+            Style::FlowMap if note.is_none() => {}
+            Style::FlowMap => {
+                return Err(self.unsupported(
+                    es.start,
+                    "an entry in a flow mapping cannot be commented out",
+                ));
+            }
+            _ => return Err(self.unsupported(es.start, "a flow pair")),
+        }
+        self.check_anchors(e.key_node)?;
+        self.check_anchors(e.value)?;
+        let end = self.span(e.value).end;
+        self.removed_extents.push((es.start, end, entry));
+        self.removals.entry(entry.map).or_default().push(Removal {
+            index: entry.index,
+            note,
+        });
+        Ok(())
+    }
+
+    fn replace_value(&mut self, node: NodeId, value: &Value) -> Result<(), EditError> {
+        let s = self.span(node);
+        let scalar_like = s.style.is_scalar();
+        if value.is_scalar() && scalar_like {
+            return self.set_scalar(node, value);
+        }
+        self.check_anchors(node)?;
+        let layout = self.layout();
+        let empty_collection = matches!(value, Value::Mapping(m) if m.is_empty())
+            || matches!(value, Value::Sequence(s) if s.is_empty());
+        let flow_style = matches!(s.style, Style::FlowMap | Style::FlowSeq);
+        if s.in_flow || flow_style || value.is_scalar() || empty_collection {
+            let text = if s.in_flow || flow_style || !value.is_scalar() {
+                emit::flow(value, &layout)
+            } else {
+                emit::scalar(value, Quote::Plain, false)
+            };
+            return match s.style {
+                Style::BlockMap | Style::BlockSeq => {
+                    let (from, _) = self.value_region(node)?;
+                    self.splice(from, s.end, format!(" {text}"), None);
+                    Ok(())
+                }
+                Style::Empty => self.set_scalar_text(node, text),
+                _ => {
+                    self.splice(s.start, s.end, text, None);
+                    Ok(())
+                }
+            };
+        }
+        let (from, context) = self.value_region(node)?;
+        let text = match context {
+            Context::Entry(indent) => emit::block_after_key(value, indent, &layout),
+            Context::Item(dash) => emit::block_item(value, dash, &layout),
+        };
+        self.splice(from, s.end, text, None);
+        Ok(())
+    }
+
+    fn set_scalar_text(&mut self, node: NodeId, text: String) -> Result<(), EditError> {
+        let s = self.span(node);
+        let before = self.src().as_bytes().get(s.start.wrapping_sub(1)).copied();
+        let sep = if matches!(before, Some(b' ' | b'\t') | None) {
+            ""
+        } else {
+            " "
+        };
+        self.splice(s.start, s.end, format!("{sep}{text}"), None);
+        Ok(())
+    }
+
+    /// Where a block value's region starts (just after its `:` or `-`) and what holds it.
+    fn value_region(&self, node: NodeId) -> Result<(usize, Context), EditError> {
+        let tree = &self.doc.tree;
+        let Some((parent, slot)) = tree.node(node).parent else {
+            return Err(self.unsupported(self.span(node).start, "replacing the whole document"));
+        };
+        let ps = self.span(parent);
+        match slot {
+            Slot::Value(i) => {
+                let colon = self
+                    .doc
+                    .index
+                    .entries
+                    .get(&parent)
+                    .and_then(|e| e.get(i))
+                    .and_then(|e| e.colon)
+                    .ok_or_else(|| {
+                        self.unsupported(self.span(node).start, "a value without `:`")
+                    })?;
+                Ok((colon + 1, Context::Entry(ps.indent)))
+            }
+            Slot::Item(i) => {
+                let dash = self
+                    .doc
+                    .index
+                    .dashes
+                    .get(&parent)
+                    .and_then(|d| d.get(i))
+                    .copied()
+                    .ok_or_else(|| {
+                        self.unsupported(self.span(node).start, "an item without `-`")
+                    })?;
+                Ok((dash + 1, Context::Item(self.column(dash))))
+            }
+            Slot::Key(_) => Err(self.unsupported(self.span(node).start, "a complex key")),
+        }
+    }
+
+    fn column(&self, pos: usize) -> usize {
+        let src = self.src();
+        src[scan::line_start(src, pos)..pos].chars().count()
+    }
+
+    fn key_quote(&self, map: NodeId) -> Quote {
+        match &self.doc.tree.node(map).kind {
+            NodeKind::Mapping(entries) => entries
+                .first()
+                .map_or(Quote::Plain, |e| quote_of(self.span(e.key_node).style)),
+            _ => Quote::Plain,
+        }
+    }
+
+    fn plan_mappings(&mut self) -> Result<(), EditError> {
+        let maps: Vec<NodeId> = self
+            .removals
+            .keys()
+            .chain(self.inserts.keys())
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let renamed_maps: Vec<NodeId> = self.renames.iter().map(|(e, _)| e.map).collect();
+        for map in maps.iter().chain(renamed_maps.iter()) {
+            self.check_keys(*map)?;
+        }
+        for map in maps {
+            match self.span(map).style {
+                Style::BlockMap => self.plan_block(map)?,
+                _ => self.plan_flow(map)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a batch that would leave two equal keys in a mapping.
+    fn check_keys(&self, map: NodeId) -> Result<(), EditError> {
+        let NodeKind::Mapping(entries) = &self.doc.tree.node(map).kind else {
+            return Ok(());
+        };
+        let removed: HashSet<usize> = self
+            .removals
+            .get(&map)
+            .map(|r| r.iter().map(|r| r.index).collect())
+            .unwrap_or_default();
+        let mut keys: Vec<String> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            if removed.contains(&i) {
+                continue;
+            }
+            let key = self
+                .renames
+                .iter()
+                .rev()
+                .find(|(r, _)| r.map == map && r.index == i)
+                .map_or(e.key.clone(), |(_, k)| k.clone());
+            keys.push(key);
+        }
+        for ins in self.inserts.get(&map).into_iter().flatten() {
+            keys.push(ins.key.clone());
+        }
+        let mut seen = HashSet::new();
+        for k in keys {
+            if !k.is_empty() && !seen.insert(k.clone()) {
+                return Err(EditError::DuplicateKey {
+                    location: self.loc(self.span(map).start),
+                    key: k,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn plan_block(&mut self, map: NodeId) -> Result<(), EditError> {
+        let src = self.src();
+        let doc = self.doc;
+        let NodeKind::Mapping(entries) = &doc.tree.node(map).kind else {
+            return Ok(());
+        };
+        let spans = doc.index.entries.get(&map).cloned().unwrap_or_default();
+        let ms = self.span(map);
+        let mut removals = self.removals.remove(&map).unwrap_or_default();
+        removals.sort_by_key(|r| r.index);
+        let inserts = self.inserts.remove(&map).unwrap_or_default();
+        let n = entries.len();
+        let all_removed = removals.len() == n && inserts.is_empty();
+        let value_end = |i: usize| doc.index.spans[entries[i].value.index()].end;
+
+        if all_removed && removals.iter().all(|r| r.note.is_none()) {
+            // The whole mapping goes: write `{}` so that the value stays a mapping.
+            let owner = Some(EntryId { map, index: 0 });
+            match self.value_region(map) {
+                Ok((from, Context::Entry(_))) if ms.props == ms.start => {
+                    self.splice(from, ms.end, " {}".into(), owner)
+                }
+                _ => self.splice(ms.start, ms.end, "{}".into(), owner),
+            }
+            return Ok(());
+        }
+
+        // Deletions, by runs of neighbouring entries so that their ranges do not overlap.
+        let deleted: Vec<usize> = removals
+            .iter()
+            .filter(|r| r.note.is_none())
+            .map(|r| r.index)
+            .collect();
+        let mut i = 0;
+        while i < deleted.len() {
+            let a = deleted[i];
+            let mut b = a;
+            while i + 1 < deleted.len() && deleted[i + 1] == b + 1 {
+                i += 1;
+                b += 1;
+            }
+            i += 1;
+            let owner = Some(EntryId { map, index: a });
+            let start = spans[a].start;
+            if scan::first_on_line(src, start) {
+                let from = scan::line_start(src, start);
+                let mut to = scan::next_line_start(src, value_end(b));
+                let mut from = from;
+                if to == src.len() && !ends_with_break(src) && from > 0 {
+                    // Keep the file without a final line break: take the break before instead.
+                    from = scan::line_content_end(src, from - 1);
+                    to = src.len();
+                }
+                self.splice(from, to, String::new(), owner);
+            } else if b + 1 < n {
+                // `- a: 1` with `a` going: the next entry moves up onto the dash line.
+                self.splice(start, spans[b + 1].start, String::new(), owner);
+            } else {
+                return Err(self.unsupported(start, "removing every entry written after a `-`"));
+            }
+        }
+
+        // Comment-outs: a note line, then each line of the entry behind `# `.
+        for r in removals.iter().filter(|r| r.note.is_some()) {
+            let owner = Some(EntryId {
+                map,
+                index: r.index,
+            });
+            let start = spans[r.index].start;
+            let end = value_end(r.index);
+            let column = self.column(start);
+            let pad = " ".repeat(column);
+            let note = r
+                .note
+                .as_deref()
+                .unwrap_or_default()
+                .replace(['\n', '\r'], " ");
+            let eol = doc.eol;
+            if scan::first_on_line(src, start) {
+                let ls = scan::line_start(src, start);
+                self.splice(ls, ls, format!("{pad}# {note}{eol}"), owner);
+            } else {
+                self.splice(start, start, format!("# {note}{eol}{pad}"), owner);
+            }
+            self.splice(start, start, "# ".into(), owner);
+            let mut line = scan::next_line_start(src, start);
+            while line < src.len() && line <= end {
+                let content_end = scan::line_content_end(src, line);
+                let spaces = src.as_bytes()[line..content_end]
+                    .iter()
+                    .take_while(|b| **b == b' ')
+                    .count();
+                if line + spaces == content_end {
+                    self.splice(line, content_end, format!("{pad}#"), owner);
+                } else {
+                    let at = line + spaces.min(column);
+                    self.splice(at, at, "# ".into(), owner);
+                }
+                line = scan::next_line_start(src, line);
+            }
+        }
+
+        if all_removed {
+            // Some entries were commented out: the mapping stays, written `{}`.
+            let owner = Some(EntryId { map, index: 0 });
+            match self.value_region(map) {
+                Ok((from, Context::Entry(_))) if ms.props == ms.start => {
+                    self.splice(from, from, " {}".into(), owner)
+                }
+                _ => {
+                    let at = scan::line_content_end(src, ms.end);
+                    let text = format!("{}{}{{}}", doc.eol, " ".repeat(self.column(ms.start)));
+                    self.splice(at, at, text, owner);
+                }
+            }
+        }
+
+        // Insertions go on their own line after their anchor entry.
+        let layout = self.layout();
+        let key_quote = self.key_quote(map);
+        let pad = " ".repeat(ms.indent);
+        for ins in inserts {
+            let anchor = match ins.position {
+                Position::After(e) => e.index,
+                Position::End => n.saturating_sub(1),
+            };
+            let key = emit::scalar(&Value::String(ins.key.clone()), key_quote, false);
+            let body = emit::block_after_key(&ins.value, ms.indent, &layout);
+            let at = scan::next_line_start(src, value_end(anchor));
+            let text = if at == src.len() && !ends_with_break(src) {
+                format!("{}{pad}{key}:{body}", doc.eol)
+            } else {
+                format!("{pad}{key}:{body}{}", doc.eol)
+            };
+            self.splice(at, at, text, None);
+        }
+        Ok(())
+    }
+
+    fn plan_flow(&mut self, map: NodeId) -> Result<(), EditError> {
+        let doc = self.doc;
+        let ms = self.span(map);
+        if ms.style != Style::FlowMap {
+            return Err(self.unsupported(ms.start, "a flow pair"));
+        }
+        let NodeKind::Mapping(entries) = &doc.tree.node(map).kind else {
+            return Ok(());
+        };
+        let spans = doc.index.entries.get(&map).cloned().unwrap_or_default();
+        let mut removed: Vec<usize> = self
+            .removals
+            .remove(&map)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.index)
+            .collect();
+        removed.sort_unstable();
+        let n = entries.len();
+        let value_end = |i: usize| doc.index.spans[entries[i].value.index()].end;
+        let mut i = 0;
+        while i < removed.len() {
+            let a = removed[i];
+            let mut b = a;
+            while i + 1 < removed.len() && removed[i + 1] == b + 1 {
+                i += 1;
+                b += 1;
+            }
+            i += 1;
+            let owner = Some(EntryId { map, index: a });
+            if b + 1 < n {
+                self.splice(spans[a].start, spans[b + 1].start, String::new(), owner);
+            } else if a > 0 {
+                self.splice(value_end(a - 1), value_end(b), String::new(), owner);
+            } else {
+                self.splice(spans[0].start, ms.end - 1, String::new(), owner);
+            }
+        }
+        let inserts = self.inserts.remove(&map).unwrap_or_default();
+        let json_like = self.key_quote(map) == Quote::Double;
+        let layout = Layout {
+            keys: self.key_quote(map),
+            strings: if json_like {
+                Quote::Double
+            } else {
+                Quote::Plain
+            },
+            ..self.layout()
+        };
+        let kept = n - removed.len();
+        for (count, ins) in (kept..).zip(inserts) {
+            let key = emit::scalar(&Value::String(ins.key.clone()), layout.keys, true);
+            let text = format!("{key}: {}", emit::flow(&ins.value, &layout));
+            let anchor = match ins.position {
+                Position::After(e) => Some(e.index),
+                Position::End => n.checked_sub(1),
+            };
+            match anchor {
+                Some(a) if spans[a].complex => {
+                    return Err(self.unsupported(spans[a].start, "a complex key"));
+                }
+                Some(a) if removed.contains(&a) => {
+                    return Err(EditError::Conflict {
+                        location: self.loc(spans[a].start),
+                    });
+                }
+                Some(a) if count > 0 => {
+                    let multiline =
+                        doc.lines.line_of(spans[a].start) != doc.lines.line_of(ms.start);
+                    let sep = if multiline {
+                        format!(",{}{}", doc.eol, " ".repeat(self.column(spans[a].start)))
+                    } else {
+                        ", ".to_owned()
+                    };
+                    let at = value_end(a);
+                    self.splice(at, at, format!("{sep}{text}"), None);
+                }
+                _ => {
+                    let at = ms.start + 1;
+                    let sep = if count > 0 { ", " } else { "" };
+                    self.splice(at, at, format!("{text}{sep}"), None);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses edits inside an entry that the same batch removes.
+    fn check_nesting(&self) -> Result<(), EditError> {
+        let mut extents = self.removed_extents.clone();
+        extents.sort_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
+        for s in &self.splices {
+            // The last extent starting at or before the splice is the innermost candidate;
+            // nested extents are themselves splice owners and are checked the same way.
+            let idx = extents.partition_point(|e| e.0 <= s.start);
+            for e in extents[..idx].iter().rev().take(8) {
+                let inside = s.start >= e.0
+                    && s.end <= e.1
+                    && !(s.start == s.end && (s.start == e.0 || s.start == e.1));
+                if inside && s.owner != Some(e.2) {
+                    return Err(EditError::Conflict {
+                        location: self.loc(s.start),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(mut self) -> String {
+        let src = self.src();
+        self.splices.sort_by_key(|s| (s.start, s.end, s.seq));
+        let mut out = String::with_capacity(src.len() + self.splices.len() * 16 + 3);
+        out.push_str(&self.doc.text[..self.doc.base]);
+        let mut at = 0;
+        for s in &self.splices {
+            if s.start >= at {
+                out.push_str(&src[at..s.start]);
+                at = s.start;
+            }
+            out.push_str(&s.text);
+            at = at.max(s.end);
+        }
+        out.push_str(&src[at..]);
+        out
+    }
+
+    /// Fails when two splices overlap (run before [`Renderer::apply`]).
+    pub(crate) fn overlaps(&mut self) -> Option<usize> {
+        self.splices.sort_by_key(|s| (s.start, s.end, s.seq));
+        let mut last_end = 0;
+        for s in &self.splices {
+            if s.start < last_end {
+                return Some(s.start);
+            }
+            last_end = last_end.max(s.end);
+        }
+        None
+    }
+}
+
+enum Context {
+    /// A mapping value; the mapping's column.
+    Entry(usize),
+    /// A sequence item; the dash's column.
+    Item(usize),
+}
+
+fn quote_of(style: Style) -> Quote {
+    match style {
+        Style::Single => Quote::Single,
+        Style::Double => Quote::Double,
+        _ => Quote::Plain,
+    }
+}
+
+fn ends_with_break(src: &str) -> bool {
+    src.ends_with('\n') || src.ends_with('\r')
+}

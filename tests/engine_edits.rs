@@ -1,0 +1,402 @@
+//! Every edit operation of the YAML engine, with the exact text it must produce.
+
+use pomerium_migrate::document::{
+    Document, Edit, EditError, EntryId, Format, NodeId, Position, Value,
+};
+
+fn parse(text: &str) -> Document {
+    match Document::parse(text.to_owned(), Format::Yaml) {
+        Ok(d) => d,
+        Err(e) => panic!("parse failed: {e}\n{text}"),
+    }
+}
+
+/// The entry at a dotted path such as `routes[0].to`.
+fn entry(doc: &Document, path: &str) -> EntryId {
+    let found = doc.select_str(path);
+    match found.first().and_then(|s| s.entry.as_ref()) {
+        Some(e) => e.id,
+        None => panic!("no entry at {path}"),
+    }
+}
+
+fn node(doc: &Document, path: &str) -> NodeId {
+    match doc.select_str(path).first() {
+        Some(s) => s.node,
+        None => panic!("no node at {path}"),
+    }
+}
+
+fn apply(text: &str, edits: impl FnOnce(&Document) -> Vec<Edit>) -> String {
+    let doc = parse(text);
+    let edits = edits(&doc);
+    match doc.apply(&edits) {
+        Ok(d) => d.text().to_owned(),
+        Err(e) => panic!("edit failed: {e}\n{text}"),
+    }
+}
+
+fn refuse(text: &str, edits: impl FnOnce(&Document) -> Vec<Edit>) -> EditError {
+    let doc = parse(text);
+    let edits = edits(&doc);
+    match doc.apply(&edits) {
+        Ok(d) => panic!("expected a refusal, got:\n{}", d.text()),
+        Err(e) => e,
+    }
+}
+
+fn s(v: &str) -> Value {
+    Value::String(v.to_owned())
+}
+
+fn map(entries: &[(&str, Value)]) -> Value {
+    Value::Mapping(entries.iter().map(|(k, v)| (s(k), v.clone())).collect())
+}
+
+#[test]
+fn no_edit_is_byte_identical() {
+    let text = "\u{feff}# c\r\nkey: 'v' # x\r\n\r\nlist:\r\n- a\t\r\n...\r\n";
+    assert_eq!(apply(text, |_| vec![]), text);
+}
+
+#[test]
+fn rename_keeps_quotes_and_comments() {
+    let text = "# top\ncache_service_url: http://c # old name\n\"headers\": {X: y}\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::RenameKey {
+                entry: entry(d, "cache_service_url"),
+                new_key: "databroker_service_url".into(),
+            },
+            Edit::RenameKey {
+                entry: entry(d, "headers"),
+                new_key: "set_response_headers".into(),
+            },
+        ]
+    });
+    assert_eq!(
+        out,
+        "# top\ndatabroker_service_url: http://c # old name\n\"set_response_headers\": {X: y}\n"
+    );
+}
+
+#[test]
+fn set_scalar_keeps_style_or_requotes() {
+    let text = "a: plain\nb: 'single'\nc: \"double\"\nd: plain\ne:\nf: [x, y]\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::SetScalar {
+                node: node(d, "a"),
+                value: s("$$x"),
+            },
+            Edit::SetScalar {
+                node: node(d, "b"),
+                value: s("it's"),
+            },
+            Edit::SetScalar {
+                node: node(d, "c"),
+                value: s("q\""),
+            },
+            Edit::SetScalar {
+                node: node(d, "d"),
+                value: s("*star: and #"),
+            },
+            Edit::SetScalar {
+                node: node(d, "e"),
+                value: s("now"),
+            },
+            Edit::SetScalar {
+                node: node(d, "f[1]"),
+                value: s("a,b"),
+            },
+        ]
+    });
+    assert_eq!(
+        out,
+        "a: $$x\nb: 'it''s'\nc: \"q\\\"\"\nd: '*star: and #'\ne: now\nf: [x, 'a,b']\n"
+    );
+}
+
+#[test]
+fn set_scalar_in_block_scalar() {
+    let text = "a: |\n  one\n  two\nb: >-\n  folded\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::SetScalar {
+                node: node(d, "a"),
+                value: s("uno\ndos\n"),
+            },
+            Edit::SetScalar {
+                node: node(d, "b"),
+                value: s("plegado"),
+            },
+        ]
+    });
+    assert_eq!(out, "a: |\n  uno\n  dos\nb: >-\n  plegado\n");
+}
+
+#[test]
+fn insert_after_sibling_and_at_end() {
+    let text = "routes:\n  - from: https://a\n    to: http://b # up\n    pass: 1\n";
+    let out = apply(text, |d| {
+        let route = node(d, "routes[0]");
+        vec![
+            Edit::Insert {
+                map: route,
+                position: Position::After(entry(d, "routes[0].to")),
+                key: "set_request_headers".into(),
+                value: map(&[("Authorization", s("Bearer ${pomerium.id_token}"))]),
+            },
+            Edit::Insert {
+                map: route,
+                position: Position::End,
+                key: "x".into(),
+                value: Value::Bool(true),
+            },
+        ]
+    });
+    assert_eq!(
+        out,
+        "routes:\n  - from: https://a\n    to: http://b # up\n    set_request_headers:\n      Authorization: Bearer ${pomerium.id_token}\n    pass: 1\n    x: true\n"
+    );
+}
+
+#[test]
+fn insert_into_flow_mapping_follows_its_style() {
+    let text = "h: {A: b}\nj: {\"a\": \"b\"}\ne: {}\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::Insert {
+                map: node(d, "h"),
+                position: Position::End,
+                key: "Authorization".into(),
+                value: s("Bearer ${pomerium.id_token}"),
+            },
+            Edit::Insert {
+                map: node(d, "j"),
+                position: Position::End,
+                key: "c".into(),
+                value: s("d"),
+            },
+            Edit::Insert {
+                map: node(d, "e"),
+                position: Position::End,
+                key: "k".into(),
+                value: Value::Int(1),
+            },
+        ]
+    });
+    assert_eq!(
+        out,
+        "h: {A: b, Authorization: 'Bearer ${pomerium.id_token}'}\nj: {\"a\": \"b\", \"c\": \"d\"}\ne: {k: 1}\n"
+    );
+}
+
+#[test]
+fn comment_out_under_a_note() {
+    let text = "a: 1\nidp_service_account: |\n  abc\n\n  def\nb: 2\n";
+    let out = apply(text, |d| {
+        vec![Edit::CommentOut {
+            entry: entry(d, "idp_service_account"),
+            note: "removed in 0.20".into(),
+        }]
+    });
+    assert_eq!(
+        out,
+        "a: 1\n# removed in 0.20\n# idp_service_account: |\n#   abc\n#\n#   def\nb: 2\n"
+    );
+}
+
+#[test]
+fn comment_out_nested_and_compact_entries() {
+    let text = "routes:\n  - allowed_groups: [a]\n    from: x\n  - from: y\n    allowed_groups:\n      - b\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::CommentOut {
+                entry: entry(d, "routes[0].allowed_groups"),
+                note: "n".into(),
+            },
+            Edit::CommentOut {
+                entry: entry(d, "routes[1].allowed_groups"),
+                note: "n".into(),
+            },
+        ]
+    });
+    assert_eq!(
+        out,
+        "routes:\n  - # n\n    # allowed_groups: [a]\n    from: x\n  - from: y\n    # n\n    # allowed_groups:\n    #   - b\n"
+    );
+}
+
+#[test]
+fn delete_entries_block_and_flow() {
+    let text = "a: 1 # one\nb:\n  c: 2\nd: {x: 1, y: 2, z: 3}\n- \n";
+    let text = &text[..text.len() - 3];
+    let out = apply(text, |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "b"),
+            },
+            Edit::Delete {
+                entry: entry(d, "d.y"),
+            },
+            Edit::Delete {
+                entry: entry(d, "d.z"),
+            },
+        ]
+    });
+    assert_eq!(out, "a: 1 # one\nd: {x: 1}\n");
+}
+
+#[test]
+fn emptied_collections_keep_their_type() {
+    let text = "h:\n  a: 1\nf: {x: 1}\nk:\n  b: 2 # c\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "h.a"),
+            },
+            Edit::Delete {
+                entry: entry(d, "f.x"),
+            },
+            Edit::CommentOut {
+                entry: entry(d, "k.b"),
+                note: "gone".into(),
+            },
+        ]
+    });
+    assert_eq!(out, "h: {}\nf: {}\nk: {}\n  # gone\n  # b: 2 # c\n");
+}
+
+#[test]
+fn compact_first_entry_deleted_moves_next_up() {
+    let text = "- a: 1\n  b: 2\n- a: 3\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "[0].a"),
+            },
+            Edit::Delete {
+                entry: entry(d, "[1].a"),
+            },
+        ]
+    });
+    assert_eq!(out, "- b: 2\n- {}\n");
+}
+
+#[test]
+fn replace_value_by_mapping_or_scalar() {
+    let text = "a: old\nb:\n  - x\nc: [1]\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::ReplaceValue {
+                node: node(d, "a"),
+                value: map(&[("k", s("v"))]),
+            },
+            Edit::ReplaceValue {
+                node: node(d, "b"),
+                value: s("scalar"),
+            },
+            Edit::ReplaceValue {
+                node: node(d, "c"),
+                value: map(&[("k", Value::Int(1))]),
+            },
+        ]
+    });
+    assert_eq!(out, "a:\n  k: v\nb: scalar\nc: {k: 1}\n");
+}
+
+#[test]
+fn crlf_and_missing_final_newline_survive() {
+    let text = "a: 1\r\nb: 2";
+    let out = apply(text, |d| {
+        vec![
+            Edit::Insert {
+                map: node(d, ""),
+                position: Position::End,
+                key: "c".into(),
+                value: Value::Int(3),
+            },
+            Edit::CommentOut {
+                entry: entry(d, "a"),
+                note: "n".into(),
+            },
+        ]
+    });
+    assert_eq!(out, "# n\r\n# a: 1\r\nb: 2\r\nc: 3");
+    let out = apply("a: 1\nb: 2", |d| {
+        vec![Edit::Delete {
+            entry: entry(d, "b"),
+        }]
+    });
+    assert_eq!(out, "a: 1");
+}
+
+#[test]
+fn edits_through_anchors_change_every_user_and_verify() {
+    let text = "x-defaults: &d\n  set_request_headers:\n    A: $x\nroutes:\n  - <<: *d\n    from: a\n  - <<: *d\n    from: b\n";
+    let out = apply(text, |d| {
+        d.select_str("routes[*].set_request_headers.A")
+            .into_iter()
+            .map(|sel| Edit::SetScalar {
+                node: sel.node,
+                value: s("$$x"),
+            })
+            .collect()
+    });
+    assert_eq!(out, text.replace("A: $x", "A: $$x"));
+}
+
+#[test]
+fn removing_an_anchor_in_use_is_refused() {
+    let text = "a: &x 1\nb: *x\n";
+    let err = refuse(text, |d| {
+        vec![Edit::Delete {
+            entry: entry(d, "a"),
+        }]
+    });
+    assert!(
+        matches!(err, EditError::AnchorInUse { alias_line: 2, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn overlapping_edits_are_refused() {
+    let text = "a:\n  b: 1\n";
+    let err = refuse(text, |d| {
+        vec![
+            Edit::CommentOut {
+                entry: entry(d, "a"),
+                note: "n".into(),
+            },
+            Edit::SetScalar {
+                node: node(d, "a.b"),
+                value: Value::Int(2),
+            },
+        ]
+    });
+    assert!(matches!(err, EditError::Conflict { .. }), "{err}");
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let err = refuse("a: 1\nb: 2\n", |d| {
+        vec![Edit::RenameKey {
+            entry: entry(d, "a"),
+            new_key: "b".into(),
+        }]
+    });
+    assert!(matches!(err, EditError::DuplicateKey { .. }), "{err}");
+}
+
+#[test]
+fn parse_errors_name_line_and_column() {
+    let err = Document::parse("a: 1\nb: [\n".into(), Format::Yaml).err();
+    assert!(err.is_some());
+    let err = Document::parse("a: 1\n---\nb: 2\n".into(), Format::Yaml).err();
+    assert_eq!(
+        err.map(|e| (e.location().line, e.to_string().contains("2 documents"))),
+        Some((2, true))
+    );
+}
