@@ -294,6 +294,9 @@ pub struct Streams<'a> {
     pub stderr: &'a mut dyn Write,
     /// What `--color auto` means here (a terminal that wants colour).
     pub auto_color: bool,
+    /// Test hook: called by `apply` after the new files are prepared and before the originals
+    /// are checked for changes (see [`write::commit_with`]).
+    pub before_write_check: Option<&'a mut dyn FnMut()>,
 }
 
 /// Runs a parsed command line against the registry of steps; returns the exit code.
@@ -542,7 +545,10 @@ fn apply(
         destinations.push(destination);
     }
 
-    let outcome = write::commit(&plan)?;
+    let outcome = match streams.before_write_check.as_mut() {
+        Some(hook) => write::commit_with(&plan, *hook)?,
+        None => write::commit(&plan)?,
+    };
 
     let mut report = Report {
         command: Command::Apply,
@@ -557,14 +563,16 @@ fn apply(
                 path: "-".into(),
                 backup: None,
             }),
-            Destination::File(path) => outcome
-                .configs
-                .iter()
-                .find(|w| &w.path == path)
-                .map(|w| WrittenReport {
-                    path: w.path.display().to_string(),
-                    backup: w.backup.as_ref().map(|b| b.display().to_string()),
-                }),
+            Destination::File(path) => {
+                outcome
+                    .configs
+                    .iter()
+                    .find(|w| &w.path == path)
+                    .map(|w| WrittenReport {
+                        path: w.path.display().to_string(),
+                        backup: w.backup.as_ref().map(|b| b.display().to_string()),
+                    })
+            }
         };
         for created in &mut entry.created {
             if let Some(done) = outcome

@@ -127,12 +127,18 @@ mod tests {
         assert!(coloured.contains("\x1b[36m@@ -1,2 +1,2 @@"));
         assert!(coloured.contains("\x1b[31m-a"));
         assert!(coloured.contains("\x1b[32m+b"));
-        assert!(coloured.contains("\n ---x\n"), "context lines stay plain: {coloured:?}");
+        assert!(
+            coloured.contains("\n ---x\n"),
+            "context lines stay plain: {coloured:?}"
+        );
     }
 
     #[test]
     fn labels_are_relative() {
-        assert_eq!(diff_label("/etc/pomerium/config.yaml"), "etc/pomerium/config.yaml");
+        assert_eq!(
+            diff_label("/etc/pomerium/config.yaml"),
+            "etc/pomerium/config.yaml"
+        );
         assert_eq!(diff_label("././c.yaml"), "c.yaml");
         assert_eq!(diff_label("-"), "stdin");
     }

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         stdout: &mut stdout.lock(),
         stderr: &mut io::stderr().lock(),
         auto_color,
+        before_write_check: None,
     };
     match cli::execute(args, &mut streams) {
         Ok(code) => ExitCode::from(code),

@@ -191,7 +191,7 @@ impl SpanFinder<'_> {
 
 /// Replaces each span by [`REDACTED`], keeping the span's trailing line breaks so that the lines
 /// after it stay lines.
-fn replace_spans(text: &str, spans: &mut Vec<Range<usize>>) -> String {
+fn replace_spans(text: &str, spans: &mut [Range<usize>]) -> String {
     spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
     let mut out = String::with_capacity(text.len());
     let mut done = 0;
@@ -279,7 +279,9 @@ fn is_value_header(value: &str) -> bool {
     let v = value.split_once(" #").map_or(value, |(v, _)| v).trim();
     v.is_empty()
         || (v.starts_with(['|', '>'])
-            && v[1..].chars().all(|c| matches!(c, '+' | '-') || c.is_ascii_digit()))
+            && v[1..]
+                .chars()
+                .all(|c| matches!(c, '+' | '-') || c.is_ascii_digit()))
         || (v.starts_with('&') && !v.contains(' '))
 }
 
@@ -475,13 +477,15 @@ mod tests {
 
     #[test]
     fn commented_block_scalars_and_collections_are_redacted() {
-        let text = "# idp_service_account: |\r\n#   eyJhbGciOi\r\n#   more\r\n# idp_provider: google\r\n";
+        let text =
+            "# idp_service_account: |\r\n#   eyJhbGciOi\r\n#   more\r\n# idp_provider: google\r\n";
         let (out, _) = redact_comments(text);
         assert_eq!(
             out,
             "# idp_service_account: |\r\n#   <redacted>\r\n#   <redacted>\r\n# idp_provider: google\r\n"
         );
-        let text = "  # certificates:\n  #   - cert: cert.pem\n  #     key: S0VZ\n  # key: visible\n";
+        let text =
+            "  # certificates:\n  #   - cert: cert.pem\n  #     key: S0VZ\n  # key: visible\n";
         let (out, _) = redact_comments(text);
         assert_eq!(
             out,
@@ -510,6 +514,90 @@ mod tests {
         assert_eq!(
             replace_spans(text, &mut spans),
             "a: x\nk: <redacted>\nb: y\n"
+        );
+    }
+
+    fn redacted(text: &str) -> Redacted {
+        match Document::parse(text.to_owned(), crate::document::Format::Yaml) {
+            Ok(doc) => redact(&doc),
+            Err(e) => panic!("test input does not parse: {e}"),
+        }
+    }
+
+    #[test]
+    fn secret_values_in_the_document_are_redacted() {
+        let text = "\
+# keep this comment
+shared_secret: \"c2hhcmVkLXNlY3JldA==\"
+cookie_secret: 'Y29va2ll'   # trailing comment
+authenticate_service_url: https://authenticate.example.com
+databroker_storage_connection_string: postgres://pomerium:hunter2@db/pomerium
+idp_service_account: |
+  eyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0=
+  c2Vjb25kIGxpbmU=
+certificates:
+  - cert: certs/a.pem
+    key: a2V5LWRhdGE=
+routes:
+  - from: https://a.example.com
+    to: http://db-user:s3cret@upstream
+    set_request_headers:
+      X-Plain: value
+";
+        let r = redacted(text);
+        let expected = "\
+# keep this comment
+shared_secret: <redacted>
+cookie_secret: <redacted>   # trailing comment
+authenticate_service_url: https://authenticate.example.com
+databroker_storage_connection_string: <redacted>
+idp_service_account: <redacted>
+certificates:
+  - cert: certs/a.pem
+    key: <redacted>
+routes:
+  - from: https://a.example.com
+    to: <redacted>
+    set_request_headers:
+      X-Plain: value
+";
+        assert_eq!(r.text, expected);
+        for secret in [
+            "c2hhcmVkLXNlY3JldA==",
+            "Y29va2ll",
+            "hunter2",
+            "a2V5LWRhdGE=",
+        ] {
+            assert!(!r.text.contains(secret), "{secret}");
+            assert!(r.secrets.iter().any(|s| s.contains(secret)), "{secret}");
+        }
+    }
+
+    #[test]
+    fn dash_case_console_keys_and_nested_values_are_redacted() {
+        let text = "signing-key: LS0tLS1CRUdJTg==\nlicense-key: abc.def\ndatabase-url: postgres://u@db\nbind-addr: :8701\nidp_service_account:\n  client_email: a@b\n  private_key: x\n";
+        let r = redacted(text);
+        assert_eq!(
+            r.text,
+            "signing-key: <redacted>\nlicense-key: <redacted>\ndatabase-url: <redacted>\nbind-addr: :8701\nidp_service_account:\n  client_email: <redacted>\n  private_key: <redacted>\n"
+        );
+    }
+
+    #[test]
+    fn anchored_secrets_are_redacted_where_they_are_written() {
+        let text = "x-defaults: &secret c2VjcmV0LXZhbHVl\nshared_secret: *secret\nother: plain\n";
+        let r = redacted(text);
+        assert!(!r.text.contains("c2VjcmV0LXZhbHVl"), "{}", r.text);
+        assert!(r.text.contains("other: plain"));
+        assert!(r.text.contains("shared_secret: *secret"));
+    }
+
+    #[test]
+    fn crlf_and_empty_secret_values_are_handled() {
+        let r = redacted("shared_secret: abc\r\ncookie_secret:\r\na: b\r\n");
+        assert_eq!(
+            r.text,
+            "shared_secret: <redacted>\r\ncookie_secret:\r\na: b\r\n"
         );
     }
 

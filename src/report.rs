@@ -516,7 +516,11 @@ config.yaml  action-required  v0.24/set-authorization-header  do this
         assert!(file["findings"][1]["line"].is_null());
         assert_eq!(file["created"][0]["mode"], "0600");
         assert_eq!(file["created"][0]["size"], 241);
-        assert!(file["diff"].as_str().is_some_and(|d| d.starts_with("--- a/")));
+        assert!(
+            file["diff"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("--- a/"))
+        );
         assert!(file.get("steps").is_none());
         assert!(file["written"].is_null());
         assert_eq!(v["summary"]["action_required"], 1);
@@ -530,7 +534,8 @@ config.yaml  action-required  v0.24/set-authorization-header  do this
         let file = &mut r.files[0];
         file.changed = false;
         file.created.clear();
-        file.findings.retain(|f| f.severity != Severity::ActionRequired);
+        file.findings
+            .retain(|f| f.severity != Severity::ActionRequired);
         assert!(!r.pending());
         r.files[0]
             .findings

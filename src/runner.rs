@@ -360,10 +360,9 @@ impl FileRun {
 
     /// Each step that changed the text, with the documents before and after it.
     pub fn step_changes(&self) -> impl Iterator<Item = (&'static Step, &Document, &Document)> {
-        self.stages.windows(2).filter_map(|w| {
-            w[1].step
-                .map(|step| (step, &w[0].document, &w[1].document))
-        })
+        self.stages
+            .windows(2)
+            .filter_map(|w| w[1].step.map(|step| (step, &w[0].document, &w[1].document)))
     }
 }
 
@@ -672,7 +671,10 @@ mod tests {
         match err {
             Err(e) => {
                 assert_eq!(e.exit_code(), 2);
-                assert!(e.to_string().starts_with("/nonexistent/c.yaml: cannot read"));
+                assert!(
+                    e.to_string()
+                        .starts_with("/nonexistent/c.yaml: cannot read")
+                );
             }
             Ok(_) => panic!("read a file that does not exist"),
         }

@@ -256,16 +256,17 @@ impl Transaction {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => None,
                 Err(e) => return Err(io_err(&pending.write.path, "read the file's metadata")(e)),
             };
-            let mode = existing
-                .as_ref()
-                .map_or(pending.write.new_mode, file_mode);
+            let mode = existing.as_ref().map_or(pending.write.new_mode, file_mode);
             let temp = write_temp(
                 &parent_dir(&pending.target),
                 &pending.write.contents,
                 mode,
                 existing.as_ref(),
             )
-            .map_err(io_err(&pending.write.path, "write a temporary file beside it"))?;
+            .map_err(io_err(
+                &pending.write.path,
+                "write a temporary file beside it",
+            ))?;
             pending.temp = Some(temp);
         }
 
@@ -309,11 +310,8 @@ impl Transaction {
             let mode = fs::metadata(&pending.target).ok().map(|m| file_mode(&m));
             temp.persist(&pending.target)
                 .map_err(|e| io_err(&pending.write.path, "replace the file")(e.error))?;
-            self.replaced.push((
-                pending.target.clone(),
-                pending.write.original.clone(),
-                mode,
-            ));
+            self.replaced
+                .push((pending.target.clone(), pending.write.original.clone(), mode));
             sync_dir(&parent_dir(&pending.target));
             outcome.configs.push(WrittenConfig {
                 path: pending.write.path.clone(),
@@ -487,7 +485,11 @@ fn file_mode(meta: &fs::Metadata) -> u32 {
 
 #[cfg(not(unix))]
 fn file_mode(meta: &fs::Metadata) -> u32 {
-    if meta.permissions().readonly() { 0o444 } else { 0o644 }
+    if meta.permissions().readonly() {
+        0o444
+    } else {
+        0o644
+    }
 }
 
 #[cfg(unix)]
