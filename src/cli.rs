@@ -345,7 +345,15 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
     }
 }
 
-fn read_inputs(files: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Input>, RunError> {
+/// Reads the files after checking the arguments that need no file (so that a wrong version is
+/// reported before stdin is consumed).
+fn read_inputs(
+    args: &MigrateArgs,
+    steps: &[&'static Step],
+    stdin: &mut dyn Read,
+) -> Result<Vec<Input>, RunError> {
+    runner::resolve_versions(args.from, args.to, steps)?;
+    let files = &args.files;
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         return Err(RunError::StdinTwice);
     }
@@ -436,7 +444,7 @@ fn plan(
     color: bool,
 ) -> Result<u8, CliError> {
     let common = &args.common;
-    let inputs = read_inputs(&common.files, streams.stdin)?;
+    let inputs = read_inputs(common, steps, streams.stdin)?;
     let files = runner::run(inputs, &run_config(common, steps))?;
     let report = Report {
         command: Command::Plan,
@@ -457,7 +465,7 @@ fn check(
     color: bool,
 ) -> Result<u8, CliError> {
     let common = &args.common;
-    let inputs = read_inputs(&common.files, streams.stdin)?;
+    let inputs = read_inputs(common, steps, streams.stdin)?;
     let files = runner::run(inputs, &run_config(common, steps))?;
     let report = Report {
         command: Command::Check,
@@ -492,7 +500,7 @@ fn apply(
             "-o/--output takes one input file; migrate several files in place instead".into(),
         ));
     }
-    let inputs = read_inputs(&common.files, streams.stdin)?;
+    let inputs = read_inputs(common, steps, streams.stdin)?;
     let files = runner::run(inputs, &run_config(common, steps))?;
     let backup_suffix = if args.no_backup {
         None

@@ -23,7 +23,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             let code = err.exit_code();
-            eprintln!("error: {:#}", anyhow::Error::from(err));
+            // The message already includes its cause (file, line, column, OS error); printing
+            // the chain as well would repeat it.
+            eprintln!("error: {}", anyhow::Error::from(err));
             ExitCode::from(code)
         }
     }
