@@ -682,25 +682,21 @@ mod tests {
         Ok(())
     }
 
-    #[cfg(unix)]
     #[test]
     fn a_failed_config_write_removes_created_files() -> io::Result<()> {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir()?;
-        let ro = dir.path().join("ro");
-        fs::create_dir(&ro)?;
-        let path = ro.join("c.yaml");
+        let path = dir.path().join("c.yaml");
         fs::write(&path, "old\n")?;
-        fs::set_permissions(&ro, fs::Permissions::from_mode(0o555))?;
-        if fs::write(ro.join("probe"), "").is_ok() {
-            // Running as root: permissions do not stop us, so this case cannot be set up.
-            let _ = fs::remove_file(ro.join("probe"));
-            fs::set_permissions(&ro, fs::Permissions::from_mode(0o755))?;
-            return Ok(());
-        }
+        // The output's directory is a regular file: no temporary file can go there (even for
+        // root, whom permissions would not stop).
+        let blocker = dir.path().join("blocker");
+        fs::write(&blocker, "")?;
         let certs = dir.path().join("certs");
         let plan = WritePlan {
-            configs: vec![config(&path, Some("old\n"), "new\n")],
+            configs: vec![
+                config(&path, Some("old\n"), "new\n"),
+                config(&blocker.join("out.yaml"), None, "new\n"),
+            ],
             created: vec![CreatedFile {
                 path: certs.join("a.pem"),
                 mode: 0o644,
@@ -708,10 +704,44 @@ mod tests {
             }],
         };
         let err = commit(&plan);
-        fs::set_permissions(&ro, fs::Permissions::from_mode(0o755))?;
         assert!(matches!(err, Err(WriteError::Io { .. })), "{err:?}");
         assert_eq!(read(&path), "old\n");
         assert!(!certs.exists(), "the certs directory was left behind");
+        assert!(!dir.path().join("c.yaml.bak").exists());
+        Ok(())
+    }
+
+    #[test]
+    fn rollback_restores_replaced_files_and_removes_what_was_created() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let first = dir.path().join("a.yaml");
+        let second = dir.path().join("b.yaml");
+        fs::write(&first, "a-old\n")?;
+        fs::write(&second, "b-old\n")?;
+        let plan = WritePlan {
+            configs: vec![
+                config(&first, Some("a-old\n"), "a-new\n"),
+                config(&second, Some("b-old\n"), "b-new\n"),
+            ],
+            created: vec![CreatedFile {
+                path: dir.path().join("certs/x.pem"),
+                mode: 0o644,
+                contents: b"PEM".to_vec(),
+            }],
+        };
+        // Everything done, then undone as a failure of a later write would undo it.
+        let mut tx = Transaction::default();
+        assert!(tx.run(&plan, &mut || {}).is_ok());
+        assert_eq!(read(&first), "a-new\n");
+        assert_eq!(read(&second), "b-new\n");
+        assert!(tx.rollback().is_empty());
+        assert_eq!(read(&first), "a-old\n");
+        assert_eq!(read(&second), "b-old\n");
+        let mut names: Vec<_> = fs::read_dir(dir.path())?
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.yaml", "b.yaml"]);
         Ok(())
     }
 

@@ -662,7 +662,6 @@ mod chain {
     #[cfg(unix)]
     #[test]
     fn a_failed_write_leaves_every_file_and_the_certs_directory_as_they_were() -> TestResult {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("config.yaml");
         fs::write(&path, "cert_pem: PEMDATA\nold_option: 1\n")?;
@@ -678,34 +677,86 @@ mod chain {
         assert!(out.stderr.contains("nothing was written"), "{}", out.stderr);
         assert_eq!(snapshot(dir.path()), before);
 
-        // A read-only directory (only meaningful when permissions apply to us, i.e. not root).
+        // A read-only directory holding the config; the certificate would go elsewhere.
         let ro = dir.path().join("ro");
         fs::create_dir(&ro)?;
         let config = ro.join("config.yaml");
         fs::write(&config, "cert_pem: PEMDATA\n")?;
         let certs = dir.path().join("certs-out");
-        fs::set_permissions(&ro, fs::Permissions::from_mode(0o555))?;
-        let enforced = fs::write(ro.join("probe"), "").is_err();
-        let _ = fs::remove_file(ro.join("probe"));
         let before = snapshot(dir.path());
-        let out = run_chain(
-            &[
-                "apply",
-                s(&config),
-                "--from",
-                "0.20",
-                "--certs-dir",
-                s(&certs),
-            ],
-            "",
-        );
-        fs::set_permissions(&ro, fs::Permissions::from_mode(0o755))?;
-        if enforced {
-            assert_eq!(out.code, 2, "{}", out.stderr);
-            assert_eq!(snapshot(dir.path()), before);
-            assert!(!certs.exists());
-        }
+        let out = {
+            let Some(_guard) = ReadOnlyDir::new(&ro) else {
+                return Ok(()); // no way to make a directory read-only here
+            };
+            run_chain(
+                &[
+                    "apply",
+                    s(&config),
+                    "--from",
+                    "0.20",
+                    "--certs-dir",
+                    s(&certs),
+                ],
+                "",
+            )
+        };
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains("nothing was written"), "{}", out.stderr);
+        assert_eq!(snapshot(dir.path()), before);
+        assert!(!certs.exists());
         Ok(())
+    }
+
+    /// Makes a directory read-only for the duration of a test: by permissions, or, where they
+    /// do not apply (root), with the immutable attribute.
+    #[cfg(unix)]
+    struct ReadOnlyDir {
+        path: PathBuf,
+        immutable: bool,
+    }
+
+    #[cfg(unix)]
+    impl ReadOnlyDir {
+        fn new(path: &Path) -> Option<ReadOnlyDir> {
+            use std::os::unix::fs::PermissionsExt;
+            let writable = |p: &Path| {
+                let probe = p.join(".probe");
+                let ok = fs::write(&probe, "").is_ok();
+                let _ = fs::remove_file(&probe);
+                ok
+            };
+            fs::set_permissions(path, fs::Permissions::from_mode(0o555)).ok()?;
+            let mut guard = ReadOnlyDir {
+                path: path.to_owned(),
+                immutable: false,
+            };
+            if !writable(path) {
+                return Some(guard);
+            }
+            guard.immutable = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(path)
+                .status()
+                .is_ok_and(|s| s.success());
+            if guard.immutable && !writable(path) {
+                return Some(guard);
+            }
+            None // dropping the guard restores the directory
+        }
+    }
+
+    #[cfg(unix)]
+    impl Drop for ReadOnlyDir {
+        fn drop(&mut self) {
+            use std::os::unix::fs::PermissionsExt;
+            if self.immutable {
+                let _ = std::process::Command::new("chattr")
+                    .arg("-i")
+                    .arg(&self.path)
+                    .status();
+            }
+            let _ = fs::set_permissions(&self.path, fs::Permissions::from_mode(0o755));
+        }
     }
 
     #[test]
