@@ -12,10 +12,11 @@ const PATH_LIMIT: usize = 100_000;
 
 pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, EditError> {
     let tree = doc.tree();
-    let mut data = match tree.root {
-        Some(root) => tree.data(root),
-        None => return Ok(Value::Null),
-    };
+    if tree.root.is_none() {
+        return Ok(Value::Null);
+    }
+    // The format parser's own data (for JSON, serde_json's), not the tree's.
+    let mut data = doc.data();
     // Paths are taken from the unedited tree, so edits that change keys or remove entries go
     // last: values first, then insertions, removals and renames.
     let rank = |e: &Edit| match e {

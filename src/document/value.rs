@@ -7,7 +7,7 @@
 use std::fmt;
 
 /// A parsed value, independent of the file format.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -93,7 +93,7 @@ impl fmt::Display for Value {
 }
 
 /// One step of a path into a [`Value`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum DataSeg {
     Key(Value),
     Index(usize),

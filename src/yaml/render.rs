@@ -72,11 +72,12 @@ impl<'a> Renderer<'a> {
     }
 
     fn layout(&self) -> Layout<'a> {
+        let quote = self.quote_for(Style::Plain);
         Layout {
             eol: self.doc.eol,
             unit: self.doc.index.indent_unit,
-            keys: Quote::Plain,
-            strings: Quote::Plain,
+            keys: quote,
+            strings: quote,
         }
     }
 
@@ -175,7 +176,7 @@ impl<'a> Renderer<'a> {
         let mut seen = HashSet::new();
         for edit in edits {
             // Steps reach one anchored entry through several routes: apply it once.
-            if !seen.insert(format!("{edit:?}")) {
+            if !seen.insert(edit) {
                 continue;
             }
             self.add(edit)?;
@@ -248,7 +249,7 @@ impl<'a> Renderer<'a> {
         if self.span(entry.map).style == Style::FlowPair {
             return Err(self.unsupported(es.start, "a flow pair"));
         }
-        let quote = quote_of(key.style);
+        let quote = self.quote_for(key.style);
         let text = emit::scalar(&Value::String(new_key.to_owned()), quote, key.in_flow);
         self.splice(key.start, key.end, text, None);
         self.renames.push((entry, new_key.to_owned()));
@@ -259,7 +260,7 @@ impl<'a> Renderer<'a> {
         let s = self.span(node);
         let text = match s.style {
             Style::Plain | Style::Single | Style::Double => {
-                emit::scalar(value, quote_of(s.style), s.in_flow)
+                emit::scalar(value, self.quote_for(s.style), s.in_flow)
             }
             Style::Empty => {
                 if self.entry_without_colon(node) {
@@ -721,13 +722,18 @@ impl<'a> Renderer<'a> {
             } else if a > 0 {
                 self.splice(value_end(a - 1), value_end(b), String::new(), owner);
             } else {
-                self.splice(spans[0].start, ms.end - 1, String::new(), owner);
+                // Nothing is left: `{}`, whatever spacing or line breaks were inside.
+                self.splice(ms.start + 1, ms.end - 1, String::new(), owner);
             }
         }
         let inserts = self.inserts.remove(&map).unwrap_or_default();
-        let json_like = self.key_quote(map) == Quote::Double;
+        let json_like = self.doc.is_json() || self.key_quote(map) == Quote::Double;
         let layout = Layout {
-            keys: self.key_quote(map),
+            keys: if json_like {
+                Quote::Double
+            } else {
+                self.key_quote(map)
+            },
             strings: if json_like {
                 Quote::Double
             } else {
@@ -755,13 +761,25 @@ impl<'a> Renderer<'a> {
                 Some(a) if count > 0 => {
                     let multiline =
                         doc.lines.line_of(spans[a].start) != doc.lines.line_of(ms.start);
-                    let sep = if multiline {
-                        format!(",{}{}", doc.eol, " ".repeat(self.column(spans[a].start)))
-                    } else {
-                        ", ".to_owned()
-                    };
                     let at = value_end(a);
-                    self.splice(at, at, format!("{sep}{text}"), None);
+                    if multiline {
+                        // One entry per line: copy the sibling's indentation, and spread a new
+                        // collection over lines the way the file does.
+                        let src = self.src();
+                        let indent = &src[scan::line_start(src, spans[a].start)..spans[a].start];
+                        let outer = &src[scan::line_start(src, ms.start)..];
+                        let outer =
+                            &outer[..outer.len() - outer.trim_start_matches([' ', '\t']).len()];
+                        let unit = indent
+                            .strip_prefix(outer)
+                            .filter(|u| !u.is_empty())
+                            .unwrap_or("  ");
+                        let value = emit::flow_lines(&ins.value, indent, unit, &layout);
+                        let text = format!(",{}{indent}{key}: {value}", doc.eol);
+                        self.splice(at, at, text, None);
+                    } else {
+                        self.splice(at, at, format!(", {text}"), None);
+                    }
                 }
                 _ => {
                     let at = ms.start + 1;
@@ -832,6 +850,18 @@ enum Context {
     Entry(usize),
     /// A sequence item; the dash's column.
     Item(usize),
+}
+
+impl Renderer<'_> {
+    /// The quote style for a new string where a node of `style` was: its own, except that JSON
+    /// has only double quotes.
+    fn quote_for(&self, style: Style) -> Quote {
+        if self.doc.is_json() {
+            Quote::Double
+        } else {
+            quote_of(style)
+        }
+    }
 }
 
 fn quote_of(style: Style) -> Quote {
