@@ -115,8 +115,8 @@ pub enum RunError {
     #[error("{path}:{location}: the file is not UTF-8 text; save it as UTF-8 and run again")]
     NotUtf8 { path: String, location: Location },
     #[error(
-        "{path}: {format} configs are not supported yet; only YAML files (.yaml, .yml) can be \
-         migrated for now"
+        "{path}: {format} configs are not supported yet; only YAML (.yaml, .yml) and JSON (.json) \
+         files can be migrated for now"
     )]
     UnsupportedFormat { path: String, format: Format },
     #[error("{path}:{source}")]
@@ -243,6 +243,9 @@ pub fn select_steps(
         .filter(|s| kind.is_none_or(|k| s.scope.applies_to(k)))
         .collect()
 }
+
+/// The formats the document API can edit today.
+pub const SUPPORTED_FORMATS: &[Format] = &[Format::Yaml, Format::Json];
 
 /// The format of a file, from its extension as Pomerium decides it (stdin and other names are
 /// read as YAML).
@@ -377,7 +380,7 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
     for input in inputs {
         let path = input.source.display();
         let format = format_of(&input.source);
-        if format != Format::Yaml {
+        if !SUPPORTED_FORMATS.contains(&format) {
             return Err(RunError::UnsupportedFormat { path, format });
         }
         let document = Document::parse(input.text.clone(), format)
@@ -617,8 +620,8 @@ mod tests {
     }
 
     #[test]
-    fn json_and_toml_are_refused_clearly() {
-        let input = Input::from_bytes(Source::File("c.json".into()), b"{}".to_vec());
+    fn toml_is_refused_clearly() {
+        let input = Input::from_bytes(Source::File("c.toml".into()), b"a = 1".to_vec());
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
@@ -630,7 +633,7 @@ mod tests {
         match err {
             Ok(Err(e @ RunError::UnsupportedFormat { .. })) => {
                 assert_eq!(e.exit_code(), 2);
-                assert!(e.to_string().starts_with("c.json: json configs"));
+                assert!(e.to_string().starts_with("c.toml: toml configs"));
             }
             other => panic!("unexpected: {other:?}"),
         }

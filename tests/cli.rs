@@ -1039,15 +1039,26 @@ routes:
                 regex_escape(s(&bad))
             ))?);
 
+        let toml = dir.path().join("config.toml");
+        fs::write(&toml, "a = 1\n")?;
+        cmd()
+            .args(["plan", s(&toml), "--from", "0.20"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "toml configs are not supported yet",
+            ));
+
         let json = dir.path().join("config.json");
-        fs::write(&json, "{}")?;
+        fs::write(&json, "{\"a\": [1,\n")?;
         cmd()
             .args(["plan", s(&json), "--from", "0.20"])
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(
-                "json configs are not supported yet",
-            ));
+            .stderr(predicate::str::is_match(format!(
+                "error: {}:[0-9]+:[0-9]+: ",
+                regex_escape(s(&json))
+            ))?);
         Ok(())
     }
 
@@ -1124,6 +1135,26 @@ routes:
             .stderr(predicate::str::contains(
                 "-: core config (yaml), 0.33 -> 0.33",
             ));
+    }
+
+    #[test]
+    fn json_configs_are_read_and_kept_byte_identical_when_up_to_date() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("config.json");
+        let text = "{\n  \"shared_secret\": \"c2VjcmV0LXZhbHVlLWpzb24=\",\n  \"routes\": []\n}\n";
+        fs::write(&path, text)?;
+        cmd()
+            .args(["plan", s(&path), "--from", "0.33"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("core config (json), 0.33 -> 0.33"));
+        cmd()
+            .args(["apply", s(&path), "--from", "0.33"])
+            .assert()
+            .success();
+        assert_eq!(fs::read_to_string(&path)?, text);
+        assert!(!dir.path().join("config.json.bak").exists());
+        Ok(())
     }
 
     #[test]
