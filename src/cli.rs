@@ -415,12 +415,18 @@ fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport
                 path: c.path.display().to_string(),
                 mode: c.mode,
                 size: c.contents.len() as u64,
-                already_present: std::fs::read(&c.path).is_ok_and(|b| b == c.contents),
+                already_present: existing(&c.path).is_some_and(|b| b == c.contents),
+                blocked: existing(&c.path).is_some_and(|b| b != c.contents),
             })
             .collect(),
         step_diffs,
         written: None,
     }
+}
+
+/// The content of a file that exists (for files a step wants to create).
+fn existing(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
 }
 
 fn print_report(

@@ -66,6 +66,8 @@ pub struct CreatedReport {
     pub size: u64,
     /// It existed already with the same content and was left alone.
     pub already_present: bool,
+    /// A different file exists at this path: `apply` will refuse (it never overwrites one).
+    pub blocked: bool,
 }
 
 /// The diff of one step.
@@ -291,6 +293,11 @@ fn render_file(out: &mut String, command: Command, file: &FileReport, color: boo
             "  {verb} {} (mode {:04o}, {} bytes)",
             created.path, created.mode, created.size
         );
+        if created.blocked {
+            let warning = "    a different file exists there: apply will refuse to overwrite it; \
+                           move it away or choose another --certs-dir";
+            let _ = writeln!(out, "{}", paint(color, ACTION, warning));
+        }
     }
     if let Some(written) = &file.written {
         match &written.backup {
@@ -453,6 +460,7 @@ mod tests {
                     mode: 0o600,
                     size: 241,
                     already_present: false,
+                    blocked: false,
                 }],
                 diff: "--- a/config.yaml\n+++ b/config.yaml\n@@ -1 +1 @@\n-a\n+b\n".into(),
                 step_diffs: None,

@@ -591,10 +591,23 @@ mod chain {
             assert_eq!(fs::metadata(&key)?.permissions().mode() & 0o777, 0o600);
         }
 
-        // An existing file with other content is never overwritten: exit 3, nothing written.
+        // An existing file with other content is never overwritten: plan warns, apply exits 3
+        // and writes nothing.
         fs::write(&path, "cert_pem: PEMDATA\n")?;
         fs::write(&key, "OTHER")?;
         let before = snapshot(dir.path());
+        let plan = run_chain(&["plan", s(&path), "--from", "0.23"], "");
+        assert!(
+            plan.stdout.contains("a different file exists there"),
+            "{}",
+            plan.stdout
+        );
+        let json = run_chain(
+            &["plan", s(&path), "--from", "0.23", "--format", "json"],
+            "",
+        );
+        let v: serde_json::Value = serde_json::from_str(&json.stdout)?;
+        assert_eq!(v["files"][0]["created"][0]["blocked"], true);
         let out = run_chain(&["apply", s(&path), "--from", "0.23"], "");
         assert_eq!(out.code, 3, "{}", out.stderr);
         assert!(out.stderr.contains("a different file already exists there"));
