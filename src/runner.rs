@@ -134,6 +134,8 @@ pub enum RunError {
     Downgrade { from: Version, to: Version },
     #[error("stdin (-) can be given only once")]
     StdinTwice,
+    #[error("{path}: the same file is given twice; give each file once")]
+    SameFileTwice { path: String },
     #[error(
         "several core configs ({}) were given with a console config: give the console config \
          with the one core config it belongs to",
@@ -374,6 +376,18 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
     if inputs.iter().filter(|i| i.source == Source::Stdin).count() > 1 {
         return Err(RunError::StdinTwice);
     }
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for input in &inputs {
+        if let Source::File(path) = &input.source {
+            let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if seen.contains(&identity) {
+                return Err(RunError::SameFileTwice {
+                    path: input.source.display(),
+                });
+            }
+            seen.push(identity);
+        }
+    }
     let (from, to) = resolve_versions(config.from, config.to, config.steps)?;
 
     let mut parsed = Vec::with_capacity(inputs.len());
@@ -460,7 +474,14 @@ fn migrate(
         .map_err(|source| RunError::Step {
             path: input.source.display(),
             step: step.qualified_id(),
-            source,
+            source: if stages.len() > 1 {
+                relocate(
+                    source,
+                    &LineMap::new(stages[0].document.text(), current.text()),
+                )
+            } else {
+                source
+            },
         })?;
         let mut step_findings = outcome.findings;
         if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
@@ -492,6 +513,31 @@ fn migrate(
         findings,
         created,
     })
+}
+
+/// An engine refusal with its lines moved from the intermediate text into the input.
+fn relocate(mut err: EditError, map: &LineMap) -> EditError {
+    let fix = |line: &mut usize| *line = map.to_input(*line);
+    match &mut err {
+        EditError::Conflict { location }
+        | EditError::Unsupported { location, .. }
+        | EditError::Invalid { location, .. }
+        | EditError::DuplicateKey { location, .. }
+        | EditError::TooManyAliases { location } => fix(&mut location.line),
+        EditError::AnchorInUse {
+            location,
+            alias_line,
+        }
+        | EditError::AliasedKey {
+            location,
+            alias_line,
+        } => {
+            fix(&mut location.line);
+            fix(alias_line);
+        }
+        EditError::Verification { .. } => {}
+    }
+    err
 }
 
 /// Maps line numbers of an intermediate text back to the input, so that every finding points

@@ -518,6 +518,7 @@ mod chain {
 
         let twice = run_chain(&["plan", "-", "-", "--from", "0.20"], CORE);
         assert_eq!(twice.code, 2);
+        assert!(twice.stderr.contains("stdin (-) can be given only once"));
     }
 
     #[test]
@@ -639,11 +640,16 @@ mod chain {
     fn a_refused_step_exits_3_and_writes_nothing() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("config.yaml");
-        fs::write(&path, "cert_pem: PEMDATA\ntrigger_conflict: 1\n")?;
+        fs::write(&path, "pomerium_debug: true\ntrigger_conflict: 1\n")?;
         let before = snapshot(dir.path());
         let out = run_chain(&["apply", s(&path), "--from", "0.20"], "");
         assert_eq!(out.code, 3, "{}", out.stderr);
-        assert!(out.stderr.contains(&format!("{}:", s(&path))));
+        // The refusal points into the input, not into the text after the earlier steps.
+        assert!(
+            out.stderr.contains(&format!("{}:2:", s(&path))),
+            "{}",
+            out.stderr
+        );
         assert!(out.stderr.contains("v0.23/conflict"), "{}", out.stderr);
         assert!(out.stderr.contains("nothing was written"));
         assert_eq!(snapshot(dir.path()), before);
@@ -841,6 +847,22 @@ mod chain {
         let v: serde_json::Value = serde_json::from_str(&forced.stdout)?;
         assert_eq!(v["files"][0]["kind"], "core");
         assert_eq!(v["files"][0]["changed"], true);
+        Ok(())
+    }
+
+    #[test]
+    fn the_same_file_twice_is_a_usage_error() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = core_file(dir.path())?;
+        let other_spelling = dir.path().join(".").join("config.yaml");
+        let before = snapshot(dir.path());
+        let out = run_chain(
+            &["apply", s(&path), s(&other_spelling), "--from", "0.20"],
+            "",
+        );
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains("the same file is given twice"));
+        assert_eq!(snapshot(dir.path()), before);
         Ok(())
     }
 
