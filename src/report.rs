@@ -200,6 +200,9 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
             match &file.step_diffs {
                 Some(steps) => {
                     for step in steps {
+                        if !out.is_empty() {
+                            out.push('\n');
+                        }
                         let head = format!("# {}: {}", step.step, step.title);
                         let _ = writeln!(out, "{}", paint(color, PATH, &head));
                         push_diff(&mut out, &step.diff, color);
@@ -279,8 +282,17 @@ fn render_file(out: &mut String, command: Command, file: &FileReport, color: boo
         status,
         counts(&file.summary())
     );
-    for finding in &file.findings {
-        render_finding(out, &file.path, finding, color);
+    let places: Vec<String> = file
+        .findings
+        .iter()
+        .map(|f| match f.location {
+            Some(Location { line, column }) => format!("{}:{line}:{column}", file.path),
+            None => file.path.clone(),
+        })
+        .collect();
+    let width = places.iter().map(|p| p.chars().count()).max().unwrap_or(0);
+    for (finding, place) in file.findings.iter().zip(&places) {
+        render_finding(out, &format!("{place:<width$}"), finding, color);
     }
     for created in &file.created {
         let verb = match (command, created.already_present) {
@@ -311,11 +323,8 @@ fn render_file(out: &mut String, command: Command, file: &FileReport, color: boo
     }
 }
 
-fn render_finding(out: &mut String, path: &str, finding: &Finding, color: bool) {
-    let place = match finding.location {
-        Some(Location { line, column }) => format!("{path}:{line}:{column}"),
-        None => path.to_owned(),
-    };
+/// One finding; `place` is `file:line:column` (or the file), padded to the file's widest.
+fn render_finding(out: &mut String, place: &str, finding: &Finding, color: bool) {
     let severity = format!("{:<SEVERITY_WIDTH$}", finding.severity.to_string());
     let step = format!("v{}/{}", finding.version, finding.step);
     let mut lines = finding.message.lines();
@@ -476,7 +485,7 @@ mod tests {
 config.yaml: core config (yaml), 0.20 -> 0.25: would change; 1 change, 1 action required, 0 notes
 config.yaml:12:3  changed          v0.24/set-authorization-header  replaced it
     see https://www.pomerium.com/docs/deploy/upgrading
-config.yaml  action-required  v0.24/set-authorization-header  do this
+config.yaml       action-required  v0.24/set-authorization-header  do this
     then that
     see https://www.pomerium.com/docs/deploy/upgrading
   would create certs/a.pem (mode 0600, 241 bytes)
