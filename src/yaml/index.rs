@@ -278,7 +278,8 @@ fn plain_value(v: &str) -> Value {
         .bytes()
         .next()
         .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'));
-    if !reserved && !(numeric_start && v.bytes().any(|b| b.is_ascii_digit())) {
+    let maybe_number = numeric_start && v.bytes().any(|b| b.is_ascii_digit());
+    if !reserved && !maybe_number {
         return Value::String(v.to_owned());
     }
     yaml_to_value(&Yaml::from_str(v))
