@@ -38,12 +38,15 @@ Exit codes:
 #[command(long_about = "\
 Upgrade Pomerium configuration files (Core config.yaml and Enterprise Console config.yaml) from \
 the release they are written for to a newer one. Each Pomerium release that changed the config \
-format has a migration step; the steps between --from and --to run in order. Only what must \
+format has a migration step; the steps between --from and --to run in order (without --from, \
+each file starts at the oldest release its keys allow; `detect` shows why). Only what must \
 change is rewritten: comments, blank lines, key order, quoting and indentation stay as they are. \
 Removed options are commented out with a note, and everything the tool cannot do safely is \
 reported as `action-required` with what to do by hand.
 
-Start with `plan` to see the diff and the report, then `apply` (which keeps a backup).")]
+Start with `plan` to see the diff and the report, then `apply` (which keeps a backup). After \
+migrating, keys the target release does not read are reported as notes, with a suggestion when \
+one looks like a typo.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Commands,
@@ -85,14 +88,6 @@ any file would change or any finding is `action-required`, 0 otherwise. Use --fo
 a machine-readable report that includes the diffs.")]
     Check(CheckArgs),
 
-    /// List the migration steps (optionally only those between --from and --to).
-    #[command(long_about = "\
-List the chain of migration steps in the order they run: version, id, the kind of config it \
-applies to (core or console) and a title. With --from and --to only the steps that a run \
-between these versions would use (from < version <= to). `explain` prints a step's full \
-documentation.")]
-    List(ListArgs),
-
     /// Show each file's kind, format and the Pomerium versions its keys fit, with the evidence.
     #[command(long_about = "\
 Show what pomerium-migrate finds out about each file without migrating it: the kind (core or \
@@ -105,6 +100,14 @@ release of the range. The output says when no key bounds the version, when the k
 each other (they then start at the lower bound), and when they would refuse to guess because a \
 set_request_headers value contains `$` and the range crosses 0.23.")]
     Detect(DetectArgs),
+
+    /// List the migration steps (optionally only those between --from and --to).
+    #[command(long_about = "\
+List the chain of migration steps in the order they run: version, id, the kind of config it \
+applies to (core or console) and a title. With --from and --to only the steps that a run \
+between these versions would use (from < version <= to). `explain` prints a step's full \
+documentation.")]
+    List(ListArgs),
 
     /// Print the full documentation of a step (by id) or of all steps of a version.
     #[command(long_about = "\
@@ -126,7 +129,7 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "VERSION")]
     pub from: Option<Version>,
 
-    /// The version to migrate to [default: the newest version the tool has steps for].
+    /// The version to migrate to [default: the newest version the tool knows].
     #[arg(long, value_name = "VERSION")]
     pub to: Option<Version>,
 
