@@ -4,9 +4,18 @@
 //! The engine is format-neutral ([`document`]) with a lossless YAML backend ([`yaml`]); steps live
 //! in `migrations/`, one module per Pomerium release, listed in order by [`migrations::STEPS`].
 
+pub mod cli;
+pub mod detect;
+pub mod detect_report;
+pub mod diff;
 pub mod document;
+pub mod keys;
+pub mod redact;
+pub mod report;
+pub mod runner;
 pub mod step;
 pub mod version;
+pub mod write;
 pub mod yaml;
 
 #[path = "../migrations/mod.rs"]
