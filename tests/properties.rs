@@ -37,10 +37,6 @@ use yaml_rust2::{Yaml, YamlLoader};
 /// the intended data is computed with the outer rename applied first.
 const GAP_RENAME_INSIDE_RENAMED: bool = true;
 
-/// `a:\n  b: 1\n`: insert `c: 2` after `a` in the root, then insert `d: 3` at the end of `a` →
-/// both go at one offset in batch order, `d: 3` lands under `c: 2` and the text does not parse.
-const GAP_INSERTS_AT_ONE_PLACE: bool = true;
-
 /// `a: 1\r\nb: 2` (CRLF, no final line break): delete `b` → `a: 1\r`, a stray carriage return.
 const GAP_CRLF_LAST_LINE_DELETE: bool = true;
 
@@ -49,12 +45,6 @@ const GAP_CRLF_LAST_LINE_DELETE: bool = true;
 /// `b` → the comment, indented like the scalar's content, becomes a line of `a`. Verification
 /// catches both, but the batch fails.
 const GAP_DELETE_AFTER_BLOCK_SCALAR: bool = true;
-
-/// `a: 1\nb: 2\n`: comment out `b` and insert `c: 3` after `a` → the new line goes between the
-/// note and `# ` at one offset and is commented out with `b`, while `b` stays: `a: 1\n# n\n#
-/// c: 3\nb: 2\n`; verification fails. The same happens for an insertion at the end of a mapping
-/// that is followed by a commented-out entry.
-const GAP_INSERT_BEFORE_COMMENTED_OUT: bool = true;
 
 /// `a: {}\n`: insert `b: 1`, then `c: 2`, both at the end → `a: {b: 1c: 2, }`, which does not
 /// parse.
@@ -66,8 +56,18 @@ const GAP_TWO_INSERTS_INTO_EMPTY_FLOW_MAP: bool = true;
 const GAP_EMPTYING_BY_MIXED_REMOVALS: bool = true;
 
 /// `a: 1\n\nb: 2` (no final line break): delete `b` → `a: 1\n`: the break before the deleted
-/// line is taken, which leaves the blank line's break as a final one. (Cosmetic.)
-const GAP_FINAL_BREAK_AFTER_BLANK_LINE: bool = true;
+/// line is taken, which leaves the blank line's break as a final one (cosmetic). And with
+/// `a:\n  x: 1\nb: 2` (no final break), deleting `b` and inserting at the end of `a` is refused
+/// as a conflict, as the deletion starts at the end of `x: 1`.
+const GAP_DELETE_LAST_LINE_WITHOUT_BREAK: bool = true;
+
+/// `a: |\n  x\n\nb: 1\n`: set `a` to `"k\n\n"` → `a: |+\n  k\n\n` followed by the old blank
+/// line, which `+` now keeps too (`"k\n\n\n"`); verification fails.
+const GAP_BLOCK_SCALAR_SET_TO_KEEP: bool = true;
+
+/// `a: 1\n`: insert `b: 2` at the end, then `c: 3` after `a` → the text has `b` then `c`
+/// (batch order at one place) but the intended data has `c` then `b`: verification fails.
+const GAP_END_THEN_AFTER_LAST: bool = true;
 
 // ------------------------------------------------------------------------------------------------
 // The data a document means
@@ -339,6 +339,8 @@ struct Recs {
     maps: HashMap<DataPath, MapLines>,
     /// Last lines of block scalars.
     block_ends: BTreeSet<usize>,
+    /// The number of lines of the text.
+    line_count: usize,
 }
 
 struct Out {
@@ -654,6 +656,7 @@ fn render(doc: &Doc) -> Rendered {
     {
         out.push("# end".into());
     }
+    out.recs.line_count = out.lines.len();
     let eol = if doc.crlf { "\r\n" } else { "\n" };
     let mut text = String::new();
     if doc.bom {
@@ -1394,15 +1397,6 @@ fn plan(doc: &Doc, recs: &Recs, seeds: &[Seed]) -> Vec<Plan> {
                 value: s.value.clone(),
             },
         };
-        // Insertions into two block mappings at one place (after an entry whose value ends with
-        // the inner mapping): see `GAP_INSERTS_AT_ONE_PLACE`.
-        let line = insertion_line(recs, &keys_of, &p);
-        let same_place = |q: &Plan| {
-            GAP_INSERTS_AT_ONE_PLACE
-                && line.is_some()
-                && insertion_line(recs, &keys_of, q) == line
-                && !matches!((q, &p), (Plan::Insert { map: a, .. }, Plan::Insert { map: b, .. }) if a == b)
-        };
         if let Plan::Remove {
             map,
             key,
@@ -1444,29 +1438,62 @@ fn plan(doc: &Doc, recs: &Recs, seeds: &[Seed]) -> Vec<Plan> {
                 continue;
             }
         }
-        // An insertion right above a commented-out entry: see `GAP_INSERT_BEFORE_COMMENTED_OUT`.
-        let commented_first_line = |q: &Plan| match q {
+        // Insertions at the end and after the last entry of one mapping: `GAP_END_THEN_AFTER_LAST`.
+        if let Plan::Insert { map, after, .. } = &p
+            && GAP_END_THEN_AFTER_LAST
+        {
+            let last = keys_of.get(map).and_then(|k| k.last());
+            let at_end = |a: &Option<String>| a.is_none() || a.as_ref() == last;
+            if at_end(after)
+                && plans.iter().any(|q| {
+                    matches!(q, Plan::Insert { map: m, after: a, .. }
+                        if m == map && at_end(a) && a != after)
+                })
+            {
+                continue;
+            }
+        }
+        if let Plan::SetScalar {
+            path,
+            value: Data::Str(v),
+        }
+        | Plan::Replace {
+            path,
+            value: Data::Str(v),
+        } = &p
+            && GAP_BLOCK_SCALAR_SET_TO_KEEP
+            && v.ends_with("\n\n")
+            && recs
+                .entries
+                .get(path)
+                .or_else(|| recs.items.get(path))
+                .is_some_and(|r| recs.block_ends.contains(&r.1))
+        {
+            continue;
+        }
+        // An insertion right above the deleted last line of a file without a final break:
+        // `GAP_DELETE_LAST_LINE_WITHOUT_BREAK`.
+        let deletes_last_line = |q: &Plan| match q {
             Plan::Remove {
                 map,
                 key,
-                note: Some(_),
-            } => recs
+                note: None,
+            } if !doc.final_newline => recs
                 .entries
                 .get(&child(map, Seg::Key(key.clone())))
+                .filter(|r| r.1 + 1 == recs.line_count)
                 .map(|r| r.0),
             _ => None,
         };
-        let above_commented = |a: &Plan, b: &Plan| {
-            GAP_INSERT_BEFORE_COMMENTED_OUT
+        let insert_above = |a: &Plan, b: &Plan| {
+            GAP_DELETE_LAST_LINE_WITHOUT_BREAK
                 && insertion_line(recs, &keys_of, a)
-                    .is_some_and(|l| commented_first_line(b) == Some(l + 1))
+                    .is_some_and(|l| deletes_last_line(b) == Some(l + 1))
         };
-        if plans.iter().all(|q| {
-            compatible(q, &p)
-                && !same_place(q)
-                && !above_commented(q, &p)
-                && !above_commented(&p, q)
-        }) {
+        if plans
+            .iter()
+            .all(|q| compatible(q, &p) && !insert_above(q, &p) && !insert_above(&p, q))
+        {
             plans.push(p);
         }
     }
@@ -1603,7 +1630,8 @@ fn expected_data(data: &Data, plans: &[Plan]) -> Data {
 ///   which would go where the next entry moves up from.
 /// - Inserting into a flow mapping after an entry that the batch removes (or at its end when its
 ///   last entry goes): the new entry would be written right after the removed one
-///   (`EditError::Conflict`). In a block mapping this works.
+///   (`EditError::Conflict`). In a block mapping this works, unless the next entry is deleted too:
+///   the new entry's place is then inside the lines the deletions remove (`EditError::Conflict`).
 fn predicted_refusal(doc: &Doc, recs: &Recs, plans: &[Plan]) -> Option<&'static str> {
     let mut t = Targets::default();
     collect_targets(&Node::Map(doc.root.clone()), &[], false, &mut t);
@@ -1647,6 +1675,17 @@ fn predicted_refusal(doc: &Doc, recs: &Recs, plans: &[Plan]) -> Option<&'static 
             {
                 return Some("conflict");
             }
+        }
+        // A block insertion after a deleted entry whose next entry is deleted too would go inside
+        // the run of lines the two deletions remove.
+        let inside_deleted_run = |after: &&Option<String>| {
+            after.as_ref().is_some_and(|a| {
+                let i = keys.iter().position(|k| k == a);
+                i.is_some_and(|i| deleted(&keys[i]) && keys.get(i + 1).is_some_and(deleted))
+            })
+        };
+        if !*flow && inserts.iter().any(inside_deleted_run) {
+            return Some("conflict");
         }
         let anchor_removed = |after: &&Option<String>| match after {
             Some(a) => removed(a),
@@ -1775,7 +1814,7 @@ fn split_lines(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// See `GAP_FINAL_BREAK_AFTER_BLANK_LINE`: the blank input line whose break becomes the final
+/// See `GAP_DELETE_LAST_LINE_WITHOUT_BREAK`: the blank input line whose break becomes the final
 /// one, when touched lines end an input without a final break right after a blank line.
 fn final_break_gap(input: &str, touched: &BTreeSet<usize>) -> Option<usize> {
     let ends = input.ends_with('\n') || input.ends_with('\r');
@@ -1786,7 +1825,7 @@ fn final_break_gap(input: &str, touched: &BTreeSet<usize>) -> Option<usize> {
             .take_while(|n| touched.contains(n))
             .count();
     let blank = kept.checked_sub(1)?;
-    (GAP_FINAL_BREAK_AFTER_BLANK_LINE && !ends && kept < lines.len() && lines[blank].is_empty())
+    (GAP_DELETE_LAST_LINE_WITHOUT_BREAK && !ends && kept < lines.len() && lines[blank].is_empty())
         .then_some(blank)
 }
 
