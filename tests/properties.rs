@@ -42,8 +42,8 @@ const GAP_CRLF_LAST_LINE_DELETE: bool = true;
 
 /// `a: |+\n  x\nb: 1\n\nc: 2\n`: delete `b` → the blank line after it now follows the `|+`
 /// scalar and becomes its content (`"x\n\n"`). Likewise `a: |\n  x\nb: 1\n  # c\n`: delete
-/// `b` → the comment, indented like the scalar's content, becomes a line of `a`. Verification
-/// catches both, but the batch fails.
+/// `b` → the comment, indented like the scalar's content, becomes a line of `a` (also with blank
+/// or comment lines between `a` and `b`). Verification catches both, but the batch fails.
 const GAP_DELETE_AFTER_BLOCK_SCALAR: bool = true;
 
 /// `a: {}\n`: insert `b: 1`, then `c: 2`, both at the end → `a: {b: 1c: 2, }`, which does not
@@ -341,6 +341,8 @@ struct Recs {
     block_ends: BTreeSet<usize>,
     /// The number of lines of the text.
     line_count: usize,
+    /// Blank and comment lines between entries and items.
+    trivia: BTreeSet<usize>,
 }
 
 struct Out {
@@ -373,11 +375,13 @@ impl Out {
             match e {
                 Extra::Blank if self.keep_open => {}
                 Extra::Blank => {
-                    self.push(String::new());
+                    let at = self.push(String::new());
+                    self.recs.trivia.insert(at);
                 }
                 Extra::Comment { text, column_zero } => {
                     let pad = if *column_zero { 0 } else { indent };
-                    self.push(format!("{}# {text}", " ".repeat(pad)));
+                    let at = self.push(format!("{}# {text}", " ".repeat(pad)));
+                    self.recs.trivia.insert(at);
                 }
             }
         }
@@ -1404,8 +1408,9 @@ fn plan(doc: &Doc, recs: &Recs, seeds: &[Seed]) -> Vec<Plan> {
         } = &p
             && GAP_DELETE_AFTER_BLOCK_SCALAR
             && let Some((first, _)) = recs.entries.get(&child(map, Seg::Key(key.clone())))
-            && first
-                .checked_sub(1)
+            && (0..*first)
+                .rev()
+                .find(|l| !recs.trivia.contains(l))
                 .is_some_and(|l| recs.block_ends.contains(&l))
         {
             continue;
