@@ -177,8 +177,14 @@ fn main_command_reports_every_expected_step_and_writes_nothing() -> TestResult {
     let out = run(repo(), &args)?;
     assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
     assert_eq!(out.stderr, "");
-    assert!(out.stdout.starts_with(&format!("--- a/{CORE}\n+++ b/{CORE}\n")));
-    assert!(out.stdout.contains(&format!("--- a/{CONSOLE}\n+++ b/{CONSOLE}\n")));
+    assert!(
+        out.stdout
+            .starts_with(&format!("--- a/{CORE}\n+++ b/{CORE}\n"))
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("--- a/{CONSOLE}\n+++ b/{CONSOLE}\n"))
+    );
     assert!(out.stdout.contains("2 of 2 files would change"));
 
     let reported = reported_steps(&out.stdout);
@@ -232,10 +238,13 @@ fn example_secrets(license_key: Option<String>) -> Result<Vec<String>, Box<dyn s
                     walk(item, key, in_certificates || key == "certificates", out);
                 }
             }
-            Value::String(s) if SECRET_KEYS.contains(&key) || (in_certificates && key == "key") => {
-                if !s.starts_with('/') && !s.is_empty() {
-                    out.push(s.clone());
-                }
+            // File paths name where a secret is, not the secret.
+            Value::String(s)
+                if (SECRET_KEYS.contains(&key) || (in_certificates && key == "key"))
+                    && !s.starts_with('/')
+                    && !s.is_empty() =>
+            {
+                out.push(s.clone());
             }
             _ => {}
         }
@@ -284,16 +293,31 @@ fn example_secrets(license_key: Option<String>) -> Result<Vec<String>, Box<dyn s
 fn main_command_prints_no_secret() -> TestResult {
     let args = readme_args()?;
     let license_key = readme_license_key(&args);
-    assert!(license_key.is_some(), "the README command sets no license key");
+    assert!(
+        license_key.is_some(),
+        "the README command sets no license key"
+    );
     let secrets = example_secrets(license_key)?;
     // Shared secret, cookie secret, signing key, client secret, service account, two certificate
     // keys, Redis URL, database URL and key, license key, and what derives from them.
-    assert!(secrets.len() >= 12, "too few secrets found: {}", secrets.len());
+    assert!(
+        secrets.len() >= 12,
+        "too few secrets found: {}",
+        secrets.len()
+    );
     for password in ["not-a-real-redis-password", "not-a-real-db-password"] {
-        assert!(secrets.iter().any(|s| s == password), "{password} not collected");
+        assert!(
+            secrets.iter().any(|s| s == password),
+            "{password} not collected"
+        );
     }
 
-    for extra in [&[][..], &["--per-step"], &["--format", "json"], &["--notes", "all"]] {
+    for extra in [
+        &[][..],
+        &["--per-step"],
+        &["--format", "json"],
+        &["--notes", "all"],
+    ] {
         let out = run(repo(), &variant(&args, "plan", extra))?;
         assert_eq!(out.code, Some(0), "{extra:?}: {}", out.stderr);
         for secret in &secrets {
@@ -382,7 +406,10 @@ fn applied_examples_are_final() -> TestResult {
     }
     let migrated_core = fs::read_to_string(dir.path().join(CORE))?;
     for (name, _) in expected_certs {
-        assert!(migrated_core.contains(&format!("certs/{name}")), "{name} not named");
+        assert!(
+            migrated_core.contains(&format!("certs/{name}")),
+            "{name} not named"
+        );
     }
 
     // Run again from 0.23: nothing changes, nothing is created, only the Redis move is left.
@@ -426,13 +453,21 @@ fn applied_examples_are_final() -> TestResult {
         data.get("audience"),
         Some(&Value::String("console.corp.example.com".into()))
     );
-    for key in ["debug", "signing-key", "tracing-provider", "tracing-sample-rate"] {
+    for key in [
+        "debug",
+        "signing-key",
+        "tracing-provider",
+        "tracing-sample-rate",
+    ] {
         assert!(data.get(key).is_none(), "console still sets {key}");
     }
     Ok(())
 }
 
-fn unknown_in_newest(text: &str, format: Format) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+fn unknown_in_newest(
+    text: &str,
+    format: Format,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let doc = Document::parse(text.to_owned(), format)?;
     Ok(detect::unknown_keys(&doc, FileKind::Core, keys::NEWEST)
         .into_iter()
