@@ -211,6 +211,37 @@ fn main_command_reports_every_expected_step_and_writes_nothing() -> TestResult {
     Ok(())
 }
 
+/// The sample output README shows under the Quick start: its lines other than `…`.
+fn readme_sample_lines() -> Result<Vec<String>, String> {
+    let readme = fs::read_to_string(repo().join("README.md")).map_err(|e| e.to_string())?;
+    let sample = readme
+        .split_once("The output, shortened")
+        .and_then(|(_, rest)| rest.split_once("```\n"))
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .ok_or("README shows no sample output after the Quick start")?
+        .0;
+    Ok(sample
+        .lines()
+        .filter(|l| *l != "…")
+        .map(str::to_owned)
+        .collect())
+}
+
+#[test]
+fn readme_sample_is_real_output_in_order() -> TestResult {
+    let sample = readme_sample_lines()?;
+    assert!(sample.len() >= 20, "sample of {} lines", sample.len());
+    let out = run(repo(), &readme_args()?)?;
+    let mut lines = out.stdout.lines();
+    for wanted in &sample {
+        assert!(
+            lines.any(|l| l == wanted),
+            "README sample line not in the output (or out of order): {wanted}"
+        );
+    }
+    Ok(())
+}
+
 /// Every secret value of the example files: values of secret-bearing keys (SPEC §2), the
 /// passwords inside URLs, and the text of base64 key material once decoded.
 fn example_secrets(license_key: Option<String>) -> Result<Vec<String>, Box<dyn std::error::Error>> {
