@@ -560,22 +560,39 @@ fn json_example_applies_to_another_file_and_is_final() -> TestResult {
     Ok(())
 }
 
-/// The README starts the Core example at 0.14 because the Console example needs it; the steps
-/// before 0.20 find nothing in the Core file, so its diff is the one a start at 0.19 gives.
+/// The README's command infers where each file starts (Core 0.17, Console 0.10). The files are
+/// really used with 0.19 and 0.14: starting there must change exactly the same lines.
 #[test]
-fn core_example_diff_is_the_same_from_0_14_and_0_19() -> TestResult {
-    let diff_from = |from: &str| -> Result<Json, Box<dyn std::error::Error>> {
-        let args: Vec<String> = ["plan", CORE, "--from", from, "--format", "json"]
-            .map(str::to_owned)
-            .to_vec();
+fn inferred_starts_change_what_the_real_versions_change() -> TestResult {
+    let diffs = |from: Option<&str>| -> Result<Vec<Json>, Box<dyn std::error::Error>> {
+        let mut args = readme_args()?;
+        if let Some(from) = from {
+            args.extend(["--from".to_owned(), from.to_owned()]);
+        }
+        args.extend(["--format".to_owned(), "json".to_owned()]);
         let out = run(repo(), &args)?;
         assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
         let report: Json = serde_json::from_str(&out.stdout)?;
-        Ok(report["files"][0]["diff"].clone())
+        let files = report["files"].as_array().ok_or("no files")?;
+        Ok(files.iter().map(|f| f["diff"].clone()).collect())
     };
-    let from_0_14 = diff_from("0.14")?;
-    assert!(from_0_14.is_string());
-    assert_eq!(from_0_14, diff_from("0.19")?);
+    let inferred = diffs(None)?;
+    assert_eq!(inferred.len(), 2);
+    assert!(inferred.iter().all(Json::is_string));
+    // One `--from` applies to both files, so compare each file with its own real release.
+    assert_eq!(inferred[0], diffs(Some("0.19"))?[0], "Core diff");
+    assert_eq!(inferred[1], diffs(Some("0.14"))?[1], "Console diff");
+    Ok(())
+}
+
+/// Without `--from` the JSON example is refused: its keys fit 0.17 to 0.23 and a header value
+/// holds `$`, which v0.23 would escape once too often if the file is already 0.23 (SPEC §4).
+#[test]
+fn json_example_needs_from() -> TestResult {
+    let args: Vec<String> = ["plan", JSON_CORE].map(str::to_owned).to_vec();
+    let out = run(repo(), &args)?;
+    assert_eq!(out.code, Some(2), "stdout: {}", out.stdout);
+    assert!(out.stderr.contains("--from"), "stderr: {}", out.stderr);
     Ok(())
 }
 
