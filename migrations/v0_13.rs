@@ -1,6 +1,6 @@
 //! Pomerium 0.13.
 
-use super::keyops;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -49,7 +49,7 @@ fn run(cx: &mut StepContext<'_>) {
         return;
     };
     for key in ["administrators", "enable_user_impersonation"] {
-        keyops::retire_key(
+        common::retire_key(
             cx,
             root,
             "",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use super::support;
+use super::common;
 use crate::document::{Document, EntryId, EntryRef, NodeId, Value};
 use crate::step;
 use crate::step::{CreatedFile, Scope, Severity, StepContext};
@@ -107,16 +107,16 @@ enum Plan {
 
 fn set_authorization_header(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    let routes = support::routes(doc);
+    let routes = common::routes(doc);
     let mut removed: BTreeSet<EntryId> = BTreeSet::new();
-    let mut findings = support::RouteFindings::default();
-    for &route in &routes {
+    let mut findings = common::RouteFindings::default();
+    for route in &routes {
+        let (name, route) = (route.name.clone(), route.node);
         let Some(option) = doc.get(route, SAH) else {
             continue;
         };
-        let name = support::route_name(doc, route);
-        let at = support::at(doc, &option);
-        let shared = support::shared_note(doc, option.id.map);
+        let at = common::at(doc, &option);
+        let shared = common::shared_note(doc, option.id.map);
         let value = doc
             .scalar(option.value)
             .and_then(Value::scalar_text)
@@ -156,7 +156,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                 format!(
                     "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its \
                      `{SRH}`{}",
-                    support::shared_note(doc, map)
+                    common::shared_note(doc, map)
                 )
             }
             Plan::Fill { node } => {
@@ -164,7 +164,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                 format!(
                     "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its empty \
                      `{SRH}`{}",
-                    support::shared_note(doc, node)
+                    common::shared_note(doc, node)
                 )
             }
             Plan::Create {
@@ -175,7 +175,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                 let copied = headers
                     .as_mapping()
                     .map_or(0, |h| h.len().saturating_sub(1));
-                let after = support::replacing_position(cx, after, &[]);
+                let after = common::replacing_position(cx, after, &[]);
                 cx.insert(map, Some(after), SRH, headers);
                 let copy_note = if copied > 0 {
                     format!(
@@ -202,14 +202,14 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
 /// Decides what to do for one route, or explains why nothing can be done safely.
 fn plan_route(
     doc: &Document,
-    routes: &[NodeId],
+    routes: &[common::Route],
     route: NodeId,
     option: &EntryRef<'_>,
     value: &str,
 ) -> Result<Plan, String> {
     if value == "pass_through" {
         // Removing a route's own `pass_through` would let a merged value show through.
-        if let Some(merged) = support::merged_maps(doc, route)
+        if let Some(merged) = common::merged_maps(doc, route)
             .into_iter()
             .find_map(|map| doc.get(map, SAH))
             .filter(|m| m.id != option.id)
@@ -297,7 +297,8 @@ fn plan_route(
     if let Some(edited) = edited_map
         && !doc.shared_by(edited).is_empty()
     {
-        for &other in routes {
+        for other in routes {
+            let (other_name, other) = (&other.name, other.node);
             if other == route || !reaches(doc, other, edited, written_in, &plan) {
                 continue;
             }
@@ -315,7 +316,7 @@ fn plan_route(
                      without wanting the same header; nothing is changed: add `Authorization: \
                      {}` to `{SRH}` of the routes that need it by hand",
                     doc.entry_location(option.id).line,
-                    support::route_name(doc, other),
+                    other_name,
                     bearer(value).unwrap_or_default()
                 ));
             }
@@ -333,7 +334,7 @@ fn reaches(doc: &Document, other: NodeId, edited: NodeId, written_in: NodeId, pl
             matches!(plan, Plan::AddTo { .. } | Plan::Fill { .. })
                 && (doc.resolve(h.value) == edited || h.value == edited)
         }
-        None => matches!(plan, Plan::Create { .. }) && support::merges(doc, other, written_in),
+        None => matches!(plan, Plan::Create { .. }) && common::merges(doc, other, written_in),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Pomerium 0.29.
 
-use super::keyops;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -74,7 +74,7 @@ fn run_tracing(cx: &mut StepContext<'_>) {
     let Some(root) = doc.root() else {
         return;
     };
-    keyops::rename_key(
+    common::rename_key(
         cx,
         root,
         "",
@@ -84,7 +84,7 @@ fn run_tracing(cx: &mut StepContext<'_>) {
     );
     let mut provider: Option<(String, _)> = None;
     for key in OPENCENSUS {
-        let Some(entry) = keyops::retire_key(
+        let Some(entry) = common::retire_key(
             cx,
             root,
             "",
@@ -159,7 +159,7 @@ fn run_audit_key(cx: &mut StepContext<'_>) {
     let Some(root) = cx.doc.root() else {
         return;
     };
-    if let Some(entry) = keyops::retire_key(
+    if let Some(entry) = common::retire_key(
         cx,
         root,
         "",
@@ -230,7 +230,7 @@ fn run_console_tracing(cx: &mut StepContext<'_>) {
         .map(|e| e.key.to_owned())
         .collect();
     for key in keys {
-        keyops::retire_key(
+        common::retire_key(
             cx,
             root,
             "",

@@ -1,6 +1,6 @@
 //! Pomerium 0.31.
 
-use super::keyops;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -48,7 +48,7 @@ fn run(cx: &mut StepContext<'_>) {
     let Some(root) = doc.root() else {
         return;
     };
-    let Some(entry) = keyops::retire_key(
+    let Some(entry) = common::retire_key(
         cx,
         root,
         "",

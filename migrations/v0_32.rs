@@ -1,6 +1,6 @@
 //! Pomerium 0.32.
 
-use super::keyops;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -41,7 +41,7 @@ crate::step! {
 
 fn run_debug(cx: &mut StepContext<'_>) {
     if let Some(root) = cx.doc.root() {
-        keyops::retire_key(
+        common::retire_key(
             cx,
             root,
             "",
@@ -120,9 +120,9 @@ crate::step! {
 
 fn run_envoy(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    for route in keyops::routes(doc) {
-        let prefix = format!("{}.", route.path);
-        keyops::rename_key(
+    for route in common::routes(doc) {
+        let prefix = format!("{}.", route.name);
+        common::rename_key(
             cx,
             route.node,
             &prefix,
@@ -131,7 +131,7 @@ fn run_envoy(cx: &mut StepContext<'_>) {
             "0.32 made the Envoy load-balancing policy a Pomerium option",
         );
         for key in LB_CONFIGS {
-            if let Some(entry) = keyops::retire_key(
+            if let Some(entry) = common::retire_key(
                 cx,
                 route.node,
                 &prefix,
@@ -148,7 +148,7 @@ fn run_envoy(cx: &mut StepContext<'_>) {
                 );
             }
         }
-        keyops::retire_key(
+        common::retire_key(
             cx,
             route.node,
             &prefix,
