@@ -21,6 +21,7 @@ use thiserror::Error;
 pub use path::{Path, PathError, PathSeg};
 pub use value::{DataSeg, Value};
 
+use crate::toml;
 use crate::yaml;
 
 /// The file formats Pomerium reads.
@@ -428,7 +429,8 @@ impl Document {
     pub fn parse(text: String, format: Format) -> Result<Document, ParseError> {
         let backend: Box<dyn Backend> = match format {
             Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
-            Format::Json | Format::Toml => {
+            Format::Toml => Box::new(toml::TomlDocument::parse(text)?),
+            Format::Json => {
                 return Err(ParseError::Syntax {
                     location: Location { line: 1, column: 1 },
                     message: format!("{format} files are not supported yet"),
