@@ -1,6 +1,145 @@
 //! The migration chain: one module per Pomerium release, each step in the order it runs.
+//!
+//! A step named `v0.N` turns a config valid for 0.(N-1) into one valid for 0.N. Releases with
+//! nothing to migrate have no module: 0.12 and 0.19 changed no configuration key, 0.30 needs no
+//! rewrite, and 0.33's only change for operators is that Intel macOS builds were dropped.
 
 use crate::step::Step;
 
+pub mod keyops;
+mod support;
+pub mod v0_11;
+pub mod v0_13;
+pub mod v0_14;
+mod v0_15;
+mod v0_16;
+mod v0_17;
+mod v0_18;
+mod v0_20;
+mod v0_21;
+mod v0_22;
+mod v0_23;
+mod v0_24;
+mod v0_25;
+pub mod v0_26;
+pub mod v0_27;
+pub mod v0_28;
+pub mod v0_29;
+pub mod v0_31;
+pub mod v0_32;
+
 /// Every step, ordered by version and then by the order within a release.
-pub static STEPS: &[&Step] = &[];
+pub static STEPS: &[&Step] = &[
+    &v0_11::DATABROKER_SERVICE_URL,
+    &v0_13::USER_IMPERSONATION,
+    &v0_14::USE_PROXY_PROTOCOL,
+    &v0_14::USER_ID_PREFIX,
+    // 0.15
+    &v0_15::REMOVE_UNUSED_OPTIONS,
+    &v0_15::ED25519_SIGNING_KEY,
+    &v0_15::CONSOLE_SIGNING_KEY,
+    &v0_15::CONSOLE_AUDIENCE,
+    &v0_15::HELM_CHARTS_MOVED,
+    // 0.16
+    &v0_16::RENAME_HEADERS,
+    &v0_16::REMOVE_SIGNING_KEY_ALGORITHM,
+    &v0_16::GITHUB_TEAM_SLUGS,
+    &v0_16::CONSOLE_AUTHENTICATE_SERVICE_URL,
+    // 0.17
+    &v0_17::CONSOLE_LICENSE_KEY,
+    // 0.18
+    &v0_18::REDIS_WITH_EXTERNAL_DATA,
+    // 0.19: no changes.
+    // 0.20
+    &v0_20::REMOVE_DIRECTORY_SYNC,
+    &v0_20::ALLOWED_GROUPS_REMOVED,
+    // 0.21
+    &v0_21::FORWARD_AUTH_REMOVED,
+    &v0_21::NEW_TLS_OPTIONS,
+    &v0_21::REENROLL_DEVICES,
+    // 0.22
+    &v0_22::HOSTED_AUTHENTICATE_DEFAULT,
+    // 0.23
+    &v0_23::ESCAPE_DOLLAR_IN_REQUEST_HEADERS,
+    &v0_23::DOWNSTREAM_MTLS,
+    &v0_23::ROUTE_CLIENT_CA_DEPRECATED,
+    // 0.24
+    &v0_24::SET_AUTHORIZATION_HEADER,
+    &v0_24::CERTIFICATES_TO_FILES,
+    &v0_24::REDIS_STORAGE_REMOVED,
+    // 0.25
+    &v0_25::REMOVE_POMERIUM_DEBUG,
+    &v0_25::REMOVE_CONSOLE_DEBUG,
+    &v0_25::AUTHENTICATION_FLOW,
+    &v0_26::CLIENT_CA,
+    &v0_26::COOKIE_SECURE,
+    &v0_26::MATCH_ANY_PORT,
+    &v0_27::VALIDATION_MODE,
+    &v0_27::JWT_ENDPOINT,
+    &v0_28::STORAGE_TLS_OPTIONS,
+    &v0_29::OPENTELEMETRY,
+    &v0_29::AUDIT_KEY,
+    &v0_29::CONSOLE_TRACING,
+    &v0_31::AUTHENTICATE_CALLBACK_PATH,
+    &v0_32::POMERIUM_DEBUG,
+    &v0_32::ENVOY_CLUSTER_OPTIONS,
+    &v0_32::CONSOLE_FIRST,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::STEPS;
+
+    #[test]
+    fn versions_never_decrease() {
+        for pair in STEPS.windows(2) {
+            assert!(
+                pair[0].version <= pair[1].version,
+                "{} is listed before {}",
+                pair[0].qualified_id(),
+                pair[1].qualified_id()
+            );
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        for (i, step) in STEPS.iter().enumerate() {
+            assert!(
+                STEPS[..i].iter().all(|other| other.id != step.id),
+                "step id `{}` is used twice",
+                step.id
+            );
+            assert!(
+                !step.id.is_empty()
+                    && step
+                        .id
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "step id `{}` is not kebab-case",
+                step.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_step_is_documented() {
+        for step in STEPS {
+            let id = step.qualified_id();
+            assert!(
+                step.doc.trim_start().starts_with("# "),
+                "{id}: doc has no title"
+            );
+            assert!(
+                step.doc.contains("Before") && step.doc.contains("After"),
+                "{id} has no before/after example in its doc comment"
+            );
+            assert!(
+                step.link
+                    .starts_with("https://www.pomerium.com/docs/deploy/upgrading#v0"),
+                "{id} links elsewhere"
+            );
+            assert!(!step.title.is_empty(), "{id} has no title");
+        }
+    }
+}

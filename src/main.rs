@@ -1,11 +1,32 @@
-use clap::Parser;
+//! The `pomerium-migrate` binary: parses the arguments, runs the command, maps errors to exit
+//! codes (SPEC §1). Everything else lives in the library.
 
-/// Upgrade Pomerium configuration files (Core and Enterprise Console) to a newer release,
-/// keeping every comment and byte that does not have to change.
-#[derive(Parser)]
-#[command(name = "pomerium-migrate", version, about, long_about = None)]
-struct Cli {}
+use std::io::{self, IsTerminal as _};
+use std::process::ExitCode;
 
-fn main() {
-    let _cli = Cli::parse();
+use clap::Parser as _;
+use pomerium_migrate::cli::{self, Cli, Streams};
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let stdout = io::stdout();
+    let auto_color = stdout.is_terminal()
+        && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+    let mut streams = Streams {
+        stdin: &mut io::stdin().lock(),
+        stdout: &mut stdout.lock(),
+        stderr: &mut io::stderr().lock(),
+        auto_color,
+        before_write_check: None,
+    };
+    match cli::execute(args, &mut streams) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            let code = err.exit_code();
+            // The message already includes its cause (file, line, column, OS error); printing
+            // the chain as well would repeat it.
+            eprintln!("error: {}", anyhow::Error::from(err));
+            ExitCode::from(code)
+        }
+    }
 }

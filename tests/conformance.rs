@@ -243,3 +243,107 @@ fn yaml_test_suite() {
         wrong.join("\n")
     );
 }
+
+/// The JSON files of the suite through the JSON backend: byte-identical without edits, and
+/// every edit gives valid JSON with the expected data (or a documented refusal).
+#[test]
+fn yaml_test_suite_json_files() {
+    let Some(root) = suite_dir() else {
+        println!("yaml-test-suite not found (set YAML_TEST_SUITE); JSON conformance skipped");
+        return;
+    };
+    let (mut checked, mut edited, mut refused) = (0, 0, 0);
+    let mut wrong = Vec::new();
+    for dir in cases(&root) {
+        let name = dir
+            .strip_prefix(&root)
+            .unwrap_or(&dir)
+            .display()
+            .to_string();
+        let Ok(text) = std::fs::read_to_string(dir.join("in.json")) else {
+            continue;
+        };
+        let Ok(data) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue; // several JSON values in one file
+        };
+        let doc = match Document::parse(text.clone(), Format::Json) {
+            Ok(d) => d,
+            Err(e) => {
+                wrong.push(format!("{name}: JSON parse failed: {e}"));
+                continue;
+            }
+        };
+        checked += 1;
+        if doc.apply(&[]).map(|d| d.text() == text).ok() != Some(true) {
+            wrong.push(format!(
+                "{name}: JSON print without edit is not byte-identical"
+            ));
+        }
+        let (Some(root_node), Some(obj)) = (doc.root(), data.as_object()) else {
+            continue;
+        };
+        let Some(first) = doc.entries(root_node).into_iter().next() else {
+            continue;
+        };
+        let first_key = first.key.to_owned();
+        let edits = [
+            Edit::RenameKey {
+                entry: first.id,
+                new_key: "renamed".into(),
+            },
+            Edit::Delete { entry: first.id },
+            Edit::ReplaceValue {
+                node: first.value,
+                value: Value::Mapping(vec![(
+                    Value::String("k".into()),
+                    Value::String("v \"q\"".into()),
+                )]),
+            },
+            Edit::Insert {
+                map: root_node,
+                position: Position::After(first.id),
+                key: "inserted".into(),
+                value: Value::Sequence(vec![Value::Int(1), Value::Null]),
+            },
+        ];
+        for (i, edit) in edits.iter().enumerate() {
+            let mut expected: Vec<(String, serde_json::Value)> =
+                obj.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            match i {
+                0 => expected[0].0 = "renamed".into(),
+                1 => {
+                    expected.remove(0);
+                }
+                2 => expected[0].1 = serde_json::json!({"k": "v \"q\""}),
+                _ => expected.insert(1, ("inserted".into(), serde_json::json!([1, null]))),
+            }
+            match doc.apply(std::slice::from_ref(edit)) {
+                Ok(out) => match serde_json::from_str::<serde_json::Value>(out.text()) {
+                    Ok(actual) => {
+                        let actual: Vec<(String, serde_json::Value)> = actual
+                            .as_object()
+                            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                            .unwrap_or_default();
+                        if actual == expected {
+                            edited += 1;
+                        } else {
+                            wrong
+                                .push(format!("{name}: edit {i} on `{first_key}` gave other data"));
+                        }
+                    }
+                    Err(e) => wrong.push(format!("{name}: edit {i} is not JSON: {e}")),
+                },
+                Err(e) if reason(&e).is_some() => refused += 1,
+                Err(e) => wrong.push(format!("{name}: edit {i} failed: {e}")),
+            }
+        }
+    }
+    println!("JSON conformance: {checked} files, {edited} edits verified, {refused} refused");
+    assert!(checked > 200, "only {checked} JSON files were checked");
+    assert!(
+        wrong.is_empty(),
+        "{} wrong results:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

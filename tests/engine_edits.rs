@@ -400,3 +400,73 @@ fn parse_errors_name_line_and_column() {
         Some((2, true))
     );
 }
+
+fn apply_json(text: &str, edits: impl FnOnce(&Document) -> Vec<Edit>) -> String {
+    let doc = match Document::parse(text.to_owned(), Format::Json) {
+        Ok(d) => d,
+        Err(e) => panic!("parse failed: {e}"),
+    };
+    let edits = edits(&doc);
+    match doc.apply(&edits) {
+        Ok(d) => d.text().to_owned(),
+        Err(e) => panic!("edit failed: {e}"),
+    }
+}
+
+const JSON: &str = "{\n  \"cache_service_url\": \"http://c\",\n  \"routes\": [\n    {\n      \"from\": \"https://a\",\n      \"to\": \"http://b\",\n      \"set_authorization_header\": \"id_token\"\n    }\n  ],\n  \"x\": null\n}\n";
+
+#[test]
+fn json_edits_stay_json_in_the_files_layout() {
+    let out = apply_json(JSON, |d| {
+        vec![
+            Edit::RenameKey {
+                entry: entry(d, "cache_service_url"),
+                new_key: "databroker_service_url".into(),
+            },
+            Edit::Insert {
+                map: node(d, "routes[0]"),
+                position: Position::After(entry(d, "routes[0].to")),
+                key: "set_request_headers".into(),
+                value: map(&[("Authorization", s("Bearer ${pomerium.id_token}"))]),
+            },
+            Edit::Delete {
+                entry: entry(d, "routes[0].set_authorization_header"),
+            },
+            Edit::SetScalar {
+                node: node(d, "x"),
+                value: s("plain?"),
+            },
+        ]
+    });
+    assert_eq!(
+        out,
+        "{\n  \"databroker_service_url\": \"http://c\",\n  \"routes\": [\n    {\n      \"from\": \"https://a\",\n      \"to\": \"http://b\",\n      \"set_request_headers\": {\n        \"Authorization\": \"Bearer ${pomerium.id_token}\"\n      }\n    }\n  ],\n  \"x\": \"plain?\"\n}\n"
+    );
+    assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok());
+}
+
+#[test]
+fn json_cannot_hold_comments_and_empties_to_braces() {
+    let doc = match Document::parse(JSON.to_owned(), Format::Json) {
+        Ok(d) => d,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(!doc.can_comment_out(entry(&doc, "x")));
+    let out = apply_json("{\"a\": {\n    \"b\": 1,\n    \"c\": 2\n  }}", |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "a.b"),
+            },
+            Edit::Delete {
+                entry: entry(d, "a.c"),
+            },
+        ]
+    });
+    assert_eq!(out, "{\"a\": {}}");
+}
+
+#[test]
+fn invalid_json_names_line_and_column() {
+    let err = Document::parse("{\n  \"a\": 1,\n}\n".into(), Format::Json).err();
+    assert_eq!(err.map(|e| e.location().line), Some(3));
+}

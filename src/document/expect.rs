@@ -12,10 +12,11 @@ const PATH_LIMIT: usize = 100_000;
 
 pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, EditError> {
     let tree = doc.tree();
-    let mut data = match tree.root {
-        Some(root) => tree.data(root),
-        None => return Ok(Value::Null),
-    };
+    if tree.root.is_none() {
+        return Ok(Value::Null);
+    }
+    // The format parser's own data (for JSON, serde_json's), not the tree's.
+    let mut data = doc.data();
     // Paths are taken from the unedited tree, so edits that change keys or remove entries go
     // last: values first, then insertions, removals and renames.
     let rank = |e: &Edit| match e {
@@ -48,6 +49,8 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
         }
     };
 
+    // How many entries earlier edits already inserted after each anchor entry.
+    let mut inserted_after: std::collections::HashMap<EntryId, usize> = Default::default();
     for edit in ordered {
         match edit {
             Edit::SetScalar { node, value } | Edit::ReplaceValue { node, value } => {
@@ -63,26 +66,22 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
                 key,
                 value,
             } => {
-                let after = match position {
-                    Position::After(entry) => Some(key_of(*entry)?),
-                    Position::End => None,
+                let (after, skip) = match position {
+                    Position::After(entry) => {
+                        // Several inserts after one entry keep their batch order.
+                        let count = inserted_after.entry(*entry).or_default();
+                        *count += 1;
+                        (Some(key_of(*entry)?), *count - 1)
+                    }
+                    Position::End => (None, 0),
                 };
                 for path in paths(*map)? {
                     if let Some(Value::Mapping(entries)) = lookup_mut(&mut data, &path) {
                         let at = match &after {
-                            // Several inserts after one entry keep their batch order.
-                            Some(k) => {
-                                let mut at = entries
-                                    .iter()
-                                    .position(|(ek, _)| ek == k)
-                                    .map_or(entries.len(), |i| i + 1);
-                                while at < entries.len()
-                                    && inserted_before(edits, edit, &entries[at].0)
-                                {
-                                    at += 1;
-                                }
-                                at
-                            }
+                            Some(k) => entries
+                                .iter()
+                                .position(|(ek, _)| ek == k)
+                                .map_or(entries.len(), |i| (i + 1 + skip).min(entries.len())),
                             None => entries.len(),
                         };
                         entries.insert(at, (Value::String(key.clone()), value.clone()));
@@ -120,19 +119,4 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
         }
     }
     Ok(data)
-}
-
-/// Whether `key` was inserted by an edit that comes before `edit` in the batch.
-fn inserted_before(edits: &[Edit], edit: &Edit, key: &Value) -> bool {
-    for e in edits {
-        if std::ptr::eq(e, edit) {
-            return false;
-        }
-        if let Edit::Insert { key: k, .. } = e
-            && key.as_str() == Some(k.as_str())
-        {
-            return true;
-        }
-    }
-    false
 }

@@ -302,7 +302,7 @@ pub struct EntryRef<'a> {
 pub type NewValue = Value;
 
 /// Where [`Edit::Insert`] puts the new entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Position {
     /// Right after this entry of the same mapping.
     After(EntryId),
@@ -311,7 +311,7 @@ pub enum Position {
 }
 
 /// A change to a document, in terms of nodes and entries.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Edit {
     /// Renames an entry's key; the key keeps its quoting where the new name allows.
     RenameKey { entry: EntryId, new_key: String },
@@ -429,13 +429,8 @@ impl Document {
     pub fn parse(text: String, format: Format) -> Result<Document, ParseError> {
         let backend: Box<dyn Backend> = match format {
             Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
+            Format::Json => Box::new(yaml::YamlDocument::parse_json(text)?),
             Format::Toml => Box::new(toml::TomlDocument::parse(text)?),
-            Format::Json => {
-                return Err(ParseError::Syntax {
-                    location: Location { line: 1, column: 1 },
-                    message: format!("{format} files are not supported yet"),
-                });
-            }
         };
         Ok(Document { backend })
     }

@@ -7,7 +7,7 @@
 use std::fmt;
 
 /// A parsed value, independent of the file format.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Value {
     Null,
     Bool(bool),
@@ -93,7 +93,7 @@ impl fmt::Display for Value {
 }
 
 /// One step of a path into a [`Value`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum DataSeg {
     Key(Value),
     Index(usize),
@@ -192,6 +192,9 @@ pub fn first_difference(expected: &Value, actual: &Value) -> Option<String> {
         } else {
             path
         }
+    }
+    if expected == actual {
+        return None;
     }
     let mut path = String::new();
     let d = walk(expected, actual, &mut path);

@@ -152,6 +152,41 @@ pub(crate) fn flow(value: &Value, layout: &Layout<'_>) -> String {
     }
 }
 
+/// A value in flow style spread over lines, as pretty-printed JSON is: each entry on its own
+/// line at `indent + unit`, the closing bracket at `indent` (both are whitespace strings copied
+/// from the file).
+pub(crate) fn flow_lines(value: &Value, indent: &str, unit: &str, layout: &Layout<'_>) -> String {
+    let inner = format!("{indent}{unit}");
+    let (open, close, parts): (char, char, Vec<String>) = match value {
+        Value::Mapping(entries) if !entries.is_empty() => (
+            '{',
+            '}',
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let key = scalar(k, layout.keys, true);
+                    format!("{key}: {}", flow_lines(v, &inner, unit, layout))
+                })
+                .collect(),
+        ),
+        Value::Sequence(items) if !items.is_empty() => (
+            '[',
+            ']',
+            items
+                .iter()
+                .map(|v| flow_lines(v, &inner, unit, layout))
+                .collect(),
+        ),
+        v => return flow(v, layout),
+    };
+    let sep = format!(",{}{inner}", layout.eol);
+    format!(
+        "{open}{eol}{inner}{}{eol}{indent}{close}",
+        parts.join(&sep),
+        eol = layout.eol
+    )
+}
+
 /// Text that follows `key:` in block context for `value` whose entry sits at `indent`: either
 /// ` scalar` on the same line, or a line break and nested lines.
 pub(crate) fn block_after_key(value: &Value, indent: usize, layout: &Layout<'_>) -> String {

@@ -7,6 +7,7 @@
 
 mod emit;
 mod index;
+mod json;
 mod render;
 mod scan;
 
@@ -32,10 +33,22 @@ pub struct YamlDocument {
     eol: &'static str,
     tree: Tree,
     index: Index,
+    /// For a JSON file: its data as serde_json reads it. Edits then write JSON only.
+    json: Option<Value>,
 }
 
 impl YamlDocument {
     pub fn parse(text: String) -> Result<YamlDocument, ParseError> {
+        Self::parse_as(text, None)
+    }
+
+    /// A JSON file, checked by serde_json and edited as YAML flow collections.
+    pub fn parse_json(text: String) -> Result<YamlDocument, ParseError> {
+        let data = json::parse(&text)?;
+        Self::parse_as(text, Some(data))
+    }
+
+    fn parse_as(text: String, json: Option<Value>) -> Result<YamlDocument, ParseError> {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let src = &text[base..];
         let lines = Lines::new(src);
@@ -52,7 +65,12 @@ impl YamlDocument {
             eol,
             tree,
             index,
+            json,
         })
+    }
+
+    pub(crate) fn is_json(&self) -> bool {
+        self.json.is_some()
     }
 
     /// The text without its BOM; all spans point into it.
@@ -67,7 +85,11 @@ impl YamlDocument {
 
 impl Backend for YamlDocument {
     fn format(&self) -> Format {
-        Format::Yaml
+        if self.is_json() {
+            Format::Json
+        } else {
+            Format::Yaml
+        }
     }
 
     fn text(&self) -> &str {
@@ -79,7 +101,10 @@ impl Backend for YamlDocument {
     }
 
     fn data(&self) -> Value {
-        self.tree.root.map_or(Value::Null, |r| self.tree.data(r))
+        match &self.json {
+            Some(data) => data.clone(),
+            None => self.tree.root.map_or(Value::Null, |r| self.tree.data(r)),
+        }
     }
 
     fn can_comment_out(&self, entry: EntryId) -> bool {
@@ -94,7 +119,11 @@ impl Backend for YamlDocument {
     }
 
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {
-        Ok(Box::new(YamlDocument::parse(text)?))
+        Ok(Box::new(if self.is_json() {
+            YamlDocument::parse_json(text)?
+        } else {
+            YamlDocument::parse(text)?
+        }))
     }
 
     fn span(&self, node: NodeId) -> Range<usize> {

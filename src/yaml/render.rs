@@ -5,7 +5,7 @@
 //! mapping becomes `{}`, adjacent removals in a flow mapping share their commas). Overlapping
 //! splices, and edits inside an entry that is being removed, are refused as conflicts.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::YamlDocument;
 use super::emit::{self, Layout, Quote};
@@ -41,7 +41,8 @@ pub(crate) struct Renderer<'a> {
     seq: usize,
     removals: BTreeMap<NodeId, Vec<Removal>>,
     inserts: BTreeMap<NodeId, Vec<Insertion>>,
-    renames: Vec<(EntryId, String)>,
+    /// New key per renamed entry.
+    renames: HashMap<EntryId, String>,
     /// Text extents of removed entries: nothing else may change inside them.
     removed_extents: Vec<(usize, usize, EntryId)>,
 }
@@ -54,7 +55,7 @@ impl<'a> Renderer<'a> {
             seq: 0,
             removals: BTreeMap::new(),
             inserts: BTreeMap::new(),
-            renames: Vec::new(),
+            renames: HashMap::new(),
             removed_extents: Vec::new(),
         }
     }
@@ -72,11 +73,12 @@ impl<'a> Renderer<'a> {
     }
 
     fn layout(&self) -> Layout<'a> {
+        let quote = self.quote_for(Style::Plain);
         Layout {
             eol: self.doc.eol,
             unit: self.doc.index.indent_unit,
-            keys: Quote::Plain,
-            strings: Quote::Plain,
+            keys: quote,
+            strings: quote,
         }
     }
 
@@ -175,7 +177,7 @@ impl<'a> Renderer<'a> {
         let mut seen = HashSet::new();
         for edit in edits {
             // Steps reach one anchored entry through several routes: apply it once.
-            if !seen.insert(format!("{edit:?}")) {
+            if !seen.insert(edit) {
                 continue;
             }
             self.add(edit)?;
@@ -248,10 +250,10 @@ impl<'a> Renderer<'a> {
         if self.span(entry.map).style == Style::FlowPair {
             return Err(self.unsupported(es.start, "a flow pair"));
         }
-        let quote = quote_of(key.style);
+        let quote = self.quote_for(key.style);
         let text = emit::scalar(&Value::String(new_key.to_owned()), quote, key.in_flow);
         self.splice(key.start, key.end, text, None);
-        self.renames.push((entry, new_key.to_owned()));
+        self.renames.insert(entry, new_key.to_owned());
         Ok(())
     }
 
@@ -259,7 +261,7 @@ impl<'a> Renderer<'a> {
         let s = self.span(node);
         let text = match s.style {
             Style::Plain | Style::Single | Style::Double => {
-                emit::scalar(value, quote_of(s.style), s.in_flow)
+                emit::scalar(value, self.quote_for(s.style), s.in_flow)
             }
             Style::Empty => {
                 if self.entry_without_colon(node) {
@@ -488,19 +490,24 @@ impl<'a> Renderer<'a> {
     }
 
     fn plan_mappings(&mut self) -> Result<(), EditError> {
-        let maps: Vec<NodeId> = self
+        let maps: BTreeSet<NodeId> = self
             .removals
             .keys()
             .chain(self.inserts.keys())
             .copied()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
             .collect();
-        let renamed_maps: Vec<NodeId> = self.renames.iter().map(|(e, _)| e.map).collect();
-        for map in maps.iter().chain(renamed_maps.iter()) {
-            self.check_keys(*map)?;
+        let checked: BTreeSet<NodeId> = maps
+            .iter()
+            .copied()
+            .chain(self.renames.keys().map(|e| e.map))
+            .collect();
+        for map in checked {
+            self.check_keys(map)?;
         }
-        for map in maps {
+        // Inner mappings first: an insertion at the end of a nested mapping and a comment
+        // note for the entry after it can fall on the same offset, and the insertion must
+        // come first there (it belongs to the text before that offset).
+        for map in maps.into_iter().rev() {
             match self.span(map).style {
                 Style::BlockMap => self.plan_block(map)?,
                 _ => self.plan_flow(map)?,
@@ -526,10 +533,8 @@ impl<'a> Renderer<'a> {
             }
             let key = self
                 .renames
-                .iter()
-                .rev()
-                .find(|(r, _)| r.map == map && r.index == i)
-                .map_or(e.key.clone(), |(_, k)| k.clone());
+                .get(&EntryId { map, index: i })
+                .map_or(e.key.clone(), Clone::clone);
             keys.push(key);
         }
         for ins in self.inserts.get(&map).into_iter().flatten() {
@@ -609,6 +614,28 @@ impl<'a> Renderer<'a> {
             }
         }
 
+        // Insertions go on their own line after their anchor entry. They are planned before
+        // the comment-outs: an insertion and the note of the next entry's comment-out can
+        // fall on one offset, and the insertion comes first there.
+        let layout = self.layout();
+        let key_quote = self.key_quote(map);
+        let pad = " ".repeat(ms.indent);
+        for ins in inserts {
+            let anchor = match ins.position {
+                Position::After(e) => e.index,
+                Position::End => n.saturating_sub(1),
+            };
+            let key = emit::scalar(&Value::String(ins.key.clone()), key_quote, false);
+            let body = emit::block_after_key(&ins.value, ms.indent, &layout);
+            let at = scan::next_line_start(src, value_end(anchor));
+            let text = if at == src.len() && !ends_with_break(src) {
+                format!("{}{pad}{key}:{body}", doc.eol)
+            } else {
+                format!("{pad}{key}:{body}{}", doc.eol)
+            };
+            self.splice(at, at, text, None);
+        }
+
         // Comment-outs: a note line, then each line of the entry behind `# `.
         for r in removals.iter().filter(|r| r.note.is_some()) {
             let owner = Some(EntryId {
@@ -664,25 +691,6 @@ impl<'a> Renderer<'a> {
             }
         }
 
-        // Insertions go on their own line after their anchor entry.
-        let layout = self.layout();
-        let key_quote = self.key_quote(map);
-        let pad = " ".repeat(ms.indent);
-        for ins in inserts {
-            let anchor = match ins.position {
-                Position::After(e) => e.index,
-                Position::End => n.saturating_sub(1),
-            };
-            let key = emit::scalar(&Value::String(ins.key.clone()), key_quote, false);
-            let body = emit::block_after_key(&ins.value, ms.indent, &layout);
-            let at = scan::next_line_start(src, value_end(anchor));
-            let text = if at == src.len() && !ends_with_break(src) {
-                format!("{}{pad}{key}:{body}", doc.eol)
-            } else {
-                format!("{pad}{key}:{body}{}", doc.eol)
-            };
-            self.splice(at, at, text, None);
-        }
         Ok(())
     }
 
@@ -721,13 +729,18 @@ impl<'a> Renderer<'a> {
             } else if a > 0 {
                 self.splice(value_end(a - 1), value_end(b), String::new(), owner);
             } else {
-                self.splice(spans[0].start, ms.end - 1, String::new(), owner);
+                // Nothing is left: `{}`, whatever spacing or line breaks were inside.
+                self.splice(ms.start + 1, ms.end - 1, String::new(), owner);
             }
         }
         let inserts = self.inserts.remove(&map).unwrap_or_default();
-        let json_like = self.key_quote(map) == Quote::Double;
+        let json_like = self.doc.is_json() || self.key_quote(map) == Quote::Double;
         let layout = Layout {
-            keys: self.key_quote(map),
+            keys: if json_like {
+                Quote::Double
+            } else {
+                self.key_quote(map)
+            },
             strings: if json_like {
                 Quote::Double
             } else {
@@ -755,13 +768,25 @@ impl<'a> Renderer<'a> {
                 Some(a) if count > 0 => {
                     let multiline =
                         doc.lines.line_of(spans[a].start) != doc.lines.line_of(ms.start);
-                    let sep = if multiline {
-                        format!(",{}{}", doc.eol, " ".repeat(self.column(spans[a].start)))
-                    } else {
-                        ", ".to_owned()
-                    };
                     let at = value_end(a);
-                    self.splice(at, at, format!("{sep}{text}"), None);
+                    if multiline {
+                        // One entry per line: copy the sibling's indentation, and spread a new
+                        // collection over lines the way the file does.
+                        let src = self.src();
+                        let indent = &src[scan::line_start(src, spans[a].start)..spans[a].start];
+                        let outer = &src[scan::line_start(src, ms.start)..];
+                        let outer =
+                            &outer[..outer.len() - outer.trim_start_matches([' ', '\t']).len()];
+                        let unit = indent
+                            .strip_prefix(outer)
+                            .filter(|u| !u.is_empty())
+                            .unwrap_or("  ");
+                        let value = emit::flow_lines(&ins.value, indent, unit, &layout);
+                        let text = format!(",{}{indent}{key}: {value}", doc.eol);
+                        self.splice(at, at, text, None);
+                    } else {
+                        self.splice(at, at, format!(", {text}"), None);
+                    }
                 }
                 _ => {
                     let at = ms.start + 1;
@@ -797,7 +822,11 @@ impl<'a> Renderer<'a> {
 
     fn apply(mut self) -> String {
         let src = self.src();
-        self.splices.sort_by_key(|s| (s.start, s.end, s.seq));
+        // At one point, text that does not belong to a removed entry goes first: an entry
+        // inserted at the end of a nested mapping lands where the next outer entry starts, and
+        // that entry's comment-out note and `# ` must follow the insertion, not swallow it.
+        self.splices
+            .sort_by_key(|s| (s.start, s.end, s.owner.is_some(), s.seq));
         let mut out = String::with_capacity(src.len() + self.splices.len() * 16 + 3);
         out.push_str(&self.doc.text[..self.doc.base]);
         let mut at = 0;
@@ -815,7 +844,9 @@ impl<'a> Renderer<'a> {
 
     /// Fails when two splices overlap (run before [`Renderer::apply`]).
     pub(crate) fn overlaps(&mut self) -> Option<usize> {
-        self.splices.sort_by_key(|s| (s.start, s.end, s.seq));
+        // At one point, new entries go before the lines of a removal that starts there.
+        self.splices
+            .sort_by_key(|s| (s.start, s.end, s.owner.is_some(), s.seq));
         let mut last_end = 0;
         for s in &self.splices {
             if s.start < last_end {
@@ -832,6 +863,18 @@ enum Context {
     Entry(usize),
     /// A sequence item; the dash's column.
     Item(usize),
+}
+
+impl Renderer<'_> {
+    /// The quote style for a new string where a node of `style` was: its own, except that JSON
+    /// has only double quotes.
+    fn quote_for(&self, style: Style) -> Quote {
+        if self.doc.is_json() {
+            Quote::Double
+        } else {
+            quote_of(style)
+        }
+    }
 }
 
 fn quote_of(style: Style) -> Quote {

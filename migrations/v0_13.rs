@@ -1,0 +1,62 @@
+//! Pomerium 0.13.
+
+use super::keyops;
+use crate::step::{Scope, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0130";
+
+crate::step! {
+    /// # User impersonation was removed from Core
+    ///
+    /// Pomerium 0.13 removed user impersonation from Pomerium Core, and with it the two options
+    /// that controlled it: `administrators` (the users allowed to impersonate others) and
+    /// `enable_user_impersonation`. Pomerium Enterprise offers impersonation on the server
+    /// side instead, managed in the Console.
+    ///
+    /// **What the step does.** It comments out both top-level keys under a note naming the
+    /// step (or deletes them with `--removed delete`) and reports each one. Nothing else
+    /// depends on them, so no action is needed.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// administrators: admin@example.com
+    /// enable_user_impersonation: true
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.13: user impersonation was removed from Core
+    /// # administrators: admin@example.com
+    /// # pomerium-migrate v0.13: user impersonation was removed from Core
+    /// # enable_user_impersonation: true
+    /// ```
+    pub static USER_IMPERSONATION = Step {
+        version: Version::new(0, 13),
+        id: "user-impersonation",
+        title: "user impersonation options are removed",
+        scope: Scope::Core,
+        handles: &["administrators", "enable_user_impersonation"],
+        link: LINK,
+        run: run,
+    };
+}
+
+fn run(cx: &mut StepContext<'_>) {
+    let Some(root) = cx.doc.root() else {
+        return;
+    };
+    for key in ["administrators", "enable_user_impersonation"] {
+        keyops::retire_key(
+            cx,
+            root,
+            "",
+            key,
+            "user impersonation was removed from Core",
+            "user impersonation was removed from Pomerium Core in 0.13 (Pomerium Enterprise \
+             provides impersonation in the Console)",
+        );
+    }
+}

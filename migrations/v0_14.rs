@@ -1,0 +1,152 @@
+//! Pomerium 0.14.
+
+use super::keyops;
+use crate::document::{NodeId, Value};
+use crate::step::{Scope, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0140";
+
+crate::step! {
+    /// # `require_proxy_protocol` is now `use_proxy_protocol`
+    ///
+    /// Pomerium 0.14 renamed the option that makes Pomerium expect the HAProxy PROXY protocol
+    /// on incoming connections. 0.14 no longer reads `require_proxy_protocol`.
+    ///
+    /// **What the step does.** It renames the top-level key and keeps its value. If
+    /// `use_proxy_protocol` is already set, that entry wins: the old key is commented out, with
+    /// an action when the two values differ.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// require_proxy_protocol: true
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// use_proxy_protocol: true
+    /// ```
+    pub static USE_PROXY_PROTOCOL = Step {
+        version: Version::new(0, 14),
+        id: "use-proxy-protocol",
+        title: "require_proxy_protocol is renamed use_proxy_protocol",
+        scope: Scope::Core,
+        handles: &["require_proxy_protocol"],
+        link: LINK,
+        run: run_proxy_protocol,
+    };
+}
+
+fn run_proxy_protocol(cx: &mut StepContext<'_>) {
+    if let Some(root) = cx.doc.root() {
+        keyops::rename_key(
+            cx,
+            root,
+            "",
+            "require_proxy_protocol",
+            "use_proxy_protocol",
+            "the option was renamed in 0.14",
+        );
+    }
+}
+
+/// The identity providers whose name prefixed user IDs before 0.14.
+pub const PROVIDERS: &[&str] = &[
+    "auth0", "azure", "cognito", "github", "gitlab", "google", "oidc", "okta", "onelogin", "ping",
+];
+
+crate::step! {
+    /// # User IDs lost their identity provider prefix
+    ///
+    /// Before 0.14, a route's `allowed_users` could name a user by ID written with the identity
+    /// provider in front, e.g. `google/1234567890`. Pomerium 0.14 dropped the provider prefix
+    /// from user IDs, so such an entry no longer matches anybody: it must be written `1234567890`.
+    ///
+    /// **What the step does.** In every route (under `routes` and the older `policy` list), each
+    /// `allowed_users` entry of the form `PROVIDER/ID`, where `PROVIDER` is one of `auth0`,
+    /// `azure`, `cognito`, `github`, `gitlab`, `google`, `oidc`, `okta`, `onelogin`, `ping`,
+    /// becomes `ID`. E-mail addresses and other entries are left alone. An entry shared through
+    /// an anchor is edited where it is written, which changes every route that uses it.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// policy:
+    ///   - from: https://app.example.com
+    ///     to: http://app.internal
+    ///     allowed_users:
+    ///       - alice@example.com
+    ///       - google/1234567890
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// policy:
+    ///   - from: https://app.example.com
+    ///     to: http://app.internal
+    ///     allowed_users:
+    ///       - alice@example.com
+    ///       - 1234567890
+    /// ```
+    pub static USER_ID_PREFIX = Step {
+        version: Version::new(0, 14),
+        id: "user-id-prefix",
+        title: "identity provider prefixes are dropped from allowed_users IDs",
+        scope: Scope::Core,
+        handles: &["allowed_users"],
+        link: LINK,
+        run: run_user_ids,
+    };
+}
+
+/// `ID` for an entry written `PROVIDER/ID` with a known provider.
+pub fn strip_provider(entry: &str) -> Option<(&str, &str)> {
+    let (provider, id) = entry.split_once('/')?;
+    (PROVIDERS.contains(&provider) && !id.is_empty()).then_some((provider, id))
+}
+
+fn run_user_ids(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    for route in keyops::routes(doc) {
+        let Some(users) = doc.get(route.node, "allowed_users") else {
+            continue;
+        };
+        let value = doc.resolve(users.value);
+        let nodes: Vec<NodeId> = if doc.is_sequence(value) {
+            doc.items(value).iter().map(|n| doc.resolve(*n)).collect()
+        } else {
+            vec![value]
+        };
+        for node in nodes {
+            let Some((provider, id)) = doc.str(node).and_then(strip_provider) else {
+                continue;
+            };
+            cx.set_scalar(node, Value::String(id.to_owned()));
+            cx.changed(
+                Some(doc.location(node)),
+                format!(
+                    "`{}.allowed_users`: `{provider}/{id}` is now written `{id}` (0.14 dropped \
+                     identity provider prefixes from user IDs)",
+                    route.path
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_only_known_providers() {
+        assert_eq!(strip_provider("google/123"), Some(("google", "123")));
+        assert_eq!(strip_provider("oidc/a/b"), Some(("oidc", "a/b")));
+        assert_eq!(strip_provider("alice@example.com"), None);
+        assert_eq!(strip_provider("example/123"), None);
+        assert_eq!(strip_provider("google/"), None);
+    }
+}

@@ -1,0 +1,405 @@
+//! Pomerium 0.16: `headers` became `set_response_headers`, the signing key algorithm is
+//! inferred, GitHub teams are named by slug, and the Console fetches the signing key from the
+//! Authenticate service.
+
+use super::support::{self, Spelling};
+use crate::document::{Document, NodeId, Value};
+use crate::step;
+use crate::step::{Scope, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0160";
+
+step! {
+    /// # `headers` is now `set_response_headers` (Core)
+    ///
+    /// The global `headers` option (response headers Pomerium adds to every response, such as
+    /// `Strict-Transport-Security`) was renamed `set_response_headers` in 0.16; the old name is
+    /// no longer read.
+    ///
+    /// The step renames the key and keeps its value, comments and layout. When the file already
+    /// has `set_response_headers`, the headers of `headers` are merged into it: a header only in
+    /// `headers` is added, a header set to the same value in both is left as it is, and a header
+    /// set to different values (names compared without letter case, as HTTP does) keeps the
+    /// `set_response_headers` value and gets an action-required finding. `headers` is then
+    /// commented out (or deleted with `--removed delete`).
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// headers:
+    ///   X-Frame-Options: SAMEORIGIN
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// set_response_headers:
+    ///   X-Frame-Options: SAMEORIGIN
+    /// ```
+    pub static RENAME_HEADERS = Step {
+        version: Version::new(0, 16),
+        id: "rename-headers",
+        title: "Rename headers to set_response_headers (merging when both exist)",
+        scope: Scope::Core,
+        handles: &["headers"],
+        link: LINK,
+        run: rename_headers,
+    };
+}
+
+fn rename_headers(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let Some(root) = doc.root() else {
+        return;
+    };
+    let Some(old) = doc.get(root, "headers") else {
+        return;
+    };
+    let old_at = support::at(doc, &old);
+    let Some(new) = doc.get(root, "set_response_headers") else {
+        cx.rename(&old, "set_response_headers");
+        cx.changed(old_at, "renamed `headers` to `set_response_headers`");
+        return;
+    };
+    let new_at = support::at(doc, &new);
+    let old_value = doc.resolve(old.value);
+    let new_value = doc.resolve(new.value);
+    if !doc.is_mapping(old_value) && doc.scalar(old_value) != Some(&Value::Null) {
+        cx.action(
+            old_at,
+            "`headers` is not a mapping of header names to values: move its content to \
+             `set_response_headers` by hand",
+        );
+        return;
+    }
+    if !doc.is_mapping(new_value) {
+        if doc.scalar(new_value) == Some(&Value::Null) {
+            // An empty `set_response_headers:` simply takes the old headers.
+            cx.replace(new.value, doc.value(old_value));
+            cx.changed(
+                old_at,
+                "moved the headers of `headers` into the empty `set_response_headers`",
+            );
+            support::remove_entry(
+                cx,
+                &old,
+                "replaced by set_response_headers",
+                "its headers are now in `set_response_headers`",
+            );
+        } else {
+            cx.action(
+                new_at,
+                "`set_response_headers` is not a mapping: merge `headers` into it by hand",
+            );
+        }
+        return;
+    }
+
+    let existing: Vec<(String, Value)> = doc
+        .entries(new_value)
+        .iter()
+        .map(|e| (e.key.to_owned(), doc.value(e.value)))
+        .collect();
+    let mut added = Vec::new();
+    let mut conflicts = Vec::new();
+    for entry in doc.entries(old_value) {
+        let value = doc.value(entry.value);
+        match existing
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(entry.key))
+        {
+            None => {
+                cx.insert(new_value, None, entry.key, value);
+                added.push(entry.key.to_owned());
+            }
+            Some((_, same)) if *same == value => {}
+            Some((name, _)) => conflicts.push((name.clone(), support::at(doc, &entry))),
+        }
+    }
+    let shared = support::shared_note(doc, new_value);
+    if !added.is_empty() {
+        cx.changed(
+            new_at,
+            format!(
+                "added {} from `headers` to `set_response_headers`{shared}",
+                quoted_list(&added)
+            ),
+        );
+    }
+    for (name, at) in conflicts {
+        cx.action(
+            at,
+            format!(
+                "`headers` and `set_response_headers` both set `{name}` to different values; \
+                 the `set_response_headers` value is kept: check which one you want"
+            ),
+        );
+    }
+    support::remove_entry(
+        cx,
+        &old,
+        "replaced by set_response_headers",
+        "its headers are merged into `set_response_headers`",
+    );
+}
+
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+step! {
+    /// # `signing_key_algorithm` is inferred (Core)
+    ///
+    /// Since 0.16 Pomerium reads the algorithm from the key in `signing_key` itself (ES256 for
+    /// an ECDSA P-256 key, RS256 for RSA…). `signing_key_algorithm` is no longer read.
+    ///
+    /// The step comments it out (or deletes it with `--removed delete`).
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// signing_key: LS0t…
+    /// signing_key_algorithm: ES256
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// signing_key: LS0t…
+    /// # pomerium-migrate v0.16: removed; the algorithm is read from signing_key
+    /// # signing_key_algorithm: ES256
+    /// ```
+    pub static REMOVE_SIGNING_KEY_ALGORITHM = Step {
+        version: Version::new(0, 16),
+        id: "remove-signing-key-algorithm",
+        title: "Comment out signing_key_algorithm (inferred from signing_key)",
+        scope: Scope::Core,
+        handles: &["signing_key_algorithm"],
+        link: LINK,
+        run: remove_signing_key_algorithm,
+    };
+}
+
+fn remove_signing_key_algorithm(cx: &mut StepContext<'_>) {
+    support::remove_top_level(
+        cx,
+        &["signing_key_algorithm"],
+        "removed; the algorithm is read from signing_key",
+        "Pomerium 0.16 infers the algorithm from `signing_key`",
+    );
+}
+
+step! {
+    /// # GitHub teams are named by slug (Core)
+    ///
+    /// With the GitHub identity provider, Pomerium up to 0.15 identified a team by its numeric
+    /// ID. From 0.16 on, teams are identified by their slug (`platform-team`), so group rules
+    /// that name a team by number stop matching.
+    ///
+    /// When `idp_provider` is `github` and a route's `allowed_groups`, or a `groups` criterion
+    /// in its `policy`, names a group by a number, the step adds a note at that place. It cannot
+    /// look up the slugs and changes nothing.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// idp_provider: github
+    /// routes:
+    ///   - from: https://app.example.com
+    ///     allowed_groups: ["4213560"]
+    /// ```
+    ///
+    /// After: unchanged, with a note on `allowed_groups` asking for the team's slug.
+    pub static GITHUB_TEAM_SLUGS = Step {
+        version: Version::new(0, 16),
+        id: "github-team-slugs",
+        title: "Note: GitHub teams are matched by slug, not numeric ID",
+        scope: Scope::Core,
+        handles: &["idp_provider", "allowed_groups"],
+        link: LINK,
+        run: github_team_slugs,
+    };
+}
+
+fn github_team_slugs(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let github = doc
+        .top("idp_provider")
+        .and_then(|e| doc.str(e.value))
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("github"));
+    if !github {
+        return;
+    }
+    for route in support::routes(doc) {
+        let mut numeric = Vec::new();
+        if let Some(groups) = doc.get(route, "allowed_groups") {
+            numeric_groups(doc, groups.value, &mut numeric);
+        }
+        if let Some(policy) = doc.get(route, "policy") {
+            groups_criteria(doc, policy.value, &mut numeric, 0);
+        }
+        for node in numeric {
+            cx.note(
+                Some(doc.location(node)),
+                format!(
+                    "{} names a GitHub team by its numeric ID; from 0.16 on teams are matched \
+                     by slug (e.g. `platform-team`): replace the number with the team's slug",
+                    support::route_name(doc, route)
+                ),
+            );
+        }
+    }
+}
+
+/// The scalar items of a group list that are numbers.
+fn numeric_groups(doc: &Document, node: NodeId, out: &mut Vec<NodeId>) {
+    let node = doc.resolve(node);
+    let items: Vec<NodeId> = if doc.is_sequence(node) {
+        doc.items(node).to_vec()
+    } else {
+        vec![node]
+    };
+    for item in items {
+        let numeric = match doc.scalar(item) {
+            Some(Value::Int(_)) => true,
+            Some(Value::String(s)) => !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()),
+            _ => false,
+        };
+        if numeric && !out.contains(&item) {
+            out.push(item);
+        }
+    }
+}
+
+/// Numeric values under any `groups` criterion of a PPL policy (`groups: {has: "123"}`).
+fn groups_criteria(doc: &Document, node: NodeId, out: &mut Vec<NodeId>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    let node = doc.resolve(node);
+    for item in doc.items(node) {
+        groups_criteria(doc, *item, out, depth + 1);
+    }
+    for entry in doc.entries(node) {
+        if entry.key == "groups" {
+            let value = doc.resolve(entry.value);
+            numeric_groups(doc, value, out);
+            for inner in doc.entries(value) {
+                numeric_groups(doc, inner.value, out);
+            }
+        } else {
+            groups_criteria(doc, entry.value, out, depth + 1);
+        }
+    }
+}
+
+step! {
+    /// # `signing-key` is replaced by `authenticate-service-url` (Enterprise Console)
+    ///
+    /// From 0.16 the Console no longer needs a copy of Core's signing key: it fetches the key
+    /// from the Authenticate service, whose URL it is given in `authenticate-service-url`.
+    /// `signing-key` still works, but device enrollment does not until it is replaced.
+    ///
+    /// When the URL is known — Core's `authenticate_service_url` from a Core config in the same
+    /// run (which wins over a different `--set` value, with an action saying so), or
+    /// `--set authenticate-service-url=…` — the step adds `authenticate-service-url`
+    /// (in the file's spelling, next to `signing-key`) and comments out `signing-key` (or
+    /// deletes it with `--removed delete`). When it is not known, `signing-key` stays and an
+    /// action says what to add.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// signing-key: LS0t…
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.16: replaced by authenticate-service-url
+    /// # signing-key: LS0t…
+    /// authenticate-service-url: https://authenticate.corp.example.com
+    /// ```
+    pub static CONSOLE_AUTHENTICATE_SERVICE_URL = Step {
+        version: Version::new(0, 16),
+        id: "console-authenticate-service-url",
+        title: "Replace the Console's signing-key by authenticate-service-url",
+        scope: Scope::Console,
+        handles: &["signing-key", "authenticate-service-url"],
+        link: LINK,
+        run: console_authenticate_service_url,
+    };
+}
+
+fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let Some(root) = doc.root() else {
+        return;
+    };
+    let signing_key = support::console_entry(doc, "signing-key");
+    if let Some(url) = support::console_entry(doc, "authenticate-service-url") {
+        if let Some(signing_key) = signing_key {
+            support::remove_entry(
+                cx,
+                &signing_key,
+                &format!("replaced by {}", url.key),
+                &format!("the Console fetches the signing key from `{}`", url.key),
+            );
+        }
+        return;
+    }
+    let from_core = support::non_empty_str(
+        cx.core
+            .and_then(|core| core.get("authenticate_service_url")),
+    );
+    let known = match (from_core, cx.options.get("authenticate-service-url")) {
+        (Some(url), set) => {
+            super::v0_15::warn_if_set_differs(
+                cx,
+                "authenticate-service-url",
+                "authenticate_service_url",
+                url,
+                set,
+            );
+            Some((
+                url.to_owned(),
+                "the Core config's `authenticate_service_url`",
+            ))
+        }
+        (None, Some(url)) => Some((url.to_owned(), "`--set authenticate-service-url`")),
+        (None, None) => None,
+    };
+    let Some((url, source)) = known else {
+        let at = signing_key.as_ref().and_then(|e| support::at(doc, e));
+        cx.action(
+            at,
+            "the Console now fetches the signing key from the Authenticate service: add \
+             `authenticate-service-url` (Core's `authenticate_service_url`) and remove \
+             `signing-key`; pass the Core config in the same run or \
+             `--set authenticate-service-url=URL`. Until then device enrollment does not work",
+        );
+        return;
+    };
+    let key = Spelling::of(doc).key("authenticate-service-url");
+    let after = signing_key
+        .as_ref()
+        .filter(|e| e.merged_into.is_none())
+        .map(|e| support::replacing_position(cx, e.id, &[]))
+        .or_else(|| support::last_top_level(doc));
+    cx.insert(root, after, &key, Value::String(url));
+    let at = signing_key.as_ref().and_then(|e| support::at(doc, e));
+    cx.changed(at, format!("added `{key}` with the value of {source}"));
+    if let Some(signing_key) = signing_key {
+        support::remove_entry(
+            cx,
+            &signing_key,
+            &format!("replaced by {key}"),
+            &format!("the Console fetches the signing key from `{key}`"),
+        );
+    }
+}

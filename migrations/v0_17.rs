@@ -1,0 +1,58 @@
+//! Pomerium Enterprise 0.17: the Console needs a license key.
+
+use super::support;
+use crate::step;
+use crate::step::{Scope, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0170";
+
+step! {
+    /// # The Console needs `license-key` (Enterprise Console)
+    ///
+    /// Pomerium Enterprise 0.17 does not start without a license key. Your account team issues
+    /// it; the tool cannot know it.
+    ///
+    /// When the Console config has no `license-key` (in either spelling), the step adds the
+    /// value given with `--set license-key=…` in the file's spelling, or reports an action when
+    /// none was given. The key is never printed.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// database-url: postgres://…
+    /// ```
+    ///
+    /// After (`--set license-key=…`):
+    ///
+    /// ```yaml
+    /// database-url: postgres://…
+    /// license-key: <the given key>
+    /// ```
+    pub static CONSOLE_LICENSE_KEY = Step {
+        version: Version::new(0, 17),
+        id: "console-license-key",
+        title: "Add the Console's required license-key",
+        scope: Scope::Console,
+        handles: &["license-key"],
+        link: LINK,
+        run: console_license_key,
+    };
+}
+
+fn console_license_key(cx: &mut StepContext<'_>) {
+    if support::console_entry(cx.doc, "license-key").is_some() {
+        return;
+    }
+    match cx.options.get("license-key") {
+        Some(key) => {
+            let key = key.to_owned();
+            super::v0_15::add_console_key(cx, "license-key", key, "`--set license-key`");
+        }
+        None => cx.action(
+            None,
+            "Pomerium Enterprise 0.17 requires `license-key`: add it with \
+             `--set license-key=…` or by hand (your account team issues it)",
+        ),
+    }
+}

@@ -1,0 +1,52 @@
+//! Pomerium 0.18: external data sources want Postgres storage.
+
+use crate::step;
+use crate::step::{Scope, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0180";
+
+step! {
+    /// # External data sources want Postgres, not Redis (Core)
+    ///
+    /// From 0.18 the Enterprise Console's external data sources (directory groups, device
+    /// data, any custom feed) are stored in the databroker. With Redis as databroker storage
+    /// this works poorly; Pomerium recommends Postgres (`databroker_storage_type: postgres`
+    /// with a `postgres://` connection string). Redis storage is removed altogether in 0.24.
+    ///
+    /// When the file sets `databroker_storage_type: redis` the step adds a note; it changes
+    /// nothing (moving storage needs a database you create). The Console config has no storage
+    /// setting of its own, so only Core files are checked.
+    ///
+    /// Before and After: unchanged; a note on `databroker_storage_type: redis`.
+    pub static REDIS_WITH_EXTERNAL_DATA = Step {
+        version: Version::new(0, 18),
+        id: "redis-with-external-data",
+        title: "Note: use Postgres, not Redis, as databroker storage with external data",
+        scope: Scope::Core,
+        handles: &["databroker_storage_type"],
+        link: LINK,
+        run: redis_with_external_data,
+    };
+}
+
+fn redis_with_external_data(cx: &mut StepContext<'_>) {
+    if let Some(at) = redis_storage(cx) {
+        cx.note(
+            Some(at),
+            "databroker storage is Redis: with the Enterprise Console's external data sources \
+             use Postgres instead (`databroker_storage_type: postgres` and a `postgres://` \
+             connection string); Redis storage is removed in 0.24",
+        );
+    }
+}
+
+/// Where the file sets `databroker_storage_type: redis`, if it does.
+pub(crate) fn redis_storage(cx: &StepContext<'_>) -> Option<crate::document::Location> {
+    let entry = cx.doc.top("databroker_storage_type")?;
+    let value = cx.doc.str(entry.value)?;
+    value
+        .trim()
+        .eq_ignore_ascii_case("redis")
+        .then(|| cx.doc.location(entry.value))
+}

@@ -1,0 +1,298 @@
+//! Pomerium 0.20: directory sync moved to the Enterprise Console; group rules moved to claims.
+
+use super::support;
+use crate::document::{Document, Location, NodeId};
+use crate::step;
+use crate::step::{Scope, Severity, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0200";
+
+step! {
+    /// # Directory sync moved to the Enterprise Console (Core)
+    ///
+    /// Pomerium 0.20 no longer synchronises users and groups from the identity provider; that
+    /// job moved to the Enterprise Console's external data sources (Settings > Identity
+    /// Provider). Core refuses to start when the old options are set:
+    ///
+    /// - `idp_service_account`: use the provider-specific settings in the Console instead.
+    /// - `idp_refresh_directory_timeout`: becomes the Console's *Polling Min Delay*.
+    /// - `idp_refresh_directory_interval`: becomes the Console's *Polling Max Delay*.
+    /// - `idp_qps`: no longer needed; providers are queried at their own rate.
+    ///
+    /// The step comments these out (or deletes them with `--removed delete`) and adds a note
+    /// naming the values to enter in the Console (never the service account, which is secret).
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// idp_service_account: ewogICJ0eXBlIjog…
+    /// idp_refresh_directory_timeout: 1m
+    /// idp_refresh_directory_interval: 15m
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.20: removed; directory sync is configured in the Enterprise Console
+    /// # idp_service_account: ewogICJ0eXBlIjog…
+    /// # pomerium-migrate v0.20: removed; directory sync is configured in the Enterprise Console
+    /// # idp_refresh_directory_timeout: 1m
+    /// # pomerium-migrate v0.20: removed; directory sync is configured in the Enterprise Console
+    /// # idp_refresh_directory_interval: 15m
+    /// ```
+    pub static REMOVE_DIRECTORY_SYNC = Step {
+        version: Version::new(0, 20),
+        id: "remove-directory-sync",
+        title: "Comment out the IdP directory-sync options (moved to the Enterprise Console)",
+        scope: Scope::Core,
+        handles: &[
+            "idp_service_account",
+            "idp_refresh_directory_timeout",
+            "idp_refresh_directory_interval",
+            "idp_qps",
+        ],
+        link: LINK,
+        run: remove_directory_sync,
+    };
+}
+
+fn remove_directory_sync(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let Some(root) = doc.root() else {
+        return;
+    };
+    let duration = |key: &str| {
+        doc.get(root, key)
+            .and_then(|e| doc.scalar(e.value))
+            .and_then(|v| v.scalar_text())
+    };
+    let min_delay = duration("idp_refresh_directory_timeout");
+    let max_delay = duration("idp_refresh_directory_interval");
+    let first = REMOVE_DIRECTORY_SYNC
+        .handles
+        .iter()
+        .find_map(|key| doc.get(root, key))
+        .and_then(|e| support::at(doc, &e));
+    support::remove_top_level(
+        cx,
+        REMOVE_DIRECTORY_SYNC.handles,
+        "removed; directory sync is configured in the Enterprise Console",
+        "Pomerium 0.20 refuses to start with it; directory sync moved to the Enterprise \
+         Console (Settings > Identity Provider)",
+    );
+    if first.is_none() {
+        return;
+    }
+    let mut delays = Vec::new();
+    if let Some(v) = min_delay {
+        delays.push(format!(
+            "Polling Min Delay to {v} (was `idp_refresh_directory_timeout`)"
+        ));
+    }
+    if let Some(v) = max_delay {
+        delays.push(format!(
+            "Polling Max Delay to {v} (was `idp_refresh_directory_interval`)"
+        ));
+    }
+    let mut message = "configure directory sync in the Enterprise Console under Settings > \
+                       Identity Provider (provider-specific credentials replace \
+                       `idp_service_account`)"
+        .to_owned();
+    if !delays.is_empty() {
+        message.push_str("; set ");
+        message.push_str(&delays.join(" and "));
+    }
+    cx.note(first, message);
+}
+
+step! {
+    /// # Group rules use the identity provider's claims (Core)
+    ///
+    /// Pomerium 0.20 removed the `allowed_groups` route option and the PPL `groups` criterion,
+    /// which relied on directory sync. Group membership now comes from the identity provider's
+    /// token: make the provider put groups in a claim (often `groups`, possibly after adding a
+    /// scope with `idp_scopes`), check it on the `/.pomerium` page, and match it with the PPL
+    /// criterion `claim/groups`. Enterprise users can also use the Console's policy builder.
+    ///
+    /// The step comments out each route's `allowed_groups` (or deletes it with
+    /// `--removed delete`) and reports an action showing the equivalent `claim/groups` policy
+    /// for you to review and add: it never adds the policy itself, since whether the claim
+    /// holds group names or IDs depends on the provider. Commenting out only narrows access
+    /// (a route with no rule left denies everyone) until the policy is added. A `groups`
+    /// criterion in a route's `policy` is reported with the same advice and left unchanged.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// routes:
+    ///   - from: https://wiki.example.com
+    ///     to: http://wiki:8080
+    ///     allowed_groups: [admins, staff]
+    /// ```
+    ///
+    /// After (plus an action showing the policy below):
+    ///
+    /// ```yaml
+    /// routes:
+    ///   - from: https://wiki.example.com
+    ///     to: http://wiki:8080
+    ///     # pomerium-migrate v0.20: removed; use a claim/groups policy instead
+    ///     # allowed_groups: [admins, staff]
+    /// ```
+    ///
+    /// The policy to review and add to the route:
+    ///
+    /// ```yaml
+    ///     policy:
+    ///       - allow:
+    ///           or:
+    ///             - claim/groups: admins
+    ///             - claim/groups: staff
+    /// ```
+    pub static ALLOWED_GROUPS_REMOVED = Step {
+        version: Version::new(0, 20),
+        id: "allowed-groups-removed",
+        title: "Comment out allowed_groups and propose the equivalent claim/groups policy",
+        scope: Scope::Core,
+        handles: &["allowed_groups"],
+        link: LINK,
+        run: allowed_groups_removed,
+    };
+}
+
+fn allowed_groups_removed(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let mut findings = support::RouteFindings::default();
+    for route in support::routes(doc) {
+        let name = support::route_name(doc, route);
+        if let Some(entry) = doc.get(route, "allowed_groups") {
+            let groups = support::strings(doc, doc.resolve(entry.value));
+            let at = support::at(doc, &entry);
+            let shared = support::shared_note(doc, entry.id.map);
+            let commented = cx.remove(entry.id, "removed; use a claim/groups policy instead");
+            findings.add(
+                Severity::Changed,
+                at,
+                format!(
+                    "`allowed_groups` of {{routes}} {}{shared}: Pomerium 0.20 removed it",
+                    support::removed_word(commented)
+                ),
+                name.clone(),
+            );
+            let has_policy = doc.get(route, "policy").is_some();
+            findings.add(
+                Severity::ActionRequired,
+                at,
+                policy_advice(&groups, has_policy),
+                name.clone(),
+            );
+        }
+        if let Some(policy) = doc.get(route, "policy") {
+            let mut criteria = Vec::new();
+            groups_criteria(doc, policy.value, &mut criteria, 0);
+            for at in criteria {
+                findings.add(
+                    Severity::ActionRequired,
+                    Some(at),
+                    "the PPL `groups` criterion in the policy of {routes} was removed in 0.20: \
+                     match the identity provider's groups claim with `claim/groups` instead \
+                     (check the claim's content on the `/.pomerium` page)"
+                        .to_owned(),
+                    name.clone(),
+                );
+            }
+        }
+    }
+    findings.emit(cx);
+}
+
+/// The action text: the `claim/groups` policy equivalent to `allowed_groups`.
+/// `{routes}` stands for the names of the routes it concerns.
+fn policy_advice(groups: &[String], has_policy: bool) -> String {
+    let mut text = if has_policy {
+        "{routes} allowed the groups below; once your identity provider sends them in the \
+         `groups` claim (check `/.pomerium`), add these criteria to the `or:` of an `allow:` \
+         block of each route's existing `policy`, and review it:"
+            .to_owned()
+    } else {
+        "{routes} allowed the groups below; once your identity provider sends them in the \
+         `groups` claim (check `/.pomerium`), add this policy to each route named here and review it:\n\
+         policy:\n  - allow:\n      or:"
+            .to_owned()
+    };
+    let indent = if has_policy { "" } else { "        " };
+    if groups.is_empty() {
+        text.push_str(&format!("\n{indent}- claim/groups: GROUP"));
+    }
+    for group in groups {
+        text.push_str(&format!("\n{indent}- claim/groups: {}", yaml_plain(group)));
+    }
+    text
+}
+
+/// A group name as a YAML scalar: plain when that reads back as the same string, else quoted.
+fn yaml_plain(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./@ ".contains(c))
+        && !s.starts_with([' ', '-', '.'])
+        && !s.ends_with(' ')
+        && s.parse::<f64>().is_err()
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n" | "~"
+        );
+    if plain {
+        s.to_owned()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// Locations of the `groups` criteria in a PPL policy.
+fn groups_criteria(doc: &Document, node: NodeId, out: &mut Vec<Location>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    let node = doc.resolve(node);
+    for item in doc.items(node) {
+        groups_criteria(doc, *item, out, depth + 1);
+    }
+    for entry in doc.entries(node) {
+        if entry.key == "groups" {
+            let at = doc.entry_location(entry.id);
+            if !out.contains(&at) {
+                out.push(at);
+            }
+        } else {
+            groups_criteria(doc, entry.value, out, depth + 1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_are_quoted_when_needed() {
+        assert_eq!(yaml_plain("admins"), "admins");
+        assert_eq!(yaml_plain("eng@example.com"), "eng@example.com");
+        assert_eq!(yaml_plain("123"), "\"123\"");
+        assert_eq!(yaml_plain("yes"), "\"yes\"");
+        assert_eq!(yaml_plain("a: b"), "\"a: b\"");
+        assert_eq!(yaml_plain(""), "\"\"");
+    }
+
+    #[test]
+    fn advice_lists_every_group() {
+        let text = policy_advice(&["admins".into(), "123".into()], false);
+        assert!(text.contains("\n        - claim/groups: admins"));
+        assert!(text.contains("\n        - claim/groups: \"123\""));
+        assert!(text.contains("policy:\n  - allow:\n      or:"));
+        let text = policy_advice(&["admins".into()], true);
+        assert!(text.contains("existing `policy`"));
+        assert!(!text.contains("allow:\n"));
+    }
+}

@@ -1,0 +1,127 @@
+//! Pomerium 0.21: forward-auth mode removed; devices re-enrolled; internal TLS can be derived.
+
+use super::support;
+use crate::step;
+use crate::step::{Scope, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0210";
+
+step! {
+    /// # Forward-auth mode was removed (Core)
+    ///
+    /// Forward authentication let another reverse proxy (nginx, Traefik…) ask Pomerium whether
+    /// to let a request through, via `forward_auth_url`. Pomerium 0.21 removed this mode: it
+    /// could not strip cookies from upstream requests and did not work with newer features.
+    /// Pomerium must now be the proxy in front of the applications itself.
+    ///
+    /// The step comments out `forward_auth_url` (or deletes it with `--removed delete`) and
+    /// reports an action: the routes that relied on forward auth must be served by Pomerium
+    /// directly, and the other proxy's auth configuration removed. No rewrite can do that.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// forward_auth_url: https://forwardauth.corp.example.com
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.21: removed; forward-auth mode no longer exists
+    /// # forward_auth_url: https://forwardauth.corp.example.com
+    /// ```
+    pub static FORWARD_AUTH_REMOVED = Step {
+        version: Version::new(0, 21),
+        id: "forward-auth-removed",
+        title: "Comment out forward_auth_url (forward-auth mode was removed)",
+        scope: Scope::Core,
+        handles: &["forward_auth_url"],
+        link: LINK,
+        run: forward_auth_removed,
+    };
+}
+
+fn forward_auth_removed(cx: &mut StepContext<'_>) {
+    let Some(entry) = cx.doc.top("forward_auth_url") else {
+        return;
+    };
+    let at = support::at(cx.doc, &entry);
+    support::remove_entry(
+        cx,
+        &entry,
+        "removed; forward-auth mode no longer exists",
+        "Pomerium 0.21 removed forward-auth mode",
+    );
+    cx.action(
+        at,
+        "forward-auth mode is gone: put Pomerium itself in front of the applications that \
+         used it (as routes with `from`/`to`) and remove the forward-auth settings of the \
+         other proxy",
+    );
+}
+
+step! {
+    /// # New internal-TLS and renegotiation options (Core)
+    ///
+    /// Pomerium 0.21 added `tls_derive`, which derives a CA and certificates for the internal
+    /// gRPC connections (e.g. to the Enterprise Console) from `shared_secret`, and the route
+    /// option `tls_upstream_allow_renegotiation` for upstreams that renegotiate TLS.
+    ///
+    /// Nothing needs to change; the step only adds a note, shown with `--notes all`.
+    ///
+    /// Before and After: the file is unchanged.
+    pub static NEW_TLS_OPTIONS = Step {
+        version: Version::new(0, 21),
+        id: "new-tls-options",
+        title: "Note: tls_derive and tls_upstream_allow_renegotiation are available",
+        scope: Scope::Core,
+        handles: &[],
+        link: LINK,
+        run: new_tls_options,
+    };
+}
+
+fn new_tls_options(cx: &mut StepContext<'_>) {
+    cx.general_note(
+        "new in 0.21: `tls_derive` generates internal TLS certificates from the shared secret, \
+         and the route option `tls_upstream_allow_renegotiation` allows upstream TLS \
+         renegotiation",
+    );
+}
+
+step! {
+    /// # Enrolled devices must be re-enrolled (Enterprise Console)
+    ///
+    /// The Console's device identity data model (beta) changed in 0.21 in a way that is not
+    /// forward compatible: devices enrolled before must be registered again, and policies that
+    /// name device IDs updated with the new IDs. Back up the Console's Postgres database before
+    /// upgrading.
+    ///
+    /// The Console config does not change; the step adds a note. With `--notes all` it also
+    /// mentions the new `derive-tls` setting, which generates TLS for the databroker connection
+    /// from the shared secret.
+    ///
+    /// Before and After: the file is unchanged.
+    pub static REENROLL_DEVICES = Step {
+        version: Version::new(0, 21),
+        id: "reenroll-devices",
+        title: "Note: enrolled devices must be re-enrolled",
+        scope: Scope::Console,
+        handles: &[],
+        link: LINK,
+        run: reenroll_devices,
+    };
+}
+
+fn reenroll_devices(cx: &mut StepContext<'_>) {
+    cx.note(
+        None,
+        "the device data model changed: back up the Console database, then re-enroll every \
+         enrolled device and update policies that name device IDs",
+    );
+    cx.general_note(
+        "new in 0.21: `derive-tls` generates TLS certificates for the databroker connection \
+         from the shared secret",
+    );
+}

@@ -1,0 +1,138 @@
+//! Pomerium 0.25: the debug option is gone.
+
+use crate::step;
+use crate::step::{Scope, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0250";
+
+step! {
+    /// # Remove `pomerium_debug` (Core)
+    ///
+    /// Until 0.24 `pomerium_debug: true` switched Pomerium's logs from JSON to a
+    /// human-readable, coloured format. Pomerium 0.25 ignores the option: logs are always JSON.
+    /// To read them comfortably, pipe them through a JSON processor such as `jq`.
+    ///
+    /// The step comments out `pomerium_debug` (or deletes it with `--removed delete`). Nothing
+    /// else changes, so the upgrade does not alter Pomerium's behaviour beyond the log format.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// pomerium_debug: true
+    /// address: :443
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.25: removed; logs are always JSON (use jq to pretty-print)
+    /// # pomerium_debug: true
+    /// address: :443
+    /// ```
+    pub static REMOVE_POMERIUM_DEBUG = Step {
+        version: Version::new(0, 25),
+        id: "remove-pomerium-debug",
+        title: "Comment out pomerium_debug (logs are always JSON)",
+        scope: Scope::Core,
+        handles: &["pomerium_debug"],
+        link: LINK,
+        run: remove_pomerium_debug,
+    };
+}
+
+fn remove_pomerium_debug(cx: &mut StepContext<'_>) {
+    remove_debug(cx, &["pomerium_debug"]);
+}
+
+step! {
+    /// # Remove `debug` (Enterprise Console)
+    ///
+    /// The Console's `debug` setting (`--debug`, `debug: true` in its config file) changed the
+    /// log format from JSON to a pretty-printed one. Pomerium Enterprise 0.25 removed it; logs
+    /// are always JSON. Pipe them through `jq` to read them pretty-printed.
+    ///
+    /// The step comments out `debug` (or deletes it with `--removed delete`).
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// debug: true
+    /// database-url: postgres://…
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.25: removed; logs are always JSON (use jq to pretty-print)
+    /// # debug: true
+    /// database-url: postgres://…
+    /// ```
+    pub static REMOVE_CONSOLE_DEBUG = Step {
+        version: Version::new(0, 25),
+        id: "remove-console-debug",
+        title: "Comment out the Console's debug option (logs are always JSON)",
+        scope: Scope::Console,
+        handles: &["debug"],
+        link: LINK,
+        run: remove_console_debug,
+    };
+}
+
+fn remove_console_debug(cx: &mut StepContext<'_>) {
+    remove_debug(cx, &["debug"]);
+}
+
+fn remove_debug(cx: &mut StepContext<'_>, keys: &[&str]) {
+    let Some(root) = cx.doc.root() else {
+        return;
+    };
+    let Some(entry) = cx.doc.get_any(root, keys) else {
+        return;
+    };
+    let (id, key) = (entry.id, entry.key.to_owned());
+    let location = Some(cx.doc.entry_location(id));
+    let commented = cx.remove(id, "removed; logs are always JSON (use jq to pretty-print)");
+    let how = if commented {
+        "commented out"
+    } else {
+        "removed"
+    };
+    cx.changed(
+        location,
+        format!(
+            "`{key}` {how}: Pomerium 0.25 always logs JSON; pipe the logs through `jq` to \
+             pretty-print them"
+        ),
+    );
+}
+
+step! {
+    /// # Self-hosted Authenticate uses the pre-0.21 flow again (Core)
+    ///
+    /// In 0.21 the authentication flow changed to support the hosted Authenticate service,
+    /// which limited some self-hosted deployments. From 0.25, deployments that use the hosted
+    /// Authenticate service keep the newer flow, and self-hosted ones (with
+    /// `authenticate_service_url` and an identity provider of their own) use the older flow
+    /// again.
+    ///
+    /// Nothing needs to change; the step only adds a note, shown with `--notes all`.
+    ///
+    /// Before and After: the file is unchanged.
+    pub static AUTHENTICATION_FLOW = Step {
+        version: Version::new(0, 25),
+        id: "authentication-flow",
+        title: "Note: self-hosted Authenticate uses the pre-0.21 flow again",
+        scope: Scope::Core,
+        handles: &[],
+        link: LINK,
+        run: authentication_flow,
+    };
+}
+
+fn authentication_flow(cx: &mut StepContext<'_>) {
+    cx.general_note(
+        "authentication flow: from 0.25 a self-hosted Authenticate service uses the pre-0.21 \
+         flow again, while the hosted Authenticate service keeps the newer one",
+    );
+}

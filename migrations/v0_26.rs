@@ -1,0 +1,222 @@
+//! Pomerium 0.26.
+
+use std::net::IpAddr;
+
+use super::keyops;
+use crate::document::Value;
+use crate::step::{Scope, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0260";
+
+crate::step! {
+    /// # The `client_ca` aliases are gone
+    ///
+    /// Pomerium 0.23 moved the client certificate authority for downstream mTLS into the
+    /// `downstream_mtls` block (`downstream_mtls.ca`, `downstream_mtls.ca_file`) and kept
+    /// `client_ca` and `client_ca_file` as aliases. Pomerium 0.26 removed the aliases: a file
+    /// that still uses them no longer requires client certificates.
+    ///
+    /// **What the step does.** It moves `client_ca` to `downstream_mtls.ca` and `client_ca_file`
+    /// to `downstream_mtls.ca_file`, exactly as v0.23 does for files that start before 0.23.
+    /// An existing `downstream_mtls` block is extended; otherwise one is created where the old
+    /// key stood. If the block already sets the new key, it wins and the old key is commented
+    /// out, with an action when the values differ.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// client_ca_file: /etc/pomerium/client-ca.pem
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.26: moved into `downstream_mtls`
+    /// # client_ca_file: /etc/pomerium/client-ca.pem
+    /// downstream_mtls:
+    ///   ca_file: /etc/pomerium/client-ca.pem
+    /// ```
+    pub static CLIENT_CA = Step {
+        version: Version::new(0, 26),
+        id: "client-ca",
+        title: "client_ca and client_ca_file move into downstream_mtls",
+        scope: Scope::Core,
+        handles: &["client_ca", "client_ca_file"],
+        link: LINK,
+        run: run_client_ca,
+    };
+}
+
+fn run_client_ca(cx: &mut StepContext<'_>) {
+    keyops::move_into_block(
+        cx,
+        "downstream_mtls",
+        &[("client_ca", "ca"), ("client_ca_file", "ca_file")],
+        "the `client_ca` aliases were removed in 0.26",
+    );
+}
+
+crate::step! {
+    /// # Cookies are always Secure
+    ///
+    /// Pomerium 0.26 removed `cookie_secure`: the session cookie always carries the `Secure`
+    /// attribute, so browsers send it only over HTTPS.
+    ///
+    /// **What the step does.** It comments out `cookie_secure`. When it was `false`, the old
+    /// behaviour (cookies over plain HTTP) is gone, and an action asks you to make sure every
+    /// route is reached over HTTPS, or sign-in will loop.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// cookie_secure: true
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.26: cookies are always Secure now
+    /// # cookie_secure: true
+    /// ```
+    pub static COOKIE_SECURE = Step {
+        version: Version::new(0, 26),
+        id: "cookie-secure",
+        title: "cookie_secure is removed (cookies are always Secure)",
+        scope: Scope::Core,
+        handles: &["cookie_secure"],
+        link: LINK,
+        run: run_cookie_secure,
+    };
+}
+
+fn run_cookie_secure(cx: &mut StepContext<'_>) {
+    let Some(root) = cx.doc.root() else {
+        return;
+    };
+    let Some(entry) = keyops::retire_key(
+        cx,
+        root,
+        "",
+        "cookie_secure",
+        "cookies are always Secure now",
+        "Pomerium 0.26 always sets the Secure attribute on its cookies",
+    ) else {
+        return;
+    };
+    if keyops::as_bool(&cx.doc.value(entry.value)) == Some(false) {
+        cx.action(
+            Some(cx.doc.entry_location(entry.id)),
+            "`cookie_secure` was false: from 0.26 browsers only send Pomerium's cookies over \
+             HTTPS, so users who reach Pomerium over plain HTTP cannot sign in; serve every route \
+             and the authenticate URL over HTTPS",
+        );
+    }
+}
+
+crate::step! {
+    /// # Routes without a port match any port; Host is rewritten to the upstream
+    ///
+    /// From Pomerium 0.26 a route whose `from` URL has no port matches requests that arrive on
+    /// any port (runtime flag `match_any_incoming_port`, on by default), and the Host header sent
+    /// upstream is rewritten to the host and port of the `to` URL.
+    ///
+    /// **What the step does.** It changes nothing. It adds a note for each route whose `from`
+    /// has no port and whose `to` is an IP address, `localhost`, or names a port, unless the
+    /// route already sets `preserve_host_header: true`: those upstreams now see a Host header
+    /// such as `10.0.0.5:8080` instead of the public name. Set `preserve_host_header: true` on
+    /// the route where the upstream needs the original Host.
+    ///
+    /// Before (a route that gets the note):
+    ///
+    /// ```yaml
+    /// routes:
+    ///   - from: https://wiki.example.com
+    ///     to: http://10.0.0.5:8080
+    /// ```
+    ///
+    /// After, if the upstream needs the public host name (an edit you make; the step leaves
+    /// the route as it is):
+    ///
+    /// ```yaml
+    /// routes:
+    ///   - from: https://wiki.example.com
+    ///     to: http://10.0.0.5:8080
+    ///     preserve_host_header: true
+    /// ```
+    pub static MATCH_ANY_PORT = Step {
+        version: Version::new(0, 26),
+        id: "match-any-incoming-port",
+        title: "routes without a port match any incoming port",
+        scope: Scope::Core,
+        handles: &["from", "to", "preserve_host_header"],
+        link: LINK,
+        run: run_match_any_port,
+    };
+}
+
+/// Whether an upstream URL is one whose Host header visibly changes with the rewrite.
+fn host_shows_upstream(url: &str) -> bool {
+    let Some((host, port)) = keyops::host_port(url) else {
+        return false;
+    };
+    port.is_some() || host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok()
+}
+
+fn run_match_any_port(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    for route in keyops::routes(doc) {
+        let Some(from) = doc.get(route.node, "from") else {
+            continue;
+        };
+        let from_has_port = doc
+            .str(from.value)
+            .and_then(keyops::host_port)
+            .is_none_or(|(_, port)| port.is_some());
+        if from_has_port {
+            continue;
+        }
+        if doc
+            .get(route.node, "preserve_host_header")
+            .is_some_and(|e| keyops::as_bool(&doc.value(e.value)) == Some(true))
+        {
+            continue;
+        }
+        let Some(to) = doc.get(route.node, "to") else {
+            continue;
+        };
+        let urls: Vec<String> = match doc.value(to.value) {
+            Value::String(s) => vec![s],
+            Value::Sequence(items) => items
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if urls.iter().any(|u| host_shows_upstream(u)) {
+            cx.note(
+                Some(doc.entry_location(to.id)),
+                format!(
+                    "`{}`: from 0.26 this route matches requests on any port, and upstream \
+                     requests carry the `to` host and port as Host header; add \
+                     `preserve_host_header: true` if the upstream needs the public host name",
+                    route.path
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_that_show_in_host() {
+        assert!(host_shows_upstream("http://10.0.0.5"));
+        assert!(host_shows_upstream("http://localhost"));
+        assert!(host_shows_upstream("http://app.internal:8080"));
+        assert!(host_shows_upstream("https://[fd00::1]"));
+        assert!(!host_shows_upstream("http://app.internal"));
+    }
+}

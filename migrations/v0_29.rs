@@ -1,0 +1,242 @@
+//! Pomerium 0.29.
+
+use super::keyops;
+use crate::step::{Scope, StepContext};
+use crate::version::Version;
+
+const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0290";
+
+/// The OpenCensus options that have no OpenTelemetry counterpart of the same shape.
+const OPENCENSUS: &[&str] = &[
+    "tracing_provider",
+    "tracing_datadog_address",
+    "tracing_jaeger_collector_endpoint",
+    "tracing_jaeger_agent_endpoint",
+    "tracing_zipkin_endpoint",
+];
+
+crate::step! {
+    /// # Tracing moved from OpenCensus to OpenTelemetry
+    ///
+    /// Pomerium 0.29 replaced its OpenCensus tracing with OpenTelemetry. The `tracing_*` options
+    /// are gone; tracing is configured with the standard OpenTelemetry options instead:
+    /// `otel_traces_exporter` (e.g. `otlp`), `otel_exporter_otlp_endpoint`,
+    /// `otel_exporter_otlp_protocol`, `otel_traces_sampler_arg` and others.
+    ///
+    /// **What the step does.**
+    /// - `tracing_sample_rate` is renamed `otel_traces_sampler_arg` (same meaning: the fraction
+    ///   of requests traced).
+    /// - `tracing_provider` and the provider addresses (`tracing_datadog_address`,
+    ///   `tracing_jaeger_collector_endpoint`, `tracing_jaeger_agent_endpoint`,
+    ///   `tracing_zipkin_endpoint`) are commented out. When a provider was set, an action
+    ///   proposes the OpenTelemetry keys to set: an OTLP exporter pointed at a receiver that
+    ///   speaks OTLP (an OpenTelemetry Collector, or the tracing backend's own OTLP endpoint).
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// tracing_provider: jaeger
+    /// tracing_jaeger_collector_endpoint: http://jaeger:14268/api/traces
+    /// tracing_sample_rate: 0.5
+    /// ```
+    ///
+    /// After (the `otel_*` endpoint added by hand, as the action says):
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.29: OpenCensus tracing was replaced by OpenTelemetry
+    /// # tracing_provider: jaeger
+    /// # pomerium-migrate v0.29: OpenCensus tracing was replaced by OpenTelemetry
+    /// # tracing_jaeger_collector_endpoint: http://jaeger:14268/api/traces
+    /// otel_traces_sampler_arg: 0.5
+    /// otel_traces_exporter: otlp
+    /// otel_exporter_otlp_endpoint: http://jaeger:4317
+    /// ```
+    pub static OPENTELEMETRY = Step {
+        version: Version::new(0, 29),
+        id: "opentelemetry",
+        title: "OpenCensus tracing options are replaced by OpenTelemetry",
+        scope: Scope::Core,
+        handles: &[
+            "tracing_sample_rate",
+            "tracing_provider",
+            "tracing_datadog_address",
+            "tracing_jaeger_collector_endpoint",
+            "tracing_jaeger_agent_endpoint",
+            "tracing_zipkin_endpoint",
+        ],
+        link: LINK,
+        run: run_tracing,
+    };
+}
+
+fn run_tracing(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let Some(root) = doc.root() else {
+        return;
+    };
+    keyops::rename_key(
+        cx,
+        root,
+        "",
+        "tracing_sample_rate",
+        "otel_traces_sampler_arg",
+        "OpenTelemetry's sampler argument replaced the OpenCensus sample rate in 0.29",
+    );
+    let mut provider: Option<(String, _)> = None;
+    for key in OPENCENSUS {
+        let Some(entry) = keyops::retire_key(
+            cx,
+            root,
+            "",
+            key,
+            "OpenCensus tracing was replaced by OpenTelemetry",
+            "Pomerium 0.29 traces with OpenTelemetry (`otel_*` options)",
+        ) else {
+            continue;
+        };
+        if *key == "tracing_provider" {
+            let name = doc.value(entry.value).scalar_text().unwrap_or_default();
+            provider = Some((name, doc.entry_location(entry.id)));
+        }
+    }
+    let Some((name, at)) = provider.filter(|(n, _)| !n.trim().is_empty()) else {
+        return;
+    };
+    let receiver = match name.trim().to_ascii_lowercase().as_str() {
+        "jaeger" => "Jaeger's OTLP receiver (port 4317 for gRPC, 4318 for HTTP)",
+        "datadog" => "the Datadog Agent with OTLP ingestion enabled",
+        "zipkin" => "an OpenTelemetry Collector that exports to Zipkin",
+        _ => "an OTLP receiver, such as an OpenTelemetry Collector",
+    };
+    cx.action(
+        Some(at),
+        format!(
+            "tracing was sent to `{name}` through OpenCensus, which 0.29 removed; to keep \
+             tracing, set `otel_traces_exporter: otlp` and `otel_exporter_otlp_endpoint` to \
+             {receiver} (and `otel_exporter_otlp_protocol` if it is not gRPC)"
+        ),
+    );
+}
+
+crate::step! {
+    /// # Decision audit logging was removed
+    ///
+    /// Pomerium 0.29 removed decision audit logging, and with it `audit_key`, the public key
+    /// (`id` and base64 `data`) that encrypted the audit records.
+    ///
+    /// **What the step does.** It comments out `audit_key` (the whole block, including its
+    /// `data`) and adds an action: the records are no longer produced, so whatever consumed them
+    /// needs another source, such as the authorize log (`authorize_log_fields`).
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// audit_key:
+    ///   id: audit-2023
+    ///   data: LS0tLS1CRUdJTi…
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.29: decision audit logging was removed
+    /// # audit_key:
+    /// #   id: audit-2023
+    /// #   data: LS0tLS1CRUdJTi…
+    /// ```
+    pub static AUDIT_KEY = Step {
+        version: Version::new(0, 29),
+        id: "audit-key",
+        title: "audit_key is removed (decision audit logging)",
+        scope: Scope::Core,
+        handles: &["audit_key", "data"],
+        link: LINK,
+        run: run_audit_key,
+    };
+}
+
+fn run_audit_key(cx: &mut StepContext<'_>) {
+    let Some(root) = cx.doc.root() else {
+        return;
+    };
+    if let Some(entry) = keyops::retire_key(
+        cx,
+        root,
+        "",
+        "audit_key",
+        "decision audit logging was removed",
+        "Pomerium 0.29 removed decision audit logging",
+    ) {
+        cx.action(
+            Some(cx.doc.entry_location(entry.id)),
+            "decision audit records are no longer produced from 0.29: move whatever consumed them \
+             to the authorize log (`authorize_log_fields`), and retire the audit key pair",
+        );
+    }
+}
+
+crate::step! {
+    /// # Console: tracing options are dropped
+    ///
+    /// With the move to OpenTelemetry in 0.29, the Enterprise Console no longer reads its
+    /// OpenCensus tracing options (`tracing-provider`, `tracing-sample-rate`, the provider
+    /// addresses); it drops them on upgrade.
+    ///
+    /// **What the step does.** It comments out every top-level console key that starts with
+    /// `tracing-` (or `tracing_`).
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// tracing-provider: zipkin
+    /// tracing-zipkin-endpoint: http://zipkin:9411/api/v2/spans
+    /// ```
+    ///
+    /// After:
+    ///
+    /// ```yaml
+    /// # pomerium-migrate v0.29: the Console dropped OpenCensus tracing
+    /// # tracing-provider: zipkin
+    /// # pomerium-migrate v0.29: the Console dropped OpenCensus tracing
+    /// # tracing-zipkin-endpoint: http://zipkin:9411/api/v2/spans
+    /// ```
+    pub static CONSOLE_TRACING = Step {
+        version: Version::new(0, 29),
+        id: "console-tracing",
+        title: "Console: OpenCensus tracing options are removed",
+        scope: Scope::Console,
+        handles: &[
+            "tracing-provider",
+            "tracing-sample-rate",
+            "tracing-datadog-address",
+            "tracing-jaeger-collector-endpoint",
+            "tracing-jaeger-agent-endpoint",
+            "tracing-zipkin-endpoint",
+        ],
+        link: LINK,
+        run: run_console_tracing,
+    };
+}
+
+fn run_console_tracing(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let Some(root) = doc.root() else {
+        return;
+    };
+    let keys: Vec<String> = doc
+        .entries(root)
+        .iter()
+        .filter(|e| e.key.replace('-', "_").starts_with("tracing_"))
+        .map(|e| e.key.to_owned())
+        .collect();
+    for key in keys {
+        keyops::retire_key(
+            cx,
+            root,
+            "",
+            &key,
+            "the Console dropped OpenCensus tracing",
+            "the Enterprise Console no longer reads OpenCensus tracing options from 0.29",
+        );
+    }
+}

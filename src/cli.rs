@@ -1,0 +1,833 @@
+//! The command line: arguments (clap derive) and what each command does with them.
+//!
+//! `main.rs` only parses the arguments, calls [`execute`] with the process's streams and turns
+//! the result into an exit code; everything here can be driven by tests with in-memory streams.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::diff;
+use crate::redact;
+use crate::report::{
+    self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions, WrittenReport,
+};
+use crate::runner::{self, FileRun, Input, KindChoice, RunConfig, RunError, Source};
+use crate::step::{NotesMode, RemovedMode, Scope, Step, StepOptions};
+use crate::version::Version;
+use crate::write::{self, ConfigWrite, WriteError, WritePlan};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success, or nothing to do
+  1  check: changes are pending or a finding needs action
+  2  usage error, unreadable or invalid input, unknown version, or a file could not be written
+  3  refused for safety: a step's result did not verify, a file changed during the run, or
+     writing would overwrite an existing file; nothing was written";
+
+/// Upgrade Pomerium configuration files (Core and Enterprise Console) release by release,
+/// keeping every comment and byte that does not have to change.
+#[derive(Debug, Parser)]
+#[command(name = "pomerium-migrate", version, after_help = AFTER_HELP)]
+#[command(long_about = "\
+Upgrade Pomerium configuration files (Core config.yaml and Enterprise Console config.yaml) from \
+the release they are written for to a newer one. Each Pomerium release that changed the config \
+format has a migration step; the steps between --from and --to run in order. Only what must \
+change is rewritten: comments, blank lines, key order, quoting and indentation stay as they are. \
+Removed options are commented out with a note, and everything the tool cannot do safely is \
+reported as `action-required` with what to do by hand.
+
+Start with `plan` to see the diff and the report, then `apply` (which keeps a backup).")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Commands,
+
+    /// When to colour diffs and reports: `auto` colours on a terminal (honouring NO_COLOR and
+    /// CLICOLOR_FORCE).
+    #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Show what would change: a unified diff and a report. Writes nothing.
+    #[command(long_about = "\
+Show what `apply` would do, without writing anything: a git-style unified diff per file \
+(secret values shown as <redacted>) followed by a report with one finding per change, \
+required action or relevant note, each with its file:line:column, step and documentation link.
+
+--per-step shows one diff per migration step instead of one per file.")]
+    Plan(PlanArgs),
+
+    /// Migrate the files in place (keeping FILE.bak), to -o PATH, or stdin to stdout.
+    #[command(long_about = "\
+Migrate the files and write the result. Files are replaced atomically (temporary file in the \
+same directory, same permissions, renamed over the original), after checking that they did not \
+change since they were read. The original is kept as FILE.bak (FILE.bak.1, FILE.bak.2, … when \
+a backup exists already; backups are never overwritten). Symlinked configs are written at \
+their target. Files a step creates (decoded certificates) are written first and never replace \
+a different existing file. When anything fails, nothing is written.
+
+With `-` as FILE the config is read from stdin and the result written to stdout (the report \
+then goes to stderr). With -o PATH the result goes to PATH and the input is left alone.")]
+    Apply(ApplyArgs),
+
+    /// For CI: exit 1 when a file needs migrating or a finding needs action.
+    #[command(long_about = "\
+Report whether the files are up to date for --to, without writing anything. Exits with 1 when \
+any file would change or any finding is `action-required`, 0 otherwise. Use --format json for \
+a machine-readable report that includes the diffs.")]
+    Check(CheckArgs),
+
+    /// List the migration steps (optionally only those between --from and --to).
+    #[command(long_about = "\
+List the chain of migration steps in the order they run: version, id, the kind of config it \
+applies to (core or console) and a title. With --from and --to only the steps that a run \
+between these versions would use (from < version <= to). `explain` prints a step's full \
+documentation.")]
+    List(ListArgs),
+
+    /// Print the full documentation of a step (by id) or of all steps of a version.
+    #[command(long_about = "\
+Print what changed in Pomerium, what the step does, and a before/after example. Name a step by \
+its id (`set-authorization-header` or `v0.24/set-authorization-header`), or give a version \
+(`0.24`, `v0.24`) to print every step of that release.")]
+    Explain(ExplainArgs),
+}
+
+/// The options `plan`, `apply` and `check` share.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Config files to migrate; `-` reads one config from stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The Pomerium version the files are used with today (0.20, v0.20 or v0.20.1). Required
+    /// for now.
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<Version>,
+
+    /// The version to migrate to [default: the newest version the tool has steps for].
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<Version>,
+
+    /// What the files are: `auto` decides from the keys (console-only keys such as
+    /// database_url or license_key, or dash-case keys, mean console).
+    #[arg(long, value_enum, default_value_t)]
+    pub kind: KindChoice,
+
+    /// The report's format; `json` prints one JSON document (schema in README).
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub format: OutputFormat,
+
+    /// A value a step needs and cannot infer, e.g. `--set license-key=…`,
+    /// `--set audience=console.example.com`, `--set authenticate-service-url=https://…`.
+    /// Repeatable; dash-case and snake_case keys are the same.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+
+    /// Where decoded certificates are written [default: `certs/` beside the config].
+    #[arg(long, value_name = "DIR")]
+    pub certs_dir: Option<PathBuf>,
+
+    /// What to do with options Pomerium removed: comment them out under a note, or delete them.
+    #[arg(long, value_enum, default_value_t, value_name = "HOW")]
+    pub removed: RemovedArg,
+
+    /// Which notes to report: those about features this file uses, or every note of the
+    /// versions crossed.
+    #[arg(long, value_enum, default_value_t, value_name = "WHICH")]
+    pub notes: NotesArg,
+
+    /// Show secret values (shared secrets, keys, database URLs, …) in diffs instead of
+    /// <redacted>.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+
+    /// Show one diff per step that changed something instead of one per file.
+    #[arg(long)]
+    pub per_step: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+
+    /// Write the result to PATH instead of replacing the input (one input file only; `-` is
+    /// stdout).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Keep the replaced file as FILE + SUFFIX (on by default; an existing backup is never
+    /// overwritten: FILE.bak.1, FILE.bak.2, …).
+    #[arg(
+        long,
+        value_name = "SUFFIX",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = write::DEFAULT_BACKUP_SUFFIX,
+        conflicts_with = "no_backup"
+    )]
+    pub backup: Option<String>,
+
+    /// Do not keep a backup of replaced files.
+    #[arg(long)]
+    pub no_backup: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only steps after this version.
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<Version>,
+
+    /// Only steps up to this version.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<Version>,
+
+    /// The list's format.
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A step id (`set-authorization-header`, `v0.24/set-authorization-header`) or a version
+    /// (`0.24`).
+    #[arg(value_name = "STEP-ID|VERSION")]
+    pub target: String,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `--removed`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum RemovedArg {
+    /// Prefix the option's lines with `# ` under a note naming the step.
+    #[default]
+    Comment,
+    /// Delete the option's lines.
+    Delete,
+}
+
+/// `--notes`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum NotesArg {
+    /// Notes about features this file uses.
+    #[default]
+    Relevant,
+    /// Every note of the versions crossed.
+    All,
+}
+
+fn parse_set(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "`{}` is not KEY=VALUE (e.g. --set license-key=…)",
+            arg.split_once('=').map_or(arg, |(k, _)| k)
+        )),
+    }
+}
+
+/// Why a command failed; [`CliError::exit_code`] maps it to SPEC §1's exit codes.
+#[derive(Debug, Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write the output: {0}")]
+    Output(#[from] io::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Run(e) => e.exit_code(),
+            CliError::Write(e) => e.exit_code(),
+            CliError::Usage(_) | CliError::Output(_) => 2,
+        }
+    }
+}
+
+/// The process's streams, and whether `--color auto` should colour stdout.
+pub struct Streams<'a> {
+    pub stdin: &'a mut dyn Read,
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    /// What `--color auto` means here (a terminal that wants colour).
+    pub auto_color: bool,
+    /// Test hook: called by `apply` after the new files are prepared and before the originals
+    /// are checked for changes (see [`write::commit_with`]).
+    pub before_write_check: Option<&'a mut dyn FnMut()>,
+}
+
+/// Runs a parsed command line against the registry of steps; returns the exit code.
+pub fn execute(cli: Cli, streams: &mut Streams<'_>) -> Result<u8, CliError> {
+    execute_with(cli, crate::migrations::STEPS, streams)
+}
+
+/// [`execute`] with a given chain of steps (tests use their own).
+pub fn execute_with(
+    cli: Cli,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+) -> Result<u8, CliError> {
+    let color = match cli.color {
+        ColorChoice::Auto => streams.auto_color,
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+    };
+    match cli.command {
+        Commands::Plan(args) => plan(args, steps, streams, color),
+        Commands::Apply(args) => apply(args, steps, streams, color),
+        Commands::Check(args) => check(args, steps, streams, color),
+        Commands::List(args) => list(args, steps, streams),
+        Commands::Explain(args) => explain(args, steps, streams),
+    }
+}
+
+fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'a> {
+    RunConfig {
+        from: args.from,
+        to: args.to,
+        kind: args.kind,
+        options: StepOptions {
+            set: args.set.iter().cloned().collect::<BTreeMap<_, _>>(),
+            removed: match args.removed {
+                RemovedArg::Comment => RemovedMode::Comment,
+                RemovedArg::Delete => RemovedMode::Delete,
+            },
+            notes: match args.notes {
+                NotesArg::Relevant => NotesMode::Relevant,
+                NotesArg::All => NotesMode::All,
+            },
+            certs_dir: args.certs_dir.clone(),
+        },
+        steps,
+    }
+}
+
+/// Reads the files after checking the arguments that need no file (so that a wrong version is
+/// reported before stdin is consumed).
+fn read_inputs(
+    args: &MigrateArgs,
+    steps: &[&'static Step],
+    stdin: &mut dyn Read,
+) -> Result<Vec<Input>, RunError> {
+    runner::resolve_versions(args.from, args.to, steps)?;
+    let files = &args.files;
+    if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(RunError::StdinTwice);
+    }
+    files.iter().map(|f| Input::read(f, stdin)).collect()
+}
+
+/// Turns a file's run into its report entry (redacted unless `--show-secrets`).
+fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport {
+    let path = file.input.source.display();
+    let shown = |doc: &crate::document::Document| {
+        if show_secrets {
+            redact::Redacted {
+                text: doc.text().to_owned(),
+                secrets: Vec::new(),
+            }
+        } else {
+            redact::redact(doc)
+        }
+    };
+    let before = shown(file.original());
+    let after = shown(file.result());
+    let secrets: Vec<String> = before
+        .secrets
+        .iter()
+        .chain(&after.secrets)
+        .cloned()
+        .collect();
+    let step_diffs = per_step.then(|| {
+        file.step_changes()
+            .map(|(step, old, new)| StepDiff {
+                step: step.qualified_id(),
+                title: step.title.to_owned(),
+                diff: diff::unified(&shown(old).text, &shown(new).text, &path),
+            })
+            .collect()
+    });
+    let findings = file
+        .findings
+        .iter()
+        .cloned()
+        .map(|mut f| {
+            f.message = redact::scrub(&f.message, &secrets);
+            f
+        })
+        .collect();
+    FileReport {
+        diff: diff::unified(&before.text, &after.text, &path),
+        path,
+        kind: file.kind,
+        format: file.format,
+        from: file.from,
+        to: file.to,
+        changed: file.changed(),
+        findings,
+        created: file
+            .created
+            .iter()
+            .map(|c| CreatedReport {
+                path: c.path.display().to_string(),
+                mode: c.mode,
+                size: c.contents.len() as u64,
+                already_present: existing(&c.path).is_some_and(|b| b == c.contents),
+                blocked: existing(&c.path).is_some_and(|b| b != c.contents),
+            })
+            .collect(),
+        step_diffs,
+        written: None,
+    }
+}
+
+/// The content of a file that exists (for files a step wants to create).
+fn existing(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
+}
+
+fn print_report(
+    report: &Report,
+    format: OutputFormat,
+    text: TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let rendered = match format {
+        OutputFormat::Text => report::render_text(report, text),
+        OutputFormat::Json => report::render_json(report),
+    };
+    out.write_all(rendered.as_bytes())?;
+    out.flush()
+}
+
+fn plan(
+    args: PlanArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    color: bool,
+) -> Result<u8, CliError> {
+    let common = &args.common;
+    let inputs = read_inputs(common, steps, streams.stdin)?;
+    let files = runner::run(inputs, &run_config(common, steps))?;
+    let report = Report {
+        command: Command::Plan,
+        files: files
+            .iter()
+            .map(|f| file_report(f, common.show_secrets, args.per_step))
+            .collect(),
+    };
+    let text = TextOptions { color, diffs: true };
+    print_report(&report, common.format, text, streams.stdout)?;
+    Ok(0)
+}
+
+fn check(
+    args: CheckArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    color: bool,
+) -> Result<u8, CliError> {
+    let common = &args.common;
+    let inputs = read_inputs(common, steps, streams.stdin)?;
+    let files = runner::run(inputs, &run_config(common, steps))?;
+    let report = Report {
+        command: Command::Check,
+        files: files
+            .iter()
+            .map(|f| file_report(f, common.show_secrets, false))
+            .collect(),
+    };
+    let text = TextOptions {
+        color,
+        diffs: false,
+    };
+    print_report(&report, common.format, text, streams.stdout)?;
+    Ok(if report.pending() { 1 } else { 0 })
+}
+
+/// Where `apply` sends one file's result.
+enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+fn apply(
+    args: ApplyArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    color: bool,
+) -> Result<u8, CliError> {
+    let common = &args.common;
+    if args.output.is_some() && common.files.len() > 1 {
+        return Err(CliError::Usage(
+            "-o/--output takes one input file; migrate several files in place instead".into(),
+        ));
+    }
+    let inputs = read_inputs(common, steps, streams.stdin)?;
+    let files = runner::run(inputs, &run_config(common, steps))?;
+    let backup_suffix = if args.no_backup {
+        None
+    } else {
+        Some(
+            args.backup
+                .clone()
+                .unwrap_or_else(|| write::DEFAULT_BACKUP_SUFFIX.to_owned()),
+        )
+    };
+    if backup_suffix.as_deref() == Some("") {
+        return Err(CliError::Usage(
+            "--backup= needs a suffix (e.g. --backup=.orig), or use --no-backup".into(),
+        ));
+    }
+
+    let mut plan = WritePlan::default();
+    let mut destinations = Vec::new();
+    let mut stdout_text: Option<&str> = None;
+    for file in &files {
+        let destination = match (&args.output, &file.input.source) {
+            (Some(out), _) if out.as_os_str() == "-" => Destination::Stdout,
+            (Some(out), _) => Destination::File(out.clone()),
+            (None, Source::Stdin) => Destination::Stdout,
+            (None, Source::File(path)) => Destination::File(path.clone()),
+        };
+        match &destination {
+            Destination::Stdout => stdout_text = Some(file.result().text()),
+            Destination::File(path) => {
+                let in_place = file.input.source.path() == Some(path.as_path());
+                let original = if in_place {
+                    Some(file.input.bytes.clone())
+                } else {
+                    read_existing(path)?
+                };
+                let contents = file.result().text().as_bytes().to_vec();
+                // In place and unchanged: leave the file (and its timestamps) alone.
+                if original.as_deref() != Some(contents.as_slice()) {
+                    plan.configs.push(ConfigWrite {
+                        path: path.clone(),
+                        original,
+                        contents,
+                        backup_suffix: backup_suffix.clone(),
+                        new_mode: input_mode(&file.input.source),
+                    });
+                }
+            }
+        }
+        plan.created.extend(file.created.iter().cloned());
+        destinations.push(destination);
+    }
+
+    let outcome = match streams.before_write_check.as_mut() {
+        Some(hook) => write::commit_with(&plan, *hook)?,
+        None => write::commit(&plan)?,
+    };
+
+    let mut report = Report {
+        command: Command::Apply,
+        files: files
+            .iter()
+            .map(|f| file_report(f, common.show_secrets, false))
+            .collect(),
+    };
+    for (entry, destination) in report.files.iter_mut().zip(&destinations) {
+        entry.written = match destination {
+            Destination::Stdout => Some(WrittenReport {
+                path: "-".into(),
+                backup: None,
+            }),
+            Destination::File(path) => {
+                outcome
+                    .configs
+                    .iter()
+                    .find(|w| &w.path == path)
+                    .map(|w| WrittenReport {
+                        path: w.path.display().to_string(),
+                        backup: w.backup.as_ref().map(|b| b.display().to_string()),
+                    })
+            }
+        };
+        for created in &mut entry.created {
+            if let Some(done) = outcome
+                .created
+                .iter()
+                .find(|c| c.path.display().to_string() == created.path)
+            {
+                created.already_present = done.already_present;
+            }
+        }
+    }
+    let text = TextOptions {
+        color,
+        diffs: false,
+    };
+    match stdout_text {
+        Some(result) => {
+            streams.stdout.write_all(result.as_bytes())?;
+            streams.stdout.flush()?;
+            print_report(&report, common.format, text, streams.stderr)?;
+        }
+        None => print_report(&report, common.format, text, streams.stdout)?,
+    }
+    Ok(0)
+}
+
+/// The content of an output file that exists already, to check it is not changed meanwhile.
+fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, CliError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(WriteError::Io {
+            path: path.to_owned(),
+            action: "read the existing output file",
+            source,
+        }
+        .into()),
+    }
+}
+
+/// The permissions a new output file gets: those of the input (a config holds secrets, so
+/// stdin input gives owner-only).
+fn input_mode(source: &Source) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Some(meta) = source.path().and_then(|p| std::fs::metadata(p).ok()) {
+            return meta.permissions().mode() & 0o7777;
+        }
+    }
+    let _ = source;
+    0o600
+}
+
+fn scope_name(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Core => "core",
+        Scope::Console => "console",
+    }
+}
+
+#[derive(Serialize)]
+struct JsonStep<'a> {
+    id: String,
+    version: Version,
+    step: &'a str,
+    scope: &'static str,
+    title: &'a str,
+    link: &'a str,
+}
+
+fn list(
+    args: ListArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+) -> Result<u8, CliError> {
+    let from = args.from.unwrap_or(runner::OLDEST_KNOWN);
+    let to = args.to.unwrap_or_else(|| runner::newest_version(steps));
+    let (from, to) = runner::resolve_versions(Some(from), Some(to), steps)?;
+    let selected = runner::select_steps(steps, from, to, None);
+    let out = &mut *streams.stdout;
+    match args.format {
+        OutputFormat::Json => {
+            let json: Vec<JsonStep<'_>> = selected
+                .iter()
+                .map(|s| JsonStep {
+                    id: s.qualified_id(),
+                    version: s.version,
+                    step: s.id,
+                    scope: scope_name(s.scope),
+                    title: s.title,
+                    link: s.link,
+                })
+                .collect();
+            let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+            writeln!(out, "{text}")?;
+        }
+        OutputFormat::Text if selected.is_empty() => {
+            writeln!(
+                out,
+                "no migration steps after {from} up to {to}: configs need no rewriting"
+            )?;
+        }
+        OutputFormat::Text => {
+            let version_width = selected
+                .iter()
+                .map(|s| s.version.to_string().len() + 1)
+                .max()
+                .unwrap_or(0);
+            let id_width = selected.iter().map(|s| s.id.len()).max().unwrap_or(0);
+            for s in &selected {
+                let version = format!("v{}", s.version);
+                writeln!(
+                    out,
+                    "{version:<version_width$}  {:<id_width$}  {:<7}  {}",
+                    s.id,
+                    scope_name(s.scope),
+                    s.title
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn explain(
+    args: ExplainArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+) -> Result<u8, CliError> {
+    let target = args.target.trim();
+    let out = &mut *streams.stdout;
+    if let Ok(version) = target.parse::<Version>() {
+        let of_version: Vec<_> = steps.iter().filter(|s| s.version == version).collect();
+        if of_version.is_empty() {
+            // Validates the version (unknown → exit 2).
+            runner::resolve_versions(Some(version), Some(version), steps)?;
+            writeln!(
+                out,
+                "v{version}: no migration step; configs valid for {} need no change for {version}",
+                version.previous().unwrap_or(version)
+            )?;
+        }
+        for (i, step) in of_version.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            write_explanation(out, step)?;
+        }
+        return Ok(0);
+    }
+    let step = steps.iter().find(|s| {
+        s.id == target || s.qualified_id() == target || format!("v{}", s.qualified_id()) == target
+    });
+    match step {
+        Some(step) => {
+            write_explanation(out, step)?;
+            Ok(0)
+        }
+        None => Err(CliError::Usage(format!(
+            "unknown step `{target}`; `pomerium-migrate list` shows every step"
+        ))),
+    }
+}
+
+fn write_explanation(out: &mut dyn Write, step: &Step) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: {} ({} config)",
+        step.qualified_id(),
+        step.title,
+        scope_name(step.scope)
+    )?;
+    if !step.link.is_empty() {
+        writeln!(out, "{}", step.link)?;
+    }
+    writeln!(out)?;
+    // `///` comments carry one leading space per line.
+    let doc: Vec<&str> = step
+        .doc
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    writeln!(out, "{}", doc.join("\n").trim_end())?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn set_values_are_key_value_pairs() {
+        assert_eq!(
+            parse_set("license-key=a=b"),
+            Ok(("license-key".into(), "a=b".into()))
+        );
+        assert!(parse_set("novalue").is_err());
+        assert!(parse_set("=x").is_err());
+        // The error names the key, never the value (it may be a secret).
+        let err = parse_set(" =hunter2").err().unwrap_or_default();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn backup_takes_an_optional_suffix() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(args).map(|c| match c.command {
+                Commands::Apply(a) => (a.backup, a.no_backup),
+                _ => (None, false),
+            })
+        };
+        assert_eq!(
+            parse(&["pm", "apply", "c.yaml", "--backup"]).ok(),
+            Some((Some(".bak".into()), false))
+        );
+        assert_eq!(
+            parse(&["pm", "apply", "c.yaml", "--backup=.orig"]).ok(),
+            Some((Some(".orig".into()), false))
+        );
+        assert_eq!(
+            parse(&["pm", "apply", "c.yaml", "--no-backup"]).ok(),
+            Some((None, true))
+        );
+        assert!(parse(&["pm", "apply", "c.yaml", "--backup", "--no-backup"]).is_err());
+    }
+
+    #[test]
+    fn versions_are_parsed_by_clap() {
+        let cli = Cli::try_parse_from(["pm", "plan", "c.yaml", "--from", "v0.20.3"]);
+        match cli.map(|c| c.command) {
+            Ok(Commands::Plan(p)) => assert_eq!(p.common.from, Some(Version::new(0, 20))),
+            other => panic!("unexpected: {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["pm", "plan", "c.yaml", "--from", "latest"]).is_err());
+    }
+}

@@ -1,0 +1,492 @@
+//! What a config file is: its kind (core or console), the releases it can be written for, and
+//! the keys Pomerium would not know after a migration (SPEC §4).
+//!
+//! Everything here reads a [`Document`]; nothing prints or exits. The commands decide what to do
+//! with a [`Detection`] (`detect` prints it; `plan`/`apply`/`check` start from
+//! [`Detection::start_version`] unless `--from` is given, after [`refuse_ambiguous_escaping`]).
+//!
+//! # Which keys count
+//!
+//! Keys are read where Pomerium reads its own options: the top level, every route (items of
+//! `routes` and of the older top-level `policy` list) and blocks nested in known options (e.g.
+//! `downstream_mtls`, `certificates` items). Not read: keys nested in an unknown key (their
+//! meaning is unknown), and the contents of options whose keys are user data or belong to
+//! another schema ([`FREE_FORM`]: header maps, claim maps, PPL policies, Envoy blocks).
+
+use std::fmt;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::document::{Document, Location, NodeId};
+use crate::keys::{self, KeyHistory};
+use crate::step::{FileKind, Finding, Severity};
+use crate::version::Version;
+
+/// Options whose values are not read for keys: their keys are user data (header names, claim
+/// names, flags), policy language, or the fields of another program's schema.
+pub const FREE_FORM: &[&str] = &[
+    "set_request_headers",
+    "set_response_headers",
+    "headers",
+    "jwt_claims_headers",
+    "idp_request_params",
+    "allowed_idp_claims",
+    "authorization_url_params",
+    "runtime_flags",
+    "otel_exporter_otlp_headers",
+    "otel_exporter_otlp_traces_headers",
+    "otel_resource_attributes",
+    "ssh_policy",
+    "envoy_dynamic_extensions",
+    "_envoy_opts",
+    // Envoy cluster fields: their inner names were Envoy's long before Pomerium listed them, so
+    // they say nothing about the Pomerium release.
+    "health_checks",
+    "outlier_detection",
+    "least_request_lb_config",
+    "ring_hash_lb_config",
+    "maglev_lb_config",
+];
+
+/// Nested blocks whose keys are Pomerium's own, checked by [`unknown_keys`] like the top level.
+const CHECKED_BLOCKS: &[&str] = &[
+    "downstream_mtls",
+    "certificates",
+    "rewrite_response_headers",
+    "circuit_breaker_thresholds",
+    "response",
+    "upstream_oauth2",
+];
+
+/// Console-only options (snake_case spelling; `prometheus_*` is matched by prefix).
+const CONSOLE_ONLY: &[&str] = &[
+    "database_url",
+    "database_encryption_key",
+    "license_key",
+    "audience",
+    "bind_addr",
+    "grpc_addr",
+];
+
+/// What the Enterprise upgrade guide and SPEC §5 say about console options' releases
+/// (snake_case spelling). The Core table does not apply to console files.
+const CONSOLE_KEYS: &[(&str, Option<Version>, Option<Version>)] = &[
+    // "signing-key has been replaced with authenticate-service-url" (0.16).
+    ("authenticate_service_url", Some(Version::new(0, 16)), None),
+    // "The new license-key option is required" (0.17).
+    ("license_key", Some(Version::new(0, 17)), None),
+    // New `--derive-tls` setting (0.21).
+    ("derive_tls", Some(Version::new(0, 21)), None),
+    // `debug` was removed in 0.25.
+    ("debug", None, Some(Version::new(0, 24))),
+    // `disable-validation` became `validation-mode` in 0.27.
+    ("disable_validation", None, Some(Version::new(0, 26))),
+    ("validation_mode", Some(Version::new(0, 27)), None),
+];
+
+/// Where a key was read, in Pomerium's terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "level", content = "parent")]
+pub enum Level {
+    /// A top-level option.
+    Global,
+    /// An option of a route (`routes[N]` or `policy[N]`).
+    Route,
+    /// A key inside the value of option `parent`.
+    Nested(String),
+}
+
+/// One key of the file, found where Pomerium reads options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySite {
+    pub key: String,
+    /// The data path, e.g. `routes[2].downstream_mtls.ca`.
+    pub path: String,
+    pub location: Location,
+    pub level: Level,
+}
+
+/// Every key of `doc` at the levels described in the module documentation, in file order.
+pub fn key_sites(doc: &Document) -> Vec<KeySite> {
+    let mut out = Vec::new();
+    if let Some(root) = doc.root() {
+        walk(doc, root, &Level::Global, "", &mut out, 0);
+    }
+    out
+}
+
+/// Aliases can nest deeply in hostile input; real configs are a few levels deep.
+const MAX_DEPTH: usize = 24;
+
+fn walk(
+    doc: &Document,
+    map: NodeId,
+    level: &Level,
+    path: &str,
+    out: &mut Vec<KeySite>,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for entry in doc.entries(map) {
+        let key = entry.key;
+        let here = if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        };
+        out.push(KeySite {
+            key: key.to_owned(),
+            path: here.clone(),
+            location: doc.location(entry.key_node),
+            level: level.clone(),
+        });
+        let routes = *level == Level::Global && (key == "routes" || key == "policy");
+        // A route's `policy` is PPL, not a list of routes.
+        let opaque = FREE_FORM.contains(&key) || (*level == Level::Route && key == "policy");
+        if !routes && (opaque || keys::lookup(key).is_none()) {
+            continue;
+        }
+        let child_level = if routes {
+            Level::Route
+        } else {
+            Level::Nested(key.to_owned())
+        };
+        let value = doc.resolve(entry.value);
+        if doc.is_mapping(value) && !routes {
+            walk(doc, value, &child_level, &here, out, depth + 1);
+        } else if doc.is_sequence(value) {
+            for (i, item) in doc.items(value).iter().enumerate() {
+                let item = doc.resolve(*item);
+                if doc.is_mapping(item) {
+                    walk(
+                        doc,
+                        item,
+                        &child_level,
+                        &format!("{here}[{i}]"),
+                        out,
+                        depth + 1,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A key that decided something, with where it is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub key: String,
+    pub path: String,
+    pub location: Location,
+    /// The release the key bounds the version to (absent for kind evidence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<Version>,
+}
+
+impl Evidence {
+    fn of(site: &KeySite, version: Option<Version>) -> Evidence {
+        Evidence {
+            key: site.key.clone(),
+            path: site.path.clone(),
+            location: site.location,
+            version,
+        }
+    }
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` at {}", self.path, self.location)
+    }
+}
+
+/// What [`detect`] found out about a file.
+///
+/// `min_version`..=`max_version` is the range of releases that read every key of the file.
+///
+/// - **No evidence** (no key bounds the version, e.g. an empty file): the range is the whole
+///   chain, [`keys::OLDEST`]..=[`keys::NEWEST`], and both evidence lists are empty. Migrating
+///   from the oldest release is safe because every step only touches keys of older releases.
+/// - **Contradictory** keys (a key removed before another was added, typically a file that was
+///   upgraded by hand half-way): `min_version > max_version` and `contradictory` is set. The
+///   file is treated as spanning both bounds: [`Detection::start_version`] is the lower one, so
+///   the steps that retire the stale keys run, and the `$` refusal considers the whole span.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    pub kind: FileKind,
+    /// The keys that made the file a console (or core) config; empty when no key decided and
+    /// core was assumed, or when the kind was given by the user.
+    pub kind_evidence: Vec<Evidence>,
+    /// The oldest release that reads every key of the file.
+    pub min_version: Version,
+    /// The newest release that reads every key of the file.
+    pub max_version: Version,
+    /// The keys first read in `min_version` (empty when nothing raised it above the oldest).
+    pub min_evidence: Vec<Evidence>,
+    /// The keys last read in `max_version` (empty when nothing lowered it below the newest).
+    pub max_evidence: Vec<Evidence>,
+    /// Whether the keys contradict each other (`min_version > max_version`).
+    pub contradictory: bool,
+}
+
+impl Detection {
+    /// The release to migrate from when the user gave no `--from`: the lowest of the range.
+    pub fn start_version(&self) -> Version {
+        self.min_version.min(self.max_version)
+    }
+
+    /// The range as a span that is never empty (see the type's documentation).
+    pub fn span(&self) -> (Version, Version) {
+        (
+            self.min_version.min(self.max_version),
+            self.min_version.max(self.max_version),
+        )
+    }
+
+    /// Whether any key bounded the version.
+    pub fn has_version_evidence(&self) -> bool {
+        !self.min_evidence.is_empty() || !self.max_evidence.is_empty()
+    }
+}
+
+/// Detects kind and version range; the kind is decided from the keys (`--kind auto`).
+pub fn detect(doc: &Document) -> Detection {
+    let sites = key_sites(doc);
+    let (kind, kind_evidence) = decide_kind(&sites);
+    detection(kind, kind_evidence, &sites)
+}
+
+/// Detects the version range of a file whose kind the user gave (`--kind core|console`).
+pub fn detect_as(doc: &Document, kind: FileKind) -> Detection {
+    detection(kind, Vec::new(), &key_sites(doc))
+}
+
+fn detection(kind: FileKind, kind_evidence: Vec<Evidence>, sites: &[KeySite]) -> Detection {
+    let bounds: Vec<(&KeySite, Option<Version>, Option<Version>)> = match kind {
+        FileKind::Core => sites
+            .iter()
+            .filter_map(|s| keys::lookup(&s.key).map(|k| (s, core_bounds(k))))
+            .map(|(s, (lo, hi))| (s, lo, hi))
+            .collect(),
+        FileKind::Console => sites
+            .iter()
+            .filter(|s| s.level == Level::Global)
+            .filter_map(|s| {
+                let snake = s.key.replace('-', "_");
+                CONSOLE_KEYS
+                    .iter()
+                    .find(|(k, _, _)| *k == snake)
+                    .map(|(_, lo, hi)| (s, *lo, *hi))
+            })
+            .collect(),
+    };
+    let min_version = bounds
+        .iter()
+        .filter_map(|b| b.1)
+        .max()
+        .unwrap_or(keys::OLDEST);
+    let max_version = bounds
+        .iter()
+        .filter_map(|b| b.2)
+        .min()
+        .unwrap_or(keys::NEWEST);
+    let min_evidence = bounds
+        .iter()
+        .filter(|b| b.1 == Some(min_version))
+        .map(|b| Evidence::of(b.0, b.1))
+        .collect();
+    let max_evidence = bounds
+        .iter()
+        .filter(|b| b.2 == Some(max_version))
+        .map(|b| Evidence::of(b.0, b.2))
+        .collect();
+    Detection {
+        kind,
+        kind_evidence,
+        min_version,
+        max_version,
+        min_evidence,
+        max_evidence,
+        contradictory: min_version > max_version,
+    }
+}
+
+/// The bounds a Core key puts on the version: `first_seen` unless it is the oldest release (the
+/// table cannot say how old such a key is), `last_seen` unless the key is still read.
+fn core_bounds(k: &KeyHistory) -> (Option<Version>, Option<Version>) {
+    (
+        (k.first_seen > keys::OLDEST).then_some(k.first_seen),
+        k.removed().then_some(k.last_seen),
+    )
+}
+
+/// SPEC §4: console-only keys or any dash-case top-level key make a console config.
+fn decide_kind(sites: &[KeySite]) -> (FileKind, Vec<Evidence>) {
+    let globals = || sites.iter().filter(|s| s.level == Level::Global);
+    let console: Vec<Evidence> = globals()
+        .filter(|s| {
+            let snake = s.key.replace('-', "_");
+            s.key.contains('-')
+                || CONSOLE_ONLY.contains(&snake.as_str())
+                || snake.starts_with("prometheus_")
+        })
+        .map(|s| Evidence::of(s, None))
+        .collect();
+    if !console.is_empty() {
+        return (FileKind::Console, console);
+    }
+    let core = globals()
+        .filter(|s| keys::lookup(&s.key).is_some())
+        .map(|s| Evidence::of(s, None))
+        .collect();
+    (FileKind::Core, core)
+}
+
+/// The refusal of SPEC §4: the `$` escaping of v0.23 is the one step that is not idempotent.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error(
+    "{location}: `{path}` contains `$`, and the keys of this file fit releases {min} to {max}: \
+     it cannot be told whether the `$` is already escaped for 0.23 (`$$`) or not. Pass --from \
+     with the release this file is used with today (e.g. --from 0.22 or --from 0.23)"
+)]
+pub struct AmbiguousEscaping {
+    pub path: String,
+    pub location: Location,
+    pub min: Version,
+    pub max: Version,
+}
+
+/// The release whose step escapes `$` in `set_request_headers`.
+pub const ESCAPING_RELEASE: Version = Version::new(0, 23);
+
+/// Refuses to infer `--from` when the inferred span contains both 0.22 and 0.23, the run would
+/// cross 0.23 (`to` ≥ 0.23), and a route's `set_request_headers` value contains `$`.
+pub fn refuse_ambiguous_escaping(
+    doc: &Document,
+    detection: &Detection,
+    to: Version,
+) -> Result<(), AmbiguousEscaping> {
+    let (lo, hi) = detection.span();
+    let before = Version::new(0, 22);
+    if detection.kind != FileKind::Core || !(lo <= before && ESCAPING_RELEASE <= hi) {
+        return Ok(());
+    }
+    if to < ESCAPING_RELEASE {
+        return Ok(());
+    }
+    for list in ["routes", "policy"] {
+        for header in doc.select_str(&format!("{list}[*].set_request_headers.*")) {
+            if doc.str(header.node).is_some_and(|v| v.contains('$')) {
+                return Err(AmbiguousEscaping {
+                    location: doc.location(header.node),
+                    path: header.path,
+                    min: lo,
+                    max: hi,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A key the target release does not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownKey {
+    pub key: String,
+    pub path: String,
+    pub location: Location,
+    /// A close key that release reads, if any.
+    pub suggestion: Option<&'static str>,
+    /// The key's history when some other release read it.
+    pub history: Option<KeyHistory>,
+    pub version: Version,
+}
+
+impl fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown key '{}' for {}", self.key, self.version)?;
+        if let Some(h) = &self.history {
+            if h.last_seen < self.version {
+                write!(f, " (last read by {})", h.last_seen)?;
+            } else {
+                write!(f, " (first read by {})", h.first_seen)?;
+            }
+        }
+        if let Some(s) = self.suggestion {
+            write!(f, "; did you mean '{s}'?")?;
+        }
+        Ok(())
+    }
+}
+
+/// Keys of a Core config that release `version` does not read, at the top level, in routes and
+/// in Pomerium's own nested blocks ([`CHECKED_BLOCKS`]). Console configs are not checked: the
+/// table describes Core only.
+pub fn unknown_keys(doc: &Document, kind: FileKind, version: Version) -> Vec<UnknownKey> {
+    if kind != FileKind::Core {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for site in key_sites(doc) {
+        let checked = match &site.level {
+            Level::Global | Level::Route => true,
+            Level::Nested(parent) => CHECKED_BLOCKS.contains(&parent.as_str()),
+        };
+        // `<<` never reaches here (merges are resolved); keys are never empty in practice.
+        if !checked || site.key.is_empty() {
+            continue;
+        }
+        let history = keys::lookup(&site.key).copied();
+        if history.is_some_and(|h| h.known_in(version)) {
+            continue;
+        }
+        out.push(UnknownKey {
+            suggestion: suggest(&site.key, version),
+            history,
+            key: site.key,
+            path: site.path,
+            location: site.location,
+            version,
+        });
+    }
+    out
+}
+
+/// The key `version` reads that is closest to `key`, when it is close enough to be a typo.
+fn suggest(key: &str, version: Version) -> Option<&'static str> {
+    let snake = key.replace('-', "_").to_ascii_lowercase();
+    let mut best: Option<(usize, &'static str)> = None;
+    for k in keys::known_in(version) {
+        if k.key == snake {
+            return Some(k.key);
+        }
+        let d = strsim::damerau_levenshtein(&snake, k.key);
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, k.key));
+        }
+    }
+    // One edit per five characters, at least one: `idp_servce_account` → 1 edit of 18 allowed 3.
+    let allowed = (snake.chars().count() / 5).max(1);
+    best.filter(|(d, _)| *d <= allowed).map(|(_, k)| k)
+}
+
+/// The id that unknown-key notes are reported under.
+pub const UNKNOWN_KEY_ID: &str = "unknown-key";
+
+/// [`unknown_keys`] as report notes for release `version`.
+pub fn unknown_key_findings(doc: &Document, kind: FileKind, version: Version) -> Vec<Finding> {
+    unknown_keys(doc, kind, version)
+        .into_iter()
+        .map(|u| Finding {
+            version,
+            step: UNKNOWN_KEY_ID,
+            severity: Severity::Note,
+            location: Some(u.location),
+            message: u.to_string(),
+            link: "https://www.pomerium.com/docs/reference",
+        })
+        .collect()
+}

@@ -1,0 +1,197 @@
+//! The history of every Pomerium Core config key: the first and last release that read it.
+//!
+//! The table is `keys/pomerium-core-keys.tsv`, embedded at compile time, so the binary never reads
+//! anything beside itself. It covers releases [`OLDEST`]..=[`NEWEST`]; a `first_seen` of
+//! [`OLDEST`] means "in that release or earlier", a `last_seen` of [`NEWEST`] "still read today".
+//! Global, route and nested keys share one namespace, as in the table.
+//!
+//! Besides the table, [`ENVOY_CLUSTER_KEYS`] lists route keys that Pomerium read without naming
+//! them in its config structs (see there).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use thiserror::Error;
+
+use crate::version::Version;
+
+/// The embedded table (tab-separated `key first_seen last_seen`, `#` comments).
+const CORE_KEYS_TSV: &str = include_str!("keys/pomerium-core-keys.tsv");
+
+/// The oldest release the table (and the chain) knows.
+pub const OLDEST: Version = Version::new(0, 10);
+/// The newest release the table (and the chain) knows.
+pub const NEWEST: Version = Version::new(0, 33);
+
+/// When Pomerium read a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyHistory {
+    pub key: &'static str,
+    /// The first release that read the key ([`OLDEST`] means that release or earlier).
+    pub first_seen: Version,
+    /// The last release that read the key ([`NEWEST`] means it is still read).
+    pub last_seen: Version,
+}
+
+impl KeyHistory {
+    /// Whether release `version` reads this key.
+    pub fn known_in(&self, version: Version) -> bool {
+        self.first_seen <= version && version <= self.last_seen
+    }
+
+    /// Whether the key was dropped before the newest release.
+    pub fn removed(&self) -> bool {
+        self.last_seen < NEWEST
+    }
+}
+
+/// Route keys that Pomerium read as fields of an Envoy `Cluster` rather than as its own options.
+///
+/// From 0.13 to 0.31 Pomerium parsed every route a second time as an Envoy cluster definition and
+/// kept the result under the internal key `_envoy_opts` (a value written under that name was
+/// overwritten, so it never had an effect). Users therefore wrote Envoy cluster fields straight
+/// into a route; the table, built from Pomerium's own struct tags, only shows the internal name.
+/// 0.32 dropped this: `lb_policy` became `load_balancing_policy`, `health_checks` and
+/// `outlier_detection` became Pomerium options, and the per-policy tuning objects are no longer
+/// read. These entries complete the table for the keys Pomerium's route reference documented.
+pub const ENVOY_CLUSTER_KEYS: &[(&str, Version, Version)] = &[
+    ("lb_policy", Version::new(0, 13), Version::new(0, 31)),
+    (
+        "least_request_lb_config",
+        Version::new(0, 13),
+        Version::new(0, 31),
+    ),
+    (
+        "ring_hash_lb_config",
+        Version::new(0, 13),
+        Version::new(0, 31),
+    ),
+    ("maglev_lb_config", Version::new(0, 13), Version::new(0, 31)),
+    // Read through `_envoy_opts` before they became Pomerium options in 0.32.
+    ("health_checks", Version::new(0, 13), NEWEST),
+    ("outlier_detection", Version::new(0, 13), NEWEST),
+];
+
+/// A line of the embedded table that does not parse (a bug in the table, caught by a test).
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("keys table line {line}: {reason}")]
+pub struct TableError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Parses the table format: `key<TAB>first<TAB>last`, blank lines and `#` comments ignored.
+pub fn parse_table(text: &'static str) -> Result<Vec<KeyHistory>, TableError> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line_no = n + 1;
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let err = |reason: String| TableError {
+            line: line_no,
+            reason,
+        };
+        let fields: Vec<&'static str> = line.split('\t').collect();
+        let [key, first, last] = fields[..] else {
+            return Err(err(format!("expected 3 fields, found {}", fields.len())));
+        };
+        let first: Version = first.parse().map_err(|e| err(format!("{e}")))?;
+        let last: Version = last.parse().map_err(|e| err(format!("{e}")))?;
+        if key.is_empty() || first > last {
+            return Err(err(format!("bad entry for `{key}`")));
+        }
+        out.push(KeyHistory {
+            key,
+            first_seen: first,
+            last_seen: last,
+        });
+    }
+    Ok(out)
+}
+
+struct Table {
+    keys: BTreeMap<&'static str, KeyHistory>,
+}
+
+static TABLE: LazyLock<Table> = LazyLock::new(|| {
+    // The text is part of the binary; a malformed line is a build defect that the unit test
+    // `embedded_table_parses` reports, never something a user's input can cause.
+    let rows = parse_table(CORE_KEYS_TSV).unwrap_or_else(|e| panic!("{e}"));
+    let mut keys: BTreeMap<&'static str, KeyHistory> =
+        rows.into_iter().map(|k| (k.key, k)).collect();
+    for &(key, first_seen, last_seen) in ENVOY_CLUSTER_KEYS {
+        keys.insert(
+            key,
+            KeyHistory {
+                key,
+                first_seen,
+                last_seen,
+            },
+        );
+    }
+    Table { keys }
+});
+
+/// The history of a Core key, `None` for a key no release read.
+pub fn lookup(key: &str) -> Option<&'static KeyHistory> {
+    TABLE.keys.get(key)
+}
+
+/// Every known Core key, sorted by name.
+pub fn all() -> impl Iterator<Item = &'static KeyHistory> {
+    TABLE.keys.values()
+}
+
+/// The keys release `version` reads.
+pub fn known_in(version: Version) -> impl Iterator<Item = &'static KeyHistory> {
+    all().filter(move |k| k.known_in(version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_table_parses() {
+        let rows = parse_table(CORE_KEYS_TSV);
+        assert!(rows.is_ok(), "{rows:?}");
+        let rows = rows.unwrap_or_default();
+        assert!(rows.len() > 250, "only {} rows", rows.len());
+        for k in &rows {
+            assert!(k.first_seen >= OLDEST && k.last_seen <= NEWEST, "{k:?}");
+        }
+        assert_eq!(rows.iter().map(|k| k.first_seen).min(), Some(OLDEST));
+        assert_eq!(rows.iter().map(|k| k.last_seen).max(), Some(NEWEST));
+    }
+
+    #[test]
+    fn lookup_gives_first_and_last_release() {
+        let k = lookup("cache_service_url");
+        assert_eq!(
+            k.map(|k| (k.first_seen, k.last_seen)),
+            Some((OLDEST, OLDEST))
+        );
+        let k = lookup("routes");
+        assert_eq!(k.map(|k| k.first_seen), Some(Version::new(0, 15)));
+        assert!(k.is_some_and(|k| !k.removed() && k.known_in(NEWEST)));
+        assert!(lookup("idp_servce_account").is_none());
+    }
+
+    #[test]
+    fn envoy_cluster_keys_override_the_struct_tags() {
+        let hc = lookup("health_checks");
+        assert_eq!(hc.map(|k| k.first_seen), Some(Version::new(0, 13)));
+        assert!(lookup("lb_policy").is_some_and(|k| k.removed()));
+    }
+
+    #[test]
+    fn parse_rejects_malformed_lines() {
+        assert!(parse_table("# c\n\na\t0.10\t0.12\n").is_ok());
+        for bad in ["a\t0.10", "a\t0.x\t0.12", "a\t0.13\t0.12", "\t0.10\t0.12"] {
+            let e = parse_table(bad);
+            assert!(matches!(e, Err(TableError { line: 1, .. })), "{bad}: {e:?}");
+        }
+    }
+}

@@ -1,0 +1,614 @@
+//! Keeping secret values out of everything the tool prints (SPEC §2).
+//!
+//! Diffs are computed between redacted texts, so a secret never reaches the terminal or a CI log
+//! unless `--show-secrets` asks for it. What counts as secret is decided by one rule, applied both
+//! to the document's nodes and to comment lines (a removed `shared_secret` is commented out, so it
+//! is no longer a node but its value is still in the text):
+//!
+//! * **By key** (compared in lower case with `-` read as `_`, so `signing-key` = `signing_key`):
+//!   the names in [`SECRET_KEYS`]; any key ending in `_secret`, `_key`, `_keys`, `_password`,
+//!   `_token`, `_service_account` or `_connection_string` (in Pomerium every such key holds key
+//!   material or credentials; the `…_file` variants hold paths and are not secret); and `key`
+//!   inside `certificates` (the private key of a certificate pair). Everything under a secret key
+//!   is secret (a service account written as a mapping, a list of SSH host keys).
+//! * **By value**, whatever the key: PEM private keys, base64 text that decodes to one, URLs with
+//!   a password (`postgres://user:password@host`) and keyword/value connection strings with a
+//!   `password=` field.
+//!
+//! Redacting too much only hides a value from the display; the written files are never redacted.
+
+use std::ops::Range;
+
+use base64::Engine as _;
+
+use crate::document::{Document, NodeId, NodeKind, Value};
+
+/// What a secret value is replaced with.
+pub const REDACTED: &str = "<redacted>";
+
+/// Secret keys that the suffix rules do not catch, normalised (lower case, `_`).
+pub const SECRET_KEYS: &[&str] = &[
+    "database_url",
+    "idp_service_account",
+    "google_cloud_serverless_authentication_service_account",
+    "databroker_storage_connection_string",
+    "key_bytes",
+    "password",
+];
+
+/// Suffixes of secret keys, normalised.
+const SECRET_SUFFIXES: &[&str] = &[
+    "_secret",
+    "_key",
+    "_keys",
+    "_password",
+    "_token",
+    "_service_account",
+    "_connection_string",
+];
+
+/// Whether values of `key` are secret. `ancestors` are the keys of the enclosing mappings,
+/// outermost first (needed for `key`, which is secret only inside `certificates`).
+pub fn is_secret_key(key: &str, ancestors: &[&str]) -> bool {
+    let key = normalize(key);
+    if key == "key" {
+        return ancestors.iter().any(|a| normalize(a) == "certificates");
+    }
+    SECRET_KEYS.contains(&key.as_str()) || SECRET_SUFFIXES.iter().any(|s| key.ends_with(s))
+}
+
+fn normalize(key: &str) -> String {
+    key.trim().to_ascii_lowercase().replace('-', "_")
+}
+
+/// Whether a value is secret by its content, whatever its key.
+pub fn is_secret_value(value: &str) -> bool {
+    value.contains("PRIVATE KEY-----")
+        || has_url_password(value)
+        || value.to_ascii_lowercase().contains("password=")
+        || is_base64_private_key(value)
+}
+
+/// `scheme://user:password@host…` with a non-empty password.
+fn has_url_password(value: &str) -> bool {
+    let mut rest = value;
+    while let Some(at) = rest.find("://") {
+        let after = &rest[at + 3..];
+        let authority_end = after.find(['/', '?', '#', ' ']).unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        if let Some(userinfo_end) = authority.rfind('@')
+            && let Some((_, password)) = authority[..userinfo_end].split_once(':')
+            && !password.is_empty()
+        {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+fn is_base64_private_key(value: &str) -> bool {
+    let compact: String = value.split_whitespace().collect();
+    if compact.len() < 64
+        || !compact
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    {
+        return false;
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .is_ok_and(|bytes| contains(&bytes, b"PRIVATE KEY"))
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A document's text with its secrets replaced, and the secret values found (to scrub messages).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Redacted {
+    pub text: String,
+    pub secrets: Vec<String>,
+}
+
+/// The document's text with every secret value (nodes and commented-out entries) replaced by
+/// [`REDACTED`].
+pub fn redact(doc: &Document) -> Redacted {
+    let mut finder = SpanFinder {
+        doc,
+        spans: Vec::new(),
+        secrets: Vec::new(),
+        alias_budget: 10_000,
+    };
+    if let Some(root) = doc.root() {
+        finder.walk(root, &mut Vec::new(), false);
+    }
+    let SpanFinder {
+        mut spans,
+        mut secrets,
+        ..
+    } = finder;
+    let text = replace_spans(doc.text(), &mut spans);
+    let (text, comment_secrets) = redact_comments(&text);
+    secrets.extend(comment_secrets);
+    secrets.sort();
+    secrets.dedup();
+    Redacted { text, secrets }
+}
+
+struct SpanFinder<'d> {
+    doc: &'d Document,
+    spans: Vec<Range<usize>>,
+    secrets: Vec<String>,
+    /// Bounds the work of following aliases under secret keys (alias bombs).
+    alias_budget: usize,
+}
+
+impl SpanFinder<'_> {
+    fn walk(&mut self, id: NodeId, ancestors: &mut Vec<String>, secret: bool) {
+        let target = self.doc.resolve(id);
+        if target != id {
+            // An alias: its anchor is visited where it is written; under a secret key the
+            // anchored value is secret too, wherever it is written.
+            if secret && self.alias_budget > 0 {
+                self.alias_budget -= 1;
+                self.walk(target, ancestors, true);
+            }
+            return;
+        }
+        match &self.doc.node(id).kind {
+            NodeKind::Scalar(value) => {
+                let text = match value {
+                    Value::String(s) => Some(s.as_str()),
+                    _ => None,
+                };
+                if secret || text.is_some_and(is_secret_value) {
+                    self.spans.push(self.doc.span(id));
+                    if let Some(t) = value.scalar_text() {
+                        self.secrets.push(t);
+                    }
+                }
+            }
+            NodeKind::Sequence(items) => {
+                for item in items.clone() {
+                    self.walk(item, ancestors, secret);
+                }
+            }
+            NodeKind::Mapping(entries) => {
+                for entry in entries.clone() {
+                    let names: Vec<&str> = ancestors.iter().map(String::as_str).collect();
+                    let entry_secret = secret || is_secret_key(&entry.key, &names);
+                    ancestors.push(entry.key.clone());
+                    self.walk(entry.value, ancestors, entry_secret);
+                    ancestors.pop();
+                }
+            }
+            NodeKind::Alias(_) => {}
+        }
+    }
+}
+
+/// Replaces each span by [`REDACTED`], keeping the span's trailing line breaks so that the lines
+/// after it stay lines.
+fn replace_spans(text: &str, spans: &mut [Range<usize>]) -> String {
+    spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for span in spans.iter() {
+        if span.start < done || span.start >= span.end {
+            continue; // inside a span already replaced, or empty (nothing to hide)
+        }
+        let (Some(before), Some(secret)) = (text.get(done..span.start), text.get(span.clone()))
+        else {
+            continue;
+        };
+        out.push_str(before);
+        out.push_str(REDACTED);
+        let kept = secret.len() - secret.trim_end_matches(['\r', '\n']).len();
+        out.push_str(&secret[secret.len() - kept..]);
+        done = span.end;
+    }
+    out.push_str(text.get(done..).unwrap_or_default());
+    out
+}
+
+/// Redacts `# KEY: value` comment lines whose KEY is secret, and the more indented comment lines
+/// that follow one (the rest of a commented-out block scalar or collection). Returns the text and
+/// the values it hid.
+pub fn redact_comments(text: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(text.len());
+    let mut secrets = Vec::new();
+    // The commented keys above this line in the current comment block: (indent, key).
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    // Comment lines indented deeper than this belong to a secret value.
+    let mut secret_below: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\r', '\n']);
+        let eol = &line[content.len()..];
+        let Some(comment) = CommentLine::parse(content) else {
+            stack.clear();
+            secret_below = None;
+            out.push_str(line);
+            continue;
+        };
+        if comment.body.trim().is_empty() {
+            out.push_str(line);
+            continue;
+        }
+        if let Some(limit) = secret_below {
+            if comment.indent > limit {
+                secrets.push(comment.body.trim().to_owned());
+                out.push_str(comment.prefix);
+                out.push_str(&" ".repeat(comment.indent));
+                out.push_str(REDACTED);
+                out.push_str(eol);
+                continue;
+            }
+            secret_below = None;
+        }
+        let Some(entry) = comment.entry() else {
+            out.push_str(line);
+            continue;
+        };
+        while stack.last().is_some_and(|(i, _)| *i >= entry.indent) {
+            stack.pop();
+        }
+        let ancestors: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).collect();
+        let value = entry.value.trim();
+        let by_key = is_secret_key(entry.key, &ancestors);
+        if by_key {
+            secret_below = Some(entry.indent);
+        }
+        if (by_key || is_secret_value(value)) && !is_value_header(value) {
+            secrets.push(value.to_owned());
+            out.push_str(&content[..entry.value_start]);
+            out.push(' ');
+            out.push_str(REDACTED);
+            out.push_str(eol);
+        } else {
+            out.push_str(line);
+        }
+        stack.push((entry.indent, entry.key.to_owned()));
+    }
+    (out, secrets)
+}
+
+/// Whether a value text shows nothing secret: empty, or only a block scalar header or anchor.
+fn is_value_header(value: &str) -> bool {
+    let v = value.split_once(" #").map_or(value, |(v, _)| v).trim();
+    v.is_empty()
+        || (v.starts_with(['|', '>'])
+            && v[1..]
+                .chars()
+                .all(|c| matches!(c, '+' | '-') || c.is_ascii_digit()))
+        || (v.starts_with('&') && !v.contains(' '))
+}
+
+/// A line whose first non-blank character is `#`.
+struct CommentLine<'a> {
+    /// Everything up to the body: leading blanks, `#` and one following space.
+    prefix: &'a str,
+    /// Spaces before the body's text.
+    indent: usize,
+    body: &'a str,
+    line: &'a str,
+}
+
+/// A `KEY: value` inside a comment.
+struct CommentEntry<'a> {
+    /// Indentation of the key inside the comment (`- ` items count as indentation).
+    indent: usize,
+    key: &'a str,
+    /// Byte offset in the line where the value starts (right after `:`).
+    value_start: usize,
+    value: &'a str,
+}
+
+impl<'a> CommentLine<'a> {
+    fn parse(line: &'a str) -> Option<CommentLine<'a>> {
+        let hash = line.len() - line.trim_start().len();
+        if !line[hash..].starts_with('#') {
+            return None;
+        }
+        let mut prefix_end = hash + 1;
+        if line[prefix_end..].starts_with(' ') {
+            prefix_end += 1;
+        }
+        let rest = &line[prefix_end..];
+        let indent = rest.len() - rest.trim_start_matches(' ').len();
+        Some(CommentLine {
+            prefix: &line[..prefix_end],
+            indent,
+            body: rest,
+            line,
+        })
+    }
+
+    fn entry(&self) -> Option<CommentEntry<'a>> {
+        let mut pos = self.prefix.len() + self.indent;
+        let mut indent = self.indent;
+        let line = self.line;
+        while line[pos..].starts_with("- ") {
+            let after = &line[pos + 1..];
+            let spaces = after.len() - after.trim_start_matches(' ').len();
+            indent += 1 + spaces;
+            pos += 1 + spaces;
+        }
+        let rest = &line[pos..];
+        let (key, key_len) = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let end = rest[1..].find(q)?;
+                (&rest[1..1 + end], end + 2)
+            }
+            _ => {
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+                    .unwrap_or(rest.len());
+                (&rest[..end], end)
+            }
+        };
+        if key.is_empty() || !rest[key_len..].starts_with(':') {
+            return None;
+        }
+        let value_start = pos + key_len + 1;
+        let value = &line[value_start..];
+        if !(value.is_empty() || value.starts_with([' ', '\t'])) {
+            return None; // `http://…` or `a:b`, not a key
+        }
+        Some(CommentEntry {
+            indent,
+            key,
+            value_start,
+            value,
+        })
+    }
+}
+
+/// Replaces every occurrence of a secret value in a message (defence in depth for errors and
+/// findings, which are written not to contain values).
+pub fn scrub(message: &str, secrets: &[String]) -> String {
+    let mut out = message.to_owned();
+    let mut needles: Vec<String> = Vec::new();
+    for secret in secrets {
+        let secret = secret.trim();
+        if secret.chars().count() < 4 || secret == REDACTED {
+            continue;
+        }
+        needles.push(secret.to_owned());
+        let escaped = format!("{secret:?}");
+        needles.push(escaped[1..escaped.len() - 1].to_owned());
+        if secret.contains('\n') {
+            needles.extend(
+                secret
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.len() >= 16)
+                    .map(str::to_owned),
+            );
+        }
+    }
+    // Longest first, so that a secret containing another is replaced whole.
+    needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    needles.dedup();
+    for needle in needles {
+        if out.contains(&needle) {
+            out = out.replace(&needle, REDACTED);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys_follow_the_rule() {
+        for key in [
+            "shared_secret",
+            "cookie_secret",
+            "signing_key",
+            "signing-key",
+            "client_secret",
+            "idp_client_secret",
+            "idp_service_account",
+            "certificate_key",
+            "license-key",
+            "license_key",
+            "database_url",
+            "database-url",
+            "database_encryption_key",
+            "databroker_storage_connection_string",
+            "kubernetes_service_account_token",
+            "autocert_eab_mac_key",
+            "ssh_host_keys",
+            "Shared_Secret",
+        ] {
+            assert!(is_secret_key(key, &[]), "{key}");
+        }
+        for key in [
+            "shared_secret_file",
+            "signing_key_file",
+            "certificate_key_file",
+            "signing_key_algorithm",
+            "authenticate_service_url",
+            "key",
+            "cert",
+            "autocert_eab_key_id",
+            "bearer_token_format",
+            "from",
+        ] {
+            assert!(!is_secret_key(key, &[]), "{key}");
+        }
+        assert!(is_secret_key("key", &["certificates"]));
+        assert!(!is_secret_key("cert", &["certificates"]));
+    }
+
+    #[test]
+    fn secret_values_are_recognised_by_content() {
+        assert!(is_secret_value("postgres://pomerium:hunter2@db:5432/x"));
+        assert!(is_secret_value("host=db user=p password=hunter2"));
+        assert!(is_secret_value(
+            "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----"
+        ));
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pem);
+        assert!(is_secret_value(&b64));
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUXgB2Q0Kp8Fh8aTCC\n-----END CERTIFICATE-----\n";
+        assert!(!is_secret_value(
+            &base64::engine::general_purpose::STANDARD.encode(cert)
+        ));
+        assert!(!is_secret_value("https://authenticate.example.com/oauth2"));
+        assert!(!is_secret_value("postgres://pomerium@db:5432/x"));
+        assert!(!is_secret_value("plain value"));
+    }
+
+    #[test]
+    fn commented_secret_lines_are_redacted() {
+        let text = "a: 1\n# pomerium-migrate v0.20: removed\n# shared_secret: c2VjcmV0\n  # cookie-secret: \"abc\"  \nb: 2\n";
+        let (out, secrets) = redact_comments(text);
+        assert_eq!(
+            out,
+            "a: 1\n# pomerium-migrate v0.20: removed\n# shared_secret: <redacted>\n  # cookie-secret: <redacted>\nb: 2\n"
+        );
+        assert!(secrets.contains(&"c2VjcmV0".to_owned()));
+    }
+
+    #[test]
+    fn commented_block_scalars_and_collections_are_redacted() {
+        let text =
+            "# idp_service_account: |\r\n#   eyJhbGciOi\r\n#   more\r\n# idp_provider: google\r\n";
+        let (out, _) = redact_comments(text);
+        assert_eq!(
+            out,
+            "# idp_service_account: |\r\n#   <redacted>\r\n#   <redacted>\r\n# idp_provider: google\r\n"
+        );
+        let text =
+            "  # certificates:\n  #   - cert: cert.pem\n  #     key: S0VZ\n  # key: visible\n";
+        let (out, _) = redact_comments(text);
+        assert_eq!(
+            out,
+            "  # certificates:\n  #   - cert: cert.pem\n  #     key: <redacted>\n  # key: visible\n"
+        );
+    }
+
+    #[test]
+    fn ordinary_comments_are_kept() {
+        let text = "# see https://user@example.com/x\n# Note: keep this\n#\n# shared secret: rotate yearly\n";
+        assert_eq!(redact_comments(text).0, text);
+    }
+
+    #[test]
+    fn a_comment_block_ends_at_a_non_comment_line() {
+        let text = "# signing_key:\nother: 1\n#   indented comment\n";
+        assert_eq!(redact_comments(text).0, text);
+    }
+
+    #[test]
+    fn spans_are_replaced_keeping_line_breaks() {
+        let text = "a: x\nk: |\n  s1\n  s2\nb: y\n";
+        let start = text.find('|').unwrap_or(0);
+        let end = text.find("b:").unwrap_or(0);
+        let mut spans = vec![start..end, start + 2..start + 4];
+        assert_eq!(
+            replace_spans(text, &mut spans),
+            "a: x\nk: <redacted>\nb: y\n"
+        );
+    }
+
+    fn redacted(text: &str) -> Redacted {
+        match Document::parse(text.to_owned(), crate::document::Format::Yaml) {
+            Ok(doc) => redact(&doc),
+            Err(e) => panic!("test input does not parse: {e}"),
+        }
+    }
+
+    #[test]
+    fn secret_values_in_the_document_are_redacted() {
+        let text = "\
+# keep this comment
+shared_secret: \"c2hhcmVkLXNlY3JldA==\"
+cookie_secret: 'Y29va2ll'   # trailing comment
+authenticate_service_url: https://authenticate.example.com
+databroker_storage_connection_string: postgres://pomerium:hunter2@db/pomerium
+idp_service_account: |
+  eyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0=
+  c2Vjb25kIGxpbmU=
+certificates:
+  - cert: certs/a.pem
+    key: a2V5LWRhdGE=
+routes:
+  - from: https://a.example.com
+    to: http://db-user:s3cret@upstream
+    set_request_headers:
+      X-Plain: value
+";
+        let r = redacted(text);
+        let expected = "\
+# keep this comment
+shared_secret: <redacted>
+cookie_secret: <redacted>   # trailing comment
+authenticate_service_url: https://authenticate.example.com
+databroker_storage_connection_string: <redacted>
+idp_service_account: <redacted>
+certificates:
+  - cert: certs/a.pem
+    key: <redacted>
+routes:
+  - from: https://a.example.com
+    to: <redacted>
+    set_request_headers:
+      X-Plain: value
+";
+        assert_eq!(r.text, expected);
+        for secret in [
+            "c2hhcmVkLXNlY3JldA==",
+            "Y29va2ll",
+            "hunter2",
+            "a2V5LWRhdGE=",
+        ] {
+            assert!(!r.text.contains(secret), "{secret}");
+            assert!(r.secrets.iter().any(|s| s.contains(secret)), "{secret}");
+        }
+    }
+
+    #[test]
+    fn dash_case_console_keys_and_nested_values_are_redacted() {
+        let text = "signing-key: LS0tLS1CRUdJTg==\nlicense-key: abc.def\ndatabase-url: postgres://u@db\nbind-addr: :8701\nidp_service_account:\n  client_email: a@b\n  private_key: x\n";
+        let r = redacted(text);
+        assert_eq!(
+            r.text,
+            "signing-key: <redacted>\nlicense-key: <redacted>\ndatabase-url: <redacted>\nbind-addr: :8701\nidp_service_account:\n  client_email: <redacted>\n  private_key: <redacted>\n"
+        );
+    }
+
+    #[test]
+    fn anchored_secrets_are_redacted_where_they_are_written() {
+        let text = "x-defaults: &secret c2VjcmV0LXZhbHVl\nshared_secret: *secret\nother: plain\n";
+        let r = redacted(text);
+        assert!(!r.text.contains("c2VjcmV0LXZhbHVl"), "{}", r.text);
+        assert!(r.text.contains("other: plain"));
+        assert!(r.text.contains("shared_secret: *secret"));
+    }
+
+    #[test]
+    fn crlf_and_empty_secret_values_are_handled() {
+        let r = redacted("shared_secret: abc\r\ncookie_secret:\r\na: b\r\n");
+        assert_eq!(
+            r.text,
+            "shared_secret: <redacted>\r\ncookie_secret:\r\na: b\r\n"
+        );
+    }
+
+    #[test]
+    fn scrub_removes_secret_values_from_messages() {
+        let secrets = vec!["hunter2-long".to_owned(), "ab".to_owned()];
+        assert_eq!(
+            scrub("value hunter2-long at ab", &secrets),
+            "value <redacted> at ab"
+        );
+        let multi = vec!["line\"one".to_owned()];
+        assert_eq!(scrub("got \"line\\\"one\"", &multi), "got \"<redacted>\"");
+    }
+}

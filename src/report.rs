@@ -1,0 +1,562 @@
+//! The run report: what was (or would be) changed in each file, and what a human still has to do.
+//!
+//! Rendered as text for people (one finding per line group, coloured on a terminal) or as one
+//! JSON document for tools (`--format json`, schema in README). Everything in a report is already
+//! redacted: messages come from steps (which never include values), diffs from redacted texts,
+//! and created files are listed by path, mode and size only.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Color, Style};
+use serde::Serialize;
+
+use crate::diff;
+use crate::document::{Format, Location};
+use crate::step::{FileKind, Finding, Severity};
+use crate::version::Version;
+
+/// The version of the JSON report's layout; raised on any incompatible change.
+pub const JSON_SCHEMA: u32 = 1;
+
+/// Which command produced a report (it decides the wording).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Command {
+    Plan,
+    Apply,
+    Check,
+}
+
+/// The report of one invocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub command: Command,
+    pub files: Vec<FileReport>,
+}
+
+/// The report of one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileReport {
+    /// The path as given on the command line (`-` for stdin).
+    pub path: String,
+    pub kind: FileKind,
+    pub format: Format,
+    pub from: Version,
+    pub to: Version,
+    /// Whether the migrated text differs from the input.
+    pub changed: bool,
+    /// In the order the steps ran; locations are in the input file.
+    pub findings: Vec<Finding>,
+    pub created: Vec<CreatedReport>,
+    /// The (redacted) unified diff of the whole run; empty when unchanged.
+    pub diff: String,
+    /// One (redacted) diff per step that changed something, when `--per-step` asked for them.
+    pub step_diffs: Option<Vec<StepDiff>>,
+    /// Where the result went, for `apply`.
+    pub written: Option<WrittenReport>,
+}
+
+/// A file a step created (a decoded certificate): never its content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CreatedReport {
+    pub path: String,
+    /// Unix permission bits.
+    #[serde(serialize_with = "octal_mode")]
+    pub mode: u32,
+    pub size: u64,
+    /// It existed already with the same content and was left alone.
+    pub already_present: bool,
+    /// A different file exists at this path: `apply` will refuse (it never overwrites one).
+    pub blocked: bool,
+}
+
+/// The diff of one step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepDiff {
+    /// `v0.24/set-authorization-header`.
+    pub step: String,
+    pub title: String,
+    pub diff: String,
+}
+
+/// Where `apply` put a file's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WrittenReport {
+    /// The file written (`-` for stdout).
+    pub path: String,
+    pub backup: Option<String>,
+}
+
+fn octal_mode<S: serde::Serializer>(mode: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{mode:04o}"))
+}
+
+/// Counts of findings by severity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    /// Files whose text changes.
+    pub files_changed: usize,
+    pub changed: usize,
+    pub action_required: usize,
+    pub notes: usize,
+}
+
+impl Summary {
+    fn add(&mut self, findings: &[Finding]) {
+        for f in findings {
+            match f.severity {
+                Severity::Changed => self.changed += 1,
+                Severity::ActionRequired => self.action_required += 1,
+                Severity::Note => self.notes += 1,
+            }
+        }
+    }
+}
+
+impl FileReport {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            files: 1,
+            files_changed: usize::from(self.changed),
+            ..Summary::default()
+        };
+        s.add(&self.findings);
+        s
+    }
+
+    /// Whether `check` should fail for this file: it would change, or needs a human.
+    pub fn pending(&self) -> bool {
+        self.changed
+            || self
+                .findings
+                .iter()
+                .any(|f| f.severity == Severity::ActionRequired)
+            || self.created.iter().any(|c| !c.already_present)
+    }
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let mut total = Summary::default();
+        for file in &self.files {
+            let s = file.summary();
+            total.files += s.files;
+            total.files_changed += s.files_changed;
+            total.changed += s.changed;
+            total.action_required += s.action_required;
+            total.notes += s.notes;
+        }
+        total
+    }
+
+    pub fn pending(&self) -> bool {
+        self.files.iter().any(FileReport::pending)
+    }
+}
+
+/// How to render text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// ANSI colours (`--color`).
+    pub color: bool,
+    /// Print the diffs (the whole run's, or each step's when the report has them).
+    pub diffs: bool,
+}
+
+const PATH: Style = Style::new().bold();
+const CHANGED: Style = Style::new().fg_color(Some(Color::Ansi(AnsiColor::Green)));
+const ACTION: Style = Style::new()
+    .fg_color(Some(Color::Ansi(AnsiColor::Red)))
+    .bold();
+const NOTE: Style = Style::new().fg_color(Some(Color::Ansi(AnsiColor::Cyan)));
+const DIM: Style = Style::new().dimmed();
+
+fn paint(color: bool, style: Style, text: &str) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Changed => CHANGED,
+        Severity::ActionRequired => ACTION,
+        Severity::Note => NOTE,
+    }
+}
+
+/// Width of the severity column (`action-required`).
+const SEVERITY_WIDTH: usize = 15;
+
+/// The report as text for a terminal or a log.
+pub fn render_text(report: &Report, options: TextOptions) -> String {
+    let mut out = String::new();
+    let color = options.color;
+    if options.diffs {
+        for file in &report.files {
+            match &file.step_diffs {
+                Some(steps) => {
+                    for step in steps {
+                        if !out.is_empty() {
+                            out.push('\n');
+                        }
+                        let head = format!("# {}: {}", step.step, step.title);
+                        let _ = writeln!(out, "{}", paint(color, PATH, &head));
+                        push_diff(&mut out, &step.diff, color);
+                    }
+                }
+                None => push_diff(&mut out, &file.diff, color),
+            }
+        }
+    }
+    for (i, file) in report.files.iter().enumerate() {
+        if i > 0 || (options.diffs && !out.is_empty()) {
+            out.push('\n');
+        }
+        render_file(&mut out, report.command, file, color);
+    }
+    if report.files.len() > 1 {
+        let s = report.summary();
+        let _ = writeln!(
+            out,
+            "\n{} of {} files {}; {}",
+            s.files_changed,
+            s.files,
+            match report.command {
+                Command::Plan | Command::Check => "would change",
+                Command::Apply => "changed",
+            },
+            counts(&s)
+        );
+    }
+    out
+}
+
+fn push_diff(out: &mut String, diff_text: &str, color: bool) {
+    if diff_text.is_empty() {
+        return;
+    }
+    if color {
+        out.push_str(&diff::paint(diff_text));
+    } else {
+        out.push_str(diff_text);
+    }
+}
+
+fn counts(s: &Summary) -> String {
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("{n} {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    format!(
+        "{}, {}, {}",
+        plural(s.changed, "change", "changes"),
+        plural(s.action_required, "action required", "actions required"),
+        plural(s.notes, "note", "notes")
+    )
+}
+
+fn render_file(out: &mut String, command: Command, file: &FileReport, color: bool) {
+    let status = match (command, file.changed) {
+        (Command::Plan, true) => "would change",
+        (Command::Plan, false) => "no change needed",
+        (Command::Check, true) => "needs migration",
+        (Command::Check, false) => "up to date",
+        (Command::Apply, true) => "migrated",
+        (Command::Apply, false) => "already up to date",
+    };
+    let _ = writeln!(
+        out,
+        "{}: {} config ({}), {} -> {}: {}; {}",
+        paint(color, PATH, &file.path),
+        file.kind,
+        file.format,
+        file.from,
+        file.to,
+        status,
+        counts(&file.summary())
+    );
+    let places: Vec<String> = file
+        .findings
+        .iter()
+        .map(|f| match f.location {
+            Some(Location { line, column }) => format!("{}:{line}:{column}", file.path),
+            None => file.path.clone(),
+        })
+        .collect();
+    let width = places.iter().map(|p| p.chars().count()).max().unwrap_or(0);
+    for (finding, place) in file.findings.iter().zip(&places) {
+        render_finding(out, &format!("{place:<width$}"), finding, color);
+    }
+    for created in &file.created {
+        let verb = match (command, created.already_present) {
+            (_, true) => "already present",
+            (Command::Apply, false) => "created",
+            _ => "would create",
+        };
+        let _ = writeln!(
+            out,
+            "  {verb} {} (mode {:04o}, {} bytes)",
+            created.path, created.mode, created.size
+        );
+        if created.blocked {
+            let warning = "    a different file exists there: apply will refuse to overwrite it; \
+                           move it away or choose another --certs-dir";
+            let _ = writeln!(out, "{}", paint(color, ACTION, warning));
+        }
+    }
+    if let Some(written) = &file.written {
+        match &written.backup {
+            Some(backup) => {
+                let _ = writeln!(out, "  wrote {} (backup: {backup})", written.path);
+            }
+            None => {
+                let _ = writeln!(out, "  wrote {}", written.path);
+            }
+        }
+    }
+}
+
+/// One finding; `place` is `file:line:column` (or the file), padded to the file's widest.
+fn render_finding(out: &mut String, place: &str, finding: &Finding, color: bool) {
+    let severity = format!("{:<SEVERITY_WIDTH$}", finding.severity.to_string());
+    let step = format!("v{}/{}", finding.version, finding.step);
+    let mut lines = finding.message.lines();
+    let first = lines.next().unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{place}  {}  {}  {first}",
+        paint(color, severity_style(finding.severity), &severity),
+        paint(color, PATH, &step)
+    );
+    for line in lines {
+        if line.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    if !finding.link.is_empty() {
+        let _ = writeln!(
+            out,
+            "    {}",
+            paint(color, DIM, &format!("see {}", finding.link))
+        );
+    }
+}
+
+/// The JSON form of a report (schema documented in README, versioned by [`JSON_SCHEMA`]).
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema: u32,
+    command: Command,
+    files: Vec<JsonFile<'a>>,
+    summary: Summary,
+    /// Whether `check` fails on this report.
+    pending: bool,
+}
+
+#[derive(Serialize)]
+struct JsonFile<'a> {
+    path: &'a str,
+    kind: FileKind,
+    format: String,
+    from: Version,
+    to: Version,
+    changed: bool,
+    findings: Vec<JsonFinding<'a>>,
+    created: &'a [CreatedReport],
+    diff: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps: Option<&'a [StepDiff]>,
+    written: Option<&'a WrittenReport>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    /// `v0.24/set-authorization-header`.
+    id: String,
+    version: Version,
+    step: &'a str,
+    severity: Severity,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: &'a str,
+    link: &'a str,
+}
+
+/// The report as one pretty-printed JSON document.
+pub fn render_json(report: &Report) -> String {
+    let json = JsonReport {
+        schema: JSON_SCHEMA,
+        command: report.command,
+        files: report
+            .files
+            .iter()
+            .map(|f| JsonFile {
+                path: &f.path,
+                kind: f.kind,
+                format: f.format.to_string(),
+                from: f.from,
+                to: f.to,
+                changed: f.changed,
+                findings: f
+                    .findings
+                    .iter()
+                    .map(|x| JsonFinding {
+                        id: format!("v{}/{}", x.version, x.step),
+                        version: x.version,
+                        step: x.step,
+                        severity: x.severity,
+                        line: x.location.map(|l| l.line),
+                        column: x.location.map(|l| l.column),
+                        message: &x.message,
+                        link: x.link,
+                    })
+                    .collect(),
+                created: &f.created,
+                diff: (!f.diff.is_empty()).then_some(f.diff.as_str()),
+                steps: f.step_diffs.as_deref(),
+                written: f.written.as_ref(),
+            })
+            .collect(),
+        summary: report.summary(),
+        pending: report.pending(),
+    };
+    // Serialising plain structs of strings and numbers cannot fail.
+    let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(severity: Severity, line: Option<usize>, message: &str) -> Finding {
+        Finding {
+            version: Version::new(0, 24),
+            step: "set-authorization-header",
+            severity,
+            location: line.map(|line| Location { line, column: 3 }),
+            message: message.to_owned(),
+            link: "https://www.pomerium.com/docs/deploy/upgrading",
+        }
+    }
+
+    fn sample() -> Report {
+        Report {
+            command: Command::Plan,
+            files: vec![FileReport {
+                path: "config.yaml".into(),
+                kind: FileKind::Core,
+                format: Format::Yaml,
+                from: Version::new(0, 20),
+                to: Version::new(0, 25),
+                changed: true,
+                findings: vec![
+                    finding(Severity::Changed, Some(12), "replaced it"),
+                    finding(Severity::ActionRequired, None, "do this\nthen that"),
+                ],
+                created: vec![CreatedReport {
+                    path: "certs/a.pem".into(),
+                    mode: 0o600,
+                    size: 241,
+                    already_present: false,
+                    blocked: false,
+                }],
+                diff: "--- a/config.yaml\n+++ b/config.yaml\n@@ -1 +1 @@\n-a\n+b\n".into(),
+                step_diffs: None,
+                written: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn text_has_one_line_group_per_finding() {
+        let text = render_text(&sample(), TextOptions::default());
+        let expected = "\
+config.yaml: core config (yaml), 0.20 -> 0.25: would change; 1 change, 1 action required, 0 notes
+config.yaml:12:3  changed          v0.24/set-authorization-header  replaced it
+    see https://www.pomerium.com/docs/deploy/upgrading
+config.yaml       action-required  v0.24/set-authorization-header  do this
+    then that
+    see https://www.pomerium.com/docs/deploy/upgrading
+  would create certs/a.pem (mode 0600, 241 bytes)
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn text_shows_diffs_and_colours_when_asked() {
+        let options = TextOptions {
+            color: true,
+            diffs: true,
+        };
+        let text = render_text(&sample(), options);
+        assert!(text.starts_with("\x1b[1m--- a/config.yaml"));
+        assert!(text.contains("\x1b[1m\x1b[31maction-required\x1b[0m"));
+        let plain = render_text(
+            &sample(),
+            TextOptions {
+                color: false,
+                diffs: true,
+            },
+        );
+        assert!(!plain.contains('\x1b'));
+        assert!(plain.contains("-a\n+b\n\nconfig.yaml: core config"));
+    }
+
+    #[test]
+    fn json_has_the_documented_shape() -> Result<(), serde_json::Error> {
+        let v: serde_json::Value = serde_json::from_str(&render_json(&sample()))?;
+        assert_eq!(v["schema"], 1);
+        assert_eq!(v["command"], "plan");
+        assert_eq!(v["pending"], true);
+        let file = &v["files"][0];
+        assert_eq!(file["path"], "config.yaml");
+        assert_eq!(file["kind"], "core");
+        assert_eq!(file["format"], "yaml");
+        assert_eq!(file["from"], "0.20");
+        assert_eq!(file["to"], "0.25");
+        assert_eq!(file["changed"], true);
+        assert_eq!(file["findings"][0]["id"], "v0.24/set-authorization-header");
+        assert_eq!(file["findings"][0]["severity"], "changed");
+        assert_eq!(file["findings"][0]["line"], 12);
+        assert_eq!(file["findings"][1]["severity"], "action-required");
+        assert!(file["findings"][1]["line"].is_null());
+        assert_eq!(file["created"][0]["mode"], "0600");
+        assert_eq!(file["created"][0]["size"], 241);
+        assert!(
+            file["diff"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("--- a/"))
+        );
+        assert!(file.get("steps").is_none());
+        assert!(file["written"].is_null());
+        assert_eq!(v["summary"]["action_required"], 1);
+        Ok(())
+    }
+
+    #[test]
+    fn pending_means_changes_or_actions() {
+        let mut r = sample();
+        assert!(r.pending());
+        let file = &mut r.files[0];
+        file.changed = false;
+        file.created.clear();
+        file.findings
+            .retain(|f| f.severity != Severity::ActionRequired);
+        assert!(!r.pending());
+        r.files[0]
+            .findings
+            .push(finding(Severity::Note, None, "fyi"));
+        assert!(!r.pending());
+    }
+}

@@ -1,0 +1,743 @@
+//! Running the migration chain over the files of one invocation.
+//!
+//! The runner reads each file (`-` is stdin), picks its format and kind, selects the steps
+//! `from < version <= to` whose scope fits the kind, and runs them one after another with
+//! [`step::run_step`], keeping every intermediate document so that `--per-step` can show what
+//! each step did. Core files run first; their migrated data is handed to the steps of a console
+//! file given in the same run (the Console takes values such as the signing key from Core).
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use similar::{DiffTag, TextDiff};
+use thiserror::Error;
+
+use crate::document::{Document, EditError, Format, Location, ParseError, Value};
+use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
+use crate::version::Version;
+
+/// The oldest release whose configs the tool understands (the first the key table covers).
+pub const OLDEST_KNOWN: Version = Version::new(0, 10);
+/// The newest release the tool knows about, even where no step is registered for it yet.
+pub const NEWEST_KNOWN: Version = Version::new(0, 33);
+
+/// Where a config comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    /// `-` for stdin, the path as given otherwise.
+    pub fn display(&self) -> String {
+        match self {
+            Source::Stdin => "-".to_owned(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Source::Stdin => None,
+            Source::File(p) => Some(p),
+        }
+    }
+}
+
+/// A config as read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    pub source: Source,
+    /// The exact bytes read (compared again before writing).
+    pub bytes: Vec<u8>,
+    pub text: String,
+}
+
+impl Input {
+    /// Reads `arg` (`-` = `stdin`).
+    pub fn read(arg: &Path, stdin: &mut dyn Read) -> Result<Input, RunError> {
+        let (source, bytes) = if arg.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            stdin
+                .read_to_end(&mut bytes)
+                .map_err(|source| RunError::Read {
+                    path: "-".into(),
+                    source,
+                })?;
+            (Source::Stdin, bytes)
+        } else {
+            let bytes = std::fs::read(arg).map_err(|source| RunError::Read {
+                path: arg.display().to_string(),
+                source,
+            })?;
+            (Source::File(arg.to_owned()), bytes)
+        };
+        Input::from_bytes(source, bytes)
+    }
+
+    pub fn from_bytes(source: Source, bytes: Vec<u8>) -> Result<Input, RunError> {
+        let text = String::from_utf8(bytes.clone()).map_err(|e| {
+            let before = &bytes[..e.utf8_error().valid_up_to()];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            RunError::NotUtf8 {
+                path: source.display(),
+                location: Location { line, column },
+            }
+        })?;
+        Ok(Input {
+            source,
+            bytes,
+            text,
+        })
+    }
+}
+
+/// `--kind`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindChoice {
+    /// Decide from the keys (console-only or dash-case keys mean console).
+    #[default]
+    Auto,
+    /// A Pomerium Core config.
+    Core,
+    /// An Enterprise Console config.
+    Console,
+}
+
+/// Why a run stopped. Every message names the file (and line and column where there is one) and
+/// says what to do.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("{path}: cannot read the file: {source}")]
+    Read { path: String, source: io::Error },
+    #[error("{path}:{location}: the file is not UTF-8 text; save it as UTF-8 and run again")]
+    NotUtf8 { path: String, location: Location },
+    #[error(
+        "{path}: {format} configs are not supported yet; only YAML (.yaml, .yml) and JSON (.json) \
+         files can be migrated for now"
+    )]
+    UnsupportedFormat { path: String, format: Format },
+    #[error("{path}:{source}")]
+    Parse { path: String, source: ParseError },
+    #[error(
+        "--from is required: give the Pomerium version the files are used with today, e.g. \
+         --from 0.20"
+    )]
+    MissingFrom,
+    #[error(
+        "unknown version {version}: pomerium-migrate knows Pomerium {OLDEST_KNOWN} to {newest}"
+    )]
+    UnknownVersion { version: Version, newest: Version },
+    #[error("--to {to} is older than --from {from}; pomerium-migrate does not downgrade configs")]
+    Downgrade { from: Version, to: Version },
+    #[error("stdin (-) can be given only once")]
+    StdinTwice,
+    #[error("{path}: the same file is given twice; give each file once")]
+    SameFileTwice { path: String },
+    #[error(
+        "several core configs ({}) were given with a console config: give the console config \
+         with the one core config it belongs to",
+        paths.join(", ")
+    )]
+    SeveralCores { paths: Vec<String> },
+    #[error("{}", describe_step_error(path, step, source))]
+    Step {
+        path: String,
+        step: String,
+        source: EditError,
+    },
+}
+
+fn describe_step_error(path: &str, step: &str, source: &EditError) -> String {
+    let located = !matches!(source, EditError::Verification { .. });
+    let place = if located {
+        format!("{path}:{source}")
+    } else {
+        format!("{path}: {source}")
+    };
+    let advice = match source {
+        EditError::Verification { .. } => {
+            "this is a bug in pomerium-migrate, please report it with the step name"
+        }
+        _ => "edit this part of the file by hand, or run up to the version before this step",
+    };
+    format!("{place} (step {step}); nothing was written: {advice}")
+}
+
+impl RunError {
+    /// SPEC §1: 3 when a step refused for safety, 2 for input and usage problems.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Step { .. } => 3,
+            _ => 2,
+        }
+    }
+}
+
+/// What a run needs besides the files.
+#[derive(Clone, Debug)]
+pub struct RunConfig<'a> {
+    pub from: Option<Version>,
+    pub to: Option<Version>,
+    pub kind: KindChoice,
+    pub options: StepOptions,
+    /// The chain ([`crate::migrations::STEPS`], or a test chain).
+    pub steps: &'a [&'static Step],
+}
+
+/// The newest version the chain has steps for, or [`NEWEST_KNOWN`] when it is newer.
+pub fn newest_version(steps: &[&Step]) -> Version {
+    steps
+        .iter()
+        .map(|s| s.version)
+        .max()
+        .map_or(NEWEST_KNOWN, |v| v.max(NEWEST_KNOWN))
+}
+
+/// The default `--to`: the newest version with a registered step (0.33 while there is none).
+pub fn default_target(steps: &[&Step]) -> Version {
+    steps
+        .iter()
+        .map(|s| s.version)
+        .max()
+        .unwrap_or(NEWEST_KNOWN)
+}
+
+fn check_known(version: Version, steps: &[&Step]) -> Result<Version, RunError> {
+    let newest = newest_version(steps);
+    if version.major != 0 || version < OLDEST_KNOWN || version > newest {
+        return Err(RunError::UnknownVersion { version, newest });
+    }
+    Ok(version)
+}
+
+/// Checks `--from` and `--to` and fills in the default `--to`.
+pub fn resolve_versions(
+    from: Option<Version>,
+    to: Option<Version>,
+    steps: &[&Step],
+) -> Result<(Version, Version), RunError> {
+    let to = match to {
+        Some(to) => Some(check_known(to, steps)?),
+        None => None,
+    };
+    let from = check_known(from.ok_or(RunError::MissingFrom)?, steps)?;
+    let to = to.unwrap_or_else(|| default_target(steps).max(from));
+    if to < from {
+        return Err(RunError::Downgrade { from, to });
+    }
+    Ok((from, to))
+}
+
+/// The steps that run for a file of `kind` going from `from` to `to`, in chain order.
+pub fn select_steps(
+    steps: &[&'static Step],
+    from: Version,
+    to: Version,
+    kind: Option<FileKind>,
+) -> Vec<&'static Step> {
+    steps
+        .iter()
+        .copied()
+        .filter(|s| from < s.version && s.version <= to)
+        .filter(|s| kind.is_none_or(|k| s.scope.applies_to(k)))
+        .collect()
+}
+
+/// The formats the document API can edit today.
+pub const SUPPORTED_FORMATS: &[Format] = &[Format::Yaml, Format::Json];
+
+/// The format of a file, from its extension as Pomerium decides it (stdin and other names are
+/// read as YAML).
+pub fn format_of(source: &Source) -> Format {
+    let ext = source
+        .path()
+        .and_then(Path::extension)
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("json") => Format::Json,
+        Some("toml") => Format::Toml,
+        _ => Format::Yaml,
+    }
+}
+
+/// Keys only an Enterprise Console config has (normalised to snake_case).
+pub const CONSOLE_ONLY_KEYS: &[&str] = &[
+    "database_url",
+    "database_encryption_key",
+    "license_key",
+    "audience",
+    "bind_addr",
+    "grpc_addr",
+];
+
+/// One reason for deciding a file's kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindEvidence {
+    pub key: String,
+    pub location: Location,
+    pub reason: &'static str,
+}
+
+/// The kind `--kind auto` decides, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindDetection {
+    pub kind: FileKind,
+    /// Empty for core: a core config is what remains when nothing points to the Console.
+    pub evidence: Vec<KindEvidence>,
+}
+
+/// Decides whether a config is a Console config: any console-only top-level key (`database_url`,
+/// `license_key`, `prometheus_*`, … in either spelling) or any dash-case top-level key (Core has
+/// none). Everything else is core.
+pub fn detect_kind(doc: &Document) -> KindDetection {
+    let mut evidence = Vec::new();
+    if let Some(root) = doc.root() {
+        for entry in doc.entries(root) {
+            let normalized = entry.key.replace('-', "_");
+            let reason = if CONSOLE_ONLY_KEYS.contains(&normalized.as_str()) {
+                Some("a key only the Enterprise Console has")
+            } else if normalized.starts_with("prometheus_") {
+                Some("a Prometheus setting of the Enterprise Console")
+            } else if entry.key.contains('-') {
+                Some("a dash-case key (Core keys are snake_case)")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                evidence.push(KindEvidence {
+                    key: entry.key.to_owned(),
+                    location: doc.entry_location(entry.id),
+                    reason,
+                });
+            }
+        }
+    }
+    let kind = if evidence.is_empty() {
+        FileKind::Core
+    } else {
+        FileKind::Console
+    };
+    KindDetection { kind, evidence }
+}
+
+/// One document state of a file: the input, then one per step that changed the text.
+#[derive(Debug)]
+pub struct Stage {
+    /// The step that produced this state; `None` for the input.
+    pub step: Option<&'static Step>,
+    pub document: Document,
+}
+
+/// The result of migrating one file.
+#[derive(Debug)]
+pub struct FileRun {
+    pub input: Input,
+    pub format: Format,
+    pub kind: FileKind,
+    pub from: Version,
+    pub to: Version,
+    /// Never empty: `stages[0]` is the input.
+    pub stages: Vec<Stage>,
+    /// In step order, located in the input file.
+    pub findings: Vec<Finding>,
+    pub created: Vec<CreatedFile>,
+}
+
+impl FileRun {
+    pub fn original(&self) -> &Document {
+        &self.stages[0].document
+    }
+
+    pub fn result(&self) -> &Document {
+        match self.stages.last() {
+            Some(stage) => &stage.document,
+            None => self.original(),
+        }
+    }
+
+    /// Whether the migrated text differs from the input.
+    pub fn changed(&self) -> bool {
+        self.result().text() != self.original().text()
+    }
+
+    /// Each step that changed the text, with the documents before and after it.
+    pub fn step_changes(&self) -> impl Iterator<Item = (&'static Step, &Document, &Document)> {
+        self.stages
+            .windows(2)
+            .filter_map(|w| w[1].step.map(|step| (step, &w[0].document, &w[1].document)))
+    }
+}
+
+/// Parses, migrates and returns every input, in the order given. Nothing is written here.
+pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, RunError> {
+    if inputs.iter().filter(|i| i.source == Source::Stdin).count() > 1 {
+        return Err(RunError::StdinTwice);
+    }
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for input in &inputs {
+        if let Source::File(path) = &input.source {
+            let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if seen.contains(&identity) {
+                return Err(RunError::SameFileTwice {
+                    path: input.source.display(),
+                });
+            }
+            seen.push(identity);
+        }
+    }
+    let (from, to) = resolve_versions(config.from, config.to, config.steps)?;
+
+    let mut parsed = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let path = input.source.display();
+        let format = format_of(&input.source);
+        if !SUPPORTED_FORMATS.contains(&format) {
+            return Err(RunError::UnsupportedFormat { path, format });
+        }
+        let document = Document::parse(input.text.clone(), format)
+            .map_err(|source| RunError::Parse { path, source })?;
+        let kind = match config.kind {
+            KindChoice::Auto => detect_kind(&document).kind,
+            KindChoice::Core => FileKind::Core,
+            KindChoice::Console => FileKind::Console,
+        };
+        parsed.push(Some((input, format, document, kind)));
+    }
+
+    let cores: Vec<String> = parsed
+        .iter()
+        .flatten()
+        .filter(|p| p.3 == FileKind::Core)
+        .map(|p| p.0.source.display())
+        .collect();
+    let has_console = parsed.iter().flatten().any(|p| p.3 == FileKind::Console);
+    if has_console && cores.len() > 1 {
+        return Err(RunError::SeveralCores { paths: cores });
+    }
+
+    // Core files first, so that console steps can read the migrated core config.
+    let mut order: Vec<usize> = (0..parsed.len()).collect();
+    order.sort_by_key(|i| parsed[*i].as_ref().map(|p| p.3 != FileKind::Core));
+    let mut results: Vec<Option<FileRun>> = (0..parsed.len()).map(|_| None).collect();
+    let mut core_data: Option<Value> = None;
+    for index in order {
+        let Some((input, format, document, kind)) = parsed[index].take() else {
+            continue;
+        };
+        let core = if kind == FileKind::Console {
+            core_data.as_ref()
+        } else {
+            None
+        };
+        let file = migrate(input, format, document, kind, (from, to), config, core)?;
+        if kind == FileKind::Core {
+            let result = file.result();
+            core_data = result.root().map(|root| result.value(root));
+        }
+        results[index] = Some(file);
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+fn migrate(
+    input: Input,
+    format: Format,
+    document: Document,
+    kind: FileKind,
+    (from, to): (Version, Version),
+    config: &RunConfig<'_>,
+    core: Option<&Value>,
+) -> Result<FileRun, RunError> {
+    let mut stages = vec![Stage {
+        step: None,
+        document,
+    }];
+    let mut findings = Vec::new();
+    let mut created = Vec::new();
+    let config_path = input.source.path().map(Path::to_owned);
+    for step in select_steps(config.steps, from, to, Some(kind)) {
+        let current = match stages.last() {
+            Some(stage) => &stage.document,
+            None => break,
+        };
+        let outcome = step::run_step(
+            step,
+            current,
+            kind,
+            &config.options,
+            core,
+            config_path.as_deref(),
+        )
+        .map_err(|source| RunError::Step {
+            path: input.source.display(),
+            step: step.qualified_id(),
+            source: if stages.len() > 1 {
+                relocate(
+                    source,
+                    &LineMap::new(stages[0].document.text(), current.text()),
+                )
+            } else {
+                source
+            },
+        })?;
+        let mut step_findings = outcome.findings;
+        if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
+            let map = LineMap::new(stages[0].document.text(), current.text());
+            for f in &mut step_findings {
+                if let Some(loc) = &mut f.location {
+                    loc.line = map.to_input(loc.line);
+                }
+            }
+        }
+        findings.extend(step_findings);
+        created.extend(outcome.created);
+        if let Some(next) = outcome.document
+            && next.text() != current.text()
+        {
+            stages.push(Stage {
+                step: Some(step),
+                document: next,
+            });
+        }
+    }
+    Ok(FileRun {
+        input,
+        format,
+        kind,
+        from,
+        to,
+        stages,
+        findings,
+        created,
+    })
+}
+
+/// An engine refusal with its lines moved from the intermediate text into the input.
+fn relocate(mut err: EditError, map: &LineMap) -> EditError {
+    let fix = |line: &mut usize| *line = map.to_input(*line);
+    match &mut err {
+        EditError::Conflict { location }
+        | EditError::Unsupported { location, .. }
+        | EditError::Invalid { location, .. }
+        | EditError::DuplicateKey { location, .. }
+        | EditError::TooManyAliases { location } => fix(&mut location.line),
+        EditError::AnchorInUse {
+            location,
+            alias_line,
+        }
+        | EditError::AliasedKey {
+            location,
+            alias_line,
+        } => {
+            fix(&mut location.line);
+            fix(alias_line);
+        }
+        EditError::Verification { .. } => {}
+    }
+    err
+}
+
+/// Maps line numbers of an intermediate text back to the input, so that every finding points
+/// into the file the user has: an unchanged line maps to itself, a line a step wrote to the
+/// input line it replaced or follows.
+struct LineMap {
+    /// 0-based line of the intermediate text → 0-based line of the input.
+    lines: Vec<usize>,
+}
+
+impl LineMap {
+    fn new(input: &str, current: &str) -> LineMap {
+        let diff = TextDiff::from_lines(input, current);
+        let mut lines = Vec::new();
+        for op in diff.ops() {
+            let old = op.old_range();
+            let new = op.new_range();
+            for (k, _) in new.clone().enumerate() {
+                let mapped = match op.tag() {
+                    DiffTag::Equal => old.start + k,
+                    DiffTag::Replace => old.start + k.min(old.len().saturating_sub(1)),
+                    DiffTag::Insert | DiffTag::Delete => old.start,
+                };
+                lines.push(mapped);
+            }
+        }
+        LineMap { lines }
+    }
+
+    /// A 1-based line of the intermediate text as a 1-based line of the input.
+    fn to_input(&self, line: usize) -> usize {
+        line.checked_sub(1)
+            .and_then(|i| self.lines.get(i))
+            .map_or(line, |l| l + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::step::{Scope, StepContext};
+
+    fn noop(_: &mut StepContext<'_>) {}
+
+    crate::step! {
+        /// Test step.
+        static CORE_24 = Step {
+            version: Version::new(0, 24), id: "core-24", title: "t", scope: Scope::Core,
+            handles: &[], link: "", run: noop,
+        };
+    }
+    crate::step! {
+        /// Test step.
+        static CONSOLE_25 = Step {
+            version: Version::new(0, 25), id: "console-25", title: "t", scope: Scope::Console,
+            handles: &[], link: "", run: noop,
+        };
+    }
+    crate::step! {
+        /// Test step.
+        static CORE_21 = Step {
+            version: Version::new(0, 21), id: "core-21", title: "t", scope: Scope::Core,
+            handles: &[], link: "", run: noop,
+        };
+    }
+    static CHAIN: &[&Step] = &[&CORE_21, &CORE_24, &CONSOLE_25];
+
+    fn v(minor: u32) -> Version {
+        Version::new(0, minor)
+    }
+
+    #[test]
+    fn versions_are_checked_and_defaulted() {
+        assert!(matches!(
+            resolve_versions(None, None, CHAIN),
+            Err(RunError::MissingFrom)
+        ));
+        assert_eq!(
+            resolve_versions(Some(v(20)), None, CHAIN).ok(),
+            Some((v(20), v(25)))
+        );
+        assert_eq!(
+            resolve_versions(Some(v(20)), None, &[]).ok(),
+            Some((v(20), v(33)))
+        );
+        assert_eq!(
+            resolve_versions(Some(v(30)), None, CHAIN).ok(),
+            Some((v(30), v(30)))
+        );
+        assert!(matches!(
+            resolve_versions(Some(v(24)), Some(v(22)), CHAIN),
+            Err(RunError::Downgrade { .. })
+        ));
+        for bad in [v(9), v(34), Version::new(1, 0)] {
+            let err = resolve_versions(Some(bad), None, CHAIN);
+            assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
+            let err = resolve_versions(Some(v(20)), Some(bad), CHAIN);
+            assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn steps_are_selected_by_range_and_scope() {
+        let ids = |from, to, kind| -> Vec<&str> {
+            select_steps(CHAIN, v(from), v(to), kind)
+                .iter()
+                .map(|s| s.id)
+                .collect()
+        };
+        assert_eq!(ids(20, 25, Some(FileKind::Core)), ["core-21", "core-24"]);
+        assert_eq!(ids(21, 24, Some(FileKind::Core)), ["core-24"]);
+        assert_eq!(ids(20, 25, Some(FileKind::Console)), ["console-25"]);
+        assert_eq!(ids(24, 24, None), Vec::<&str>::new());
+        assert_eq!(ids(10, 33, None), ["core-21", "core-24", "console-25"]);
+    }
+
+    #[test]
+    fn formats_come_from_the_extension() {
+        let f = |p: &str| format_of(&Source::File(p.into()));
+        assert_eq!(f("config.yaml"), Format::Yaml);
+        assert_eq!(f("config.YML"), Format::Yaml);
+        assert_eq!(f("config.json"), Format::Json);
+        assert_eq!(f("config.toml"), Format::Toml);
+        assert_eq!(f("config"), Format::Yaml);
+        assert_eq!(format_of(&Source::Stdin), Format::Yaml);
+    }
+
+    #[test]
+    fn toml_is_refused_clearly() {
+        let input = Input::from_bytes(Source::File("c.toml".into()), b"a = 1".to_vec());
+        let config = RunConfig {
+            from: Some(v(20)),
+            to: None,
+            kind: KindChoice::Auto,
+            options: StepOptions::default(),
+            steps: CHAIN,
+        };
+        let err = input.map(|i| run(vec![i], &config));
+        match err {
+            Ok(Err(e @ RunError::UnsupportedFormat { .. })) => {
+                assert_eq!(e.exit_code(), 2);
+                assert!(e.to_string().starts_with("c.toml: toml configs"));
+            }
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_utf8_input_names_line_and_column() {
+        let err = Input::from_bytes(Source::File("c.yaml".into()), b"a: 1\nb: \xff\n".to_vec());
+        match err {
+            Err(e @ RunError::NotUtf8 { .. }) => {
+                assert!(e.to_string().starts_with("c.yaml:2:4: "), "{e}");
+            }
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn stdin_is_read_once() -> Result<(), RunError> {
+        let mut stdin: &[u8] = b"a: 1\n";
+        let input = Input::read(Path::new("-"), &mut stdin)?;
+        assert_eq!(input.source, Source::Stdin);
+        assert_eq!(input.text, "a: 1\n");
+        let config = RunConfig {
+            from: Some(v(20)),
+            to: None,
+            kind: KindChoice::Auto,
+            options: StepOptions::default(),
+            steps: CHAIN,
+        };
+        let err = run(vec![input.clone(), input], &config);
+        assert!(matches!(err, Err(RunError::StdinTwice)));
+        Ok(())
+    }
+
+    #[test]
+    fn missing_files_are_reported_with_their_path() {
+        let err = Input::read(Path::new("/nonexistent/c.yaml"), &mut io::empty());
+        match err {
+            Err(e) => {
+                assert_eq!(e.exit_code(), 2);
+                assert!(
+                    e.to_string()
+                        .starts_with("/nonexistent/c.yaml: cannot read")
+                );
+            }
+            Ok(_) => panic!("read a file that does not exist"),
+        }
+    }
+
+    #[test]
+    fn line_map_follows_inserted_and_removed_lines() {
+        let input = "a\nb\nc\nd\n";
+        let current = "a\n# note\n# b\nc\nX\n";
+        let map = LineMap::new(input, current);
+        assert_eq!(map.to_input(1), 1);
+        assert_eq!(map.to_input(4), 3); // c
+        assert_eq!(map.to_input(2), 2); // the note replaced b
+        assert_eq!(map.to_input(5), 4); // X replaced d
+        assert_eq!(map.to_input(99), 99);
+    }
+}

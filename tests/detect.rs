@@ -1,0 +1,217 @@
+//! Kind detection, version inference, the `$` refusal and unknown-key notes on small configs.
+
+use pomerium_migrate::detect::{self, Detection, Level};
+use pomerium_migrate::document::{Document, Format, Location};
+use pomerium_migrate::keys;
+use pomerium_migrate::step::FileKind;
+use pomerium_migrate::version::Version;
+
+fn doc(text: &str) -> Document {
+    Document::parse(text.to_owned(), Format::Yaml).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn detect(text: &str) -> Detection {
+    detect::detect(&doc(text))
+}
+
+fn v(minor: u32) -> Version {
+    Version::new(0, minor)
+}
+
+#[test]
+fn empty_file_has_no_evidence_and_spans_the_chain() {
+    for text in ["", "# only a comment\n", "{}\n"] {
+        let d = detect(text);
+        assert_eq!(d.kind, FileKind::Core, "{text:?}");
+        assert!(d.kind_evidence.is_empty());
+        assert_eq!((d.min_version, d.max_version), (keys::OLDEST, keys::NEWEST));
+        assert!(!d.has_version_evidence() && !d.contradictory);
+        assert_eq!(d.start_version(), keys::OLDEST);
+    }
+}
+
+#[test]
+fn keys_bound_the_range_with_their_locations() {
+    let d = detect(
+        "authenticate_service_url: https://auth.example.com\n\
+         client_crl_file: /crl.pem\n\
+         routes:\n  - from: https://a.example.com\n    to: http://a\n",
+    );
+    assert_eq!((d.min_version, d.max_version), (v(15), v(22)));
+    let min: Vec<_> = d
+        .min_evidence
+        .iter()
+        .map(|e| (e.key.as_str(), e.location))
+        .collect();
+    assert_eq!(min, [("routes", Location { line: 3, column: 1 })]);
+    let max: Vec<_> = d.max_evidence.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(max, ["client_crl_file"]);
+    assert_eq!(d.max_evidence[0].version, Some(v(22)));
+    assert!(
+        d.kind_evidence
+            .iter()
+            .any(|e| e.key == "authenticate_service_url")
+    );
+}
+
+#[test]
+fn route_and_nested_keys_count() {
+    let d = detect(
+        "policy:\n  - from: https://a.example.com\n    to: http://a\n    \
+         set_authorization_header: id_token\n",
+    );
+    assert_eq!((d.min_version, d.max_version), (v(17), v(23)));
+    assert_eq!(d.min_evidence[0].path, "policy[0].set_authorization_header");
+
+    let d = detect("downstream_mtls:\n  enforcement: policy\n");
+    assert_eq!(d.min_version, v(23));
+    assert!(
+        d.min_evidence
+            .iter()
+            .any(|e| e.path == "downstream_mtls.enforcement")
+    );
+}
+
+#[test]
+fn free_form_maps_and_unknown_keys_give_no_evidence() {
+    // A header named like a 0.30 option, Envoy health check fields named like 0.33 options, and
+    // 0.33 names below an unknown key must not raise the minimum.
+    let d = detect(
+        "routes:\n  - from: https://a.example.com\n    to: http://a\n    \
+         set_request_headers:\n      mcp: x\n    \
+         health_checks:\n      - interval: 5s\n        timeout: 1s\n    \
+         my_extension:\n      nodes: 3\n",
+    );
+    assert_eq!(d.min_version, v(15), "{:?}", d.min_evidence);
+    let sites = detect::key_sites(&doc("runtime_flags:\n  match_any_incoming_port: false\n"));
+    assert_eq!(sites.len(), 1);
+    assert_eq!(sites[0].level, Level::Global);
+}
+
+#[test]
+fn contradictory_keys_start_at_the_lower_bound() {
+    let d = detect("cache_service_url: https://cache\ndownstream_mtls: {}\n");
+    assert!(d.contradictory);
+    assert_eq!((d.min_version, d.max_version), (v(23), v(10)));
+    assert_eq!(d.start_version(), v(10));
+    assert_eq!(d.span(), (v(10), v(23)));
+}
+
+#[test]
+fn console_files_are_recognised_by_their_keys() {
+    let d = detect("database-url: postgres://x\nshared-secret: abc\n");
+    assert_eq!(d.kind, FileKind::Console);
+    let keys: Vec<_> = d.kind_evidence.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["database-url", "shared-secret"]);
+
+    let d = detect("audience: console.example.com\nprometheus_listen_addr: :9090\n");
+    assert_eq!(d.kind, FileKind::Console);
+    assert_eq!(d.kind_evidence.len(), 2);
+
+    // Console history comes from the upgrade guide, not the Core table.
+    let d = detect("license-key: abc\ndisable-validation: true\n");
+    assert_eq!((d.min_version, d.max_version), (v(17), v(26)));
+    // A dash in a header name is no evidence.
+    let d = detect("routes:\n  - from: https://a\n    set_request_headers:\n      X-A: b\n");
+    assert_eq!(d.kind, FileKind::Core);
+}
+
+#[test]
+fn forced_kind_has_no_kind_evidence() {
+    let d = detect::detect_as(&doc("signing_key: abc\n"), FileKind::Console);
+    assert_eq!(d.kind, FileKind::Console);
+    assert!(d.kind_evidence.is_empty());
+}
+
+const DOLLAR: &str = "routes:\n  - from: https://a.example.com\n    to: http://a\n    \
+                      set_request_headers:\n      X-Price: \"$5\"\n";
+
+#[test]
+fn dollar_across_the_escaping_release_is_refused() {
+    let d = doc(DOLLAR);
+    let found = detect::detect(&d);
+    let err = detect::refuse_ambiguous_escaping(&d, &found, keys::NEWEST);
+    let err = err.err().unwrap_or_else(|| panic!("not refused"));
+    assert_eq!(err.path, "routes[0].set_request_headers.X-Price");
+    assert_eq!(err.location.line, 5);
+    let message = err.to_string();
+    assert!(message.contains("--from"), "{message}");
+    assert!(!message.contains("$5"), "the value is shown: {message}");
+    // Not refused when the run stays below 0.23.
+    assert!(detect::refuse_ambiguous_escaping(&d, &found, v(22)).is_ok());
+}
+
+#[test]
+fn dollar_is_fine_when_the_range_is_on_one_side() {
+    for extra in ["downstream_mtls: {}\n", "client_crl: abc\n"] {
+        let d = doc(&format!("{extra}{DOLLAR}"));
+        let found = detect::detect(&d);
+        assert!(
+            detect::refuse_ambiguous_escaping(&d, &found, keys::NEWEST).is_ok(),
+            "{extra}"
+        );
+    }
+    // No `$`: nothing to refuse.
+    let d = doc(&DOLLAR.replace('$', "USD "));
+    assert!(detect::refuse_ambiguous_escaping(&d, &detect::detect(&d), keys::NEWEST).is_ok());
+}
+
+#[test]
+fn unknown_keys_are_reported_with_suggestions() {
+    let d = doc("idp_provder_url: https://idp\n\
+         authenticate-service-url: https://auth\n\
+         tracing_provider: jaeger\n\
+         routes:\n  - from: https://a\n    to: http://a\n    alowed_users: [a@b.c]\n    \
+         set_request_headers:\n      X-Unknown-Header: x\n\
+         downstream_mtls:\n  enforcment: policy\n");
+    let notes: Vec<String> = detect::unknown_keys(&d, FileKind::Core, keys::NEWEST)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "unknown key 'idp_provder_url' for 0.33; did you mean 'idp_provider_url'?",
+            "unknown key 'authenticate-service-url' for 0.33; did you mean \
+             'authenticate_service_url'?",
+            "unknown key 'tracing_provider' for 0.33 (last read by 0.28)",
+            "unknown key 'alowed_users' for 0.33; did you mean 'allowed_users'?",
+            "unknown key 'enforcment' for 0.33; did you mean 'enforcement'?",
+        ]
+    );
+    let findings = detect::unknown_key_findings(&d, FileKind::Core, keys::NEWEST);
+    assert_eq!(findings.len(), 5);
+    assert_eq!(findings[0].location, Some(Location { line: 1, column: 1 }));
+}
+
+#[test]
+fn unknown_keys_depend_on_the_target_release() {
+    let d = doc("idp_servce_account: abc\nmcp: {}\n");
+    let notes: Vec<String> = detect::unknown_keys(&d, FileKind::Core, v(19))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "unknown key 'idp_servce_account' for 0.19; did you mean 'idp_service_account'?",
+            "unknown key 'mcp' for 0.19 (first read by 0.30)",
+        ]
+    );
+    // Console files are not checked against the Core table.
+    let console = doc("database-url: x\nnot_a_key: 1\n");
+    assert!(detect::unknown_keys(&console, FileKind::Console, keys::NEWEST).is_empty());
+}
+
+#[test]
+fn detection_serializes_versions_as_strings() {
+    let d = detect("routes: []\nclient_crl: abc\n");
+    let json = serde_json::to_value(&d).unwrap_or_default();
+    assert_eq!(json["kind"], "core");
+    assert_eq!(json["min_version"], "0.15");
+    assert_eq!(json["max_version"], "0.22");
+    assert_eq!(json["contradictory"], false);
+    assert_eq!(json["min_evidence"][0]["key"], "routes");
+    assert_eq!(json["min_evidence"][0]["version"], "0.15");
+    assert_eq!(json["max_evidence"][0]["location"]["line"], 2);
+}

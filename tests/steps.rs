@@ -1,0 +1,521 @@
+//! Fixture tests for migration steps.
+//!
+//! Layout: `tests/fixtures/steps/vMAJOR.MINOR-STEP-ID/CASE/` (e.g.
+//! `v0.24-set-authorization-header/flow-map/`). A case holds:
+//!
+//! - `input.yaml` (or `input.json`) — the config before the step.
+//! - `expected.yaml` (or `expected.json`) — the exact bytes after the step; absent means the step
+//!   must not change the file.
+//! - `findings.txt` — one line per finding, in order: `SEVERITY LINE:COL MESSAGE` (`-` for no
+//!   location). A message spanning several lines continues on lines indented by four spaces. An
+//!   empty file means no findings. In a `from`/`to` case each line starts with the step
+//!   (`v0.23/escape-dollar-in-request-headers changed 3:5 …`) since several steps report.
+//! - `created.txt` (optional) — files the run asks to create, one per line:
+//!   `PATH MODE SIZE` (path relative to the case directory, mode in octal). Absent means none.
+//! - `options.txt` (optional) — one option per line:
+//!   - `kind core|console` (default `core`)
+//!   - `set KEY=VALUE` (repeatable, like `--set`)
+//!   - `removed comment|delete`
+//!   - `notes all`
+//!   - `certs-dir PATH` (relative to the case directory, like `--certs-dir`)
+//!   - `from V` and `to V` — run every registered step with from < version <= to whose scope fits
+//!     the kind, in registry order, instead of only the named step
+//!   - `not-idempotent` — skip the check that a second run on the output changes nothing (only
+//!     the `$` escaping of v0.23 needs it)
+//!   - blank lines and lines starting with `#` are ignored
+//! - `core.yaml` or `core.json` (optional) — a core config given in the same run; its data
+//!   reaches the steps as `StepContext::core`.
+//!
+//! Every case also checks that no finding repeats a secret of the input: a scalar of 8 or more
+//! characters under a key that names a secret (`*secret*`, `*key*`, `*password*`, `*token*`,
+//! `*account*`, `*connection_string*`, `authorization`, `database*url`), SPEC §2.
+//!
+//! The config path given to steps is `CASE/input.yaml` (or `.json`), so files a step places "beside the
+//! config" land under the case directory; files already there (e.g. `certs/…` committed with the
+//! case) are what the step finds on disk. Steps only *request* files; nothing is written here.
+//!
+//! `UPDATE_FIXTURES=1 cargo test --test steps` rewrites `expected.*`, `findings.txt` and
+//! `created.txt` from what the steps produce. That is for the author's convenience only: every
+//! rewritten file must be reviewed by hand before it is committed, since the test then asserts
+//! whatever the code did. `STEPS_FILTER=TEXT` runs only the cases whose path contains TEXT.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use pomerium_migrate::document::{Document, Format, NodeId, Value};
+use pomerium_migrate::migrations::STEPS;
+use pomerium_migrate::step::{
+    CreatedFile, FileKind, Finding, NotesMode, RemovedMode, Step, StepOptions, run_step,
+};
+use pomerium_migrate::version::Version;
+
+const FIXTURES: &str = "tests/fixtures/steps";
+
+/// What `options.txt` asks for.
+struct CaseOptions {
+    kind: FileKind,
+    step_options: StepOptions,
+    range: Option<(Version, Version)>,
+    idempotent: bool,
+}
+
+fn parse_options(case_dir: &Path) -> Result<CaseOptions, String> {
+    let mut options = CaseOptions {
+        kind: FileKind::Core,
+        step_options: StepOptions::default(),
+        range: None,
+        idempotent: true,
+    };
+    let path = case_dir.join("options.txt");
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(options),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let (mut from, mut to) = (None, None);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || format!("{}:{}: cannot read option `{line}`", path.display(), n + 1);
+        let (word, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let arg = arg.trim();
+        let version = |s: &str| s.parse::<Version>().map_err(|e| format!("{}: {e}", bad()));
+        match (word, arg) {
+            ("kind", "core") => options.kind = FileKind::Core,
+            ("kind", "console") => options.kind = FileKind::Console,
+            ("set", kv) => {
+                let (k, v) = kv.split_once('=').ok_or_else(bad)?;
+                options
+                    .step_options
+                    .set
+                    .insert(k.trim().to_owned(), v.to_owned());
+            }
+            ("removed", "comment") => options.step_options.removed = RemovedMode::Comment,
+            ("removed", "delete") => options.step_options.removed = RemovedMode::Delete,
+            ("notes", "all") => options.step_options.notes = NotesMode::All,
+            ("notes", "relevant") => options.step_options.notes = NotesMode::Relevant,
+            ("certs-dir", dir) if !dir.is_empty() => {
+                options.step_options.certs_dir = Some(case_dir.join(dir));
+            }
+            ("from", v) => from = Some(version(v)?),
+            ("to", v) => to = Some(version(v)?),
+            ("not-idempotent", "") => options.idempotent = false,
+            _ => return Err(bad()),
+        }
+    }
+    match (from, to) {
+        (Some(f), Some(t)) => options.range = Some((f, t)),
+        (None, None) => {}
+        _ => return Err(format!("{}: give both `from` and `to`", path.display())),
+    }
+    Ok(options)
+}
+
+/// The step a fixture directory names (`v0.24-set-authorization-header`).
+fn named_step(dir_name: &str) -> Result<&'static Step, String> {
+    let (version, id) = dir_name
+        .split_once('-')
+        .ok_or_else(|| format!("`{dir_name}` is not named vMAJOR.MINOR-STEP-ID"))?;
+    let version: Version = version.parse().map_err(|e| format!("`{dir_name}`: {e}"))?;
+    STEPS
+        .iter()
+        .copied()
+        .find(|s| s.version == version && s.id == id)
+        .ok_or_else(|| {
+            format!("`{dir_name}` names no registered step (no step `{id}` in v{version})")
+        })
+}
+
+/// Everything a case run produced, rendered for comparison.
+struct RunResult {
+    input: String,
+    format: Format,
+    text: String,
+    findings: String,
+    created: String,
+}
+
+fn render_finding(out: &mut String, f: &Finding, with_step: bool) {
+    if with_step {
+        let _ = write!(out, "v{}/{} ", f.version, f.step);
+    }
+    let location = f.location.map_or_else(|| "-".to_owned(), |l| l.to_string());
+    let mut lines = f.message.lines();
+    let _ = writeln!(
+        out,
+        "{} {location} {}",
+        f.severity,
+        lines.next().unwrap_or_default()
+    );
+    for line in lines {
+        let _ = writeln!(out, "    {line}");
+    }
+}
+
+fn render_created(out: &mut String, case_dir: &Path, file: &CreatedFile) {
+    let shown = file
+        .path
+        .strip_prefix(case_dir)
+        .unwrap_or(&file.path)
+        .display()
+        .to_string();
+    let _ = writeln!(out, "{shown} {:o} {}", file.mode, file.contents.len());
+}
+
+/// A case's input: `NAME.yaml` or `NAME.json` (not both).
+fn find_config(case_dir: &Path, name: &str) -> Result<Option<(PathBuf, Format)>, String> {
+    let found: Vec<(PathBuf, Format)> = [("yaml", Format::Yaml), ("json", Format::Json)]
+        .into_iter()
+        .map(|(ext, format)| (case_dir.join(format!("{name}.{ext}")), format))
+        .filter(|(path, _)| path.exists())
+        .collect();
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        _ => Err(format!("give either {name}.yaml or {name}.json, not both")),
+    }
+}
+
+fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Json => "json",
+        _ => "yaml",
+    }
+}
+
+fn run_case(
+    steps: &[&Step],
+    text: &str,
+    format: Format,
+    options: &CaseOptions,
+    core: Option<&Value>,
+    config_path: &Path,
+) -> Result<(String, Vec<Finding>, Vec<CreatedFile>), String> {
+    let mut doc = Document::parse(text.to_owned(), format)
+        .map_err(|e| format!("the input does not parse: {e}"))?;
+    let mut findings = Vec::new();
+    let mut created = Vec::new();
+    for step in steps {
+        let outcome = run_step(
+            step,
+            &doc,
+            options.kind,
+            &options.step_options,
+            core,
+            Some(config_path),
+        )
+        .map_err(|e| format!("{} failed: {e}", step.qualified_id()))?;
+        findings.extend(outcome.findings);
+        created.extend(outcome.created);
+        if let Some(next) = outcome.document {
+            doc = next;
+        }
+    }
+    Ok((doc.text().to_owned(), findings, created))
+}
+
+fn run_fixture(case_dir: &Path, step: &'static Step) -> Result<RunResult, String> {
+    let options = parse_options(case_dir)?;
+    let (config_path, format) =
+        find_config(case_dir, "input")?.ok_or("no input.yaml or input.json")?;
+    let input =
+        fs::read_to_string(&config_path).map_err(|e| format!("{}: {e}", config_path.display()))?;
+    let core_doc = match find_config(case_dir, "core")? {
+        Some((path, core_format)) => {
+            let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let doc = Document::parse(text, core_format)
+                .map_err(|e| format!("{} does not parse: {e}", path.display()))?;
+            Some(doc)
+        }
+        None => None,
+    };
+    let core = core_doc.as_ref().and_then(|d| d.root().map(|r| d.value(r)));
+
+    let steps: Vec<&Step> = match options.range {
+        Some((from, to)) => STEPS
+            .iter()
+            .copied()
+            .filter(|s| from < s.version && s.version <= to && s.scope.applies_to(options.kind))
+            .collect(),
+        None => vec![step],
+    };
+    if !steps.iter().any(|s| std::ptr::eq(*s, step)) {
+        return Err(format!(
+            "the range in options.txt does not include {}",
+            step.qualified_id()
+        ));
+    }
+    let (text, findings, created) = run_case(
+        &steps,
+        &input,
+        format,
+        &options,
+        core.as_ref(),
+        &config_path,
+    )?;
+    let input_doc = Document::parse(input.clone(), format)
+        .map_err(|e| format!("the input does not parse: {e}"))?;
+    check_no_secrets(&input_doc, &findings)?;
+
+    if options.idempotent {
+        let (again, _, _) = run_case(&steps, &text, format, &options, core.as_ref(), &config_path)
+            .map_err(|e| format!("second run on the output: {e}"))?;
+        if again != text {
+            return Err(format!(
+                "a second run on the output changes it again (add `not-idempotent` to \
+                 options.txt only if that is intended):\n{}",
+                diff(&text, &again)
+            ));
+        }
+    }
+
+    let mut rendered_findings = String::new();
+    for f in &findings {
+        render_finding(&mut rendered_findings, f, options.range.is_some());
+    }
+    let mut rendered_created = String::new();
+    for file in &created {
+        render_created(&mut rendered_created, case_dir, file);
+    }
+    Ok(RunResult {
+        input,
+        format,
+        text,
+        findings: rendered_findings,
+        created: rendered_created,
+    })
+}
+
+/// Whether a key names a secret-bearing setting (a deliberately wide net).
+fn secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase().replace('-', "_");
+    // `*_file` settings hold a path to key material, not the material: naming the path is how an
+    // action tells the user what to move where.
+    if key.ends_with("_file") {
+        return false;
+    }
+    [
+        "secret",
+        "key",
+        "password",
+        "token",
+        "account",
+        "connection_string",
+    ]
+    .iter()
+    .any(|word| key.contains(word))
+        || key == "authorization"
+        || (key.starts_with("database") && key.ends_with("url"))
+}
+
+/// Fails when a finding repeats the value of a secret-bearing key of the input (SPEC §2).
+fn check_no_secrets(doc: &Document, findings: &[Finding]) -> Result<(), String> {
+    fn walk(doc: &Document, node: NodeId, under_secret: bool, out: &mut Vec<String>, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        let node = doc.resolve(node);
+        if let Some(text) = doc.str(node) {
+            if under_secret && text.len() >= 8 {
+                out.push(text.to_owned());
+            }
+            return;
+        }
+        for item in doc.items(node) {
+            walk(doc, *item, under_secret, out, depth + 1);
+        }
+        for entry in doc.entries(node) {
+            let secret = under_secret || secret_key(entry.key);
+            walk(doc, entry.value, secret, out, depth + 1);
+        }
+    }
+    let mut secrets = Vec::new();
+    if let Some(root) = doc.root() {
+        walk(doc, root, false, &mut secrets, 0);
+    }
+    for f in findings {
+        if let Some(secret) = secrets.iter().find(|s| f.message.contains(s.as_str())) {
+            let shown: String = secret.chars().take(6).collect();
+            return Err(format!(
+                "a finding repeats a secret value of the input ({shown}…): {}",
+                f.message.replace(secret.as_str(), "<secret>")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn diff(expected: &str, actual: &str) -> String {
+    similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .header("expected", "actual")
+        .to_string()
+}
+
+/// Compares one produced file with its fixture; `None` when they agree (or after an update).
+fn check_file(
+    case_dir: &Path,
+    name: &str,
+    actual: &str,
+    absent_means: &str,
+    update: bool,
+    remove_when: bool,
+) -> Option<String> {
+    let path = case_dir.join(name);
+    let expected = fs::read_to_string(&path).ok();
+    if update {
+        let result = if remove_when {
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            }
+        } else {
+            fs::write(&path, actual)
+        };
+        return result
+            .err()
+            .map(|e| format!("cannot update {}: {e}", path.display()));
+    }
+    let expected = expected.unwrap_or_else(|| absent_means.to_owned());
+    (expected != actual).then(|| format!("{name} differs:\n{}", diff(&expected, actual)))
+}
+
+fn case_dirs() -> Result<Vec<(PathBuf, String)>, String> {
+    let mut cases = Vec::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURES);
+    let list = |dir: &Path| -> Result<Vec<PathBuf>, String> {
+        let mut dirs: Vec<PathBuf> = fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        dirs.sort();
+        Ok(dirs)
+    };
+    for step_dir in list(&root)? {
+        let step_name = step_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for case in list(&step_dir)? {
+            cases.push((case, step_name.clone()));
+        }
+    }
+    Ok(cases)
+}
+
+#[test]
+fn step_fixtures() {
+    let update = std::env::var_os("UPDATE_FIXTURES").is_some_and(|v| v == "1");
+    let filter = std::env::var("STEPS_FILTER").ok();
+    let cases = case_dirs().unwrap_or_else(|e| panic!("cannot list fixtures: {e}"));
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for (case_dir, step_name) in &cases {
+        let shown = case_dir
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(case_dir)
+            .display()
+            .to_string();
+        if filter.as_deref().is_some_and(|f| !shown.contains(f)) {
+            continue;
+        }
+        ran += 1;
+        let result = named_step(step_name).and_then(|step| run_fixture(case_dir, step));
+        let result = match result {
+            Ok(result) => result,
+            Err(e) => {
+                failures.push(format!("{shown}: {e}"));
+                continue;
+            }
+        };
+        let expected_name = format!("expected.{}", extension(result.format));
+        let problems: Vec<String> = [
+            check_file(
+                case_dir,
+                &expected_name,
+                &result.text,
+                &result.input,
+                update,
+                result.text == result.input,
+            ),
+            check_file(
+                case_dir,
+                "findings.txt",
+                &result.findings,
+                "",
+                update,
+                false,
+            ),
+            check_file(
+                case_dir,
+                "created.txt",
+                &result.created,
+                "",
+                update,
+                result.created.is_empty(),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !problems.is_empty() {
+            failures.push(format!("{shown}:\n{}", problems.join("\n")));
+        }
+    }
+    assert!(
+        filter.is_some() || ran > 0,
+        "no fixture cases found under {FIXTURES}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} fixture cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// The harness itself: a directory naming an unknown step must fail, not be skipped.
+#[test]
+fn unknown_step_directories_are_errors() {
+    for name in [
+        "v0.24-no-such-step",
+        "v0.99-set-authorization-header",
+        "set-authorization-header",
+        "vX-set-authorization-header",
+    ] {
+        assert!(named_step(name).is_err(), "{name} was accepted");
+    }
+    for step in STEPS {
+        let name = format!("v{}-{}", step.version, step.id);
+        assert!(
+            named_step(&name).is_ok_and(|s| std::ptr::eq(s, *step)),
+            "{name} does not find its step"
+        );
+    }
+}
+
+/// The secret check itself: a finding that repeats a secret value must be caught.
+#[test]
+fn findings_repeating_secrets_are_caught() {
+    let text = "shared_secret: c2VjcmV0LXZhbHVl\nroutes:\n  - from: https://a.example.com\n";
+    let doc = match Document::parse(text.to_owned(), Format::Yaml) {
+        Ok(doc) => doc,
+        Err(e) => panic!("test input does not parse: {e}"),
+    };
+    let finding = |message: &str| Finding {
+        version: Version::new(0, 25),
+        step: "test",
+        severity: pomerium_migrate::step::Severity::Note,
+        location: None,
+        message: message.to_owned(),
+        link: "",
+    };
+    assert!(check_no_secrets(&doc, &[finding("`shared_secret` is set")]).is_ok());
+    assert!(check_no_secrets(&doc, &[finding("value c2VjcmV0LXZhbHVl leaked")]).is_err());
+    assert!(check_no_secrets(&doc, &[finding("https://a.example.com is public")]).is_ok());
+}
