@@ -603,3 +603,87 @@ fn parse_errors_name_line_and_column_but_not_the_text() {
     let err = Document::parse("a = 1\na = 2\n".into(), Format::Toml).err();
     assert_eq!(err.map(|e| e.location().line), Some(2));
 }
+
+#[test]
+fn insertions_after_an_entry_come_before_those_at_the_end() {
+    // As `Document::expected_data` orders them, whatever the batch order.
+    let out = apply("a = 1\nb = 2\n", |d| {
+        let root = node(d, "");
+        vec![
+            insert(root, Position::End, "end", Value::Int(3)),
+            insert(
+                root,
+                Position::After(entry(d, "b")),
+                "after_b",
+                Value::Int(4),
+            ),
+        ]
+    });
+    assert_eq!(out, "a = 1\nb = 2\nafter_b = 4\nend = 3\n");
+}
+
+#[test]
+fn new_lines_go_above_a_new_section_at_the_same_place() {
+    // The route's new line belongs to the route, above the new top-level table.
+    let out = apply("a = 1\n\n[[routes]]\nfrom = 'x'", |d| {
+        vec![
+            insert(
+                node(d, ""),
+                Position::After(entry(d, "routes")),
+                "set_response_headers",
+                map(&[("X", s("y"))]),
+            ),
+            insert(node(d, "routes[0]"), Position::End, "to", s("http://b")),
+        ]
+    });
+    assert_eq!(
+        out,
+        "a = 1\n\n[[routes]]\nfrom = 'x'\nto = 'http://b'\n\n[set_response_headers]\nX = \"y\""
+    );
+}
+
+#[test]
+fn last_line_edits_without_a_final_line_break() {
+    let out = apply("a = 1\nx.y = 2", |d| {
+        vec![Edit::Delete {
+            entry: entry(d, "x.y"),
+        }]
+    });
+    assert_eq!(out, "a = 1\nx = {}");
+    let out = apply("a = 1\nb = 2", |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "b"),
+            },
+            insert(
+                node(d, ""),
+                Position::After(entry(d, "a")),
+                "c",
+                Value::Int(3),
+            ),
+        ]
+    });
+    assert_eq!(out, "a = 1\nc = 3");
+}
+
+#[test]
+fn inline_pairs_replace_removed_ones() {
+    let out = apply("h = { a = 1 }\ng = { a = 1, b = 2 }\n", |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "h.a"),
+            },
+            insert(node(d, "h"), Position::End, "k", Value::Int(2)),
+            Edit::Delete {
+                entry: entry(d, "g.a"),
+            },
+            insert(
+                node(d, "g"),
+                Position::After(entry(d, "g.a")),
+                "k",
+                Value::Int(3),
+            ),
+        ]
+    });
+    assert_eq!(out, "h = { k = 2 }\ng = { k = 3, b = 2 }\n");
+}

@@ -164,6 +164,7 @@ pub(crate) fn build(src: &str, lines: &Lines, root: &Table) -> (Tree, Index) {
         unsupported: None,
     };
     let (root_id, _) = b.table(root, TableKind::Root, 0);
+    b.nodes[root_id.index()].span = 0..src.len();
     b.tree.root = Some(root_id);
     b.tree.link();
     for (id, mut ranges) in std::mem::take(&mut b.keys) {
@@ -391,7 +392,12 @@ impl Builder<'_> {
             pieces.extend(p);
         }
         self.tree.node_mut(id).kind = NodeKind::Sequence(items);
-        self.nodes[id.index()].pieces = pieces.clone();
+        let info = &mut self.nodes[id.index()];
+        let all = pieces.all();
+        if let (Some(first), Some(end)) = (all.first(), all.iter().map(|r| r.end).max()) {
+            info.span = first.start..end;
+        }
+        info.pieces = pieces.clone();
         (id, pieces)
     }
 

@@ -116,7 +116,27 @@ impl Backend for TomlDocument {
     }
 
     fn render(&self, edits: &[Edit]) -> Result<String, EditError> {
-        render::Renderer::new(self).render(edits)
+        if edits.is_empty() {
+            return Ok(self.text.clone());
+        }
+        // Edits are planned on a text that ends with a line break, so that the last line is a
+        // line like any other; a file without a final break gets it back without one.
+        let src = self.src();
+        let unterminated = !src.is_empty() && !src.ends_with('\n');
+        let padded;
+        let work = if unterminated {
+            padded = format!("{src}{}", self.eol);
+            padded.as_str()
+        } else {
+            src
+        };
+        let mut out = render::Renderer::new(self, work).render(edits)?;
+        if unterminated {
+            let kept = out.strip_suffix(self.eol).map_or(out.len(), str::len);
+            out.truncate(kept);
+        }
+        out.insert_str(0, &self.text[..self.base]);
+        Ok(out)
     }
 
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {

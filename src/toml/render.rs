@@ -30,6 +30,9 @@ struct Splice {
     start: usize,
     end: usize,
     text: String,
+    /// Among insertions at one place, plain `key = value` lines come first: they belong to the
+    /// table above, while a header or a note starts something new.
+    late: bool,
     seq: usize,
     /// The edit that made it; `None` for joined deletions, whose ranges are claimed per edit.
     owner: Option<usize>,
@@ -65,6 +68,13 @@ enum Place {
     SectionAfter(usize),
 }
 
+/// Insertions in the order their text goes at a shared position: those after an entry (in
+/// batch order) before those at the end, as `Document::expected_data` places them.
+fn after_before_end(mut inserts: Vec<Insertion>) -> Vec<Insertion> {
+    inserts.sort_by_key(|i| matches!(i.position, Position::End));
+    inserts
+}
+
 pub(crate) struct Renderer<'a> {
     doc: &'a TomlDocument,
     src: &'a str,
@@ -78,10 +88,12 @@ pub(crate) struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub(crate) fn new(doc: &'a TomlDocument) -> Renderer<'a> {
+    /// `src` is the document's text without its BOM, ending with a line break (see
+    /// [`TomlDocument::render`](super::TomlDocument)).
+    pub(crate) fn new(doc: &'a TomlDocument, src: &'a str) -> Renderer<'a> {
         Renderer {
             doc,
-            src: doc.src(),
+            src,
             splices: Vec::new(),
             claims: Vec::new(),
             removals: BTreeMap::new(),
@@ -93,9 +105,6 @@ impl<'a> Renderer<'a> {
     }
 
     pub(crate) fn render(mut self, edits: &[Edit]) -> Result<String, EditError> {
-        if edits.is_empty() {
-            return Ok(self.doc.text.clone());
-        }
         if let Some((pos, what)) = self.doc.index.unsupported {
             return Err(self.unsupported(pos, what));
         }
@@ -154,11 +163,16 @@ impl<'a> Renderer<'a> {
     }
 
     fn splice(&mut self, range: Range<usize>, text: String, owner: Option<usize>) {
+        self.push_splice(range, text, owner, true);
+    }
+
+    fn push_splice(&mut self, range: Range<usize>, text: String, owner: Option<usize>, late: bool) {
         let seq = self.splices.len();
         self.splices.push(Splice {
             start: range.start,
             end: range.end,
             text,
+            late,
             seq,
             owner,
         });
@@ -224,50 +238,25 @@ impl<'a> Renderer<'a> {
         &src[start..start + text::blank_run(src, start)]
     }
 
-    /// Lines to insert at `at`, each ended by the file's line break (or, at the end of a file
-    /// without a final line break, preceded by one).
+    /// Lines to insert at `at` (a line start), each ended by the file's line break.
     fn insert_lines(&mut self, at: usize, lines: &[String], owner: usize) {
-        let eol = self.eol();
-        let text =
-            if at == self.src.len() && !self.src.is_empty() && !text::ends_with_break(self.src) {
-                format!("{eol}{}", lines.join(eol))
-            } else {
-                let mut t = lines.join(eol);
-                t.push_str(eol);
-                t
-            };
-        self.splice(at..at, text, Some(owner));
+        self.insert_lines_as(at, lines, owner, true);
     }
 
-    /// Deletes whole lines. Neighbouring deletions stay separate splices (their edits may differ),
-    /// except that a deletion reaching the end of a file without a final line break takes the
-    /// line break before it instead, joined with the deletions it touches, so that the file still
-    /// ends without one.
-    fn delete_lines(&mut self, mut ranges: Vec<(Range<usize>, Option<usize>)>) {
-        ranges.sort_by_key(|(r, _)| r.start);
-        let len = self.src.len();
-        if !text::ends_with_break(self.src)
-            && let Some((last, _)) = ranges.last().cloned()
-            && last.end == len
-        {
-            let mut start = last.start;
-            ranges.pop();
-            while let Some((prev, _)) = ranges.last() {
-                if prev.end == start {
-                    start = prev.start;
-                    ranges.pop();
-                } else {
-                    break;
-                }
-            }
-            let start = if start > 0 {
-                text::line_content_end(self.src, start - 1)
-            } else {
-                start
-            };
-            // Claimed per edit by the callers; the joined splice belongs to none of them.
-            self.splice(start..len, String::new(), None);
-        }
+    /// `key = value` lines of the table above `at`, which go before other insertions there.
+    fn insert_entry_lines(&mut self, at: usize, lines: &[String], owner: usize) {
+        self.insert_lines_as(at, lines, owner, false);
+    }
+
+    fn insert_lines_as(&mut self, at: usize, lines: &[String], owner: usize, late: bool) {
+        let eol = self.eol();
+        let mut text = lines.join(eol);
+        text.push_str(eol);
+        self.push_splice(at..at, text, Some(owner), late);
+    }
+
+    /// Deletes whole lines.
+    fn delete_lines(&mut self, ranges: Vec<(Range<usize>, Option<usize>)>) {
         for (r, owner) in ranges {
             self.splice(r, String::new(), owner);
         }
@@ -461,21 +450,13 @@ impl<'a> Renderer<'a> {
         };
         let lines = self.body_lines(value, indent, header.start)?;
         let eol = self.eol();
-        let len = self.src.len();
         let range = if own.end > header.end {
             body_start..text::next_line_start(self.src, own.end)
         } else {
             body_start..body_start
         };
-        // Whole lines are replaced; at the end of a file without a final line break the break
-        // goes before the new lines instead of after them.
-        let unterminated = !text::ends_with_break(self.src);
         let new = if lines.is_empty() {
             String::new()
-        } else if range.start == len && len > 0 && unterminated {
-            format!("{eol}{}", lines.join(eol))
-        } else if range.end == len && unterminated {
-            lines.join(eol)
         } else {
             format!("{}{eol}", lines.join(eol))
         };
@@ -666,26 +647,25 @@ impl<'a> Renderer<'a> {
         let infos = self.entries_of(map);
         let mut removals = self.removals.remove(&map).unwrap_or_default();
         removals.sort_by_key(|r| r.index);
-        let inserts = self.inserts.remove(&map).unwrap_or_default();
+        let inserts = after_before_end(self.inserts.remove(&map).unwrap_or_default());
         // Insertions first: at a shared position a new line goes before the next entry's note.
         self.plan_table_inserts(map, kind, &inserts)?;
 
         let removed: BTreeSet<usize> = removals.iter().map(|r| r.index).collect();
         let emptied = !infos.is_empty() && removed.len() == infos.len() && inserts.is_empty();
-        if emptied && let Some(first) = removals.first() {
-            // A table with no header of its own would vanish with its last entry: keep it.
-            let start = infos
+        // A table with no header of its own would vanish with its last entry: it is kept as
+        // `[path]` or `path = {}` where its first piece was. A deleted first piece is rewritten
+        // into that line; a commented-out one gets the line above its note.
+        let mut placeholder: Option<(Range<usize>, String)> = None;
+        if emptied && matches!(kind, TableKind::Implicit | TableKind::Dotted) {
+            let first = removals
                 .iter()
-                .flat_map(|e| e.pieces.iter().map(|p| p.start))
-                .min()
-                .unwrap_or(0);
-            let at = text::line_start(self.src, start);
-            match kind {
-                TableKind::Implicit => {
-                    let path = self.absolute_path(map, start)?;
-                    self.insert_lines(at, &[format!("[{path}]")], first.edit);
-                }
-                TableKind::Dotted => {
+                .flat_map(|r| infos[r.index].pieces.iter().map(move |p| (p.clone(), r)))
+                .min_by_key(|(p, _)| p.start);
+            if let Some((piece, owner)) = first {
+                let line = if kind == TableKind::Implicit {
+                    format!("[{}]", self.absolute_path(map, piece.start)?)
+                } else {
                     let relative = self
                         .doc
                         .index
@@ -694,13 +674,20 @@ impl<'a> Renderer<'a> {
                         .and_then(|p| p.relative.as_ref())
                         .map(|p| p.join("."))
                         .ok_or_else(|| {
-                            self.unsupported(start, "a table whose path the editor could not read")
+                            self.unsupported(
+                                piece.start,
+                                "a table whose path the editor could not read",
+                            )
                         })?;
-                    let indent = self.indent_of(start);
-                    let sep = self.separator(map);
-                    self.insert_lines(at, &[format!("{indent}{relative}{sep}{{}}")], first.edit);
+                    format!("{relative}{}{{}}", self.separator(map))
+                };
+                if owner.note.is_some() {
+                    let at = text::line_start(self.src, piece.start);
+                    let indent = self.indent_of(piece.start);
+                    self.insert_lines(at, &[format!("{indent}{line}")], owner.edit);
+                } else {
+                    placeholder = Some((piece, line));
                 }
-                _ => {}
             }
         }
 
@@ -713,8 +700,14 @@ impl<'a> Renderer<'a> {
             match &r.note {
                 None => {
                     for p in pieces {
-                        deletions
-                            .extend(self.deleted_lines(p).into_iter().map(|l| (l, Some(r.edit))));
+                        match &placeholder {
+                            Some((first, line)) if first == p => {
+                                self.splice(p.clone(), line.clone(), Some(r.edit));
+                            }
+                            _ => deletions.extend(
+                                self.deleted_lines(p).into_iter().map(|l| (l, Some(r.edit))),
+                            ),
+                        }
                     }
                 }
                 Some(note) => self.comment_out(pieces, note, r.edit),
@@ -881,7 +874,7 @@ impl<'a> Renderer<'a> {
                     let first = pieces.first().map_or(piece.start, |p| p.start);
                     let at = text::next_line_start(self.src, piece.end);
                     let line = line_for(self, self.indent_of(first), first)?;
-                    self.insert_lines(at, &[line], ins.edit);
+                    self.insert_entry_lines(at, &[line], ins.edit);
                 }
                 Place::BodyStart => {
                     let (at, indent) = match body.first().and_then(|b| infos[*b].pieces.first()) {
@@ -915,7 +908,12 @@ impl<'a> Renderer<'a> {
                         },
                     };
                     let line = line_for(self, indent, at)?;
-                    self.insert_lines(at, &[line], ins.edit);
+                    if implicit_header {
+                        // Under the header just written for this table.
+                        self.insert_lines(at, &[line], ins.edit);
+                    } else {
+                        self.insert_entry_lines(at, &[line], ins.edit);
+                    }
                 }
                 Place::SectionAfter(a) => {
                     let end = infos[a].pieces.iter().map(|p| p.end).max().unwrap_or(0);
@@ -973,20 +971,23 @@ impl<'a> Renderer<'a> {
                 (e.key.as_str(), section, false)
             })
             .collect();
-        for (ins, place) in inserts.iter().zip(places) {
+        let mut batch: Vec<(&Insertion, &Place)> = inserts.iter().zip(places).collect();
+        batch.sort_by_key(|(ins, _)| ins.edit);
+        let mut after_count: Vec<usize> = vec![0; entries.len()];
+        for (ins, place) in batch {
             let section = matches!(place, Place::SectionAfter(_));
             let at = match ins.position {
                 Position::After(e) => {
+                    // Right after the entry, after the batch's earlier insertions there.
                     let key = entries.get(e.index).map_or("", |e| e.key.as_str());
-                    let mut at = order
+                    let skip = after_count.get(e.index).copied().unwrap_or(0);
+                    if let Some(c) = after_count.get_mut(e.index) {
+                        *c += 1;
+                    }
+                    order
                         .iter()
                         .position(|(k, _, new)| *k == key && !new)
-                        .map_or(order.len(), |i| i + 1);
-                    // Several insertions after one entry keep their batch order.
-                    while at < order.len() && order[at].2 {
-                        at += 1;
-                    }
-                    at
+                        .map_or(order.len(), |i| (i + 1 + skip).min(order.len()))
                 }
                 Position::End => order.len(),
             };
@@ -1014,7 +1015,7 @@ impl<'a> Renderer<'a> {
         let mut removals = self.removals.remove(&map).unwrap_or_default();
         removals.sort_by_key(|r| r.index);
         removals.dedup_by_key(|r| r.index);
-        let inserts = self.inserts.remove(&map).unwrap_or_default();
+        let inserts = after_before_end(self.inserts.remove(&map).unwrap_or_default());
         let doc = self.doc;
         // Only `key = value` pairs: a dotted key spreads one entry over several pairs.
         let single = |i: usize| -> Result<Range<usize>, EditError> {
@@ -1066,8 +1067,10 @@ impl<'a> Renderer<'a> {
         let strings = self.string_style(map);
         let sep = self.separator(map);
         let eol = self.eol();
-        let mut into_empty = Vec::new();
-        let mut first_edit = None;
+        let kept: Vec<usize> = (0..n).filter(|i| !removed.contains(i)).collect();
+        // New pairs that open the table: before its first kept pair, or alone inside it.
+        let mut leading = Vec::new();
+        let mut leading_edit = None;
         for ins in &inserts {
             let key = emit::key(&ins.key, key_style);
             let value = emit::inline(&ins.value, strings, eol)
@@ -1077,18 +1080,10 @@ impl<'a> Renderer<'a> {
                 Position::After(e) => Some(e.index),
                 Position::End => n.checked_sub(1),
             };
-            match anchor {
-                None => {
-                    into_empty.push(pair);
-                    first_edit.get_or_insert(ins.edit);
-                }
-                Some(a) if removed.contains(&a) => {
-                    return Err(EditError::Conflict {
-                        location: self.loc(single(a)?.start),
-                    });
-                }
-                Some(a) => {
-                    let piece = single(a)?;
+            // After the anchor, or after the last kept pair before it when it is removed.
+            match anchor.and_then(|a| kept.iter().rev().find(|k| **k <= a)) {
+                Some(k) => {
+                    let piece = single(*k)?;
                     let multiline =
                         text::line_start(src, piece.start) != text::line_start(src, open);
                     let text = if multiline {
@@ -1098,17 +1093,26 @@ impl<'a> Renderer<'a> {
                     };
                     self.splice(piece.end..piece.end, text, Some(ins.edit));
                 }
+                None => {
+                    leading.push(pair);
+                    leading_edit.get_or_insert(ins.edit);
+                }
             }
         }
-        if let Some(edit) = first_edit {
-            if !src[open + 1..close].trim_matches([' ', '\t']).is_empty() {
+        if let Some(edit) = leading_edit {
+            let pairs = leading.join(", ");
+            if let Some(first_kept) = kept.first() {
+                let at = single(*first_kept)?.start;
+                self.splice(at..at, format!("{pairs}, "), Some(edit));
+            } else if n > 0 {
+                // Every pair goes: the new ones take the place of the first.
+                let at = single(0)?.start;
+                self.splice(at..at, pairs, Some(edit));
+            } else if src[open + 1..close].trim_matches([' ', '\t']).is_empty() {
+                self.splice(open + 1..close, format!(" {pairs} "), Some(edit));
+            } else {
                 return Err(self.unsupported(open, "an empty inline table with comments"));
             }
-            self.splice(
-                open + 1..close,
-                format!(" {} ", into_empty.join(", ")),
-                Some(edit),
-            );
         }
         Ok(())
     }
@@ -1145,7 +1149,8 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
-        self.splices.sort_by_key(|s| (s.start, s.end, s.seq));
+        self.splices
+            .sort_by_key(|s| (s.start, s.end, s.late, s.seq));
         let mut last_end = 0;
         for s in &self.splices {
             if s.start < last_end {
@@ -1160,8 +1165,7 @@ impl<'a> Renderer<'a> {
 
     fn apply(self) -> String {
         let src = self.src;
-        let mut out = String::with_capacity(src.len() + self.splices.len() * 16 + 3);
-        out.push_str(&self.doc.text[..self.doc.base]);
+        let mut out = String::with_capacity(src.len() + self.splices.len() * 16);
         let mut at = 0;
         for s in &self.splices {
             if s.start >= at {

@@ -25,10 +25,6 @@ pub(crate) fn line_content_end(src: &str, pos: usize) -> usize {
     }
 }
 
-pub(crate) fn ends_with_break(src: &str) -> bool {
-    src.ends_with('\n')
-}
-
 /// Number of spaces and tabs from `pos`.
 pub(crate) fn blank_run(src: &str, pos: usize) -> usize {
     src.as_bytes()[pos..]
