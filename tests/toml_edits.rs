@@ -687,3 +687,99 @@ fn inline_pairs_replace_removed_ones() {
     });
     assert_eq!(out, "h = { k = 2 }\ng = { k = 3, b = 2 }\n");
 }
+
+#[test]
+fn rename_in_spaced_quoted_and_implicit_headers() {
+    let text = "[ routes . \"h\" ]\nA = 1\n[a.b]\nx = 1\n[a.c]\ny = 2\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::RenameKey {
+                entry: entry(d, "routes"),
+                new_key: "r".into(),
+            },
+            Edit::RenameKey {
+                entry: entry(d, "a"),
+                new_key: "z z".into(),
+            },
+        ]
+    });
+    assert_eq!(
+        out,
+        "[ r . \"h\" ]\nA = 1\n[\"z z\".b]\nx = 1\n[\"z z\".c]\ny = 2\n"
+    );
+}
+
+#[test]
+fn dotted_tables_with_sub_tables() {
+    // TOML allows `[fruit.apple.texture]` under a table that dotted keys define.
+    let text = "[fruit]\napple.color = 'red'\napple.taste.sweet = true\n\n[fruit.apple.texture]\nsmooth = true\n";
+    let out = apply(text, |d| {
+        vec![
+            insert(node(d, "fruit.apple"), Position::End, "size", Value::Int(3)),
+            Edit::Delete {
+                entry: entry(d, "fruit.apple.taste.sweet"),
+            },
+        ]
+    });
+    assert_eq!(
+        out,
+        "[fruit]\napple.color = 'red'\napple.taste = {}\napple.size = 3\n\n[fruit.apple.texture]\nsmooth = true\n"
+    );
+    let out = apply(text, |d| {
+        vec![Edit::CommentOut {
+            entry: entry(d, "fruit.apple"),
+            note: "n".into(),
+        }]
+    });
+    assert_eq!(
+        out,
+        "[fruit]\n# n\n# apple.color = 'red'\n# apple.taste.sweet = true\n\n# [fruit.apple.texture]\n# smooth = true\n"
+    );
+}
+
+#[test]
+fn tabs_and_deep_inline_values() {
+    let text = "[t]\n\tx = 1\n\ty = [\n\t\t1,\n\t]\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::CommentOut {
+                entry: entry(d, "t.y"),
+                note: "n".into(),
+            },
+            insert(
+                node(d, "t"),
+                Position::After(entry(d, "t.x")),
+                "k",
+                Value::Bool(true),
+            ),
+        ]
+    });
+    assert_eq!(
+        out,
+        "[t]\n\tx = 1\n\tk = true\n\t# n\n\t# y = [\n\t# \t1,\n\t# ]\n"
+    );
+    let text = "policy = [{ allow = { and = [{ email = { is = 'a@b' } }] } }]\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::SetScalar {
+                node: node(d, "policy[0].allow.and[0].email.is"),
+                value: s("c@d"),
+            },
+            insert(node(d, "policy[0].allow"), Position::End, "deny", map(&[])),
+        ]
+    });
+    assert_eq!(
+        out,
+        "policy = [{ allow = { and = [{ email = { is = 'c@d' } }], deny = {} } }]\n"
+    );
+}
+
+#[test]
+fn dotted_keys_inside_inline_tables_are_refused() {
+    let err = refuse("h = { a.b = 1, c = 2 }\n", |d| {
+        vec![Edit::Delete {
+            entry: entry(d, "h.a.b"),
+        }]
+    });
+    assert!(matches!(err, EditError::Unsupported { .. }), "{err}");
+}

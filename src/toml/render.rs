@@ -34,7 +34,8 @@ struct Splice {
     /// table above, while a header or a note starts something new.
     late: bool,
     seq: usize,
-    /// The edit that made it; `None` for joined deletions, whose ranges are claimed per edit.
+    /// The edit that made it; `None` for removals inside an inline table, which may span the
+    /// pairs of several edits and are checked through each edit's claims instead.
     owner: Option<usize>,
 }
 
@@ -56,6 +57,16 @@ struct Insertion {
     key: String,
     value: Value,
     edit: usize,
+}
+
+/// How a table writes its `key = value` lines.
+struct LineStyle {
+    keys: KeyStyle,
+    strings: StrStyle,
+    /// `" = "`, `"="`, … as the table's lines have it.
+    separator: String,
+    /// Dotted tables: the keys before the new key (`a.b.`); `None` when unreadable.
+    prefix: Option<String>,
 }
 
 /// Where a new entry of a table goes.
@@ -768,24 +779,14 @@ impl<'a> Renderer<'a> {
         at
     }
 
-    fn plan_table_inserts(
-        &mut self,
-        map: NodeId,
-        kind: TableKind,
-        inserts: &[Insertion],
-    ) -> Result<(), EditError> {
-        if inserts.is_empty() {
-            return Ok(());
-        }
-        let infos = self.entries_of(map);
-        let n = infos.len();
-        let is_section =
-            |i: usize| matches!(infos[i].kind, EntryKind::Section | EntryKind::TableArray);
-        let sections: Vec<usize> = (0..n).filter(|i| is_section(*i)).collect();
-        let body: Vec<usize> = (0..n).filter(|i| !is_section(*i)).collect();
-        let key_style = self.key_style(map);
-        let strings = self.string_style(map);
-        let sep = self.separator(map);
+    fn is_section(&self, map: NodeId, index: usize) -> bool {
+        self.entries_of(map)
+            .get(index)
+            .is_some_and(|e| matches!(e.kind, EntryKind::Section | EntryKind::TableArray))
+    }
+
+    /// How the table writes its `key = value` lines, for new ones.
+    fn line_style(&self, map: NodeId, kind: TableKind) -> LineStyle {
         let prefix = match kind {
             TableKind::Dotted => self
                 .doc
@@ -796,156 +797,204 @@ impl<'a> Renderer<'a> {
                 .map(|p| format!("{}.", p.join("."))),
             _ => Some(String::new()),
         };
-        let mut implicit_header = false;
-        let eol = self.eol();
-
-        let mut places = Vec::with_capacity(inserts.len());
-        for ins in inserts {
-            let anchor = match ins.position {
-                Position::After(e) => Some(e.index),
-                Position::End => n.checked_sub(1),
-            };
-            places.push(match anchor {
-                None => Place::BodyStart,
-                Some(a) if !is_section(a) => Place::AfterLine(a),
-                Some(a) => {
-                    let table_like = match &ins.value {
-                        Value::Mapping(_) => true,
-                        Value::Sequence(items) => {
-                            !items.is_empty()
-                                && items.iter().all(|i| matches!(i, Value::Mapping(_)))
-                        }
-                        _ => false,
-                    };
-                    if table_like {
-                        Place::SectionAfter(a)
-                    } else if sections.last() == Some(&a) {
-                        Place::BodyStart
-                    } else {
-                        let at = infos[a].pieces.first().map_or(0, |p| p.start);
-                        return Err(self.unsupported(
-                            at,
-                            "a value that is not a table cannot go between two [tables]",
-                        ));
-                    }
-                }
-            });
+        LineStyle {
+            keys: self.key_style(map),
+            strings: self.string_style(map),
+            separator: self.separator(map),
+            prefix,
         }
-        self.check_insert_order(map, inserts, &places)?;
+    }
 
+    fn entry_line(
+        &self,
+        style: &LineStyle,
+        ins: &Insertion,
+        indent: &str,
+        at: usize,
+    ) -> Result<String, EditError> {
+        let Some(prefix) = &style.prefix else {
+            return Err(self.unsupported(at, "a table whose path the editor could not read"));
+        };
+        let value = emit::inline(&ins.value, style.strings, self.eol())
+            .map_err(|what| self.unsupported(at, what))?;
+        let key = emit::key(&ins.key, style.keys);
+        Ok(format!("{indent}{prefix}{key}{}{value}", style.separator))
+    }
+
+    /// Where a new entry of a table goes (see the module comment).
+    fn place_of(&self, map: NodeId, ins: &Insertion) -> Result<Place, EditError> {
+        let infos = self.entries_of(map);
+        let anchor = match ins.position {
+            Position::After(e) => Some(e.index),
+            Position::End => infos.len().checked_sub(1),
+        };
+        let Some(a) = anchor else {
+            return Ok(Place::BodyStart);
+        };
+        if !self.is_section(map, a) {
+            return Ok(Place::AfterLine(a));
+        }
+        let table_like = match &ins.value {
+            Value::Mapping(_) => true,
+            Value::Sequence(items) => {
+                !items.is_empty() && items.iter().all(|i| matches!(i, Value::Mapping(_)))
+            }
+            _ => false,
+        };
+        let last_section = (0..infos.len()).rev().find(|i| self.is_section(map, *i));
+        if table_like {
+            Ok(Place::SectionAfter(a))
+        } else if last_section == Some(a) {
+            Ok(Place::BodyStart)
+        } else {
+            let at = infos[a].pieces.first().map_or(0, |p| p.start);
+            Err(self.unsupported(
+                at,
+                "a value that is not a table cannot go between two [tables]",
+            ))
+        }
+    }
+
+    fn plan_table_inserts(
+        &mut self,
+        map: NodeId,
+        kind: TableKind,
+        inserts: &[Insertion],
+    ) -> Result<(), EditError> {
+        if inserts.is_empty() {
+            return Ok(());
+        }
+        let places = inserts
+            .iter()
+            .map(|ins| self.place_of(map, ins))
+            .collect::<Result<Vec<Place>, EditError>>()?;
+        self.check_insert_order(map, inserts, &places)?;
+        let style = self.line_style(map, kind);
+        let mut header_written = false;
         for (ins, place) in inserts.iter().zip(places) {
-            let line_for = |this: &Self, indent: &str, at: usize| -> Result<String, EditError> {
-                let Some(prefix) = &prefix else {
-                    return Err(
-                        this.unsupported(at, "a table whose path the editor could not read")
-                    );
-                };
-                let value = emit::inline(&ins.value, strings, eol)
-                    .map_err(|what| this.unsupported(at, what))?;
-                Ok(format!(
-                    "{indent}{prefix}{}{sep}{value}",
-                    emit::key(&ins.key, key_style)
-                ))
-            };
             match place {
                 Place::AfterLine(a) => {
-                    let value_pieces = &self
-                        .doc
-                        .index
-                        .node(self.value_of(EntryId { map, index: a }).unwrap_or(map))
-                        .pieces
-                        .body;
-                    let pieces: &[Range<usize>] = match infos[a].kind {
-                        EntryKind::Dotted => value_pieces,
-                        _ => &infos[a].pieces,
-                    };
-                    let next_first = body
-                        .iter()
-                        .find(|b| **b > a)
-                        .and_then(|b| infos[*b].pieces.first())
-                        .map_or(usize::MAX, |p| p.start);
-                    let Some(piece) = pieces
-                        .iter()
-                        .rfind(|p| p.start < next_first)
-                        .or(pieces.last())
-                    else {
-                        return Err(self.unsupported(0, "an entry without text"));
-                    };
-                    let first = pieces.first().map_or(piece.start, |p| p.start);
-                    let at = text::next_line_start(self.src, piece.end);
-                    let line = line_for(self, self.indent_of(first), first)?;
+                    let (at, indent) = self.after_line(map, a)?;
+                    let line = self.entry_line(&style, ins, indent, at)?;
                     self.insert_entry_lines(at, &[line], ins.edit);
                 }
                 Place::BodyStart => {
-                    let (at, indent) = match body.first().and_then(|b| infos[*b].pieces.first()) {
-                        Some(p) => (text::line_start(self.src, p.start), self.indent_of(p.start)),
-                        None => match kind {
-                            TableKind::Root => (self.root_body_start(map), ""),
-                            TableKind::Header => {
-                                let header =
-                                    self.doc.index.node(map).header.clone().unwrap_or(0..0);
-                                (
-                                    text::next_line_start(self.src, header.end),
-                                    self.indent_of(header.start),
-                                )
-                            }
-                            TableKind::Implicit => {
-                                let start = self.span(map).start;
-                                let at = text::line_start(self.src, start);
-                                if !implicit_header {
-                                    let path = self.absolute_path(map, start)?;
-                                    self.insert_lines(at, &[format!("[{path}]")], ins.edit);
-                                    implicit_header = true;
-                                }
-                                (at, "")
-                            }
-                            TableKind::Dotted | TableKind::Inline => {
-                                let start = self.span(map).start;
-                                return Err(
-                                    self.unsupported(start, "a dotted table without key lines")
-                                );
-                            }
-                        },
-                    };
-                    let line = line_for(self, indent, at)?;
-                    if implicit_header {
+                    let (at, indent) = self.body_start(map, kind, ins.edit, &mut header_written)?;
+                    let line = self.entry_line(&style, ins, indent, at)?;
+                    if header_written {
                         // Under the header just written for this table.
                         self.insert_lines(at, &[line], ins.edit);
                     } else {
                         self.insert_entry_lines(at, &[line], ins.edit);
                     }
                 }
-                Place::SectionAfter(a) => {
-                    let end = infos[a].pieces.iter().map(|p| p.end).max().unwrap_or(0);
-                    let at = text::next_line_start(self.src, end);
-                    if let Some(next) = sections.iter().find(|s| **s > a)
-                        && infos[*next].pieces.first().is_some_and(|p| p.start < at)
-                    {
-                        return Err(self.unsupported(end, "sub-tables written out of order"));
-                    }
-                    let path = self.absolute_path(map, end)?;
-                    let key = emit::key(&ins.key, self.section_key_style(map));
-                    let path = if path.is_empty() {
-                        key
-                    } else {
-                        format!("{path}.{key}")
-                    };
-                    let mut lines = Vec::new();
-                    let blocks: Vec<(&Value, String)> = match &ins.value {
-                        Value::Sequence(items) => {
-                            items.iter().map(|v| (v, format!("[[{path}]]"))).collect()
-                        }
-                        other => vec![(other, format!("[{path}]"))],
-                    };
-                    for (value, header) in blocks {
-                        lines.push(String::new());
-                        lines.push(header);
-                        lines.extend(self.body_lines(value, "", end)?);
-                    }
-                    self.insert_lines(at, &lines, ins.edit);
-                }
+                Place::SectionAfter(a) => self.section_after(map, a, ins)?,
             }
         }
+        Ok(())
+    }
+
+    /// The line after entry `a` (a `key = value` or dotted entry) and its indentation. For a
+    /// dotted entry: after its last line that comes before the next entry of the table.
+    fn after_line(&self, map: NodeId, a: usize) -> Result<(usize, &'a str), EditError> {
+        let infos = self.entries_of(map);
+        let doc: &'a TomlDocument = self.doc;
+        let pieces: &[Range<usize>] = match infos[a].kind {
+            EntryKind::Dotted => self
+                .value_of(EntryId { map, index: a })
+                .map_or(&[], |v| doc.index.node(v).pieces.body.as_slice()),
+            _ => &infos[a].pieces,
+        };
+        let next_first = (a + 1..infos.len())
+            .find(|b| !self.is_section(map, *b))
+            .and_then(|b| infos[b].pieces.first())
+            .map_or(usize::MAX, |p| p.start);
+        let Some(piece) = pieces
+            .iter()
+            .rfind(|p| p.start < next_first)
+            .or(pieces.last())
+        else {
+            return Err(self.unsupported(self.span(map).start, "an entry without text"));
+        };
+        let first = pieces.first().map_or(piece.start, |p| p.start);
+        Ok((
+            text::next_line_start(self.src, piece.end),
+            self.indent_of(first),
+        ))
+    }
+
+    /// Where a table's first `key = value` line goes, and its indentation. A table without a
+    /// header of its own gets one there first.
+    fn body_start(
+        &mut self,
+        map: NodeId,
+        kind: TableKind,
+        edit: usize,
+        header_written: &mut bool,
+    ) -> Result<(usize, &'a str), EditError> {
+        let infos = self.entries_of(map);
+        let first_line = (0..infos.len())
+            .find(|b| !self.is_section(map, *b))
+            .and_then(|b| infos[b].pieces.first());
+        if let Some(p) = first_line {
+            return Ok((text::line_start(self.src, p.start), self.indent_of(p.start)));
+        }
+        match kind {
+            TableKind::Root => Ok((self.root_body_start(map), "")),
+            TableKind::Header => {
+                let header = self.doc.index.node(map).header.clone().unwrap_or(0..0);
+                Ok((
+                    text::next_line_start(self.src, header.end),
+                    self.indent_of(header.start),
+                ))
+            }
+            TableKind::Implicit => {
+                let start = self.span(map).start;
+                let at = text::line_start(self.src, start);
+                if !*header_written {
+                    let path = self.absolute_path(map, start)?;
+                    self.insert_lines(at, &[format!("[{path}]")], edit);
+                    *header_written = true;
+                }
+                Ok((at, ""))
+            }
+            TableKind::Dotted | TableKind::Inline => {
+                let start = self.span(map).start;
+                Err(self.unsupported(start, "a dotted table without key lines"))
+            }
+        }
+    }
+
+    /// A new `[path.key]` section (or `[[path.key]]` sections) after sub-table `a` and its own
+    /// sub-tables.
+    fn section_after(&mut self, map: NodeId, a: usize, ins: &Insertion) -> Result<(), EditError> {
+        let infos = self.entries_of(map);
+        let end = infos[a].pieces.iter().map(|p| p.end).max().unwrap_or(0);
+        let at = text::next_line_start(self.src, end);
+        let next_section = (a + 1..infos.len()).find(|s| self.is_section(map, *s));
+        if let Some(next) = next_section
+            && infos[next].pieces.first().is_some_and(|p| p.start < at)
+        {
+            return Err(self.unsupported(end, "sub-tables written out of order"));
+        }
+        let path = self.absolute_path(map, end)?;
+        let key = emit::key(&ins.key, self.section_key_style(map));
+        let path = if path.is_empty() {
+            key
+        } else {
+            format!("{path}.{key}")
+        };
+        let blocks: Vec<(&Value, String)> = match &ins.value {
+            Value::Sequence(items) => items.iter().map(|v| (v, format!("[[{path}]]"))).collect(),
+            other => vec![(other, format!("[{path}]"))],
+        };
+        let mut lines = Vec::new();
+        for (value, header) in blocks {
+            lines.push(String::new());
+            lines.push(header);
+            lines.extend(self.body_lines(value, "", end)?);
+        }
+        self.insert_lines(at, &lines, ins.edit);
         Ok(())
     }
 
