@@ -11,6 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::detect;
+use crate::detect_report::{self, DetectedFile};
 use crate::diff;
 use crate::redact;
 use crate::report::{
@@ -36,12 +38,15 @@ Exit codes:
 #[command(long_about = "\
 Upgrade Pomerium configuration files (Core config.yaml and Enterprise Console config.yaml) from \
 the release they are written for to a newer one. Each Pomerium release that changed the config \
-format has a migration step; the steps between --from and --to run in order. Only what must \
+format has a migration step; the steps between --from and --to run in order (without --from, \
+each file starts at the oldest release its keys allow; `detect` shows why). Only what must \
 change is rewritten: comments, blank lines, key order, quoting and indentation stay as they are. \
 Removed options are commented out with a note, and everything the tool cannot do safely is \
 reported as `action-required` with what to do by hand.
 
-Start with `plan` to see the diff and the report, then `apply` (which keeps a backup).")]
+Start with `plan` to see the diff and the report, then `apply` (which keeps a backup). After \
+migrating, keys the target release does not read are reported as notes, with a suggestion when \
+one looks like a typo.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Commands,
@@ -83,6 +88,19 @@ any file would change or any finding is `action-required`, 0 otherwise. Use --fo
 a machine-readable report that includes the diffs.")]
     Check(CheckArgs),
 
+    /// Show each file's kind, format and the Pomerium versions its keys fit, with the evidence.
+    #[command(long_about = "\
+Show what pomerium-migrate finds out about each file without migrating it: the kind (core or \
+console) and the keys that decided it, the format, and the range of Pomerium releases that read \
+every key of the file, with the keys that bound it (file:line:column). A key first read in 0.N \
+means the file is for 0.N or newer; a key last read in 0.M means 0.M or older.
+
+This is what plan, apply and check use when --from is not given: they start at the lowest \
+release of the range. The output says when no key bounds the version, when the keys contradict \
+each other (they then start at the lower bound), and when they would refuse to guess because a \
+set_request_headers value contains `$` and the range crosses 0.23.")]
+    Detect(DetectArgs),
+
     /// List the migration steps (optionally only those between --from and --to).
     #[command(long_about = "\
 List the chain of migration steps in the order they run: version, id, the kind of config it \
@@ -106,12 +124,12 @@ pub struct MigrateArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// The Pomerium version the files are used with today (0.20, v0.20 or v0.20.1). Required
-    /// for now.
+    /// The Pomerium version the files are used with today (0.20, v0.20 or v0.20.1) [default:
+    /// inferred per file from its keys: the lowest release that reads them all, see `detect`].
     #[arg(long, value_name = "VERSION")]
     pub from: Option<Version>,
 
-    /// The version to migrate to [default: the newest version the tool has steps for].
+    /// The version to migrate to [default: the newest version the tool knows].
     #[arg(long, value_name = "VERSION")]
     pub to: Option<Version>,
 
@@ -190,6 +208,22 @@ pub struct ApplyArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: MigrateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Config files to examine; `-` reads one config from stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// What the files are: `auto` decides from the keys; `core` or `console` only bound the
+    /// version.
+    #[arg(long, value_enum, default_value_t)]
+    pub kind: KindChoice,
+
+    /// The output's format; `json` prints one JSON document (schema in README).
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -319,6 +353,7 @@ pub fn execute_with(
         Commands::Plan(args) => plan(args, steps, streams, color),
         Commands::Apply(args) => apply(args, steps, streams, color),
         Commands::Check(args) => check(args, steps, streams, color),
+        Commands::Detect(args) => detect(args, steps, streams, color),
         Commands::List(args) => list(args, steps, streams),
         Commands::Explain(args) => explain(args, steps, streams),
     }
@@ -352,8 +387,11 @@ fn read_inputs(
     steps: &[&'static Step],
     stdin: &mut dyn Read,
 ) -> Result<Vec<Input>, RunError> {
-    runner::resolve_versions(args.from, args.to, steps)?;
-    let files = &args.files;
+    runner::check_versions(args.from, args.to, steps)?;
+    read_files(&args.files, stdin)
+}
+
+fn read_files(files: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Input>, RunError> {
     if files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
         return Err(RunError::StdinTwice);
     }
@@ -406,6 +444,7 @@ fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport
         format: file.format,
         from: file.from,
         to: file.to,
+        inferred: file.inferred.clone(),
         changed: file.changed(),
         findings,
         created: file
@@ -641,6 +680,38 @@ fn input_mode(source: &Source) -> u32 {
     0o600
 }
 
+fn detect(
+    args: DetectArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    color: bool,
+) -> Result<u8, CliError> {
+    let inputs = read_files(&args.files, streams.stdin)?;
+    let mut files = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let (format, document) = runner::parse_input(input)?;
+        let detection = runner::detect_file(&document, args.kind);
+        // What plan/apply/check would say without --from, for a run to the newest release.
+        let needs_from =
+            detect::refuse_ambiguous_escaping(&document, &detection, runner::default_target(steps))
+                .err();
+        files.push(DetectedFile {
+            path: input.source.display(),
+            format,
+            detection,
+            kind_given: args.kind != KindChoice::Auto,
+            needs_from,
+        });
+    }
+    let rendered = match args.format {
+        OutputFormat::Text => detect_report::render_text(&files, color),
+        OutputFormat::Json => detect_report::render_json(&files),
+    };
+    streams.stdout.write_all(rendered.as_bytes())?;
+    streams.stdout.flush()?;
+    Ok(0)
+}
+
 fn scope_name(scope: Scope) -> &'static str {
     match scope {
         Scope::Core => "core",
@@ -665,7 +736,7 @@ fn list(
 ) -> Result<u8, CliError> {
     let from = args.from.unwrap_or(runner::OLDEST_KNOWN);
     let to = args.to.unwrap_or_else(|| runner::newest_version(steps));
-    let (from, to) = runner::resolve_versions(Some(from), Some(to), steps)?;
+    let (from, to) = runner::resolve_versions(from, Some(to), steps)?;
     let selected = runner::select_steps(steps, from, to, None);
     let out = &mut *streams.stdout;
     match args.format {
@@ -724,7 +795,7 @@ fn explain(
         let of_version: Vec<_> = steps.iter().filter(|s| s.version == version).collect();
         if of_version.is_empty() {
             // Validates the version (unknown → exit 2).
-            runner::resolve_versions(Some(version), Some(version), steps)?;
+            runner::resolve_versions(version, Some(version), steps)?;
             writeln!(
                 out,
                 "v{version}: no migration step; configs valid for {} need no change for {version}",

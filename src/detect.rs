@@ -476,17 +476,24 @@ fn suggest(key: &str, version: Version) -> Option<&'static str> {
 /// The id that unknown-key notes are reported under.
 pub const UNKNOWN_KEY_ID: &str = "unknown-key";
 
+impl UnknownKey {
+    /// This key as a report note (located where the key is written in the document checked).
+    pub fn finding(&self) -> Finding {
+        Finding {
+            version: self.version,
+            step: UNKNOWN_KEY_ID,
+            severity: Severity::Note,
+            location: Some(self.location),
+            message: self.to_string(),
+            link: "https://www.pomerium.com/docs/reference",
+        }
+    }
+}
+
 /// [`unknown_keys`] as report notes for release `version`.
 pub fn unknown_key_findings(doc: &Document, kind: FileKind, version: Version) -> Vec<Finding> {
     unknown_keys(doc, kind, version)
-        .into_iter()
-        .map(|u| Finding {
-            version,
-            step: UNKNOWN_KEY_ID,
-            severity: Severity::Note,
-            location: Some(u.location),
-            message: u.to_string(),
-            link: "https://www.pomerium.com/docs/reference",
-        })
+        .iter()
+        .map(UnknownKey::finding)
         .collect()
 }

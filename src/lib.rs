@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod detect;
+pub mod detect_report;
 pub mod diff;
 pub mod document;
 pub mod keys;

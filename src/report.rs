@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Color, Style};
 use serde::Serialize;
 
+use crate::detect::Detection;
+use crate::detect_report;
 use crate::diff;
 use crate::document::{Format, Location};
 use crate::step::{FileKind, Finding, Severity};
@@ -43,6 +45,8 @@ pub struct FileReport {
     pub format: Format,
     pub from: Version,
     pub to: Version,
+    /// The keys' version range when `from` was inferred from them (no `--from`).
+    pub inferred: Option<Detection>,
     /// Whether the migrated text differs from the input.
     pub changed: bool,
     /// In the order the steps ran; locations are in the input file.
@@ -164,15 +168,15 @@ pub struct TextOptions {
     pub diffs: bool,
 }
 
-const PATH: Style = Style::new().bold();
+pub(crate) const PATH: Style = Style::new().bold();
 const CHANGED: Style = Style::new().fg_color(Some(Color::Ansi(AnsiColor::Green)));
-const ACTION: Style = Style::new()
+pub(crate) const ACTION: Style = Style::new()
     .fg_color(Some(Color::Ansi(AnsiColor::Red)))
     .bold();
-const NOTE: Style = Style::new().fg_color(Some(Color::Ansi(AnsiColor::Cyan)));
+pub(crate) const NOTE: Style = Style::new().fg_color(Some(Color::Ansi(AnsiColor::Cyan)));
 const DIM: Style = Style::new().dimmed();
 
-fn paint(color: bool, style: Style, text: &str) -> String {
+pub(crate) fn paint(color: bool, style: Style, text: &str) -> String {
     if color {
         format!("{style}{text}{style:#}")
     } else {
@@ -282,6 +286,9 @@ fn render_file(out: &mut String, command: Command, file: &FileReport, color: boo
         status,
         counts(&file.summary())
     );
+    if let Some(detection) = &file.inferred {
+        detect_report::inferred_lines(out, detection, &file.path);
+    }
     let places: Vec<String> = file
         .findings
         .iter()
@@ -369,6 +376,8 @@ struct JsonFile<'a> {
     format: String,
     from: Version,
     to: Version,
+    /// The keys' version range when `from` was inferred (`null` with `--from`).
+    inferred: Option<detect_report::JsonRange<'a>>,
     changed: bool,
     findings: Vec<JsonFinding<'a>>,
     created: &'a [CreatedReport],
@@ -405,6 +414,7 @@ pub fn render_json(report: &Report) -> String {
                 format: f.format.to_string(),
                 from: f.from,
                 to: f.to,
+                inferred: f.inferred.as_ref().map(detect_report::json_range),
                 changed: f.changed,
                 findings: f
                     .findings
@@ -459,6 +469,7 @@ mod tests {
                 format: Format::Yaml,
                 from: Version::new(0, 20),
                 to: Version::new(0, 25),
+                inferred: None,
                 changed: true,
                 findings: vec![
                     finding(Severity::Changed, Some(12), "replaced it"),
@@ -541,6 +552,50 @@ config.yaml       action-required  v0.24/set-authorization-header  do this
         assert!(file.get("steps").is_none());
         assert!(file["written"].is_null());
         assert_eq!(v["summary"]["action_required"], 1);
+        Ok(())
+    }
+
+    #[test]
+    fn an_inferred_from_is_shown_in_text_and_json() -> Result<(), serde_json::Error> {
+        use crate::detect::Evidence;
+        let mut report = sample();
+        let file = &mut report.files[0];
+        file.from = Version::new(0, 17);
+        file.inferred = Some(Detection {
+            kind: FileKind::Core,
+            kind_evidence: Vec::new(),
+            min_version: Version::new(0, 17),
+            max_version: Version::new(0, 22),
+            min_evidence: vec![Evidence {
+                key: "set_authorization_header".into(),
+                path: "routes[0].set_authorization_header".into(),
+                location: Location { line: 7, column: 5 },
+                version: Some(Version::new(0, 17)),
+            }],
+            max_evidence: Vec::new(),
+            contradictory: false,
+        });
+        let text = render_text(&report, TextOptions::default());
+        assert!(
+            text.starts_with(
+                "config.yaml: core config (yaml), 0.17 -> 0.25: would change; 1 change, 1 action \
+                 required, 0 notes\n  --from inferred: the keys fit 0.17 to 0.22; starting at \
+                 0.17"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "\n    at least 0.17: `routes[0].set_authorization_header` at config.yaml:7:5\n"
+        ));
+        let v: serde_json::Value = serde_json::from_str(&render_json(&report))?;
+        let inferred = &v["files"][0]["inferred"];
+        assert_eq!(inferred["min_version"], "0.17");
+        assert_eq!(inferred["max_version"], "0.22");
+        assert_eq!(inferred["min_evidence"][0]["line"], 7);
+        assert_eq!(inferred["max_evidence"], serde_json::json!([]));
+        // Without inference the field is there, as null.
+        let v: serde_json::Value = serde_json::from_str(&render_json(&sample()))?;
+        assert!(v["files"][0]["inferred"].is_null());
         Ok(())
     }
 

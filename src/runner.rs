@@ -5,6 +5,9 @@
 //! [`step::run_step`], keeping every intermediate document so that `--per-step` can show what
 //! each step did. Core files run first; their migrated data is handed to the steps of a console
 //! file given in the same run (the Console takes values such as the signing key from Core).
+//!
+//! Without `--from`, each file's starting version is inferred from its keys ([`detect`], SPEC
+//! §4). After the steps, keys the target release does not read are reported as notes.
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -12,6 +15,7 @@ use std::path::{Path, PathBuf};
 use similar::{DiffTag, TextDiff};
 use thiserror::Error;
 
+use crate::detect::{self, AmbiguousEscaping, Detection};
 use crate::document::{Document, EditError, Format, Location, ParseError, Value};
 use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
 use crate::version::Version;
@@ -121,11 +125,22 @@ pub enum RunError {
     UnsupportedFormat { path: String, format: Format },
     #[error("{path}:{source}")]
     Parse { path: String, source: ParseError },
+    #[error("{path}:{source}")]
+    AmbiguousEscaping {
+        path: String,
+        source: AmbiguousEscaping,
+    },
     #[error(
-        "--from is required: give the Pomerium version the files are used with today, e.g. \
-         --from 0.20"
+        "{path}: the keys of this file need Pomerium {from} or newer ({evidence}), but --to is \
+         {to}; pomerium-migrate does not downgrade configs. Give a newer --to, or --from with \
+         the version the file is used with today"
     )]
-    MissingFrom,
+    InferredAfterTarget {
+        path: String,
+        from: Version,
+        to: Version,
+        evidence: String,
+    },
     #[error(
         "unknown version {version}: pomerium-migrate knows Pomerium {OLDEST_KNOWN} to {newest}"
     )]
@@ -196,13 +211,10 @@ pub fn newest_version(steps: &[&Step]) -> Version {
         .map_or(NEWEST_KNOWN, |v| v.max(NEWEST_KNOWN))
 }
 
-/// The default `--to`: the newest version with a registered step (0.33 while there is none).
+/// The default `--to` (SPEC §1): the newest version the tool knows, even when that release
+/// needs no step (0.33), so that unknown keys are checked against the newest release.
 pub fn default_target(steps: &[&Step]) -> Version {
-    steps
-        .iter()
-        .map(|s| s.version)
-        .max()
-        .unwrap_or(NEWEST_KNOWN)
+    newest_version(steps)
 }
 
 fn check_known(version: Version, steps: &[&Step]) -> Result<Version, RunError> {
@@ -213,18 +225,34 @@ fn check_known(version: Version, steps: &[&Step]) -> Result<Version, RunError> {
     Ok(version)
 }
 
-/// Checks `--from` and `--to` and fills in the default `--to`.
-pub fn resolve_versions(
+/// Checks the `--from` and `--to` given on the command line before any file is read: both
+/// known, and no downgrade.
+pub fn check_versions(
     from: Option<Version>,
     to: Option<Version>,
     steps: &[&Step],
+) -> Result<(), RunError> {
+    let from = from.map(|v| check_known(v, steps)).transpose()?;
+    let to = to.map(|v| check_known(v, steps)).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(RunError::Downgrade { from, to });
+    }
+    Ok(())
+}
+
+/// The versions a file runs between: its `from` (given or inferred) and `--to`, defaulted.
+pub fn resolve_versions(
+    from: Version,
+    to: Option<Version>,
+    steps: &[&Step],
 ) -> Result<(Version, Version), RunError> {
+    let from = check_known(from, steps)?;
     let to = match to {
-        Some(to) => Some(check_known(to, steps)?),
-        None => None,
+        Some(to) => check_known(to, steps)?,
+        None => default_target(steps).max(from),
     };
-    let from = check_known(from.ok_or(RunError::MissingFrom)?, steps)?;
-    let to = to.unwrap_or_else(|| default_target(steps).max(from));
     if to < from {
         return Err(RunError::Downgrade { from, to });
     }
@@ -263,66 +291,6 @@ pub fn format_of(source: &Source) -> Format {
     }
 }
 
-/// Keys only an Enterprise Console config has (normalised to snake_case).
-pub const CONSOLE_ONLY_KEYS: &[&str] = &[
-    "database_url",
-    "database_encryption_key",
-    "license_key",
-    "audience",
-    "bind_addr",
-    "grpc_addr",
-];
-
-/// One reason for deciding a file's kind.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KindEvidence {
-    pub key: String,
-    pub location: Location,
-    pub reason: &'static str,
-}
-
-/// The kind `--kind auto` decides, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KindDetection {
-    pub kind: FileKind,
-    /// Empty for core: a core config is what remains when nothing points to the Console.
-    pub evidence: Vec<KindEvidence>,
-}
-
-/// Decides whether a config is a Console config: any console-only top-level key (`database_url`,
-/// `license_key`, `prometheus_*`, … in either spelling) or any dash-case top-level key (Core has
-/// none). Everything else is core.
-pub fn detect_kind(doc: &Document) -> KindDetection {
-    let mut evidence = Vec::new();
-    if let Some(root) = doc.root() {
-        for entry in doc.entries(root) {
-            let normalized = entry.key.replace('-', "_");
-            let reason = if CONSOLE_ONLY_KEYS.contains(&normalized.as_str()) {
-                Some("a key only the Enterprise Console has")
-            } else if normalized.starts_with("prometheus_") {
-                Some("a Prometheus setting of the Enterprise Console")
-            } else if entry.key.contains('-') {
-                Some("a dash-case key (Core keys are snake_case)")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                evidence.push(KindEvidence {
-                    key: entry.key.to_owned(),
-                    location: doc.entry_location(entry.id),
-                    reason,
-                });
-            }
-        }
-    }
-    let kind = if evidence.is_empty() {
-        FileKind::Core
-    } else {
-        FileKind::Console
-    };
-    KindDetection { kind, evidence }
-}
-
 /// One document state of a file: the input, then one per step that changed the text.
 #[derive(Debug)]
 pub struct Stage {
@@ -339,6 +307,8 @@ pub struct FileRun {
     pub kind: FileKind,
     pub from: Version,
     pub to: Version,
+    /// What the keys say about the version, when `from` was inferred from them (no `--from`).
+    pub inferred: Option<Detection>,
     /// Never empty: `stages[0]` is the input.
     pub stages: Vec<Stage>,
     /// In step order, located in the input file.
@@ -388,51 +358,53 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
             seen.push(identity);
         }
     }
-    let (from, to) = resolve_versions(config.from, config.to, config.steps)?;
+    check_versions(config.from, config.to, config.steps)?;
 
     let mut parsed = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let path = input.source.display();
-        let format = format_of(&input.source);
-        if !SUPPORTED_FORMATS.contains(&format) {
-            return Err(RunError::UnsupportedFormat { path, format });
-        }
-        let document = Document::parse(input.text.clone(), format)
-            .map_err(|source| RunError::Parse { path, source })?;
-        let kind = match config.kind {
-            KindChoice::Auto => detect_kind(&document).kind,
-            KindChoice::Core => FileKind::Core,
-            KindChoice::Console => FileKind::Console,
-        };
-        parsed.push(Some((input, format, document, kind)));
+        let (format, document) = parse_input(&input)?;
+        let detection = detect_file(&document, config.kind);
+        let versions = file_versions(&input, &document, &detection, config)?;
+        parsed.push(Some(Parsed {
+            input,
+            format,
+            document,
+            detection,
+            versions,
+        }));
     }
 
+    let kind_of = |p: &Parsed| p.detection.kind;
     let cores: Vec<String> = parsed
         .iter()
         .flatten()
-        .filter(|p| p.3 == FileKind::Core)
-        .map(|p| p.0.source.display())
+        .filter(|p| kind_of(p) == FileKind::Core)
+        .map(|p| p.input.source.display())
         .collect();
-    let has_console = parsed.iter().flatten().any(|p| p.3 == FileKind::Console);
+    let has_console = parsed
+        .iter()
+        .flatten()
+        .any(|p| kind_of(p) == FileKind::Console);
     if has_console && cores.len() > 1 {
         return Err(RunError::SeveralCores { paths: cores });
     }
 
     // Core files first, so that console steps can read the migrated core config.
     let mut order: Vec<usize> = (0..parsed.len()).collect();
-    order.sort_by_key(|i| parsed[*i].as_ref().map(|p| p.3 != FileKind::Core));
+    order.sort_by_key(|i| parsed[*i].as_ref().map(|p| kind_of(p) != FileKind::Core));
     let mut results: Vec<Option<FileRun>> = (0..parsed.len()).map(|_| None).collect();
     let mut core_data: Option<Value> = None;
     for index in order {
-        let Some((input, format, document, kind)) = parsed[index].take() else {
+        let Some(file) = parsed[index].take() else {
             continue;
         };
+        let kind = file.detection.kind;
         let core = if kind == FileKind::Console {
             core_data.as_ref()
         } else {
             None
         };
-        let file = migrate(input, format, document, kind, (from, to), config, core)?;
+        let file = migrate(file, config, core)?;
         if kind == FileKind::Core {
             let result = file.result();
             core_data = result.root().map(|root| result.value(root));
@@ -442,15 +414,111 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
     Ok(results.into_iter().flatten().collect())
 }
 
-fn migrate(
+/// A file read and parsed, with what is known about it before its steps run.
+struct Parsed {
     input: Input,
     format: Format,
     document: Document,
-    kind: FileKind,
-    (from, to): (Version, Version),
+    detection: Detection,
+    versions: FileVersions,
+}
+
+/// The versions one file is migrated between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileVersions {
+    from: Version,
+    to: Version,
+    /// Whether `from` was inferred from the keys (no `--from`).
+    inferred: bool,
+}
+
+/// Picks the format from the file name and parses the text (formats the engine cannot edit yet
+/// are refused).
+pub fn parse_input(input: &Input) -> Result<(Format, Document), RunError> {
+    let path = input.source.display();
+    let format = format_of(&input.source);
+    if !SUPPORTED_FORMATS.contains(&format) {
+        return Err(RunError::UnsupportedFormat { path, format });
+    }
+    let document = Document::parse(input.text.clone(), format)
+        .map_err(|source| RunError::Parse { path, source })?;
+    Ok((format, document))
+}
+
+/// The kind (decided from the keys for `--kind auto`) and the version range of a document.
+pub fn detect_file(document: &Document, kind: KindChoice) -> Detection {
+    match kind {
+        KindChoice::Auto => detect::detect(document),
+        KindChoice::Core => detect::detect_as(document, FileKind::Core),
+        KindChoice::Console => detect::detect_as(document, FileKind::Console),
+    }
+}
+
+/// `--from` when given, else the lowest version the keys allow (SPEC §4), refusing when that
+/// guess could double-escape a `$` (see [`detect::refuse_ambiguous_escaping`]).
+fn file_versions(
+    input: &Input,
+    document: &Document,
+    detection: &Detection,
+    config: &RunConfig<'_>,
+) -> Result<FileVersions, RunError> {
+    if let Some(from) = config.from {
+        let (from, to) = resolve_versions(from, config.to, config.steps)?;
+        return Ok(FileVersions {
+            from,
+            to,
+            inferred: false,
+        });
+    }
+    let path = input.source.display();
+    let from = detection.start_version();
+    let (from, to) = match resolve_versions(from, config.to, config.steps) {
+        Err(RunError::Downgrade { from, to }) => {
+            return Err(RunError::InferredAfterTarget {
+                path,
+                from,
+                to,
+                evidence: describe_evidence(&detection.min_evidence),
+            });
+        }
+        other => other?,
+    };
+    detect::refuse_ambiguous_escaping(document, detection, to)
+        .map_err(|source| RunError::AmbiguousEscaping { path, source })?;
+    Ok(FileVersions {
+        from,
+        to,
+        inferred: true,
+    })
+}
+
+/// `` `routes` at 3:1, `x` at 5:3 `` (the first few, then how many more).
+fn describe_evidence(evidence: &[detect::Evidence]) -> String {
+    const SHOWN: usize = 3;
+    let mut text: Vec<String> = evidence
+        .iter()
+        .take(SHOWN)
+        .map(ToString::to_string)
+        .collect();
+    if evidence.len() > SHOWN {
+        text.push(format!("{} more", evidence.len() - SHOWN));
+    }
+    text.join(", ")
+}
+
+fn migrate(
+    file: Parsed,
     config: &RunConfig<'_>,
     core: Option<&Value>,
 ) -> Result<FileRun, RunError> {
+    let Parsed {
+        input,
+        format,
+        document,
+        detection,
+        versions: FileVersions { from, to, inferred },
+    } = file;
+    let kind = detection.kind;
     let mut stages = vec![Stage {
         step: None,
         document,
@@ -458,7 +526,8 @@ fn migrate(
     let mut findings = Vec::new();
     let mut created = Vec::new();
     let config_path = input.source.path().map(Path::to_owned);
-    for step in select_steps(config.steps, from, to, Some(kind)) {
+    let chain = select_steps(config.steps, from, to, Some(kind));
+    for &step in &chain {
         let current = match stages.last() {
             Some(stage) => &stage.document,
             None => break,
@@ -503,16 +572,48 @@ fn migrate(
             });
         }
     }
+    findings.extend(unknown_key_notes(&stages, &chain, kind, to));
     Ok(FileRun {
         input,
         format,
         kind,
         from,
         to,
+        inferred: inferred.then_some(detection),
         stages,
         findings,
         created,
     })
+}
+
+/// Keys of the migrated file that release `to` does not read (like Pomerium's start-up warning),
+/// as notes located in the input. Keys a step of this run handles are left out: that step has
+/// rewritten or reported them already (a key it commented out is no longer a key at all).
+fn unknown_key_notes(
+    stages: &[Stage],
+    ran: &[&'static Step],
+    kind: FileKind,
+    to: Version,
+) -> Vec<Finding> {
+    let (Some(first), Some(last)) = (stages.first(), stages.last()) else {
+        return Vec::new();
+    };
+    let result = &last.document;
+    let map = (stages.len() > 1).then(|| LineMap::new(first.document.text(), result.text()));
+    detect::unknown_keys(result, kind, to)
+        .into_iter()
+        .filter(|unknown| {
+            !ran.iter()
+                .any(|s| s.handles.contains(&unknown.key.as_str()))
+        })
+        .map(|unknown| {
+            let mut finding = unknown.finding();
+            if let (Some(map), Some(location)) = (&map, &mut finding.location) {
+                location.line = map.to_input(location.line);
+            }
+            finding
+        })
+        .collect()
 }
 
 /// An engine refusal with its lines moved from the intermediate text into the input.
@@ -611,30 +712,37 @@ mod tests {
 
     #[test]
     fn versions_are_checked_and_defaulted() {
-        assert!(matches!(
-            resolve_versions(None, None, CHAIN),
-            Err(RunError::MissingFrom)
-        ));
+        // The default --to is the newest known release, also past the chain's last step.
         assert_eq!(
-            resolve_versions(Some(v(20)), None, CHAIN).ok(),
-            Some((v(20), v(25)))
-        );
-        assert_eq!(
-            resolve_versions(Some(v(20)), None, &[]).ok(),
+            resolve_versions(v(20), None, CHAIN).ok(),
             Some((v(20), v(33)))
         );
         assert_eq!(
-            resolve_versions(Some(v(30)), None, CHAIN).ok(),
-            Some((v(30), v(30)))
+            resolve_versions(v(20), Some(v(24)), CHAIN).ok(),
+            Some((v(20), v(24)))
+        );
+        assert_eq!(
+            resolve_versions(v(33), None, CHAIN).ok(),
+            Some((v(33), v(33)))
         );
         assert!(matches!(
-            resolve_versions(Some(v(24)), Some(v(22)), CHAIN),
+            resolve_versions(v(24), Some(v(22)), CHAIN),
+            Err(RunError::Downgrade { .. })
+        ));
+        assert!(check_versions(None, None, CHAIN).is_ok());
+        assert!(check_versions(Some(v(20)), Some(v(22)), CHAIN).is_ok());
+        assert!(matches!(
+            check_versions(Some(v(24)), Some(v(22)), CHAIN),
             Err(RunError::Downgrade { .. })
         ));
         for bad in [v(9), v(34), Version::new(1, 0)] {
-            let err = resolve_versions(Some(bad), None, CHAIN);
+            let err = resolve_versions(bad, None, CHAIN);
             assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
-            let err = resolve_versions(Some(v(20)), Some(bad), CHAIN);
+            let err = resolve_versions(v(20), Some(bad), CHAIN);
+            assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
+            let err = check_versions(None, Some(bad), CHAIN);
+            assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
+            let err = check_versions(Some(bad), None, CHAIN);
             assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
         }
     }

@@ -365,7 +365,10 @@ pub fn run_step(
     let document = if cx.edits.is_empty() {
         None
     } else {
-        Some(doc.apply(&cx.edits)?)
+        let next = doc.apply(&cx.edits)?;
+        // The next step reads it: index it now so a failure is this step's.
+        next.ensure_indexed()?;
+        Some(next)
     };
     Ok(StepOutcome {
         document,

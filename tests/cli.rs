@@ -299,7 +299,7 @@ mod chain {
             out.stdout
         );
         assert!(out.stdout.contains(&format!(
-            "{}: core config (yaml), 0.20 -> 0.25: would change; 3 changes, 0 actions required, 0 notes\n",
+            "{}: core config (yaml), 0.20 -> 0.33: would change; 3 changes, 0 actions required, 1 note\n",
             s(&path)
         )));
         // Locations are in the input, although the rename ran after lines were inserted.
@@ -393,7 +393,8 @@ mod chain {
         assert_eq!(file["kind"], "core");
         assert_eq!(file["format"], "yaml");
         assert_eq!(file["from"], "0.20");
-        assert_eq!(file["to"], "0.25");
+        assert_eq!(file["to"], "0.33");
+        assert!(file["inferred"].is_null(), "--from was given");
         assert_eq!(file["changed"], true);
         let ids: Vec<&str> = file["findings"]
             .as_array()
@@ -405,7 +406,9 @@ mod chain {
                 "v0.21/remove-options",
                 "v0.21/remove-options",
                 "v0.22/rename-old-option",
-                "v0.24/write-cert"
+                "v0.24/write-cert",
+                // The test chain's `new_option` is no Pomerium key.
+                "v0.33/unknown-key"
             ]
         );
         let created = &file["created"][0];
@@ -1028,15 +1031,16 @@ routes:
     }
 
     #[test]
-    fn from_is_required_and_versions_are_checked() -> TestResult {
+    fn versions_are_checked() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("config.yaml");
         fs::write(&path, SAMPLE)?;
+        // Without --from, --to is still checked (before stdin would be read).
         cmd()
-            .args(["plan", s(&path)])
+            .args(["plan", "-", "--to", "0.40"])
             .assert()
             .code(2)
-            .stderr(predicate::str::contains("--from is required"));
+            .stderr(predicate::str::contains("unknown version 0.40"));
         cmd()
             .args(["plan", s(&path), "--from", "0.40"])
             .assert()

@@ -15,6 +15,7 @@ pub mod value;
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use thiserror::Error;
 
@@ -138,7 +139,9 @@ impl Tree {
         &mut self.nodes[id.index()]
     }
 
-    /// Sets parent links and alias back-references once the tree is complete.
+    /// Sets parent links and alias back-references once the tree is complete, for backends that
+    /// do not set them while building (the YAML builder does).
+    #[allow(dead_code)]
     pub(crate) fn link(&mut self) {
         for i in 0..self.nodes.len() {
             let id = NodeId(i as u32);
@@ -402,9 +405,6 @@ pub enum EditError {
 
 /// What a backend provides (one per format).
 pub(crate) trait Backend: fmt::Debug + Send + Sync {
-    fn format(&self) -> Format;
-    /// The full text, exactly as read.
-    fn text(&self) -> &str;
     fn tree(&self) -> &Tree;
     /// The data of the document as the format's own parser reads it.
     fn data(&self) -> Value;
@@ -414,42 +414,81 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     fn render(&self, edits: &[Edit]) -> Result<String, EditError>;
     /// Parses a text of this format into a new backend.
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError>;
-    /// Byte range of a node's value in [`Backend::text`] (for redaction of secrets).
+    /// The data of a text of this format, as [`Backend::data`] would give it after
+    /// [`Backend::reparse`]; backends override it with a parse that builds no index.
+    fn parse_data(&self, text: &str) -> Result<Value, ParseError> {
+        Ok(self.reparse(text.to_owned())?.data())
+    }
+    /// Byte range of a node's value in the document's text (for redaction of secrets).
     fn span(&self, node: NodeId) -> Range<usize>;
+    /// Why this stand-in has no index (see [`Document::ensure_indexed`]).
+    fn unindexable(&self) -> Option<EditError> {
+        None
+    }
 }
 
 /// A parsed config file.
+///
+/// A document made by [`Document::apply`] has been parsed once already, for verification; its
+/// editing index is built the first time something reads it.
 #[derive(Debug)]
 pub struct Document {
-    backend: Box<dyn Backend>,
+    format: Format,
+    text: String,
+    backend: OnceLock<Box<dyn Backend>>,
+}
+
+/// Builds the backend of a format.
+fn index(text: String, format: Format) -> Result<Box<dyn Backend>, ParseError> {
+    Ok(match format {
+        Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
+        Format::Json => Box::new(yaml::YamlDocument::parse_json(text)?),
+        Format::Toml => Box::new(toml::TomlDocument::parse(text)?),
+    })
 }
 
 impl Document {
     /// Parses `text` in the given format.
     pub fn parse(text: String, format: Format) -> Result<Document, ParseError> {
-        let backend: Box<dyn Backend> = match format {
-            Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
-            Format::Json => Box::new(yaml::YamlDocument::parse_json(text)?),
-            Format::Toml => Box::new(toml::TomlDocument::parse(text)?),
-        };
-        Ok(Document { backend })
+        let backend = index(text.clone(), format)?;
+        Ok(Document {
+            format,
+            text,
+            backend: OnceLock::from(backend),
+        })
+    }
+
+    fn backend(&self) -> &dyn Backend {
+        self.backend
+            .get_or_init(|| match index(self.text.clone(), self.format) {
+                Ok(b) => b,
+                // The text was parsed once already by verification, with the same parser.
+                Err(e) => Box::new(Unindexable::new(e)),
+            })
+            .as_ref()
+    }
+
+    /// Builds the editing index now if it was deferred, and reports a failure to build it (an
+    /// engine bug: the same text already passed verification).
+    pub fn ensure_indexed(&self) -> Result<(), EditError> {
+        self.backend().unindexable().map_or(Ok(()), Err)
     }
 
     pub fn format(&self) -> Format {
-        self.backend.format()
+        self.format
     }
 
     pub fn text(&self) -> &str {
-        self.backend.text()
+        &self.text
     }
 
     pub fn tree(&self) -> &Tree {
-        self.backend.tree()
+        self.backend().tree()
     }
 
     /// The data as the format's parser reads it (merge keys not applied).
     pub fn data(&self) -> Value {
-        self.backend.data()
+        self.backend().data()
     }
 
     /// The top-level node; `None` for a file with no content.
@@ -667,7 +706,7 @@ impl Document {
     /// Whether [`Edit::CommentOut`] is possible for this entry (not in JSON, not in a flow
     /// collection); otherwise a removal must delete.
     pub fn can_comment_out(&self, entry: EntryId) -> bool {
-        self.backend.can_comment_out(entry)
+        self.backend().can_comment_out(entry)
     }
 
     /// Alias nodes through which an edit of `node` would also show elsewhere.
@@ -678,31 +717,34 @@ impl Document {
     /// Byte range of a node's written value (for the report renderer's redaction; steps do not
     /// need offsets).
     pub fn span(&self, node: NodeId) -> Range<usize> {
-        self.backend.span(node)
+        self.backend().span(node)
     }
 
     /// The text a batch of edits renders to, without verification (for debugging the engine).
     #[doc(hidden)]
     pub fn backend_render_for_debug(&self, edits: &[Edit]) -> Result<String, EditError> {
-        self.backend.render(edits)
+        self.backend().render(edits)
     }
 
     /// Applies a batch of edits in one pass, verifies the result and returns the new document.
     /// An empty batch returns an identical document.
     pub fn apply(&self, edits: &[Edit]) -> Result<Document, EditError> {
-        let text = self.backend.render(edits)?;
+        let backend = self.backend();
+        let text = backend.render(edits)?;
         let expected = self.expected_data(edits)?;
-        let backend = self
-            .backend
-            .reparse(text)
+        let actual = backend
+            .parse_data(&text)
             .map_err(|e| EditError::Verification {
                 detail: format!("the edited text does not parse: {e}"),
             })?;
-        let actual = backend.data();
         if let Some(detail) = value::first_difference(&expected, &actual) {
             return Err(EditError::Verification { detail });
         }
-        Ok(Document { backend })
+        Ok(Document {
+            format: self.format,
+            text,
+            backend: OnceLock::new(),
+        })
     }
 
     /// The data the edits mean to produce: the old data with each edit applied to the data model
@@ -713,6 +755,52 @@ impl Document {
 }
 
 mod expect;
+
+/// Stands in for a backend whose text could not be indexed: an empty tree, and every edit
+/// refused with the reason.
+#[derive(Debug)]
+struct Unindexable {
+    tree: Tree,
+    error: EditError,
+}
+
+impl Unindexable {
+    fn new(e: ParseError) -> Unindexable {
+        Unindexable {
+            tree: Tree::default(),
+            error: EditError::Verification {
+                detail: format!("the edited text could not be indexed: {e}"),
+            },
+        }
+    }
+}
+
+impl Backend for Unindexable {
+    fn tree(&self) -> &Tree {
+        &self.tree
+    }
+    fn data(&self) -> Value {
+        Value::Null
+    }
+    fn can_comment_out(&self, _entry: EntryId) -> bool {
+        false
+    }
+    fn render(&self, _edits: &[Edit]) -> Result<String, EditError> {
+        Err(self.error.clone())
+    }
+    fn reparse(&self, _text: String) -> Result<Box<dyn Backend>, ParseError> {
+        Err(ParseError::Syntax {
+            location: Location::default(),
+            message: self.error.to_string(),
+        })
+    }
+    fn span(&self, _node: NodeId) -> Range<usize> {
+        0..0
+    }
+    fn unindexable(&self) -> Option<EditError> {
+        Some(self.error.clone())
+    }
+}
 
 /// One result of [`Document::select`].
 #[derive(Clone, Debug, PartialEq)]

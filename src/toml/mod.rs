@@ -21,10 +21,25 @@ mod text;
 use std::ops::Range;
 
 use crate::document::{
-    Backend, Edit, EditError, EntryId, Format, Location, NodeId, ParseError, Tree, Value,
+    Backend, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
 };
 use index::{EntryKind, Index, Shape, TableKind};
 use text::Lines;
+
+/// The text without a BOM, and its lines.
+fn without_bom(text: &str) -> (&str, Lines) {
+    let src = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines = Lines::new(src);
+    (src, lines)
+}
+
+fn syntax_error(e: &toml_edit::TomlError, src: &str, lines: &Lines) -> ParseError {
+    ParseError::Syntax {
+        location: lines.location(src, e.span().map_or(0, |s| s.start)),
+        // The message only: toml_edit's full display quotes the line, which may hold a secret.
+        message: e.message().trim_end().to_owned(),
+    }
+}
 
 /// A TOML config file, indexed for lossless editing.
 #[derive(Debug, Clone)]
@@ -43,14 +58,9 @@ pub struct TomlDocument {
 
 impl TomlDocument {
     pub fn parse(text: String) -> Result<TomlDocument, ParseError> {
-        let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
-        let src = &text[base..];
-        let lines = Lines::new(src, 0);
-        let parsed = toml_edit::Document::parse(src).map_err(|e| ParseError::Syntax {
-            location: lines.location(src, e.span().map_or(0, |s| s.start)),
-            // The message only: toml_edit's full display quotes the line, which may hold a secret.
-            message: e.message().trim_end().to_owned(),
-        })?;
+        let (src, lines) = without_bom(&text);
+        let base = text.len() - src.len();
+        let parsed = toml_edit::Document::parse(src).map_err(|e| syntax_error(&e, src, &lines))?;
         let (tree, index) = index::build(src, &lines, parsed.as_table());
         let data = data::table(parsed.as_table(), src);
         let eol = match src.find('\n') {
@@ -95,14 +105,6 @@ impl TomlDocument {
 }
 
 impl Backend for TomlDocument {
-    fn format(&self) -> Format {
-        Format::Toml
-    }
-
-    fn text(&self) -> &str {
-        &self.text
-    }
-
     fn tree(&self) -> &Tree {
         &self.tree
     }
@@ -141,6 +143,13 @@ impl Backend for TomlDocument {
 
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {
         Ok(Box::new(TomlDocument::parse(text)?))
+    }
+
+    /// toml_edit's items converted directly, without building the tree or the index.
+    fn parse_data(&self, text: &str) -> Result<Value, ParseError> {
+        let (src, lines) = without_bom(text);
+        let parsed = toml_edit::Document::parse(src).map_err(|e| syntax_error(&e, src, &lines))?;
+        Ok(data::table(parsed.as_table(), src))
     }
 
     fn span(&self, node: NodeId) -> Range<usize> {

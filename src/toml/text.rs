@@ -104,21 +104,19 @@ pub(crate) fn scan_key_path(src: &str, mut pos: usize) -> Option<(Vec<Range<usiz
 #[derive(Debug, Clone)]
 pub(crate) struct Lines {
     starts: Vec<usize>,
-    /// Length of a BOM, which is not counted as a column.
-    base: usize,
 }
 
 impl Lines {
-    pub(crate) fn new(text: &str, base: usize) -> Lines {
+    pub(crate) fn new(text: &str) -> Lines {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Lines { starts, base }
+        Lines { starts }
     }
 
     pub(crate) fn location(&self, text: &str, pos: usize) -> Location {
         let pos = pos.min(text.len());
         let line = self.starts.partition_point(|s| *s <= pos).saturating_sub(1);
-        let start = self.starts[line].max(self.base).min(pos);
+        let start = self.starts[line].min(pos);
         let column = text
             .get(start..pos)
             .map_or(pos - start, |s| s.chars().count())
@@ -147,13 +145,13 @@ mod tests {
 
     #[test]
     fn lines_and_locations() {
-        let src = "\u{feff}a\r\nbé = 1\n";
-        let lines = Lines::new(src, 3);
-        assert_eq!(lines.location(src, 3).to_string(), "1:1");
+        let src = "a\r\nbé = 1\n";
+        let lines = Lines::new(src);
+        assert_eq!(lines.location(src, 0).to_string(), "1:1");
         let at = src.find('=').unwrap_or_default();
         assert_eq!(lines.location(src, at).to_string(), "2:4");
-        assert_eq!(line_content_end(src, 3), 4);
-        assert_eq!(next_line_start(src, 3), 6);
-        assert_eq!(line_start(src, at), 6);
+        assert_eq!(line_content_end(src, 0), 1);
+        assert_eq!(next_line_start(src, 0), 3);
+        assert_eq!(line_start(src, at), 3);
     }
 }

@@ -11,7 +11,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::scan::{self, Lines};
-use crate::document::{Entry, Location, NodeId, NodeKind, ParseError, Tree, Value};
+use crate::document::{Entry, Location, NodeId, NodeKind, ParseError, Slot, Tree, Value};
 
 /// How a node is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +59,8 @@ pub(crate) struct Span {
     pub indent: usize,
     /// Whether the node is inside a flow collection.
     pub in_flow: bool,
+    /// Collections: index of their entry spans or dashes in [`Index`].
+    pub extra: u32,
 }
 
 /// Where an entry is written, beyond its key and value spans.
@@ -76,14 +78,38 @@ pub(crate) struct EntrySpan {
 #[derive(Debug, Clone)]
 pub(crate) struct Index {
     pub spans: Vec<Span>,
-    /// Entry spans per mapping node.
-    pub entries: HashMap<NodeId, Vec<EntrySpan>>,
-    /// Dash positions per block sequence node.
-    pub dashes: HashMap<NodeId, Vec<usize>>,
+    /// Entry spans of the mappings (see [`Index::entry_spans`]).
+    pub entries: Vec<Vec<EntrySpan>>,
+    /// Dash positions of the block sequences (see [`Index::dashes`]).
+    pub dashes: Vec<Vec<usize>>,
     /// The indentation step the file uses (2 unless nested block mappings say otherwise).
     pub indent_unit: usize,
     /// A place the scanner could not follow: edits are refused rather than guessed.
     pub unsupported: Option<(usize, &'static str)>,
+}
+
+impl Index {
+    /// Where the entries of a mapping are written (empty for other nodes).
+    pub(crate) fn entry_spans(&self, map: NodeId) -> &[EntrySpan] {
+        match self.spans.get(map.index()) {
+            Some(s) if matches!(s.style, Style::BlockMap | Style::FlowMap | Style::FlowPair) => {
+                self.entries
+                    .get(s.extra as usize)
+                    .map_or(&[], Vec::as_slice)
+            }
+            _ => &[],
+        }
+    }
+
+    /// The `-` of each item of a block sequence (empty for other nodes).
+    pub(crate) fn dashes(&self, seq: NodeId) -> &[usize] {
+        match self.spans.get(seq.index()) {
+            Some(s) if s.style == Style::BlockSeq => {
+                self.dashes.get(s.extra as usize).map_or(&[], Vec::as_slice)
+            }
+            _ => &[],
+        }
+    }
 }
 
 struct Frame {
@@ -104,8 +130,8 @@ struct Builder<'a> {
     lines: &'a Lines,
     tree: Tree,
     spans: Vec<Span>,
-    entries: HashMap<NodeId, Vec<EntrySpan>>,
-    dashes: HashMap<NodeId, Vec<usize>>,
+    entries: Vec<Vec<EntrySpan>>,
+    dashes: Vec<Vec<usize>>,
     stack: Vec<Frame>,
     cursor: usize,
     anchors: HashMap<usize, NodeId>,
@@ -134,8 +160,8 @@ pub(crate) fn build(src: &str, lines: &Lines) -> Result<(Tree, Index), ParseErro
         lines,
         tree: Tree::default(),
         spans: Vec::new(),
-        entries: HashMap::new(),
-        dashes: HashMap::new(),
+        entries: Vec::new(),
+        dashes: Vec::new(),
         stack: Vec::new(),
         cursor: 0,
         anchors: HashMap::new(),
@@ -161,7 +187,6 @@ pub(crate) fn build(src: &str, lines: &Lines) -> Result<(Tree, Index), ParseErro
             count: b.documents,
         });
     }
-    b.tree.link();
     let index = Index {
         spans: b.spans,
         entries: b.entries,
@@ -194,10 +219,11 @@ pub(crate) fn location_of(src: &str, lines: &Lines, pos: usize) -> Location {
 }
 
 /// The typed value of a scalar, exactly as yaml-rust2's loader types it.
-pub(crate) fn scalar_value(v: &str, style: TScalarStyle, tag: Option<&Tag>) -> Value {
+pub(crate) fn scalar_value(v: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
     if style != TScalarStyle::Plain {
-        return Value::String(v.to_owned());
+        return Value::String(v);
     }
+    let v = v.as_str();
     match tag {
         Some(tag) if tag.handle == "tag:yaml.org,2002:" => match tag.suffix.as_str() {
             "bool" => match v {
@@ -217,8 +243,46 @@ pub(crate) fn scalar_value(v: &str, style: TScalarStyle, tag: Option<&Tag>) -> V
             _ => Value::String(v.to_owned()),
         },
         Some(_) => Value::String(v.to_owned()),
-        None => yaml_to_value(&Yaml::from_str(v)),
+        None => plain_value(v),
     }
+}
+
+/// A plain scalar's value, typed as yaml-rust2's `Yaml::from_str` does. Most values are words
+/// without digits; they are strings unless they are one of a few reserved spellings.
+fn plain_value(v: &str) -> Value {
+    let reserved = matches!(
+        v,
+        "" | "~"
+            | "null"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | ".inf"
+            | ".Inf"
+            | ".INF"
+            | "+.inf"
+            | "+.Inf"
+            | "+.INF"
+            | "-.inf"
+            | "-.Inf"
+            | "-.INF"
+            | ".nan"
+            | ".NaN"
+            | ".NAN"
+    );
+    // Numbers start with a digit, a sign or a dot, and contain a digit.
+    let numeric_start = v
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.'));
+    let maybe_number = numeric_start && v.bytes().any(|b| b.is_ascii_digit());
+    if !reserved && !maybe_number {
+        return Value::String(v.to_owned());
+    }
+    yaml_to_value(&Yaml::from_str(v))
 }
 
 /// Converts yaml-rust2's data model to ours.
@@ -367,6 +431,10 @@ impl Builder<'_> {
 
     fn push_node(&mut self, kind: NodeKind, span: Span) -> NodeId {
         let location = location_of(self.src, self.lines, span.start);
+        self.push_located(kind, span, location)
+    }
+
+    fn push_located(&mut self, kind: NodeKind, span: Span, location: Location) -> NodeId {
         let id = self.tree.push(kind, location);
         self.spans.push(span);
         id
@@ -378,7 +446,9 @@ impl Builder<'_> {
             self.tree.root = Some(id);
             return;
         };
+        let parent = frame.id;
         if !frame.map {
+            self.tree.node_mut(id).parent = Some((parent, Slot::Item(frame.items.len())));
             frame.items.push(id);
             if let Some(d) = begin.dash {
                 frame.dashes.push(d);
@@ -397,6 +467,7 @@ impl Builder<'_> {
                     colon: None,
                     complex: begin.explicit,
                 };
+                self.tree.node_mut(id).parent = Some((parent, Slot::Key(frame.entries.len())));
                 frame.pending_key = Some((id, span));
             }
             Some((key_node, mut span)) => {
@@ -408,6 +479,7 @@ impl Builder<'_> {
                         String::new()
                     }
                 };
+                self.tree.node_mut(id).parent = Some((parent, Slot::Value(frame.entries.len())));
                 frame.entries.push(Entry {
                     key,
                     key_node,
@@ -443,7 +515,7 @@ impl Builder<'_> {
         let begin = self.begin(usize::from(anchor > 0) + usize::from(tag.is_some()));
         let src = self.src;
         let marker = self.marker_offset(mark);
-        let typed = scalar_value(&value, style, tag);
+        let scalar_style = style;
         let (style, start, end, indent) = match style {
             TScalarStyle::Plain => {
                 let empty =
@@ -486,6 +558,7 @@ impl Builder<'_> {
                 (s, start, end, indent)
             }
         };
+        let typed = scalar_value(value, scalar_style, tag);
         let props = begin.props.min(start);
         let span = Span {
             props,
@@ -494,8 +567,16 @@ impl Builder<'_> {
             style,
             indent,
             in_flow: self.in_flow(),
+            extra: 0,
         };
-        let id = self.push_node(NodeKind::Scalar(typed), span);
+        // The parser's marker already is the scalar's line and character column.
+        let location = if style == Style::Empty || style == Style::Literal || style == Style::Folded
+        {
+            location_of(self.src, self.lines, start)
+        } else {
+            location_of_marker(mark)
+        };
+        let id = self.push_located(NodeKind::Scalar(typed), span, location);
         self.anchor(anchor, id);
         self.attach(id, &begin);
         self.cursor = end;
@@ -519,8 +600,10 @@ impl Builder<'_> {
             style: Style::Alias,
             indent: 0,
             in_flow: self.in_flow(),
+            extra: 0,
         };
         let id = self.push_node(NodeKind::Alias(target), span);
+        self.tree.node_mut(target).aliases.push(id);
         self.attach(id, &begin);
         self.cursor = end;
     }
@@ -561,6 +644,7 @@ impl Builder<'_> {
             style,
             indent: column,
             in_flow,
+            extra: 0,
         };
         let kind = if map {
             NodeKind::Mapping(Vec::new())
@@ -615,14 +699,16 @@ impl Builder<'_> {
             let _ = (key_node, span);
             self.unsupported(end, "a key without a value");
         }
-        self.spans[frame.id.index()].end = end;
+        let span = &mut self.spans[frame.id.index()];
+        span.end = end;
         let kind = if frame.map {
-            self.entries
-                .insert(frame.id, std::mem::take(&mut frame.entry_spans));
+            span.extra = self.entries.len() as u32;
+            self.entries.push(std::mem::take(&mut frame.entry_spans));
             NodeKind::Mapping(frame.entries)
         } else {
             if !frame.flow {
-                self.dashes.insert(frame.id, frame.dashes);
+                span.extra = self.dashes.len() as u32;
+                self.dashes.push(frame.dashes);
             }
             NodeKind::Sequence(frame.items)
         };

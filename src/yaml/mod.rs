@@ -5,6 +5,7 @@
 //! outside the splices — comments, blank lines, quoting, indentation, line endings, a BOM,
 //! document markers — is copied byte for byte.
 
+mod data;
 mod emit;
 mod index;
 mod json;
@@ -16,7 +17,7 @@ use std::ops::Range;
 pub use index::yaml_to_value;
 
 use crate::document::{
-    Backend, Edit, EditError, EntryId, Format, Location, NodeId, ParseError, Tree, Value,
+    Backend, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
 };
 use index::{Index, Style};
 use scan::Lines;
@@ -84,18 +85,6 @@ impl YamlDocument {
 }
 
 impl Backend for YamlDocument {
-    fn format(&self) -> Format {
-        if self.is_json() {
-            Format::Json
-        } else {
-            Format::Yaml
-        }
-    }
-
-    fn text(&self) -> &str {
-        &self.text
-    }
-
     fn tree(&self) -> &Tree {
         &self.tree
     }
@@ -116,6 +105,13 @@ impl Backend for YamlDocument {
 
     fn render(&self, edits: &[Edit]) -> Result<String, EditError> {
         render::Renderer::new(self).render(edits)
+    }
+
+    fn parse_data(&self, text: &str) -> Result<Value, ParseError> {
+        match self.json {
+            Some(_) => json::parse(text),
+            None => data::load(text.strip_prefix('\u{feff}').unwrap_or(text)),
+        }
     }
 
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {

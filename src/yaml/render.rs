@@ -124,9 +124,8 @@ impl<'a> Renderer<'a> {
         let span = self
             .doc
             .index
-            .entries
-            .get(&id.map)
-            .and_then(|s| s.get(id.index))
+            .entry_spans(id.map)
+            .get(id.index)
             .copied()
             .ok_or_else(|| self.invalid(id.map, "the mapping has no such entry"))?;
         Ok((entry, span))
@@ -308,9 +307,8 @@ impl<'a> Renderer<'a> {
             Some((parent, Slot::Value(i))) => self
                 .doc
                 .index
-                .entries
-                .get(&parent)
-                .and_then(|e| e.get(i))
+                .entry_spans(parent)
+                .get(i)
                 .is_some_and(|e| e.colon.is_none()),
             _ => false,
         }
@@ -449,9 +447,8 @@ impl<'a> Renderer<'a> {
                 let colon = self
                     .doc
                     .index
-                    .entries
-                    .get(&parent)
-                    .and_then(|e| e.get(i))
+                    .entry_spans(parent)
+                    .get(i)
                     .and_then(|e| e.colon)
                     .ok_or_else(|| {
                         self.unsupported(self.span(node).start, "a value without `:`")
@@ -462,9 +459,8 @@ impl<'a> Renderer<'a> {
                 let dash = self
                     .doc
                     .index
-                    .dashes
-                    .get(&parent)
-                    .and_then(|d| d.get(i))
+                    .dashes(parent)
+                    .get(i)
                     .copied()
                     .ok_or_else(|| {
                         self.unsupported(self.span(node).start, "an item without `-`")
@@ -558,7 +554,7 @@ impl<'a> Renderer<'a> {
         let NodeKind::Mapping(entries) = &doc.tree.node(map).kind else {
             return Ok(());
         };
-        let spans = doc.index.entries.get(&map).cloned().unwrap_or_default();
+        let spans = doc.index.entry_spans(map);
         let ms = self.span(map);
         let mut removals = self.removals.remove(&map).unwrap_or_default();
         removals.sort_by_key(|r| r.index);
@@ -703,7 +699,7 @@ impl<'a> Renderer<'a> {
         let NodeKind::Mapping(entries) = &doc.tree.node(map).kind else {
             return Ok(());
         };
-        let spans = doc.index.entries.get(&map).cloned().unwrap_or_default();
+        let spans = doc.index.entry_spans(map);
         let mut removed: Vec<usize> = self
             .removals
             .remove(&map)
