@@ -215,7 +215,11 @@ pub fn move_into_block(cx: &mut StepContext<'_>, block: &str, moves: &[(&str, &s
                     format!("moved `{}` to `{block}.{new}`: {why}", old.key),
                 );
             }
-            cx.insert(root, Some(last.id), block, Value::Mapping(entries));
+            // Where the old keys are deleted (`--removed delete`, JSON) the block cannot go
+            // after them: it takes the place of the last one.
+            let removed: Vec<_> = present.iter().map(|(e, _)| e.id).collect();
+            let after = super::support::replacing_position(cx, last.id, &removed);
+            cx.insert(root, Some(after), block, Value::Mapping(entries));
         }
     }
 }

@@ -76,6 +76,8 @@ step! {
 const SAH: &str = "set_authorization_header";
 const SRH: &str = "set_request_headers";
 const REMOVED_NOTE: &str = "replaced by set_request_headers Authorization";
+/// The note above a removed `pass_through`, which nothing replaces.
+const PASS_THROUGH_NOTE: &str = "removed; passing Authorization through is the default";
 
 /// The header a `set_authorization_header` value stands for.
 fn bearer(value: &str) -> Option<&'static str> {
@@ -132,6 +134,11 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                 continue;
             }
         };
+        let note = if matches!(plan, Plan::Remove) {
+            PASS_THROUGH_NOTE
+        } else {
+            REMOVED_NOTE
+        };
         let header = bearer(value).unwrap_or_default();
         let new_entry = || {
             Value::Mapping(vec![(
@@ -185,7 +192,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
             }
         };
         if removed.insert(option.id) {
-            cx.remove(option.id, REMOVED_NOTE);
+            cx.remove(option.id, note);
         }
         findings.add(Severity::Changed, at, message, name);
     }

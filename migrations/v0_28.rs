@@ -1,6 +1,7 @@
 //! Pomerium 0.28.
 
 use super::keyops;
+use crate::document::{Document, NodeId};
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -27,7 +28,9 @@ crate::step! {
     /// a secret (it usually holds a password), the tool does not edit it: an action lists the
     /// parameters to append to `databroker_storage_connection_string`, with the file paths the
     /// old options named. `tls_skip_verify: true` maps to `sslmode=require` (encrypted, not
-    /// verified); otherwise a CA file maps to `sslmode=verify-full`.
+    /// verified); otherwise a CA file maps to `sslmode=verify-full`. When the storage is still
+    /// Redis (removed in 0.24, see `v0.24/redis-storage-removed`), these are Postgres
+    /// parameters, so the action says they belong to the Postgres connection that replaces it.
     ///
     /// Before:
     ///
@@ -98,7 +101,20 @@ fn run(cx: &mut StepContext<'_>) {
         } else if has_ca {
             params.insert(0, "sslmode=verify-full".to_owned());
         }
-        if !params.is_empty() {
+        if !params.is_empty() && uses_redis(doc, root) {
+            // The `ssl*` parameters are Postgres ones; a Redis URL does not take them, and
+            // Redis storage is gone since 0.24 anyway.
+            cx.action(
+                Some(at),
+                format!(
+                    "these TLS options were for the Redis storage connection, and Redis storage \
+                     was removed in 0.24: give the Postgres connection that replaces it its TLS \
+                     settings in the query of `databroker_storage_connection_string` (`{}` if \
+                     the Postgres server uses the same files)",
+                    params.join("&")
+                ),
+            );
+        } else if !params.is_empty() {
             cx.action(
                 Some(at),
                 format!(
@@ -118,4 +134,11 @@ fn run(cx: &mut StepContext<'_>) {
         "no longer read",
         "Pomerium 0.28 no longer reads this option",
     );
+}
+
+/// Whether the file still stores the databroker's data in Redis (removed in 0.24).
+fn uses_redis(doc: &Document, root: NodeId) -> bool {
+    doc.get(root, "databroker_storage_type")
+        .and_then(|e| doc.str(doc.resolve(e.value)))
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("redis"))
 }
