@@ -12,12 +12,14 @@ use crate::step::{RemovedMode, Severity, StepContext};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
     pub node: NodeId,
-    /// `routes[2]` or `policy[0]`.
+    /// Its place and its `from` URL, `routes[5] (https://grafana.example.com)` (`policy[0]` for
+    /// the older list; only the place when `from` is missing): the index finds it in the file,
+    /// the URL tells the reader which route it is.
     pub name: String,
 }
 
 /// Every route mapping of a Core config: the items of `routes` and of the older top-level
-/// `policy` list (same shape), aliases resolved, each mapping once (under the first name it
+/// `policy` list (same shape), aliases resolved, each mapping once (under the first place it
 /// has).
 pub fn routes(doc: &Document) -> Vec<Route> {
     let mut out: Vec<Route> = Vec::new();
@@ -31,10 +33,12 @@ pub fn routes(doc: &Document) -> Vec<Route> {
         for (index, item) in doc.items(doc.resolve(list.value)).iter().enumerate() {
             let node = doc.resolve(*item);
             if doc.is_mapping(node) && out.iter().all(|r| r.node != node) {
-                out.push(Route {
-                    node,
-                    name: format!("{key}[{index}]"),
-                });
+                let place = format!("{key}[{index}]");
+                let name = match doc.get(node, "from").and_then(|e| doc.str(e.value)) {
+                    Some(from) if !from.trim().is_empty() => format!("{place} ({})", from.trim()),
+                    _ => place,
+                };
+                out.push(Route { node, name });
             }
         }
     }
@@ -51,7 +55,8 @@ pub struct RouteFindings {
 struct RouteFinding {
     severity: Severity,
     location: Option<Location>,
-    /// The message, with `{routes}` where the route names go.
+    /// The message, with `{routes}` where the route names go and `{each route}` where the
+    /// message refers back to them ("the route", or "each of these routes").
     template: String,
     routes: Vec<String>,
 }
@@ -87,7 +92,15 @@ impl RouteFindings {
     /// Reports every finding, in the order first added.
     pub fn emit(self, cx: &mut StepContext<'_>) {
         for f in self.items {
-            let message = f.template.replace("{routes}", &join_names(&f.routes));
+            let each = if f.routes.len() == 1 {
+                "the route"
+            } else {
+                "each of these routes"
+            };
+            let message = f
+                .template
+                .replace("{routes}", &join_names(&f.routes))
+                .replace("{each route}", each);
             match f.severity {
                 Severity::Changed => cx.changed(f.location, message),
                 Severity::ActionRequired => cx.action(f.location, message),
@@ -251,12 +264,19 @@ pub fn remove_top_level(cx: &mut StepContext<'_>, keys: &[&str], note: &str, why
     }
 }
 
-/// Removes entry `key` of `map` if present, reporting "commented out `prefix.key`: why".
-/// Returns the entry that was removed.
+/// Words naming the mapping a key belongs to: " of routes[1] (https://…)", or nothing for a
+/// top-level key (`owner` is `None`).
+fn of_owner(owner: Option<&str>) -> String {
+    owner.map(|o| format!(" of {o}")).unwrap_or_default()
+}
+
+/// Removes entry `key` of `map` if present, reporting "commented out `key` of OWNER: why".
+/// `owner` names the mapping in messages (a route's name); `None` for top-level keys. Returns
+/// the entry that was removed.
 pub fn retire_key<'a>(
     cx: &mut StepContext<'a>,
     map: NodeId,
-    prefix: &str,
+    owner: Option<&str>,
     key: &str,
     note: &str,
     why: &str,
@@ -267,17 +287,22 @@ pub fn retire_key<'a>(
     let shared = shared_note(doc, entry.id.map);
     cx.changed(
         Some(doc.entry_location(entry.id)),
-        format!("{} `{prefix}{key}`: {why}{shared}", removal.verb()),
+        format!(
+            "{} `{key}`{}: {why}{shared}",
+            removal.verb(),
+            of_owner(owner)
+        ),
     );
     Some(entry)
 }
 
-/// Renames `old` to `new` in `map` (`prefix` names the mapping in messages, e.g. `routes[1].`).
-/// When `new` is already set, `old` is removed instead, with an action if their values differ.
+/// Renames `old` to `new` in `map` (`owner` names the mapping in messages, as for
+/// [`retire_key`]). When `new` is already set, `old` is removed instead, with an action if their
+/// values differ.
 pub fn rename_key(
     cx: &mut StepContext<'_>,
     map: NodeId,
-    prefix: &str,
+    owner: Option<&str>,
     old: &str,
     new: &str,
     why: &str,
@@ -288,26 +313,24 @@ pub fn rename_key(
     };
     let at = Some(doc.entry_location(old_entry.id));
     let shared = shared_note(doc, old_entry.id.map);
+    let of = of_owner(owner);
     match doc.get(map, new) {
         None => {
             cx.rename(&old_entry, new);
-            cx.changed(
-                at,
-                format!("renamed `{prefix}{old}` to `{new}`: {why}{shared}"),
-            );
+            cx.changed(at, format!("renamed `{old}`{of} to `{new}`: {why}{shared}"));
         }
         Some(new_entry) => {
             let verb = Removal::of(cx.remove(old_entry.id, &format!("replaced by `{new}`"))).verb();
             if same_value(doc, &old_entry, &new_entry) {
                 cx.changed(
                     at,
-                    format!("{verb} `{prefix}{old}`: `{new}` already sets the same value{shared}"),
+                    format!("{verb} `{old}`{of}: `{new}` already sets the same value{shared}"),
                 );
             } else {
                 cx.action(
                     at,
                     format!(
-                        "`{prefix}{old}` and `{new}` (line {}) are both set, to different values; \
+                        "`{old}` and `{new}` (line {}){of} are both set, to different values; \
                          kept `{new}` and {verb} `{old}`: check that `{new}` holds the value you \
                          want ({why})",
                         doc.entry_location(new_entry.id).line
@@ -657,6 +680,15 @@ mod tests {
              policy:\n  - from: https://b.example.com\n",
         );
         let names: Vec<String> = routes(&doc).into_iter().map(|r| r.name).collect();
-        assert_eq!(names, ["routes[0]", "policy[0]"]);
+        assert_eq!(
+            names,
+            [
+                "routes[0] (https://a.example.com)",
+                "policy[0] (https://b.example.com)"
+            ]
+        );
+        let doc = parse("routes:\n  - to: http://a\n  - from: ''\n    to: http://b\n");
+        let names: Vec<String> = routes(&doc).into_iter().map(|r| r.name).collect();
+        assert_eq!(names, ["routes[0]", "routes[1]"]);
     }
 }

@@ -45,7 +45,7 @@ fn run(cx: &mut StepContext<'_>) {
         common::rename_key(
             cx,
             root,
-            "",
+            None,
             "cache_service_url",
             "databroker_service_url",
             "the cache service became the databroker in 0.11",

@@ -52,7 +52,7 @@ fn run(cx: &mut StepContext<'_>) {
         common::retire_key(
             cx,
             root,
-            "",
+            None,
             key,
             "user impersonation was removed from Core",
             "user impersonation was removed from Pomerium Core in 0.13 (Pomerium Enterprise \

@@ -44,7 +44,7 @@ fn run_proxy_protocol(cx: &mut StepContext<'_>) {
         common::rename_key(
             cx,
             root,
-            "",
+            None,
             "require_proxy_protocol",
             "use_proxy_protocol",
             "the option was renamed in 0.14",
@@ -128,8 +128,8 @@ fn run_user_ids(cx: &mut StepContext<'_>) {
             cx.changed(
                 Some(doc.location(node)),
                 format!(
-                    "`{}.allowed_users`: `{provider}/{id}` is now written `{id}` (0.14 dropped \
-                     identity provider prefixes from user IDs)",
+                    "`allowed_users` of {}: `{provider}/{id}` is now written `{id}` (0.14 \
+                     dropped identity provider prefixes from user IDs)",
                     route.name
                 ),
             );

@@ -215,11 +215,11 @@ fn policy_advice(groups: &[String], has_policy: bool) -> String {
     let mut text = if has_policy {
         "{routes} allowed the groups below; once your identity provider sends them in the \
          `groups` claim (check `/.pomerium`), add these criteria to the `or:` of an `allow:` \
-         block of each route's existing `policy`, and review it:"
+         block in the existing `policy` of {each route}, and review it:"
             .to_owned()
     } else {
         "{routes} allowed the groups below; once your identity provider sends them in the \
-         `groups` claim (check `/.pomerium`), add this policy to each route named here and review it:\n\
+         `groups` claim (check `/.pomerium`), add this policy to {each route} and review it:\n\
          policy:\n  - allow:\n      or:"
             .to_owned()
     };

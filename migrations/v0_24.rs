@@ -372,6 +372,11 @@ step! {
     /// and size. Values that are already paths stay as they are; a value that looks like base64
     /// but does not decode to PEM is left with an action.
     ///
+    /// The new files must be deployed with the config: Pomerium reads them where it runs, and
+    /// resolves a relative path such as `certs/app.example.com.pem` from its working directory
+    /// (in the official container image, the directory that holds the config). The findings
+    /// say so.
+    ///
     /// Before:
     ///
     /// ```yaml
@@ -523,10 +528,11 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
             };
             let mode = if file.field == "key" { 0o600 } else { 0o644 };
             cx.set_scalar(file.node, Value::String(shown.clone()));
+            let deploy = deploy_advice(&shown);
             let message = if reused {
                 format!(
                     "`certificates[{index}].{}`: the base64 {what} now names `{shown}`, which \
-                     already holds the same data",
+                     already holds the same data; {deploy}",
                     file.field
                 )
             } else {
@@ -537,7 +543,7 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
                 });
                 format!(
                     "`certificates[{index}].{}`: the base64 {what} moved to the new file \
-                     `{shown}` (mode {mode:04o}, {} bytes)",
+                     `{shown}` (mode {mode:04o}, {} bytes); {deploy}",
                     file.field,
                     file.pem.len()
                 )
@@ -654,6 +660,18 @@ fn file_stem(name: &str) -> Option<String> {
     (!stem.is_empty() && stem.bytes().any(|b| b.is_ascii_alphanumeric())).then_some(stem)
 }
 
+/// What to do with a file the config now names: Pomerium reads it where it runs, so it must be
+/// deployed with the config (SPEC §6: relative paths resolve from the working directory).
+fn deploy_advice(shown: &str) -> String {
+    if Path::new(shown).is_absolute() {
+        "deploy it with the config, at this path on every Pomerium host".to_owned()
+    } else {
+        "deploy it with the config: Pomerium resolves this relative path from its working \
+         directory (the config's directory in the official container image)"
+            .to_owned()
+    }
+}
+
 /// How the config names a created file: relative to the config's directory when inside it,
 /// otherwise absolute (Pomerium resolves relative paths from its working directory).
 fn config_reference(config_dir: &Path, file: &Path) -> String {
@@ -733,6 +751,12 @@ mod tests {
         assert_eq!(file_stem("My Site"), Some("My_Site".into()));
         assert_eq!(file_stem("..."), None);
         assert_eq!(file_stem(""), None);
+    }
+
+    #[test]
+    fn deploying_explains_relative_paths() {
+        assert!(deploy_advice("certs/a.pem").contains("relative path from its working directory"));
+        assert!(deploy_advice("/etc/ssl/a.pem").contains("at this path"));
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn run_cookie_secure(cx: &mut StepContext<'_>) {
     let Some(entry) = common::retire_key(
         cx,
         root,
-        "",
+        None,
         "cookie_secure",
         "cookies are always Secure now",
         "Pomerium 0.26 always sets the Secure attribute on its cookies",
@@ -120,11 +120,11 @@ crate::step! {
     /// any port (runtime flag `match_any_incoming_port`, on by default), and the Host header sent
     /// upstream is rewritten to the host and port of the `to` URL.
     ///
-    /// **What the step does.** It changes nothing. It adds a note for each route whose `from`
-    /// has no port and whose `to` is an IP address, `localhost`, or names a port, unless the
-    /// route already sets `preserve_host_header: true`: those upstreams now see a Host header
-    /// such as `10.0.0.5:8080` instead of the public name. Set `preserve_host_header: true` on
-    /// the route where the upstream needs the original Host.
+    /// **What the step does.** It changes nothing. It adds one note listing the routes whose
+    /// `from` has no port and whose `to` is an IP address, `localhost`, or names a port, unless
+    /// the route already sets `preserve_host_header: true`: those upstreams now see a Host
+    /// header such as `10.0.0.5:8080` instead of the public name. Set
+    /// `preserve_host_header: true` on each route whose upstream needs the original Host.
     ///
     /// Before (a route that gets the note):
     ///
@@ -166,6 +166,9 @@ fn host_shows_upstream(url: &str) -> bool {
 
 fn run_match_any_port(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
+    // One note for all the routes: the advice is the same for each.
+    let mut first_at = None;
+    let mut names = Vec::new();
     for route in common::routes(doc) {
         let Some(from) = doc.get(route.node, "from") else {
             continue;
@@ -188,17 +191,29 @@ fn run_match_any_port(cx: &mut StepContext<'_>) {
         };
         let urls = common::strings(doc, doc.resolve(to.value));
         if urls.iter().any(|u| host_shows_upstream(u)) {
-            cx.note(
-                Some(doc.entry_location(to.id)),
-                format!(
-                    "`{}`: from 0.26 this route matches requests on any port, and upstream \
-                     requests carry the `to` host and port as Host header; add \
-                     `preserve_host_header: true` if the upstream needs the public host name",
-                    route.name
-                ),
-            );
+            first_at.get_or_insert(doc.entry_location(to.id));
+            names.push(route.name);
         }
     }
+    let message = match names.as_slice() {
+        [] => return,
+        [one] => format!(
+            "from 0.26 {one} matches requests on any port, and upstream requests carry its `to` \
+             host and port as Host header; add `preserve_host_header: true` to the route if the \
+             upstream needs the public host name"
+        ),
+        many => format!(
+            "from 0.26 these {} routes match requests on any port, and upstream requests carry \
+             their `to` host and port as Host header; add `preserve_host_header: true` to each \
+             one whose upstream needs the public host name:\n{}",
+            many.len(),
+            many.iter()
+                .map(|name| format!("- {name}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    };
+    cx.note(first_at, message);
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ fn run(cx: &mut StepContext<'_>) {
         let Some(entry) = common::retire_key(
             cx,
             root,
-            "",
+            None,
             key,
             "set TLS in the connection string",
             "0.28 reads storage TLS settings from the connection string",
@@ -129,7 +129,7 @@ fn run(cx: &mut StepContext<'_>) {
     common::retire_key(
         cx,
         root,
-        "",
+        None,
         "grpc_client_dns_roundrobin",
         "no longer read",
         "Pomerium 0.28 no longer reads this option",

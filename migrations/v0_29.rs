@@ -77,7 +77,7 @@ fn run_tracing(cx: &mut StepContext<'_>) {
     common::rename_key(
         cx,
         root,
-        "",
+        None,
         "tracing_sample_rate",
         "otel_traces_sampler_arg",
         "OpenTelemetry's sampler argument replaced the OpenCensus sample rate in 0.29",
@@ -87,7 +87,7 @@ fn run_tracing(cx: &mut StepContext<'_>) {
         let Some(entry) = common::retire_key(
             cx,
             root,
-            "",
+            None,
             key,
             "OpenCensus tracing was replaced by OpenTelemetry",
             "Pomerium 0.29 traces with OpenTelemetry (`otel_*` options)",
@@ -162,7 +162,7 @@ fn run_audit_key(cx: &mut StepContext<'_>) {
     if let Some(entry) = common::retire_key(
         cx,
         root,
-        "",
+        None,
         "audit_key",
         "decision audit logging was removed",
         "Pomerium 0.29 removed decision audit logging",
@@ -233,7 +233,7 @@ fn run_console_tracing(cx: &mut StepContext<'_>) {
         common::retire_key(
             cx,
             root,
-            "",
+            None,
             &key,
             "the Console dropped OpenCensus tracing",
             "the Enterprise Console no longer reads OpenCensus tracing options from 0.29",

@@ -51,7 +51,7 @@ fn run(cx: &mut StepContext<'_>) {
     let Some(entry) = common::retire_key(
         cx,
         root,
-        "",
+        None,
         "authenticate_callback_path",
         "the callback path is always /oauth2/callback",
         "Pomerium 0.31 always uses `/oauth2/callback`",
