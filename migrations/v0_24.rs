@@ -361,7 +361,8 @@ step! {
     /// touched.
     ///
     /// For each `cert` or `key` value that decodes (standard base64, whitespace allowed) to PEM,
-    /// the step asks for a file under `--certs-dir` (default: `certs/` beside the config) and
+    /// the step asks for a file under `--certs-dir` (default: `certs/` beside the config as it
+    /// is written, i.e. the `-o` path of `apply`; `./certs` when the config goes to stdout) and
     /// points the config at it — relative to the config's directory when the file is inside
     /// it. Files are named after the certificate's subject (common name, else its first DNS
     /// name): `example.com.pem` and `example.com-key.pem`, else `certificates-N.pem` and

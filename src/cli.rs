@@ -18,7 +18,7 @@ use crate::redact;
 use crate::report::{
     self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions, WrittenReport,
 };
-use crate::runner::{self, FileRun, Input, KindChoice, RunConfig, RunError, Source};
+use crate::runner::{self, Destination, FileRun, Input, KindChoice, RunConfig, RunError, Source};
 use crate::step::{NotesMode, RemovedMode, Scope, Step, StepOptions};
 use crate::version::Version;
 use crate::write::{self, ConfigWrite, WriteError, WritePlan};
@@ -148,7 +148,8 @@ pub struct MigrateArgs {
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
 
-    /// Where decoded certificates are written [default: `certs/` beside the config].
+    /// Where decoded certificates are written [default: `certs/` beside the written config
+    /// (the -o PATH of apply, else the input); `./certs` when the config goes to stdout].
     #[arg(long, value_name = "DIR")]
     pub certs_dir: Option<PathBuf>,
 
@@ -376,6 +377,7 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
             },
             certs_dir: args.certs_dir.clone(),
         },
+        output: None,
         steps,
     }
 }
@@ -527,12 +529,6 @@ fn check(
     Ok(if report.pending() { 1 } else { 0 })
 }
 
-/// Where `apply` sends one file's result.
-enum Destination {
-    Stdout,
-    File(PathBuf),
-}
-
 fn apply(
     args: ApplyArgs,
     steps: &[&'static Step],
@@ -546,7 +542,11 @@ fn apply(
         ));
     }
     let inputs = read_inputs(common, steps, streams.stdin)?;
-    let files = runner::run(inputs, &run_config(common, steps))?;
+    let config = RunConfig {
+        output: args.output.clone(),
+        ..run_config(common, steps)
+    };
+    let files = runner::run(inputs, &config)?;
     let backup_suffix = if args.no_backup {
         None
     } else {
@@ -566,12 +566,7 @@ fn apply(
     let mut destinations = Vec::new();
     let mut stdout_text: Option<&str> = None;
     for file in &files {
-        let destination = match (&args.output, &file.input.source) {
-            (Some(out), _) if out.as_os_str() == "-" => Destination::Stdout,
-            (Some(out), _) => Destination::File(out.clone()),
-            (None, Source::Stdin) => Destination::Stdout,
-            (None, Source::File(path)) => Destination::File(path.clone()),
-        };
+        let destination = Destination::of(&file.input.source, args.output.as_deref());
         match &destination {
             Destination::Stdout => stdout_text = Some(file.result().text()),
             Destination::File(path) => {

@@ -49,6 +49,35 @@ impl Source {
     }
 }
 
+/// Where a migrated config is written: in place, or where `apply -o PATH` says (`-` is stdout;
+/// stdin input goes to stdout).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Destination {
+    /// Where the config read from `source` goes, given `apply`'s `-o` (one input file only).
+    pub fn of(source: &Source, output: Option<&Path>) -> Destination {
+        match (output, source) {
+            (Some(out), _) if out.as_os_str() == "-" => Destination::Stdout,
+            (Some(out), _) => Destination::File(out.to_owned()),
+            (None, Source::Stdin) => Destination::Stdout,
+            (None, Source::File(path)) => Destination::File(path.clone()),
+        }
+    }
+
+    /// The written config's path: what steps place new files beside and name relative to
+    /// (`None` for stdout: they go under the working directory).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Destination::Stdout => None,
+            Destination::File(path) => Some(path),
+        }
+    }
+}
+
 /// A config as read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Input {
@@ -198,6 +227,9 @@ pub struct RunConfig<'a> {
     pub to: Option<Version>,
     pub kind: KindChoice,
     pub options: StepOptions,
+    /// `apply -o PATH`: where the (single) migrated config is written instead of in place; the
+    /// steps see this path as the config's (files they create go beside it).
+    pub output: Option<PathBuf>,
     /// The chain ([`crate::migrations::STEPS`], or a test chain).
     pub steps: &'a [&'static Step],
 }
@@ -525,33 +557,28 @@ fn migrate(
     }];
     let mut findings = Vec::new();
     let mut created = Vec::new();
-    let config_path = input.source.path().map(Path::to_owned);
+    // Files a step creates belong beside the config as written, which `-o` may put elsewhere.
+    let destination = Destination::of(&input.source, config.output.as_deref());
+    let config_path = destination.path();
     let chain = select_steps(config.steps, from, to, Some(kind));
     for &step in &chain {
         let current = match stages.last() {
             Some(stage) => &stage.document,
             None => break,
         };
-        let outcome = step::run_step(
-            step,
-            current,
-            kind,
-            &config.options,
-            core,
-            config_path.as_deref(),
-        )
-        .map_err(|source| RunError::Step {
-            path: input.source.display(),
-            step: step.qualified_id(),
-            source: if stages.len() > 1 {
-                relocate(
-                    source,
-                    &LineMap::new(stages[0].document.text(), current.text()),
-                )
-            } else {
-                source
-            },
-        })?;
+        let outcome = step::run_step(step, current, kind, &config.options, core, config_path)
+            .map_err(|source| RunError::Step {
+                path: input.source.display(),
+                step: step.qualified_id(),
+                source: if stages.len() > 1 {
+                    relocate(
+                        source,
+                        &LineMap::new(stages[0].document.text(), current.text()),
+                    )
+                } else {
+                    source
+                },
+            })?;
         let mut step_findings = outcome.findings;
         if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
             let map = LineMap::new(stages[0].document.text(), current.text());
@@ -781,6 +808,7 @@ mod tests {
             to: None,
             kind: KindChoice::Auto,
             options: StepOptions::default(),
+            output: None,
             steps: CHAIN,
         };
         let err = input.map(|i| run(vec![i], &config));
@@ -815,6 +843,7 @@ mod tests {
             to: None,
             kind: KindChoice::Auto,
             options: StepOptions::default(),
+            output: None,
             steps: CHAIN,
         };
         let err = run(vec![input.clone(), input], &config);

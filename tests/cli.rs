@@ -557,6 +557,33 @@ mod chain {
     }
 
     #[test]
+    fn files_created_for_an_output_elsewhere_go_beside_the_output() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let input = dir.path().join("in/config.yaml");
+        let output = dir.path().join("out/config.yaml");
+        fs::create_dir_all(dir.path().join("in"))?;
+        fs::create_dir_all(dir.path().join("out"))?;
+        fs::write(&input, "cert_pem: PEMDATA\n")?;
+        let out = run_chain(
+            &["apply", s(&input), "--from", "0.23", "-o", s(&output)],
+            "",
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let key = dir.path().join("out/certs/test-key.pem");
+        assert_eq!(fs::read_to_string(&key)?, "PEMDATA");
+        assert_eq!(
+            fs::read_to_string(&output)?,
+            format!("cert_pem: {}\n", s(&key))
+        );
+        assert!(
+            !dir.path().join("in/certs").exists(),
+            "certs beside the input"
+        );
+        assert_eq!(fs::read_to_string(&input)?, "cert_pem: PEMDATA\n");
+        Ok(())
+    }
+
+    #[test]
     fn removed_delete_deletes_instead_of_commenting() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = core_file(dir.path())?;
@@ -1214,6 +1241,86 @@ routes:
         assert_eq!(v["command"], "check");
         assert_eq!(v["files"][0]["changed"], false);
         assert_eq!(v["pending"], false);
+        Ok(())
+    }
+
+    /// The base64 certificate and key of the JSON example (`certificates[0]`).
+    fn example_certificate() -> Result<(String, String), Box<dyn std::error::Error>> {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/core-0.23-json/config.json");
+        let config: serde_json::Value = serde_json::from_str(&fs::read_to_string(path)?)?;
+        let item = &config["certificates"][0];
+        match (item["cert"].as_str(), item["key"].as_str()) {
+            (Some(cert), Some(key)) => Ok((cert.to_owned(), key.to_owned())),
+            _ => Err("the JSON example has no base64 certificates[0]".into()),
+        }
+    }
+
+    #[test]
+    fn decoded_certificates_go_beside_the_written_config() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (input_dir, output_dir) = (dir.path().join("in"), dir.path().join("out"));
+        fs::create_dir_all(&input_dir)?;
+        fs::create_dir_all(&output_dir)?;
+        let input = input_dir.join("config.json");
+        let output = output_dir.join("config.json");
+        fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/core-0.23-json/config.json"),
+            &input,
+        )?;
+        cmd()
+            .args([
+                "apply",
+                s(&input),
+                "--from",
+                "0.23",
+                "--to",
+                "0.24",
+                "-o",
+                s(&output),
+            ])
+            .assert()
+            .success();
+        assert!(
+            !input_dir.join("certs").exists(),
+            "certs written beside the input"
+        );
+        // The written config names its files relative to itself, and they are there.
+        let written: serde_json::Value = serde_json::from_str(&fs::read_to_string(&output)?)?;
+        for field in ["cert", "key"] {
+            let named = written["certificates"][0][field]
+                .as_str()
+                .unwrap_or_default();
+            assert!(named.starts_with("certs/"), "{field}: {named}");
+            assert!(output_dir.join(named).is_file(), "{named} is missing");
+        }
+
+        // stdin to stdout: the files go under the working directory.
+        let (cert, key) = example_certificate()?;
+        let yaml = format!("certificates:\n  - cert: {cert}\n    key: {key}\n");
+        let cwd = dir.path().join("cwd");
+        fs::create_dir_all(&cwd)?;
+        let out = cmd()
+            .current_dir(&cwd)
+            .args(["apply", "-", "--from", "0.23", "--to", "0.24"])
+            .write_stdin(yaml)
+            .output()?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let migrated = String::from_utf8(out.stdout)?;
+        let named: Vec<&str> = migrated
+            .lines()
+            .filter_map(|l| l.trim_start_matches([' ', '-']).split_once(": "))
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(named.len(), 2, "{migrated}");
+        for path in named {
+            assert!(path.starts_with("certs/"), "{path}");
+            assert!(cwd.join(path).is_file(), "{path} is missing");
+        }
         Ok(())
     }
 
