@@ -145,6 +145,12 @@ step! {
     /// and an action says so. The value is never printed. A file that already has
     /// `authenticate-service-url`, which replaces the signing key from 0.16 on, is left alone.
     ///
+    /// When the run goes on to 0.16 or later and the v0.16 step will be able to write
+    /// `authenticate-service-url` (the Core config has `authenticate_service_url`, or
+    /// `--set authenticate-service-url` is given), the key is not copied: v0.16 would only
+    /// comment it out again, leaving a commented copy of a private key in the file. A note
+    /// says so. A run that stops at 0.15 copies it as above.
+    ///
     /// Before:
     ///
     /// ```yaml
@@ -173,6 +179,20 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
     if common::console_entry(cx.doc, "signing-key").is_some()
         || common::console_entry(cx.doc, "authenticate-service-url").is_some()
     {
+        return;
+    }
+    // Copying Core's private key only for v0.16 to comment it out would leave a commented copy
+    // of a secret in the file: when this run reaches 0.16 and v0.16 can write
+    // `authenticate-service-url`, the key is not copied at all.
+    if cx.options.reaches(Version::new(0, 16))
+        && super::v0_16::known_authenticate_service_url(cx).is_some()
+    {
+        cx.note(
+            None,
+            "`signing-key` is not added: this run continues to 0.16, where the Console fetches \
+             the signing key from `authenticate-service-url` (added by v0.16) instead, so a copy \
+             of Core's private key is not needed",
+        );
         return;
     }
     let from_core = common::non_empty_str(cx.core.and_then(|core| core.get("signing_key")));

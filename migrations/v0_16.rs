@@ -336,6 +336,33 @@ step! {
     };
 }
 
+/// Core's `authenticate_service_url`, from the Core config given in the same run.
+fn core_authenticate_service_url<'a>(cx: &StepContext<'a>) -> Option<&'a str> {
+    common::non_empty_str(
+        cx.core
+            .and_then(|core| core.get("authenticate_service_url")),
+    )
+}
+
+/// The URL this step writes as `authenticate-service-url`, and where it comes from: the Core
+/// config (which wins over `--set`), else `--set authenticate-service-url`. v0.15 asks too, to
+/// know whether this step will replace the signing key.
+pub(crate) fn known_authenticate_service_url(
+    cx: &StepContext<'_>,
+) -> Option<(String, &'static str)> {
+    match (
+        core_authenticate_service_url(cx),
+        cx.options.get("authenticate-service-url"),
+    ) {
+        (Some(url), _) => Some((
+            url.to_owned(),
+            "the Core config's `authenticate_service_url`",
+        )),
+        (None, Some(url)) => Some((url.to_owned(), "`--set authenticate-service-url`")),
+        (None, None) => None,
+    }
+}
+
 fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(root) = doc.root() else {
@@ -353,28 +380,16 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
         }
         return;
     }
-    let from_core = common::non_empty_str(
-        cx.core
-            .and_then(|core| core.get("authenticate_service_url")),
-    );
-    let known = match (from_core, cx.options.get("authenticate-service-url")) {
-        (Some(url), set) => {
-            super::v0_15::warn_if_set_differs(
-                cx,
-                "authenticate-service-url",
-                "authenticate_service_url",
-                url,
-                set,
-            );
-            Some((
-                url.to_owned(),
-                "the Core config's `authenticate_service_url`",
-            ))
-        }
-        (None, Some(url)) => Some((url.to_owned(), "`--set authenticate-service-url`")),
-        (None, None) => None,
-    };
-    let Some((url, source)) = known else {
+    if let Some(url) = core_authenticate_service_url(cx) {
+        super::v0_15::warn_if_set_differs(
+            cx,
+            "authenticate-service-url",
+            "authenticate_service_url",
+            url,
+            cx.options.get("authenticate-service-url"),
+        );
+    }
+    let Some((url, source)) = known_authenticate_service_url(cx) else {
         let at = signing_key.as_ref().and_then(|e| common::at(doc, e));
         cx.action(
             at,

@@ -376,6 +376,8 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
                 NotesArg::All => NotesMode::All,
             },
             certs_dir: args.certs_dir.clone(),
+            // Per file: the runner sets it to the file's `--to`.
+            target: None,
         },
         output: None,
         steps,

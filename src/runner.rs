@@ -561,23 +561,29 @@ fn migrate(
     let destination = Destination::of(&input.source, config.output.as_deref());
     let config_path = destination.path();
     let chain = select_steps(config.steps, from, to, Some(kind));
+    let options = StepOptions {
+        target: Some(to),
+        ..config.options.clone()
+    };
     for &step in &chain {
         let current = match stages.last() {
             Some(stage) => &stage.document,
             None => break,
         };
-        let outcome = step::run_step(step, current, kind, &config.options, core, config_path)
-            .map_err(|source| RunError::Step {
-                path: input.source.display(),
-                step: step.qualified_id(),
-                source: if stages.len() > 1 {
-                    relocate(
-                        source,
-                        &LineMap::new(stages[0].document.text(), current.text()),
-                    )
-                } else {
-                    source
-                },
+        let outcome =
+            step::run_step(step, current, kind, &options, core, config_path).map_err(|source| {
+                RunError::Step {
+                    path: input.source.display(),
+                    step: step.qualified_id(),
+                    source: if stages.len() > 1 {
+                        relocate(
+                            source,
+                            &LineMap::new(stages[0].document.text(), current.text()),
+                        )
+                    } else {
+                        source
+                    },
+                }
             })?;
         let mut step_findings = outcome.findings;
         if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
