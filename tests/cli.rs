@@ -1244,6 +1244,85 @@ routes:
         Ok(())
     }
 
+    /// A Core signing key (made up, EC) for the console tests.
+    const CORE_SIGNING_KEY: &str = "signing_key: LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUxUbWNTZ0FBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQW9BY0dCU3VCQkFBSwotLS0tLUVORCBFQyBQUklWQVRFIEtFWS0tLS0tCg==\n";
+
+    /// `plan --format json` of a core and a one-line console config from 0.14 to 0.16.
+    fn plan_console(core: &str) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let (core_path, console_path) = (
+            dir.path().join("core.yaml"),
+            dir.path().join("console.yaml"),
+        );
+        fs::write(&core_path, core)?;
+        fs::write(
+            &console_path,
+            "database-url: postgres://console@db/console\n",
+        )?;
+        let out = cmd()
+            .args([
+                "plan",
+                s(&core_path),
+                s(&console_path),
+                "--from",
+                "0.14",
+                "--to",
+                "0.16",
+                "--format",
+                "json",
+            ])
+            .output()?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(serde_json::from_slice(&out.stdout)?)
+    }
+
+    /// The console file's findings as (step id, line) for those with a location.
+    fn console_locations(report: &serde_json::Value) -> Vec<(String, u64)> {
+        report["files"][1]["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| Some((f["id"].as_str()?.to_owned(), f["line"].as_u64()?)))
+            .collect()
+    }
+
+    #[test]
+    fn findings_about_added_keys_point_into_the_input() -> TestResult {
+        // No URL for v0.16: v0.15 adds `signing-key` (line 2 of the intermediate text) and
+        // v0.16 asks to replace it. The one-line input has no line 2.
+        let report = plan_console(CORE_SIGNING_KEY)?;
+        let located = console_locations(&report);
+        assert_eq!(
+            located,
+            [("v0.16/console-authenticate-service-url".to_owned(), 1)],
+            "{report}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_past_0_16_does_not_copy_the_signing_key_into_the_console_config() -> TestResult {
+        let core =
+            format!("{CORE_SIGNING_KEY}authenticate_service_url: https://authn.example.com\n");
+        let report = plan_console(&core)?;
+        let diff = report["files"][1]["diff"].as_str().unwrap_or_default();
+        assert!(
+            diff.contains("+authenticate-service-url: https://authn.example.com"),
+            "{diff}"
+        );
+        assert!(!diff.contains("signing-key"), "{diff}");
+        assert!(
+            console_locations(&report)
+                .iter()
+                .all(|(_, line)| *line == 1)
+        );
+        Ok(())
+    }
+
     /// The base64 certificate and key of the JSON example (`certificates[0]`).
     fn example_certificate() -> Result<(String, String), Box<dyn std::error::Error>> {
         let path =
