@@ -1404,6 +1404,40 @@ routes:
     }
 
     #[test]
+    fn decoded_key_paths_are_shown_but_not_the_keys() -> TestResult {
+        let (_, key) = example_certificate()?;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("config.yaml");
+        fs::write(
+            &path,
+            format!("shared_secret: certs/not-a-path.pem\ncertificates:\n  - key: {key}\n"),
+        )?;
+        let out = cmd()
+            .args(["plan", s(&path), "--from", "0.23", "--to", "0.24"])
+            .output()?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout)?;
+        let written = "certs/certificates-1-key.pem";
+        assert!(
+            stdout.contains(&format!("+  - key: {written}\n")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("-  - key: <redacted>\n"), "{stdout}");
+        assert!(
+            stdout.contains(&format!("moved to the new file `{written}`")),
+            "{stdout}"
+        );
+        assert!(!stdout.contains(&key[..40]), "{stdout}");
+        // A secret key's value stays hidden even when it looks like a path.
+        assert!(stdout.contains("shared_secret: <redacted>"), "{stdout}");
+        Ok(())
+    }
+
+    #[test]
     fn list_and_explain_run() {
         cmd().arg("list").assert().success();
         cmd()
