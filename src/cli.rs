@@ -18,7 +18,7 @@ use crate::redact;
 use crate::report::{
     self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions, WrittenReport,
 };
-use crate::runner::{self, FileRun, Input, KindChoice, RunConfig, RunError, Source};
+use crate::runner::{self, FileRun, Input, InputFormat, KindChoice, RunConfig, RunError, Source};
 use crate::step::{NotesMode, RemovedMode, Scope, Step, StepOptions};
 use crate::version::Version;
 use crate::write::{self, ConfigWrite, WriteError, WritePlan};
@@ -138,6 +138,11 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 
+    /// Read every FILE as this format instead of going by its extension (`.json` is JSON,
+    /// `.toml` TOML, anything else and stdin YAML).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+
     /// The report's format; `json` prints one JSON document (schema in README).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
     pub format: OutputFormat,
@@ -220,6 +225,11 @@ pub struct DetectArgs {
     /// version.
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
+
+    /// Read every FILE as this format instead of going by its extension (`.json` is JSON,
+    /// `.toml` TOML, anything else and stdin YAML).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
 
     /// The output's format; `json` prints one JSON document (schema in README).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
@@ -364,6 +374,7 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
         from: args.from,
         to: args.to,
         kind: args.kind,
+        input_format: args.input_format,
         options: StepOptions {
             set: args.set.iter().cloned().collect::<BTreeMap<_, _>>(),
             removed: match args.removed {
@@ -689,7 +700,7 @@ fn detect(
     let inputs = read_files(&args.files, streams.stdin)?;
     let mut files = Vec::with_capacity(inputs.len());
     for input in &inputs {
-        let (format, document) = runner::parse_input(input)?;
+        let (format, document) = runner::parse_input(input, args.input_format)?;
         let detection = runner::detect_file(&document, args.kind);
         // What plan/apply/check would say without --from, for a run to the newest release.
         let needs_from =

@@ -21,7 +21,9 @@ use std::ops::Range;
 
 use base64::Engine as _;
 
-use crate::document::{Document, NodeId, NodeKind, Value};
+use crate::document::{Document, Format, NodeId, NodeKind, Value};
+
+mod toml_comments;
 
 /// What a secret value is replaced with.
 pub const REDACTED: &str = "<redacted>";
@@ -112,8 +114,8 @@ pub struct Redacted {
     pub secrets: Vec<String>,
 }
 
-/// The document's text with every secret value (nodes and commented-out entries) replaced by
-/// [`REDACTED`].
+/// The document's text with every secret value (nodes and commented-out entries, read as YAML
+/// or, in a TOML file, as TOML) replaced by [`REDACTED`].
 pub fn redact(doc: &Document) -> Redacted {
     let mut finder = SpanFinder {
         doc,
@@ -129,9 +131,21 @@ pub fn redact(doc: &Document) -> Redacted {
         mut secrets,
         ..
     } = finder;
-    let text = replace_spans(doc.text(), &mut spans);
-    let (text, comment_secrets) = redact_comments(&text);
-    secrets.extend(comment_secrets);
+    let text = match doc.format() {
+        Format::Toml => {
+            let (comment_spans, comment_secrets) = toml_comments::secret_spans(doc.text());
+            spans.extend(comment_spans);
+            secrets.extend(comment_secrets);
+            replace_spans(doc.text(), &mut spans)
+        }
+        // JSON has no comments; YAML comment lines are read after the values are replaced.
+        Format::Yaml | Format::Json => {
+            let text = replace_spans(doc.text(), &mut spans);
+            let (text, comment_secrets) = redact_comments(&text);
+            secrets.extend(comment_secrets);
+            text
+        }
+    };
     secrets.sort();
     secrets.dedup();
     Redacted { text, secrets }
