@@ -17,7 +17,7 @@ use similar::{DiffTag, TextDiff};
 use thiserror::Error;
 
 use crate::detect::{self, AmbiguousEscaping, Detection};
-use crate::document::{Document, EditError, Format, Location, ParseError, Value};
+use crate::document::{Document, EditError, Format, Location, NodeKind, ParseError, Value};
 use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
 use crate::version::Version;
 
@@ -142,6 +142,16 @@ pub enum RunError {
     NotUtf8 { path: String, location: Location },
     #[error("{path}:{source}")]
     Parse { path: String, source: ParseError },
+    #[error(
+        "{path}:{location}: read as {format}, the file is {found}, not a mapping of options; if \
+         it is written in another format, say which with --input-format yaml|json|toml"
+    )]
+    NotAMapping {
+        path: String,
+        format: Format,
+        location: Location,
+        found: &'static str,
+    },
     #[error("{path}:{source}")]
     AmbiguousEscaping {
         path: String,
@@ -460,8 +470,28 @@ pub fn parse_input(
 ) -> Result<(Format, Document), RunError> {
     let path = input.source.display();
     let format = format_for(&input.source, given);
-    let document = Document::parse(input.text.clone(), format)
-        .map_err(|source| RunError::Parse { path, source })?;
+    let document =
+        Document::parse(input.text.clone(), format).map_err(|source| RunError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+    // TOML or JSON read as YAML is often one long plain string: a config that would silently
+    // need no change.
+    if let Some(root) = document.root().map(|r| document.resolve(r)) {
+        let found = match &document.node(root).kind {
+            NodeKind::Mapping(_) | NodeKind::Scalar(Value::Null) | NodeKind::Alias(_) => None,
+            NodeKind::Sequence(_) => Some("a list"),
+            NodeKind::Scalar(_) => Some("a single value"),
+        };
+        if let Some(found) = found {
+            return Err(RunError::NotAMapping {
+                path,
+                format,
+                location: document.location(root),
+                found,
+            });
+        }
+    }
     Ok((format, document))
 }
 
@@ -835,6 +865,32 @@ mod tests {
             run_one("c.conf", text, Some(InputFormat::Toml))?.format,
             Format::Toml
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_mapping_is_refused() -> Result<(), RunError> {
+        // TOML read as YAML: one multi-line plain string.
+        let toml = "a = 1\nb = \"x\"\n";
+        match run_one("c.yaml", toml, None) {
+            Err(e @ RunError::NotAMapping { .. }) => {
+                assert_eq!(e.exit_code(), 2);
+                assert!(
+                    e.to_string()
+                        .starts_with("c.yaml:1:1: read as yaml, the file is a single value"),
+                    "{e}"
+                );
+            }
+            other => panic!("unexpected: {other:?}"),
+        }
+        assert!(matches!(
+            run_one("c.json", "[1, 2]", None),
+            Err(RunError::NotAMapping { found: "a list", .. })
+        ));
+        // Empty files and documents stay valid (nothing to migrate).
+        assert_eq!(run_one("c.yaml", "", None)?.format, Format::Yaml);
+        assert_eq!(run_one("c.yaml", "# only a comment\n", None)?.format, Format::Yaml);
+        assert_eq!(run_one("c.toml", "", None)?.format, Format::Toml);
         Ok(())
     }
 
