@@ -36,13 +36,15 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "pomerium-migrate", version, after_help = AFTER_HELP)]
 #[command(long_about = "\
-Upgrade Pomerium configuration files (Core config.yaml and Enterprise Console config.yaml) from \
-the release they are written for to a newer one. Each Pomerium release that changed the config \
+Upgrade Pomerium configuration files (Core and Enterprise Console configs, in YAML, JSON or \
+TOML) from the release they are written for to a newer one. Each Pomerium release that changed the config \
 format has a migration step; the steps between --from and --to run in order (without --from, \
 each file starts at the oldest release its keys allow; `detect` shows why). Only what must \
 change is rewritten: comments, blank lines, key order, quoting and indentation stay as they are. \
-Removed options are commented out with a note, and everything the tool cannot do safely is \
-reported as `action-required` with what to do by hand.
+Removed options are commented out with a note (deleted in JSON, which has no comments), and \
+everything the tool cannot do safely is reported as `action-required` with what to do by hand. \
+The format follows the file extension (.yaml/.yml, .json, .toml; stdin is YAML) unless \
+--input-format names it.
 
 Start with `plan` to see the diff and the report, then `apply` (which keeps a backup). After \
 migrating, keys the target release does not read are reported as notes, with a suggestion when \
@@ -138,8 +140,8 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 
-    /// Read every FILE as this format instead of going by its extension (`.json` is JSON,
-    /// `.toml` TOML, anything else and stdin YAML).
+    /// Read every FILE as this format instead of by its extension [default: by extension:
+    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
@@ -226,8 +228,8 @@ pub struct DetectArgs {
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 
-    /// Read every FILE as this format instead of going by its extension (`.json` is JSON,
-    /// `.toml` TOML, anything else and stdin YAML).
+    /// Read every FILE as this format instead of by its extension [default: by extension:
+    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 

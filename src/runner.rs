@@ -114,11 +114,11 @@ pub enum KindChoice {
 /// `--input-format`: how to read the files instead of going by their extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum InputFormat {
-    /// YAML (also what stdin and unknown extensions are read as).
+    /// YAML (what `.yaml`, `.yml`, other names and stdin are read as)
     Yaml,
-    /// JSON.
+    /// JSON (what `.json` files are read as)
     Json,
-    /// TOML.
+    /// TOML (what `.toml` files are read as)
     Toml,
 }
 
@@ -885,11 +885,17 @@ mod tests {
         }
         assert!(matches!(
             run_one("c.json", "[1, 2]", None),
-            Err(RunError::NotAMapping { found: "a list", .. })
+            Err(RunError::NotAMapping {
+                found: "a list",
+                ..
+            })
         ));
         // Empty files and documents stay valid (nothing to migrate).
         assert_eq!(run_one("c.yaml", "", None)?.format, Format::Yaml);
-        assert_eq!(run_one("c.yaml", "# only a comment\n", None)?.format, Format::Yaml);
+        assert_eq!(
+            run_one("c.yaml", "# only a comment\n", None)?.format,
+            Format::Yaml
+        );
         assert_eq!(run_one("c.toml", "", None)?.format, Format::Toml);
         Ok(())
     }

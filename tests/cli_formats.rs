@@ -181,7 +181,7 @@ fn plan_shows_the_toml_diff_and_findings_without_secrets() -> TestResult {
         "certs/wildcard.northwind.example-key.pem (mode 0600, 241 bytes)",
     ] {
         assert!(
-            out.stdout.contains(&finding),
+            out.stdout.contains(finding),
             "missing {finding:?}:\n{}",
             out.stdout
         );
@@ -544,5 +544,26 @@ fn json_deletions_and_values_hide_their_secrets() -> TestResult {
         migrated["shared_secret"],
         "anNvbi1zaGFyZWQtc2VjcmV0LXZhbHVl"
     );
+    Ok(())
+}
+
+#[test]
+fn help_names_the_formats_and_input_format() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let out = run_in(dir.path(), &["--help"], None)?;
+    // Compared with the help's line wrapping undone.
+    let words = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("in YAML, JSON or TOML"), "{}", out.stdout);
+    assert!(
+        words.contains("unless --input-format names it"),
+        "{}",
+        out.stdout
+    );
+    for command in ["plan", "apply", "check", "detect"] {
+        let out = run_in(dir.path(), &[command, "--help"], None)?;
+        assert_eq!(out.code, 0);
+        assert!(out.stdout.contains("--input-format <FORMAT>"), "{command}");
+        assert!(out.stdout.contains("toml: TOML"), "{command}");
+    }
     Ok(())
 }
