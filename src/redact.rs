@@ -114,8 +114,9 @@ pub struct Redacted {
     pub secrets: Vec<String>,
 }
 
-/// The document's text with every secret value (nodes and commented-out entries, read as YAML
-/// or, in a TOML file, as TOML) replaced by [`REDACTED`].
+/// The document's text with every secret value replaced by [`REDACTED`]: nodes, and
+/// commented-out entries (`# KEY: value` lines, and in a TOML file `# key = value` lines read
+/// back as TOML, see [`toml_comments`]).
 pub fn redact(doc: &Document) -> Redacted {
     let mut finder = SpanFinder {
         doc,
@@ -131,21 +132,15 @@ pub fn redact(doc: &Document) -> Redacted {
         mut secrets,
         ..
     } = finder;
-    let text = match doc.format() {
-        Format::Toml => {
-            let (comment_spans, comment_secrets) = toml_comments::secret_spans(doc.text());
-            spans.extend(comment_spans);
-            secrets.extend(comment_secrets);
-            replace_spans(doc.text(), &mut spans)
-        }
-        // JSON has no comments; YAML comment lines are read after the values are replaced.
-        Format::Yaml | Format::Json => {
-            let text = replace_spans(doc.text(), &mut spans);
-            let (text, comment_secrets) = redact_comments(&text);
-            secrets.extend(comment_secrets);
-            text
-        }
-    };
+    if doc.format() == Format::Toml {
+        let (comment_spans, comment_secrets) = toml_comments::secret_spans(doc.text());
+        spans.extend(comment_spans);
+        secrets.extend(comment_secrets);
+    }
+    let text = replace_spans(doc.text(), &mut spans);
+    // `# KEY: value` comments, also in TOML (an option kept from a YAML config); JSON has none.
+    let (text, comment_secrets) = redact_comments(&text);
+    secrets.extend(comment_secrets);
     secrets.sort();
     secrets.dedup();
     Redacted { text, secrets }

@@ -244,6 +244,12 @@ fn ordinary_toml_comments_are_kept() {
         r.text,
         "# Note: rotate shared_secret yearly\n# see [docs] for = more\n# timeout = \"30s\"\n# shared_secret =\n# list = [ not toml\n# upstream = <redacted>\na = 1\n"
     );
+    // An option kept in YAML spelling from the config this one was converted from.
+    let r = redact::redact(&parse(
+        "# shared_secret: eWFtbC1zcGVsbGluZw==\na = 1\n",
+        Format::Toml,
+    ));
+    assert_eq!(r.text, "# shared_secret: <redacted>\na = 1\n");
 }
 
 #[test]
