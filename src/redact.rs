@@ -116,7 +116,7 @@ pub struct Redacted {
 
 /// The document's text with every secret value replaced by [`REDACTED`]: nodes, and
 /// commented-out entries (`# KEY: value` lines, and in a TOML file `# key = value` lines read
-/// back as TOML, see [`toml_comments`]).
+/// back as TOML by the `toml_comments` module).
 pub fn redact(doc: &Document) -> Redacted {
     let mut finder = SpanFinder {
         doc,
