@@ -1,6 +1,6 @@
 //! Pomerium 0.28.
 
-use super::keyops;
+use super::common;
 use crate::document::{Document, NodeId};
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
@@ -75,10 +75,10 @@ fn run(cx: &mut StepContext<'_>) {
     let mut has_ca = false;
     let mut first = None;
     for (key, param) in STORAGE_TLS {
-        let Some(entry) = keyops::retire_key(
+        let Some(entry) = common::retire_key(
             cx,
             root,
-            "",
+            None,
             key,
             "set TLS in the connection string",
             "0.28 reads storage TLS settings from the connection string",
@@ -88,7 +88,7 @@ fn run(cx: &mut StepContext<'_>) {
         first.get_or_insert(doc.entry_location(entry.id));
         let value = doc.value(entry.value);
         if *param == "sslmode" {
-            skip_verify = keyops::as_bool(&value) == Some(true);
+            skip_verify = common::as_bool(&value) == Some(true);
         } else if let Some(path) = value.as_str().filter(|p| !p.is_empty()) {
             has_ca |= *param == "sslrootcert";
             // File paths, not key material: safe to show.
@@ -126,10 +126,10 @@ fn run(cx: &mut StepContext<'_>) {
             );
         }
     }
-    keyops::retire_key(
+    common::retire_key(
         cx,
         root,
-        "",
+        None,
         "grpc_client_dns_roundrobin",
         "no longer read",
         "Pomerium 0.28 no longer reads this option",

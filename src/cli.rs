@@ -18,7 +18,9 @@ use crate::redact;
 use crate::report::{
     self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions, WrittenReport,
 };
-use crate::runner::{self, FileRun, Input, InputFormat, KindChoice, RunConfig, RunError, Source};
+use crate::runner::{
+    self, Destination, FileRun, Input, InputFormat, KindChoice, RunConfig, RunError, Source,
+};
 use crate::step::{NotesMode, RemovedMode, Scope, Step, StepOptions};
 use crate::version::Version;
 use crate::write::{self, ConfigWrite, WriteError, WritePlan};
@@ -155,7 +157,8 @@ pub struct MigrateArgs {
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
 
-    /// Where decoded certificates are written [default: `certs/` beside the config].
+    /// Where decoded certificates are written [default: `certs/` beside the written config
+    /// (the -o PATH of apply, else the input); `./certs` when the config goes to stdout].
     #[arg(long, value_name = "DIR")]
     pub certs_dir: Option<PathBuf>,
 
@@ -388,7 +391,10 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
                 NotesArg::All => NotesMode::All,
             },
             certs_dir: args.certs_dir.clone(),
+            // Per file: the runner sets it to the file's `--to`.
+            target: None,
         },
+        output: None,
         steps,
     }
 }
@@ -540,12 +546,6 @@ fn check(
     Ok(if report.pending() { 1 } else { 0 })
 }
 
-/// Where `apply` sends one file's result.
-enum Destination {
-    Stdout,
-    File(PathBuf),
-}
-
 fn apply(
     args: ApplyArgs,
     steps: &[&'static Step],
@@ -559,7 +559,11 @@ fn apply(
         ));
     }
     let inputs = read_inputs(common, steps, streams.stdin)?;
-    let files = runner::run(inputs, &run_config(common, steps))?;
+    let config = RunConfig {
+        output: args.output.clone(),
+        ..run_config(common, steps)
+    };
+    let files = runner::run(inputs, &config)?;
     let backup_suffix = if args.no_backup {
         None
     } else {
@@ -579,12 +583,7 @@ fn apply(
     let mut destinations = Vec::new();
     let mut stdout_text: Option<&str> = None;
     for file in &files {
-        let destination = match (&args.output, &file.input.source) {
-            (Some(out), _) if out.as_os_str() == "-" => Destination::Stdout,
-            (Some(out), _) => Destination::File(out.clone()),
-            (None, Source::Stdin) => Destination::Stdout,
-            (None, Source::File(path)) => Destination::File(path.clone()),
-        };
+        let destination = Destination::of(&file.input.source, args.output.as_deref());
         match &destination {
             Destination::Stdout => stdout_text = Some(file.result().text()),
             Destination::File(path) => {

@@ -17,7 +17,7 @@ use similar::{DiffTag, TextDiff};
 use thiserror::Error;
 
 use crate::detect::{self, AmbiguousEscaping, Detection};
-use crate::document::{Document, EditError, Format, Location, NodeKind, ParseError, Value};
+use crate::document::{Document, EditError, Format, Location, NodeId, NodeKind, ParseError, Value};
 use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
 use crate::version::Version;
 
@@ -46,6 +46,35 @@ impl Source {
         match self {
             Source::Stdin => None,
             Source::File(p) => Some(p),
+        }
+    }
+}
+
+/// Where a migrated config is written: in place, or where `apply -o PATH` says (`-` is stdout;
+/// stdin input goes to stdout).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Destination {
+    /// Where the config read from `source` goes, given `apply`'s `-o` (one input file only).
+    pub fn of(source: &Source, output: Option<&Path>) -> Destination {
+        match (output, source) {
+            (Some(out), _) if out.as_os_str() == "-" => Destination::Stdout,
+            (Some(out), _) => Destination::File(out.to_owned()),
+            (None, Source::Stdin) => Destination::Stdout,
+            (None, Source::File(path)) => Destination::File(path.clone()),
+        }
+    }
+
+    /// The written config's path: what steps place new files beside and name relative to
+    /// (`None` for stdout: they go under the working directory).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Destination::Stdout => None,
+            Destination::File(path) => Some(path),
         }
     }
 }
@@ -227,6 +256,9 @@ pub struct RunConfig<'a> {
     /// `--input-format`: the format of every file; `None` goes by each file's extension.
     pub input_format: Option<InputFormat>,
     pub options: StepOptions,
+    /// `apply -o PATH`: where the (single) migrated config is written instead of in place; the
+    /// steps see this path as the config's (files they create go beside it).
+    pub output: Option<PathBuf>,
     /// The chain ([`crate::migrations::STEPS`], or a test chain).
     pub steps: &'a [&'static Step],
 }
@@ -575,40 +607,39 @@ fn migrate(
     }];
     let mut findings = Vec::new();
     let mut created = Vec::new();
-    let config_path = input.source.path().map(Path::to_owned);
+    // Files a step creates belong beside the config as written, which `-o` may put elsewhere.
+    let destination = Destination::of(&input.source, config.output.as_deref());
+    let config_path = destination.path();
     let chain = select_steps(config.steps, from, to, Some(kind));
+    let options = StepOptions {
+        target: Some(to),
+        ..config.options.clone()
+    };
     for &step in &chain {
         let current = match stages.last() {
             Some(stage) => &stage.document,
             None => break,
         };
-        let outcome = step::run_step(
-            step,
-            current,
-            kind,
-            &config.options,
-            core,
-            config_path.as_deref(),
-        )
-        .map_err(|source| RunError::Step {
-            path: input.source.display(),
-            step: step.qualified_id(),
-            source: if stages.len() > 1 {
-                relocate(
-                    source,
-                    &LineMap::new(stages[0].document.text(), current.text()),
-                )
-            } else {
-                source
-            },
-        })?;
+        let outcome =
+            step::run_step(step, current, kind, &options, core, config_path).map_err(|source| {
+                RunError::Step {
+                    path: input.source.display(),
+                    step: step.qualified_id(),
+                    source: if stages.len() > 1 {
+                        relocate(
+                            source,
+                            &LineMap::new(stages[0].document.text(), current.text()),
+                        )
+                    } else {
+                        source
+                    },
+                }
+            })?;
         let mut step_findings = outcome.findings;
         if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
             let map = LineMap::new(stages[0].document.text(), current.text());
             for f in &mut step_findings {
-                if let Some(loc) = &mut f.location {
-                    loc.line = map.to_input(loc.line);
-                }
+                f.location = f.location.and_then(|at| map.locate(current, at));
             }
         }
         findings.extend(step_findings);
@@ -658,17 +689,18 @@ fn unknown_key_notes(
         })
         .map(|unknown| {
             let mut finding = unknown.finding();
-            if let (Some(map), Some(location)) = (&map, &mut finding.location) {
-                location.line = map.to_input(location.line);
+            if let Some(map) = &map {
+                finding.location = finding.location.and_then(|at| map.locate(result, at));
             }
             finding
         })
         .collect()
 }
 
-/// An engine refusal with its lines moved from the intermediate text into the input.
+/// An engine refusal with its lines moved from the intermediate text into the input (a line a
+/// step added becomes the input line it follows: an error needs some line).
 fn relocate(mut err: EditError, map: &LineMap) -> EditError {
-    let fix = |line: &mut usize| *line = map.to_input(*line);
+    let fix = |line: &mut usize| *line = map.nearest_input_line(*line);
     match &mut err {
         EditError::Conflict { location }
         | EditError::Unsupported { location, .. }
@@ -692,11 +724,22 @@ fn relocate(mut err: EditError, map: &LineMap) -> EditError {
 }
 
 /// Maps line numbers of an intermediate text back to the input, so that every finding points
-/// into the file the user has: an unchanged line maps to itself, a line a step wrote to the
-/// input line it replaced or follows.
+/// into the file the user has: an unchanged line maps to itself, a line a step rewrote to the
+/// input line it replaced. A line a step added has no input line.
 struct LineMap {
-    /// 0-based line of the intermediate text → 0-based line of the input.
-    lines: Vec<usize>,
+    /// 0-based line of the intermediate text → where it comes from in the input.
+    lines: Vec<Origin>,
+    /// How many lines the input has.
+    input_lines: usize,
+}
+
+/// Where a line of the intermediate text comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// This 0-based input line, unchanged or rewritten.
+    Input(usize),
+    /// Added before this 0-based input line (the input's length when added at the end).
+    AddedBefore(usize),
 }
 
 impl LineMap {
@@ -705,25 +748,93 @@ impl LineMap {
         let mut lines = Vec::new();
         for op in diff.ops() {
             let old = op.old_range();
-            let new = op.new_range();
-            for (k, _) in new.clone().enumerate() {
-                let mapped = match op.tag() {
-                    DiffTag::Equal => old.start + k,
-                    DiffTag::Replace => old.start + k.min(old.len().saturating_sub(1)),
-                    DiffTag::Insert | DiffTag::Delete => old.start,
-                };
-                lines.push(mapped);
+            for k in 0..op.new_range().len() {
+                lines.push(match op.tag() {
+                    DiffTag::Equal => Origin::Input(old.start + k),
+                    // Lines written in place of others belong to the entry they replaced.
+                    DiffTag::Replace => Origin::Input(old.start + k.min(old.len() - 1)),
+                    DiffTag::Insert | DiffTag::Delete => Origin::AddedBefore(old.start),
+                });
             }
         }
-        LineMap { lines }
+        LineMap {
+            lines,
+            input_lines: input.lines().count(),
+        }
     }
 
-    /// A 1-based line of the intermediate text as a 1-based line of the input.
-    fn to_input(&self, line: usize) -> usize {
-        line.checked_sub(1)
-            .and_then(|i| self.lines.get(i))
-            .map_or(line, |l| l + 1)
+    /// The 1-based input line a 1-based line of the intermediate text comes from; `None` for a
+    /// line a step added (or one the text does not have).
+    fn to_input(&self, line: usize) -> Option<usize> {
+        match self.lines.get(line.checked_sub(1)?)? {
+            Origin::Input(l) => Some(l + 1),
+            Origin::AddedBefore(_) => None,
+        }
     }
+
+    /// [`LineMap::to_input`], or for an added line the input line it follows (line 1 when it
+    /// comes first), never past the input's last line.
+    fn nearest_input_line(&self, line: usize) -> usize {
+        let before = match line.checked_sub(1).and_then(|i| self.lines.get(i)) {
+            Some(Origin::Input(l)) => l + 1,
+            Some(Origin::AddedBefore(next)) => *next,
+            None => self.input_lines,
+        };
+        before.clamp(1, self.input_lines.max(1))
+    }
+
+    /// A location in the intermediate document `doc` as a location in the input. Something a
+    /// step added (a key, or anything inside it) is located at the nearest enclosing entry or
+    /// item the input has: the mapping the key was added to. `None` when nothing encloses it.
+    fn locate(&self, doc: &Document, at: Location) -> Option<Location> {
+        if let Some(line) = self.to_input(at.line) {
+            return Some(Location { line, ..at });
+        }
+        enclosing(doc, at).into_iter().rev().find_map(|outer| {
+            self.to_input(outer.line)
+                .map(|line| Location { line, ..outer })
+        })
+    }
+}
+
+/// The locations of the nodes and entry keys that enclose the node or key written at `target`,
+/// outermost first and ending with `target`; empty when no node or key is written there.
+/// Aliases are not followed (what they name is written, and found, elsewhere).
+fn enclosing(doc: &Document, target: Location) -> Vec<Location> {
+    fn walk(doc: &Document, id: NodeId, target: Location, chain: &mut Vec<Location>) -> bool {
+        let here = doc.location(id);
+        chain.push(here);
+        if here == target {
+            return true;
+        }
+        if doc.resolve(id) == id {
+            match &doc.node(id).kind {
+                NodeKind::Mapping(entries) => {
+                    for entry in entries {
+                        let key = doc.location(entry.key_node);
+                        chain.push(key);
+                        if key == target || walk(doc, entry.value, target, chain) {
+                            return true;
+                        }
+                        chain.pop();
+                    }
+                }
+                NodeKind::Sequence(items) => {
+                    if items.iter().any(|item| walk(doc, *item, target, chain)) {
+                        return true;
+                    }
+                }
+                NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
+            }
+        }
+        chain.pop();
+        false
+    }
+    let mut chain = Vec::new();
+    if let Some(root) = doc.root() {
+        walk(doc, root, target, &mut chain);
+    }
+    chain
 }
 
 #[cfg(test)]
@@ -844,6 +955,7 @@ mod tests {
             kind: KindChoice::Auto,
             input_format: given,
             options: StepOptions::default(),
+            output: None,
             steps: CHAIN,
         };
         let mut files = run(vec![input], &config)?;
@@ -923,6 +1035,7 @@ mod tests {
             kind: KindChoice::Auto,
             input_format: None,
             options: StepOptions::default(),
+            output: None,
             steps: CHAIN,
         };
         let err = run(vec![input.clone(), input], &config);
@@ -950,10 +1063,41 @@ mod tests {
         let input = "a\nb\nc\nd\n";
         let current = "a\n# note\n# b\nc\nX\n";
         let map = LineMap::new(input, current);
-        assert_eq!(map.to_input(1), 1);
-        assert_eq!(map.to_input(4), 3); // c
-        assert_eq!(map.to_input(2), 2); // the note replaced b
-        assert_eq!(map.to_input(5), 4); // X replaced d
-        assert_eq!(map.to_input(99), 99);
+        assert_eq!(map.to_input(1), Some(1));
+        assert_eq!(map.to_input(4), Some(3)); // c
+        assert_eq!(map.to_input(2), Some(2)); // the note replaced b
+        assert_eq!(map.to_input(5), Some(4)); // X replaced d
+        assert_eq!(map.to_input(99), None);
+        assert_eq!(map.nearest_input_line(99), 4);
+    }
+
+    fn yaml(text: &str) -> Document {
+        match Document::parse(text.to_owned(), Format::Yaml) {
+            Ok(doc) => doc,
+            Err(e) => panic!("test input does not parse: {e}"),
+        }
+    }
+
+    #[test]
+    fn added_things_are_located_at_what_encloses_them_in_the_input() {
+        let input = "a: 1\nroutes:\n  - from: https://x\nb: 2\n";
+        let current = "a: 1\nroutes:\n  - from: https://x\n    added: y\nnew:\n  inner: z\nb: 2\n";
+        let (map, doc) = (LineMap::new(input, current), yaml(current));
+        let at = |line, column| Location { line, column };
+        // Kept lines map as they are.
+        assert_eq!(map.locate(&doc, at(7, 1)), Some(at(4, 1)));
+        // A key added to a route: the route's mapping, which the input has.
+        assert_eq!(map.locate(&doc, at(4, 5)), Some(at(3, 5)));
+        assert_eq!(map.locate(&doc, at(4, 12)), Some(at(3, 5)));
+        // Inside a new top-level block: the root mapping.
+        assert_eq!(map.locate(&doc, at(6, 3)), Some(at(1, 1)));
+        // No node written there: no location rather than a guess.
+        assert_eq!(map.locate(&doc, at(5, 30)), None);
+        // Added after the input's last line: never a line past its end.
+        let input = "database-url: x\n";
+        let current = "database-url: x\nsigning-key: k\n";
+        let (map, doc) = (LineMap::new(input, current), yaml(current));
+        assert_eq!(map.locate(&doc, at(2, 1)), Some(at(1, 1)));
+        assert_eq!(map.nearest_input_line(2), 1);
     }
 }

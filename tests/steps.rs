@@ -19,7 +19,8 @@
 //!   - `notes all`
 //!   - `certs-dir PATH` (relative to the case directory, like `--certs-dir`)
 //!   - `from V` and `to V` — run every registered step with from < version <= to whose scope fits
-//!     the kind, in registry order, instead of only the named step
+//!     the kind, in registry order, instead of only the named step; `to` is the run's target
+//!     (`StepOptions::target`), as with `--to` (a case without them runs with no target)
 //!   - `not-idempotent` — skip the check that a second run on the output changes nothing (only
 //!     the `$` escaping of v0.23 needs it)
 //!   - blank lines and lines starting with `#` are ignored
@@ -107,7 +108,11 @@ fn parse_options(case_dir: &Path) -> Result<CaseOptions, String> {
         }
     }
     match (from, to) {
-        (Some(f), Some(t)) => options.range = Some((f, t)),
+        (Some(f), Some(t)) => {
+            options.range = Some((f, t));
+            // As the runner does: steps know where the run ends.
+            options.step_options.target = Some(t);
+        }
         (None, None) => {}
         _ => return Err(format!("{}: give both `from` and `to`", path.display())),
     }
