@@ -286,3 +286,22 @@ fn json_secrets_are_redacted_in_old_and_new_text() {
     );
     assert!(!diff.contains("anNvbi1zaGFyZWQtc2VjcmV0"), "{diff}");
 }
+
+#[test]
+fn toml_certificate_key_paths_are_shown_like_in_yaml() {
+    // A key file's path says where the key is, not what it is; key material stays hidden.
+    let text = "[[certificates]]\ncert = \"certs/a.pem\"\nkey = \"certs/a-key.pem\"\n\n[[certificates]]\ncert = \"certs/b.pem\"\nkey = \"Yi1rZXktbWF0ZXJpYWw=\"\n";
+    let r = redact::redact(&parse(text, Format::Toml));
+    assert_eq!(
+        r.text,
+        "[[certificates]]\ncert = \"certs/a.pem\"\nkey = \"certs/a-key.pem\"\n\n[[certificates]]\ncert = \"certs/b.pem\"\nkey = <redacted>\n"
+    );
+    let doc = commented_out(text, &["certificates"]);
+    let r = redact::redact(&doc);
+    assert_eq!(
+        r.text,
+        "# pomerium-migrate test: removed certificates\n# [[certificates]]\n# cert = \"certs/a.pem\"\n# key = \"certs/a-key.pem\"\n\n# [[certificates]]\n# cert = \"certs/b.pem\"\n# key = <redacted>\n",
+        "commented:\n{}",
+        doc.text()
+    );
+}
