@@ -282,6 +282,17 @@ fn apply_writes_toml_that_reads_back_and_is_final() -> TestResult {
     let key_file = fs::read_to_string(dir.path().join("certs/wildcard.northwind.example-key.pem"))?;
     assert!(key_file.starts_with("-----BEGIN PRIVATE KEY-----"));
 
+    // Applied again without --from: its keys now fit 0.32 to 0.33, and nothing changes.
+    let out = run_in(dir.path(), &["apply", "config.toml"], None)?;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("0.32 -> 0.33: already up to date"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(fs::read_to_string(&config)?, migrated_text);
+    assert!(!dir.path().join("config.toml.bak.1").exists());
+
     // Again from 0.23 (after the `$` doubling): nothing changes, only Redis is left to do.
     let out = run_in(
         dir.path(),
