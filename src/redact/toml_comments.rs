@@ -19,6 +19,11 @@ use crate::document::{Document, Format};
 /// dozen; the bound keeps prose with an unclosed `[` from being re-read line by line for ever).
 const MAX_VALUE_LINES: usize = 400;
 
+/// How many bytes the re-reading of commented values may parse in all, per byte of the file (on
+/// top of [`MIN_READ_BUDGET`]): comment blocks full of unclosed brackets stay linear.
+const READ_BUDGET_PER_BYTE: usize = 16;
+const MIN_READ_BUDGET: usize = 1 << 20;
+
 /// The spans of secret values in the comment lines of `text` (a TOML file that parses), and the
 /// values.
 pub(super) fn secret_spans(text: &str) -> (Vec<Range<usize>>, Vec<String>) {
@@ -30,6 +35,7 @@ pub(super) fn secret_spans(text: &str) -> (Vec<Range<usize>>, Vec<String>) {
     let mut secrets = Vec::new();
     // The table named by the last commented header of the current run of comment lines.
     let mut commented_table: Option<Vec<String>> = None;
+    let mut budget = src.len().saturating_mul(READ_BUDGET_PER_BYTE) + MIN_READ_BUDGET;
     let mut i = 0;
     while i < lines.len() {
         let Some(body) = lines[i].body.clone() else {
@@ -43,7 +49,7 @@ pub(super) fn secret_spans(text: &str) -> (Vec<Range<usize>>, Vec<String>) {
             i += 1;
             continue;
         }
-        let Some(entry) = read_entry(src, &lines, i) else {
+        let Some(entry) = read_entry(src, &lines, i, &mut budget) else {
             i += 1;
             continue;
         };
@@ -195,8 +201,14 @@ impl CommentedEntry {
 
 /// The commented entry starting at line `first`: the shortest run of comment lines from there
 /// that reads as TOML key/value lines. A value that opens a string, array or table and does not
-/// close on its line takes the following comment lines.
-fn read_entry(src: &str, lines: &[Line], first: usize) -> Option<CommentedEntry> {
+/// close on its line takes the following comment lines, while `budget` (bytes to parse) lasts.
+/// An entry whose value never closes is not an entry: its lines are read again on their own.
+fn read_entry(
+    src: &str,
+    lines: &[Line],
+    first: usize,
+    budget: &mut usize,
+) -> Option<CommentedEntry> {
     let first_body = &src[lines[first].body.clone()?];
     let (_, value) = first_body.split_once('=')?;
     let opens = value.trim_start().starts_with(['"', '\'', '[', '{']);
@@ -215,6 +227,14 @@ fn read_entry(src: &str, lines: &[Line], first: usize) -> Option<CommentedEntry>
         }
         pieces.push((text.len(), body.start, body.len()));
         text.push_str(&src[body]);
+        // A line on its own is always read (linear in all); reading it on with the next lines
+        // takes from the budget.
+        if k > first {
+            match budget.checked_sub(text.len()) {
+                Some(left) => *budget = left,
+                None => break,
+            }
+        }
         if let Ok(document) = Document::parse(text.clone(), Format::Toml) {
             let has_entries = document
                 .root()
@@ -230,4 +250,46 @@ fn read_entry(src: &str, lines: &[Line], first: usize) -> Option<CommentedEntry>
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_paths_are_read_like_toml() {
+        let path = |body: &str| header_path(body).map(|p| p.join("/"));
+        assert_eq!(path("[audit_key]").as_deref(), Some("audit_key"));
+        assert_eq!(path("[[routes]]  # first").as_deref(), Some("routes"));
+        assert_eq!(
+            path("[routes.\"set_request_headers\"]").as_deref(),
+            Some("routes/set_request_headers")
+        );
+        assert_eq!(path("[ a . 'b c' ]").as_deref(), Some("a/b c"));
+        for not_a_header in ["[docs] say so", "see [docs]", "[]", "[a] = 1", "a = 1"] {
+            assert_eq!(path(not_a_header), None, "{not_a_header}");
+        }
+    }
+
+    #[test]
+    fn real_tables_are_found_by_offset() {
+        let src = "a = 1\n# x = 1\n[t]\n# y = 2\n[[u.v]]\nz.w = 3\n# k = 4\n";
+        let headers = real_headers(src);
+        let at = |needle: &str| real_table_at(&headers, src.find(needle).unwrap_or(0)).join(".");
+        assert_eq!(at("# x"), "");
+        assert_eq!(at("# y"), "t");
+        // A dotted key is no header: the comment after it is still in [[u.v]].
+        assert_eq!(at("# k"), "u.v");
+    }
+
+    #[test]
+    fn unclosed_brackets_in_prose_do_not_make_the_work_quadratic() {
+        // Each line opens an array that never closes: each is re-read with the following
+        // comment lines until the budget is spent, then only on its own line.
+        let text =
+            "# list = [ see below\n".repeat(5_000) + "# shared_secret = \"c2VjcmV0LXZhbHVl\"\n";
+        let (spans, secrets) = secret_spans(&text);
+        assert_eq!(secrets, ["c2VjcmV0LXZhbHVl"]);
+        assert_eq!(spans.len(), 1);
+    }
 }
