@@ -481,6 +481,14 @@ fn block_scalar_set_to_one_line_moves_onto_the_key_line() {
         }]
     });
     assert_eq!(out, "cert: certs/a.pem\nkey: x\n");
+    let text = "key: >-\n  LS0tLS1CRUdJTi\n  BDRVJUSUZJQ0FURS\nx: 1\n";
+    let out = apply(text, |d| {
+        vec![Edit::SetScalar {
+            node: node(d, "key"),
+            value: s("certs/a-key.pem"),
+        }]
+    });
+    assert_eq!(out, "key: certs/a-key.pem\nx: 1\n");
 }
 
 #[test]

@@ -275,13 +275,7 @@ impl<'a> Renderer<'a> {
                 };
                 format!("{sep}{text}")
             }
-            Style::Literal | Style::Folded => {
-                let old = match &self.doc.tree.node(node).kind {
-                    NodeKind::Scalar(Value::String(old)) => old.as_str(),
-                    _ => "",
-                };
-                self.block_scalar_text(value, s, old)
-            }
+            Style::Literal | Style::Folded => self.block_scalar_text(value, s),
             _ => return Err(self.invalid(node, "this node is not a scalar")),
         };
         match self.props_without_tags(s) {
@@ -322,11 +316,14 @@ impl<'a> Renderer<'a> {
 
     /// A new block scalar in the old one's place, or a quoted scalar when the value cannot be
     /// written as one (leading spaces, control characters).
-    fn block_scalar_text(&self, value: &Value, s: Span, old: &str) -> String {
+    fn block_scalar_text(&self, value: &Value, s: Span) -> String {
         let Value::String(text) = value else {
             return emit::scalar(value, Quote::Plain, false);
         };
-        if !text.contains('\n') && old.trim_end_matches('\n').contains('\n') {
+        // The header line plus one content line hold one line break; more means the value was
+        // written over several lines (a folded value reads as one line, but was not written so).
+        let written_lines = self.src()[s.start..s.end].matches('\n').count();
+        if !text.contains('\n') && written_lines > 1 {
             // Several lines became one (a pasted certificate became its file's path): that
             // reads best on the key's line, as a person would write it.
             return emit::scalar(value, self.quote_for(Style::Plain), false);
