@@ -26,7 +26,9 @@ use std::ops::Range;
 
 use base64::Engine as _;
 
-use crate::document::{Document, NodeId, NodeKind, Value};
+use crate::document::{Document, Format, NodeId, NodeKind, Value};
+
+mod toml_comments;
 
 /// What a secret value is replaced with.
 pub const REDACTED: &str = "<redacted>";
@@ -154,8 +156,9 @@ pub struct Redacted {
     pub secrets: Vec<String>,
 }
 
-/// The document's text with every secret value (nodes and commented-out entries) replaced by
-/// [`REDACTED`].
+/// The document's text with every secret value replaced by [`REDACTED`]: nodes, and
+/// commented-out entries (`# KEY: value` lines, and in a TOML file `# key = value` lines read
+/// back as TOML by the `toml_comments` module).
 pub fn redact(doc: &Document) -> Redacted {
     let mut finder = SpanFinder {
         doc,
@@ -171,7 +174,13 @@ pub fn redact(doc: &Document) -> Redacted {
         mut secrets,
         ..
     } = finder;
+    if doc.format() == Format::Toml {
+        let (comment_spans, comment_secrets) = toml_comments::secret_spans(doc.text());
+        spans.extend(comment_spans);
+        secrets.extend(comment_secrets);
+    }
     let text = replace_spans(doc.text(), &mut spans);
+    // `# KEY: value` comments, also in TOML (an option kept from a YAML config); JSON has none.
     let (text, comment_secrets) = redact_comments(&text);
     secrets.extend(comment_secrets);
     secrets.sort();

@@ -1,6 +1,7 @@
 //! Running the migration chain over the files of one invocation.
 //!
-//! The runner reads each file (`-` is stdin), picks its format and kind, selects the steps
+//! The runner reads each file (`-` is stdin), picks its format (`--input-format`, else the
+//! extension) and kind, selects the steps
 //! `from < version <= to` whose scope fits the kind, and runs them one after another with
 //! [`step::run_step`], keeping every intermediate document so that `--per-step` can show what
 //! each step did. Core files run first; their migrated data is handed to the steps of a console
@@ -139,6 +140,27 @@ pub enum KindChoice {
     Console,
 }
 
+/// `--input-format`: how to read the files instead of going by their extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// YAML (what `.yaml`, `.yml`, other names and stdin are read as)
+    Yaml,
+    /// JSON (what `.json` files are read as)
+    Json,
+    /// TOML (what `.toml` files are read as)
+    Toml,
+}
+
+impl From<InputFormat> for Format {
+    fn from(choice: InputFormat) -> Format {
+        match choice {
+            InputFormat::Yaml => Format::Yaml,
+            InputFormat::Json => Format::Json,
+            InputFormat::Toml => Format::Toml,
+        }
+    }
+}
+
 /// Why a run stopped. Every message names the file (and line and column where there is one) and
 /// says what to do.
 #[derive(Debug, Error)]
@@ -147,13 +169,18 @@ pub enum RunError {
     Read { path: String, source: io::Error },
     #[error("{path}:{location}: the file is not UTF-8 text; save it as UTF-8 and run again")]
     NotUtf8 { path: String, location: Location },
-    #[error(
-        "{path}: {format} configs are not supported yet; only YAML (.yaml, .yml) and JSON (.json) \
-         files can be migrated for now"
-    )]
-    UnsupportedFormat { path: String, format: Format },
     #[error("{path}:{source}")]
     Parse { path: String, source: ParseError },
+    #[error(
+        "{path}:{location}: read as {format}, the file is {found}, not a mapping of options; if \
+         it is written in another format, say which with --input-format yaml|json|toml"
+    )]
+    NotAMapping {
+        path: String,
+        format: Format,
+        location: Location,
+        found: &'static str,
+    },
     #[error("{path}:{source}")]
     AmbiguousEscaping {
         path: String,
@@ -226,6 +253,8 @@ pub struct RunConfig<'a> {
     pub from: Option<Version>,
     pub to: Option<Version>,
     pub kind: KindChoice,
+    /// `--input-format`: the format of every file; `None` goes by each file's extension.
+    pub input_format: Option<InputFormat>,
     pub options: StepOptions,
     /// `apply -o PATH`: where the (single) migrated config is written instead of in place; the
     /// steps see this path as the config's (files they create go beside it).
@@ -306,11 +335,13 @@ pub fn select_steps(
         .collect()
 }
 
-/// The formats the document API can edit today.
-pub const SUPPORTED_FORMATS: &[Format] = &[Format::Yaml, Format::Json];
+/// The format of a file: the one given with `--input-format`, else its extension as Pomerium
+/// decides it (stdin and other names are read as YAML).
+pub fn format_for(source: &Source, given: Option<InputFormat>) -> Format {
+    given.map_or_else(|| format_of(source), Format::from)
+}
 
-/// The format of a file, from its extension as Pomerium decides it (stdin and other names are
-/// read as YAML).
+/// The format a file's extension says (stdin and other names are read as YAML).
 pub fn format_of(source: &Source) -> Format {
     let ext = source
         .path()
@@ -394,7 +425,7 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
 
     let mut parsed = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let (format, document) = parse_input(&input)?;
+        let (format, document) = parse_input(&input, config.input_format)?;
         let detection = detect_file(&document, config.kind);
         let versions = file_versions(&input, &document, &detection, config)?;
         parsed.push(Some(Parsed {
@@ -464,16 +495,35 @@ struct FileVersions {
     inferred: bool,
 }
 
-/// Picks the format from the file name and parses the text (formats the engine cannot edit yet
-/// are refused).
-pub fn parse_input(input: &Input) -> Result<(Format, Document), RunError> {
+/// Picks the format ([`format_for`]) and parses the text.
+pub fn parse_input(
+    input: &Input,
+    given: Option<InputFormat>,
+) -> Result<(Format, Document), RunError> {
     let path = input.source.display();
-    let format = format_of(&input.source);
-    if !SUPPORTED_FORMATS.contains(&format) {
-        return Err(RunError::UnsupportedFormat { path, format });
+    let format = format_for(&input.source, given);
+    let document =
+        Document::parse(input.text.clone(), format).map_err(|source| RunError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+    // TOML or JSON read as YAML is often one long plain string: a config that would silently
+    // need no change.
+    if let Some(root) = document.root().map(|r| document.resolve(r)) {
+        let found = match &document.node(root).kind {
+            NodeKind::Mapping(_) | NodeKind::Scalar(Value::Null) | NodeKind::Alias(_) => None,
+            NodeKind::Sequence(_) => Some("a list"),
+            NodeKind::Scalar(_) => Some("a single value"),
+        };
+        if let Some(found) = found {
+            return Err(RunError::NotAMapping {
+                path,
+                format,
+                location: document.location(root),
+                found,
+            });
+        }
     }
-    let document = Document::parse(input.text.clone(), format)
-        .map_err(|source| RunError::Parse { path, source })?;
     Ok((format, document))
 }
 
@@ -885,24 +935,81 @@ mod tests {
     }
 
     #[test]
-    fn toml_is_refused_clearly() {
-        let input = Input::from_bytes(Source::File("c.toml".into()), b"a = 1".to_vec());
+    fn the_given_input_format_wins_over_the_extension() {
+        let f = |p: &str, given| format_for(&Source::File(p.into()), given);
+        assert_eq!(f("config.yaml", Some(InputFormat::Toml)), Format::Toml);
+        assert_eq!(f("config.toml", Some(InputFormat::Json)), Format::Json);
+        assert_eq!(f("config.toml", None), Format::Toml);
+        assert_eq!(
+            format_for(&Source::Stdin, Some(InputFormat::Toml)),
+            Format::Toml
+        );
+        assert_eq!(format_for(&Source::Stdin, None), Format::Yaml);
+    }
+
+    fn run_one(path: &str, text: &str, given: Option<InputFormat>) -> Result<FileRun, RunError> {
+        let input = Input::from_bytes(Source::File(path.into()), text.as_bytes().to_vec())?;
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
             kind: KindChoice::Auto,
+            input_format: given,
             options: StepOptions::default(),
             output: None,
             steps: CHAIN,
         };
-        let err = input.map(|i| run(vec![i], &config));
-        match err {
-            Ok(Err(e @ RunError::UnsupportedFormat { .. })) => {
+        let mut files = run(vec![input], &config)?;
+        files.pop().ok_or(RunError::StdinTwice)
+    }
+
+    #[test]
+    fn toml_files_are_read_as_toml() -> Result<(), RunError> {
+        let text = "[[routes]]\nfrom = \"https://a\"\n";
+        let file = run_one("c.toml", text, None)?;
+        assert_eq!(file.format, Format::Toml);
+        assert_eq!(file.original().select_str("routes[*].from").len(), 1);
+        // The same text named .conf is YAML unless --input-format says otherwise.
+        assert!(matches!(
+            run_one("c.conf", text, None),
+            Err(RunError::Parse { .. })
+        ));
+        assert_eq!(
+            run_one("c.conf", text, Some(InputFormat::Toml))?.format,
+            Format::Toml
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_mapping_is_refused() -> Result<(), RunError> {
+        // TOML read as YAML: one multi-line plain string.
+        let toml = "a = 1\nb = \"x\"\n";
+        match run_one("c.yaml", toml, None) {
+            Err(e @ RunError::NotAMapping { .. }) => {
                 assert_eq!(e.exit_code(), 2);
-                assert!(e.to_string().starts_with("c.toml: toml configs"));
+                assert!(
+                    e.to_string()
+                        .starts_with("c.yaml:1:1: read as yaml, the file is a single value"),
+                    "{e}"
+                );
             }
             other => panic!("unexpected: {other:?}"),
         }
+        assert!(matches!(
+            run_one("c.json", "[1, 2]", None),
+            Err(RunError::NotAMapping {
+                found: "a list",
+                ..
+            })
+        ));
+        // Empty files and documents stay valid (nothing to migrate).
+        assert_eq!(run_one("c.yaml", "", None)?.format, Format::Yaml);
+        assert_eq!(
+            run_one("c.yaml", "# only a comment\n", None)?.format,
+            Format::Yaml
+        );
+        assert_eq!(run_one("c.toml", "", None)?.format, Format::Toml);
+        Ok(())
     }
 
     #[test]
@@ -926,6 +1033,7 @@ mod tests {
             from: Some(v(20)),
             to: None,
             kind: KindChoice::Auto,
+            input_format: None,
             options: StepOptions::default(),
             output: None,
             steps: CHAIN,

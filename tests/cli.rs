@@ -1106,14 +1106,21 @@ routes:
             ))?);
 
         let toml = dir.path().join("config.toml");
-        fs::write(&toml, "a = 1\n")?;
+        fs::write(&toml, "a = 1\nb = [1,\n")?;
         cmd()
             .args(["plan", s(&toml), "--from", "0.20"])
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(
-                "toml configs are not supported yet",
-            ));
+            .stderr(predicate::str::is_match(format!(
+                "error: {}:[0-9]+:[0-9]+: ",
+                regex_escape(s(&toml))
+            ))?);
+        // An unknown --input-format is a usage error (clap names the formats it knows).
+        cmd()
+            .args(["plan", "-", "--from", "0.20", "--input-format", "ini"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("invalid value 'ini'"));
 
         let json = dir.path().join("config.json");
         fs::write(&json, "{\"a\": [1,\n")?;
