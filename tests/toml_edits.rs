@@ -783,3 +783,40 @@ fn dotted_keys_inside_inline_tables_are_refused() {
     });
     assert!(matches!(err, EditError::Unsupported { .. }), "{err}");
 }
+
+/// Found by the property test: an insertion at the end of a dotted sub-table and one at the end
+/// of its parent table fall on one offset; the sub-table's entry must come first.
+#[test]
+fn nested_and_parent_insertions_at_one_offset_keep_their_tables() {
+    let text = "[[routes]]\nfrom = \"a\"\n\n[[routes.policy]]\nallow.or = [2]\n";
+    let out = apply(text, |d| {
+        vec![
+            insert(
+                node(d, "routes[0].policy[0]"),
+                Position::End,
+                "new key 0",
+                s(""),
+            ),
+            Edit::Delete {
+                entry: entry(d, "routes[0].policy[0].allow.or"),
+            },
+            insert(
+                node(d, "routes[0].policy[0].allow"),
+                Position::End,
+                "new key 2",
+                s(""),
+            ),
+        ]
+    });
+    let doc = parse(&out);
+    assert_eq!(
+        doc.select_str("routes[0].policy[0].allow.new key 2").len(),
+        1,
+        "{out}"
+    );
+    assert_eq!(
+        doc.select_str("routes[0].policy[0].new key 0").len(),
+        1,
+        "{out}"
+    );
+}

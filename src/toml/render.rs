@@ -143,7 +143,9 @@ impl<'a> Renderer<'a> {
         for map in &maps {
             self.check_keys(*map)?;
         }
-        for map in maps {
+        // Inner tables first: an insertion at the end of a nested table and one at the end of
+        // its parent can land on the same offset, and the nested one belongs before it.
+        for map in maps.into_iter().rev() {
             self.plan_map(map)?;
         }
         self.check_conflicts()?;
