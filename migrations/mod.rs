@@ -6,8 +6,7 @@
 
 use crate::step::Step;
 
-pub mod keyops;
-mod support;
+mod common;
 pub mod v0_11;
 pub mod v0_13;
 pub mod v0_14;

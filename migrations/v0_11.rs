@@ -1,6 +1,6 @@
 //! Pomerium 0.11.
 
-use super::keyops;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -42,10 +42,10 @@ crate::step! {
 
 fn run(cx: &mut StepContext<'_>) {
     if let Some(root) = cx.doc.root() {
-        keyops::rename_key(
+        common::rename_key(
             cx,
             root,
-            "",
+            None,
             "cache_service_url",
             "databroker_service_url",
             "the cache service became the databroker in 0.11",

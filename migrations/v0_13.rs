@@ -1,6 +1,6 @@
 //! Pomerium 0.13.
 
-use super::keyops;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -49,10 +49,10 @@ fn run(cx: &mut StepContext<'_>) {
         return;
     };
     for key in ["administrators", "enable_user_impersonation"] {
-        keyops::retire_key(
+        common::retire_key(
             cx,
             root,
-            "",
+            None,
             key,
             "user impersonation was removed from Core",
             "user impersonation was removed from Pomerium Core in 0.13 (Pomerium Enterprise \

@@ -1,6 +1,6 @@
 //! Pomerium 0.14.
 
-use super::keyops;
+use super::common;
 use crate::document::{NodeId, Value};
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
@@ -41,10 +41,10 @@ crate::step! {
 
 fn run_proxy_protocol(cx: &mut StepContext<'_>) {
     if let Some(root) = cx.doc.root() {
-        keyops::rename_key(
+        common::rename_key(
             cx,
             root,
-            "",
+            None,
             "require_proxy_protocol",
             "use_proxy_protocol",
             "the option was renamed in 0.14",
@@ -110,7 +110,7 @@ pub fn strip_provider(entry: &str) -> Option<(&str, &str)> {
 
 fn run_user_ids(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    for route in keyops::routes(doc) {
+    for route in common::routes(doc) {
         let Some(users) = doc.get(route.node, "allowed_users") else {
             continue;
         };
@@ -128,9 +128,9 @@ fn run_user_ids(cx: &mut StepContext<'_>) {
             cx.changed(
                 Some(doc.location(node)),
                 format!(
-                    "`{}.allowed_users`: `{provider}/{id}` is now written `{id}` (0.14 dropped \
-                     identity provider prefixes from user IDs)",
-                    route.path
+                    "`allowed_users` of {}: `{provider}/{id}` is now written `{id}` (0.14 \
+                     dropped identity provider prefixes from user IDs)",
+                    route.name
                 ),
             );
         }

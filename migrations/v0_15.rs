@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 
-use super::support::{self, Spelling};
+use super::common::{self, Spelling};
 use crate::document::Value;
 use crate::step;
 use crate::step::{Scope, StepContext};
@@ -51,7 +51,7 @@ step! {
 }
 
 fn remove_unused_options(cx: &mut StepContext<'_>) {
-    support::remove_top_level(
+    common::remove_top_level(
         cx,
         REMOVE_UNUSED_OPTIONS.handles,
         "removed; the option no longer has any effect",
@@ -103,7 +103,7 @@ fn ed25519_signing_key(cx: &mut StepContext<'_>) {
     };
     if is_ed25519_key(text) {
         cx.action(
-            support::at(cx.doc, &entry),
+            common::at(cx.doc, &entry),
             "`signing_key` holds an Ed25519 key, which Pomerium 0.15 rejects: generate an \
              ECDSA P-256 key (`openssl ecparam -genkey -name prime256v1 -noout | base64 -w0`), \
              set it as `signing_key` and give the Enterprise Console the same value",
@@ -145,6 +145,12 @@ step! {
     /// and an action says so. The value is never printed. A file that already has
     /// `authenticate-service-url`, which replaces the signing key from 0.16 on, is left alone.
     ///
+    /// When the run goes on to 0.16 or later and the v0.16 step will be able to write
+    /// `authenticate-service-url` (the Core config has `authenticate_service_url`, or
+    /// `--set authenticate-service-url` is given), the key is not copied: v0.16 would only
+    /// comment it out again, leaving a commented copy of a private key in the file. A note
+    /// says so. A run that stops at 0.15 copies it as above.
+    ///
     /// Before:
     ///
     /// ```yaml
@@ -170,12 +176,26 @@ step! {
 
 fn console_signing_key(cx: &mut StepContext<'_>) {
     // `authenticate-service-url` (0.16) replaces the signing key: such a file is newer already.
-    if support::console_entry(cx.doc, "signing-key").is_some()
-        || support::console_entry(cx.doc, "authenticate-service-url").is_some()
+    if common::console_entry(cx.doc, "signing-key").is_some()
+        || common::console_entry(cx.doc, "authenticate-service-url").is_some()
     {
         return;
     }
-    let from_core = support::non_empty_str(cx.core.and_then(|core| core.get("signing_key")));
+    // Copying Core's private key only for v0.16 to comment it out would leave a commented copy
+    // of a secret in the file: when this run reaches 0.16 and v0.16 can write
+    // `authenticate-service-url`, the key is not copied at all.
+    if cx.options.reaches(Version::new(0, 16))
+        && super::v0_16::known_authenticate_service_url(cx).is_some()
+    {
+        cx.note(
+            None,
+            "`signing-key` is not added: this run continues to 0.16, where the Console fetches \
+             the signing key from `authenticate-service-url` (added by v0.16) instead, so a copy \
+             of Core's private key is not needed",
+        );
+        return;
+    }
+    let from_core = common::non_empty_str(cx.core.and_then(|core| core.get("signing_key")));
     let (value, source) = match (from_core, cx.options.get("signing-key")) {
         (Some(v), set) => {
             warn_if_set_differs(cx, "signing-key", "signing_key", v, set);
@@ -231,7 +251,7 @@ pub(crate) fn add_console_key(
         return;
     };
     let key = Spelling::of(cx.doc).key(dash_key);
-    let after = support::last_top_level(cx.doc);
+    let after = common::last_top_level(cx.doc);
     cx.insert(root, after, &key, Value::String(value));
     cx.changed(None, format!("added `{key}` with the value of {source}"));
 }
@@ -275,7 +295,7 @@ step! {
 }
 
 fn console_audience(cx: &mut StepContext<'_>) {
-    if support::console_entry(cx.doc, "audience").is_some() {
+    if common::console_entry(cx.doc, "audience").is_some() {
         return;
     }
     let hosts = cx.core.map(console_hosts).unwrap_or_default();
@@ -325,13 +345,11 @@ fn console_hosts(core: &Value) -> Vec<String> {
                 _ => Vec::new(),
             };
             let leads_to_console = targets.iter().any(|to| {
-                // A `to` may carry a load-balancing weight after a comma.
-                let url = to.split(',').next().unwrap_or_default();
-                support::parse_url(url).is_some_and(|u| {
+                common::parse_url(to).is_some_and(|u| {
                     u.port == Some(8701) || u.host.to_ascii_lowercase().contains("console")
                 })
             });
-            if leads_to_console && let Some(from) = support::parse_url(from) {
+            if leads_to_console && let Some(from) = common::parse_url(from) {
                 hosts.push(from.host.to_owned());
             }
         }

@@ -2,7 +2,7 @@
 //! inferred, GitHub teams are named by slug, and the Console fetches the signing key from the
 //! Authenticate service.
 
-use super::support::{self, Spelling};
+use super::common::{self, Spelling};
 use crate::document::{Document, NodeId, Value};
 use crate::step;
 use crate::step::{Scope, StepContext};
@@ -56,13 +56,13 @@ fn rename_headers(cx: &mut StepContext<'_>) {
     let Some(old) = doc.get(root, "headers") else {
         return;
     };
-    let old_at = support::at(doc, &old);
+    let old_at = common::at(doc, &old);
     let Some(new) = doc.get(root, "set_response_headers") else {
         cx.rename(&old, "set_response_headers");
         cx.changed(old_at, "renamed `headers` to `set_response_headers`");
         return;
     };
-    let new_at = support::at(doc, &new);
+    let new_at = common::at(doc, &new);
     let old_value = doc.resolve(old.value);
     let new_value = doc.resolve(new.value);
     if !doc.is_mapping(old_value) && doc.scalar(old_value) != Some(&Value::Null) {
@@ -81,7 +81,7 @@ fn rename_headers(cx: &mut StepContext<'_>) {
                 old_at,
                 "moved the headers of `headers` into the empty `set_response_headers`",
             );
-            support::remove_entry(
+            common::remove_entry(
                 cx,
                 &old,
                 "replaced by set_response_headers",
@@ -114,10 +114,10 @@ fn rename_headers(cx: &mut StepContext<'_>) {
                 added.push(entry.key.to_owned());
             }
             Some((_, same)) if *same == value => {}
-            Some((name, _)) => conflicts.push((name.clone(), support::at(doc, &entry))),
+            Some((name, _)) => conflicts.push((name.clone(), common::at(doc, &entry))),
         }
     }
-    let shared = support::shared_note(doc, new_value);
+    let shared = common::shared_note(doc, new_value);
     if !added.is_empty() {
         cx.changed(
             new_at,
@@ -136,7 +136,7 @@ fn rename_headers(cx: &mut StepContext<'_>) {
             ),
         );
     }
-    support::remove_entry(
+    common::remove_entry(
         cx,
         &old,
         "replaced by set_response_headers",
@@ -186,7 +186,7 @@ step! {
 }
 
 fn remove_signing_key_algorithm(cx: &mut StepContext<'_>) {
-    support::remove_top_level(
+    common::remove_top_level(
         cx,
         &["signing_key_algorithm"],
         "removed; the algorithm is read from signing_key",
@@ -235,12 +235,12 @@ fn github_team_slugs(cx: &mut StepContext<'_>) {
     if !github {
         return;
     }
-    for route in support::routes(doc) {
+    for route in common::routes(doc) {
         let mut numeric = Vec::new();
-        if let Some(groups) = doc.get(route, "allowed_groups") {
+        if let Some(groups) = doc.get(route.node, "allowed_groups") {
             numeric_groups(doc, groups.value, &mut numeric);
         }
-        if let Some(policy) = doc.get(route, "policy") {
+        if let Some(policy) = doc.get(route.node, "policy") {
             groups_criteria(doc, policy.value, &mut numeric, 0);
         }
         for node in numeric {
@@ -249,7 +249,7 @@ fn github_team_slugs(cx: &mut StepContext<'_>) {
                 format!(
                     "{} names a GitHub team by its numeric ID; from 0.16 on teams are matched \
                      by slug (e.g. `platform-team`): replace the number with the team's slug",
-                    support::route_name(doc, route)
+                    route.name
                 ),
             );
         }
@@ -336,15 +336,42 @@ step! {
     };
 }
 
+/// Core's `authenticate_service_url`, from the Core config given in the same run.
+fn core_authenticate_service_url<'a>(cx: &StepContext<'a>) -> Option<&'a str> {
+    common::non_empty_str(
+        cx.core
+            .and_then(|core| core.get("authenticate_service_url")),
+    )
+}
+
+/// The URL this step writes as `authenticate-service-url`, and where it comes from: the Core
+/// config (which wins over `--set`), else `--set authenticate-service-url`. v0.15 asks too, to
+/// know whether this step will replace the signing key.
+pub(crate) fn known_authenticate_service_url(
+    cx: &StepContext<'_>,
+) -> Option<(String, &'static str)> {
+    match (
+        core_authenticate_service_url(cx),
+        cx.options.get("authenticate-service-url"),
+    ) {
+        (Some(url), _) => Some((
+            url.to_owned(),
+            "the Core config's `authenticate_service_url`",
+        )),
+        (None, Some(url)) => Some((url.to_owned(), "`--set authenticate-service-url`")),
+        (None, None) => None,
+    }
+}
+
 fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(root) = doc.root() else {
         return;
     };
-    let signing_key = support::console_entry(doc, "signing-key");
-    if let Some(url) = support::console_entry(doc, "authenticate-service-url") {
+    let signing_key = common::console_entry(doc, "signing-key");
+    if let Some(url) = common::console_entry(doc, "authenticate-service-url") {
         if let Some(signing_key) = signing_key {
-            support::remove_entry(
+            common::remove_entry(
                 cx,
                 &signing_key,
                 &format!("replaced by {}", url.key),
@@ -353,29 +380,17 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
         }
         return;
     }
-    let from_core = support::non_empty_str(
-        cx.core
-            .and_then(|core| core.get("authenticate_service_url")),
-    );
-    let known = match (from_core, cx.options.get("authenticate-service-url")) {
-        (Some(url), set) => {
-            super::v0_15::warn_if_set_differs(
-                cx,
-                "authenticate-service-url",
-                "authenticate_service_url",
-                url,
-                set,
-            );
-            Some((
-                url.to_owned(),
-                "the Core config's `authenticate_service_url`",
-            ))
-        }
-        (None, Some(url)) => Some((url.to_owned(), "`--set authenticate-service-url`")),
-        (None, None) => None,
-    };
-    let Some((url, source)) = known else {
-        let at = signing_key.as_ref().and_then(|e| support::at(doc, e));
+    if let Some(url) = core_authenticate_service_url(cx) {
+        super::v0_15::warn_if_set_differs(
+            cx,
+            "authenticate-service-url",
+            "authenticate_service_url",
+            url,
+            cx.options.get("authenticate-service-url"),
+        );
+    }
+    let Some((url, source)) = known_authenticate_service_url(cx) else {
+        let at = signing_key.as_ref().and_then(|e| common::at(doc, e));
         cx.action(
             at,
             "the Console now fetches the signing key from the Authenticate service: add \
@@ -389,13 +404,13 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
     let after = signing_key
         .as_ref()
         .filter(|e| e.merged_into.is_none())
-        .map(|e| support::replacing_position(cx, e.id, &[]))
-        .or_else(|| support::last_top_level(doc));
+        .map(|e| common::replacing_position(cx, e.id, &[]))
+        .or_else(|| common::last_top_level(doc));
     cx.insert(root, after, &key, Value::String(url));
-    let at = signing_key.as_ref().and_then(|e| support::at(doc, e));
+    let at = signing_key.as_ref().and_then(|e| common::at(doc, e));
     cx.changed(at, format!("added `{key}` with the value of {source}"));
     if let Some(signing_key) = signing_key {
-        support::remove_entry(
+        common::remove_entry(
             cx,
             &signing_key,
             &format!("replaced by {key}"),

@@ -1,6 +1,6 @@
 //! Pomerium Enterprise 0.17: the Console needs a license key.
 
-use super::support;
+use super::common;
 use crate::step;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
@@ -41,7 +41,7 @@ step! {
 }
 
 fn console_license_key(cx: &mut StepContext<'_>) {
-    if support::console_entry(cx.doc, "license-key").is_some() {
+    if common::console_entry(cx.doc, "license-key").is_some() {
         return;
     }
     match cx.options.get("license-key") {

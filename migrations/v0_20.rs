@@ -1,6 +1,6 @@
 //! Pomerium 0.20: directory sync moved to the Enterprise Console; group rules moved to claims.
 
-use super::support;
+use super::common;
 use crate::document::{Document, Location, NodeId};
 use crate::step;
 use crate::step::{Scope, Severity, StepContext};
@@ -73,8 +73,8 @@ fn remove_directory_sync(cx: &mut StepContext<'_>) {
         .handles
         .iter()
         .find_map(|key| doc.get(root, key))
-        .and_then(|e| support::at(doc, &e));
-    support::remove_top_level(
+        .and_then(|e| common::at(doc, &e));
+    common::remove_top_level(
         cx,
         REMOVE_DIRECTORY_SYNC.handles,
         "removed; directory sync is configured in the Enterprise Console",
@@ -163,24 +163,26 @@ step! {
 
 fn allowed_groups_removed(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    let mut findings = support::RouteFindings::default();
-    for route in support::routes(doc) {
-        let name = support::route_name(doc, route);
-        if let Some(entry) = doc.get(route, "allowed_groups") {
-            let groups = support::strings(doc, doc.resolve(entry.value));
-            let at = support::at(doc, &entry);
-            let shared = support::shared_note(doc, entry.id.map);
-            let commented = cx.remove(entry.id, "removed; use a claim/groups policy instead");
+    let mut findings = common::RouteFindings::default();
+    for route in common::routes(doc) {
+        let name = route.name;
+        if let Some(entry) = doc.get(route.node, "allowed_groups") {
+            let groups = common::strings(doc, doc.resolve(entry.value));
+            let at = common::at(doc, &entry);
+            let shared = common::shared_note(doc, entry.id.map);
+            let removal = common::Removal::of(
+                cx.remove(entry.id, "removed; use a claim/groups policy instead"),
+            );
             findings.add(
                 Severity::Changed,
                 at,
                 format!(
                     "`allowed_groups` of {{routes}} {}{shared}: Pomerium 0.20 removed it",
-                    support::removed_word(commented)
+                    removal.participle()
                 ),
                 name.clone(),
             );
-            let has_policy = doc.get(route, "policy").is_some();
+            let has_policy = doc.get(route.node, "policy").is_some();
             findings.add(
                 Severity::ActionRequired,
                 at,
@@ -188,7 +190,7 @@ fn allowed_groups_removed(cx: &mut StepContext<'_>) {
                 name.clone(),
             );
         }
-        if let Some(policy) = doc.get(route, "policy") {
+        if let Some(policy) = doc.get(route.node, "policy") {
             let mut criteria = Vec::new();
             groups_criteria(doc, policy.value, &mut criteria, 0);
             for at in criteria {
@@ -213,11 +215,11 @@ fn policy_advice(groups: &[String], has_policy: bool) -> String {
     let mut text = if has_policy {
         "{routes} allowed the groups below; once your identity provider sends them in the \
          `groups` claim (check `/.pomerium`), add these criteria to the `or:` of an `allow:` \
-         block of each route's existing `policy`, and review it:"
+         block in the existing `policy` of {each route}, and review it:"
             .to_owned()
     } else {
         "{routes} allowed the groups below; once your identity provider sends them in the \
-         `groups` claim (check `/.pomerium`), add this policy to each route named here and review it:\n\
+         `groups` claim (check `/.pomerium`), add this policy to {each route} and review it:\n\
          policy:\n  - allow:\n      or:"
             .to_owned()
     };

@@ -1,6 +1,6 @@
 //! Pomerium 0.21: forward-auth mode removed; devices re-enrolled; internal TLS can be derived.
 
-use super::support;
+use super::common;
 use crate::step;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
@@ -46,8 +46,8 @@ fn forward_auth_removed(cx: &mut StepContext<'_>) {
     let Some(entry) = cx.doc.top("forward_auth_url") else {
         return;
     };
-    let at = support::at(cx.doc, &entry);
-    support::remove_entry(
+    let at = common::at(cx.doc, &entry);
+    common::remove_entry(
         cx,
         &entry,
         "removed; forward-auth mode no longer exists",

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::support;
+use super::common;
 use crate::document::{EntryRef, NodeId, Value};
 use crate::step;
 use crate::step::{Scope, Severity, StepContext};
@@ -61,9 +61,9 @@ step! {
 
 fn escape_dollar_in_request_headers(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    let mut findings = support::RouteFindings::default();
-    for route in support::routes(doc) {
-        let Some(headers) = doc.get(route, "set_request_headers") else {
+    let mut findings = common::RouteFindings::default();
+    for route in common::routes(doc) {
+        let Some(headers) = doc.get(route.node, "set_request_headers") else {
             continue;
         };
         let headers = doc.resolve(headers.value);
@@ -84,9 +84,9 @@ fn escape_dollar_in_request_headers(cx: &mut StepContext<'_>) {
                     "`{}` in the `set_request_headers` of {{routes}}: `$` doubled to `$$` so it \
                      stays a literal dollar sign{}",
                     header.key,
-                    support::shared_note(doc, value)
+                    common::shared_note(doc, value)
                 ),
-                support::route_name(doc, route),
+                route.name.clone(),
             );
         }
     }
@@ -170,7 +170,7 @@ fn downstream_mtls(cx: &mut StepContext<'_>) {
                     None => cx.insert(map, None, new_key, value),
                     Some(current) if doc.value(current.value) == value => {}
                     Some(current) => cx.action(
-                        support::at(doc, entry),
+                        common::at(doc, entry),
                         format!(
                             "`{}` and `downstream_mtls.{new_key}` (line {}) differ; the \
                              `downstream_mtls` value is kept: check which one you want",
@@ -188,7 +188,7 @@ fn downstream_mtls(cx: &mut StepContext<'_>) {
         }
         Some(_) => {
             cx.action(
-                existing.as_ref().and_then(|e| support::at(doc, e)),
+                existing.as_ref().and_then(|e| common::at(doc, e)),
                 "`downstream_mtls` is not a mapping: move the client CA/CRL options into it \
                  by hand",
             );
@@ -197,12 +197,12 @@ fn downstream_mtls(cx: &mut StepContext<'_>) {
         None => {
             let value = moved_values(cx, &old);
             let removed: Vec<_> = old.iter().map(|(e, _)| e.id).collect();
-            let after = support::replacing_position(cx, first_id, &removed);
+            let after = common::replacing_position(cx, first_id, &removed);
             cx.insert(root, Some(after), "downstream_mtls", value);
         }
     }
     for (entry, new_key) in &old {
-        support::remove_entry(
+        common::remove_entry(
             cx,
             entry,
             &format!("moved to downstream_mtls.{new_key}"),
@@ -251,20 +251,20 @@ step! {
 fn route_client_ca_deprecated(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let mut seen: BTreeSet<NodeId> = BTreeSet::new();
-    for route in support::routes(doc) {
+    for route in common::routes(doc) {
         for key in ROUTE_CLIENT_CA_DEPRECATED.handles {
-            let Some(entry) = doc.get(route, key) else {
+            let Some(entry) = doc.get(route.node, key) else {
                 continue;
             };
             if !seen.insert(entry.key_node) {
                 continue;
             }
             cx.note(
-                support::at(doc, &entry),
+                common::at(doc, &entry),
                 format!(
                     "`{key}` of {} is deprecated: use the global `downstream_mtls` settings and \
                      a `client_certificate` policy criterion instead",
-                    support::route_name(doc, route)
+                    route.name
                 ),
             );
         }

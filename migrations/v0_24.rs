@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use super::support;
+use super::common;
 use crate::document::{Document, EntryId, EntryRef, NodeId, Value};
 use crate::step;
 use crate::step::{CreatedFile, Scope, Severity, StepContext};
@@ -76,6 +76,8 @@ step! {
 const SAH: &str = "set_authorization_header";
 const SRH: &str = "set_request_headers";
 const REMOVED_NOTE: &str = "replaced by set_request_headers Authorization";
+/// The note above a removed `pass_through`, which nothing replaces.
+const PASS_THROUGH_NOTE: &str = "removed; passing Authorization through is the default";
 
 /// The header a `set_authorization_header` value stands for.
 fn bearer(value: &str) -> Option<&'static str> {
@@ -105,16 +107,16 @@ enum Plan {
 
 fn set_authorization_header(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    let routes = support::routes(doc);
+    let routes = common::routes(doc);
     let mut removed: BTreeSet<EntryId> = BTreeSet::new();
-    let mut findings = support::RouteFindings::default();
-    for &route in &routes {
+    let mut findings = common::RouteFindings::default();
+    for route in &routes {
+        let (name, route) = (route.name.clone(), route.node);
         let Some(option) = doc.get(route, SAH) else {
             continue;
         };
-        let name = support::route_name(doc, route);
-        let at = support::at(doc, &option);
-        let shared = support::shared_note(doc, option.id.map);
+        let at = common::at(doc, &option);
+        let shared = common::shared_note(doc, option.id.map);
         let value = doc
             .scalar(option.value)
             .and_then(Value::scalar_text)
@@ -131,6 +133,11 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                 );
                 continue;
             }
+        };
+        let note = if matches!(plan, Plan::Remove) {
+            PASS_THROUGH_NOTE
+        } else {
+            REMOVED_NOTE
         };
         let header = bearer(value).unwrap_or_default();
         let new_entry = || {
@@ -149,7 +156,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                 format!(
                     "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its \
                      `{SRH}`{}",
-                    support::shared_note(doc, map)
+                    common::shared_note(doc, map)
                 )
             }
             Plan::Fill { node } => {
@@ -157,7 +164,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                 format!(
                     "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its empty \
                      `{SRH}`{}",
-                    support::shared_note(doc, node)
+                    common::shared_note(doc, node)
                 )
             }
             Plan::Create {
@@ -168,7 +175,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
                 let copied = headers
                     .as_mapping()
                     .map_or(0, |h| h.len().saturating_sub(1));
-                let after = support::replacing_position(cx, after, &[]);
+                let after = common::replacing_position(cx, after, &[]);
                 cx.insert(map, Some(after), SRH, headers);
                 let copy_note = if copied > 0 {
                     format!(
@@ -185,7 +192,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
             }
         };
         if removed.insert(option.id) {
-            cx.remove(option.id, REMOVED_NOTE);
+            cx.remove(option.id, note);
         }
         findings.add(Severity::Changed, at, message, name);
     }
@@ -195,14 +202,14 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
 /// Decides what to do for one route, or explains why nothing can be done safely.
 fn plan_route(
     doc: &Document,
-    routes: &[NodeId],
+    routes: &[common::Route],
     route: NodeId,
     option: &EntryRef<'_>,
     value: &str,
 ) -> Result<Plan, String> {
     if value == "pass_through" {
         // Removing a route's own `pass_through` would let a merged value show through.
-        if let Some(merged) = support::merged_maps(doc, route)
+        if let Some(merged) = common::merged_maps(doc, route)
             .into_iter()
             .find_map(|map| doc.get(map, SAH))
             .filter(|m| m.id != option.id)
@@ -290,7 +297,8 @@ fn plan_route(
     if let Some(edited) = edited_map
         && !doc.shared_by(edited).is_empty()
     {
-        for &other in routes {
+        for other in routes {
+            let (other_name, other) = (&other.name, other.node);
             if other == route || !reaches(doc, other, edited, written_in, &plan) {
                 continue;
             }
@@ -308,7 +316,7 @@ fn plan_route(
                      without wanting the same header; nothing is changed: add `Authorization: \
                      {}` to `{SRH}` of the routes that need it by hand",
                     doc.entry_location(option.id).line,
-                    support::route_name(doc, other),
+                    other_name,
                     bearer(value).unwrap_or_default()
                 ));
             }
@@ -326,7 +334,7 @@ fn reaches(doc: &Document, other: NodeId, edited: NodeId, written_in: NodeId, pl
             matches!(plan, Plan::AddTo { .. } | Plan::Fill { .. })
                 && (doc.resolve(h.value) == edited || h.value == edited)
         }
-        None => matches!(plan, Plan::Create { .. }) && support::merges(doc, other, written_in),
+        None => matches!(plan, Plan::Create { .. }) && common::merges(doc, other, written_in),
     }
 }
 
@@ -353,7 +361,8 @@ step! {
     /// touched.
     ///
     /// For each `cert` or `key` value that decodes (standard base64, whitespace allowed) to PEM,
-    /// the step asks for a file under `--certs-dir` (default: `certs/` beside the config) and
+    /// the step asks for a file under `--certs-dir` (default: `certs/` beside the config as it
+    /// is written, i.e. the `-o` path of `apply`; `./certs` when the config goes to stdout) and
     /// points the config at it — relative to the config's directory when the file is inside
     /// it. Files are named after the certificate's subject (common name, else its first DNS
     /// name): `example.com.pem` and `example.com-key.pem`, else `certificates-N.pem` and
@@ -363,6 +372,11 @@ step! {
     /// config, and removed again if writing the config fails; `plan` lists them by path, mode
     /// and size. Values that are already paths stay as they are; a value that looks like base64
     /// but does not decode to PEM is left with an action.
+    ///
+    /// The new files must be deployed with the config: Pomerium reads them where it runs, and
+    /// resolves a relative path such as `certs/app.example.com.pem` from its working directory
+    /// (in the official container image, the directory that holds the config). The findings
+    /// say so.
     ///
     /// Before:
     ///
@@ -515,10 +529,11 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
             };
             let mode = if file.field == "key" { 0o600 } else { 0o644 };
             cx.set_scalar(file.node, Value::String(shown.clone()));
+            let deploy = deploy_advice(&shown);
             let message = if reused {
                 format!(
                     "`certificates[{index}].{}`: the base64 {what} now names `{shown}`, which \
-                     already holds the same data",
+                     already holds the same data; {deploy}",
                     file.field
                 )
             } else {
@@ -529,7 +544,7 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
                 });
                 format!(
                     "`certificates[{index}].{}`: the base64 {what} moved to the new file \
-                     `{shown}` (mode {mode:04o}, {} bytes)",
+                     `{shown}` (mode {mode:04o}, {} bytes); {deploy}",
                     file.field,
                     file.pem.len()
                 )
@@ -646,6 +661,18 @@ fn file_stem(name: &str) -> Option<String> {
     (!stem.is_empty() && stem.bytes().any(|b| b.is_ascii_alphanumeric())).then_some(stem)
 }
 
+/// What to do with a file the config now names: Pomerium reads it where it runs, so it must be
+/// deployed with the config (SPEC §6: relative paths resolve from the working directory).
+fn deploy_advice(shown: &str) -> String {
+    if Path::new(shown).is_absolute() {
+        "deploy it with the config, at this path on every Pomerium host".to_owned()
+    } else {
+        "deploy it with the config: Pomerium resolves this relative path from its working \
+         directory (the config's directory in the official container image)"
+            .to_owned()
+    }
+}
+
 /// How the config names a created file: relative to the config's directory when inside it,
 /// otherwise absolute (Pomerium resolves relative paths from its working directory).
 fn config_reference(config_dir: &Path, file: &Path) -> String {
@@ -725,6 +752,12 @@ mod tests {
         assert_eq!(file_stem("My Site"), Some("My_Site".into()));
         assert_eq!(file_stem("..."), None);
         assert_eq!(file_stem(""), None);
+    }
+
+    #[test]
+    fn deploying_explains_relative_paths() {
+        assert!(deploy_advice("certs/a.pem").contains("relative path from its working directory"));
+        assert!(deploy_advice("/etc/ssl/a.pem").contains("at this path"));
     }
 
     #[test]

@@ -2,8 +2,7 @@
 
 use std::net::IpAddr;
 
-use super::keyops;
-use crate::document::Value;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -49,7 +48,7 @@ crate::step! {
 }
 
 fn run_client_ca(cx: &mut StepContext<'_>) {
-    keyops::move_into_block(
+    common::move_into_block(
         cx,
         "downstream_mtls",
         &[("client_ca", "ca"), ("client_ca_file", "ca_file")],
@@ -94,17 +93,17 @@ fn run_cookie_secure(cx: &mut StepContext<'_>) {
     let Some(root) = cx.doc.root() else {
         return;
     };
-    let Some(entry) = keyops::retire_key(
+    let Some(entry) = common::retire_key(
         cx,
         root,
-        "",
+        None,
         "cookie_secure",
         "cookies are always Secure now",
         "Pomerium 0.26 always sets the Secure attribute on its cookies",
     ) else {
         return;
     };
-    if keyops::as_bool(&cx.doc.value(entry.value)) == Some(false) {
+    if common::as_bool(&cx.doc.value(entry.value)) == Some(false) {
         cx.action(
             Some(cx.doc.entry_location(entry.id)),
             "`cookie_secure` was false: from 0.26 browsers only send Pomerium's cookies over \
@@ -121,11 +120,11 @@ crate::step! {
     /// any port (runtime flag `match_any_incoming_port`, on by default), and the Host header sent
     /// upstream is rewritten to the host and port of the `to` URL.
     ///
-    /// **What the step does.** It changes nothing. It adds a note for each route whose `from`
-    /// has no port and whose `to` is an IP address, `localhost`, or names a port, unless the
-    /// route already sets `preserve_host_header: true`: those upstreams now see a Host header
-    /// such as `10.0.0.5:8080` instead of the public name. Set `preserve_host_header: true` on
-    /// the route where the upstream needs the original Host.
+    /// **What the step does.** It changes nothing. It adds one note listing the routes whose
+    /// `from` has no port and whose `to` is an IP address, `localhost`, or names a port, unless
+    /// the route already sets `preserve_host_header: true`: those upstreams now see a Host
+    /// header such as `10.0.0.5:8080` instead of the public name. Set
+    /// `preserve_host_header: true` on each route whose upstream needs the original Host.
     ///
     /// Before (a route that gets the note):
     ///
@@ -157,54 +156,64 @@ crate::step! {
 
 /// Whether an upstream URL is one whose Host header visibly changes with the rewrite.
 fn host_shows_upstream(url: &str) -> bool {
-    let Some((host, port)) = keyops::host_port(url) else {
+    let Some(url) = common::parse_url(url) else {
         return false;
     };
-    port.is_some() || host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok()
+    url.port.is_some()
+        || url.host.eq_ignore_ascii_case("localhost")
+        || url.host.parse::<IpAddr>().is_ok()
 }
 
 fn run_match_any_port(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    for route in keyops::routes(doc) {
+    // One note for all the routes: the advice is the same for each.
+    let mut first_at = None;
+    let mut names = Vec::new();
+    for route in common::routes(doc) {
         let Some(from) = doc.get(route.node, "from") else {
             continue;
         };
         let from_has_port = doc
             .str(from.value)
-            .and_then(keyops::host_port)
-            .is_none_or(|(_, port)| port.is_some());
+            .and_then(common::parse_url)
+            .is_none_or(|url| url.port.is_some());
         if from_has_port {
             continue;
         }
         if doc
             .get(route.node, "preserve_host_header")
-            .is_some_and(|e| keyops::as_bool(&doc.value(e.value)) == Some(true))
+            .is_some_and(|e| common::as_bool(&doc.value(e.value)) == Some(true))
         {
             continue;
         }
         let Some(to) = doc.get(route.node, "to") else {
             continue;
         };
-        let urls: Vec<String> = match doc.value(to.value) {
-            Value::String(s) => vec![s],
-            Value::Sequence(items) => items
-                .into_iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        };
+        let urls = common::strings(doc, doc.resolve(to.value));
         if urls.iter().any(|u| host_shows_upstream(u)) {
-            cx.note(
-                Some(doc.entry_location(to.id)),
-                format!(
-                    "`{}`: from 0.26 this route matches requests on any port, and upstream \
-                     requests carry the `to` host and port as Host header; add \
-                     `preserve_host_header: true` if the upstream needs the public host name",
-                    route.path
-                ),
-            );
+            first_at.get_or_insert(doc.entry_location(to.id));
+            names.push(route.name);
         }
     }
+    let message = match names.as_slice() {
+        [] => return,
+        [one] => format!(
+            "from 0.26 {one} matches requests on any port, and upstream requests carry its `to` \
+             host and port as Host header; add `preserve_host_header: true` to the route if the \
+             upstream needs the public host name"
+        ),
+        many => format!(
+            "from 0.26 these {} routes match requests on any port, and upstream requests carry \
+             their `to` host and port as Host header; add `preserve_host_header: true` to each \
+             one whose upstream needs the public host name:\n{}",
+            many.len(),
+            many.iter()
+                .map(|name| format!("- {name}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    };
+    cx.note(first_at, message);
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Pomerium 0.27.
 
-use super::keyops;
+use super::common::{self, Removal, Spelling};
 use crate::document::Value;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
@@ -45,22 +45,21 @@ crate::step! {
 
 fn run_validation_mode(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    let Some(old) = keyops::console_entry(doc, "disable_validation") else {
+    let Some(old) = common::console_entry(doc, "disable_validation") else {
         return;
     };
     let at = Some(doc.entry_location(old.id));
-    let new_key = keyops::spelled_like(old.key, "validation_mode");
+    let new_key = Spelling::of_key(old.key).key("validation_mode");
     let note = format!("replaced by `{new_key}`");
-    match keyops::as_bool(&doc.value(old.value)) {
-        Some(true) => match keyops::console_entry(doc, "validation_mode") {
+    match common::as_bool(&doc.value(old.value)) {
+        Some(true) => match common::console_entry(doc, "validation_mode") {
             None => {
                 cx.rename(&old, &new_key);
                 cx.set_scalar(doc.resolve(old.value), Value::String("none".to_owned()));
                 cx.changed(at, format!("`{}: true` is now `{new_key}: none`", old.key));
             }
             Some(mode) => {
-                let commented = cx.remove(old.id, &note);
-                let verb = keyops::removed_word(commented);
+                let verb = Removal::of(cx.remove(old.id, &note)).verb();
                 if doc.str(mode.value) == Some("none") {
                     cx.changed(
                         at,
@@ -83,12 +82,12 @@ fn run_validation_mode(cx: &mut StepContext<'_>) {
             }
         },
         Some(false) => {
-            let commented = cx.remove(old.id, &note);
+            let removal = Removal::of(cx.remove(old.id, &note));
             cx.changed(
                 at,
                 format!(
                     "{} `{}: false`: validation is on by default",
-                    keyops::removed_word(commented),
+                    removal.verb(),
                     old.key
                 ),
             );

@@ -1,6 +1,7 @@
 //! Pomerium 0.28.
 
-use super::keyops;
+use super::common;
+use crate::document::{Document, NodeId};
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -27,7 +28,9 @@ crate::step! {
     /// a secret (it usually holds a password), the tool does not edit it: an action lists the
     /// parameters to append to `databroker_storage_connection_string`, with the file paths the
     /// old options named. `tls_skip_verify: true` maps to `sslmode=require` (encrypted, not
-    /// verified); otherwise a CA file maps to `sslmode=verify-full`.
+    /// verified); otherwise a CA file maps to `sslmode=verify-full`. When the storage is still
+    /// Redis (removed in 0.24, see `v0.24/redis-storage-removed`), these are Postgres
+    /// parameters, so the action says they belong to the Postgres connection that replaces it.
     ///
     /// Before:
     ///
@@ -72,10 +75,10 @@ fn run(cx: &mut StepContext<'_>) {
     let mut has_ca = false;
     let mut first = None;
     for (key, param) in STORAGE_TLS {
-        let Some(entry) = keyops::retire_key(
+        let Some(entry) = common::retire_key(
             cx,
             root,
-            "",
+            None,
             key,
             "set TLS in the connection string",
             "0.28 reads storage TLS settings from the connection string",
@@ -85,7 +88,7 @@ fn run(cx: &mut StepContext<'_>) {
         first.get_or_insert(doc.entry_location(entry.id));
         let value = doc.value(entry.value);
         if *param == "sslmode" {
-            skip_verify = keyops::as_bool(&value) == Some(true);
+            skip_verify = common::as_bool(&value) == Some(true);
         } else if let Some(path) = value.as_str().filter(|p| !p.is_empty()) {
             has_ca |= *param == "sslrootcert";
             // File paths, not key material: safe to show.
@@ -98,7 +101,20 @@ fn run(cx: &mut StepContext<'_>) {
         } else if has_ca {
             params.insert(0, "sslmode=verify-full".to_owned());
         }
-        if !params.is_empty() {
+        if !params.is_empty() && uses_redis(doc, root) {
+            // The `ssl*` parameters are Postgres ones; a Redis URL does not take them, and
+            // Redis storage is gone since 0.24 anyway.
+            cx.action(
+                Some(at),
+                format!(
+                    "these TLS options were for the Redis storage connection, and Redis storage \
+                     was removed in 0.24: give the Postgres connection that replaces it its TLS \
+                     settings in the query of `databroker_storage_connection_string` (`{}` if \
+                     the Postgres server uses the same files)",
+                    params.join("&")
+                ),
+            );
+        } else if !params.is_empty() {
             cx.action(
                 Some(at),
                 format!(
@@ -110,12 +126,19 @@ fn run(cx: &mut StepContext<'_>) {
             );
         }
     }
-    keyops::retire_key(
+    common::retire_key(
         cx,
         root,
-        "",
+        None,
         "grpc_client_dns_roundrobin",
         "no longer read",
         "Pomerium 0.28 no longer reads this option",
     );
+}
+
+/// Whether the file still stores the databroker's data in Redis (removed in 0.24).
+fn uses_redis(doc: &Document, root: NodeId) -> bool {
+    doc.get(root, "databroker_storage_type")
+        .and_then(|e| doc.str(doc.resolve(e.value)))
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("redis"))
 }

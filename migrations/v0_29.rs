@@ -1,6 +1,6 @@
 //! Pomerium 0.29.
 
-use super::keyops;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -74,20 +74,20 @@ fn run_tracing(cx: &mut StepContext<'_>) {
     let Some(root) = doc.root() else {
         return;
     };
-    keyops::rename_key(
+    common::rename_key(
         cx,
         root,
-        "",
+        None,
         "tracing_sample_rate",
         "otel_traces_sampler_arg",
         "OpenTelemetry's sampler argument replaced the OpenCensus sample rate in 0.29",
     );
     let mut provider: Option<(String, _)> = None;
     for key in OPENCENSUS {
-        let Some(entry) = keyops::retire_key(
+        let Some(entry) = common::retire_key(
             cx,
             root,
-            "",
+            None,
             key,
             "OpenCensus tracing was replaced by OpenTelemetry",
             "Pomerium 0.29 traces with OpenTelemetry (`otel_*` options)",
@@ -159,10 +159,10 @@ fn run_audit_key(cx: &mut StepContext<'_>) {
     let Some(root) = cx.doc.root() else {
         return;
     };
-    if let Some(entry) = keyops::retire_key(
+    if let Some(entry) = common::retire_key(
         cx,
         root,
-        "",
+        None,
         "audit_key",
         "decision audit logging was removed",
         "Pomerium 0.29 removed decision audit logging",
@@ -230,10 +230,10 @@ fn run_console_tracing(cx: &mut StepContext<'_>) {
         .map(|e| e.key.to_owned())
         .collect();
     for key in keys {
-        keyops::retire_key(
+        common::retire_key(
             cx,
             root,
-            "",
+            None,
             &key,
             "the Console dropped OpenCensus tracing",
             "the Enterprise Console no longer reads OpenCensus tracing options from 0.29",

@@ -1,6 +1,6 @@
 //! Pomerium 0.31.
 
-use super::keyops;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -48,10 +48,10 @@ fn run(cx: &mut StepContext<'_>) {
     let Some(root) = doc.root() else {
         return;
     };
-    let Some(entry) = keyops::retire_key(
+    let Some(entry) = common::retire_key(
         cx,
         root,
-        "",
+        None,
         "authenticate_callback_path",
         "the callback path is always /oauth2/callback",
         "Pomerium 0.31 always uses `/oauth2/callback`",

@@ -1,6 +1,6 @@
 //! Pomerium 0.32.
 
-use super::keyops;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -41,10 +41,10 @@ crate::step! {
 
 fn run_debug(cx: &mut StepContext<'_>) {
     if let Some(root) = cx.doc.root() {
-        keyops::retire_key(
+        common::retire_key(
             cx,
             root,
-            "",
+            None,
             "pomerium_debug",
             "no longer accepted (use jq to pretty-print logs)",
             "Pomerium 0.32 no longer accepts it (it had no effect since 0.25)",
@@ -120,21 +120,21 @@ crate::step! {
 
 fn run_envoy(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    for route in keyops::routes(doc) {
-        let prefix = format!("{}.", route.path);
-        keyops::rename_key(
+    for route in common::routes(doc) {
+        let owner = Some(route.name.as_str());
+        common::rename_key(
             cx,
             route.node,
-            &prefix,
+            owner,
             "lb_policy",
             "load_balancing_policy",
             "0.32 made the Envoy load-balancing policy a Pomerium option",
         );
         for key in LB_CONFIGS {
-            if let Some(entry) = keyops::retire_key(
+            if let Some(entry) = common::retire_key(
                 cx,
                 route.node,
-                &prefix,
+                owner,
                 key,
                 "no longer read (Envoy defaults apply)",
                 "Pomerium 0.32 no longer passes Envoy cluster options through",
@@ -142,16 +142,17 @@ fn run_envoy(cx: &mut StepContext<'_>) {
                 cx.action(
                     Some(doc.entry_location(entry.id)),
                     format!(
-                        "`{prefix}{key}` is no longer configurable from 0.32; the policy now runs \
-                         with Envoy's defaults: check that they suit this route"
+                        "`{key}` of {} is no longer configurable from 0.32; the policy now runs \
+                         with Envoy's defaults: check that they suit this route",
+                        route.name
                     ),
                 );
             }
         }
-        keyops::retire_key(
+        common::retire_key(
             cx,
             route.node,
-            &prefix,
+            owner,
             "_envoy_opts",
             "never read from the file",
             "Pomerium computed this key itself and ignored a written value",

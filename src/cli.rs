@@ -18,7 +18,9 @@ use crate::redact;
 use crate::report::{
     self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions, WrittenReport,
 };
-use crate::runner::{self, FileRun, Input, KindChoice, RunConfig, RunError, Source};
+use crate::runner::{
+    self, Destination, FileRun, Input, InputFormat, KindChoice, RunConfig, RunError, Source,
+};
 use crate::step::{NotesMode, RemovedMode, Scope, Step, StepOptions};
 use crate::version::Version;
 use crate::write::{self, ConfigWrite, WriteError, WritePlan};
@@ -36,13 +38,15 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "pomerium-migrate", version, after_help = AFTER_HELP)]
 #[command(long_about = "\
-Upgrade Pomerium configuration files (Core config.yaml and Enterprise Console config.yaml) from \
-the release they are written for to a newer one. Each Pomerium release that changed the config \
+Upgrade Pomerium configuration files (Core and Enterprise Console configs, in YAML, JSON or \
+TOML) from the release they are written for to a newer one. Each Pomerium release that changed the config \
 format has a migration step; the steps between --from and --to run in order (without --from, \
 each file starts at the oldest release its keys allow; `detect` shows why). Only what must \
 change is rewritten: comments, blank lines, key order, quoting and indentation stay as they are. \
-Removed options are commented out with a note, and everything the tool cannot do safely is \
-reported as `action-required` with what to do by hand.
+Removed options are commented out with a note (deleted in JSON, which has no comments), and \
+everything the tool cannot do safely is reported as `action-required` with what to do by hand. \
+The format follows the file extension (.yaml/.yml, .json, .toml; stdin is YAML) unless \
+--input-format names it.
 
 Start with `plan` to see the diff and the report, then `apply` (which keeps a backup). After \
 migrating, keys the target release does not read are reported as notes, with a suggestion when \
@@ -138,6 +142,11 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 
+    /// Read every FILE as this format instead of by its extension [default: by extension:
+    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+
     /// The report's format; `json` prints one JSON document (schema in README).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
     pub format: OutputFormat,
@@ -148,7 +157,8 @@ pub struct MigrateArgs {
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
 
-    /// Where decoded certificates are written [default: `certs/` beside the config].
+    /// Where decoded certificates are written [default: `certs/` beside the written config
+    /// (the -o PATH of apply, else the input); `./certs` when the config goes to stdout].
     #[arg(long, value_name = "DIR")]
     pub certs_dir: Option<PathBuf>,
 
@@ -220,6 +230,11 @@ pub struct DetectArgs {
     /// version.
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
+
+    /// Read every FILE as this format instead of by its extension [default: by extension:
+    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
 
     /// The output's format; `json` prints one JSON document (schema in README).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
@@ -364,6 +379,7 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
         from: args.from,
         to: args.to,
         kind: args.kind,
+        input_format: args.input_format,
         options: StepOptions {
             set: args.set.iter().cloned().collect::<BTreeMap<_, _>>(),
             removed: match args.removed {
@@ -375,7 +391,10 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
                 NotesArg::All => NotesMode::All,
             },
             certs_dir: args.certs_dir.clone(),
+            // Per file: the runner sets it to the file's `--to`.
+            target: None,
         },
+        output: None,
         steps,
     }
 }
@@ -527,12 +546,6 @@ fn check(
     Ok(if report.pending() { 1 } else { 0 })
 }
 
-/// Where `apply` sends one file's result.
-enum Destination {
-    Stdout,
-    File(PathBuf),
-}
-
 fn apply(
     args: ApplyArgs,
     steps: &[&'static Step],
@@ -546,7 +559,11 @@ fn apply(
         ));
     }
     let inputs = read_inputs(common, steps, streams.stdin)?;
-    let files = runner::run(inputs, &run_config(common, steps))?;
+    let config = RunConfig {
+        output: args.output.clone(),
+        ..run_config(common, steps)
+    };
+    let files = runner::run(inputs, &config)?;
     let backup_suffix = if args.no_backup {
         None
     } else {
@@ -566,12 +583,7 @@ fn apply(
     let mut destinations = Vec::new();
     let mut stdout_text: Option<&str> = None;
     for file in &files {
-        let destination = match (&args.output, &file.input.source) {
-            (Some(out), _) if out.as_os_str() == "-" => Destination::Stdout,
-            (Some(out), _) => Destination::File(out.clone()),
-            (None, Source::Stdin) => Destination::Stdout,
-            (None, Source::File(path)) => Destination::File(path.clone()),
-        };
+        let destination = Destination::of(&file.input.source, args.output.as_deref());
         match &destination {
             Destination::Stdout => stdout_text = Some(file.result().text()),
             Destination::File(path) => {
@@ -689,7 +701,7 @@ fn detect(
     let inputs = read_files(&args.files, streams.stdin)?;
     let mut files = Vec::with_capacity(inputs.len());
     for input in &inputs {
-        let (format, document) = runner::parse_input(input)?;
+        let (format, document) = runner::parse_input(input, args.input_format)?;
         let detection = runner::detect_file(&document, args.kind);
         // What plan/apply/check would say without --from, for a run to the newest release.
         let needs_from =

@@ -1,8 +1,9 @@
 //! pomerium-migrate: upgrade Pomerium configuration files release by release, keeping every
 //! comment and byte that does not have to change.
 //!
-//! The engine is format-neutral ([`document`]) with a lossless YAML backend ([`yaml`]); steps live
-//! in `migrations/`, one module per Pomerium release, listed in order by [`migrations::STEPS`].
+//! The engine is format-neutral ([`document`]) with lossless YAML ([`yaml`], JSON included) and
+//! TOML ([`toml`]) backends; steps live in `migrations/`, one module per Pomerium release, listed
+//! in order by [`migrations::STEPS`].
 
 pub mod cli;
 pub mod detect;
@@ -14,6 +15,7 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod step;
+pub mod toml;
 pub mod version;
 pub mod write;
 pub mod yaml;

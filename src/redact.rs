@@ -11,6 +11,11 @@
 //!   material or credentials; the `…_file` variants hold paths and are not secret); and `key`
 //!   inside `certificates` (the private key of a certificate pair). Everything under a secret key
 //!   is secret (a service account written as a mapping, a list of SSH host keys).
+//! * **Paths are shown** for the keys that take either key material or the path of a file
+//!   holding it (`key` inside `certificates`, `certificate_key`): a value that is clearly a file
+//!   path ([`is_clearly_a_path`]) is not a secret, and hiding it would hide where v0.24 put a
+//!   decoded key. Keys that only ever hold secrets (`shared_secret`, `signing_key`, …) stay
+//!   hidden whatever their value looks like.
 //! * **By value**, whatever the key: PEM private keys, base64 text that decodes to one, URLs with
 //!   a password (`postgres://user:password@host`) and keyword/value connection strings with a
 //!   `password=` field.
@@ -21,7 +26,9 @@ use std::ops::Range;
 
 use base64::Engine as _;
 
-use crate::document::{Document, NodeId, NodeKind, Value};
+use crate::document::{Document, Format, NodeId, NodeKind, Value};
+
+mod toml_comments;
 
 /// What a secret value is replaced with.
 pub const REDACTED: &str = "<redacted>";
@@ -55,6 +62,43 @@ pub fn is_secret_key(key: &str, ancestors: &[&str]) -> bool {
         return ancestors.iter().any(|a| normalize(a) == "certificates");
     }
     SECRET_KEYS.contains(&key.as_str()) || SECRET_SUFFIXES.iter().any(|s| key.ends_with(s))
+}
+
+/// Whether `key` takes either key material or the path of a file that holds it: the `key` of a
+/// `certificates` item (Pomerium tried base64 first, then a path) and `certificate_key`.
+pub fn takes_key_or_path(key: &str, ancestors: &[&str]) -> bool {
+    match normalize(key).as_str() {
+        "key" => ancestors.iter().any(|a| normalize(a) == "certificates"),
+        "certificate_key" => true,
+        _ => false,
+    }
+}
+
+/// Whether the value of `key` is secret, given its text (`None` for a collection or a value not
+/// written here): secret keys are, except a clearly-a-path value of a key that may hold one.
+pub fn is_secret_entry(key: &str, ancestors: &[&str], value: Option<&str>) -> bool {
+    is_secret_key(key, ancestors)
+        && !(takes_key_or_path(key, ancestors) && value.is_some_and(is_clearly_a_path))
+}
+
+/// File name endings of key and certificate files.
+const KEY_FILE_EXTENSIONS: &[&str] = &[".pem", ".key", ".crt", ".cer", ".der", ".p8"];
+
+/// Whether a value is clearly a file path and not key material: one word that names a directory
+/// with a character base64 does not use (`certs/app-key.pem`, `/etc/ssl/app.key`), or ends in
+/// a key or certificate file extension; and not secret by its content. A path written only in
+/// base64's alphabet (`/run/secrets/tlskey`) is not told apart from base64 and stays hidden.
+pub fn is_clearly_a_path(value: &str) -> bool {
+    let value = value.trim();
+    let outside_base64 = value
+        .bytes()
+        .any(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')));
+    let lower = value.to_ascii_lowercase();
+    !value.is_empty()
+        && !value.contains(char::is_whitespace)
+        && ((value.contains('/') && outside_base64)
+            || KEY_FILE_EXTENSIONS.iter().any(|ext| lower.ends_with(ext)))
+        && !is_secret_value(value)
 }
 
 fn normalize(key: &str) -> String {
@@ -112,8 +156,9 @@ pub struct Redacted {
     pub secrets: Vec<String>,
 }
 
-/// The document's text with every secret value (nodes and commented-out entries) replaced by
-/// [`REDACTED`].
+/// The document's text with every secret value replaced by [`REDACTED`]: nodes, and
+/// commented-out entries (`# KEY: value` lines, and in a TOML file `# key = value` lines read
+/// back as TOML by the `toml_comments` module).
 pub fn redact(doc: &Document) -> Redacted {
     let mut finder = SpanFinder {
         doc,
@@ -129,7 +174,13 @@ pub fn redact(doc: &Document) -> Redacted {
         mut secrets,
         ..
     } = finder;
+    if doc.format() == Format::Toml {
+        let (comment_spans, comment_secrets) = toml_comments::secret_spans(doc.text());
+        spans.extend(comment_spans);
+        secrets.extend(comment_secrets);
+    }
     let text = replace_spans(doc.text(), &mut spans);
+    // `# KEY: value` comments, also in TOML (an option kept from a YAML config); JSON has none.
     let (text, comment_secrets) = redact_comments(&text);
     secrets.extend(comment_secrets);
     secrets.sort();
@@ -178,7 +229,13 @@ impl SpanFinder<'_> {
             NodeKind::Mapping(entries) => {
                 for entry in entries.clone() {
                     let names: Vec<&str> = ancestors.iter().map(String::as_str).collect();
-                    let entry_secret = secret || is_secret_key(&entry.key, &names);
+                    // A path is shown only when written here (not through an alias).
+                    let written_here = self.doc.resolve(entry.value) == entry.value;
+                    let text = match &self.doc.node(entry.value).kind {
+                        NodeKind::Scalar(Value::String(s)) if written_here => Some(s.as_str()),
+                        _ => None,
+                    };
+                    let entry_secret = secret || is_secret_entry(&entry.key, &names, text);
                     ancestors.push(entry.key.clone());
                     self.walk(entry.value, ancestors, entry_secret);
                     ancestors.pop();
@@ -214,21 +271,22 @@ fn replace_spans(text: &str, spans: &mut [Range<usize>]) -> String {
 }
 
 /// Redacts `# KEY: value` comment lines whose KEY is secret, and the more indented comment lines
-/// that follow one (the rest of a commented-out block scalar or collection). Returns the text and
-/// the values it hid.
+/// that follow one (the rest of a commented-out block scalar or collection). In a commented-out
+/// collection (`# audit_key:` / `#   id: …`) the keys and `- ` markers stay, so that the diff
+/// still shows what was there; only values are hidden. Returns the text and the values it hid.
 pub fn redact_comments(text: &str) -> (String, Vec<String>) {
     let mut out = String::with_capacity(text.len());
     let mut secrets = Vec::new();
     // The commented keys above this line in the current comment block: (indent, key).
     let mut stack: Vec<(usize, String)> = Vec::new();
-    // Comment lines indented deeper than this belong to a secret value.
-    let mut secret_below: Option<usize> = None;
+    // The secret value the following, more indented comment lines belong to.
+    let mut inside: Option<SecretValue> = None;
     for line in text.split_inclusive('\n') {
         let content = line.trim_end_matches(['\r', '\n']);
         let eol = &line[content.len()..];
         let Some(comment) = CommentLine::parse(content) else {
             stack.clear();
-            secret_below = None;
+            inside = None;
             out.push_str(line);
             continue;
         };
@@ -236,16 +294,13 @@ pub fn redact_comments(text: &str) -> (String, Vec<String>) {
             out.push_str(line);
             continue;
         }
-        if let Some(limit) = secret_below {
-            if comment.indent > limit {
-                secrets.push(comment.body.trim().to_owned());
-                out.push_str(comment.prefix);
-                out.push_str(&" ".repeat(comment.indent));
-                out.push_str(REDACTED);
+        if let Some(value) = &mut inside {
+            if comment.indent > value.indent {
+                out.push_str(&value.redact_line(&comment, &mut secrets));
                 out.push_str(eol);
                 continue;
             }
-            secret_below = None;
+            inside = None;
         }
         let Some(entry) = comment.entry() else {
             out.push_str(line);
@@ -256,9 +311,9 @@ pub fn redact_comments(text: &str) -> (String, Vec<String>) {
         }
         let ancestors: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).collect();
         let value = entry.value.trim();
-        let by_key = is_secret_key(entry.key, &ancestors);
+        let by_key = is_secret_entry(entry.key, &ancestors, Some(unquote(value)));
         if by_key {
-            secret_below = Some(entry.indent);
+            inside = Some(SecretValue::below(entry.indent, value));
         }
         if (by_key || is_secret_value(value)) && !is_value_header(value) {
             secrets.push(value.to_owned());
@@ -272,6 +327,79 @@ pub fn redact_comments(text: &str) -> (String, Vec<String>) {
         stack.push((entry.indent, entry.key.to_owned()));
     }
     (out, secrets)
+}
+
+/// `value` without the quotes of a quoted scalar.
+fn unquote(value: &str) -> &str {
+    for quote in ['"', '\''] {
+        if let Some(inner) = value
+            .strip_prefix(quote)
+            .and_then(|v| v.strip_suffix(quote))
+        {
+            return inner;
+        }
+    }
+    value
+}
+
+/// The commented-out value of a secret key, whose lines are more indented than the key.
+struct SecretValue {
+    /// The key's indentation.
+    indent: usize,
+    /// The value is a collection (nothing after the key but an anchor): its keys and item
+    /// markers are structure, not secret, and stay.
+    collection: bool,
+    /// Inside the collection, lines deeper than this continue a scalar (a block scalar or a
+    /// plain scalar over several lines) and are hidden whole.
+    scalar_below: Option<usize>,
+}
+
+impl SecretValue {
+    /// The value of a secret key at `indent` whose own line shows `value`.
+    fn below(indent: usize, value: &str) -> SecretValue {
+        let v = value.split_once(" #").map_or(value, |(v, _)| v).trim();
+        SecretValue {
+            indent,
+            collection: v.is_empty() || (v.starts_with('&') && !v.contains(' ')),
+            scalar_below: None,
+        }
+    }
+
+    /// One more indented comment line of the value, redacted (without its line break).
+    fn redact_line(&mut self, comment: &CommentLine<'_>, secrets: &mut Vec<String>) -> String {
+        let whole = |secrets: &mut Vec<String>| {
+            secrets.push(comment.body.trim().to_owned());
+            format!("{}{}{REDACTED}", comment.prefix, " ".repeat(comment.indent))
+        };
+        if !self.collection || self.scalar_below.is_some_and(|s| comment.indent > s) {
+            return whole(secrets);
+        }
+        self.scalar_below = None;
+        if let Some(entry) = comment.entry() {
+            let value = entry.value.trim();
+            // Whatever continues this entry's value on deeper lines is part of it.
+            self.scalar_below = Some(entry.indent);
+            if value.is_empty() || (value.starts_with('&') && !value.contains(' ')) {
+                self.scalar_below = None; // a nested collection: its keys stay too
+                return comment.line.to_owned();
+            }
+            if is_value_header(value) {
+                return comment.line.to_owned();
+            }
+            secrets.push(value.to_owned());
+            return format!("{} {REDACTED}", &comment.line[..entry.value_start]);
+        }
+        // `- item`: keep the markers, hide the item.
+        let body = comment.body.trim_start();
+        let item = body.trim_start_matches(['-', ' ']);
+        if body.starts_with("- ") && !item.is_empty() {
+            let marker_end = comment.line.len() - item.len();
+            self.scalar_below = Some(comment.indent + (body.len() - item.len()) - 1);
+            secrets.push(item.trim().to_owned());
+            return format!("{}{REDACTED}", &comment.line[..marker_end]);
+        }
+        whole(secrets)
+    }
 }
 
 /// Whether a value text shows nothing secret: empty, or only a block scalar header or anchor.
@@ -494,6 +622,101 @@ mod tests {
     }
 
     #[test]
+    fn commented_collections_keep_their_keys() {
+        let text = "# pomerium-migrate v0.29: removed\n# audit_key:\n#   id: audit-2023\n#   data: bm90LWEtcmVhbC1rZXk=\naddress: :443\n";
+        let (out, secrets) = redact_comments(text);
+        assert_eq!(
+            out,
+            "# pomerium-migrate v0.29: removed\n# audit_key:\n#   id: <redacted>\n#   data: <redacted>\naddress: :443\n"
+        );
+        assert!(secrets.contains(&"bm90LWEtcmVhbC1rZXk=".to_owned()));
+        // Nested: item markers and keys stay; block scalars and folded plain scalars are hidden
+        // whole; the block ends at the first line that is not more indented than the key.
+        let text = "\
+# ssh_host_keys:\r
+#   - c2VjcmV0LW9uZQ==\r
+#   - name: two\r
+#     pem: |\r
+#       -----BEGIN OPENSSH PRIVATE KEY-----\r
+#       b3BlbnNzaC1rZXk=\r
+#     note: folded\r
+#       plain continuation\r
+# idp_provider: google\r
+";
+        let (out, secrets) = redact_comments(text);
+        assert_eq!(
+            out,
+            "\
+# ssh_host_keys:\r
+#   - <redacted>\r
+#   - name: <redacted>\r
+#     pem: |\r
+#       <redacted>\r
+#       <redacted>\r
+#     note: <redacted>\r
+#       <redacted>\r
+# idp_provider: google\r
+"
+        );
+        for hidden in ["c2VjcmV0LW9uZQ==", "b3BlbnNzaC1rZXk=", "plain continuation"] {
+            assert!(!out.contains(hidden), "{hidden}");
+            assert!(secrets.iter().any(|s| s == hidden), "{hidden}");
+        }
+    }
+
+    #[test]
+    fn certificate_key_paths_are_shown_and_material_is_not() {
+        for path in [
+            "certs/app.example.com-key.pem",
+            "/etc/pomerium/tls/example.org.key",
+            "tls.key",
+            "./keys/app_key",
+        ] {
+            assert!(is_clearly_a_path(path), "{path}");
+        }
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pem);
+        for material in [
+            b64.as_str(),
+            pem,
+            "a2V5LWRhdGE=",
+            "/run/secrets/tlskey",
+            "LS0t/abc+def",
+            "",
+        ] {
+            assert!(!is_clearly_a_path(material), "{material}");
+        }
+        assert!(!is_secret_entry(
+            "key",
+            &["certificates"],
+            Some("certs/a-key.pem")
+        ));
+        assert!(is_secret_entry("key", &["certificates"], Some(&b64)));
+        assert!(is_secret_entry("key", &["certificates"], None));
+        assert!(!is_secret_entry(
+            "certificate_key",
+            &[],
+            Some("/etc/ssl/a.key")
+        ));
+        // Keys that only hold secrets stay hidden whatever the value looks like.
+        for key in [
+            "shared_secret",
+            "cookie_secret",
+            "signing_key",
+            "database_encryption_key",
+        ] {
+            assert!(is_secret_entry(key, &[], Some("certs/x-key.pem")), "{key}");
+        }
+        let (out, _) = redact_comments(
+            "# certificates:\n#   - cert: certs/a.pem\n#     key: \"certs/a-key.pem\"\n#   - key: a2V5LWRhdGE=\n# shared_secret: certs/x.pem\n",
+        );
+        assert_eq!(
+            out,
+            "# certificates:\n#   - cert: certs/a.pem\n#     key: \"certs/a-key.pem\"\n#   - key: <redacted>\n# shared_secret: <redacted>\n"
+        );
+    }
+
+    #[test]
     fn ordinary_comments_are_kept() {
         let text = "# see https://user@example.com/x\n# Note: keep this\n#\n# shared secret: rotate yearly\n";
         assert_eq!(redact_comments(text).0, text);
@@ -538,6 +761,10 @@ idp_service_account: |
 certificates:
   - cert: certs/a.pem
     key: a2V5LWRhdGE=
+  - cert: certs/b.pem
+    key: certs/b-key.pem
+certificate_key: /etc/pomerium/tls/b.key
+signing_key: certs/looks-like-a-path.pem
 routes:
   - from: https://a.example.com
     to: http://db-user:s3cret@upstream
@@ -555,6 +782,10 @@ idp_service_account: <redacted>
 certificates:
   - cert: certs/a.pem
     key: <redacted>
+  - cert: certs/b.pem
+    key: certs/b-key.pem
+certificate_key: /etc/pomerium/tls/b.key
+signing_key: <redacted>
 routes:
   - from: https://a.example.com
     to: <redacted>

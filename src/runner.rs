@@ -1,6 +1,7 @@
 //! Running the migration chain over the files of one invocation.
 //!
-//! The runner reads each file (`-` is stdin), picks its format and kind, selects the steps
+//! The runner reads each file (`-` is stdin), picks its format (`--input-format`, else the
+//! extension) and kind, selects the steps
 //! `from < version <= to` whose scope fits the kind, and runs them one after another with
 //! [`step::run_step`], keeping every intermediate document so that `--per-step` can show what
 //! each step did. Core files run first; their migrated data is handed to the steps of a console
@@ -16,7 +17,7 @@ use similar::{DiffTag, TextDiff};
 use thiserror::Error;
 
 use crate::detect::{self, AmbiguousEscaping, Detection};
-use crate::document::{Document, EditError, Format, Location, ParseError, Value};
+use crate::document::{Document, EditError, Format, Location, NodeId, NodeKind, ParseError, Value};
 use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
 use crate::version::Version;
 
@@ -45,6 +46,35 @@ impl Source {
         match self {
             Source::Stdin => None,
             Source::File(p) => Some(p),
+        }
+    }
+}
+
+/// Where a migrated config is written: in place, or where `apply -o PATH` says (`-` is stdout;
+/// stdin input goes to stdout).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Destination {
+    /// Where the config read from `source` goes, given `apply`'s `-o` (one input file only).
+    pub fn of(source: &Source, output: Option<&Path>) -> Destination {
+        match (output, source) {
+            (Some(out), _) if out.as_os_str() == "-" => Destination::Stdout,
+            (Some(out), _) => Destination::File(out.to_owned()),
+            (None, Source::Stdin) => Destination::Stdout,
+            (None, Source::File(path)) => Destination::File(path.clone()),
+        }
+    }
+
+    /// The written config's path: what steps place new files beside and name relative to
+    /// (`None` for stdout: they go under the working directory).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Destination::Stdout => None,
+            Destination::File(path) => Some(path),
         }
     }
 }
@@ -110,6 +140,27 @@ pub enum KindChoice {
     Console,
 }
 
+/// `--input-format`: how to read the files instead of going by their extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// YAML (what `.yaml`, `.yml`, other names and stdin are read as)
+    Yaml,
+    /// JSON (what `.json` files are read as)
+    Json,
+    /// TOML (what `.toml` files are read as)
+    Toml,
+}
+
+impl From<InputFormat> for Format {
+    fn from(choice: InputFormat) -> Format {
+        match choice {
+            InputFormat::Yaml => Format::Yaml,
+            InputFormat::Json => Format::Json,
+            InputFormat::Toml => Format::Toml,
+        }
+    }
+}
+
 /// Why a run stopped. Every message names the file (and line and column where there is one) and
 /// says what to do.
 #[derive(Debug, Error)]
@@ -118,13 +169,18 @@ pub enum RunError {
     Read { path: String, source: io::Error },
     #[error("{path}:{location}: the file is not UTF-8 text; save it as UTF-8 and run again")]
     NotUtf8 { path: String, location: Location },
-    #[error(
-        "{path}: {format} configs are not supported yet; only YAML (.yaml, .yml) and JSON (.json) \
-         files can be migrated for now"
-    )]
-    UnsupportedFormat { path: String, format: Format },
     #[error("{path}:{source}")]
     Parse { path: String, source: ParseError },
+    #[error(
+        "{path}:{location}: read as {format}, the file is {found}, not a mapping of options; if \
+         it is written in another format, say which with --input-format yaml|json|toml"
+    )]
+    NotAMapping {
+        path: String,
+        format: Format,
+        location: Location,
+        found: &'static str,
+    },
     #[error("{path}:{source}")]
     AmbiguousEscaping {
         path: String,
@@ -197,7 +253,12 @@ pub struct RunConfig<'a> {
     pub from: Option<Version>,
     pub to: Option<Version>,
     pub kind: KindChoice,
+    /// `--input-format`: the format of every file; `None` goes by each file's extension.
+    pub input_format: Option<InputFormat>,
     pub options: StepOptions,
+    /// `apply -o PATH`: where the (single) migrated config is written instead of in place; the
+    /// steps see this path as the config's (files they create go beside it).
+    pub output: Option<PathBuf>,
     /// The chain ([`crate::migrations::STEPS`], or a test chain).
     pub steps: &'a [&'static Step],
 }
@@ -274,11 +335,13 @@ pub fn select_steps(
         .collect()
 }
 
-/// The formats the document API can edit today.
-pub const SUPPORTED_FORMATS: &[Format] = &[Format::Yaml, Format::Json];
+/// The format of a file: the one given with `--input-format`, else its extension as Pomerium
+/// decides it (stdin and other names are read as YAML).
+pub fn format_for(source: &Source, given: Option<InputFormat>) -> Format {
+    given.map_or_else(|| format_of(source), Format::from)
+}
 
-/// The format of a file, from its extension as Pomerium decides it (stdin and other names are
-/// read as YAML).
+/// The format a file's extension says (stdin and other names are read as YAML).
 pub fn format_of(source: &Source) -> Format {
     let ext = source
         .path()
@@ -362,7 +425,7 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
 
     let mut parsed = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let (format, document) = parse_input(&input)?;
+        let (format, document) = parse_input(&input, config.input_format)?;
         let detection = detect_file(&document, config.kind);
         let versions = file_versions(&input, &document, &detection, config)?;
         parsed.push(Some(Parsed {
@@ -432,16 +495,35 @@ struct FileVersions {
     inferred: bool,
 }
 
-/// Picks the format from the file name and parses the text (formats the engine cannot edit yet
-/// are refused).
-pub fn parse_input(input: &Input) -> Result<(Format, Document), RunError> {
+/// Picks the format ([`format_for`]) and parses the text.
+pub fn parse_input(
+    input: &Input,
+    given: Option<InputFormat>,
+) -> Result<(Format, Document), RunError> {
     let path = input.source.display();
-    let format = format_of(&input.source);
-    if !SUPPORTED_FORMATS.contains(&format) {
-        return Err(RunError::UnsupportedFormat { path, format });
+    let format = format_for(&input.source, given);
+    let document =
+        Document::parse(input.text.clone(), format).map_err(|source| RunError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+    // TOML or JSON read as YAML is often one long plain string: a config that would silently
+    // need no change.
+    if let Some(root) = document.root().map(|r| document.resolve(r)) {
+        let found = match &document.node(root).kind {
+            NodeKind::Mapping(_) | NodeKind::Scalar(Value::Null) | NodeKind::Alias(_) => None,
+            NodeKind::Sequence(_) => Some("a list"),
+            NodeKind::Scalar(_) => Some("a single value"),
+        };
+        if let Some(found) = found {
+            return Err(RunError::NotAMapping {
+                path,
+                format,
+                location: document.location(root),
+                found,
+            });
+        }
     }
-    let document = Document::parse(input.text.clone(), format)
-        .map_err(|source| RunError::Parse { path, source })?;
     Ok((format, document))
 }
 
@@ -525,40 +607,39 @@ fn migrate(
     }];
     let mut findings = Vec::new();
     let mut created = Vec::new();
-    let config_path = input.source.path().map(Path::to_owned);
+    // Files a step creates belong beside the config as written, which `-o` may put elsewhere.
+    let destination = Destination::of(&input.source, config.output.as_deref());
+    let config_path = destination.path();
     let chain = select_steps(config.steps, from, to, Some(kind));
+    let options = StepOptions {
+        target: Some(to),
+        ..config.options.clone()
+    };
     for &step in &chain {
         let current = match stages.last() {
             Some(stage) => &stage.document,
             None => break,
         };
-        let outcome = step::run_step(
-            step,
-            current,
-            kind,
-            &config.options,
-            core,
-            config_path.as_deref(),
-        )
-        .map_err(|source| RunError::Step {
-            path: input.source.display(),
-            step: step.qualified_id(),
-            source: if stages.len() > 1 {
-                relocate(
-                    source,
-                    &LineMap::new(stages[0].document.text(), current.text()),
-                )
-            } else {
-                source
-            },
-        })?;
+        let outcome =
+            step::run_step(step, current, kind, &options, core, config_path).map_err(|source| {
+                RunError::Step {
+                    path: input.source.display(),
+                    step: step.qualified_id(),
+                    source: if stages.len() > 1 {
+                        relocate(
+                            source,
+                            &LineMap::new(stages[0].document.text(), current.text()),
+                        )
+                    } else {
+                        source
+                    },
+                }
+            })?;
         let mut step_findings = outcome.findings;
         if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
             let map = LineMap::new(stages[0].document.text(), current.text());
             for f in &mut step_findings {
-                if let Some(loc) = &mut f.location {
-                    loc.line = map.to_input(loc.line);
-                }
+                f.location = f.location.and_then(|at| map.locate(current, at));
             }
         }
         findings.extend(step_findings);
@@ -608,17 +689,18 @@ fn unknown_key_notes(
         })
         .map(|unknown| {
             let mut finding = unknown.finding();
-            if let (Some(map), Some(location)) = (&map, &mut finding.location) {
-                location.line = map.to_input(location.line);
+            if let Some(map) = &map {
+                finding.location = finding.location.and_then(|at| map.locate(result, at));
             }
             finding
         })
         .collect()
 }
 
-/// An engine refusal with its lines moved from the intermediate text into the input.
+/// An engine refusal with its lines moved from the intermediate text into the input (a line a
+/// step added becomes the input line it follows: an error needs some line).
 fn relocate(mut err: EditError, map: &LineMap) -> EditError {
-    let fix = |line: &mut usize| *line = map.to_input(*line);
+    let fix = |line: &mut usize| *line = map.nearest_input_line(*line);
     match &mut err {
         EditError::Conflict { location }
         | EditError::Unsupported { location, .. }
@@ -642,11 +724,22 @@ fn relocate(mut err: EditError, map: &LineMap) -> EditError {
 }
 
 /// Maps line numbers of an intermediate text back to the input, so that every finding points
-/// into the file the user has: an unchanged line maps to itself, a line a step wrote to the
-/// input line it replaced or follows.
+/// into the file the user has: an unchanged line maps to itself, a line a step rewrote to the
+/// input line it replaced. A line a step added has no input line.
 struct LineMap {
-    /// 0-based line of the intermediate text → 0-based line of the input.
-    lines: Vec<usize>,
+    /// 0-based line of the intermediate text → where it comes from in the input.
+    lines: Vec<Origin>,
+    /// How many lines the input has.
+    input_lines: usize,
+}
+
+/// Where a line of the intermediate text comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// This 0-based input line, unchanged or rewritten.
+    Input(usize),
+    /// Added before this 0-based input line (the input's length when added at the end).
+    AddedBefore(usize),
 }
 
 impl LineMap {
@@ -655,25 +748,93 @@ impl LineMap {
         let mut lines = Vec::new();
         for op in diff.ops() {
             let old = op.old_range();
-            let new = op.new_range();
-            for (k, _) in new.clone().enumerate() {
-                let mapped = match op.tag() {
-                    DiffTag::Equal => old.start + k,
-                    DiffTag::Replace => old.start + k.min(old.len().saturating_sub(1)),
-                    DiffTag::Insert | DiffTag::Delete => old.start,
-                };
-                lines.push(mapped);
+            for k in 0..op.new_range().len() {
+                lines.push(match op.tag() {
+                    DiffTag::Equal => Origin::Input(old.start + k),
+                    // Lines written in place of others belong to the entry they replaced.
+                    DiffTag::Replace => Origin::Input(old.start + k.min(old.len() - 1)),
+                    DiffTag::Insert | DiffTag::Delete => Origin::AddedBefore(old.start),
+                });
             }
         }
-        LineMap { lines }
+        LineMap {
+            lines,
+            input_lines: input.lines().count(),
+        }
     }
 
-    /// A 1-based line of the intermediate text as a 1-based line of the input.
-    fn to_input(&self, line: usize) -> usize {
-        line.checked_sub(1)
-            .and_then(|i| self.lines.get(i))
-            .map_or(line, |l| l + 1)
+    /// The 1-based input line a 1-based line of the intermediate text comes from; `None` for a
+    /// line a step added (or one the text does not have).
+    fn to_input(&self, line: usize) -> Option<usize> {
+        match self.lines.get(line.checked_sub(1)?)? {
+            Origin::Input(l) => Some(l + 1),
+            Origin::AddedBefore(_) => None,
+        }
     }
+
+    /// [`LineMap::to_input`], or for an added line the input line it follows (line 1 when it
+    /// comes first), never past the input's last line.
+    fn nearest_input_line(&self, line: usize) -> usize {
+        let before = match line.checked_sub(1).and_then(|i| self.lines.get(i)) {
+            Some(Origin::Input(l)) => l + 1,
+            Some(Origin::AddedBefore(next)) => *next,
+            None => self.input_lines,
+        };
+        before.clamp(1, self.input_lines.max(1))
+    }
+
+    /// A location in the intermediate document `doc` as a location in the input. Something a
+    /// step added (a key, or anything inside it) is located at the nearest enclosing entry or
+    /// item the input has: the mapping the key was added to. `None` when nothing encloses it.
+    fn locate(&self, doc: &Document, at: Location) -> Option<Location> {
+        if let Some(line) = self.to_input(at.line) {
+            return Some(Location { line, ..at });
+        }
+        enclosing(doc, at).into_iter().rev().find_map(|outer| {
+            self.to_input(outer.line)
+                .map(|line| Location { line, ..outer })
+        })
+    }
+}
+
+/// The locations of the nodes and entry keys that enclose the node or key written at `target`,
+/// outermost first and ending with `target`; empty when no node or key is written there.
+/// Aliases are not followed (what they name is written, and found, elsewhere).
+fn enclosing(doc: &Document, target: Location) -> Vec<Location> {
+    fn walk(doc: &Document, id: NodeId, target: Location, chain: &mut Vec<Location>) -> bool {
+        let here = doc.location(id);
+        chain.push(here);
+        if here == target {
+            return true;
+        }
+        if doc.resolve(id) == id {
+            match &doc.node(id).kind {
+                NodeKind::Mapping(entries) => {
+                    for entry in entries {
+                        let key = doc.location(entry.key_node);
+                        chain.push(key);
+                        if key == target || walk(doc, entry.value, target, chain) {
+                            return true;
+                        }
+                        chain.pop();
+                    }
+                }
+                NodeKind::Sequence(items) => {
+                    if items.iter().any(|item| walk(doc, *item, target, chain)) {
+                        return true;
+                    }
+                }
+                NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
+            }
+        }
+        chain.pop();
+        false
+    }
+    let mut chain = Vec::new();
+    if let Some(root) = doc.root() {
+        walk(doc, root, target, &mut chain);
+    }
+    chain
 }
 
 #[cfg(test)]
@@ -774,23 +935,81 @@ mod tests {
     }
 
     #[test]
-    fn toml_is_refused_clearly() {
-        let input = Input::from_bytes(Source::File("c.toml".into()), b"a = 1".to_vec());
+    fn the_given_input_format_wins_over_the_extension() {
+        let f = |p: &str, given| format_for(&Source::File(p.into()), given);
+        assert_eq!(f("config.yaml", Some(InputFormat::Toml)), Format::Toml);
+        assert_eq!(f("config.toml", Some(InputFormat::Json)), Format::Json);
+        assert_eq!(f("config.toml", None), Format::Toml);
+        assert_eq!(
+            format_for(&Source::Stdin, Some(InputFormat::Toml)),
+            Format::Toml
+        );
+        assert_eq!(format_for(&Source::Stdin, None), Format::Yaml);
+    }
+
+    fn run_one(path: &str, text: &str, given: Option<InputFormat>) -> Result<FileRun, RunError> {
+        let input = Input::from_bytes(Source::File(path.into()), text.as_bytes().to_vec())?;
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
             kind: KindChoice::Auto,
+            input_format: given,
             options: StepOptions::default(),
+            output: None,
             steps: CHAIN,
         };
-        let err = input.map(|i| run(vec![i], &config));
-        match err {
-            Ok(Err(e @ RunError::UnsupportedFormat { .. })) => {
+        let mut files = run(vec![input], &config)?;
+        files.pop().ok_or(RunError::StdinTwice)
+    }
+
+    #[test]
+    fn toml_files_are_read_as_toml() -> Result<(), RunError> {
+        let text = "[[routes]]\nfrom = \"https://a\"\n";
+        let file = run_one("c.toml", text, None)?;
+        assert_eq!(file.format, Format::Toml);
+        assert_eq!(file.original().select_str("routes[*].from").len(), 1);
+        // The same text named .conf is YAML unless --input-format says otherwise.
+        assert!(matches!(
+            run_one("c.conf", text, None),
+            Err(RunError::Parse { .. })
+        ));
+        assert_eq!(
+            run_one("c.conf", text, Some(InputFormat::Toml))?.format,
+            Format::Toml
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_mapping_is_refused() -> Result<(), RunError> {
+        // TOML read as YAML: one multi-line plain string.
+        let toml = "a = 1\nb = \"x\"\n";
+        match run_one("c.yaml", toml, None) {
+            Err(e @ RunError::NotAMapping { .. }) => {
                 assert_eq!(e.exit_code(), 2);
-                assert!(e.to_string().starts_with("c.toml: toml configs"));
+                assert!(
+                    e.to_string()
+                        .starts_with("c.yaml:1:1: read as yaml, the file is a single value"),
+                    "{e}"
+                );
             }
             other => panic!("unexpected: {other:?}"),
         }
+        assert!(matches!(
+            run_one("c.json", "[1, 2]", None),
+            Err(RunError::NotAMapping {
+                found: "a list",
+                ..
+            })
+        ));
+        // Empty files and documents stay valid (nothing to migrate).
+        assert_eq!(run_one("c.yaml", "", None)?.format, Format::Yaml);
+        assert_eq!(
+            run_one("c.yaml", "# only a comment\n", None)?.format,
+            Format::Yaml
+        );
+        assert_eq!(run_one("c.toml", "", None)?.format, Format::Toml);
+        Ok(())
     }
 
     #[test]
@@ -814,7 +1033,9 @@ mod tests {
             from: Some(v(20)),
             to: None,
             kind: KindChoice::Auto,
+            input_format: None,
             options: StepOptions::default(),
+            output: None,
             steps: CHAIN,
         };
         let err = run(vec![input.clone(), input], &config);
@@ -842,10 +1063,41 @@ mod tests {
         let input = "a\nb\nc\nd\n";
         let current = "a\n# note\n# b\nc\nX\n";
         let map = LineMap::new(input, current);
-        assert_eq!(map.to_input(1), 1);
-        assert_eq!(map.to_input(4), 3); // c
-        assert_eq!(map.to_input(2), 2); // the note replaced b
-        assert_eq!(map.to_input(5), 4); // X replaced d
-        assert_eq!(map.to_input(99), 99);
+        assert_eq!(map.to_input(1), Some(1));
+        assert_eq!(map.to_input(4), Some(3)); // c
+        assert_eq!(map.to_input(2), Some(2)); // the note replaced b
+        assert_eq!(map.to_input(5), Some(4)); // X replaced d
+        assert_eq!(map.to_input(99), None);
+        assert_eq!(map.nearest_input_line(99), 4);
+    }
+
+    fn yaml(text: &str) -> Document {
+        match Document::parse(text.to_owned(), Format::Yaml) {
+            Ok(doc) => doc,
+            Err(e) => panic!("test input does not parse: {e}"),
+        }
+    }
+
+    #[test]
+    fn added_things_are_located_at_what_encloses_them_in_the_input() {
+        let input = "a: 1\nroutes:\n  - from: https://x\nb: 2\n";
+        let current = "a: 1\nroutes:\n  - from: https://x\n    added: y\nnew:\n  inner: z\nb: 2\n";
+        let (map, doc) = (LineMap::new(input, current), yaml(current));
+        let at = |line, column| Location { line, column };
+        // Kept lines map as they are.
+        assert_eq!(map.locate(&doc, at(7, 1)), Some(at(4, 1)));
+        // A key added to a route: the route's mapping, which the input has.
+        assert_eq!(map.locate(&doc, at(4, 5)), Some(at(3, 5)));
+        assert_eq!(map.locate(&doc, at(4, 12)), Some(at(3, 5)));
+        // Inside a new top-level block: the root mapping.
+        assert_eq!(map.locate(&doc, at(6, 3)), Some(at(1, 1)));
+        // No node written there: no location rather than a guess.
+        assert_eq!(map.locate(&doc, at(5, 30)), None);
+        // Added after the input's last line: never a line past its end.
+        let input = "database-url: x\n";
+        let current = "database-url: x\nsigning-key: k\n";
+        let (map, doc) = (LineMap::new(input, current), yaml(current));
+        assert_eq!(map.locate(&doc, at(2, 1)), Some(at(1, 1)));
+        assert_eq!(map.nearest_input_line(2), 1);
     }
 }

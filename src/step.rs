@@ -129,9 +129,18 @@ pub struct StepOptions {
     pub notes: NotesMode,
     /// Where decoded certificates go (`--certs-dir`); `None` means `certs/` beside the config.
     pub certs_dir: Option<PathBuf>,
+    /// The version this run migrates the file to (`--to`, defaulted), set by the runner; `None`
+    /// when a step runs on its own. A step may skip work that a later step of the same run
+    /// would undo (v0.15 does not copy a private key that v0.16 would comment out).
+    pub target: Option<Version>,
 }
 
 impl StepOptions {
+    /// Whether this run goes on to `version` or further (never, when the target is unknown).
+    pub fn reaches(&self, version: Version) -> bool {
+        self.target.is_some_and(|target| target >= version)
+    }
+
     /// A `--set` value by any spelling of its key (`license-key` or `license_key`).
     pub fn get(&self, key: &str) -> Option<&str> {
         let dash = key.replace('_', "-");

@@ -557,6 +557,33 @@ mod chain {
     }
 
     #[test]
+    fn files_created_for_an_output_elsewhere_go_beside_the_output() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let input = dir.path().join("in/config.yaml");
+        let output = dir.path().join("out/config.yaml");
+        fs::create_dir_all(dir.path().join("in"))?;
+        fs::create_dir_all(dir.path().join("out"))?;
+        fs::write(&input, "cert_pem: PEMDATA\n")?;
+        let out = run_chain(
+            &["apply", s(&input), "--from", "0.23", "-o", s(&output)],
+            "",
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let key = dir.path().join("out/certs/test-key.pem");
+        assert_eq!(fs::read_to_string(&key)?, "PEMDATA");
+        assert_eq!(
+            fs::read_to_string(&output)?,
+            format!("cert_pem: {}\n", s(&key))
+        );
+        assert!(
+            !dir.path().join("in/certs").exists(),
+            "certs beside the input"
+        );
+        assert_eq!(fs::read_to_string(&input)?, "cert_pem: PEMDATA\n");
+        Ok(())
+    }
+
+    #[test]
     fn removed_delete_deletes_instead_of_commenting() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = core_file(dir.path())?;
@@ -1079,14 +1106,21 @@ routes:
             ))?);
 
         let toml = dir.path().join("config.toml");
-        fs::write(&toml, "a = 1\n")?;
+        fs::write(&toml, "a = 1\nb = [1,\n")?;
         cmd()
             .args(["plan", s(&toml), "--from", "0.20"])
             .assert()
             .code(2)
-            .stderr(predicate::str::contains(
-                "toml configs are not supported yet",
-            ));
+            .stderr(predicate::str::is_match(format!(
+                "error: {}:[0-9]+:[0-9]+: ",
+                regex_escape(s(&toml))
+            ))?);
+        // An unknown --input-format is a usage error (clap names the formats it knows).
+        cmd()
+            .args(["plan", "-", "--from", "0.20", "--input-format", "ini"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("invalid value 'ini'"));
 
         let json = dir.path().join("config.json");
         fs::write(&json, "{\"a\": [1,\n")?;
@@ -1214,6 +1248,199 @@ routes:
         assert_eq!(v["command"], "check");
         assert_eq!(v["files"][0]["changed"], false);
         assert_eq!(v["pending"], false);
+        Ok(())
+    }
+
+    /// A Core signing key (made up, EC) for the console tests.
+    const CORE_SIGNING_KEY: &str = "signing_key: LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUxUbWNTZ0FBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQW9BY0dCU3VCQkFBSwotLS0tLUVORCBFQyBQUklWQVRFIEtFWS0tLS0tCg==\n";
+
+    /// `plan --format json` of a core and a one-line console config from 0.14 to 0.16.
+    fn plan_console(core: &str) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let (core_path, console_path) = (
+            dir.path().join("core.yaml"),
+            dir.path().join("console.yaml"),
+        );
+        fs::write(&core_path, core)?;
+        fs::write(
+            &console_path,
+            "database-url: postgres://console@db/console\n",
+        )?;
+        let out = cmd()
+            .args([
+                "plan",
+                s(&core_path),
+                s(&console_path),
+                "--from",
+                "0.14",
+                "--to",
+                "0.16",
+                "--format",
+                "json",
+            ])
+            .output()?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(serde_json::from_slice(&out.stdout)?)
+    }
+
+    /// The console file's findings as (step id, line) for those with a location.
+    fn console_locations(report: &serde_json::Value) -> Vec<(String, u64)> {
+        report["files"][1]["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| Some((f["id"].as_str()?.to_owned(), f["line"].as_u64()?)))
+            .collect()
+    }
+
+    #[test]
+    fn findings_about_added_keys_point_into_the_input() -> TestResult {
+        // No URL for v0.16: v0.15 adds `signing-key` (line 2 of the intermediate text) and
+        // v0.16 asks to replace it. The one-line input has no line 2.
+        let report = plan_console(CORE_SIGNING_KEY)?;
+        let located = console_locations(&report);
+        assert_eq!(
+            located,
+            [("v0.16/console-authenticate-service-url".to_owned(), 1)],
+            "{report}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_past_0_16_does_not_copy_the_signing_key_into_the_console_config() -> TestResult {
+        let core =
+            format!("{CORE_SIGNING_KEY}authenticate_service_url: https://authn.example.com\n");
+        let report = plan_console(&core)?;
+        let diff = report["files"][1]["diff"].as_str().unwrap_or_default();
+        assert!(
+            diff.contains("+authenticate-service-url: https://authn.example.com"),
+            "{diff}"
+        );
+        assert!(!diff.contains("signing-key"), "{diff}");
+        assert!(
+            console_locations(&report)
+                .iter()
+                .all(|(_, line)| *line == 1)
+        );
+        Ok(())
+    }
+
+    /// The base64 certificate and key of the JSON example (`certificates[0]`).
+    fn example_certificate() -> Result<(String, String), Box<dyn std::error::Error>> {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/core-0.23-json/config.json");
+        let config: serde_json::Value = serde_json::from_str(&fs::read_to_string(path)?)?;
+        let item = &config["certificates"][0];
+        match (item["cert"].as_str(), item["key"].as_str()) {
+            (Some(cert), Some(key)) => Ok((cert.to_owned(), key.to_owned())),
+            _ => Err("the JSON example has no base64 certificates[0]".into()),
+        }
+    }
+
+    #[test]
+    fn decoded_certificates_go_beside_the_written_config() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let (input_dir, output_dir) = (dir.path().join("in"), dir.path().join("out"));
+        fs::create_dir_all(&input_dir)?;
+        fs::create_dir_all(&output_dir)?;
+        let input = input_dir.join("config.json");
+        let output = output_dir.join("config.json");
+        fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/core-0.23-json/config.json"),
+            &input,
+        )?;
+        cmd()
+            .args([
+                "apply",
+                s(&input),
+                "--from",
+                "0.23",
+                "--to",
+                "0.24",
+                "-o",
+                s(&output),
+            ])
+            .assert()
+            .success();
+        assert!(
+            !input_dir.join("certs").exists(),
+            "certs written beside the input"
+        );
+        // The written config names its files relative to itself, and they are there.
+        let written: serde_json::Value = serde_json::from_str(&fs::read_to_string(&output)?)?;
+        for field in ["cert", "key"] {
+            let named = written["certificates"][0][field]
+                .as_str()
+                .unwrap_or_default();
+            assert!(named.starts_with("certs/"), "{field}: {named}");
+            assert!(output_dir.join(named).is_file(), "{named} is missing");
+        }
+
+        // stdin to stdout: the files go under the working directory.
+        let (cert, key) = example_certificate()?;
+        let yaml = format!("certificates:\n  - cert: {cert}\n    key: {key}\n");
+        let cwd = dir.path().join("cwd");
+        fs::create_dir_all(&cwd)?;
+        let out = cmd()
+            .current_dir(&cwd)
+            .args(["apply", "-", "--from", "0.23", "--to", "0.24"])
+            .write_stdin(yaml)
+            .output()?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let migrated = String::from_utf8(out.stdout)?;
+        let named: Vec<&str> = migrated
+            .lines()
+            .filter_map(|l| l.trim_start_matches([' ', '-']).split_once(": "))
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(named.len(), 2, "{migrated}");
+        for path in named {
+            assert!(path.starts_with("certs/"), "{path}");
+            assert!(cwd.join(path).is_file(), "{path} is missing");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn decoded_key_paths_are_shown_but_not_the_keys() -> TestResult {
+        let (_, key) = example_certificate()?;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("config.yaml");
+        fs::write(
+            &path,
+            format!("shared_secret: certs/not-a-path.pem\ncertificates:\n  - key: {key}\n"),
+        )?;
+        let out = cmd()
+            .args(["plan", s(&path), "--from", "0.23", "--to", "0.24"])
+            .output()?;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout)?;
+        let written = "certs/certificates-1-key.pem";
+        assert!(
+            stdout.contains(&format!("+  - key: {written}\n")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("-  - key: <redacted>\n"), "{stdout}");
+        assert!(
+            stdout.contains(&format!("moved to the new file `{written}`")),
+            "{stdout}"
+        );
+        assert!(!stdout.contains(&key[..40]), "{stdout}");
+        // A secret key's value stays hidden even when it looks like a path.
+        assert!(stdout.contains("shared_secret: <redacted>"), "{stdout}");
         Ok(())
     }
 

@@ -308,14 +308,34 @@ fn detect_takes_kind_stdin_and_json_and_refuses_what_it_cannot_read() -> TestRes
         ));
 
     let toml = dir.path().join("config.toml");
-    fs::write(&toml, "a = 1\n")?;
+    fs::write(
+        &toml,
+        "[[routes]]\nfrom = \"https://a\"\nto = \"http://a\"\nset_authorization_header = \"id_token\"\n",
+    )?;
     cmd()
         .args(["detect", s(&toml)])
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "toml configs are not supported yet",
+        .success()
+        .stdout(predicate::str::contains(
+            "core config (toml), Pomerium 0.17 to 0.23",
         ));
+    // --input-format reads a file under another name the same way.
+    let renamed = dir.path().join("config.conf");
+    fs::copy(&toml, &renamed)?;
+    cmd()
+        .args(["detect", s(&renamed), "--input-format", "toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "core config (toml), Pomerium 0.17 to 0.23",
+        ));
+    let bad_toml = dir.path().join("bad.toml");
+    fs::write(&bad_toml, "a = 1\na = 2\n")?;
+    cmd()
+        .args(["detect", s(&bad_toml)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("{}:2:", s(&bad_toml))));
     let bad = dir.path().join("bad.yaml");
     fs::write(&bad, "a: [unclosed\n")?;
     cmd()

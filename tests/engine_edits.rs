@@ -470,3 +470,97 @@ fn invalid_json_names_line_and_column() {
     let err = Document::parse("{\n  \"a\": 1,\n}\n".into(), Format::Json).err();
     assert_eq!(err.map(|e| e.location().line), Some(3));
 }
+
+#[test]
+fn block_scalar_set_to_one_line_moves_onto_the_key_line() {
+    let text = "cert: |\n  LS0tLS1CRUdJTi\n  BDRVJUSUZJQ0FURS\nkey: x\n";
+    let out = apply(text, |d| {
+        vec![Edit::SetScalar {
+            node: node(d, "cert"),
+            value: s("certs/a.pem"),
+        }]
+    });
+    assert_eq!(out, "cert: certs/a.pem\nkey: x\n");
+    let text = "key: >-\n  LS0tLS1CRUdJTi\n  BDRVJUSUZJQ0FURS\nx: 1\n";
+    let out = apply(text, |d| {
+        vec![Edit::SetScalar {
+            node: node(d, "key"),
+            value: s("certs/a-key.pem"),
+        }]
+    });
+    assert_eq!(out, "key: certs/a-key.pem\nx: 1\n");
+}
+
+#[test]
+fn json_insert_after_a_deleted_entry_takes_its_place() {
+    let text = "{\n  \"a\": 1,\n  \"client_ca\": \"x\",\n  \"b\": 2\n}\n";
+    let out = apply_json(text, |d| {
+        let old = entry(d, "client_ca");
+        vec![
+            Edit::Insert {
+                map: node(d, ""),
+                position: Position::After(old),
+                key: "downstream_mtls".into(),
+                value: map(&[("ca", s("x"))]),
+            },
+            Edit::Delete { entry: old },
+        ]
+    });
+    assert_eq!(
+        out,
+        "{\n  \"a\": 1,\n  \"downstream_mtls\": {\n    \"ca\": \"x\"\n  },\n  \"b\": 2\n}\n"
+    );
+    let out = apply("{a: 1, c: 2, b: 3}\n", |d| {
+        let old = entry(d, "c");
+        vec![
+            Edit::Delete { entry: old },
+            Edit::Insert {
+                map: node(d, ""),
+                position: Position::After(old),
+                key: "d".into(),
+                value: Value::Int(4),
+            },
+        ]
+    });
+    assert_eq!(out, "{a: 1, d: 4, b: 3}\n");
+}
+
+#[test]
+fn json_deletes_keep_the_blank_lines_between_groups() {
+    let text = "{\n  \"a\": 1,\n  \"b\": 2,\n\n  \"c\": 3,\n  \"d\": 4\n}\n";
+    let out = apply_json(text, |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "b"),
+            },
+            Edit::Delete {
+                entry: entry(d, "c"),
+            },
+        ]
+    });
+    assert_eq!(out, "{\n  \"a\": 1,\n\n  \"d\": 4\n}\n");
+    let out = apply_json(text, |d| {
+        vec![Edit::Delete {
+            entry: entry(d, "d"),
+        }]
+    });
+    assert_eq!(out, "{\n  \"a\": 1,\n  \"b\": 2,\n\n  \"c\": 3\n}\n");
+}
+
+#[test]
+fn renaming_an_outer_and_an_inner_key_in_one_batch() {
+    let text = "routes:\n  - from: a\n    i:\n      old: 1\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::RenameKey {
+                entry: entry(d, "routes"),
+                new_key: "policy".into(),
+            },
+            Edit::RenameKey {
+                entry: entry(d, "routes[0].i.old"),
+                new_key: "new".into(),
+            },
+        ]
+    });
+    assert_eq!(out, "policy:\n  - from: a\n    i:\n      new: 1\n");
+}

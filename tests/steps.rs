@@ -19,7 +19,8 @@
 //!   - `notes all`
 //!   - `certs-dir PATH` (relative to the case directory, like `--certs-dir`)
 //!   - `from V` and `to V` — run every registered step with from < version <= to whose scope fits
-//!     the kind, in registry order, instead of only the named step
+//!     the kind, in registry order, instead of only the named step; `to` is the run's target
+//!     (`StepOptions::target`), as with `--to` (a case without them runs with no target)
 //!   - `not-idempotent` — skip the check that a second run on the output changes nothing (only
 //!     the `$` escaping of v0.23 needs it)
 //!   - blank lines and lines starting with `#` are ignored
@@ -107,7 +108,11 @@ fn parse_options(case_dir: &Path) -> Result<CaseOptions, String> {
         }
     }
     match (from, to) {
-        (Some(f), Some(t)) => options.range = Some((f, t)),
+        (Some(f), Some(t)) => {
+            options.range = Some((f, t));
+            // As the runner does: steps know where the run ends.
+            options.step_options.target = Some(t);
+        }
         (None, None) => {}
         _ => return Err(format!("{}: give both `from` and `to`", path.display())),
     }
@@ -518,4 +523,280 @@ fn findings_repeating_secrets_are_caught() {
     assert!(check_no_secrets(&doc, &[finding("`shared_secret` is set")]).is_ok());
     assert!(check_no_secrets(&doc, &[finding("value c2VjcmV0LXZhbHVl leaked")]).is_err());
     assert!(check_no_secrets(&doc, &[finding("https://a.example.com is public")]).is_ok());
+}
+
+/// Issue 5: Pomerium reads YAML, JSON and TOML, and the steps must not care. Every YAML fixture
+/// has a JSON and a TOML copy of its input (and of its `core.yaml`) in `CASE/formats/`, with the
+/// same data; the same steps run on each copy must leave the same data as on the YAML file.
+/// (Text and findings differ by nature: JSON cannot hold comments, so removed keys are deleted,
+/// and locations differ.) Mappings are compared without order, since TOML writes a table's
+/// plain keys before its sub-tables.
+///
+/// A case whose data has no faithful JSON/TOML form says why in `formats/SKIP` (TOML has no
+/// null; merge keys exist only in YAML). `UPDATE_FIXTURES=1` writes the copies from the YAML
+/// input; review them before committing.
+#[test]
+fn every_format_gives_the_same_data() {
+    let update = std::env::var_os("UPDATE_FIXTURES").is_some_and(|v| v == "1");
+    let cases = case_dirs().unwrap_or_else(|e| panic!("cannot list fixtures: {e}"));
+    let (mut compared, mut skipped) = (0, 0);
+    let mut failures = Vec::new();
+    for (case_dir, step_name) in &cases {
+        if !case_dir.join("input.yaml").exists() {
+            continue;
+        }
+        let shown = case_dir
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(case_dir)
+            .display()
+            .to_string();
+        match compare_formats(case_dir, step_name, update) {
+            Ok(true) => compared += 1,
+            Ok(false) => skipped += 1,
+            Err(e) => failures.push(format!("{shown}: {e}")),
+        }
+    }
+    println!(
+        "formats: {compared} fixture cases compared in YAML, JSON and TOML; {skipped} skipped"
+    );
+    assert!(compared > 50, "only {compared} cases were compared");
+    assert!(
+        failures.is_empty(),
+        "{} of the format comparisons failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// Runs one case in the three formats; `Ok(false)` when the case is skipped.
+fn compare_formats(case_dir: &Path, step_name: &str, update: bool) -> Result<bool, String> {
+    let formats_dir = case_dir.join("formats");
+    let skip = formats_dir.join("SKIP");
+    let read = |p: &Path| fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let input = read(&case_dir.join("input.yaml"))?;
+    let core_yaml = case_dir.join("core.yaml");
+    let core_text = core_yaml.exists().then(|| read(&core_yaml)).transpose()?;
+
+    if update {
+        let _ = fs::create_dir_all(&formats_dir);
+        let _ = fs::remove_file(&skip);
+        let mut reason = None;
+        for (name, text) in [("input", Some(&input)), ("core", core_text.as_ref())] {
+            let Some(text) = text else { continue };
+            match converted(text) {
+                Ok((json, toml)) => {
+                    fs::write(formats_dir.join(format!("{name}.json")), json)
+                        .map_err(|e| e.to_string())?;
+                    fs::write(formats_dir.join(format!("{name}.toml")), toml)
+                        .map_err(|e| e.to_string())?;
+                }
+                Err(why) => reason = Some(why),
+            }
+        }
+        if let Some(why) = reason {
+            for ext in ["json", "toml"] {
+                let _ = fs::remove_file(formats_dir.join(format!("input.{ext}")));
+                let _ = fs::remove_file(formats_dir.join(format!("core.{ext}")));
+            }
+            fs::write(&skip, format!("{why}\n")).map_err(|e| e.to_string())?;
+        }
+    }
+    if skip.exists() {
+        return Ok(false);
+    }
+
+    let step = named_step(step_name)?;
+    let options = parse_options(case_dir)?;
+    let steps: Vec<&Step> = match options.range {
+        Some((from, to)) => STEPS
+            .iter()
+            .copied()
+            .filter(|s| from < s.version && s.version <= to && s.scope.applies_to(options.kind))
+            .collect(),
+        None => vec![step],
+    };
+    let mut results = Vec::new();
+    for (ext, format) in [
+        ("yaml", Format::Yaml),
+        ("json", Format::Json),
+        ("toml", Format::Toml),
+    ] {
+        let (input_path, core_path) = if format == Format::Yaml {
+            (case_dir.join("input.yaml"), core_yaml.clone())
+        } else {
+            (
+                formats_dir.join(format!("input.{ext}")),
+                formats_dir.join(format!("core.{ext}")),
+            )
+        };
+        let text = read(&input_path).map_err(|e| format!("{e} (UPDATE_FIXTURES=1 writes it)"))?;
+        let core_doc = if core_text.is_some() {
+            let core = read(&core_path)?;
+            Some(Document::parse(core, format).map_err(|e| format!("{ext} core: {e}"))?)
+        } else {
+            None
+        };
+        let core = core_doc.as_ref().and_then(|d| d.root().map(|r| d.value(r)));
+        // The YAML input's path: steps that look for files beside the config find the same.
+        let config_path = case_dir.join(format!("input.{ext}"));
+        let (out, _, created) =
+            run_case(&steps, &text, format, &options, core.as_ref(), &config_path)
+                .map_err(|e| format!("{ext}: {e}"))?;
+        let data = Document::parse(out, format)
+            .map_err(|e| format!("{ext} output does not parse: {e}"))?
+            .data();
+        let created: Vec<(String, u32, usize)> = created
+            .iter()
+            .map(|c| (c.path.display().to_string(), c.mode, c.contents.len()))
+            .collect();
+        results.push((ext, unordered(&data), created));
+    }
+    let (_, yaml_data, yaml_created) = &results[0];
+    for (ext, data, created) in &results[1..] {
+        if data != yaml_data {
+            let detail = pomerium_migrate::document::value::first_difference(yaml_data, data)
+                .unwrap_or_default();
+            return Err(format!("{ext} gives other data than yaml: {detail}"));
+        }
+        if created != yaml_created {
+            return Err(format!("{ext} creates other files than yaml"));
+        }
+    }
+    Ok(true)
+}
+
+/// Mappings sorted by key, recursively: TOML cannot keep every order YAML can.
+fn unordered(v: &Value) -> Value {
+    match v {
+        Value::Mapping(entries) => {
+            let mut entries: Vec<(Value, Value)> = entries
+                .iter()
+                .map(|(k, v)| (k.clone(), unordered(v)))
+                .collect();
+            entries.sort_by(|a, b| format!("{}", a.0).cmp(&format!("{}", b.0)));
+            Value::Mapping(entries)
+        }
+        Value::Sequence(items) => Value::Sequence(items.iter().map(unordered).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The JSON and TOML texts of a YAML text's data, or why there are none.
+fn converted(yaml: &str) -> Result<(String, String), String> {
+    let doc = Document::parse(yaml.to_owned(), Format::Yaml).map_err(|e| e.to_string())?;
+    let data = doc.data();
+    if yaml.contains("<<:") {
+        return Err("merge keys (`<<`) exist only in YAML".into());
+    }
+    let json = to_json(&data)?;
+    let mut json_text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    json_text.push('\n');
+    if contains_null(&data) {
+        return Err("TOML has no null".into());
+    }
+    let mut toml_doc = toml_edit::DocumentMut::new();
+    let Value::Mapping(entries) = &data else {
+        return Err("the top level is not a mapping".into());
+    };
+    for (k, v) in entries {
+        toml_doc.insert(&key_text(k)?, to_toml(v)?);
+    }
+    Ok((json_text, toml_doc.to_string()))
+}
+
+fn key_text(k: &Value) -> Result<String, String> {
+    match k {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err("a mapping key that is not a string".into()),
+    }
+}
+
+/// A value as TOML: mappings become tables, sequences of mappings arrays of tables.
+fn to_toml(v: &Value) -> Result<toml_edit::Item, String> {
+    Ok(match v {
+        Value::Mapping(entries) => {
+            let mut table = toml_edit::Table::new();
+            for (k, v) in entries {
+                table.insert(&key_text(k)?, to_toml(v)?);
+            }
+            toml_edit::Item::Table(table)
+        }
+        Value::Sequence(items)
+            if !items.is_empty() && items.iter().all(|i| matches!(i, Value::Mapping(_))) =>
+        {
+            let mut tables = toml_edit::ArrayOfTables::new();
+            for item in items {
+                if let toml_edit::Item::Table(t) = to_toml(item)? {
+                    tables.push(t);
+                }
+            }
+            toml_edit::Item::ArrayOfTables(tables)
+        }
+        other => toml_edit::Item::Value(to_toml_value(other)?),
+    })
+}
+
+fn to_toml_value(v: &Value) -> Result<toml_edit::Value, String> {
+    Ok(match v {
+        Value::Bool(b) => (*b).into(),
+        Value::Int(i) => (*i).into(),
+        Value::Float(f) => f
+            .parse::<f64>()
+            .map_err(|_| format!("float {f} has no TOML form"))?
+            .into(),
+        Value::String(s) => s.as_str().into(),
+        Value::Sequence(items) => {
+            let mut array = toml_edit::Array::new();
+            for item in items {
+                array.push(to_toml_value(item)?);
+            }
+            toml_edit::Value::Array(array)
+        }
+        Value::Mapping(entries) => {
+            let mut table = toml_edit::InlineTable::new();
+            for (k, v) in entries {
+                table.insert(&key_text(k)?, to_toml_value(v)?);
+            }
+            toml_edit::Value::InlineTable(table)
+        }
+        Value::Null | Value::Invalid => return Err("TOML has no null".into()),
+    })
+}
+
+fn contains_null(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Sequence(items) => items.iter().any(contains_null),
+        Value::Mapping(entries) => entries.iter().any(|(_, v)| contains_null(v)),
+        _ => false,
+    }
+}
+
+fn to_json(v: &Value) -> Result<serde_json::Value, String> {
+    Ok(match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => serde_json::Value::from(*i),
+        Value::Float(f) => f
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| format!("float {f} has no JSON form"))?,
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Sequence(items) => {
+            serde_json::Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?)
+        }
+        Value::Mapping(entries) => {
+            let mut map = serde_json::Map::new();
+            for (k, v) in entries {
+                let Value::String(k) = k else {
+                    return Err("a mapping key that is not a string".into());
+                };
+                map.insert(k.clone(), to_json(v)?);
+            }
+            serde_json::Value::Object(map)
+        }
+        Value::Invalid => return Err("a value YAML could not type".into()),
+    })
 }

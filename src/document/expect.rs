@@ -5,7 +5,7 @@
 //! the edit is applied at each of them, as the re-parsed text will show it.
 
 use super::value::lookup_mut;
-use super::{Document, Edit, EditError, EntryId, PathsError, Position, Value};
+use super::{Document, Edit, EditError, EntryId, NodeId, PathsError, Position, Value};
 
 /// More paths than this to one node means an alias bomb, not a config.
 const PATH_LIMIT: usize = 100_000;
@@ -19,11 +19,20 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
     let mut data = doc.data();
     // Paths are taken from the unedited tree, so edits that change keys or remove entries go
     // last: values first, then insertions, removals and renames.
+    // Renames go deepest first, so that renaming an outer key does not hide an inner one.
+    let depth = |mut node: NodeId| {
+        let mut d = 0usize;
+        while let Some((parent, _)) = tree.node(node).parent {
+            node = parent;
+            d += 1;
+        }
+        d
+    };
     let rank = |e: &Edit| match e {
-        Edit::SetScalar { .. } | Edit::ReplaceValue { .. } => 0,
-        Edit::Insert { .. } => 1,
-        Edit::CommentOut { .. } | Edit::Delete { .. } => 2,
-        Edit::RenameKey { .. } => 3,
+        Edit::SetScalar { .. } | Edit::ReplaceValue { .. } => (0, 0),
+        Edit::Insert { .. } => (1, 0),
+        Edit::CommentOut { .. } | Edit::Delete { .. } => (2, 0),
+        Edit::RenameKey { entry, .. } => (3, usize::MAX - depth(entry.map)),
     };
     let mut ordered: Vec<&Edit> = edits.iter().collect();
     ordered.sort_by_key(|e| rank(e));

@@ -22,6 +22,7 @@ use thiserror::Error;
 pub use path::{Path, PathError, PathSeg};
 pub use value::{DataSeg, Value};
 
+use crate::toml;
 use crate::yaml;
 
 /// The file formats Pomerium reads.
@@ -442,12 +443,7 @@ fn index(text: String, format: Format) -> Result<Box<dyn Backend>, ParseError> {
     Ok(match format {
         Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
         Format::Json => Box::new(yaml::YamlDocument::parse_json(text)?),
-        Format::Toml => {
-            return Err(ParseError::Syntax {
-                location: Location { line: 1, column: 1 },
-                message: format!("{format} files are not supported yet"),
-            });
-        }
+        Format::Toml => Box::new(toml::TomlDocument::parse(text)?),
     })
 }
 

@@ -320,8 +320,10 @@ impl MarkedEventReceiver for Builder<'_> {
                 self.scalar(value, style, anchor, tag.as_ref(), &mark)
             }
             Event::Alias(anchor) => self.alias(anchor, &mark),
-            Event::SequenceStart(anchor, tag) => self.collection(false, anchor, tag.is_some()),
-            Event::MappingStart(anchor, tag) => self.collection(true, anchor, tag.is_some()),
+            Event::SequenceStart(anchor, tag) => {
+                self.collection(false, anchor, tag.is_some(), &mark)
+            }
+            Event::MappingStart(anchor, tag) => self.collection(true, anchor, tag.is_some(), &mark),
             Event::SequenceEnd | Event::MappingEnd => self.end_collection(),
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
@@ -608,12 +610,16 @@ impl Builder<'_> {
         self.cursor = end;
     }
 
-    fn collection(&mut self, map: bool, anchor: usize, tagged: bool) {
+    fn collection(&mut self, map: bool, anchor: usize, tagged: bool, mark: &Marker) {
         let begin = self.begin(usize::from(anchor > 0) + usize::from(tagged));
         let start = begin.content;
         let in_flow = self.in_flow();
         let opener = if map { b'{' } else { b'[' };
-        let (style, flow) = if self.byte(start) == Some(opener) {
+        // A bracket here opens either this collection or the first key of a block mapping
+        // (`{a: 1}: x`); the parser marks a flow collection at its bracket.
+        let flow_start =
+            self.byte(start) == Some(opener) && (in_flow || self.marker_offset(mark) == start);
+        let (style, flow) = if flow_start {
             (if map { Style::FlowMap } else { Style::FlowSeq }, true)
         } else if in_flow && map {
             (Style::FlowPair, true)

@@ -320,6 +320,14 @@ impl<'a> Renderer<'a> {
         let Value::String(text) = value else {
             return emit::scalar(value, Quote::Plain, false);
         };
+        // The header line plus one content line hold one line break; more means the value was
+        // written over several lines (a folded value reads as one line, but was not written so).
+        let written_lines = self.src()[s.start..s.end].matches('\n').count();
+        if !text.contains('\n') && written_lines > 1 {
+            // Several lines became one (a pasted certificate became its file's path): that
+            // reads best on the key's line, as a person would write it.
+            return emit::scalar(value, self.quote_for(Style::Plain), false);
+        }
         let fits = !text.is_empty()
             && !text.starts_with([' ', '\n'])
             && !text.chars().any(|c| c != '\n' && c.is_control())
@@ -692,6 +700,7 @@ impl<'a> Renderer<'a> {
 
     fn plan_flow(&mut self, map: NodeId) -> Result<(), EditError> {
         let doc = self.doc;
+        let src = self.src();
         let ms = self.span(map);
         if ms.style != Style::FlowMap {
             return Err(self.unsupported(ms.start, "a flow pair"));
@@ -700,6 +709,8 @@ impl<'a> Renderer<'a> {
             return Ok(());
         };
         let spans = doc.index.entry_spans(map);
+        let n = entries.len();
+        let value_end = |i: usize| doc.index.spans[entries[i].value.index()].end;
         let mut removed: Vec<usize> = self
             .removals
             .remove(&map)
@@ -708,8 +719,22 @@ impl<'a> Renderer<'a> {
             .map(|r| r.index)
             .collect();
         removed.sort_unstable();
-        let n = entries.len();
-        let value_end = |i: usize| doc.index.spans[entries[i].value.index()].end;
+        let inserts = self.inserts.remove(&map).unwrap_or_default();
+
+        // A new entry placed after an entry that goes takes that entry's place: its text is
+        // replaced rather than removed, so the new entry stands where the old one stood.
+        let mut replaced: Vec<usize> = Vec::new();
+        for ins in &inserts {
+            if let Position::After(e) = ins.position
+                && removed.contains(&e.index)
+                && !replaced.contains(&e.index)
+            {
+                replaced.push(e.index);
+            }
+        }
+        removed.retain(|i| !replaced.contains(i));
+
+        let multiline = |i: usize| doc.lines.line_of(spans[i].start) != doc.lines.line_of(ms.start);
         let mut i = 0;
         while i < removed.len() {
             let a = removed[i];
@@ -721,15 +746,36 @@ impl<'a> Renderer<'a> {
             i += 1;
             let owner = Some(EntryId { map, index: a });
             if b + 1 < n {
-                self.splice(spans[a].start, spans[b + 1].start, String::new(), owner);
-            } else if a > 0 {
-                self.splice(value_end(a - 1), value_end(b), String::new(), owner);
+                // One entry per line: take each entry's own lines (up to its comma) and keep
+                // the blank lines and comments around them.
+                let own_lines = |k: usize| {
+                    let after = scan::skip_trivia_inline(src, value_end(k));
+                    let whole = multiline(k)
+                        && scan::first_on_line(src, spans[k].start)
+                        && src.as_bytes().get(after) == Some(&b',')
+                        && scan::rest_of_line_blank(src, after + 1);
+                    whole.then(|| {
+                        let from = scan::line_start(src, spans[k].start);
+                        (from, scan::next_line_start(src, after))
+                    })
+                };
+                let lines: Option<Vec<(usize, usize)>> = (a..=b).map(own_lines).collect();
+                if let Some(lines) = lines {
+                    for (k, (from, to)) in (a..=b).zip(lines) {
+                        let owner = Some(EntryId { map, index: k });
+                        self.splice(from, to, String::new(), owner);
+                    }
+                } else {
+                    self.splice(spans[a].start, spans[b + 1].start, String::new(), owner);
+                }
+            } else if let Some(prev) = (0..a).rev().find(|p| !removed.contains(p)) {
+                self.splice(value_end(prev), value_end(b), String::new(), owner);
             } else {
                 // Nothing is left: `{}`, whatever spacing or line breaks were inside.
                 self.splice(ms.start + 1, ms.end - 1, String::new(), owner);
             }
         }
-        let inserts = self.inserts.remove(&map).unwrap_or_default();
+
         let json_like = self.doc.is_json() || self.key_quote(map) == Quote::Double;
         let layout = Layout {
             keys: if json_like {
@@ -745,12 +791,24 @@ impl<'a> Renderer<'a> {
             ..self.layout()
         };
         let kept = n - removed.len();
+        let mut taken: Vec<usize> = Vec::new();
         for (count, ins) in (kept..).zip(inserts) {
             let key = emit::scalar(&Value::String(ins.key.clone()), layout.keys, true);
-            let text = format!("{key}: {}", emit::flow(&ins.value, &layout));
             let anchor = match ins.position {
                 Position::After(e) => Some(e.index),
-                Position::End => n.checked_sub(1),
+                Position::End => (0..n).rev().find(|i| !removed.contains(i)),
+            };
+            // The indentation of a sibling, and a new collection spread over lines like the
+            // file's own, when entries stand one per line.
+            let pretty = |a: usize| {
+                let indent = &src[scan::line_start(src, spans[a].start)..spans[a].start];
+                let outer = &src[scan::line_start(src, ms.start)..];
+                let outer = &outer[..outer.len() - outer.trim_start_matches([' ', '\t']).len()];
+                let unit = indent
+                    .strip_prefix(outer)
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or("  ");
+                (indent, emit::flow_lines(&ins.value, indent, unit, &layout))
             };
             match anchor {
                 Some(a) if spans[a].complex => {
@@ -761,33 +819,37 @@ impl<'a> Renderer<'a> {
                         location: self.loc(spans[a].start),
                     });
                 }
-                Some(a) if count > 0 => {
-                    let multiline =
-                        doc.lines.line_of(spans[a].start) != doc.lines.line_of(ms.start);
+                Some(a) if replaced.contains(&a) && !taken.contains(&a) => {
+                    taken.push(a);
+                    let value = if multiline(a) {
+                        pretty(a).1
+                    } else {
+                        emit::flow(&ins.value, &layout)
+                    };
+                    let owner = Some(EntryId { map, index: a });
+                    self.splice(
+                        spans[a].start,
+                        value_end(a),
+                        format!("{key}: {value}"),
+                        owner,
+                    );
+                }
+                Some(a) if count > 0 || replaced.contains(&a) => {
                     let at = value_end(a);
-                    if multiline {
-                        // One entry per line: copy the sibling's indentation, and spread a new
-                        // collection over lines the way the file does.
-                        let src = self.src();
-                        let indent = &src[scan::line_start(src, spans[a].start)..spans[a].start];
-                        let outer = &src[scan::line_start(src, ms.start)..];
-                        let outer =
-                            &outer[..outer.len() - outer.trim_start_matches([' ', '\t']).len()];
-                        let unit = indent
-                            .strip_prefix(outer)
-                            .filter(|u| !u.is_empty())
-                            .unwrap_or("  ");
-                        let value = emit::flow_lines(&ins.value, indent, unit, &layout);
+                    if multiline(a) {
+                        let (indent, value) = pretty(a);
                         let text = format!(",{}{indent}{key}: {value}", doc.eol);
                         self.splice(at, at, text, None);
                     } else {
-                        self.splice(at, at, format!(", {text}"), None);
+                        let value = emit::flow(&ins.value, &layout);
+                        self.splice(at, at, format!(", {key}: {value}"), None);
                     }
                 }
                 _ => {
                     let at = ms.start + 1;
                     let sep = if count > 0 { ", " } else { "" };
-                    self.splice(at, at, format!("{text}{sep}"), None);
+                    let value = emit::flow(&ins.value, &layout);
+                    self.splice(at, at, format!("{key}: {value}{sep}"), None);
                 }
             }
         }

@@ -96,6 +96,25 @@ pub(crate) fn skip_trivia(src: &str, mut pos: usize) -> usize {
     }
 }
 
+/// Skips spaces and tabs from `pos`.
+pub(crate) fn skip_trivia_inline(src: &str, mut pos: usize) -> usize {
+    let b = src.as_bytes();
+    while pos < b.len() && (b[pos] == b' ' || b[pos] == b'\t') {
+        pos += 1;
+    }
+    pos
+}
+
+/// Whether only blanks, or a comment, follow `pos` on its line.
+pub(crate) fn rest_of_line_blank(src: &str, pos: usize) -> bool {
+    let p = skip_trivia_inline(src, pos);
+    match src.as_bytes().get(p) {
+        None | Some(b'\n' | b'\r') => true,
+        Some(b'#') => p > pos || p == 0 || is_ws(src.as_bytes()[p - 1]),
+        _ => false,
+    }
+}
+
 /// End of a node property (`&anchor`, `!tag`) or alias (`*name`) starting at `pos`.
 pub(crate) fn token_end(src: &str, pos: usize, flow: bool) -> usize {
     let b = src.as_bytes();
