@@ -564,3 +564,83 @@ fn renaming_an_outer_and_an_inner_key_in_one_batch() {
     });
     assert_eq!(out, "policy:\n  - from: a\n    i:\n      new: 1\n");
 }
+
+#[test]
+fn deleting_after_a_block_scalar_keeps_its_value() {
+    let out = apply("a: |+\n  x\nb: 1\n\nc: 2\n", |d| {
+        vec![Edit::Delete {
+            entry: entry(d, "b"),
+        }]
+    });
+    assert_eq!(out, "a: |+\n  x\nc: 2\n");
+    let out = apply("a: |\n  x\nb: 1\n  # about b\n\n# kept\nc: 2\n", |d| {
+        vec![Edit::Delete {
+            entry: entry(d, "b"),
+        }]
+    });
+    assert_eq!(out, "a: |\n  x\n\n# kept\nc: 2\n");
+}
+
+#[test]
+fn crlf_last_line_delete_leaves_no_stray_carriage_return() {
+    let out = apply("a: 1\r\nb: 2", |d| {
+        vec![Edit::Delete {
+            entry: entry(d, "b"),
+        }]
+    });
+    assert_eq!(out, "a: 1");
+}
+
+#[test]
+fn insertions_after_a_sibling_precede_those_at_the_end() {
+    let out = apply("a: 1\n", |d| {
+        vec![
+            Edit::Insert {
+                map: node(d, ""),
+                position: Position::End,
+                key: "b".into(),
+                value: Value::Int(2),
+            },
+            Edit::Insert {
+                map: node(d, ""),
+                position: Position::After(entry(d, "a")),
+                key: "c".into(),
+                value: Value::Int(3),
+            },
+        ]
+    });
+    assert_eq!(out, "a: 1\nc: 3\nb: 2\n");
+    let out = apply("a: {}\n", |d| {
+        vec![
+            Edit::Insert {
+                map: node(d, "a"),
+                position: Position::End,
+                key: "b".into(),
+                value: Value::Int(1),
+            },
+            Edit::Insert {
+                map: node(d, "a"),
+                position: Position::End,
+                key: "c".into(),
+                value: Value::Int(2),
+            },
+        ]
+    });
+    assert_eq!(out, "a: {b: 1, c: 2}\n");
+}
+
+#[test]
+fn emptying_a_mapping_by_comment_and_delete() {
+    let out = apply("- a: 1\n  b: 2\n", |d| {
+        vec![
+            Edit::CommentOut {
+                entry: entry(d, "[0].a"),
+                note: "n".into(),
+            },
+            Edit::Delete {
+                entry: entry(d, "[0].b"),
+            },
+        ]
+    });
+    assert_eq!(out, "- # n\n  # a: 1\n  {}\n");
+}

@@ -35,11 +35,14 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 /// `a:\n  b: 1\n`: rename `a`, then (same batch) rename `a.b` → verification fails, because
 /// the intended data is computed with the outer rename applied first.
-const GAP_RENAME_INSIDE_RENAMED: bool = true;
+const GAP_RENAME_INSIDE_RENAMED: bool = false;
 
 /// `a: 1\r\nb: 2` (CRLF, no final line break): delete `b` → `a: 1\r`, a stray carriage return.
-const GAP_CRLF_LAST_LINE_DELETE: bool = true;
+const GAP_CRLF_LAST_LINE_DELETE: bool = false;
 
+/// The engine now removes those lines with the deleted entry (see `tests/engine_edits.rs`,
+/// `deleting_after_a_block_scalar_keeps_its_value`); this model does not yet count them as
+/// touched, so the generator still avoids the case.
 /// `a: |+\n  x\nb: 1\n\nc: 2\n`: delete `b` → the blank line after it now follows the `|+`
 /// scalar and becomes its content (`"x\n\n"`). Likewise `a: |\n  x\nb: 1\n  # c\n`: delete
 /// `b` → the comment, indented like the scalar's content, becomes a line of `a` (also with blank
@@ -48,12 +51,12 @@ const GAP_DELETE_AFTER_BLOCK_SCALAR: bool = true;
 
 /// `a: {}\n`: insert `b: 1`, then `c: 2`, both at the end → `a: {b: 1c: 2, }`, which does not
 /// parse.
-const GAP_TWO_INSERTS_INTO_EMPTY_FLOW_MAP: bool = true;
+const GAP_TWO_INSERTS_INTO_EMPTY_FLOW_MAP: bool = false;
 
 /// `- a: 1\n  b: 2\n` (or the root mapping): comment out `a` and delete `b` → refused as a
 /// conflict, because the `{}` that keeps the emptied mapping a mapping is placed at the end of
 /// the deleted line. (Emptying a mapping by one kind of removal works.)
-const GAP_EMPTYING_BY_MIXED_REMOVALS: bool = true;
+const GAP_EMPTYING_BY_MIXED_REMOVALS: bool = false;
 
 /// `a: 1\n\nb: 2` (no final line break): delete `b` → `a: 1\n`: the break before the deleted
 /// line is taken, which leaves the blank line's break as a final one (cosmetic). And with
@@ -63,8 +66,10 @@ const GAP_DELETE_LAST_LINE_WITHOUT_BREAK: bool = true;
 
 /// `a: |\n  x\n\nb: 1\n`: set `a` to `"k\n\n"` → `a: |+\n  k\n\n` followed by the old blank
 /// line, which `+` now keeps too (`"k\n\n\n"`); verification fails.
-const GAP_BLOCK_SCALAR_SET_TO_KEEP: bool = true;
+const GAP_BLOCK_SCALAR_SET_TO_KEEP: bool = false;
 
+/// (The engine now places entries inserted after a sibling before those added at the end at one
+/// place, and verifies that; this model does not order them that way yet.)
 /// `a: 1\n`: insert `b: 2` at the end, then `c: 3` after `a` → the text has `b` then `c`
 /// (batch order at one place) but the intended data has `c` then `b`: verification fails.
 const GAP_END_THEN_AFTER_LAST: bool = true;
@@ -1567,11 +1572,12 @@ fn to_edit(doc: &Document, p: &Plan) -> Option<Edit> {
 /// (plans name entries by their original keys).
 fn expected_data(data: &Data, plans: &[Plan]) -> Data {
     let mut data = data.clone();
+    // Renames deepest first: an outer rename must not hide an inner one's path.
     let rank = |p: &Plan| match p {
-        Plan::SetScalar { .. } | Plan::Replace { .. } => 0,
-        Plan::Insert { .. } => 1,
-        Plan::Remove { .. } => 2,
-        Plan::Rename { .. } => 3,
+        Plan::SetScalar { .. } | Plan::Replace { .. } => (0, 0),
+        Plan::Insert { .. } => (1, 0),
+        Plan::Remove { .. } => (2, 0),
+        Plan::Rename { map, .. } => (3, usize::MAX - map.len()),
     };
     let mut ordered: Vec<&Plan> = plans.iter().collect();
     ordered.sort_by_key(|p| rank(p));
@@ -1696,9 +1702,8 @@ fn predicted_refusal(doc: &Doc, recs: &Recs, plans: &[Plan]) -> Option<&'static 
             Some(a) => removed(a),
             None => keys.last().is_some_and(removed),
         };
-        if *flow && inserts.iter().any(anchor_removed) {
-            return Some("conflict");
-        }
+        // In a flow mapping an entry inserted after a removed one takes its place.
+        let _ = anchor_removed;
     }
     None
 }

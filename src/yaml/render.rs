@@ -344,11 +344,11 @@ impl<'a> Renderer<'a> {
         };
         let body = text.trim_end_matches('\n');
         let trailing = text.len() - body.len();
-        let chomp = match trailing {
-            0 => "-",
-            1 => "",
-            _ => "+",
-        };
+        if trailing > 1 {
+            // `+` would also keep any blank lines that follow the old scalar: quote instead.
+            return emit::double_quoted(text);
+        }
+        let chomp = if trailing == 0 { "-" } else { "" };
         let eol = self.doc.eol;
         let pad = " ".repeat(s.indent.max(1));
         let mut out = format!("{indicator}{chomp}");
@@ -479,6 +479,22 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// When the text of `node` ends with a block scalar (it, or its last descendant, is one):
+    /// whether that scalar keeps trailing blank lines (`+`).
+    fn ends_in_block_scalar(&self, mut node: NodeId) -> Option<bool> {
+        loop {
+            let s = self.span(node);
+            match (&self.doc.tree.node(node).kind, s.style) {
+                (_, Style::Literal | Style::Folded) => {
+                    return Some(scan::block_header(self.src(), s.start).keep);
+                }
+                (NodeKind::Mapping(e), Style::BlockMap) => node = e.last()?.value,
+                (NodeKind::Sequence(items), Style::BlockSeq) => node = *items.last()?,
+                _ => return None,
+            }
+        }
+    }
+
     fn column(&self, pos: usize) -> usize {
         let src = self.src();
         src[scan::line_start(src, pos)..pos].chars().count()
@@ -601,12 +617,19 @@ impl<'a> Renderer<'a> {
             let owner = Some(EntryId { map, index: a });
             let start = spans[a].start;
             if scan::first_on_line(src, start) {
-                let from = scan::line_start(src, start);
+                let mut from = scan::line_start(src, start);
                 let mut to = scan::next_line_start(src, value_end(b));
-                let mut from = from;
+                if a > 0
+                    && let Some(keep) = self.ends_in_block_scalar(entries[a - 1].value)
+                {
+                    // Comments indented like its content (and, with `+`, blank lines) that
+                    // followed the deleted entry would join the block scalar before it.
+                    to = scan::lines_below(src, to, ms.indent, keep);
+                }
                 if to == src.len() && !ends_with_break(src) && from > 0 {
-                    // Keep the file without a final line break: take the break before instead.
-                    from = scan::line_content_end(src, from - 1);
+                    // Keep the file without a final line break: drop the break before the
+                    // deleted lines instead (both bytes of a CRLF).
+                    from -= if src[..from].ends_with("\r\n") { 2 } else { 1 };
                     to = src.len();
                 }
                 self.splice(from, to, String::new(), owner);
@@ -624,6 +647,9 @@ impl<'a> Renderer<'a> {
         let layout = self.layout();
         let key_quote = self.key_quote(map);
         let pad = " ".repeat(ms.indent);
+        // At one place, entries placed after a sibling come before those added at the end.
+        let mut inserts = inserts;
+        inserts.sort_by_key(|i| matches!(i.position, Position::End));
         for ins in inserts {
             let anchor = match ins.position {
                 Position::After(e) => e.index,
@@ -688,7 +714,14 @@ impl<'a> Renderer<'a> {
                     self.splice(from, from, " {}".into(), owner)
                 }
                 _ => {
-                    let at = scan::line_content_end(src, ms.end);
+                    // After the last commented-out entry (the deleted ones' lines are gone).
+                    let last = removals
+                        .iter()
+                        .filter(|r| r.note.is_some())
+                        .map(|r| r.index)
+                        .max()
+                        .unwrap_or(n - 1);
+                    let at = scan::line_content_end(src, value_end(last));
                     let text = format!("{}{}{{}}", doc.eol, " ".repeat(self.column(ms.start)));
                     self.splice(at, at, text, owner);
                 }
@@ -719,7 +752,8 @@ impl<'a> Renderer<'a> {
             .map(|r| r.index)
             .collect();
         removed.sort_unstable();
-        let inserts = self.inserts.remove(&map).unwrap_or_default();
+        let mut inserts = self.inserts.remove(&map).unwrap_or_default();
+        inserts.sort_by_key(|i| matches!(i.position, Position::End));
 
         // A new entry placed after an entry that goes takes that entry's place: its text is
         // replaced rather than removed, so the new entry stands where the old one stood.
@@ -846,10 +880,18 @@ impl<'a> Renderer<'a> {
                     }
                 }
                 _ => {
+                    // At the front: before the kept entries, or one after another in an empty
+                    // mapping.
                     let at = ms.start + 1;
-                    let sep = if count > 0 { ", " } else { "" };
                     let value = emit::flow(&ins.value, &layout);
-                    self.splice(at, at, format!("{key}: {value}{sep}"), None);
+                    let text = if kept > 0 {
+                        format!("{key}: {value}, ")
+                    } else if count > 0 {
+                        format!(", {key}: {value}")
+                    } else {
+                        format!("{key}: {value}")
+                    };
+                    self.splice(at, at, text, None);
                 }
             }
         }

@@ -96,6 +96,31 @@ pub(crate) fn skip_trivia(src: &str, mut pos: usize) -> usize {
     }
 }
 
+/// From the line start `pos`: the end of the lines that would join a block scalar above them
+/// once the lines before `pos` are gone — comments indented deeper than `column`, the blank
+/// lines before them, and (for a `+` scalar, `keep`) any blank lines.
+pub(crate) fn lines_below(src: &str, mut pos: usize, column: usize, keep: bool) -> usize {
+    let b = src.as_bytes();
+    let mut end = pos;
+    while pos < b.len() {
+        let content_end = line_content_end(src, pos);
+        let spaces = b[pos..content_end]
+            .iter()
+            .take_while(|c| **c == b' ')
+            .count();
+        let blank = pos + spaces == content_end;
+        let deep_comment = spaces > column && b.get(pos + spaces) == Some(&b'#');
+        if !blank && !deep_comment {
+            break;
+        }
+        pos = next_line_start(src, pos);
+        if deep_comment || keep {
+            end = pos;
+        }
+    }
+    end
+}
+
 /// Skips spaces and tabs from `pos`.
 pub(crate) fn skip_trivia_inline(src: &str, mut pos: usize) -> usize {
     let b = src.as_bytes();
