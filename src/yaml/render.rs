@@ -541,31 +541,26 @@ impl<'a> Renderer<'a> {
         let NodeKind::Mapping(entries) = &self.doc.tree.node(map).kind else {
             return Ok(());
         };
-        let removed: HashSet<usize> = self
-            .removals
-            .get(&map)
-            .map(|r| r.iter().map(|r| r.index).collect())
-            .unwrap_or_default();
-        let mut keys: Vec<String> = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            if removed.contains(&i) {
-                continue;
-            }
-            let key = self
-                .renames
+        let removed = self.removals.get(&map);
+        let is_removed = |i: usize| removed.is_some_and(|r| r.iter().any(|r| r.index == i));
+        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len() + 2);
+        let kept = entries.iter().enumerate().filter(|(i, _)| !is_removed(*i));
+        let renamed = kept.map(|(i, e)| {
+            self.renames
                 .get(&EntryId { map, index: i })
-                .map_or(e.key.clone(), Clone::clone);
-            keys.push(key);
-        }
-        for ins in self.inserts.get(&map).into_iter().flatten() {
-            keys.push(ins.key.clone());
-        }
-        let mut seen = HashSet::new();
-        for k in keys {
-            if !k.is_empty() && !seen.insert(k.clone()) {
+                .map_or(e.key.as_str(), String::as_str)
+        });
+        let inserted = self
+            .inserts
+            .get(&map)
+            .into_iter()
+            .flatten()
+            .map(|i| i.key.as_str());
+        for k in renamed.chain(inserted) {
+            if !k.is_empty() && !seen.insert(k) {
                 return Err(EditError::DuplicateKey {
                     location: self.loc(self.span(map).start),
-                    key: k,
+                    key: k.to_owned(),
                 });
             }
         }
