@@ -53,7 +53,14 @@ fn render(data: &Json, layout: u8) -> String {
         _ => serde_json::to_string_pretty(data).unwrap_or_default(),
     };
     match layout {
-        2 => text.replace("\n  ", "\n    ").replace("\n    ", "\n    "),
+        2 => text
+            .lines()
+            .map(|l| {
+                let spaces = l.len() - l.trim_start().len();
+                format!("{}{}", " ".repeat(spaces * 2), l.trim_start())
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
         3 => text
             .lines()
             .map(|l| {
