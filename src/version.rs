@@ -6,6 +6,16 @@ use std::str::FromStr;
 use thiserror::Error;
 
 /// A Pomerium minor release. Patch numbers are ignored: steps are per minor release.
+///
+/// ```
+/// use pomerium_migrate::version::Version;
+///
+/// let v: Version = "v0.25.1".parse()?;
+/// assert_eq!(v, Version::new(0, 25));
+/// assert_eq!(v.to_string(), "0.25");
+/// assert!("0.9".parse::<Version>()? < "0.10".parse::<Version>()?);
+/// # Ok::<(), pomerium_migrate::version::VersionError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
     pub major: u32,

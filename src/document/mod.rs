@@ -429,6 +429,21 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
 
 /// A parsed config file.
 ///
+/// ```
+/// use pomerium_migrate::document::{Document, Edit, Format};
+///
+/// let text = "# kept\ncache_service_url: http://cache:5443 # old name\n";
+/// let doc = Document::parse(text.to_owned(), Format::Yaml)?;
+/// let entry = doc.top("cache_service_url").map(|e| e.id);
+/// let edits: Vec<Edit> = entry
+///     .map(|entry| Edit::RenameKey { entry, new_key: "databroker_service_url".into() })
+///     .into_iter()
+///     .collect();
+/// let migrated = doc.apply(&edits)?;
+/// assert_eq!(migrated.text(), "# kept\ndatabroker_service_url: http://cache:5443 # old name\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// A document made by [`Document::apply`] has been parsed once already, for verification; its
 /// editing index is built the first time something reads it.
 #[derive(Debug)]
