@@ -11,6 +11,7 @@
 //! override. An edit always targets the place where an entry is written.
 
 pub mod path;
+pub(crate) mod splice;
 pub mod value;
 
 use std::fmt;
@@ -140,8 +141,7 @@ impl Tree {
     }
 
     /// Sets parent links and alias back-references once the tree is complete, for backends that
-    /// do not set them while building (the YAML builder does).
-    #[allow(dead_code)]
+    /// do not set them while building (TOML; the YAML builder sets them as it goes).
     pub(crate) fn link(&mut self) {
         for i in 0..self.nodes.len() {
             let id = NodeId(i as u32);

@@ -1215,18 +1215,13 @@ impl<'a> Renderer<'a> {
     }
 
     fn apply(self) -> String {
-        let src = self.src;
-        let mut out = String::with_capacity(src.len() + self.splices.len() * 16);
-        let mut at = 0;
-        for s in &self.splices {
-            if s.start >= at {
-                out.push_str(&src[at..s.start]);
-                at = s.start;
-            }
-            out.push_str(&s.text);
-            at = at.max(s.end);
-        }
-        out.push_str(&src[at..]);
-        out
+        let capacity = self.src.len() + self.splices.len() * 16;
+        crate::document::splice::apply(
+            self.src,
+            capacity,
+            self.splices
+                .iter()
+                .map(|s| (s.start..s.end, s.text.as_str())),
+        )
     }
 }

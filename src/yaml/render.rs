@@ -915,31 +915,27 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
-    fn apply(mut self) -> String {
+    /// The new text; the splices are sorted by [`Renderer::overlaps`], which runs first.
+    fn apply(self) -> String {
         let src = self.src();
+        let bom = &self.doc.text[..self.doc.base];
+        let capacity = bom.len() + src.len() + self.splices.len() * 16;
+        let body = crate::document::splice::apply(
+            src,
+            capacity,
+            self.splices
+                .iter()
+                .map(|s| (s.start..s.end, s.text.as_str())),
+        );
+        format!("{bom}{body}")
+    }
+
+    /// Sorts the splices and finds the first that overlaps another (run before
+    /// [`Renderer::apply`]).
+    pub(crate) fn overlaps(&mut self) -> Option<usize> {
         // At one point, text that does not belong to a removed entry goes first: an entry
         // inserted at the end of a nested mapping lands where the next outer entry starts, and
         // that entry's comment-out note and `# ` must follow the insertion, not swallow it.
-        self.splices
-            .sort_by_key(|s| (s.start, s.end, s.owner.is_some(), s.seq));
-        let mut out = String::with_capacity(src.len() + self.splices.len() * 16 + 3);
-        out.push_str(&self.doc.text[..self.doc.base]);
-        let mut at = 0;
-        for s in &self.splices {
-            if s.start >= at {
-                out.push_str(&src[at..s.start]);
-                at = s.start;
-            }
-            out.push_str(&s.text);
-            at = at.max(s.end);
-        }
-        out.push_str(&src[at..]);
-        out
-    }
-
-    /// Fails when two splices overlap (run before [`Renderer::apply`]).
-    pub(crate) fn overlaps(&mut self) -> Option<usize> {
-        // At one point, new entries go before the lines of a removal that starts there.
         self.splices
             .sort_by_key(|s| (s.start, s.end, s.owner.is_some(), s.seq));
         let mut last_end = 0;
