@@ -102,8 +102,7 @@ fn user_impersonation_default(cx: &mut StepContext<'_>) {
         .top("administrators")
         .filter(|e| !common::strings(doc, doc.resolve(e.value)).is_empty());
     let relevant = admins.as_ref().filter(|_| {
-        doc.top("enable_user_impersonation").is_none()
-            && !cx.options.reaches(Version::new(0, 13))
+        doc.top("enable_user_impersonation").is_none() && !cx.options.reaches(Version::new(0, 13))
     });
     match relevant {
         Some(entry) => {

@@ -156,7 +156,7 @@ crate::step! {
     /// **What the step does.** Nothing is rewritten: only you know where your programmatic
     /// clients return to. When the file does not set `programmatic_redirect_domain_whitelist`
     /// (a file written for 0.13 cannot), a note says that only `localhost` is accepted from now
-    /// on. A file that sets the option gets no note.
+    /// on. A file that sets the option gets the note only with `--notes all`.
     ///
     /// Before:
     ///
@@ -182,7 +182,15 @@ crate::step! {
 }
 
 fn run_programmatic_redirect(cx: &mut StepContext<'_>) {
-    if cx.doc.top("programmatic_redirect_domain_whitelist").is_some() {
+    if cx
+        .doc
+        .top("programmatic_redirect_domain_whitelist")
+        .is_some()
+    {
+        cx.general_note(
+            "from 0.14 on, programmatic login only redirects to the hosts listed in \
+             `programmatic_redirect_domain_whitelist` (default `[localhost]`)",
+        );
         return;
     }
     cx.note(

@@ -350,15 +350,18 @@ step! {
 
 /// The identity providers of 0.15 built on Pomerium's generic OpenID Connect provider, other
 /// than Google (v0.15.0 `internal/identity/providers.go`).
-const OIDC_PROVIDERS: &[&str] = &["auth0", "azure", "gitlab", "oidc", "okta", "onelogin", "ping"];
+const OIDC_PROVIDERS: &[&str] = &[
+    "auth0", "azure", "gitlab", "oidc", "okta", "onelogin", "ping",
+];
 
 fn oidc_offline_access(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let provider = doc
         .top("idp_provider")
         .and_then(|e| doc.str(e.value))
-        .map(|p| p.trim().to_ascii_lowercase())
-        .filter(|p| OIDC_PROVIDERS.contains(&p.as_str()));
+        .map(str::trim)
+        // Pomerium matches the name exactly (v0.15.0 `internal/identity/providers.go`).
+        .filter(|p| OIDC_PROVIDERS.contains(p));
     let scopes = doc.top("idp_scopes").filter(|e| {
         let scopes = common::strings(doc, doc.resolve(e.value));
         !scopes

@@ -88,7 +88,8 @@ crate::step! {
     /// - `os.Expand` reads a name after a bare `$` as letters, digits and `_` only, so
     ///   `$pomerium.id_token` was the unknown name `pomerium` (nothing) followed by the text
     ///   `.id_token`. The new parser reads dotted names, so the same text now sends the ID
-    ///   token. Likewise `-` is part of a name now: `$a-b` was `-b` and is now nothing.
+    ///   token. Likewise `-` is part of a name now, and a name may go on after a leading
+    ///   digit: `$a-b` gave `-b` and `$1x` gave `x`; both give nothing now.
     /// - `os.Expand` dropped `$` followed by one of `*#@!?`, an unclosed `${`, `${}` and a
     ///   braced name with other characters (`${a b}`, `${$}` gave `$`). The new parser keeps
     ///   what it cannot read as literal text. It also allows spaces inside braces
@@ -109,7 +110,8 @@ crate::step! {
     /// action: decide whether the upstream should receive it, or change the value to the text
     /// it sent up to 0.29. Any other difference gets a note. The file is not changed. Values
     /// migrated from 0.22 by `v0.23/escape-dollar-in-request-headers` have every `$` doubled
-    /// and read the same under both.
+    /// and read the same under both. When no value reads differently, the change is only
+    /// described with `--notes all`.
     ///
     /// Before:
     ///
@@ -172,8 +174,8 @@ fn header_template_parser(cx: &mut StepContext<'_>) {
                 (
                     Severity::Note,
                     format!(
-                        "`{}` in the `set_request_headers` of {{routes}}: {what} (0.30 reads \
-                         header templates with its own parser)",
+                        "`{}` in the `set_request_headers` of {{routes}}: {what}; 0.30 reads \
+                         header templates with its own parser",
                         header.key
                     ),
                 )
@@ -185,6 +187,13 @@ fn header_template_parser(cx: &mut StepContext<'_>) {
                 route.name.clone(),
             );
         }
+    }
+    if findings.is_empty() {
+        cx.general_note(
+            "from 0.30 on, `set_request_headers` values are read by Pomerium's own template \
+             parser: `$pomerium.id_token` without braces sends the ID token, and `${`, `${}` \
+             or `$*` stay as text",
+        );
     }
     findings.emit(cx);
 }
@@ -317,7 +326,10 @@ struct Piece {
 /// The values a template can refer to, as both parsers name them, and how messages show them.
 const REFERENCES: &[(&str, &str)] = &[
     ("pomerium.access_token", "<access token>"),
-    ("pomerium.client_cert_fingerprint", "<client certificate fingerprint>"),
+    (
+        "pomerium.client_cert_fingerprint",
+        "<client certificate fingerprint>",
+    ),
     ("pomerium.id_token", "<ID token>"),
     ("pomerium.jwt", "<JWT>"),
 ];
@@ -373,7 +385,12 @@ fn os_expand(value: &str) -> Vec<Piece> {
 /// Go's `getShellName` on `value[from..]` (not empty): the name and the bytes it spans.
 fn shell_name(value: &str, from: usize) -> (Option<&str>, usize) {
     let s = &value.as_bytes()[from..];
-    let special = |c: u8| matches!(c, b'*' | b'#' | b'$' | b'@' | b'!' | b'?' | b'-' | b'0'..=b'9');
+    let special = |c: u8| {
+        matches!(
+            c,
+            b'*' | b'#' | b'$' | b'@' | b'!' | b'?' | b'-' | b'0'..=b'9'
+        )
+    };
     if s[0] == b'{' {
         if s.len() > 2 && special(s[1]) && s[2] == b'}' {
             return (Some(&value[from + 1..from + 2]), 3);
@@ -604,7 +621,10 @@ mod tests {
         let change = compare("Bearer $pomerium.id_token").expect("differs");
         assert!(change.sends_more);
         assert_eq!(change.snippet, "$pomerium.id_token");
-        assert_eq!((change.old.as_str(), change.new.as_str()), (".id_token", "<ID token>"));
+        assert_eq!(
+            (change.old.as_str(), change.new.as_str()),
+            (".id_token", "<ID token>")
+        );
     }
 
     #[test]
