@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use similar::{DiffTag, TextDiff};
 use thiserror::Error;
 
-use crate::detect::{self, AmbiguousEscaping, Detection};
+use crate::detect::{self, AmbiguousEscaping, Detection, KindUndecided};
+use crate::detect_report;
 use crate::document::{Document, EditError, Format, Location, NodeId, NodeKind, ParseError, Value};
 use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
 use crate::version::Version;
@@ -131,7 +132,7 @@ impl Input {
 /// `--kind`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum KindChoice {
-    /// Decide from the keys (console-only or dash-case keys mean console).
+    /// Decide from the keys: keys only Core reads against keys only the Console reads.
     #[default]
     Auto,
     /// A Pomerium Core config.
@@ -181,6 +182,8 @@ pub enum RunError {
         location: Location,
         found: &'static str,
     },
+    #[error("{}", source.message(path))]
+    KindUndecided { path: String, source: KindUndecided },
     #[error("{path}:{source}")]
     AmbiguousEscaping {
         path: String,
@@ -372,6 +375,8 @@ pub struct FileRun {
     pub to: Version,
     /// What the keys say about the version, when `from` was inferred from them (no `--from`).
     pub inferred: Option<Detection>,
+    /// A `--kind` or `--from` given that the file's keys contradict, one line each.
+    pub warnings: Vec<String>,
     /// Never empty: `stages[0]` is the input.
     pub stages: Vec<Stage>,
     /// In step order, located in the input file.
@@ -426,14 +431,26 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
     let mut parsed = Vec::with_capacity(inputs.len());
     for input in inputs {
         let (format, document) = parse_input(&input, config.input_format)?;
-        let detection = detect_file(&document, config.kind);
+        let detection =
+            detect_file(&document, config.kind).map_err(|source| RunError::KindUndecided {
+                path: input.source.display(),
+                source,
+            })?;
         let versions = file_versions(&input, &document, &detection, config)?;
+        let warnings = detect_report::run_warnings(
+            &input.source.display(),
+            &document,
+            &detection,
+            config.kind != KindChoice::Auto,
+            config.from,
+        );
         parsed.push(Some(Parsed {
             input,
             format,
             document,
             detection,
             versions,
+            warnings,
         }));
     }
 
@@ -484,6 +501,7 @@ struct Parsed {
     document: Document,
     detection: Detection,
     versions: FileVersions,
+    warnings: Vec<String>,
 }
 
 /// The versions one file is migrated between.
@@ -528,11 +546,11 @@ pub fn parse_input(
 }
 
 /// The kind (decided from the keys for `--kind auto`) and the version range of a document.
-pub fn detect_file(document: &Document, kind: KindChoice) -> Detection {
+pub fn detect_file(document: &Document, kind: KindChoice) -> Result<Detection, KindUndecided> {
     match kind {
         KindChoice::Auto => detect::detect(document),
-        KindChoice::Core => detect::detect_as(document, FileKind::Core),
-        KindChoice::Console => detect::detect_as(document, FileKind::Console),
+        KindChoice::Core => Ok(detect::detect_as(document, FileKind::Core)),
+        KindChoice::Console => Ok(detect::detect_as(document, FileKind::Console)),
     }
 }
 
@@ -599,6 +617,7 @@ fn migrate(
         document,
         detection,
         versions: FileVersions { from, to, inferred },
+        warnings,
     } = file;
     let kind = detection.kind;
     let mut stages = vec![Stage {
@@ -661,6 +680,7 @@ fn migrate(
         from,
         to,
         inferred: inferred.then_some(detection),
+        warnings,
         stages,
         findings,
         created,
@@ -1002,13 +1022,23 @@ mod tests {
                 ..
             })
         ));
-        // Empty files and documents stay valid (nothing to migrate).
-        assert_eq!(run_one("c.yaml", "", None)?.format, Format::Yaml);
-        assert_eq!(
-            run_one("c.yaml", "# only a comment\n", None)?.format,
-            Format::Yaml
-        );
-        assert_eq!(run_one("c.toml", "", None)?.format, Format::Toml);
+        // Empty files and documents parse, but no key tells their kind: refused without --kind.
+        for (path, text) in [
+            ("c.yaml", ""),
+            ("c.yaml", "# only a comment\n"),
+            ("c.toml", ""),
+        ] {
+            match run_one(path, text, None) {
+                Err(e @ RunError::KindUndecided { .. }) => {
+                    assert_eq!(e.exit_code(), 2);
+                    assert!(
+                        e.to_string().contains("--kind core or --kind console"),
+                        "{e}"
+                    );
+                }
+                other => panic!("unexpected: {other:?}"),
+            }
+        }
         Ok(())
     }
 
