@@ -100,6 +100,7 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
         from: file.from,
         to: file.to,
         inferred: file.inferred.clone(),
+        warnings: file.warnings.clone(),
         changed: file.changed(),
         findings,
         created: file
