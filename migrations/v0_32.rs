@@ -538,8 +538,8 @@ crate::step! {
     /// `~/.local/share/pomerium`, else `/tmp/pomerium/data`). From 0.32 it is the subdirectory
     /// `autocert` of the data directory, the last fallback is `/var/tmp/pomerium/data`, and on
     /// macOS the data directory is `~/Library/Application Support/pomerium`. Pomerium does not
-    /// move existing certificates: it requests new ones at the first start, which counts
-    /// against the CA's rate limits. The official container image sets
+    /// move existing certificates: it requests new ones at the first start (which may run
+    /// into the CA's rate limits). The official container image sets
     /// `AUTOCERT_DIR=/data/autocert` and is not affected.
     ///
     /// **Evidence.** Commit 67309da26 ("databroker: support default path for file backend",
