@@ -8,6 +8,7 @@ use thiserror::Error;
 use super::versions::OLDEST_KNOWN;
 use crate::detect::{AmbiguousEscaping, KindUndecided};
 use crate::document::{EditError, Format, Location, ParseError};
+use crate::input_rules::InputRuleError;
 use crate::version::Version;
 
 /// Why a run stopped. Every message names the file (and line and column where there is one) and
@@ -20,6 +21,12 @@ pub enum RunError {
     NotUtf8 { path: String, location: Location },
     #[error("{path}:{source}")]
     Parse { path: String, source: ParseError },
+    /// An input Pomerium's own reader refuses (duplicate keys, control characters).
+    #[error("{path}:{source}")]
+    InputRule {
+        path: String,
+        source: InputRuleError,
+    },
     #[error(
         "{path}:{location}: read as {format}, the file is {found}, not a mapping of options; if \
          it is written in another format, say which with --input-format yaml|json|toml"
@@ -56,6 +63,11 @@ pub enum RunError {
     Downgrade { from: Version, to: Version },
     #[error("stdin (-) can be given only once")]
     StdinTwice,
+    #[error(
+        "-: stdin is empty: no config was read (did the command before the pipe fail?); apply \
+         writes nothing for an empty input"
+    )]
+    EmptyStdin,
     #[error("{path}: the same file is given twice; give each file once")]
     SameFileTwice { path: String },
     #[error(
