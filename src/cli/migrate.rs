@@ -50,6 +50,7 @@ fn read_inputs(
     stdin: &mut dyn Read,
 ) -> Result<Vec<Input>, RunError> {
     runner::check_versions(args.from, args.to, steps)?;
+    runner::check_settings(args.set.iter().map(|(key, _)| key), steps)?;
     runner::read_files(&args.files, stdin)
 }
 /// Turns a file's run into its report entry (redacted unless `--show-secrets`).

@@ -63,6 +63,14 @@ pub enum RunError {
     Downgrade { from: Version, to: Version },
     #[error("stdin (-) can be given only once")]
     StdinTwice,
+    #[error("{}", describe_unknown_setting(key, *closest, known))]
+    UnknownSetting {
+        key: String,
+        /// The known key closest to `key`.
+        closest: Option<&'static str>,
+        /// Every key the chain's steps read.
+        known: Vec<String>,
+    },
     #[error(
         "-: stdin is empty: no config was read (did the command before the pipe fail?); apply \
          writes nothing for an empty input"
@@ -98,6 +106,18 @@ fn describe_step_error(path: &str, step: &str, source: &EditError) -> String {
         _ => "edit this part of the file by hand, or run up to the version before this step",
     };
     format!("{place} (step {step}); nothing was written: {advice}")
+}
+
+/// `--set KEY: no migration step reads this key; did you mean …? (the keys --set takes: …)`.
+fn describe_unknown_setting(key: &str, closest: Option<&str>, known: &[String]) -> String {
+    let mut text = format!("--set {key}: no migration step reads this key");
+    if let Some(closest) = closest {
+        text.push_str(&format!(
+            "; did you mean `{closest}`? (the keys --set takes: {})",
+            known.join(", ")
+        ));
+    }
+    text
 }
 
 impl RunError {
