@@ -16,6 +16,7 @@ pub mod report;
 pub mod runner;
 pub mod step;
 pub mod toml;
+pub mod validate;
 pub mod version;
 pub mod write;
 pub mod yaml;

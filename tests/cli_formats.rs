@@ -293,7 +293,9 @@ fn apply_writes_toml_that_reads_back_and_is_final() -> TestResult {
     assert_eq!(fs::read_to_string(&config)?, migrated_text);
     assert!(!dir.path().join("config.toml.bak.1").exists());
 
-    // Again from 0.23 (after the `$` doubling): nothing changes, only Redis is left to do.
+    // Again from 0.23 (after the `$` doubling): nothing changes; the actions the apply left are
+    // still open: Redis (the step runs again from 0.23; its marker is not reported twice), the
+    // tracing and audit-key actions through their markers in the TOML file.
     let out = run_in(
         dir.path(),
         &["check", "config.toml", "--from", "0.23", "--format", "json"],
@@ -310,7 +312,16 @@ fn apply_writes_toml_that_reads_back_and_is_final() -> TestResult {
         .filter(|f| f["severity"] == "action-required")
         .filter_map(|f| f["id"].as_str())
         .collect();
-    assert_eq!(actions, ["v0.24/redis-storage-removed"], "{}", out.stdout);
+    assert_eq!(
+        actions,
+        [
+            "v0.24/redis-storage-removed",
+            "v0.29/opentelemetry",
+            "v0.29/audit-key"
+        ],
+        "{}",
+        out.stdout
+    );
     assert_eq!(out.code, 1, "an action is still required");
     Ok(())
 }

@@ -29,7 +29,7 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
         d
     };
     let rank = |e: &Edit| match e {
-        Edit::SetScalar { .. } | Edit::ReplaceValue { .. } => (0, 0),
+        Edit::SetScalar { .. } | Edit::ReplaceValue { .. } | Edit::Annotate { .. } => (0, 0),
         Edit::Insert { .. } => (1, 0),
         Edit::CommentOut { .. } | Edit::Delete { .. } => (2, 0),
         Edit::RenameKey { entry, .. } => (3, usize::MAX - depth(entry.map)),
@@ -96,6 +96,10 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
                         entries.insert(at, (Value::String(key.clone()), value.clone()));
                     }
                 }
+            }
+            // A comment: the data stays as it is, but the entry must exist.
+            Edit::Annotate { entry, .. } => {
+                key_of(*entry)?;
             }
             Edit::CommentOut { entry, .. } | Edit::Delete { entry } => {
                 let key = key_of(*entry)?;
