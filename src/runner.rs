@@ -731,9 +731,7 @@ fn validate_result(
     // Actions without a marker: does a rule keep them open?
     for &(index, step) in untraced {
         let covers = validate::coverage(step);
-        let kept = rules
-            .iter()
-            .any(|r| covers.iter().any(|c| *c == r.rule.as_str()));
+        let kept = rules.iter().any(|r| covers.contains(&r.rule.as_str()));
         if let Some(f) = findings.get_mut(index)
             && f.severity == Severity::ActionRequired
             && !kept

@@ -279,8 +279,7 @@ fn handler(steps: &[&'static Step], key: &str, kind: FileKind) -> Option<&'stati
     steps
         .iter()
         .copied()
-        .filter(|s| s.scope.applies_to(kind) && s.handles.contains(&key))
-        .next_back()
+        .rfind(|s| s.scope.applies_to(kind) && s.handles.contains(&key))
 }
 
 fn explain(step: Option<&Step>) -> String {
