@@ -486,18 +486,15 @@ pub const VALUE_RULES: &[&str] = &[
 
 fn console(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding> {
     let mut out = Vec::new();
-    let Some(root) = doc.root() else {
-        return out;
-    };
-    let keys: Vec<String> = doc
-        .entries(doc.resolve(root))
-        .iter()
-        .map(|e| e.key.replace('-', "_"))
-        .collect();
-    let dash = doc
-        .entries(doc.resolve(root))
-        .iter()
-        .any(|e| e.key.contains('-'));
+    // An empty file lacks every required key too.
+    let entries = doc
+        .root()
+        .map(|root| doc.resolve(root))
+        .filter(|root| doc.is_mapping(*root))
+        .map(|root| doc.entries(root))
+        .unwrap_or_default();
+    let keys: Vec<String> = entries.iter().map(|e| e.key.replace('-', "_")).collect();
+    let dash = entries.iter().any(|e| e.key.contains('-'));
     for row in console_required() {
         let applies = row.from <= to && row.until.is_none_or(|u| to <= u);
         if !applies || keys.iter().any(|k| k == row.key) {
@@ -660,6 +657,11 @@ mod tests {
         );
         assert_eq!(
             rules(text, FileKind::Console, 33),
+            ["required-key:audience", "required-key:license_key"]
+        );
+        // An empty file lacks them too.
+        assert_eq!(
+            rules("", FileKind::Console, 33),
             ["required-key:audience", "required-key:license_key"]
         );
         let full = "audience: [a]\nlicense_key_file: /k\n";
