@@ -117,12 +117,11 @@ fn promise(config: &Path, extra: &[PathBuf], options: &[String], to: Option<&str
     };
     if checked.code == Some(2)
         && (checked.stderr.contains("does not downgrade")
-            || checked
-                .stderr
-                .contains("cannot be told whether the `$` is already escaped"))
+            || checked.stderr.contains("it cannot be told whether"))
     {
-        // Inference refuses the written file: a `${pomerium.…}` written by v0.24 (version
-        // evidence from values is another change), or a case whose --to is older than its keys.
+        // Inference refuses the written file, by design: a `$` in `set_request_headers` whose
+        // escaping depends on the release (the v0.23 refusal), or a case whose --to is older
+        // than its keys. The promise holds for `check --from`; these rounds are counted.
         SKIPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return problems;
     }
@@ -448,8 +447,14 @@ fn redis_storage_stays_open_after_apply() -> TestResult {
             .lines()
             .any(|l| l.starts_with(&place) && l.contains(&format!("action-required  {id}")))
     };
+    // At the marker, or at the entry below it when the v0.24 step runs again (the keys say
+    // "at most 0.23" for Redis storage) and reports it there itself.
     assert!(
-        at(marker, "v0.24/redis-storage-removed", &out.stdout),
+        at(marker, "v0.24/redis-storage-removed", &out.stdout)
+            || out.stdout.lines().any(|l| {
+                l.starts_with(&format!("{}:{}:", s(&config), marker + 1))
+                    && l.contains("action-required  v0.24/redis-storage-removed")
+            }),
         "{}",
         out.stdout
     );
@@ -467,6 +472,18 @@ fn redis_storage_stays_open_after_apply() -> TestResult {
         .ok_or("no storage line")?
         + 1;
     let out = run(&["check", s(&config)])?;
+    assert_eq!(out.code, Some(1), "{}", out.stdout);
+    assert!(
+        out.stdout.lines().any(|l| {
+            l.starts_with(&format!("{}:{storage}:", s(&config)))
+                && (l.contains("action-required  v0.33/refused-value")
+                    || l.contains("action-required  v0.24/redis-storage-removed"))
+        }),
+        "{}",
+        out.stdout
+    );
+    // With --from past 0.24 no step reports it: the validation rule does.
+    let out = run(&["check", s(&config), "--from", "0.29"])?;
     assert_eq!(out.code, Some(1), "{}", out.stdout);
     assert!(
         at(storage, "v0.33/refused-value", &out.stdout),

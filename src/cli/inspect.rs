@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{CliError, DetectArgs, ExplainArgs, ListArgs, OutputFormat, Streams};
 use crate::detect;
-use crate::detect_report::{self, DetectedFile};
+use crate::detect_report::{self, DetectEntry, DetectedFile, UndecidedFile};
 use crate::runner::{self, KindChoice};
 use crate::step::{Scope, Step};
 use crate::version::Version;
@@ -22,18 +22,29 @@ pub(super) fn detect(
     let mut files = Vec::with_capacity(inputs.len());
     for input in &inputs {
         let (format, document) = runner::parse_input(input, args.input_format)?;
-        let detection = runner::detect_file(&document, args.kind);
+        let path = input.source.display();
+        let detection = match runner::detect_file(&document, args.kind) {
+            Ok(detection) => detection,
+            Err(undecided) => {
+                files.push(DetectEntry::Undecided(UndecidedFile {
+                    path,
+                    format,
+                    undecided,
+                }));
+                continue;
+            }
+        };
         // What plan/apply/check would say without --from, for a run to the newest release.
         let needs_from =
             detect::refuse_ambiguous_escaping(&document, &detection, runner::default_target(steps))
                 .err();
-        files.push(DetectedFile {
-            path: input.source.display(),
+        files.push(DetectEntry::Detected(DetectedFile {
+            path,
             format,
             detection,
             kind_given: args.kind != KindChoice::Auto,
             needs_from,
-        });
+        }));
     }
     let rendered = match args.format {
         OutputFormat::Text => detect_report::render_text(&files, color),
@@ -41,7 +52,9 @@ pub(super) fn detect(
     };
     streams.stdout.write_all(rendered.as_bytes())?;
     streams.stdout.flush()?;
-    Ok(0)
+    // Like plan/apply/check, which refuse a file whose kind is undecided.
+    let undecided = files.iter().any(|f| matches!(f, DetectEntry::Undecided(_)));
+    Ok(if undecided { 2 } else { 0 })
 }
 
 fn scope_name(scope: Scope) -> &'static str {
