@@ -34,6 +34,14 @@ step! {
     ///   is kept and an action asks you to check it.
     /// - Any other value → action; the option is left for you to resolve.
     ///
+    /// Values are matched in any letter case, as Pomerium did: it upper-cased the value before
+    /// looking it up, so `ID_TOKEN` or `Access_Token` convert like `id_token` and
+    /// `access_token`.
+    ///
+    /// Evidence: v0.23.0 `pkg/grpc/config/config.go` (`strings.ToUpper` on the value) and
+    /// `config/policy.go` (`GetSetAuthorizationHeader`); v0.24.0 `config/options_check.go`
+    /// (`routes.set_authorization_header` refused); the 0.24 upgrade guide.
+    ///
     /// The old key is commented out (or deleted with `--removed delete`). Run from 0.22, the
     /// v0.23 step (`$` → `$$`) runs before this one, so the new `${…}` is not escaped.
     ///
@@ -79,9 +87,10 @@ const REMOVED_NOTE: &str = "replaced by set_request_headers Authorization";
 /// The note above a removed `pass_through`, which nothing replaces.
 const PASS_THROUGH_NOTE: &str = "removed; passing Authorization through is the default";
 
-/// The header a `set_authorization_header` value stands for.
+/// The header a `set_authorization_header` value stands for, in any letter case: Pomerium
+/// upper-cased the value before looking it up (v0.23.0 `pkg/grpc/config/config.go`).
 fn bearer(value: &str) -> Option<&'static str> {
-    match value {
+    match value.to_ascii_lowercase().as_str() {
         "id_token" => Some("Bearer ${pomerium.id_token}"),
         "access_token" => Some("Bearer ${pomerium.access_token}"),
         _ => None,
@@ -122,7 +131,9 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
             .and_then(Value::scalar_text)
             .unwrap_or_default();
         let value = value.trim();
-        let plan = match plan_route(doc, &routes, route, &option, value) {
+        // `ID_TOKEN` and `Pass_Through` mean `id_token` and `pass_through` (see `bearer`).
+        let mode = value.to_ascii_lowercase();
+        let plan = match plan_route(doc, &routes, route, &option, &mode, value) {
             Ok(plan) => plan,
             Err(message) => {
                 findings.add(
@@ -139,7 +150,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
         } else {
             REMOVED_NOTE
         };
-        let header = bearer(value).unwrap_or_default();
+        let header = bearer(&mode).unwrap_or_default();
         let new_entry = || {
             Value::Mapping(vec![(
                 Value::String("Authorization".into()),
@@ -148,7 +159,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
         };
         let message = match plan {
             Plan::Remove => format!(
-                "`{SAH}: pass_through` of {{routes}} removed{shared}: passing the incoming \
+                "`{SAH}: {value}` of {{routes}} removed{shared}: passing the incoming \
                  Authorization header through is the default"
             ),
             Plan::AddTo { map } => {
@@ -205,9 +216,10 @@ fn plan_route(
     routes: &[common::Route],
     route: NodeId,
     option: &EntryRef<'_>,
+    mode: &str,
     value: &str,
 ) -> Result<Plan, String> {
-    if value == "pass_through" {
+    if mode == "pass_through" {
         // Removing a route's own `pass_through` would let a merged value show through.
         if let Some(merged) = common::merged_maps(doc, route)
             .into_iter()
@@ -223,7 +235,7 @@ fn plan_route(
         }
         return Ok(Plan::Remove);
     }
-    if bearer(value).is_none() {
+    if bearer(mode).is_none() {
         return Err(format!(
             "`{SAH}` has the unknown value `{value}` (expected `pass_through`, `id_token` or \
              `access_token`); it is left as it is: replace it with a `{SRH}` entry by hand"
