@@ -412,8 +412,8 @@ step! {
     /// commits above.
     ///
     /// **What the step does.** When the run's target is 0.22 or later, it adds neither key and
-    /// notes that the Console gets the signing key by itself (a `signing-key` already in the
-    /// file is left alone; the note says it is no longer required). Otherwise:
+    /// notes that neither is required any more (a `signing-key` already in the file is left
+    /// alone; the note says it is no longer required). Otherwise:
     ///
     /// When the URL is known — Core's `authenticate_service_url` from a Core config in the same
     /// run (which wins over a different `--set` value, with an action saying so), or
@@ -492,9 +492,9 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
         cx.note(
             signing_key.as_ref().and_then(|e| common::at(doc, e)),
             format!(
-                "`authenticate-service-url` is not added: from 0.22 the Console gets Core's \
-                 signing key by itself and needs neither `authenticate-service-url` nor \
-                 `signing-key` (both deprecated in its reference){kept}"
+                "`authenticate-service-url` is not added: from 0.22 the Console needs neither \
+                 `authenticate-service-url` nor `signing-key` (its reference marks both \
+                 deprecated and not required){kept}"
             ),
         );
         return;

@@ -31,7 +31,9 @@ step! {
     /// Evidence: v0.22.0 `config/envoyconfig/routes.go` (`RequestHeadersToAdd:
     /// toEnvoyHeaders(policy.SetRequestHeaders)`); commit 5be322e2e; v0.23.0
     /// `authorize/evaluator/headers_evaluator.go`; the 0.23 upgrade guide ("Set Request Headers
-    /// `$` Substitution").
+    /// `$` Substitution"); Envoy's custom-header parser (`source/common/router/
+    /// header_formatter.cc`: `%%` is an escaped `%`, `%NAME%` or `%NAME(…)%` a variable, any
+    /// other `%` refused).
     ///
     /// **What the step does.** In every value of every route's `set_request_headers` (routes
     /// under `routes` and under the older top-level `policy` list):

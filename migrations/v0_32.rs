@@ -168,7 +168,9 @@ crate::step! {
     /// **What the step does.** In every route:
     ///
     /// - it renames `lb_policy` to `load_balancing_policy` (if both are set, the new one wins,
-    ///   with an action when they differ); an action when the value is not one 0.32 accepts;
+    ///   with an action when they differ); an action when the value is not one 0.32 accepts.
+    ///   The camelCase spellings protobuf's reader took (`lbPolicy`, `healthChecks`,
+    ///   `outlierDetection`) get their snake_case names, the only ones 0.32 reads;
     /// - it writes `common_lb_config.healthy_panic_threshold.value` as `healthy_panic_threshold`
     ///   and comments out `common_lb_config`; an action when the value is not a whole number or
     ///   when `common_lb_config` sets anything else;
@@ -229,6 +231,31 @@ crate::step! {
     };
 }
 
+/// Keys 0.32 reads under another name. Protobuf's JSON reader took the camelCase names too; 0.32
+/// reads only the snake_case ones.
+const RENAMES: &[(&str, &str, &str)] = &[
+    (
+        "lb_policy",
+        "load_balancing_policy",
+        "0.32 made the Envoy load-balancing policy a Pomerium option",
+    ),
+    (
+        "lbPolicy",
+        "load_balancing_policy",
+        "0.32 made the Envoy load-balancing policy a Pomerium option",
+    ),
+    (
+        "healthChecks",
+        "health_checks",
+        "0.32 reads the health checks under their snake_case name only",
+    ),
+    (
+        "outlierDetection",
+        "outlier_detection",
+        "0.32 reads outlier detection under its snake_case name only",
+    ),
+];
+
 /// A key as a snake_case field name: protobuf's JSON reader took `connectTimeout` as well as
 /// `connect_timeout`.
 fn field_name(key: &str) -> String {
@@ -248,14 +275,9 @@ fn run_envoy(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     for route in common::routes(doc) {
         let owner = Some(route.name.as_str());
-        common::rename_key(
-            cx,
-            route.node,
-            owner,
-            "lb_policy",
-            "load_balancing_policy",
-            "0.32 made the Envoy load-balancing policy a Pomerium option",
-        );
+        for (old, new, why) in RENAMES {
+            common::rename_key(cx, route.node, owner, old, new, why);
+        }
         check_lb_policy(cx, &route);
         move_panic_threshold(cx, &route);
         for entry in doc.entries(route.node) {
@@ -335,6 +357,7 @@ fn check_lb_policy(cx: &mut StepContext<'_>, route: &common::Route) {
     let Some(entry) = doc
         .get(route.node, "load_balancing_policy")
         .or_else(|| doc.get(route.node, "lb_policy"))
+        .or_else(|| doc.get(route.node, "lbPolicy"))
     else {
         return;
     };

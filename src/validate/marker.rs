@@ -149,15 +149,38 @@ fn line_starts(text: &str) -> Vec<(usize, &str)> {
 
 /// The byte ranges of scalars written over several lines.
 fn multiline_scalars(doc: &Document) -> Vec<Range<usize>> {
-    let text = doc.text();
-    let mut out = Vec::new();
-    for (i, node) in doc.tree().nodes.iter().enumerate() {
-        if let NodeKind::Scalar(_) = node.kind {
-            let span = doc.span(NodeId(i as u32));
-            if text.get(span.clone()).is_some_and(|s| s.contains('\n')) {
-                out.push(span);
-            }
+    fn walk(doc: &Document, node: NodeId, out: &mut Vec<Range<usize>>, depth: usize) {
+        if depth > 64 || doc.resolve(node) != node {
+            return;
         }
+        match &doc.node(node).kind {
+            NodeKind::Scalar(_) => {
+                let span = doc.span(node);
+                if doc
+                    .text()
+                    .get(span.clone())
+                    .is_some_and(|s| s.contains('\n'))
+                {
+                    out.push(span);
+                }
+            }
+            NodeKind::Mapping(entries) => {
+                for entry in entries {
+                    walk(doc, entry.key_node, out, depth + 1);
+                    walk(doc, entry.value, out, depth + 1);
+                }
+            }
+            NodeKind::Sequence(items) => {
+                for item in items {
+                    walk(doc, *item, out, depth + 1);
+                }
+            }
+            NodeKind::Alias(_) => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(root) = doc.root() {
+        walk(doc, root, &mut out, 0);
     }
     out
 }
