@@ -9,15 +9,16 @@
 //! such as the signing key from Core). Nothing is written here: the caller decides what to do
 //! with the [`FileRun`]s (`cli` plans the writes).
 //!
-//! Without `--from`, each file's starting version is inferred from its keys ([`crate::detect`]; see
-//! "Version inference" in `docs/ARCHITECTURE.md`). After the steps, keys the target release does
-//! not read are reported as notes.
+//! Without `--from`, each file's starting version is inferred from its keys ([`crate::detect`];
+//! see "Version inference" in `docs/ARCHITECTURE.md`). After the steps, the result is validated
+//! at the target release and the input's action markers are read ([`crate::validate`]).
 
 mod chain;
 mod error;
 pub mod input;
 mod locate;
 mod settings;
+mod target;
 pub mod versions;
 
 use std::path::PathBuf;
