@@ -703,6 +703,40 @@ mod tests {
         Ok(())
     }
 
+    /// A config full of secrets is often 0600: its backup must not be readable by more people
+    /// than the original (issue 14). 0640 too, so that a fixed mode cannot pass by chance.
+    #[cfg(unix)]
+    #[test]
+    fn backups_keep_the_mode_of_the_original() -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        for mode in [0o600, 0o640] {
+            let dir = tempfile::tempdir()?;
+            let path = dir.path().join("c.yaml");
+            fs::write(&path, "old\n")?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode))?;
+            let mut write = config(&path, Some("old\n"), "new\n");
+            // The mode given for new files must not leak into the backup.
+            write.new_mode = 0o644;
+            let out = commit(&WritePlan {
+                configs: vec![write],
+                created: vec![],
+            })
+            .map_err(io::Error::other)?;
+            let backup = out.configs[0]
+                .backup
+                .clone()
+                .ok_or_else(|| io::Error::other("no backup was made"))?;
+            assert_eq!(read(&backup), "old\n");
+            assert_eq!(
+                fs::metadata(&backup)?.permissions().mode() & 0o7777,
+                mode,
+                "backup mode"
+            );
+            assert_eq!(fs::metadata(&path)?.permissions().mode() & 0o7777, mode);
+        }
+        Ok(())
+    }
+
     #[cfg(unix)]
     #[test]
     fn permissions_are_kept_and_symlinks_edited_at_their_target() -> io::Result<()> {

@@ -757,6 +757,8 @@ impl Document {
     pub fn apply(&self, edits: &[Edit]) -> Result<Document, EditError> {
         let backend = self.backend();
         let text = backend.render(edits)?;
+        #[cfg(test)]
+        let text = fault::corrupt(text, self.format, edits.is_empty());
         let expected = self.expected_data(edits)?;
         let actual = backend
             .parse_data(&text)
@@ -781,6 +783,49 @@ impl Document {
 }
 
 mod expect;
+
+/// A fault the crate's own tests inject into [`Document::apply`]: with it on, the rendered text
+/// gets one more top-level entry, which parses but is not what the edits mean. It shows that a
+/// verification mismatch stops the run (with exit 3 and the step named) instead of being written.
+/// Not compiled outside `cargo test`.
+#[cfg(test)]
+pub(crate) mod fault {
+    use std::cell::Cell;
+
+    use super::Format;
+
+    thread_local! {
+        static CORRUPT_RENDER: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Runs `f` with every non-empty rendered batch corrupted (on this thread only).
+    pub(crate) fn with_corrupt_render<T>(f: impl FnOnce() -> T) -> T {
+        CORRUPT_RENDER.with(|c| c.set(true));
+        let out = f();
+        CORRUPT_RENDER.with(|c| c.set(false));
+        out
+    }
+
+    pub(super) fn corrupt(mut text: String, format: Format, no_edits: bool) -> String {
+        if no_edits || !CORRUPT_RENDER.with(Cell::get) {
+            return text;
+        }
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        match format {
+            Format::Json => {
+                // Before the root object's closing brace.
+                if let Some(end) = text.rfind('}') {
+                    text.insert_str(end, ", \"injected_fault\": 1\n");
+                }
+            }
+            Format::Toml => text.insert_str(0, "injected_fault = 1\n"),
+            Format::Yaml => text.push_str("injected_fault: 1\n"),
+        }
+        text
+    }
+}
 
 /// Stands in for a backend whose text could not be indexed: an empty tree, and every edit
 /// refused with the reason.

@@ -210,6 +210,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::document::EditError;
     use crate::step::{Scope, StepContext};
 
     fn noop(_: &mut StepContext<'_>) {}
@@ -334,5 +335,63 @@ mod tests {
         let err = run(vec![input.clone(), input], &config);
         assert!(matches!(err, Err(RunError::StdinTwice)));
         Ok(())
+    }
+
+    /// The guarantee the engine rests on: a rendered edit that does not mean what the edits say
+    /// stops the run. With a fault injected into the engine's rendering, the first step that
+    /// edits fails with exit 3, names itself, and no file result is returned (nothing to write).
+    #[test]
+    fn a_verification_mismatch_stops_the_run_with_exit_3_and_the_step_named() {
+        let cases = [
+            ("c.yaml", "pomerium_debug: true\naddress: \":443\"\n"),
+            (
+                "c.json",
+                "{\"pomerium_debug\": true, \"address\": \":443\"}\n",
+            ),
+            ("c.toml", "pomerium_debug = true\naddress = \":443\"\n"),
+        ];
+        for (path, text) in cases {
+            let run_it = || {
+                let input = Input::from_bytes(Source::File(path.into()), text.as_bytes().to_vec())?;
+                let config = RunConfig {
+                    from: Some(v(24)),
+                    to: Some(v(25)),
+                    kind: Some(FileKind::Core),
+                    input_format: None,
+                    options: StepOptions::default(),
+                    output: None,
+                    steps: crate::migrations::STEPS,
+                };
+                run(vec![input], &config)
+            };
+            // Without the fault the same run succeeds and changes the file.
+            match run_it() {
+                Ok(files) => assert!(files.iter().any(FileRun::changed), "{path}: no change"),
+                Err(e) => panic!("{path}: the run without a fault failed: {e}"),
+            }
+            match crate::document::fault::with_corrupt_render(run_it) {
+                Err(e @ RunError::Step { .. }) => {
+                    assert_eq!(e.exit_code(), 3, "{path}");
+                    let message = e.to_string();
+                    assert!(
+                        message.contains("(step v0.25/remove-pomerium-debug)")
+                            && message.contains("nothing was written")
+                            && message.contains("bug in pomerium-migrate"),
+                        "{path}: {message}"
+                    );
+                    assert!(
+                        matches!(
+                            e,
+                            RunError::Step {
+                                source: EditError::Verification { .. },
+                                ..
+                            }
+                        ),
+                        "{path}: {e:?}"
+                    );
+                }
+                other => panic!("{path}: the mismatch was not refused: {other:?}"),
+            }
+        }
     }
 }
