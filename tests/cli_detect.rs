@@ -599,6 +599,23 @@ fn a_dollar_across_0_23_is_refused_without_from() -> TestResult {
     Ok(())
 }
 
+/// Issue 14: the shipped JSON example's keys fit 0.17 to 0.23 and a header holds `$`; a run to
+/// exactly 0.23 crosses the escaping release and must be refused, one to 0.22 must not.
+#[test]
+fn the_dollar_refusal_holds_at_to_0_23_exactly() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/core-0.23-json/config.json");
+    let (code, stdout, stderr) = run(&["plan", s(&example), "--to", "0.23"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("`routes[2].set_request_headers.X-Price-Format` contains `$`")
+            && stderr.contains("fit releases 0.17 to 0.23"),
+        "{stderr}"
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+    let (code, _, stderr) = run(&["plan", s(&example), "--to", "0.22"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
 #[test]
 fn an_inferred_start_after_to_is_refused() {
     cmd()

@@ -216,6 +216,30 @@ fn dollar_across_the_escaping_release_is_refused() {
     assert!(detect::refuse_ambiguous_escaping(&d, &found, v(22)).is_ok());
 }
 
+/// The refusal's edges (issue 14): a run to exactly 0.23 crosses the escaping release, and a span
+/// that starts exactly at 0.22 or ends exactly at 0.23 contains both sides.
+#[test]
+fn dollar_refusal_boundaries() {
+    let d = doc(DOLLAR);
+    let refused = |lo: u32, hi: u32, to: u32| {
+        let mut found = found(&d);
+        found.min_version = v(lo);
+        found.max_version = v(hi);
+        detect::refuse_ambiguous_escaping(&d, &found, v(to)).is_err()
+    };
+    // `to`: 0.23 is the first target that crosses.
+    assert!(refused(17, 33, 23), "--to 0.23");
+    assert!(!refused(17, 33, 22), "--to 0.22");
+    // `lo`: a span starting at 0.22 holds 0.22; one starting at 0.23 does not.
+    assert!(refused(22, 33, 33), "span 0.22..0.33");
+    assert!(!refused(23, 33, 33), "span 0.23..0.33");
+    // `hi`: a span ending at 0.23 holds 0.23; one ending at 0.22 does not.
+    assert!(refused(17, 23, 33), "span 0.17..0.23");
+    assert!(!refused(17, 22, 33), "span 0.17..0.22");
+    // The narrowest ambiguous span and target.
+    assert!(refused(22, 23, 23), "span 0.22..0.23, --to 0.23");
+}
+
 #[test]
 fn dollar_is_fine_when_the_range_is_on_one_side() {
     for extra in ["downstream_mtls: {}\n", "client_crl: abc\n"] {
