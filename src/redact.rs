@@ -575,6 +575,102 @@ mod tests {
         assert!(!is_secret_key("cert", &["certificates"]));
     }
 
+    /// Every key Pomerium Core or the Console reads whose name speaks of secret material is
+    /// secret to this tool, or is listed here with the reason it is not. The expectation comes
+    /// from the key tables, not from [`SECRET_KEYS`], so dropping a name from that list (or
+    /// breaking a suffix rule) fails here (issue 14).
+    #[test]
+    fn every_key_that_names_secret_material_is_secret() {
+        // Names that speak of secrets but hold none: paths, identifiers, formats, sizes.
+        const NOT_SECRET: &[(&str, &str)] = &[
+            ("key", "secret only inside `certificates` (checked below)"),
+            (
+                "autocert_eab_key_id",
+                "the ACME account's key identifier, not the MAC key",
+            ),
+            ("bearer_token_format", "how a bearer token is read"),
+            ("idp_access_token_allowed_audiences", "audience names"),
+            ("max_request_bytes", "a size limit"),
+            ("signing_key_algorithm", "an algorithm name"),
+            ("token_url", "an endpoint"),
+            ("license_key_validate_offline", "a switch"),
+        ];
+        let names_secret = |key: &str| {
+            let key = normalize(key);
+            !key.ends_with("_file")
+                && !key.ends_with("_files")
+                && [
+                    "secret",
+                    "key",
+                    "password",
+                    "token",
+                    "account",
+                    "connection_string",
+                ]
+                .iter()
+                .any(|w| key.contains(w))
+                || key == "key_bytes"
+                || key == "database_url"
+        };
+        let mut checked = 0;
+        let mut wrong = Vec::new();
+        let core = crate::keys::all().map(|h| h.key);
+        let console = crate::keys::console_keys();
+        for key in core.chain(console).filter(|k| names_secret(k)) {
+            checked += 1;
+            let listed = NOT_SECRET
+                .iter()
+                .any(|(k, _)| normalize(k) == normalize(key));
+            if is_secret_key(key, &[]) == listed {
+                wrong.push(key);
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "secret or not, against the expectation: {wrong:?}"
+        );
+        assert!(checked >= 30, "only {checked} keys were checked");
+        // Names no table lists (they appear nested, or in other products' settings).
+        for key in ["password", "key_bytes", "Password", "KEY-BYTES"] {
+            assert!(is_secret_key(key, &[]), "{key}");
+        }
+    }
+
+    /// Each name of the tool's own list is hidden end to end, in every format and spelling.
+    #[test]
+    fn every_listed_secret_key_is_redacted_in_every_format() {
+        const VALUE: &str = "not-a-real-secret-value-42";
+        for key in SECRET_KEYS {
+            assert_eq!(*key, normalize(key), "{key} is not written normalised");
+            for spelled in [key.to_string(), key.replace('_', "-")] {
+                for (format, text) in [
+                    (Format::Yaml, format!("{spelled}: {VALUE}\nfrom: x\n")),
+                    (
+                        Format::Json,
+                        format!("{{\"{spelled}\": \"{VALUE}\", \"from\": \"x\"}}\n"),
+                    ),
+                    (
+                        Format::Toml,
+                        format!("\"{spelled}\" = \"{VALUE}\"\nfrom = \"x\"\n"),
+                    ),
+                ] {
+                    let doc = match Document::parse(text.clone(), format) {
+                        Ok(doc) => doc,
+                        Err(e) => panic!("{text}: {e}"),
+                    };
+                    let out = redact(&doc);
+                    assert!(
+                        !out.text.contains(VALUE),
+                        "{format} {spelled}: {}",
+                        out.text
+                    );
+                    assert!(out.text.contains(REDACTED), "{format} {spelled}");
+                    assert_eq!(out.secrets, vec![VALUE.to_owned()], "{format} {spelled}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn secret_values_are_recognised_by_content() {
         assert!(is_secret_value("postgres://pomerium:hunter2@db:5432/x"));
