@@ -1,4 +1,5 @@
-//! Pomerium 0.26.
+//! Pomerium 0.26: the `client_ca` aliases and `cookie_secure` are gone; routes without a port
+//! match any port.
 
 use std::net::IpAddr;
 
@@ -36,23 +37,27 @@ crate::step! {
     /// downstream_mtls:
     ///   ca_file: /etc/pomerium/client-ca.pem
     /// ```
-    pub static CLIENT_CA = Step {
+    pub(crate) static CLIENT_CA = Step {
         version: Version::new(0, 26),
         id: "client-ca",
-        title: "client_ca and client_ca_file move into downstream_mtls",
+        title: "Move client_ca and client_ca_file into downstream_mtls",
         scope: Scope::Core,
         handles: &["client_ca", "client_ca_file"],
         link: LINK,
-        run: run_client_ca,
+        run: client_ca,
     };
 }
 
-fn run_client_ca(cx: &mut StepContext<'_>) {
+fn client_ca(cx: &mut StepContext<'_>) {
     common::move_into_block(
         cx,
-        "downstream_mtls",
-        &[("client_ca", "ca"), ("client_ca_file", "ca_file")],
-        "the `client_ca` aliases were removed in 0.26",
+        &common::BlockMove {
+            block: "downstream_mtls",
+            moves: &[("client_ca", "ca"), ("client_ca_file", "ca_file")],
+            why: "the `client_ca` aliases were removed in 0.26",
+            beside: common::Beside::Last,
+            wording: common::MoveWording::MovedBecause,
+        },
     );
 }
 
@@ -78,28 +83,30 @@ crate::step! {
     /// # pomerium-migrate v0.26: cookies are always Secure now
     /// # cookie_secure: true
     /// ```
-    pub static COOKIE_SECURE = Step {
+    pub(crate) static COOKIE_SECURE = Step {
         version: Version::new(0, 26),
         id: "cookie-secure",
-        title: "cookie_secure is removed (cookies are always Secure)",
+        title: "Comment out cookie_secure (cookies are always Secure)",
         scope: Scope::Core,
         handles: &["cookie_secure"],
         link: LINK,
-        run: run_cookie_secure,
+        run: cookie_secure,
     };
 }
 
-fn run_cookie_secure(cx: &mut StepContext<'_>) {
+fn cookie_secure(cx: &mut StepContext<'_>) {
     let Some(root) = cx.doc.root() else {
         return;
     };
     let Some(entry) = common::retire_key(
         cx,
         root,
-        None,
         "cookie_secure",
-        "cookies are always Secure now",
-        "Pomerium 0.26 always sets the Secure attribute on its cookies",
+        &common::Retirement::verb_first(
+            None,
+            "cookies are always Secure now",
+            "Pomerium 0.26 always sets the Secure attribute on its cookies",
+        ),
     ) else {
         return;
     };
@@ -143,14 +150,14 @@ crate::step! {
     ///     to: http://10.0.0.5:8080
     ///     preserve_host_header: true
     /// ```
-    pub static MATCH_ANY_PORT = Step {
+    pub(crate) static MATCH_ANY_INCOMING_PORT = Step {
         version: Version::new(0, 26),
         id: "match-any-incoming-port",
-        title: "routes without a port match any incoming port",
+        title: "Note that routes without a port match any incoming port",
         scope: Scope::Core,
         handles: &["from", "to", "preserve_host_header"],
         link: LINK,
-        run: run_match_any_port,
+        run: match_any_incoming_port,
     };
 }
 
@@ -164,7 +171,7 @@ fn host_shows_upstream(url: &str) -> bool {
         || url.host.parse::<IpAddr>().is_ok()
 }
 
-fn run_match_any_port(cx: &mut StepContext<'_>) {
+fn match_any_incoming_port(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     // One note for all the routes: the advice is the same for each.
     let mut first_at = None;

@@ -1,14 +1,13 @@
-//! Pomerium 0.28.
+//! Pomerium 0.28: storage TLS is set in the connection string.
 
 use super::common;
-use crate::document::{Document, NodeId};
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0280";
 
 /// The storage TLS options and the connection-string parameter that replaces each.
-const STORAGE_TLS: &[(&str, &str)] = &[
+const TLS_PARAMS: &[(&str, &str)] = &[
     ("databroker_storage_ca_file", "sslrootcert"),
     ("databroker_storage_cert_file", "sslcert"),
     ("databroker_storage_key_file", "sslkey"),
@@ -48,10 +47,10 @@ crate::step! {
     /// # pomerium-migrate v0.28: set TLS in the connection string
     /// # databroker_storage_ca_file: /certs/db-ca.pem
     /// ```
-    pub static STORAGE_TLS_OPTIONS = Step {
+    pub(crate) static STORAGE_TLS = Step {
         version: Version::new(0, 28),
         id: "storage-tls",
-        title: "storage TLS options move into the connection string",
+        title: "Comment out the storage TLS options (TLS goes in the connection string)",
         scope: Scope::Core,
         handles: &[
             "databroker_storage_ca_file",
@@ -61,11 +60,11 @@ crate::step! {
             "grpc_client_dns_roundrobin",
         ],
         link: LINK,
-        run: run,
+        run: storage_tls,
     };
 }
 
-fn run(cx: &mut StepContext<'_>) {
+fn storage_tls(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(root) = doc.root() else {
         return;
@@ -74,14 +73,16 @@ fn run(cx: &mut StepContext<'_>) {
     let mut skip_verify = false;
     let mut has_ca = false;
     let mut first = None;
-    for (key, param) in STORAGE_TLS {
+    for (key, param) in TLS_PARAMS {
         let Some(entry) = common::retire_key(
             cx,
             root,
-            None,
             key,
-            "set TLS in the connection string",
-            "0.28 reads storage TLS settings from the connection string",
+            &common::Retirement::verb_first(
+                None,
+                "set TLS in the connection string",
+                "0.28 reads storage TLS settings from the connection string",
+            ),
         ) else {
             continue;
         };
@@ -101,7 +102,7 @@ fn run(cx: &mut StepContext<'_>) {
         } else if has_ca {
             params.insert(0, "sslmode=verify-full".to_owned());
         }
-        if !params.is_empty() && uses_redis(doc, root) {
+        if !params.is_empty() && common::redis_storage(doc).is_some() {
             // The `ssl*` parameters are Postgres ones; a Redis URL does not take them, and
             // Redis storage is gone since 0.24 anyway.
             cx.action(
@@ -129,16 +130,11 @@ fn run(cx: &mut StepContext<'_>) {
     common::retire_key(
         cx,
         root,
-        None,
         "grpc_client_dns_roundrobin",
-        "no longer read",
-        "Pomerium 0.28 no longer reads this option",
+        &common::Retirement::verb_first(
+            None,
+            "no longer read",
+            "Pomerium 0.28 no longer reads this option",
+        ),
     );
-}
-
-/// Whether the file still stores the databroker's data in Redis (removed in 0.24).
-fn uses_redis(doc: &Document, root: NodeId) -> bool {
-    doc.get(root, "databroker_storage_type")
-        .and_then(|e| doc.str(doc.resolve(e.value)))
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("redis"))
 }

@@ -1,4 +1,4 @@
-//! Pomerium 0.31.
+//! Pomerium 0.31: the authenticate callback path is fixed.
 
 use super::common;
 use crate::step::{Scope, StepContext};
@@ -32,18 +32,18 @@ crate::step! {
     /// # pomerium-migrate v0.31: the callback path is always /oauth2/callback
     /// # authenticate_callback_path: /sso/callback
     /// ```
-    pub static AUTHENTICATE_CALLBACK_PATH = Step {
+    pub(crate) static AUTHENTICATE_CALLBACK_PATH = Step {
         version: Version::new(0, 31),
         id: "authenticate-callback-path",
-        title: "authenticate_callback_path is removed",
+        title: "Comment out authenticate_callback_path (always /oauth2/callback)",
         scope: Scope::Core,
         handles: &["authenticate_callback_path"],
         link: LINK,
-        run: run,
+        run: authenticate_callback_path,
     };
 }
 
-fn run(cx: &mut StepContext<'_>) {
+fn authenticate_callback_path(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(root) = doc.root() else {
         return;
@@ -51,10 +51,12 @@ fn run(cx: &mut StepContext<'_>) {
     let Some(entry) = common::retire_key(
         cx,
         root,
-        None,
         "authenticate_callback_path",
-        "the callback path is always /oauth2/callback",
-        "Pomerium 0.31 always uses `/oauth2/callback`",
+        &common::Retirement::verb_first(
+            None,
+            "the callback path is always /oauth2/callback",
+            "Pomerium 0.31 always uses `/oauth2/callback`",
+        ),
     ) else {
         return;
     };

@@ -1,4 +1,5 @@
-//! Pomerium 0.32.
+//! Pomerium 0.32: `pomerium_debug` and raw Envoy cluster options are no longer accepted; the
+//! Console is upgraded first.
 
 use super::common;
 use crate::step::{Scope, StepContext};
@@ -28,26 +29,28 @@ crate::step! {
     /// # pomerium-migrate v0.32: no longer accepted (use jq to pretty-print logs)
     /// # pomerium_debug: true
     /// ```
-    pub static POMERIUM_DEBUG = Step {
+    pub(crate) static POMERIUM_DEBUG = Step {
         version: Version::new(0, 32),
         id: "pomerium-debug",
-        title: "pomerium_debug is no longer accepted",
+        title: "Comment out pomerium_debug (no longer accepted)",
         scope: Scope::Core,
         handles: &["pomerium_debug"],
         link: LINK,
-        run: run_debug,
+        run: pomerium_debug,
     };
 }
 
-fn run_debug(cx: &mut StepContext<'_>) {
+fn pomerium_debug(cx: &mut StepContext<'_>) {
     if let Some(root) = cx.doc.root() {
         common::retire_key(
             cx,
             root,
-            None,
             "pomerium_debug",
-            "no longer accepted (use jq to pretty-print logs)",
-            "Pomerium 0.32 no longer accepts it (it had no effect since 0.25)",
+            &common::Retirement::verb_first(
+                None,
+                "no longer accepted (use jq to pretty-print logs)",
+                "Pomerium 0.32 no longer accepts it (it had no effect since 0.25)",
+            ),
         );
     }
 }
@@ -101,10 +104,10 @@ crate::step! {
     ///     # least_request_lb_config:
     ///     #   choice_count: 3
     /// ```
-    pub static ENVOY_CLUSTER_OPTIONS = Step {
+    pub(crate) static ENVOY_CLUSTER_OPTIONS = Step {
         version: Version::new(0, 32),
         id: "envoy-cluster-options",
-        title: "routes no longer take raw Envoy cluster options",
+        title: "Rename lb_policy and comment out the raw Envoy cluster options of routes",
         scope: Scope::Core,
         handles: &[
             "_envoy_opts",
@@ -114,11 +117,11 @@ crate::step! {
             "maglev_lb_config",
         ],
         link: LINK,
-        run: run_envoy,
+        run: envoy_cluster_options,
     };
 }
 
-fn run_envoy(cx: &mut StepContext<'_>) {
+fn envoy_cluster_options(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     for route in common::routes(doc) {
         let owner = Some(route.name.as_str());
@@ -134,10 +137,12 @@ fn run_envoy(cx: &mut StepContext<'_>) {
             if let Some(entry) = common::retire_key(
                 cx,
                 route.node,
-                owner,
                 key,
-                "no longer read (Envoy defaults apply)",
-                "Pomerium 0.32 no longer passes Envoy cluster options through",
+                &common::Retirement::verb_first(
+                    owner,
+                    "no longer read (Envoy defaults apply)",
+                    "Pomerium 0.32 no longer passes Envoy cluster options through",
+                ),
             ) {
                 cx.action(
                     Some(doc.entry_location(entry.id)),
@@ -152,10 +157,12 @@ fn run_envoy(cx: &mut StepContext<'_>) {
         common::retire_key(
             cx,
             route.node,
-            owner,
             "_envoy_opts",
-            "never read from the file",
-            "Pomerium computed this key itself and ignored a written value",
+            &common::Retirement::verb_first(
+                owner,
+                "never read from the file",
+                "Pomerium computed this key itself and ignored a written value",
+            ),
         );
     }
 }
@@ -168,18 +175,18 @@ crate::step! {
     ///
     /// **What the step does.** It changes nothing and adds a note to the console file's report.
     /// Before and After: the file stays the same.
-    pub static CONSOLE_FIRST = Step {
+    pub(crate) static CONSOLE_FIRST = Step {
         version: Version::new(0, 32),
         id: "console-first",
-        title: "Console: upgrade the Console to 0.32 before Core",
+        title: "Note that the Console must be upgraded to 0.32 before Core",
         scope: Scope::Console,
         handles: &[],
         link: LINK,
-        run: run_console_first,
+        run: console_first,
     };
 }
 
-fn run_console_first(cx: &mut StepContext<'_>) {
+fn console_first(cx: &mut StepContext<'_>) {
     cx.note(
         None,
         "upgrade the Enterprise Console to 0.32 before upgrading Core to 0.32",
