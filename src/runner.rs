@@ -653,7 +653,8 @@ fn migrate(
             });
         }
     }
-    findings.extend(unknown_key_notes(&stages, &chain, kind, to));
+    let unknown = unknown_key_notes(&stages, &findings, kind, to);
+    findings.extend(unknown);
     Ok(FileRun {
         input,
         format,
@@ -668,11 +669,13 @@ fn migrate(
 }
 
 /// Keys of the migrated file that release `to` does not read (like Pomerium's start-up warning),
-/// as notes located in the input. Keys a step of this run handles are left out: that step has
-/// rewritten or reported them already (a key it commented out is no longer a key at all).
+/// as notes located in the input. A key of the input that a step of this run reported on (a
+/// finding at the key or at its value) and left where it was is left out: that finding says what
+/// to do about it. A key a step commented out is no longer a key at all; a key a step wrote (a
+/// rename, a new entry) is checked like any other.
 fn unknown_key_notes(
     stages: &[Stage],
-    ran: &[&'static Step],
+    reported: &[Finding],
     kind: FileKind,
     to: Version,
 ) -> Vec<Finding> {
@@ -681,18 +684,32 @@ fn unknown_key_notes(
     };
     let result = &last.document;
     let map = (stages.len() > 1).then(|| LineMap::new(first.document.text(), result.text()));
+    let to_input = |at: Location| match &map {
+        Some(map) => map.locate(result, at),
+        None => Some(at),
+    };
+    let reported_at =
+        |at: Option<Location>| at.is_some_and(|at| reported.iter().any(|f| f.location == Some(at)));
+    let input_keys = detect::key_sites(&first.document);
+    let written_in_input = |key: &str, at: Option<Location>| {
+        at.is_some_and(|at| input_keys.iter().any(|k| k.key == key && k.location == at))
+    };
     detect::unknown_keys(result, kind, to)
         .into_iter()
-        .filter(|unknown| {
-            !ran.iter()
-                .any(|s| s.handles.contains(&unknown.key.as_str()))
-        })
-        .map(|unknown| {
-            let mut finding = unknown.finding();
-            if let Some(map) = &map {
-                finding.location = finding.location.and_then(|at| map.locate(result, at));
+        .filter_map(|unknown| {
+            let key_at = to_input(unknown.location);
+            let value_at = result
+                .select_str(&unknown.path)
+                .first()
+                .and_then(|found| to_input(result.location(found.node)));
+            let already_reported = written_in_input(&unknown.key, key_at)
+                && (reported_at(key_at) || reported_at(value_at));
+            if already_reported {
+                return None;
             }
-            finding
+            let mut finding = unknown.finding();
+            finding.location = key_at;
+            Some(finding)
         })
         .collect()
 }
