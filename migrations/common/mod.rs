@@ -28,6 +28,6 @@ pub(crate) use entries::{
     rename_key, replacing_position, retire, retire_key, retire_top_level, shared_note,
 };
 pub(crate) use policy::groups_criteria;
-pub(crate) use routes::{Route, RouteFindings, merged_maps, merges, routes, strings};
+pub(crate) use routes::{Route, RouteFindings, join_names, merged_maps, merges, routes, strings};
 pub(crate) use storage::redis_storage;
 pub(crate) use values::{as_bool, non_empty_str, parse_url};
