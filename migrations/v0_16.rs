@@ -439,6 +439,7 @@ crate::step! {
     /// authenticate-service-url: https://authenticate.corp.example.com
     /// ```
     pub(crate) static CONSOLE_AUTHENTICATE_SERVICE_URL = Step {
+        settings: &["authenticate-service-url"],
         version: Version::new(0, 16),
         id: "console-authenticate-service-url",
         title: "Replace the Console's signing-key by authenticate-service-url",
@@ -493,7 +494,7 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
             "authenticate-service-url",
             "authenticate_service_url",
             url,
-            cx.options.get("authenticate-service-url"),
+            cx.setting("authenticate-service-url"),
         );
     }
     let Some((url, source)) = common::known_authenticate_service_url(cx) else {

@@ -291,6 +291,19 @@ impl<'a> StepContext<'a> {
         }
     }
 
+    /// The `--set` value of `key` (either spelling given). `key` must be one of the step's
+    /// [`Step::settings`]: that list is what `--set` accepts, so a key read without being
+    /// listed would be refused on the command line (caught in debug builds).
+    pub fn setting(&self, key: &str) -> Option<&'a str> {
+        let listed = self.step.settings.contains(&key);
+        debug_assert!(
+            listed,
+            "step {} reads --set {key} without listing it in `settings`",
+            self.step.qualified_id()
+        );
+        if listed { self.options.get(key) } else { None }
+    }
+
     /// Asks for a file to be created (written before the config, removed if that fails).
     pub fn create_file(&mut self, file: CreatedFile) {
         self.created.push(file);
@@ -369,6 +382,9 @@ pub struct Step {
     /// The config keys this step handles (rewrites or reports); used to prove every removed key
     /// is covered.
     pub handles: &'static [&'static str],
+    /// The `--set` keys this step reads (dash-case), through [`StepContext::setting`]. The keys
+    /// `--set` accepts are those of the chain's steps: a key no step reads is refused.
+    pub settings: &'static [&'static str],
     pub link: &'static str,
     pub run: fn(&mut StepContext<'_>),
 }
@@ -380,7 +396,9 @@ impl Step {
     }
 }
 
-/// Declares a step; the doc comment above it becomes [`Step::doc`].
+/// Declares a step; the doc comment above it becomes [`Step::doc`]. A step that reads `--set`
+/// values names their keys first, as `settings: &["license-key"],` ([`Step::settings`]); the
+/// others leave it out (no key).
 ///
 /// ```text
 /// step! {
@@ -393,10 +411,19 @@ impl Step {
 /// ```
 #[macro_export]
 macro_rules! step {
+    ($(#[doc = $doc:literal])* $vis:vis static $name:ident = Step { settings: $settings:expr, $($field:ident : $value:expr),* $(,)? };) => {
+        $(#[doc = $doc])*
+        $vis static $name: $crate::step::Step = $crate::step::Step {
+            doc: concat!($($doc, "\n"),*),
+            settings: $settings,
+            $($field: $value),*
+        };
+    };
     ($(#[doc = $doc:literal])* $vis:vis static $name:ident = Step { $($field:ident : $value:expr),* $(,)? };) => {
         $(#[doc = $doc])*
         $vis static $name: $crate::step::Step = $crate::step::Step {
             doc: concat!($($doc, "\n"),*),
+            settings: &[],
             $($field: $value),*
         };
     };
@@ -409,9 +436,13 @@ pub struct StepOutcome {
     pub document: Option<Document>,
     pub findings: Vec<Finding>,
     pub created: Vec<CreatedFile>,
+    /// Indices into `findings` of actions that left no marker in the document (no place to
+    /// put one: no location, a deleted entry, JSON, a flow collection).
+    pub untraced: Vec<usize>,
 }
 
-/// Runs one step on a document: calls it, applies its edits in one batch and verifies them.
+/// Runs one step on a document: calls it, marks the actions it leaves
+/// ([`crate::validate::marker`]), applies its edits in one batch and verifies them.
 pub fn run_step(
     step: &Step,
     doc: &Document,
@@ -422,18 +453,38 @@ pub fn run_step(
 ) -> Result<StepOutcome, crate::document::EditError> {
     let mut cx = StepContext::new(step, doc, kind, options, core, config_path);
     (step.run)(&mut cx);
-    let document = if cx.edits.is_empty() {
-        None
-    } else {
-        let next = doc.apply(&cx.edits)?;
+    let placement = crate::validate::marker::place(doc, step, &cx.findings, &cx.edits);
+    let mut untraced = placement.untraced;
+    let apply = |edits: &[Edit]| -> Result<Option<Document>, crate::document::EditError> {
+        if edits.is_empty() {
+            return Ok(None);
+        }
+        let next = doc.apply(edits)?;
         // The next step reads it: index it now so a failure is this step's.
         next.ensure_indexed()?;
-        Some(next)
+        Ok(Some(next))
+    };
+    let document = match apply(&placement.edits) {
+        Ok(document) => document,
+        Err(_) if !placement.annotated.is_empty() => {
+            // A marker that does not fit the layout (the engine refused it) must not cost the
+            // step its work: apply the step's own edits, and say the actions are unmarked.
+            let own: Vec<Edit> = placement
+                .edits
+                .into_iter()
+                .filter(|e| !matches!(e, Edit::Annotate { .. }))
+                .collect();
+            untraced.extend(placement.annotated);
+            untraced.sort_unstable();
+            apply(&own)?
+        }
+        Err(e) => return Err(e),
     };
     Ok(StepOutcome {
         document,
         findings: cx.findings,
         created: cx.created,
+        untraced,
     })
 }
 

@@ -118,7 +118,7 @@ pub(crate) fn known_authenticate_service_url(
 ) -> Option<(String, &'static str)> {
     match (
         core_authenticate_service_url(cx),
-        cx.options.get("authenticate-service-url"),
+        cx.setting("authenticate-service-url"),
     ) {
         (Some(url), _) => Some((
             url.to_owned(),

@@ -12,7 +12,7 @@ use super::{
 use crate::diff;
 use crate::redact;
 use crate::report::{self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions};
-use crate::runner::{self, FileRun, Input, RunConfig, RunError};
+use crate::runner::{self, FileRun, Input, RunConfig, RunError, Source};
 use crate::step::{Disk, NotesMode, OnDisk, RemovedMode, Step, StepOptions};
 use crate::write;
 
@@ -51,6 +51,7 @@ fn read_inputs(
     stdin: &mut dyn Read,
 ) -> Result<Vec<Input>, RunError> {
     runner::check_versions(args.from, args.to, steps)?;
+    runner::check_settings(args.set.iter().map(|(key, _)| key), steps)?;
     runner::read_files(&args.files, stdin)
 }
 /// Turns a file's run into its report entry (redacted unless `--show-secrets`).
@@ -177,7 +178,8 @@ pub(super) fn check(
         diffs: false,
     };
     print_report(&report, common.format, text, streams.stdout)?;
-    Ok(if report.pending() { 1 } else { 0 })
+    let pending = report.pending() || (args.strict && report.ignored_keys());
+    Ok(if pending { 1 } else { 0 })
 }
 
 pub(super) fn apply(
@@ -193,6 +195,14 @@ pub(super) fn apply(
         ));
     }
     let inputs = read_inputs(common, steps, streams.stdin)?;
+    // An empty stdin is a broken pipe far more often than a config: writing its "migration"
+    // would replace a config with nothing.
+    if inputs
+        .iter()
+        .any(|i| i.source == Source::Stdin && i.text.trim().is_empty())
+    {
+        return Err(RunError::EmptyStdin.into());
+    }
     let config = RunConfig {
         output: args.output.clone(),
         ..run_config(common, steps)

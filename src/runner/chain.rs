@@ -1,14 +1,12 @@
 //! Running the chain over one parsed file: every selected step in order, keeping each
-//! intermediate document, moving findings and errors into the input's lines, and adding notes
-//! for keys the target release does not read.
+//! intermediate document, moving findings and errors into the input's lines, then validating
+//! the result at the target ([`super::target`]).
 
 use super::locate::{LineMap, relocate};
 use super::versions::{FileVersions, select_steps};
 use super::{Destination, FileRun, Parsed, RunConfig, RunError, Stage};
-use crate::detect;
-use crate::document::{Location, Value};
-use crate::step::{self, FileKind, Finding, StepOptions};
-use crate::version::Version;
+use crate::document::Value;
+use crate::step::{self, Step, StepOptions};
 
 pub(super) fn migrate(
     file: Parsed,
@@ -29,6 +27,8 @@ pub(super) fn migrate(
         document,
     }];
     let mut findings = Vec::new();
+    // Actions that left no marker: index into `findings`, and the step.
+    let mut untraced: Vec<(usize, &'static Step)> = Vec::new();
     let mut created = Vec::new();
     // Files a step creates belong beside the config as written, which `-o` may put elsewhere.
     let destination = Destination::of(&input.source, config.output.as_deref());
@@ -59,6 +59,7 @@ pub(super) fn migrate(
                 }
             })?;
         let mut step_findings = outcome.findings;
+        untraced.extend(outcome.untraced.iter().map(|i| (findings.len() + i, step)));
         if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
             let map = LineMap::new(stages[0].document.text(), current.text());
             for f in &mut step_findings {
@@ -76,8 +77,8 @@ pub(super) fn migrate(
             });
         }
     }
-    let unknown = unknown_key_notes(&stages, &findings, kind, to);
-    findings.extend(unknown);
+    let findings =
+        super::target::validate_result(&stages, kind, to, config.steps, findings, &untraced);
     Ok(FileRun {
         input,
         format,
@@ -90,50 +91,4 @@ pub(super) fn migrate(
         findings,
         created,
     })
-}
-
-/// Keys of the migrated file that release `to` does not read (like Pomerium's start-up warning),
-/// as notes located in the input. A key of the input that a step of this run reported on (a
-/// finding at the key or at its value) and left where it was is left out: that finding says what
-/// to do about it. A key a step commented out is no longer a key at all; a key a step wrote (a
-/// rename, a new entry) is checked like any other.
-fn unknown_key_notes(
-    stages: &[Stage],
-    reported: &[Finding],
-    kind: FileKind,
-    to: Version,
-) -> Vec<Finding> {
-    let (Some(first), Some(last)) = (stages.first(), stages.last()) else {
-        return Vec::new();
-    };
-    let result = &last.document;
-    let map = (stages.len() > 1).then(|| LineMap::new(first.document.text(), result.text()));
-    let to_input = |at: Location| match &map {
-        Some(map) => map.locate(result, at),
-        None => Some(at),
-    };
-    let reported_at =
-        |at: Option<Location>| at.is_some_and(|at| reported.iter().any(|f| f.location == Some(at)));
-    let input_keys = detect::key_sites(&first.document);
-    let written_in_input = |key: &str, at: Option<Location>| {
-        at.is_some_and(|at| input_keys.iter().any(|k| k.key == key && k.location == at))
-    };
-    detect::unknown_keys(result, kind, to)
-        .into_iter()
-        .filter_map(|unknown| {
-            let key_at = to_input(unknown.location);
-            let value_at = result
-                .select_str(&unknown.path)
-                .first()
-                .and_then(|found| to_input(result.location(found.node)));
-            let already_reported = written_in_input(&unknown.key, key_at)
-                && (reported_at(key_at) || reported_at(value_at));
-            if already_reported {
-                return None;
-            }
-            let mut finding = unknown.finding();
-            finding.location = key_at;
-            Some(finding)
-        })
-        .collect()
 }
