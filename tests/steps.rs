@@ -5,10 +5,11 @@
 //!
 //! - `input.yaml` (or `input.json`) — the config before the step.
 //! - `expected.yaml` (or `expected.json`) — the exact bytes after the step; absent means the step
-//!   must not change the file.
+//!   must not change the file. Every step has at least one such *negative* case: an input it must
+//!   leave alone (`every_step_has_fixtures_with_a_negative_case`).
 //! - `findings.txt` — one line per finding, in order: `SEVERITY LINE:COL MESSAGE` (`-` for no
 //!   location). A message spanning several lines continues on lines indented by four spaces. An
-//!   empty file means no findings. In a `from`/`to` case each line starts with the step
+//!   empty file means no findings; the file is required (a missing one fails the case). In a `from`/`to` case each line starts with the step
 //!   (`v0.23/escape-dollar-in-request-headers changed 3:5 …`) since several steps report.
 //! - `created.txt` (optional) — files the run asks to create, one per line:
 //!   `PATH MODE SIZE` (path relative to the case directory, mode in octal). Absent means none.
@@ -450,11 +451,12 @@ fn step_fixtures() {
                 update,
                 result.text == result.input,
             ),
+            // Required even when empty (see `every_step_has_fixtures_with_a_negative_case`).
             check_file(
                 case_dir,
                 "findings.txt",
                 &result.findings,
-                "",
+                "<no findings.txt>\n",
                 update,
                 false,
             ),
@@ -483,6 +485,52 @@ fn step_fixtures() {
         "{} of {ran} fixture cases failed:\n\n{}",
         failures.len(),
         failures.join("\n\n")
+    );
+}
+
+/// Issue 14: every registered step has a fixture folder; the folder holds a *negative* case (an
+/// input the step must leave alone: no `expected.*` file, so the test asserts the output is the
+/// input byte for byte); and every case has a `findings.txt`, empty when the step reports
+/// nothing, so that a forgotten file cannot silently mean "no findings".
+#[test]
+fn every_step_has_fixtures_with_a_negative_case() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURES);
+    let cases = case_dirs().unwrap_or_else(|e| panic!("cannot list fixtures: {e}"));
+    let mut problems = Vec::new();
+    for step in STEPS {
+        let name = format!("v{}-{}", step.version, step.id);
+        let mine: Vec<&PathBuf> = cases
+            .iter()
+            .filter(|(_, s)| *s == name)
+            .map(|(case, _)| case)
+            .collect();
+        if mine.is_empty() {
+            problems.push(format!("{name}: no fixture cases under {}", root.display()));
+            continue;
+        }
+        let negative = mine.iter().any(|case| {
+            !case.join("expected.yaml").exists() && !case.join("expected.json").exists()
+        });
+        if !negative {
+            problems.push(format!(
+                "{name}: no negative case (a case without expected.*: an input the step must \
+                 leave alone)"
+            ));
+        }
+        for case in mine {
+            if !case.join("findings.txt").is_file() {
+                problems.push(format!(
+                    "{}: no findings.txt (an empty file says there are none)",
+                    case.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} fixture problems:\n{}",
+        problems.len(),
+        problems.join("\n")
     );
 }
 
