@@ -40,15 +40,6 @@ const GAP_RENAME_INSIDE_RENAMED: bool = false;
 /// `a: 1\r\nb: 2` (CRLF, no final line break): delete `b` → `a: 1\r`, a stray carriage return.
 const GAP_CRLF_LAST_LINE_DELETE: bool = false;
 
-/// The engine now removes those lines with the deleted entry (see `tests/engine_edits.rs`,
-/// `deleting_after_a_block_scalar_keeps_its_value`); this model does not yet count them as
-/// touched, so the generator still avoids the case.
-/// `a: |+\n  x\nb: 1\n\nc: 2\n`: delete `b` → the blank line after it now follows the `|+`
-/// scalar and becomes its content (`"x\n\n"`). Likewise `a: |\n  x\nb: 1\n  # c\n`: delete
-/// `b` → the comment, indented like the scalar's content, becomes a line of `a` (also with blank
-/// or comment lines between `a` and `b`). Verification catches both, but the batch fails.
-const GAP_DELETE_AFTER_BLOCK_SCALAR: bool = true;
-
 /// `a: {}\n`: insert `b: 1`, then `c: 2`, both at the end → `a: {b: 1c: 2, }`, which does not
 /// parse.
 const GAP_TWO_INSERTS_INTO_EMPTY_FLOW_MAP: bool = false;
@@ -58,21 +49,9 @@ const GAP_TWO_INSERTS_INTO_EMPTY_FLOW_MAP: bool = false;
 /// the deleted line. (Emptying a mapping by one kind of removal works.)
 const GAP_EMPTYING_BY_MIXED_REMOVALS: bool = false;
 
-/// `a: 1\n\nb: 2` (no final line break): delete `b` → `a: 1\n`: the break before the deleted
-/// line is taken, which leaves the blank line's break as a final one (cosmetic). And with
-/// `a:\n  x: 1\nb: 2` (no final break), deleting `b` and inserting at the end of `a` is refused
-/// as a conflict, as the deletion starts at the end of `x: 1`.
-const GAP_DELETE_LAST_LINE_WITHOUT_BREAK: bool = true;
-
 /// `a: |\n  x\n\nb: 1\n`: set `a` to `"k\n\n"` → `a: |+\n  k\n\n` followed by the old blank
 /// line, which `+` now keeps too (`"k\n\n\n"`); verification fails.
 const GAP_BLOCK_SCALAR_SET_TO_KEEP: bool = false;
-
-/// (The engine now places entries inserted after a sibling before those added at the end at one
-/// place, and verifies that; this model does not order them that way yet.)
-/// `a: 1\n`: insert `b: 2` at the end, then `c: 3` after `a` → the text has `b` then `c`
-/// (batch order at one place) but the intended data has `c` then `b`: verification fails.
-const GAP_END_THEN_AFTER_LAST: bool = true;
 
 // ------------------------------------------------------------------------------------------------
 // The data a document means
@@ -1406,20 +1385,6 @@ fn plan(doc: &Doc, recs: &Recs, seeds: &[Seed]) -> Vec<Plan> {
                 value: s.value.clone(),
             },
         };
-        if let Plan::Remove {
-            map,
-            key,
-            note: None,
-        } = &p
-            && GAP_DELETE_AFTER_BLOCK_SCALAR
-            && let Some((first, _)) = recs.entries.get(&child(map, Seg::Key(key.clone())))
-            && (0..*first)
-                .rev()
-                .find(|l| !recs.trivia.contains(l))
-                .is_some_and(|l| recs.block_ends.contains(&l))
-        {
-            continue;
-        }
         if let Plan::Insert { map, .. } = &p
             && GAP_TWO_INSERTS_INTO_EMPTY_FLOW_MAP
             && recs.maps.get(map).is_some_and(|m| m.flow)
@@ -1448,21 +1413,6 @@ fn plan(doc: &Doc, recs: &Recs, seeds: &[Seed]) -> Vec<Plan> {
                 continue;
             }
         }
-        // Insertions at the end and after the last entry of one mapping: `GAP_END_THEN_AFTER_LAST`.
-        if let Plan::Insert { map, after, .. } = &p
-            && GAP_END_THEN_AFTER_LAST
-        {
-            let last = keys_of.get(map).and_then(|k| k.last());
-            let at_end = |a: &Option<String>| a.is_none() || a.as_ref() == last;
-            if at_end(after)
-                && plans.iter().any(|q| {
-                    matches!(q, Plan::Insert { map: m, after: a, .. }
-                        if m == map && at_end(a) && a != after)
-                })
-            {
-                continue;
-            }
-        }
         if let Plan::SetScalar {
             path,
             value: Data::Str(v),
@@ -1481,29 +1431,7 @@ fn plan(doc: &Doc, recs: &Recs, seeds: &[Seed]) -> Vec<Plan> {
         {
             continue;
         }
-        // An insertion right above the deleted last line of a file without a final break:
-        // `GAP_DELETE_LAST_LINE_WITHOUT_BREAK`.
-        let deletes_last_line = |q: &Plan| match q {
-            Plan::Remove {
-                map,
-                key,
-                note: None,
-            } if !doc.final_newline => recs
-                .entries
-                .get(&child(map, Seg::Key(key.clone())))
-                .filter(|r| r.1 + 1 == recs.line_count)
-                .map(|r| r.0),
-            _ => None,
-        };
-        let insert_above = |a: &Plan, b: &Plan| {
-            GAP_DELETE_LAST_LINE_WITHOUT_BREAK
-                && insertion_line(recs, &keys_of, a)
-                    .is_some_and(|l| deletes_last_line(b) == Some(l + 1))
-        };
-        if plans
-            .iter()
-            .all(|q| compatible(q, &p) && !insert_above(q, &p) && !insert_above(&p, q))
-        {
+        if plans.iter().all(|q| compatible(q, &p)) {
             plans.push(p);
         }
     }
@@ -1575,7 +1503,9 @@ fn expected_data(data: &Data, plans: &[Plan]) -> Data {
     // Renames deepest first: an outer rename must not hide an inner one's path.
     let rank = |p: &Plan| match p {
         Plan::SetScalar { .. } | Plan::Replace { .. } => (0, 0),
-        Plan::Insert { .. } => (1, 0),
+        // At one place, entries inserted after a sibling go before those added at the end.
+        Plan::Insert { after: Some(_), .. } => (1, 0),
+        Plan::Insert { after: None, .. } => (1, 1),
         Plan::Remove { .. } => (2, 0),
         Plan::Rename { map, .. } => (3, usize::MAX - map.len()),
     };
@@ -1639,11 +1569,18 @@ fn expected_data(data: &Data, plans: &[Plan]) -> Data {
 ///   entry after them: that entry must move up onto the dash line and also get a note line above
 ///   it (`EditError::Conflict`); the same for an insertion after one of those deleted entries,
 ///   which would go where the next entry moves up from.
-/// - Inserting into a flow mapping after an entry that the batch removes (or at its end when its
-///   last entry goes): the new entry would be written right after the removed one
-///   (`EditError::Conflict`). In a block mapping this works, unless the next entry is deleted too:
-///   the new entry's place is then inside the lines the deletions remove (`EditError::Conflict`).
-fn predicted_refusal(doc: &Doc, recs: &Recs, plans: &[Plan]) -> Option<&'static str> {
+/// - Inserting after an entry that the batch removes (or at the end when the last entry goes)
+///   works: in a flow mapping the new entry takes the removed one's place. In a block mapping it
+///   is refused when the next entry is deleted too: the new entry's place is then inside the lines
+///   the deletions remove (`EditError::Conflict`).
+/// - Likewise when the deleted entries follow a block scalar and take the lines below them that
+///   would otherwise join it ([`block_scalar_absorptions`]): a block insertion right after them,
+///   into their mapping or an enclosing one, is refused (`EditError::Conflict`).
+/// - In a file without a final line break, deleting the entry on the last line while inserting
+///   right above it (`EditError::Conflict`): the deletion takes the line break the insertion goes
+///   after.
+fn predicted_refusal(doc: &Doc, recs: &Recs, text: &str, plans: &[Plan]) -> Option<&'static str> {
+    let absorbed = block_scalar_absorptions(doc, recs, text, plans);
     let mut t = Targets::default();
     collect_targets(&Node::Map(doc.root.clone()), &[], false, &mut t);
     for (map, keys, flow, _) in &t.maps {
@@ -1698,14 +1635,171 @@ fn predicted_refusal(doc: &Doc, recs: &Recs, plans: &[Plan]) -> Option<&'static 
         if !*flow && inserts.iter().any(inside_deleted_run) {
             return Some("conflict");
         }
+        // Whether a block insertion follows a key the batch removes (the last key for `End`).
         let anchor_removed = |after: &&Option<String>| match after {
             Some(a) => removed(a),
             None => keys.last().is_some_and(removed),
         };
-        // In a flow mapping an entry inserted after a removed one takes its place.
-        let _ = anchor_removed;
+        let follows = |after: &Option<String>, key: &String| match after {
+            Some(a) => a == key,
+            None => keys.last() == Some(key),
+        };
+        // A run of deleted entries after a block scalar also takes the lines below it that would
+        // join the scalar (see `block_scalar_absorptions`); a block insertion after the run's last
+        // entry would go inside them.
+        if !*flow
+            && absorbed.iter().any(|(m, run_keys, _, _)| {
+                m == map
+                    && run_keys.last().is_some_and(|last| {
+                        inserts
+                            .iter()
+                            .any(|a| anchor_removed(a) && follows(a, last))
+                    })
+            })
+        {
+            return Some("conflict");
+        }
+    }
+    // The same for an insertion into an enclosing mapping whose place is right after the run.
+    let keys_of: HashMap<DataPath, Vec<String>> =
+        t.maps.iter().map(|m| (m.0.clone(), m.1.clone())).collect();
+    for (_, _, run_last, _) in &absorbed {
+        if plans
+            .iter()
+            .any(|p| insertion_line(recs, &keys_of, p) == Some(*run_last))
+        {
+            return Some("conflict");
+        }
+    }
+    // In a file without a final line break, deleting the entry on its last line takes the break
+    // before it; a block insertion right above that entry goes at the same place.
+    if !doc.final_newline {
+        let deleted_last = plans.iter().find_map(|p| match p {
+            Plan::Remove {
+                map,
+                key,
+                note: None,
+            } if !recs.maps.get(map).is_some_and(|m| m.flow) => recs
+                .entries
+                .get(&child(map, Seg::Key(key.clone())))
+                .filter(|r| r.1 + 1 == recs.line_count)
+                .map(|r| r.0),
+            _ => None,
+        });
+        if let Some(first) = deleted_last
+            && plans
+                .iter()
+                .any(|p| insertion_line(recs, &keys_of, p).is_some_and(|l| l + 1 == first))
+        {
+            return Some("conflict");
+        }
     }
     None
+}
+
+/// Whether the text of `node` ends with a block scalar (it, or its last descendant, is one), and
+/// whether that scalar keeps its trailing blank lines (`+`).
+fn ends_in_block_scalar(node: &Node) -> Option<bool> {
+    match node {
+        Node::Scalar(Scalar::Block { chomp, .. }) => Some(*chomp == Chomp::Keep),
+        Node::Scalar(_) => None,
+        Node::Map(m) if !m.flow => m
+            .entries
+            .last()
+            .and_then(|e| ends_in_block_scalar(&e.value)),
+        Node::Seq(s) if !s.flow => s.items.last().and_then(|i| ends_in_block_scalar(&i.value)),
+        _ => None,
+    }
+}
+
+fn map_at<'a>(root: &'a Map, path: &[Seg]) -> Option<&'a Map> {
+    let mut node_map = root;
+    let mut rest = path;
+    while let Some((seg, tail)) = rest.split_first() {
+        let mut node = match seg {
+            Seg::Key(k) => &node_map.entries.iter().find(|e| &e.key == k)?.value,
+            Seg::Idx(_) => return None,
+        };
+        rest = tail;
+        // Sequence indices until the next mapping.
+        while let (Node::Seq(s), Some((Seg::Idx(i), tail))) = (node, rest.split_first()) {
+            node = &s.items.get(*i)?.value;
+            rest = tail;
+        }
+        node_map = match node {
+            Node::Map(m) => m,
+            _ => return None,
+        };
+    }
+    Some(node_map)
+}
+
+/// Runs of neighbouring entries that the batch deletes from a block mapping right after an entry
+/// whose value ends with a block scalar. Deleting them would let the lines below them join that
+/// scalar — comments indented deeper than the mapping, the blank lines before such comments, and
+/// for a `+` scalar any blank lines — so those lines go with the run. Returns, per run with such
+/// lines: the mapping, the run's keys, the run's last line and the lines that go with it.
+fn block_scalar_absorptions(
+    doc: &Doc,
+    recs: &Recs,
+    text: &str,
+    plans: &[Plan],
+) -> Vec<(DataPath, Vec<String>, usize, std::ops::Range<usize>)> {
+    let lines = split_lines(text);
+    let mut t = Targets::default();
+    collect_targets(&Node::Map(doc.root.clone()), &[], false, &mut t);
+    let mut out = Vec::new();
+    for (map, keys, flow, _) in &t.maps {
+        let Some(model) = map_at(&doc.root, map).filter(|_| !*flow) else {
+            continue;
+        };
+        let deleted = |k: &String| {
+            plans.iter().any(
+                |p| matches!(p, Plan::Remove { map: m, key, note: None } if m == map && key == k),
+            )
+        };
+        let mut i = 1;
+        while i < keys.len() {
+            if !deleted(&keys[i]) || deleted(&keys[i - 1]) {
+                i += 1;
+                continue;
+            }
+            let a = i;
+            while i + 1 < keys.len() && deleted(&keys[i + 1]) {
+                i += 1;
+            }
+            let b = i;
+            i += 1;
+            let Some(keep) = ends_in_block_scalar(&model.entries[a - 1].value) else {
+                continue;
+            };
+            let line_of = |k: usize| recs.entries.get(&child(map, Seg::Key(keys[k].clone())));
+            let (Some(first), Some(last)) = (line_of(a), line_of(b)) else {
+                continue;
+            };
+            let column = lines
+                .get(first.0)
+                .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
+            let start = last.1 + 1;
+            let (mut at, mut end) = (start, start);
+            while let Some(line) = lines.get(at) {
+                let spaces = line.len() - line.trim_start_matches(' ').len();
+                let blank = spaces == line.len();
+                let deep_comment = spaces > column && line[spaces..].starts_with('#');
+                if !blank && !deep_comment {
+                    break;
+                }
+                at += 1;
+                if deep_comment || keep {
+                    end = at;
+                }
+            }
+            if end > start {
+                out.push((map.clone(), keys[a..=b].to_vec(), last.1, start..end));
+            }
+        }
+    }
+    out
 }
 
 fn refusal_kind(e: &EditError) -> &'static str {
@@ -1824,8 +1918,11 @@ fn split_lines(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// See `GAP_DELETE_LAST_LINE_WITHOUT_BREAK`: the blank input line whose break becomes the final
-/// one, when touched lines end an input without a final break right after a blank line.
+/// In a file without a final line break, deleting its last lines takes the break before them
+/// (so that the file still ends without one). When a blank line precedes them, its break is the
+/// one taken, and the output ends with the line before it plus a break: the blank line is then an
+/// empty last line, and the text `a: 1\n` reads the same as `a: 1` with a final break. Returns that
+/// blank line, which counts as touched.
 fn final_break_gap(input: &str, touched: &BTreeSet<usize>) -> Option<usize> {
     let ends = input.ends_with('\n') || input.ends_with('\r');
     let lines = split_lines(input);
@@ -1835,8 +1932,7 @@ fn final_break_gap(input: &str, touched: &BTreeSet<usize>) -> Option<usize> {
             .take_while(|n| touched.contains(n))
             .count();
     let blank = kept.checked_sub(1)?;
-    (GAP_DELETE_LAST_LINE_WITHOUT_BREAK && !ends && kept < lines.len() && lines[blank].is_empty())
-        .then_some(blank)
+    (!ends && kept < lines.len() && lines[blank].is_empty()).then_some(blank)
 }
 
 fn check_layout_kept(input: &str, output: &str, crlf: bool, gap: bool) -> Result<(), String> {
@@ -1924,7 +2020,7 @@ fn run_batch(doc: &Doc, seeds: &[Seed]) -> Result<(), TestCaseError> {
         }
     }
     let result = parsed.apply(&edits);
-    if let Some(kind) = predicted_refusal(doc, &recs, &plans) {
+    if let Some(kind) = predicted_refusal(doc, &recs, &text, &plans) {
         match result {
             Err(e) => prop_assert_eq!(refusal_kind(&e), kind, "refused otherwise: {}", e),
             Ok(d) => {
@@ -1965,6 +2061,9 @@ fn run_batch(doc: &Doc, seeds: &[Seed]) -> Result<(), TestCaseError> {
         }
     }
     let mut touched = touched_lines(&recs, doc, &plans);
+    for (_, _, _, lines) in block_scalar_absorptions(doc, &recs, &text, &plans) {
+        touched.extend(lines);
+    }
     let gap = final_break_gap(&text, &touched);
     touched.extend(gap);
     check_layout_kept(&text, &out, doc.crlf, gap.is_some())

@@ -53,8 +53,15 @@ pub(crate) fn same_value(doc: &Document, a: &EntryRef<'_>, b: &EntryRef<'_>) -> 
 /// The lines of the aliases through which an edit of `node` also shows elsewhere, as words to
 /// append to a finding (empty when the node is not shared).
 pub(crate) fn shared_note(doc: &Document, node: NodeId) -> String {
-    let mut lines: Vec<usize> = doc
-        .shared_by(node)
+    let aliases = doc.shared_by(node);
+    // The node itself is anchored (`X-Price: &p "$5"` … `X-Price: *p`), or it sits inside an
+    // anchored mapping that aliases or merges repeat.
+    let what = if !doc.is_mapping(node) && aliases.iter().all(|a| doc.resolve(*a) == node) {
+        "an anchored value"
+    } else {
+        "in an anchored mapping"
+    };
+    let mut lines: Vec<usize> = aliases
         .into_iter()
         .map(|alias| doc.location(alias).line)
         .collect();
@@ -62,10 +69,9 @@ pub(crate) fn shared_note(doc: &Document, node: NodeId) -> String {
     lines.dedup();
     match lines.as_slice() {
         [] => String::new(),
-        [one] => format!(" (in an anchored mapping shared by the alias on line {one})"),
+        [one] => format!(" ({what} shared by the alias on line {one})"),
         many => format!(
-            " (in an anchored mapping shared by the aliases on lines {}: the change applies to \
-             each of them)",
+            " ({what} shared by the aliases on lines {}: the change applies to each of them)",
             join_numbers(many)
         ),
     }
