@@ -11,16 +11,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::batch::{self, Outcome};
+use crate::collect;
 use crate::detect;
 use crate::detect_report::{self, DetectedFile};
 use crate::diff;
 use crate::redact;
 use crate::report::{
-    self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions, WrittenReport,
+    self, Command, CreatedReport, FileReport, Refused, Report, Skipped, StepDiff, TextOptions,
+    WrittenReport,
 };
 use crate::runner::{
     self, Destination, FileRun, Input, InputFormat, KindChoice, RunConfig, RunError, Source,
 };
+use crate::step::Severity;
 use crate::step::{NotesMode, RemovedMode, Scope, Step, StepOptions};
 use crate::version::Version;
 use crate::write::{self, ConfigWrite, WriteError, WritePlan};
@@ -55,10 +59,25 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Commands,
 
-    /// When to colour diffs and reports: `auto` colours on a terminal (honouring NO_COLOR and
-    /// CLICOLOR_FORCE).
+    /// When to colour diffs and reports: `auto` colours a stream that is a terminal (decided for
+    /// stdout and stderr each), honouring NO_COLOR and CLICOLOR_FORCE.
     #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Print no report: only errors (and, for `apply -`, the migrated config). The exit code
+    /// still tells the result.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also list, on stderr, the files a directory or glob skipped (and why) and the Core config
+    /// each console config takes values from.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// How many files to migrate at once [default: one per CPU, or RAYON_NUM_THREADS]. The
+    /// binary sizes its thread pool with it before running the command.
+    #[arg(long, global = true, value_name = "N")]
+    pub jobs: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,12 +138,34 @@ Print what changed in Pomerium, what the step does, and a before/after example. 
 its id (`set-authorization-header` or `v0.24/set-authorization-header`), or give a version \
 (`0.24`, `v0.24`) to print every step of that release.")]
     Explain(ExplainArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(long_about = "\
+Print a completion script for SHELL on stdout. For example:
+
+  bash:        pomerium-migrate completions bash > ~/.local/share/bash-completion/completions/pomerium-migrate
+  zsh:         pomerium-migrate completions zsh > ~/.zfunc/_pomerium-migrate   (with fpath+=~/.zfunc)
+  fish:        pomerium-migrate completions fish > ~/.config/fish/completions/pomerium-migrate.fish
+  powershell:  pomerium-migrate completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff) on stdout: `pomerium-migrate man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The options `plan`, `apply` and `check` share.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    /// Config files to migrate; `-` reads one config from stdin.
+    /// Config files to migrate; `-` reads one config from stdin. A directory is searched
+    /// recursively (honouring .gitignore) and a quoted glob (`'deploy/**/*.yaml'`) is expanded;
+    /// of the files found, those whose keys make them a Pomerium config are taken.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -147,9 +188,21 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
-    /// The report's format; `json` prints one JSON document (schema in README).
+    /// The report's format: `text`, `json` (one JSON document, schema in README and
+    /// `schema/report.schema.json`), `github` (workflow commands: annotations in GitHub Actions),
+    /// `sarif` (SARIF 2.1.0 for code scanning) or `markdown` (for a ticket or PR comment).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
-    pub format: OutputFormat,
+    pub format: ReportFormat,
+
+    /// Report only the findings of this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub only: Option<OnlyArg>,
+
+    /// Print only the patch on stdout (what `git apply` takes; the report goes to stderr).
+    /// Refused when the diff would show a redacted value (unless --show-secrets) or the run
+    /// creates files.
+    #[arg(long)]
+    pub diff_only: bool,
 
     /// A value a step needs and cannot infer, e.g. `--set license-key=…`,
     /// `--set audience=console.example.com`, `--set authenticate-service-url=https://…`.
@@ -183,7 +236,7 @@ pub struct PlanArgs {
     pub common: MigrateArgs,
 
     /// Show one diff per step that changed something instead of one per file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "diff_only")]
     pub per_step: bool,
 }
 
@@ -212,6 +265,12 @@ pub struct ApplyArgs {
     /// Do not keep a backup of replaced files.
     #[arg(long)]
     pub no_backup: bool,
+
+    /// When some files are refused, still write every file that migrated cleanly (the refused
+    /// ones are reported and the exit code is 2). Without it nothing is written when any file
+    /// is refused.
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 #[derive(Debug, Args)]
@@ -273,12 +332,49 @@ pub enum ColorChoice {
     Never,
 }
 
-/// `--format`.
+/// `--format` of `detect` and `list`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     #[default]
     Text,
     Json,
+}
+
+/// `--format` of `plan`, `apply` and `check`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For a terminal or a log.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// Markdown for a ticket or pull-request comment.
+    Markdown,
+}
+
+/// `--only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnlyArg {
+    /// Findings a human must act on.
+    ActionRequired,
+    /// Changes made automatically.
+    Changed,
+    /// Notes.
+    Note,
+}
+
+impl From<OnlyArg> for Severity {
+    fn from(only: OnlyArg) -> Severity {
+        match only {
+            OnlyArg::ActionRequired => Severity::ActionRequired,
+            OnlyArg::Changed => Severity::Changed,
+            OnlyArg::Note => Severity::Note,
+        }
+    }
 }
 
 /// `--removed`.
@@ -336,13 +432,16 @@ impl CliError {
     }
 }
 
-/// The process's streams, and whether `--color auto` should colour stdout.
+/// The process's streams, and whether `--color auto` should colour each of them.
 pub struct Streams<'a> {
     pub stdin: &'a mut dyn Read,
     pub stdout: &'a mut dyn Write,
     pub stderr: &'a mut dyn Write,
-    /// What `--color auto` means here (a terminal that wants colour).
+    /// What `--color auto` means for stdout (`anstream`'s choice for the stream: a terminal,
+    /// NO_COLOR, CLICOLOR_FORCE).
     pub auto_color: bool,
+    /// The same for stderr.
+    pub auto_color_stderr: bool,
     /// Test hook: called by `apply` after the new files are prepared and before the originals
     /// are checked for changes (see [`write::commit_with`]).
     pub before_write_check: Option<&'a mut dyn FnMut()>,
@@ -359,19 +458,53 @@ pub fn execute_with(
     steps: &[&'static Step],
     streams: &mut Streams<'_>,
 ) -> Result<u8, CliError> {
-    let color = match cli.color {
-        ColorChoice::Auto => streams.auto_color,
+    let pick = |auto: bool| match cli.color {
+        ColorChoice::Auto => auto,
         ColorChoice::Always => true,
         ColorChoice::Never => false,
     };
+    let out = Output {
+        color: pick(streams.auto_color),
+        color_stderr: pick(streams.auto_color_stderr),
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    let color = out.color;
     match cli.command {
-        Commands::Plan(args) => plan(args, steps, streams, color),
-        Commands::Apply(args) => apply(args, steps, streams, color),
-        Commands::Check(args) => check(args, steps, streams, color),
+        Commands::Plan(args) => plan(args, steps, streams, out),
+        Commands::Apply(args) => apply(args, steps, streams, out),
+        Commands::Check(args) => check(args, steps, streams, out),
         Commands::Detect(args) => detect(args, steps, streams, color),
         Commands::List(args) => list(args, steps, streams),
         Commands::Explain(args) => explain(args, steps, streams),
+        Commands::Completions(args) => completions(args, streams),
+        Commands::Man => man(streams),
     }
+}
+
+/// How the report is printed: colour per stream, `-q`, `-v`.
+#[derive(Clone, Copy, Debug)]
+struct Output {
+    color: bool,
+    color_stderr: bool,
+    quiet: bool,
+    verbose: bool,
+}
+
+fn completions(args: CompletionsArgs, streams: &mut Streams<'_>) -> Result<u8, CliError> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    clap_complete::generate(args.shell, &mut command, "pomerium-migrate", streams.stdout);
+    streams.stdout.flush()?;
+    Ok(0)
+}
+
+fn man(streams: &mut Streams<'_>) -> Result<u8, CliError> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    clap_mangen::Man::new(command).render(streams.stdout)?;
+    streams.stdout.flush()?;
+    Ok(0)
 }
 
 fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'a> {
@@ -399,15 +532,18 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
     }
 }
 
-/// Reads the files after checking the arguments that need no file (so that a wrong version is
-/// reported before stdin is consumed).
-fn read_inputs(
+/// The files of `plan`, `apply` and `check`, collected and migrated one by one, after checking
+/// the arguments that need no file (so that a wrong version is reported before stdin is
+/// consumed).
+fn run_files(
     args: &MigrateArgs,
-    steps: &[&'static Step],
+    config: &RunConfig<'_>,
     stdin: &mut dyn Read,
-) -> Result<Vec<Input>, RunError> {
-    runner::check_versions(args.from, args.to, steps)?;
-    read_files(&args.files, stdin)
+) -> Result<(Vec<Outcome>, Vec<Skipped>), CliError> {
+    runner::check_versions(args.from, args.to, config.steps)?;
+    let collected = collect::collect(&args.files, args.input_format, stdin);
+    let outcomes = batch::run(collected.entries, config)?;
+    Ok((outcomes, collected.skipped))
 }
 
 fn read_files(files: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Input>, RunError> {
@@ -415,6 +551,44 @@ fn read_files(files: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Input>, Run
         return Err(RunError::StdinTwice);
     }
     files.iter().map(|f| Input::read(f, stdin)).collect()
+}
+
+/// The report of a run: one entry per migrated file, the refused ones, the skipped ones.
+fn build_report(
+    command: Command,
+    outcomes: &[Outcome],
+    skipped: Vec<Skipped>,
+    show_secrets: bool,
+    per_step: bool,
+) -> Report {
+    let mut files = Vec::new();
+    let mut refused = Vec::new();
+    for outcome in outcomes {
+        match &outcome.result {
+            Ok(file) => files.push(file_report(file, show_secrets, per_step)),
+            Err(error) => refused.push(Refused {
+                path: outcome.path.clone(),
+                error: error.to_string(),
+                exit_code: error.exit_code(),
+            }),
+        }
+    }
+    Report {
+        command,
+        files,
+        refused,
+        skipped,
+    }
+}
+
+/// The worst exit code of the refused files (0 when none).
+fn refused_code(report: &Report) -> u8 {
+    report
+        .refused
+        .iter()
+        .map(|r| r.exit_code)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Turns a file's run into its report entry (redacted unless `--show-secrets`).
@@ -479,6 +653,7 @@ fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport
             .collect(),
         step_diffs,
         written: None,
+        line_ends: report::line_ends(file.original().text(), &file.findings),
     }
 }
 
@@ -487,83 +662,188 @@ fn existing(path: &Path) -> Option<Vec<u8>> {
     std::fs::read(path).ok()
 }
 
+/// Prints what goes to stderr whatever the format (refused files, and with `-v` the skipped
+/// files and the Core config of each console config), then the report unless `-q`.
 fn print_report(
     report: &Report,
-    format: OutputFormat,
+    args: &MigrateArgs,
+    outcomes: &[Outcome],
+    output: Output,
     text: TextOptions,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> io::Result<()> {
-    let rendered = match format {
-        OutputFormat::Text => report::render_text(report, text),
-        OutputFormat::Json => report::render_json(report),
+    if output.verbose {
+        for skipped in &report.skipped {
+            writeln!(err, "skipped {}: {}", skipped.path, skipped.reason)?;
+        }
+        for outcome in outcomes {
+            if let Some(core) = &outcome.core {
+                writeln!(
+                    err,
+                    "{}: takes values from the Core config {core}",
+                    outcome.path
+                )?;
+            }
+        }
+    }
+    for refused in &report.refused {
+        let line = format!("error: {}", refused.error);
+        writeln!(
+            err,
+            "{}",
+            report::paint(output.color_stderr, report::ACTION, &line)
+        )?;
+    }
+    err.flush()?;
+    if output.quiet {
+        return Ok(());
+    }
+    let mut shown = report.clone();
+    if let Some(only) = args.only {
+        shown.retain_only(only.into());
+    }
+    let rendered = match args.format {
+        ReportFormat::Text => report::render_text(&shown, text),
+        ReportFormat::Json => report::render_json(&shown),
+        ReportFormat::Github => report::github::render(&shown),
+        ReportFormat::Sarif => report::sarif::render(&shown),
+        ReportFormat::Markdown => report::markdown::render(&shown),
     };
     out.write_all(rendered.as_bytes())?;
     out.flush()
+}
+
+/// `--diff-only`: the patch of every changed file on stdout, which `git apply` takes. Refused
+/// (exit 2, naming the files) when a hunk would hold a redacted value, since applying it would
+/// write `<redacted>` into the config, or when the run creates files (a patch cannot carry a
+/// private key safely).
+fn print_patch(
+    report: &Report,
+    outcomes: &[Outcome],
+    show_secrets: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let runs: Vec<&FileRun> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .collect();
+    if !show_secrets {
+        let hiding: Vec<&str> = report
+            .files
+            .iter()
+            .zip(&runs)
+            .filter(|(entry, run)| {
+                entry.diff != diff::unified(run.original().text(), run.result().text(), &entry.path)
+            })
+            .map(|(entry, _)| entry.path.as_str())
+            .collect();
+        if !hiding.is_empty() {
+            return Err(CliError::Usage(format!(
+                "--diff-only: the patch of {} would hold redacted values (`<redacted>`), which \
+                 `git apply` would write into the config; pass --show-secrets to put the real \
+                 values in the patch (keep it private), or use `apply`",
+                hiding.join(", ")
+            )));
+        }
+    }
+    let created: Vec<&str> = report
+        .files
+        .iter()
+        .flat_map(|f| &f.created)
+        .filter(|c| !c.already_present)
+        .map(|c| c.path.as_str())
+        .collect();
+    if !created.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--diff-only: this run creates files ({}), which a patch cannot carry safely; use \
+             `apply`, which writes them with owner-only permissions",
+            created.join(", ")
+        )));
+    }
+    for entry in &report.files {
+        out.write_all(entry.diff.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `plan` and `check`: the report (or the patch), and the exit code.
+fn report_run(
+    command: Command,
+    args: &MigrateArgs,
+    per_step: bool,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    output: Output,
+) -> Result<u8, CliError> {
+    let config = run_config(args, steps);
+    let (outcomes, skipped) = run_files(args, &config, streams.stdin)?;
+    let report = build_report(command, &outcomes, skipped, args.show_secrets, per_step);
+    let pending = command == Command::Check && report.pending();
+    let text = TextOptions {
+        color: output.color,
+        diffs: command == Command::Plan,
+    };
+    if args.diff_only {
+        print_patch(&report, &outcomes, args.show_secrets, streams.stdout)?;
+        let text = TextOptions {
+            color: output.color_stderr,
+            diffs: false,
+        };
+        let (err, sink) = (&mut *streams.stderr, &mut io::sink());
+        print_report(&report, args, &outcomes, output, text, err, sink)?;
+    } else {
+        print_report(
+            &report,
+            args,
+            &outcomes,
+            output,
+            text,
+            streams.stdout,
+            streams.stderr,
+        )?;
+    }
+    Ok(refused_code(&report).max(u8::from(pending)))
 }
 
 fn plan(
     args: PlanArgs,
     steps: &[&'static Step],
     streams: &mut Streams<'_>,
-    color: bool,
+    output: Output,
 ) -> Result<u8, CliError> {
-    let common = &args.common;
-    let inputs = read_inputs(common, steps, streams.stdin)?;
-    let files = runner::run(inputs, &run_config(common, steps))?;
-    let report = Report {
-        command: Command::Plan,
-        files: files
-            .iter()
-            .map(|f| file_report(f, common.show_secrets, args.per_step))
-            .collect(),
-    };
-    let text = TextOptions { color, diffs: true };
-    print_report(&report, common.format, text, streams.stdout)?;
-    Ok(0)
+    report_run(
+        Command::Plan,
+        &args.common,
+        args.per_step,
+        steps,
+        streams,
+        output,
+    )
 }
 
 fn check(
     args: CheckArgs,
     steps: &[&'static Step],
     streams: &mut Streams<'_>,
-    color: bool,
+    output: Output,
 ) -> Result<u8, CliError> {
-    let common = &args.common;
-    let inputs = read_inputs(common, steps, streams.stdin)?;
-    let files = runner::run(inputs, &run_config(common, steps))?;
-    let report = Report {
-        command: Command::Check,
-        files: files
-            .iter()
-            .map(|f| file_report(f, common.show_secrets, false))
-            .collect(),
-    };
-    let text = TextOptions {
-        color,
-        diffs: false,
-    };
-    print_report(&report, common.format, text, streams.stdout)?;
-    Ok(if report.pending() { 1 } else { 0 })
+    report_run(Command::Check, &args.common, false, steps, streams, output)
 }
 
 fn apply(
     args: ApplyArgs,
     steps: &[&'static Step],
     streams: &mut Streams<'_>,
-    color: bool,
+    output: Output,
 ) -> Result<u8, CliError> {
     let common = &args.common;
-    if args.output.is_some() && common.files.len() > 1 {
+    if common.diff_only {
         return Err(CliError::Usage(
-            "-o/--output takes one input file; migrate several files in place instead".into(),
+            "--diff-only is for plan and check; apply writes the files".into(),
         ));
     }
-    let inputs = read_inputs(common, steps, streams.stdin)?;
-    let config = RunConfig {
-        output: args.output.clone(),
-        ..run_config(common, steps)
-    };
-    let files = runner::run(inputs, &config)?;
     let backup_suffix = if args.no_backup {
         None
     } else {
@@ -578,14 +858,97 @@ fn apply(
             "--backup= needs a suffix (e.g. --backup=.orig), or use --no-backup".into(),
         ));
     }
+    if args.output.is_some() && common.files.len() > 1 {
+        return Err(CliError::Usage(
+            "-o/--output takes one input file; migrate several files in place instead".into(),
+        ));
+    }
+    if let Some(out) = args.output.as_deref().filter(|o| o.as_os_str() != "-") {
+        let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir.filter(|d| !d.is_dir()) {
+            let what = if dir.exists() {
+                "is not a directory"
+            } else {
+                "does not exist; create it first (only --certs-dir is created when missing)"
+            };
+            return Err(CliError::Usage(format!(
+                "-o {}: {} {what}",
+                out.display(),
+                dir.display()
+            )));
+        }
+    }
+    let config = RunConfig {
+        output: args.output.clone(),
+        ..run_config(common, steps)
+    };
+    let (outcomes, skipped) = run_files(common, &config, streams.stdin)?;
+    if args.output.is_some() && outcomes.len() > 1 {
+        return Err(CliError::Usage(
+            "-o/--output takes one input file; migrate several files in place instead".into(),
+        ));
+    }
+    let mut report = build_report(
+        Command::Apply,
+        &outcomes,
+        skipped,
+        common.show_secrets,
+        false,
+    );
+    let text = TextOptions {
+        color: output.color,
+        diffs: false,
+    };
+    if !report.refused.is_empty() && !args.keep_going {
+        let code = refused_code(&report);
+        print_report(
+            &report,
+            common,
+            &outcomes,
+            Output {
+                quiet: true,
+                ..output
+            },
+            text,
+            &mut io::sink(),
+            streams.stderr,
+        )?;
+        writeln!(
+            streams.stderr,
+            "nothing was written: {} of {} files refused; fix them, or pass --keep-going to \
+             write the others",
+            report.refused.len(),
+            outcomes.len()
+        )?;
+        return Ok(code);
+    }
 
+    let files: Vec<&FileRun> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .collect();
     let mut plan = WritePlan::default();
     let mut destinations = Vec::new();
     let mut stdout_text: Option<&str> = None;
     for file in &files {
         let destination = Destination::of(&file.input.source, args.output.as_deref());
         match &destination {
-            Destination::Stdout => stdout_text = Some(file.result().text()),
+            Destination::Stdout => {
+                if common.certs_dir.is_none() && !file.created.is_empty() {
+                    let paths: Vec<String> = file
+                        .created
+                        .iter()
+                        .map(|c| c.path.display().to_string())
+                        .collect();
+                    return Err(CliError::Usage(format!(
+                        "{}: the migrated config goes to stdout, but the run also writes files \
+                         ({}); say where with --certs-dir DIR",
+                        file.input.source.display(),
+                        paths.join(", ")
+                    )));
+                }
+                stdout_text = Some(file.result().text());
+            }
             Destination::File(path) => {
                 let in_place = file.input.source.path() == Some(path.as_path());
                 let original = if in_place {
@@ -615,13 +978,6 @@ fn apply(
         None => write::commit(&plan)?,
     };
 
-    let mut report = Report {
-        command: Command::Apply,
-        files: files
-            .iter()
-            .map(|f| file_report(f, common.show_secrets, false))
-            .collect(),
-    };
     for (entry, destination) in report.files.iter_mut().zip(&destinations) {
         entry.written = match destination {
             Destination::Stdout => Some(WrittenReport {
@@ -649,19 +1005,36 @@ fn apply(
             }
         }
     }
-    let text = TextOptions {
-        color,
-        diffs: false,
-    };
     match stdout_text {
         Some(result) => {
             streams.stdout.write_all(result.as_bytes())?;
             streams.stdout.flush()?;
-            print_report(&report, common.format, text, streams.stderr)?;
+            let text = TextOptions {
+                color: output.color_stderr,
+                diffs: false,
+            };
+            let err = &mut *streams.stderr;
+            print_report(
+                &report,
+                common,
+                &outcomes,
+                output,
+                text,
+                err,
+                &mut io::sink(),
+            )?;
         }
-        None => print_report(&report, common.format, text, streams.stdout)?,
+        None => print_report(
+            &report,
+            common,
+            &outcomes,
+            output,
+            text,
+            streams.stdout,
+            streams.stderr,
+        )?,
     }
-    Ok(0)
+    Ok(refused_code(&report))
 }
 
 /// The content of an output file that exists already, to check it is not changed meanwhile.
@@ -731,6 +1104,16 @@ fn scope_name(scope: Scope) -> &'static str {
     }
 }
 
+/// `list --format json`: the envelope every command's JSON shares (`schema`, `command`).
+#[derive(Serialize)]
+struct JsonList<'a> {
+    schema: u32,
+    command: &'static str,
+    from: Version,
+    to: Version,
+    steps: Vec<JsonStep<'a>>,
+}
+
 #[derive(Serialize)]
 struct JsonStep<'a> {
     id: String,
@@ -764,7 +1147,14 @@ fn list(
                     link: s.link,
                 })
                 .collect();
-            let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+            let envelope = JsonList {
+                schema: report::JSON_SCHEMA,
+                command: "list",
+                from,
+                to,
+                steps: json,
+            };
+            let text = serde_json::to_string_pretty(&envelope).unwrap_or_default();
             writeln!(out, "{text}")?;
         }
         OutputFormat::Text if selected.is_empty() => {
@@ -830,10 +1220,31 @@ fn explain(
             write_explanation(out, step)?;
             Ok(0)
         }
-        None => Err(CliError::Usage(format!(
-            "unknown step `{target}`; `pomerium-migrate list` shows every step"
-        ))),
+        None => {
+            let hint = closest_step(target, steps)
+                .map(|id| format!("did you mean `{id}`? "))
+                .unwrap_or_default();
+            Err(CliError::Usage(format!(
+                "unknown step `{target}`; {hint}`pomerium-migrate list` shows every step"
+            )))
+        }
     }
+}
+
+/// The step id closest to a mistyped one (by Jaro-Winkler similarity of the bare ids), when
+/// it is close enough to be what was meant.
+fn closest_step(target: &str, steps: &[&'static Step]) -> Option<String> {
+    let bare = target
+        .trim_start_matches('v')
+        .split_once('/')
+        .map_or(target, |(_, id)| id)
+        .to_ascii_lowercase();
+    steps
+        .iter()
+        .map(|s| (strsim::jaro_winkler(&bare, s.id), s))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, s)| s.qualified_id())
 }
 
 fn write_explanation(out: &mut dyn Write, step: &Step) -> io::Result<()> {

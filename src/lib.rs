@@ -5,7 +5,9 @@
 //! TOML ([`toml`]) backends; steps live in `migrations/`, one module per Pomerium release, listed
 //! in order by [`migrations::STEPS`].
 
+pub mod batch;
 pub mod cli;
+pub mod collect;
 pub mod detect;
 pub mod detect_report;
 pub mod diff;

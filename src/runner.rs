@@ -169,8 +169,13 @@ pub enum RunError {
     Read { path: String, source: io::Error },
     #[error("{path}:{location}: the file is not UTF-8 text; save it as UTF-8 and run again")]
     NotUtf8 { path: String, location: Location },
-    #[error("{path}:{source}")]
-    Parse { path: String, source: ParseError },
+    #[error("{path}:{source}{hint}")]
+    Parse {
+        path: String,
+        source: ParseError,
+        /// Advice for stdin read as YAML that looks like another format (else empty).
+        hint: &'static str,
+    },
     #[error(
         "{path}:{location}: read as {format}, the file is {found}, not a mapping of options; if \
          it is written in another format, say which with --input-format yaml|json|toml"
@@ -203,6 +208,13 @@ pub enum RunError {
     UnknownVersion { version: Version, newest: Version },
     #[error("--to {to} is older than --from {from}; pomerium-migrate does not downgrade configs")]
     Downgrade { from: Version, to: Version },
+    #[error(
+        "{arg}: no Pomerium config found ({searched} YAML, JSON or TOML files looked at; \
+         --verbose lists them with the reason each was skipped)"
+    )]
+    NoPomeriumFile { arg: String, searched: usize },
+    #[error("{arg}: not a valid glob: {reason}")]
+    BadGlob { arg: String, reason: String },
     #[error("stdin (-) can be given only once")]
     StdinTwice,
     #[error("{path}: the same file is given twice; give each file once")]
@@ -477,6 +489,51 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
     Ok(results.into_iter().flatten().collect())
 }
 
+/// A file read, parsed and detected, ready for its steps ([`prepare`], then [`migrate_one`]):
+/// what a run over many files handles one at a time.
+pub struct Prepared(Parsed);
+
+impl Prepared {
+    /// The kind the file was detected (or declared) as.
+    pub fn kind(&self) -> FileKind {
+        self.0.detection.kind
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.0.input.source
+    }
+}
+
+/// Parses one input and decides its kind and versions; the error is this file's alone.
+pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunError> {
+    let (format, document) = parse_input(&input, config.input_format)?;
+    let detection = detect_file(&document, config.kind);
+    let versions = file_versions(&input, &document, &detection, config)?;
+    Ok(Prepared(Parsed {
+        input,
+        format,
+        document,
+        detection,
+        versions,
+    }))
+}
+
+/// Runs the steps over one prepared file; `core` is the migrated data of the Core config a
+/// console file takes values from.
+pub fn migrate_one(
+    file: Prepared,
+    config: &RunConfig<'_>,
+    core: Option<&Value>,
+) -> Result<FileRun, RunError> {
+    migrate(file.0, config, core)
+}
+
+/// The data of a migrated file, as a console file's steps read their Core config.
+pub fn result_data(file: &FileRun) -> Option<Value> {
+    let result = file.result();
+    result.root().map(|root| result.value(root))
+}
+
 /// A file read and parsed, with what is known about it before its steps run.
 struct Parsed {
     input: Input,
@@ -506,6 +563,11 @@ pub fn parse_input(
         Document::parse(input.text.clone(), format).map_err(|source| RunError::Parse {
             path: path.clone(),
             source,
+            hint: if input.source == Source::Stdin && given.is_none() {
+                format_hint(&input.text)
+            } else {
+                ""
+            },
         })?;
     // TOML or JSON read as YAML is often one long plain string: a config that would silently
     // need no change.
@@ -525,6 +587,33 @@ pub fn parse_input(
         }
     }
     Ok((format, document))
+}
+
+/// Advice for stdin that YAML cannot read but looks like TOML or JSON (stdin has no extension
+/// to tell the format by).
+fn format_hint(text: &str) -> &'static str {
+    let lines = || {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    };
+    let toml = lines().any(|l| {
+        (l.starts_with('[') && l.ends_with(']') && !l.contains(','))
+            || l.split_once('=').is_some_and(|(key, _)| {
+                let key = key.trim();
+                !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
+            })
+    });
+    if toml {
+        return "; stdin is read as YAML, and this looks like TOML: pass --input-format toml";
+    }
+    if lines().next().is_some_and(|l| l.starts_with('{')) {
+        return "; stdin is read as YAML, and this looks like JSON: pass --input-format json";
+    }
+    ""
 }
 
 /// The kind (decided from the keys for `--kind auto`) and the version range of a document.

@@ -172,7 +172,7 @@ fn detect_json_carries_kind_format_versions_and_evidence() {
         "--format",
         "json",
     ]);
-    assert_eq!(v["schema"], 1);
+    assert_eq!(v["schema"], 2);
     assert_eq!(v["command"], "detect");
     let files = v["files"].as_array().cloned().unwrap_or_default();
     let summary: Vec<(String, String, String, String, bool)> = files
@@ -414,7 +414,7 @@ fn an_inferred_from_gives_the_same_result_as_giving_the_lower_bound() -> TestRes
 #[test]
 fn json_reports_carry_the_inferred_range() {
     let v = json(&["plan", "core-0.20.yaml", "--format", "json"]);
-    assert_eq!(v["schema"], 1);
+    assert_eq!(v["schema"], 2);
     let inferred = &v["files"][0]["inferred"];
     assert_eq!(inferred["min_version"], "0.19");
     assert_eq!(inferred["max_version"], "0.20");
