@@ -11,7 +11,8 @@ use std::ops::Range;
 use toml_edit::{ArrayOfTables, InlineTable, Item, Key, Table, Value as TomlValue};
 
 use super::data::{self, ordered_entries, ordered_inline};
-use super::text::{self, Lines};
+use super::text;
+use crate::document::lines::Lines;
 use crate::document::{Entry, EntryId, NodeId, NodeKind, Tree, Value};
 
 /// How a string is quoted.

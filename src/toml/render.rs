@@ -22,22 +22,10 @@ use super::TomlDocument;
 use super::emit::{self, KeyStyle};
 use super::index::{EntryInfo, EntryKind, Shape, StrStyle, TableKind};
 use super::text;
+use crate::document::splice::{self, SplicePlan};
 use crate::document::{
     Edit, EditError, EntryId, Location, NodeId, NodeKind, Position, Slot, Value,
 };
-
-struct Splice {
-    start: usize,
-    end: usize,
-    text: String,
-    /// Among insertions at one place, plain `key = value` lines come first: they belong to the
-    /// table above, while a header or a note starts something new.
-    late: bool,
-    seq: usize,
-    /// The edit that made it; `None` for removals inside an inline table, which may span the
-    /// pairs of several edits and are checked through each edit's claims instead.
-    owner: Option<usize>,
-}
 
 /// Text an edit removes or rewrites: no other edit may touch it.
 #[derive(Clone)]
@@ -89,7 +77,12 @@ fn after_before_end(mut inserts: Vec<Insertion>) -> Vec<Insertion> {
 pub(crate) struct Renderer<'a> {
     doc: &'a TomlDocument,
     src: &'a str,
-    splices: Vec<Splice>,
+    /// Each splice's owner is the edit that made it; `None` for removals inside an inline
+    /// table, which may span the pairs of several edits and are checked through each edit's
+    /// claims instead. Among insertions at one place, plain `key = value` lines come first
+    /// (not `late`): they belong to the table above, while a header or a note starts something
+    /// new.
+    splices: SplicePlan<Option<usize>>,
     claims: Vec<Claim>,
     removals: BTreeMap<NodeId, Vec<Removal>>,
     inserts: BTreeMap<NodeId, Vec<Insertion>>,
@@ -105,7 +98,7 @@ impl<'a> Renderer<'a> {
         Renderer {
             doc,
             src,
-            splices: Vec::new(),
+            splices: SplicePlan::default(),
             claims: Vec::new(),
             removals: BTreeMap::new(),
             inserts: BTreeMap::new(),
@@ -180,15 +173,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn push_splice(&mut self, range: Range<usize>, text: String, owner: Option<usize>, late: bool) {
-        let seq = self.splices.len();
-        self.splices.push(Splice {
-            start: range.start,
-            end: range.end,
-            text,
-            late,
-            seq,
-            owner,
-        });
+        self.splices.push(range, text, late, owner);
     }
 
     fn claim(&mut self, range: Range<usize>, owner: usize) {
@@ -1095,15 +1080,7 @@ impl<'a> Renderer<'a> {
             self.splice(open + 1..close, String::new(), None);
             return Ok(());
         }
-        let mut i = 0;
-        while i < removed.len() {
-            let a = removed[i];
-            let mut b = a;
-            while i + 1 < removed.len() && removed[i + 1] == b + 1 {
-                i += 1;
-                b += 1;
-            }
-            i += 1;
+        for (a, b) in splice::runs(&removed) {
             let range = if b + 1 < n {
                 single(a)?.start..single(b + 1)?.start
             } else if a > 0 {
@@ -1200,28 +1177,16 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
-        self.splices
-            .sort_by_key(|s| (s.start, s.end, s.late, s.seq));
-        let mut last_end = 0;
-        for s in &self.splices {
-            if s.start < last_end {
-                return Err(EditError::Conflict {
-                    location: self.loc(s.start),
-                });
-            }
-            last_end = last_end.max(s.end);
+        self.splices.sort();
+        match self.splices.first_overlap() {
+            Some(pos) => Err(EditError::Conflict {
+                location: self.loc(pos),
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn apply(self) -> String {
-        let capacity = self.src.len() + self.splices.len() * 16;
-        crate::document::splice::apply(
-            self.src,
-            capacity,
-            self.splices
-                .iter()
-                .map(|s| (s.start..s.end, s.text.as_str())),
-        )
+        self.splices.apply("", self.src)
     }
 }
