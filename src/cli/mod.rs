@@ -109,7 +109,10 @@ pub(crate) struct Output {
 fn completions(args: CompletionsArgs, streams: &mut Streams<'_>) -> Result<u8, CliError> {
     use clap::CommandFactory;
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "pomerium-migrate", streams.stdout);
+    // Into memory first: clap_complete panics when its writer fails (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "pomerium-migrate", &mut script);
+    streams.stdout.write_all(&script)?;
     streams.stdout.flush()?;
     Ok(0)
 }
