@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use super::write_plan;
 use super::{
     ApplyArgs, CheckArgs, CliError, MigrateArgs, NotesArg, Output, PlanArgs, RemovedArg,
@@ -68,16 +70,24 @@ fn build_report(
     show_secrets: bool,
     per_step: bool,
 ) -> Report {
-    let mut files = Vec::new();
-    let mut refused = Vec::new();
-    for outcome in outcomes {
-        match &outcome.result {
-            Ok(file) => files.push(file_report(file, show_secrets, per_step)),
-            Err(error) => refused.push(Refused {
+    // Redacting and diffing is per file: in parallel, like the migration.
+    let entries: Vec<Result<FileReport, Refused>> = outcomes
+        .par_iter()
+        .map(|outcome| match &outcome.result {
+            Ok(file) => Ok(file_report(file, show_secrets, per_step)),
+            Err(error) => Err(Refused {
                 path: outcome.path.clone(),
                 error: error.to_string(),
                 exit_code: error.exit_code(),
             }),
+        })
+        .collect();
+    let mut files = Vec::new();
+    let mut refused = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(file) => files.push(file),
+            Err(r) => refused.push(r),
         }
     }
     Report {
