@@ -371,6 +371,12 @@ fn check_of_a_tree_reports_every_pomerium_file_and_skips_the_others() -> TestRes
             .contains("tree/shared/console.yaml: takes values")
     );
     assert_eq!(report["summary"]["files"], 42);
+    // detect takes the same tree.
+    let detected = run_in(root, &["detect", "tree", "--format", "json"])?;
+    assert_eq!(detected.code, 0, "{}", detected.stderr);
+    let detected = json(&detected.stdout)?;
+    assert_valid(&report_schema()?, &detected, "detect --format json");
+    assert_eq!(detected["files"].as_array().map(Vec::len), Some(42));
     // The 32 Core configs that are not current change; the consoles only need actions.
     assert_eq!(report["summary"]["files_changed"], 32);
     assert_eq!(report["refused"], serde_json::json!([]));

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{CliError, DetectArgs, ExplainArgs, ListArgs, OutputFormat, Streams};
+use crate::collect;
 use crate::detect;
 use crate::detect_report::{self, DetectedFile};
 use crate::report;
@@ -19,10 +20,26 @@ pub(super) fn detect(
     streams: &mut Streams<'_>,
     color: bool,
 ) -> Result<u8, CliError> {
-    let inputs = runner::read_files(&args.files, streams.stdin)?;
-    let mut files = Vec::with_capacity(inputs.len());
-    for input in &inputs {
-        let (format, document) = runner::parse_input(input, args.input_format)?;
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(runner::RunError::StdinTwice.into());
+    }
+    // Directories and globs as for plan/apply/check; a file that cannot be read or parsed is
+    // reported on stderr and the others go on.
+    let collected = collect::collect(&args.files, args.input_format, streams.stdin);
+    let mut files = Vec::with_capacity(collected.entries.len());
+    let mut code = 0;
+    for entry in collected.entries {
+        let parsed = entry
+            .input
+            .and_then(|input| runner::parse_input(&input, args.input_format).map(|p| (input, p)));
+        let (input, (format, document)) = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                writeln!(streams.stderr, "error: {error}")?;
+                code = code.max(error.exit_code());
+                continue;
+            }
+        };
         let detection = runner::detect_file(&document, args.kind);
         // What plan/apply/check would say without --from, for a run to the newest release.
         let needs_from =
@@ -40,9 +57,11 @@ pub(super) fn detect(
         OutputFormat::Text => detect_report::render_text(&files, color),
         OutputFormat::Json => detect_report::render_json(&files),
     };
-    streams.stdout.write_all(rendered.as_bytes())?;
-    streams.stdout.flush()?;
-    Ok(0)
+    if !files.is_empty() || code == 0 {
+        streams.stdout.write_all(rendered.as_bytes())?;
+        streams.stdout.flush()?;
+    }
+    Ok(code)
 }
 
 fn scope_name(scope: Scope) -> &'static str {

@@ -68,12 +68,6 @@ pub enum RunError {
     StdinTwice,
     #[error("{path}: the same file is given twice; give each file once")]
     SameFileTwice { path: String },
-    #[error(
-        "several core configs ({}) were given with a console config: give the console config \
-         with the one core config it belongs to",
-        paths.join(", ")
-    )]
-    SeveralCores { paths: Vec<String> },
     #[error("{}", describe_step_error(path, step, source))]
     Step {
         path: String,
