@@ -73,6 +73,8 @@ pub struct FileReport {
     pub to: Version,
     /// The keys' version range when `from` was inferred from them (no `--from`).
     pub inferred: Option<Detection>,
+    /// A `--kind` or `--from` given that the file's keys contradict, one line each.
+    pub warnings: Vec<String>,
     /// Whether the migrated text differs from the input.
     pub changed: bool,
     /// In the order the steps ran; locations are in the input file.
@@ -401,6 +403,13 @@ fn render_file(out: &mut String, command: Command, file: &FileReport, color: boo
     if let Some(detection) = &file.inferred {
         detect_report::inferred_lines(out, detection, &file.path);
     }
+    for warning in &file.warnings {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint(color, ACTION, &format!("warning: {warning}"))
+        );
+    }
     let places: Vec<String> = file.findings.iter().map(|f| place(file, f)).collect();
     let width = places.iter().map(|p| p.chars().count()).max().unwrap_or(0);
     for (finding, place) in file.findings.iter().zip(&places) {
@@ -485,6 +494,8 @@ struct JsonFile<'a> {
     to: Version,
     /// The keys' version range when `from` was inferred (`null` with `--from`).
     inferred: Option<detect_report::JsonRange<'a>>,
+    /// A `--kind` or `--from` given that the file's keys contradict, one line each.
+    warnings: &'a [String],
     changed: bool,
     findings: Vec<JsonFinding<'a>>,
     created: &'a [CreatedReport],
@@ -524,6 +535,7 @@ pub fn render_json(report: &Report) -> String {
                 from: f.from,
                 to: f.to,
                 inferred: f.inferred.as_ref().map(detect_report::json_range),
+                warnings: &f.warnings,
                 changed: f.changed,
                 findings: f
                     .findings
@@ -583,6 +595,7 @@ mod tests {
                 from: Version::new(0, 20),
                 to: Version::new(0, 25),
                 inferred: None,
+                warnings: Vec::new(),
                 changed: true,
                 findings: vec![
                     finding(Severity::Changed, Some(12), "replaced it"),
@@ -692,7 +705,7 @@ Actions required (1):
         file.from = Version::new(0, 17);
         file.inferred = Some(Detection {
             kind: FileKind::Core,
-            kind_evidence: Vec::new(),
+            kind_evidence: crate::detect::KindEvidence::default(),
             min_version: Version::new(0, 17),
             max_version: Version::new(0, 22),
             min_evidence: vec![Evidence {
@@ -700,6 +713,7 @@ Actions required (1):
                 path: "routes[0].set_authorization_header".into(),
                 location: Location { line: 7, column: 5 },
                 version: Some(Version::new(0, 17)),
+                value: None,
             }],
             max_evidence: Vec::new(),
             contradictory: false,

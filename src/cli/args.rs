@@ -159,8 +159,9 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "VERSION")]
     pub to: Option<Version>,
 
-    /// What the files are: `auto` decides from the keys (console-only keys such as
-    /// database_url or license_key, or dash-case keys, mean console).
+    /// What the files are: `auto` decides from the keys (keys only Core reads, such as routes,
+    /// against keys only the Console reads, such as database_url; a file with both, or with
+    /// neither, is refused until --kind says which).
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{CliError, DetectArgs, ExplainArgs, ListArgs, OutputFormat, Streams};
 use crate::collect;
 use crate::detect;
-use crate::detect_report::{self, DetectedFile};
+use crate::detect_report::{self, DetectEntry, DetectedFile, UndecidedFile};
 use crate::report;
 use crate::runner::{self, KindChoice};
 use crate::step::{Scope, Step};
@@ -40,18 +40,31 @@ pub(super) fn detect(
                 continue;
             }
         };
-        let detection = runner::detect_file(&document, args.kind);
+        let path = input.source.display();
+        let detection = match runner::detect_file(&document, args.kind) {
+            Ok(detection) => detection,
+            Err(undecided) => {
+                // Like plan/apply/check, which refuse a file whose kind is undecided.
+                code = code.max(2);
+                files.push(DetectEntry::Undecided(UndecidedFile {
+                    path,
+                    format,
+                    undecided,
+                }));
+                continue;
+            }
+        };
         // What plan/apply/check would say without --from, for a run to the newest release.
         let needs_from =
             detect::refuse_ambiguous_escaping(&document, &detection, runner::default_target(steps))
                 .err();
-        files.push(DetectedFile {
-            path: input.source.display(),
+        files.push(DetectEntry::Detected(DetectedFile {
+            path,
             format,
             detection,
             kind_given: args.kind != KindChoice::Auto,
             needs_from,
-        });
+        }));
     }
     let rendered = match args.format {
         OutputFormat::Text => detect_report::render_text(&files, color),

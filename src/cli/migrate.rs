@@ -155,6 +155,7 @@ fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport
         from: file.from,
         to: file.to,
         inferred: file.inferred.clone(),
+        warnings: file.warnings.clone(),
         changed: file.changed(),
         findings,
         created: file

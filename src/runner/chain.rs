@@ -21,6 +21,7 @@ pub(super) fn migrate(
         document,
         detection,
         versions: FileVersions { from, to, inferred },
+        warnings,
     } = file;
     let kind = detection.kind;
     let mut stages = vec![Stage {
@@ -83,6 +84,7 @@ pub(super) fn migrate(
         from,
         to,
         inferred: inferred.then_some(detection),
+        warnings,
         stages,
         findings,
         created,

@@ -6,7 +6,7 @@ use std::io;
 use thiserror::Error;
 
 use super::versions::OLDEST_KNOWN;
-use crate::detect::AmbiguousEscaping;
+use crate::detect::{AmbiguousEscaping, KindUndecided};
 use crate::document::{EditError, Format, Location, ParseError};
 use crate::version::Version;
 
@@ -35,6 +35,8 @@ pub enum RunError {
         location: Location,
         found: &'static str,
     },
+    #[error("{}", source.message(path))]
+    KindUndecided { path: String, source: KindUndecided },
     #[error("{path}:{source}")]
     AmbiguousEscaping {
         path: String,

@@ -22,6 +22,7 @@ pub mod versions;
 use std::path::PathBuf;
 
 use crate::detect::Detection;
+use crate::detect_report;
 use crate::document::{Document, Format, Value};
 use crate::step::{CreatedFile, FileKind, Finding, Step, StepOptions};
 use crate::version::Version;
@@ -72,6 +73,8 @@ pub struct FileRun {
     pub to: Version,
     /// What the keys say about the version, when `from` was inferred from them (no `--from`).
     pub inferred: Option<Detection>,
+    /// A `--kind` or `--from` given that the file's keys contradict, one line each.
+    pub warnings: Vec<String>,
     /// Never empty: `stages[0]` is the input.
     pub stages: Vec<Stage>,
     /// In step order, located in the input file.
@@ -126,14 +129,26 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
 /// Reads what a file is and the versions it runs between, before any step runs.
 fn parse(input: Input, config: &RunConfig<'_>) -> Result<Parsed, RunError> {
     let (format, document) = parse_input(&input, config.input_format)?;
-    let detection = detect_file(&document, config.kind);
+    let detection =
+        detect_file(&document, config.kind).map_err(|source| RunError::KindUndecided {
+            path: input.source.display(),
+            source,
+        })?;
     let versions = versions::file_versions(&input, &document, &detection, config)?;
+    let warnings = detect_report::run_warnings(
+        &input.source.display(),
+        &document,
+        &detection,
+        config.kind != KindChoice::Auto,
+        config.from,
+    );
     Ok(Parsed {
         input,
         format,
         document,
         detection,
         versions,
+        warnings,
     })
 }
 
@@ -180,6 +195,8 @@ struct Parsed {
     document: Document,
     detection: Detection,
     versions: FileVersions,
+    /// A `--kind` or `--from` given that the file's keys contradict, one line each.
+    warnings: Vec<String>,
 }
 
 #[cfg(test)]
@@ -273,13 +290,23 @@ mod tests {
                 ..
             })
         ));
-        // Empty files and documents stay valid (nothing to migrate).
-        assert_eq!(run_one("c.yaml", "", None)?.format, Format::Yaml);
-        assert_eq!(
-            run_one("c.yaml", "# only a comment\n", None)?.format,
-            Format::Yaml
-        );
-        assert_eq!(run_one("c.toml", "", None)?.format, Format::Toml);
+        // Empty files and documents parse, but no key tells their kind: refused without --kind.
+        for (path, text) in [
+            ("c.yaml", ""),
+            ("c.yaml", "# only a comment\n"),
+            ("c.toml", ""),
+        ] {
+            match run_one(path, text, None) {
+                Err(e @ RunError::KindUndecided { .. }) => {
+                    assert_eq!(e.exit_code(), 2);
+                    assert!(
+                        e.to_string().contains("--kind core or --kind console"),
+                        "{e}"
+                    );
+                }
+                other => panic!("unexpected: {other:?}"),
+            }
+        }
         Ok(())
     }
 

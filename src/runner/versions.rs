@@ -2,7 +2,7 @@
 //! file is (`--kind`, else its keys) and which versions it runs between (given, or inferred from
 //! its keys), and which steps of the chain that selects.
 
-use crate::detect::{self, Detection};
+use crate::detect::{self, Detection, KindUndecided};
 use crate::document::Document;
 use crate::step::{FileKind, Step};
 use crate::version::Version;
@@ -17,7 +17,7 @@ pub const NEWEST_KNOWN: Version = Version::new(0, 33);
 /// `--kind`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum KindChoice {
-    /// Decide from the keys (console-only or dash-case keys mean console).
+    /// Decide from the keys: keys only Core reads against keys only the Console reads.
     #[default]
     Auto,
     /// A Pomerium Core config.
@@ -108,11 +108,11 @@ pub(super) struct FileVersions {
 }
 
 /// The kind (decided from the keys for `--kind auto`) and the version range of a document.
-pub fn detect_file(document: &Document, kind: KindChoice) -> Detection {
+pub fn detect_file(document: &Document, kind: KindChoice) -> Result<Detection, KindUndecided> {
     match kind {
         KindChoice::Auto => detect::detect(document),
-        KindChoice::Core => detect::detect_as(document, FileKind::Core),
-        KindChoice::Console => detect::detect_as(document, FileKind::Console),
+        KindChoice::Core => Ok(detect::detect_as(document, FileKind::Core)),
+        KindChoice::Console => Ok(detect::detect_as(document, FileKind::Console)),
     }
 }
 

@@ -839,6 +839,27 @@ impl<'a> Renderer<'a> {
         lines.line_of(flow.spans[i].start) != lines.line_of(flow.span.start)
     }
 
+    /// A new value written after entry `a` of a flow mapping that stands on its own line: the
+    /// entry's indentation, and the value spread over lines like the file's own.
+    fn flow_lines(
+        &self,
+        flow: &FlowMap<'_>,
+        a: usize,
+        value: &Value,
+        layout: &Layout<'_>,
+    ) -> (&'a str, String) {
+        let src = self.src();
+        let start = flow.spans[a].start;
+        let indent = &src[scan::line_start(src, start)..start];
+        let outer = &src[scan::line_start(src, flow.span.start)..];
+        let outer = &outer[..outer.len() - outer.trim_start_matches([' ', '\t']).len()];
+        let unit = indent
+            .strip_prefix(outer)
+            .filter(|u| !u.is_empty())
+            .unwrap_or("  ");
+        (indent, emit::flow_lines(value, indent, unit, layout))
+    }
+
     /// How new entries of a flow mapping are written: JSON-like (double quotes everywhere) when
     /// the file or the mapping's keys are.
     fn flow_layout(&self, map: NodeId) -> Layout<'a> {
@@ -865,7 +886,6 @@ impl<'a> Renderer<'a> {
         flow: &FlowMap<'_>,
         inserts: Vec<Insertion>,
     ) -> Result<(), EditError> {
-        let src = self.src();
         let FlowMap {
             map,
             entries,
@@ -885,18 +905,7 @@ impl<'a> Renderer<'a> {
                 Position::After(e) => Some(e.index),
                 Position::End => (0..n).rev().find(|i| !removed.contains(i)),
             };
-            // The indentation of a sibling, and a new collection spread over lines like the
-            // file's own, when entries stand one per line.
-            let pretty = |a: usize| {
-                let indent = &src[scan::line_start(src, spans[a].start)..spans[a].start];
-                let outer = &src[scan::line_start(src, ms.start)..];
-                let outer = &outer[..outer.len() - outer.trim_start_matches([' ', '\t']).len()];
-                let unit = indent
-                    .strip_prefix(outer)
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or("  ");
-                (indent, emit::flow_lines(&ins.value, indent, unit, &layout))
-            };
+            let pretty = |a: usize| self.flow_lines(flow, a, &ins.value, &layout);
             match anchor {
                 Some(a) if spans[a].complex => {
                     return Err(self.unsupported(spans[a].start, "a complex key"));
@@ -931,16 +940,13 @@ impl<'a> Renderer<'a> {
                 _ => {
                     // At the front: before the kept entries, or one after another in an empty
                     // mapping.
-                    let at = ms.start + 1;
                     let value = emit::flow(&ins.value, &layout);
-                    let text = if kept > 0 {
-                        format!("{key}: {value}, ")
-                    } else if count > 0 {
-                        format!(", {key}: {value}")
-                    } else {
-                        format!("{key}: {value}")
+                    let text = match (kept > 0, count > 0) {
+                        (true, _) => format!("{key}: {value}, "),
+                        (false, true) => format!(", {key}: {value}"),
+                        (false, false) => format!("{key}: {value}"),
                     };
-                    self.splice(at, at, text, None);
+                    self.splice(ms.start + 1, ms.start + 1, text, None);
                 }
             }
         }
