@@ -78,6 +78,7 @@ pub static STEPS: &[&Step] = &[
     &v0_26::CLIENT_CA,
     &v0_26::COOKIE_SECURE,
     &v0_26::MATCH_ANY_PORT,
+    &v0_26::UPSTREAM_HOST_HEADER,
     &v0_27::VALIDATION_MODE,
     &v0_27::JWT_ENDPOINT,
     &v0_28::STORAGE_TLS_OPTIONS,

@@ -17,7 +17,7 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod step;
-pub mod toml;
+pub(crate) mod toml;
 pub mod version;
 pub mod write;
 pub mod yaml;

@@ -412,7 +412,7 @@ fn plan_without_from_starts_at_the_lowest_version_and_says_so() {
     assert!(
         stdout.contains(
             "core-0.20.yaml: core config (yaml), 0.19 -> 0.33: would change; 2 changes, 1 action \
-             required, 2 notes\n\
+             required, 3 notes\n\
              \x20 --from inferred: the keys fit 0.19 to 0.20; starting at 0.19, the lowest \
              release that reads every key (pass --from to override)\n\
              \x20   at least 0.19: `routes[0].show_error_details` at core-0.20.yaml:8:5\n\

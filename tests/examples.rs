@@ -42,13 +42,13 @@ const CORE_STEPS: &[&str] = &[
     "v0.25/remove-pomerium-debug",
     "v0.26/cookie-secure",
     "v0.26/match-any-incoming-port",
+    "v0.26/upstream-host-header",
     "v0.28/storage-tls",
     "v0.29/opentelemetry",
 ];
 
 /// Steps that must report on the Console example with the README's command.
 const CONSOLE_STEPS: &[&str] = &[
-    "v0.15/console-signing-key",
     "v0.15/console-audience",
     "v0.15/helm-charts-moved",
     "v0.16/console-authenticate-service-url",
@@ -474,10 +474,11 @@ fn applied_examples_are_final() -> TestResult {
     let unknown_before = unknown_in_newest(&fs::read_to_string(repo().join(CORE))?, Format::Yaml)?;
     assert!(unknown_before.len() >= 10, "{unknown_before:?}");
 
-    // The Console config has what 0.15–0.17 require and nothing 0.33 dropped.
+    // The Console config has what 0.15–0.33 require and nothing 0.33 dropped or no longer
+    // needs (from 0.22 the Console needs neither `signing-key` nor `authenticate-service-url`).
     let console = Document::parse(fs::read_to_string(dir.path().join(CONSOLE))?, Format::Yaml)?;
     let data = console.data();
-    for key in ["audience", "authenticate-service-url", "license-key"] {
+    for key in ["audience", "license-key"] {
         assert!(data.get(key).is_some(), "console lacks {key}");
     }
     assert_eq!(
@@ -487,6 +488,7 @@ fn applied_examples_are_final() -> TestResult {
     for key in [
         "debug",
         "signing-key",
+        "authenticate-service-url",
         "tracing-provider",
         "tracing-sample-rate",
     ] {

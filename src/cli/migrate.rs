@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
-use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -20,7 +19,7 @@ use crate::report::{
     self, Command, CreatedReport, FileReport, Refused, Report, Skipped, StepDiff, TextOptions,
 };
 use crate::runner::{self, FileRun, RunConfig};
-use crate::step::{NotesMode, RemovedMode, Step, StepOptions};
+use crate::step::{Disk, NotesMode, OnDisk, RemovedMode, Step, StepOptions};
 use crate::write;
 
 fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'a> {
@@ -42,6 +41,8 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
             certs_dir: args.certs_dir.clone(),
             // Per file: the runner sets it to the file's `--to`.
             target: None,
+            // One view of the disk for the whole run: steps and report agree.
+            disk: Disk::default(),
         },
         output: None,
         steps,
@@ -66,6 +67,7 @@ fn run_files(
 fn build_report(
     command: Command,
     outcomes: &[Outcome],
+    disk: &Disk,
     skipped: Vec<Skipped>,
     show_secrets: bool,
     per_step: bool,
@@ -74,7 +76,7 @@ fn build_report(
     let entries: Vec<Result<FileReport, Refused>> = outcomes
         .par_iter()
         .map(|outcome| match &outcome.result {
-            Ok(file) => Ok(file_report(file, show_secrets, per_step)),
+            Ok(file) => Ok(file_report(file, disk, show_secrets, per_step)),
             Err(error) => Err(Refused {
                 path: outcome.path.clone(),
                 error: error.to_string(),
@@ -109,7 +111,7 @@ fn refused_code(report: &Report) -> u8 {
 }
 
 /// Turns a file's run into its report entry (redacted unless `--show-secrets`).
-fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport {
+fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) -> FileReport {
     let path = file.input.source.display();
     let shown = |doc: &crate::document::Document| {
         if show_secrets {
@@ -165,19 +167,14 @@ fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport
                 path: c.path.display().to_string(),
                 mode: c.mode,
                 size: c.contents.len() as u64,
-                already_present: existing(&c.path).is_some_and(|b| b == c.contents),
-                blocked: existing(&c.path).is_some_and(|b| b != c.contents),
+                already_present: disk.holds(&c.path, &c.contents) == Some(true),
+                blocked: matches!(disk.read(&c.path), OnDisk::File(b) if *b != c.contents),
             })
             .collect(),
         step_diffs,
         written: None,
         line_ends: report::line_ends(file.original().text(), &file.findings),
     }
-}
-
-/// The content of a file that exists (for files a step wants to create).
-fn existing(path: &Path) -> Option<Vec<u8>> {
-    std::fs::read(path).ok()
 }
 
 /// Prints what goes to stderr whatever the format (refused files, and with `-v` the skipped
@@ -297,7 +294,14 @@ fn report_run(
 ) -> Result<u8, CliError> {
     let config = run_config(args, steps);
     let (outcomes, skipped) = run_files(args, &config, streams.stdin)?;
-    let report = build_report(command, &outcomes, skipped, args.show_secrets, per_step);
+    let report = build_report(
+        command,
+        &outcomes,
+        &config.options.disk,
+        skipped,
+        args.show_secrets,
+        per_step,
+    );
     let pending = command == Command::Check && report.pending();
     let text = TextOptions {
         color: output.color,
@@ -384,6 +388,7 @@ pub(super) fn apply(
     let mut report = build_report(
         Command::Apply,
         &outcomes,
+        &config.options.disk,
         skipped,
         common.show_secrets,
         false,
