@@ -36,6 +36,7 @@ pub struct Outcome {
 /// [`Outcome`].
 pub fn run(entries: Vec<Entry>, config: &RunConfig<'_>) -> Result<Vec<Outcome>, RunError> {
     runner::check_versions(config.from, config.to, config.steps)?;
+    runner::check_settings(config.options.set.keys(), config.steps)?;
     let entries = distinct(entries)?;
 
     // Phase 1: parse and detect.

@@ -12,6 +12,7 @@ pub mod detect;
 pub mod detect_report;
 pub mod diff;
 pub mod document;
+pub mod input_rules;
 pub mod keys;
 pub mod redact;
 pub mod report;

@@ -291,6 +291,19 @@ impl<'a> StepContext<'a> {
         }
     }
 
+    /// The `--set` value of `key` (either spelling given). `key` must be one of the step's
+    /// [`Step::settings`]: that list is what `--set` accepts, so a key read without being
+    /// listed would be refused on the command line (caught in debug builds).
+    pub fn setting(&self, key: &str) -> Option<&'a str> {
+        let listed = self.step.settings.contains(&key);
+        debug_assert!(
+            listed,
+            "step {} reads --set {key} without listing it in `settings`",
+            self.step.qualified_id()
+        );
+        if listed { self.options.get(key) } else { None }
+    }
+
     /// Asks for a file to be created (written before the config, removed if that fails).
     pub fn create_file(&mut self, file: CreatedFile) {
         self.created.push(file);
@@ -369,6 +382,9 @@ pub struct Step {
     /// The config keys this step handles (rewrites or reports); used to prove every removed key
     /// is covered.
     pub handles: &'static [&'static str],
+    /// The `--set` keys this step reads (dash-case), through [`StepContext::setting`]. The keys
+    /// `--set` accepts are those of the chain's steps: a key no step reads is refused.
+    pub settings: &'static [&'static str],
     pub link: &'static str,
     pub run: fn(&mut StepContext<'_>),
 }
@@ -380,7 +396,9 @@ impl Step {
     }
 }
 
-/// Declares a step; the doc comment above it becomes [`Step::doc`].
+/// Declares a step; the doc comment above it becomes [`Step::doc`]. A step that reads `--set`
+/// values names their keys first, as `settings: &["license-key"],` ([`Step::settings`]); the
+/// others leave it out (no key).
 ///
 /// ```text
 /// step! {
@@ -393,10 +411,19 @@ impl Step {
 /// ```
 #[macro_export]
 macro_rules! step {
+    ($(#[doc = $doc:literal])* $vis:vis static $name:ident = Step { settings: $settings:expr, $($field:ident : $value:expr),* $(,)? };) => {
+        $(#[doc = $doc])*
+        $vis static $name: $crate::step::Step = $crate::step::Step {
+            doc: concat!($($doc, "\n"),*),
+            settings: $settings,
+            $($field: $value),*
+        };
+    };
     ($(#[doc = $doc:literal])* $vis:vis static $name:ident = Step { $($field:ident : $value:expr),* $(,)? };) => {
         $(#[doc = $doc])*
         $vis static $name: $crate::step::Step = $crate::step::Step {
             doc: concat!($($doc, "\n"),*),
+            settings: &[],
             $($field: $value),*
         };
     };

@@ -350,9 +350,11 @@ fn check_of_a_tree_reports_every_pomerium_file_and_skips_the_others() -> TestRes
         .flatten()
         .filter_map(|f| f["severity"].as_str())
         .collect();
-    assert_eq!(
-        severities,
-        ["changed", "action-required", "changed", "note"]
+    // Two changes and the action, then notes (behaviour changes the file is concerned by).
+    assert_eq!(severities[..3], ["changed", "action-required", "changed"]);
+    assert!(
+        severities[3..].iter().all(|s| *s == "note"),
+        "{severities:?}"
     );
     let action = &old["findings"][1];
     assert_eq!(action["line"], 7);

@@ -16,7 +16,8 @@ Exit codes:
   1  check: changes are pending or a finding needs action
   2  usage error, unreadable or invalid input, unknown version, or a file could not be written
   3  refused for safety: a step's result did not verify, a file changed during the run, or
-     writing would overwrite an existing file; nothing was written";
+     writing would overwrite an existing file; nothing was written
+With several files each is handled on its own and the exit code is the worst of them.";
 
 /// Upgrade Pomerium configuration files (Core and Enterprise Console) release by release,
 /// keeping every comment and byte that does not have to change.

@@ -18,7 +18,7 @@ use crate::redact;
 use crate::report::{
     self, Command, CreatedReport, FileReport, Refused, Report, Skipped, StepDiff, TextOptions,
 };
-use crate::runner::{self, FileRun, RunConfig};
+use crate::runner::{self, FileRun, RunConfig, RunError, Source};
 use crate::step::{Disk, NotesMode, OnDisk, RemovedMode, Step, StepOptions};
 use crate::write;
 
@@ -56,9 +56,22 @@ fn run_files(
     args: &MigrateArgs,
     config: &RunConfig<'_>,
     stdin: &mut dyn Read,
+    refuse_empty_stdin: bool,
 ) -> Result<(Vec<Outcome>, Vec<Skipped>), CliError> {
     runner::check_versions(args.from, args.to, config.steps)?;
+    runner::check_settings(args.set.iter().map(|(key, _)| key), config.steps)?;
     let collected = collect::collect(&args.files, args.input_format, stdin);
+    // `apply`: an empty stdin is a broken pipe far more often than a config: writing its
+    // "migration" would replace a config with nothing.
+    if refuse_empty_stdin
+        && collected.entries.iter().any(|e| {
+            e.input
+                .as_ref()
+                .is_ok_and(|i| i.source == Source::Stdin && i.text.trim().is_empty())
+        })
+    {
+        return Err(RunError::EmptyStdin.into());
+    }
     let outcomes = batch::run(collected.entries, config)?;
     Ok((outcomes, collected.skipped))
 }
@@ -293,7 +306,7 @@ fn report_run(
     output: Output,
 ) -> Result<u8, CliError> {
     let config = run_config(args, steps);
-    let (outcomes, skipped) = run_files(args, &config, streams.stdin)?;
+    let (outcomes, skipped) = run_files(args, &config, streams.stdin, false)?;
     let report = build_report(
         command,
         &outcomes,
@@ -379,7 +392,7 @@ pub(super) fn apply(
         output: args.output.clone(),
         ..run_config(common, steps)
     };
-    let (outcomes, skipped) = run_files(common, &config, streams.stdin)?;
+    let (outcomes, skipped) = run_files(common, &config, streams.stdin, true)?;
     if args.output.is_some() && outcomes.len() > 1 {
         return Err(CliError::Usage(
             "-o/--output takes one input file; migrate several files in place instead".into(),

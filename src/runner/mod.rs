@@ -17,6 +17,7 @@ mod chain;
 mod error;
 pub mod input;
 mod locate;
+mod settings;
 pub mod versions;
 
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ pub use versions::{
     KindChoice, NEWEST_KNOWN, OLDEST_KNOWN, check_versions, default_target, detect_file,
     newest_version, resolve_versions, select_steps,
 };
+
+pub use settings::{check_settings, known_settings};
 
 use versions::FileVersions;
 
