@@ -459,6 +459,12 @@ fn classify(text: &str) -> Content {
     }
 }
 
+/// Whether a `certificates` value holds the data itself (base64 or PEM) rather than a file
+/// path; Pomerium 0.24 and later read these values as paths only.
+pub(crate) fn certificate_is_data(text: &str) -> bool {
+    !matches!(classify(text), Content::Path)
+}
+
 fn is_pem(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_start();
@@ -671,7 +677,7 @@ fn file_stem(name: &str) -> Option<String> {
 }
 
 /// What to do with a file the config now names: Pomerium reads it where it runs, so it must be
-/// deployed with the config (SPEC §6: relative paths resolve from the working directory).
+/// deployed with the config (relative paths resolve from Pomerium's working directory).
 fn deploy_advice(shown: &str) -> String {
     if Path::new(shown).is_absolute() {
         "deploy it with the config, at this path on every Pomerium host".to_owned()

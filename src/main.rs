@@ -1,5 +1,5 @@
 //! The `pomerium-migrate` binary: parses the arguments, runs the command, maps errors to exit
-//! codes (see `docs/ARCHITECTURE.md`). Everything else lives in the library.
+//! codes (see "Exit codes" in `docs/ARCHITECTURE.md`). Everything else lives in the library.
 
 use std::io::{self, Write as _};
 use std::process::ExitCode;
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
             let code = error.exit_code();
             // The message already includes its cause (file, line, column, OS error); printing
             // the chain as well would repeat it.
-            let _ = writeln!(err, "error: {}", anyhow::Error::from(error));
+            let _ = writeln!(err, "error: {error}");
             ExitCode::from(code)
         }
     }

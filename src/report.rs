@@ -218,6 +218,15 @@ impl Report {
                 .map(move |f| (file, f))
         })
     }
+
+    /// Whether any file holds a key the target ignores (what `check --strict` also fails on).
+    pub fn ignored_keys(&self) -> bool {
+        self.files.iter().any(|file| {
+            file.findings.iter().any(|f| {
+                f.step == crate::validate::IGNORED_KEY || f.step == crate::validate::UNKNOWN_KEY
+            })
+        })
+    }
 }
 
 /// The input line ends [`FileReport::line_ends`] needs for `findings` in `text`.

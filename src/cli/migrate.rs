@@ -301,6 +301,7 @@ fn report_run(
     command: Command,
     args: &MigrateArgs,
     per_step: bool,
+    strict: bool,
     steps: &[&'static Step],
     streams: &mut Streams<'_>,
     output: Output,
@@ -315,7 +316,9 @@ fn report_run(
         args.show_secrets,
         per_step,
     );
-    let pending = command == Command::Check && report.pending();
+    // `check --strict` also fails on keys the target ignores.
+    let pending =
+        command == Command::Check && (report.pending() || (strict && report.ignored_keys()));
     let text = TextOptions {
         color: output.color,
         diffs: command == Command::Plan,
@@ -352,6 +355,7 @@ pub(super) fn plan(
         Command::Plan,
         &args.common,
         args.per_step,
+        false,
         steps,
         streams,
         output,
@@ -364,7 +368,15 @@ pub(super) fn check(
     streams: &mut Streams<'_>,
     output: Output,
 ) -> Result<u8, CliError> {
-    report_run(Command::Check, &args.common, false, steps, streams, output)
+    report_run(
+        Command::Check,
+        &args.common,
+        false,
+        args.strict,
+        steps,
+        streams,
+        output,
+    )
 }
 
 pub(super) fn apply(

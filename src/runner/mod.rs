@@ -2,22 +2,24 @@
 //!
 //! The runner takes the inputs as read ([`input`]), parses each in its format, decides its kind
 //! and the versions it runs between ([`versions`]), and runs the steps
-//! `from < version <= to` whose scope fits the kind one after another ([`chain`]), keeping every
+//! `from < version <= to` whose scope fits the kind one after another (`chain`), keeping every
 //! intermediate document so that `--per-step` can show what each step did. Findings and errors
-//! are moved back into the input's lines ([`locate`]). One file at a time ([`prepare`], then
+//! are moved back into the input's lines (`locate`). One file at a time ([`prepare`], then
 //! [`migrate_one`]); [`crate::batch`] runs many, Core files before the console files that take
-//! values (such as the signing key) from them. Nothing is written here: the caller decides what to do
+//! values (such as the signing key) from them. Nothing is written here: the caller decides what
+//! to do
 //! with the [`FileRun`]s (`cli` plans the writes).
 //!
-//! Without `--from`, each file's starting version is inferred from its keys ([`detect`]; see
-//! "Version inference" in `docs/ARCHITECTURE.md`). After the steps, keys the target release does
-//! not read are reported as notes.
+//! Without `--from`, each file's starting version is inferred from its keys ([`crate::detect`];
+//! see "Version inference" in `docs/ARCHITECTURE.md`). After the steps, the result is validated
+//! at the target release and the input's action markers are read ([`crate::validate`]).
 
 mod chain;
 mod error;
 pub mod input;
 mod locate;
 mod settings;
+mod target;
 pub mod versions;
 
 use std::path::PathBuf;
