@@ -531,7 +531,7 @@ fn apply_is_one_transaction_unless_keep_going() -> TestResult {
         "{}",
         out.stderr
     );
-    assert!(fs::read_to_string(root.join("a/config.yaml"))?.contains("# pomerium-migrate v0.20"));
+    assert!(fs::read_to_string(root.join("a/config.yaml"))?.contains("# allowed_groups:"));
     assert!(!fs::read_to_string(root.join("c/config.json"))?.contains("set_authorization_header"));
     assert_eq!(fs::read_to_string(root.join("b/config.yaml"))?, REFUSED);
     Ok(())
