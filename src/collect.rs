@@ -23,9 +23,10 @@ use ignore::WalkBuilder;
 use rayon::prelude::*;
 
 use crate::document::Document;
+use crate::document::Format;
 use crate::keys;
 use crate::report::Skipped;
-use crate::runner::{self, Input, InputFormat, RunError, Source};
+use crate::runner::{self, Input, RunError, Source};
 
 /// The file extensions a directory walk or a glob looks at (Pomerium's formats).
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
@@ -50,11 +51,7 @@ pub struct Collected {
 
 /// Expands the FILE arguments (see the module documentation). Never fails as a whole: what goes
 /// wrong for one argument is that argument's entry.
-pub fn collect(
-    args: &[PathBuf],
-    input_format: Option<InputFormat>,
-    stdin: &mut dyn Read,
-) -> Collected {
+pub fn collect(args: &[PathBuf], input_format: Option<Format>, stdin: &mut dyn Read) -> Collected {
     let mut collected = Collected::default();
     for arg in args {
         if arg.as_os_str() == "-" || arg.is_file() || (!arg.is_dir() && !is_glob(arg)) {
@@ -204,7 +201,7 @@ fn glob_walk(arg: &Path) -> Result<Vec<Result<PathBuf, Skipped>>, RunError> {
 /// Reads and recognises the files a walk found (in parallel, keeping their order).
 fn pick(
     found: Vec<Result<PathBuf, Skipped>>,
-    input_format: Option<InputFormat>,
+    input_format: Option<Format>,
 ) -> (Vec<Entry>, Vec<Skipped>) {
     let results: Vec<Result<Entry, Skipped>> = found
         .into_par_iter()

@@ -9,8 +9,9 @@ use super::{CliError, DetectArgs, ExplainArgs, ListArgs, OutputFormat, Streams};
 use crate::collect;
 use crate::detect;
 use crate::detect_report::{self, DetectEntry, DetectedFile, UndecidedFile};
+use crate::document::Format;
 use crate::report;
-use crate::runner::{self, KindChoice};
+use crate::runner;
 use crate::step::{Scope, Step};
 use crate::version::Version;
 
@@ -25,13 +26,17 @@ pub(super) fn detect(
     }
     // Directories and globs as for plan/apply/check; a file that cannot be read or parsed is
     // reported on stderr and the others go on.
-    let collected = collect::collect(&args.files, args.input_format, streams.stdin);
+    let collected = collect::collect(
+        &args.files,
+        args.input_format.map(Format::from),
+        streams.stdin,
+    );
     let mut files = Vec::with_capacity(collected.entries.len());
     let mut code = 0;
     for entry in collected.entries {
-        let parsed = entry
-            .input
-            .and_then(|input| runner::parse_input(&input, args.input_format).map(|p| (input, p)));
+        let parsed = entry.input.and_then(|input| {
+            runner::parse_input(&input, args.input_format.map(Format::from)).map(|p| (input, p))
+        });
         let (input, (format, document)) = match parsed {
             Ok(parsed) => parsed,
             Err(error) => {
@@ -41,7 +46,7 @@ pub(super) fn detect(
             }
         };
         let path = input.source.display();
-        let detection = match runner::detect_file(&document, args.kind) {
+        let detection = match runner::detect_file(&document, args.kind.given()) {
             Ok(detection) => detection,
             Err(undecided) => {
                 // Like plan/apply/check, which refuse a file whose kind is undecided.
@@ -62,7 +67,7 @@ pub(super) fn detect(
             path,
             format,
             detection,
-            kind_given: args.kind != KindChoice::Auto,
+            kind_given: args.kind.given().is_some(),
             needs_from,
         }));
     }

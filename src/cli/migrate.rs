@@ -14,6 +14,7 @@ use super::{
 use crate::batch::{self, Outcome};
 use crate::collect;
 use crate::diff;
+use crate::document::Format;
 use crate::redact;
 use crate::report::{
     self, Command, CreatedReport, FileReport, Refused, Report, Skipped, StepDiff, TextOptions,
@@ -26,8 +27,8 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
     RunConfig {
         from: args.from,
         to: args.to,
-        kind: args.kind,
-        input_format: args.input_format,
+        kind: args.kind.given(),
+        input_format: args.input_format.map(Format::from),
         options: StepOptions {
             set: args.set.iter().cloned().collect::<BTreeMap<_, _>>(),
             removed: match args.removed {
@@ -60,7 +61,7 @@ fn run_files(
 ) -> Result<(Vec<Outcome>, Vec<Skipped>), CliError> {
     runner::check_versions(args.from, args.to, config.steps)?;
     runner::check_settings(args.set.iter().map(|(key, _)| key), config.steps)?;
-    let collected = collect::collect(&args.files, args.input_format, stdin);
+    let collected = collect::collect(&args.files, args.input_format.map(Format::from), stdin);
     // `apply`: an empty stdin is a broken pipe far more often than a config: writing its
     // "migration" would replace a config with nothing.
     if refuse_empty_stdin

@@ -21,7 +21,8 @@ use crate::write::WriteError;
 
 pub use args::{
     ApplyArgs, CheckArgs, Cli, ColorChoice, Commands, CompletionsArgs, DetectArgs, ExplainArgs,
-    ListArgs, MigrateArgs, NotesArg, OnlyArg, OutputFormat, PlanArgs, RemovedArg, ReportFormat,
+    InputFormat, KindChoice, ListArgs, MigrateArgs, NotesArg, OnlyArg, OutputFormat, PlanArgs,
+    RemovedArg, ReportFormat,
 };
 
 /// Why a command failed; [`CliError::exit_code`] maps it to an exit code ("Exit codes" in
