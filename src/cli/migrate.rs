@@ -172,6 +172,7 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
         to: file.to,
         inferred: file.inferred.clone(),
         warnings: file.warnings.clone(),
+        input_locations: None,
         changed: file.changed(),
         findings,
         created: file
@@ -463,6 +464,17 @@ pub(super) fn apply(
         None => write::commit(&planned.plan)?,
     };
     write_plan::record_outcome(&mut report, &planned.destinations, &outcome);
+    // The report of apply points into the files as written.
+    for (entry, file) in report.files.iter_mut().zip(&files) {
+        let written = file.result_locations();
+        let input = entry.findings.iter().map(|f| f.location).collect();
+        for (finding, location) in entry.findings.iter_mut().zip(written) {
+            finding.location = location;
+        }
+        entry.input_locations = Some(input);
+        // Spans end on the lines of the written file too.
+        entry.line_ends = report::line_ends(file.result().text(), &entry.findings);
+    }
     match planned.stdout {
         Some(result) => {
             streams.stdout.write_all(result.as_bytes())?;
