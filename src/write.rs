@@ -703,6 +703,45 @@ mod tests {
         Ok(())
     }
 
+    /// A file that appears at a created file's path after the plan was checked is not replaced
+    /// (`WouldOverwrite`), and any other failure to place it is an I/O error, not that; in both
+    /// cases the config is left as it was.
+    #[test]
+    fn a_created_file_that_appears_meanwhile_is_not_replaced() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.yaml");
+        fs::write(&path, "old\n")?;
+        // The directory exists already: rollback has no directory of its own to remove.
+        fs::create_dir(dir.path().join("certs"))?;
+        let key = dir.path().join("certs/a-key.pem");
+        let plan = WritePlan {
+            configs: vec![config(&path, Some("old\n"), "new\n")],
+            created: vec![CreatedFile {
+                path: key.clone(),
+                mode: 0o600,
+                contents: b"KEY".to_vec(),
+            }],
+        };
+        let err = commit_with(&plan, &mut || {
+            let _ = fs::write(&key, "OTHER");
+        });
+        assert!(
+            matches!(&err, Err(WriteError::WouldOverwrite { path }) if *path == key),
+            "{err:?}"
+        );
+        assert_eq!(read(&key), "OTHER");
+        assert_eq!(read(&path), "old\n");
+
+        // The directory (with the temporary file in it) vanishes: an I/O error.
+        fs::remove_file(&key)?;
+        let err = commit_with(&plan, &mut || {
+            let _ = fs::remove_dir_all(dir.path().join("certs"));
+        });
+        assert!(matches!(err, Err(WriteError::Io { .. })), "{err:?}");
+        assert_eq!(read(&path), "old\n");
+        Ok(())
+    }
+
     /// A config full of secrets is often 0600: its backup must not be readable by more people
     /// than the original (issue 14). 0640 too, so that a fixed mode cannot pass by chance.
     #[cfg(unix)]
