@@ -345,13 +345,33 @@ pub enum ParseError {
          the file or remove the extra `---`"
     )]
     MultipleDocuments { location: Location, count: usize },
+    /// Aliases that expand to far more data than is written (an "alias bomb" or a long chain of
+    /// merges), refused the way Go's yaml.v3 refuses it.
+    #[error(
+        "{location}: the document contains excessive aliasing: its aliases expand to {expanded} \
+         nodes from {written} written ones (Go's yaml.v3 refuses such a document too); write \
+         the repeated parts out, or use fewer levels of aliases"
+    )]
+    ExcessiveAliasing {
+        location: Location,
+        expanded: u64,
+        written: u64,
+    },
+    /// Collections nested deeper than any config needs; refused before anything recurses.
+    #[error(
+        "{location}: collections are nested more than {limit} levels deep; pomerium-migrate \
+         does not read configs nested this deep"
+    )]
+    TooDeep { location: Location, limit: usize },
 }
 
 impl ParseError {
     pub fn location(&self) -> Location {
         match self {
             ParseError::Syntax { location, .. }
-            | ParseError::MultipleDocuments { location, .. } => *location,
+            | ParseError::MultipleDocuments { location, .. }
+            | ParseError::ExcessiveAliasing { location, .. }
+            | ParseError::TooDeep { location, .. } => *location,
         }
     }
 }
