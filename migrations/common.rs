@@ -2,6 +2,8 @@
 //! with a finding, console key spellings, and reading booleans and URLs the way Pomerium does.
 //! Everything here works through the document API only.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::document::{Document, EntryId, EntryRef, Location, NodeId, NodeKind, Value};
 use crate::step::{RemovedMode, Severity, StepContext};
 
@@ -23,6 +25,7 @@ pub struct Route {
 /// has).
 pub fn routes(doc: &Document) -> Vec<Route> {
     let mut out: Vec<Route> = Vec::new();
+    let mut seen = HashSet::new();
     let Some(root) = doc.root() else {
         return out;
     };
@@ -32,7 +35,7 @@ pub fn routes(doc: &Document) -> Vec<Route> {
         };
         for (index, item) in doc.items(doc.resolve(list.value)).iter().enumerate() {
             let node = doc.resolve(*item);
-            if doc.is_mapping(node) && out.iter().all(|r| r.node != node) {
+            if doc.is_mapping(node) && seen.insert(node) {
                 let place = format!("{key}[{index}]");
                 let name = match doc.get(node, "from").and_then(|e| doc.str(e.value)) {
                     Some(from) if !from.trim().is_empty() => format!("{place} ({})", from.trim()),
@@ -50,6 +53,8 @@ pub fn routes(doc: &Document) -> Vec<Route> {
 #[derive(Default)]
 pub struct RouteFindings {
     items: Vec<RouteFinding>,
+    /// Where each (severity, location, template) is in `items`.
+    index: HashMap<(Severity, Option<Location>, String), usize>,
 }
 
 struct RouteFinding {
@@ -59,6 +64,8 @@ struct RouteFinding {
     /// message refers back to them ("the route", or "each of these routes").
     template: String,
     routes: Vec<String>,
+    /// The names in `routes`, to add each once without searching the list.
+    named: HashSet<String>,
 }
 
 impl RouteFindings {
@@ -70,22 +77,24 @@ impl RouteFindings {
         template: String,
         route: String,
     ) {
-        let same = self
-            .items
-            .iter_mut()
-            .find(|f| f.severity == severity && f.location == location && f.template == template);
-        match same {
+        let key = (severity, location, template);
+        match self.index.get(&key).and_then(|i| self.items.get_mut(*i)) {
             Some(f) => {
-                if !f.routes.contains(&route) {
+                if f.named.insert(route.clone()) {
                     f.routes.push(route);
                 }
             }
-            None => self.items.push(RouteFinding {
-                severity,
-                location,
-                template,
-                routes: vec![route],
-            }),
+            None => {
+                let (severity, location, template) = key.clone();
+                self.index.insert(key, self.items.len());
+                self.items.push(RouteFinding {
+                    severity,
+                    location,
+                    template,
+                    named: HashSet::from([route.clone()]),
+                    routes: vec![route],
+                });
+            }
         }
     }
 

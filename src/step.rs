@@ -5,7 +5,7 @@
 //! [`Finding`]s through a [`StepContext`]; the runner applies the edits in one batch and verifies
 //! them. A step never sees text offsets or the file format.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -173,6 +173,10 @@ pub struct StepContext<'a> {
     pub(crate) edits: Vec<Edit>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) created: Vec<CreatedFile>,
+    /// What `edits` and `findings` hold already, so that a step with an edit per route does not
+    /// compare each new one with all the others.
+    queued: HashSet<Edit>,
+    reported: HashSet<(Severity, Option<Location>, String)>,
 }
 
 impl<'a> StepContext<'a> {
@@ -194,12 +198,15 @@ impl<'a> StepContext<'a> {
             edits: Vec::new(),
             findings: Vec::new(),
             created: Vec::new(),
+            queued: HashSet::new(),
+            reported: HashSet::new(),
         }
     }
 
     /// Queues an edit; all of a step's edits are applied together after it returns.
     pub fn edit(&mut self, edit: Edit) {
-        if !self.edits.contains(&edit) {
+        if !self.queued.contains(&edit) {
+            self.queued.insert(edit.clone());
             self.edits.push(edit);
         }
     }
@@ -213,8 +220,12 @@ impl<'a> StepContext<'a> {
             message,
             link: self.step.link,
         };
-        // Several routes can reach one anchored entry; report it once.
-        if !self.findings.contains(&f) {
+        // Several routes can reach one anchored entry; report it once. (Version, step and link
+        // are this step's for every finding here.)
+        if self
+            .reported
+            .insert((f.severity, f.location, f.message.clone()))
+        {
             self.findings.push(f);
         }
     }
