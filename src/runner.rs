@@ -13,7 +13,7 @@
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use similar::{DiffTag, TextDiff};
+use similar::DiffTag;
 use thiserror::Error;
 
 use crate::detect::{self, AmbiguousEscaping, Detection};
@@ -744,7 +744,7 @@ enum Origin {
 
 impl LineMap {
     fn new(input: &str, current: &str) -> LineMap {
-        let diff = TextDiff::from_lines(input, current);
+        let diff = crate::diff::line_diff(input, current);
         let mut lines = Vec::new();
         for op in diff.ops() {
             let old = op.old_range();
