@@ -98,6 +98,11 @@ impl RouteFindings {
         }
     }
 
+    /// Whether no finding was added.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
     /// Reports every finding, in the order first added.
     pub fn emit(self, cx: &mut StepContext<'_>) {
         for f in self.items {

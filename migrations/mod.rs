@@ -1,8 +1,8 @@
 //! The migration chain: one module per Pomerium release, each step in the order it runs.
 //!
 //! A step named `v0.N` turns a config valid for 0.(N-1) into one valid for 0.N. Releases with
-//! nothing to migrate have no module: 0.12 and 0.19 changed no configuration key, 0.30 needs no
-//! rewrite, and 0.33's only change for operators is that Intel macOS builds were dropped.
+//! nothing to migrate or report have no module: 0.12 and 0.19 changed no configuration key or
+//! behaviour that a config shows.
 
 use crate::step::Step;
 
@@ -24,15 +24,19 @@ pub mod v0_26;
 pub mod v0_27;
 pub mod v0_28;
 pub mod v0_29;
+pub mod v0_30;
 pub mod v0_31;
 pub mod v0_32;
+pub mod v0_33;
 
 /// Every step, ordered by version and then by the order within a release.
 pub static STEPS: &[&Step] = &[
     &v0_11::DATABROKER_SERVICE_URL,
+    &v0_11::USER_IMPERSONATION_DEFAULT,
     &v0_13::USER_IMPERSONATION,
     &v0_14::USE_PROXY_PROTOCOL,
     &v0_14::USER_ID_PREFIX,
+    &v0_14::PROGRAMMATIC_REDIRECT_DOMAINS,
     // 0.15
     &v0_15::REMOVE_UNUSED_OPTIONS,
     &v0_15::ED25519_SIGNING_KEY,
@@ -43,6 +47,7 @@ pub static STEPS: &[&Step] = &[
     &v0_16::RENAME_HEADERS,
     &v0_16::REMOVE_SIGNING_KEY_ALGORITHM,
     &v0_16::GITHUB_TEAM_SLUGS,
+    &v0_16::OIDC_OFFLINE_ACCESS,
     &v0_16::CONSOLE_AUTHENTICATE_SERVICE_URL,
     // 0.17
     &v0_17::CONSOLE_LICENSE_KEY,
@@ -79,10 +84,17 @@ pub static STEPS: &[&Step] = &[
     &v0_29::OPENTELEMETRY,
     &v0_29::AUDIT_KEY,
     &v0_29::CONSOLE_TRACING,
+    &v0_30::LEGACY_IDENTITY_MANAGER,
+    &v0_30::HEADER_TEMPLATE_PARSER,
     &v0_31::AUTHENTICATE_CALLBACK_PATH,
+    &v0_31::REFRESH_AT_ID_TOKEN_EXPIRATION,
+    &v0_31::HEALTH_CHECK_LISTENER,
     &v0_32::POMERIUM_DEBUG,
     &v0_32::ENVOY_CLUSTER_OPTIONS,
+    &v0_32::AUTOCERT_DIR,
     &v0_32::CONSOLE_FIRST,
+    &v0_33::SIGN_OUT_REDIRECT,
+    &v0_33::DERIVED_SIGNING_KEY,
 ];
 
 #[cfg(test)]

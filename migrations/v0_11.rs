@@ -52,3 +52,71 @@ fn run(cx: &mut StepContext<'_>) {
         );
     }
 }
+
+crate::step! {
+    /// # User impersonation is off by default
+    ///
+    /// **What changed in Pomerium.** Up to 0.10, every user listed in `administrators` could
+    /// impersonate other users from the dashboard. 0.11 added the option
+    /// `enable_user_impersonation`, false by default: without it, impersonation is refused
+    /// ("user impersonation is currently disabled"). 0.13 removed impersonation from Core
+    /// altogether (step `v0.13/user-impersonation`), so this matters only for a run that
+    /// stops at 0.11 or 0.12.
+    ///
+    /// **Evidence.** Commit 04c582121 ("add flag to enable user impersonation", in v0.11.0):
+    /// `authenticate/handlers.go` refuses impersonation unless `EnableUserImpersonation`;
+    /// v0.11.0 `config/options.go` adds the `enable_user_impersonation` key (absent from
+    /// v0.10.0); v0.11.0 `docs/docs/upgrading.md`, "User impersonation disabled by default".
+    ///
+    /// **What the step does.** Nothing is rewritten. When the file lists `administrators`,
+    /// does not set `enable_user_impersonation` and the run ends before 0.13, a note says
+    /// that the administrators lose impersonation unless `enable_user_impersonation: true` is
+    /// added. Other files get the note only with `--notes all`.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// administrators: admin@example.com
+    /// ```
+    ///
+    /// After (unchanged; add the option yourself to keep impersonation on 0.11 and 0.12):
+    ///
+    /// ```yaml
+    /// administrators: admin@example.com
+    /// enable_user_impersonation: true
+    /// ```
+    pub static USER_IMPERSONATION_DEFAULT = Step {
+        version: Version::new(0, 11),
+        id: "user-impersonation-default",
+        title: "Note: user impersonation is off unless enable_user_impersonation is set",
+        scope: Scope::Core,
+        handles: &["administrators"],
+        link: LINK,
+        run: user_impersonation_default,
+    };
+}
+
+fn user_impersonation_default(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let admins = doc
+        .top("administrators")
+        .filter(|e| !common::strings(doc, doc.resolve(e.value)).is_empty());
+    let relevant = admins.as_ref().filter(|_| {
+        doc.top("enable_user_impersonation").is_none() && !cx.options.reaches(Version::new(0, 13))
+    });
+    match relevant {
+        Some(entry) => {
+            let at = common::at(doc, entry);
+            cx.note(
+                at,
+                "from 0.11 on, `administrators` can no longer impersonate users unless \
+                 `enable_user_impersonation: true` is set (impersonation is removed from Core \
+                 in 0.13)",
+            );
+        }
+        None => cx.general_note(
+            "from 0.11 on, user impersonation is off unless `enable_user_impersonation: true` \
+             is set (impersonation is removed from Core in 0.13)",
+        ),
+    }
+}

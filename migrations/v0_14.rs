@@ -137,6 +137,70 @@ fn run_user_ids(cx: &mut StepContext<'_>) {
     }
 }
 
+crate::step! {
+    /// # Programmatic login redirects only to `localhost` by default
+    ///
+    /// **What changed in Pomerium.** Programmatic login (`/.pomerium/api/v1/login`, used by
+    /// `pomerium-cli` and scripts) takes a `pomerium_redirect_uri` to return to. From 0.14 that
+    /// URI must name a host listed in the new option `programmatic_redirect_domain_whitelist`,
+    /// which defaults to `[localhost]` (`localhost` also admits loopback addresses); any other
+    /// host is refused with "invalid redirect uri". Before 0.14 every `http`/`https` URI was
+    /// accepted.
+    ///
+    /// **Evidence.** Commit c7d243d74 ("proxy: restrict programmatic URLs to localhost", in
+    /// v0.14.0): `proxy/handlers.go` checks `urlutil.IsRedirectAllowed`; v0.14.0
+    /// `config/options.go` sets the default `[]string{"localhost"}`; v0.14.0
+    /// `internal/urlutil/whitelist.go`; v0.14.0 `docs/docs/upgrading.md`, "Programmatic login
+    /// domain whitelist".
+    ///
+    /// **What the step does.** Nothing is rewritten: only you know where your programmatic
+    /// clients return to. When the file does not set `programmatic_redirect_domain_whitelist`
+    /// (a file written for 0.13 cannot), a note says that only `localhost` is accepted from now
+    /// on. A file that sets the option gets the note only with `--notes all`.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// authenticate_service_url: https://authenticate.example.com
+    /// ```
+    ///
+    /// After (unchanged; list the hosts your clients redirect to, if any besides `localhost`):
+    ///
+    /// ```yaml
+    /// authenticate_service_url: https://authenticate.example.com
+    /// programmatic_redirect_domain_whitelist: [localhost, tools.example.com]
+    /// ```
+    pub static PROGRAMMATIC_REDIRECT_DOMAINS = Step {
+        version: Version::new(0, 14),
+        id: "programmatic-redirect-domains",
+        title: "Note: programmatic login redirects only to localhost by default",
+        scope: Scope::Core,
+        handles: &["programmatic_redirect_domain_whitelist"],
+        link: LINK,
+        run: run_programmatic_redirect,
+    };
+}
+
+fn run_programmatic_redirect(cx: &mut StepContext<'_>) {
+    if cx
+        .doc
+        .top("programmatic_redirect_domain_whitelist")
+        .is_some()
+    {
+        cx.general_note(
+            "from 0.14 on, programmatic login only redirects to the hosts listed in \
+             `programmatic_redirect_domain_whitelist` (default `[localhost]`)",
+        );
+        return;
+    }
+    cx.note(
+        None,
+        "from 0.14 on, programmatic login (`pomerium-cli`, `/.pomerium/api/v1/login`) only \
+         redirects to `localhost`: list any other host your clients return to in \
+         `programmatic_redirect_domain_whitelist`",
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

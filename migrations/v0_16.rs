@@ -299,6 +299,100 @@ fn groups_criteria(doc: &Document, node: NodeId, out: &mut Vec<NodeId>, depth: u
 }
 
 step! {
+    /// # `access_type=offline` is sent only to Google (Core)
+    ///
+    /// **What changed in Pomerium.** Up to 0.15, Pomerium added the Google-specific parameter
+    /// `access_type=offline` to the sign-in URL of every OpenID Connect identity provider. From
+    /// 0.16 only the `google` provider gets it; the others (`auth0`, `azure`, `gitlab`, `oidc`,
+    /// `okta`, `onelogin`, `ping`) are expected to hand out refresh tokens for the standard
+    /// `offline_access` scope. That scope is in Pomerium's default scope list, but a file that
+    /// sets `idp_scopes` replaces the defaults: without `offline_access` there, a provider that
+    /// honoured `access_type=offline` may stop issuing refresh tokens, and sessions then end
+    /// when the access token expires instead of being refreshed. (`github` uses plain OAuth 2
+    /// and is unchanged.)
+    ///
+    /// **Evidence.** Commit 1a7c5415e ("identity: only assign `access_type` uri params to
+    /// google", in v0.16.0): v0.15.0 `internal/identity/oidc/oidc.go` has
+    /// `defaultAuthCodeOptions = []oauth2.AuthCodeOption{oauth2.AccessTypeOffline}`, v0.16.0
+    /// has an empty list and moves `access_type: offline` to
+    /// `internal/identity/oidc/google/google.go`; v0.16.0 `docs/docs/upgrading.md`, "OIDC flow
+    /// no longer sets default uri params".
+    ///
+    /// **What the step does.** Nothing is rewritten (whether the provider needs the scope is
+    /// the provider's business). A note is added when `idp_provider` is one of the providers
+    /// above, `idp_scopes` is set (a list or a comma-separated string) without
+    /// `offline_access`, and `idp_request_params` does not set `access_type` itself. Other
+    /// files get the note only with `--notes all`.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// idp_provider: okta
+    /// idp_scopes: [openid, profile, email]
+    /// ```
+    ///
+    /// After (unchanged; if sessions stop refreshing, add the scope):
+    ///
+    /// ```yaml
+    /// idp_provider: okta
+    /// idp_scopes: [openid, profile, email, offline_access]
+    /// ```
+    pub static OIDC_OFFLINE_ACCESS = Step {
+        version: Version::new(0, 16),
+        id: "oidc-offline-access",
+        title: "Note: access_type=offline is sent only to Google",
+        scope: Scope::Core,
+        handles: &["idp_scopes"],
+        link: LINK,
+        run: oidc_offline_access,
+    };
+}
+
+/// The identity providers of 0.15 built on Pomerium's generic OpenID Connect provider, other
+/// than Google (v0.15.0 `internal/identity/providers.go`).
+const OIDC_PROVIDERS: &[&str] = &[
+    "auth0", "azure", "gitlab", "oidc", "okta", "onelogin", "ping",
+];
+
+fn oidc_offline_access(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let provider = doc
+        .top("idp_provider")
+        .and_then(|e| doc.str(e.value))
+        .map(str::trim)
+        // Pomerium matches the name exactly (v0.15.0 `internal/identity/providers.go`).
+        .filter(|p| OIDC_PROVIDERS.contains(p));
+    let scopes = doc.top("idp_scopes").filter(|e| {
+        let scopes = common::strings(doc, doc.resolve(e.value));
+        !scopes
+            .iter()
+            .flat_map(|s| s.split(','))
+            .any(|s| s.trim() == "offline_access")
+    });
+    let own_access_type = doc
+        .top("idp_request_params")
+        .is_some_and(|e| doc.get(e.value, "access_type").is_some());
+    match (provider, scopes) {
+        (Some(provider), Some(scopes)) if !own_access_type => {
+            let at = common::at(doc, &scopes);
+            cx.note(
+                at,
+                format!(
+                    "from 0.16 on, Pomerium no longer sends `access_type=offline` to `{provider}`; \
+                     `idp_scopes` lacks `offline_access`, so if sessions stop being refreshed, \
+                     add `offline_access` to `idp_scopes`"
+                ),
+            );
+        }
+        _ => cx.general_note(
+            "from 0.16 on, `access_type=offline` is sent only to Google; other OpenID Connect \
+             providers get refresh tokens through the `offline_access` scope (in the default \
+             scopes; add it when you set `idp_scopes`)",
+        ),
+    }
+}
+
+step! {
     /// # `signing-key` is replaced by `authenticate-service-url` (Enterprise Console)
     ///
     /// From 0.16 the Console no longer needs a copy of Core's signing key: it fetches the key

@@ -185,3 +185,75 @@ fn run_console_first(cx: &mut StepContext<'_>) {
         "upgrade the Enterprise Console to 0.32 before upgrading Core to 0.32",
     );
 }
+
+crate::step! {
+    /// # The default autocert directory moved (Core)
+    ///
+    /// **What changed in Pomerium.** With `autocert: true` Pomerium obtains certificates from
+    /// an ACME CA and keeps them (and the ACME account) in `autocert_dir`. Without that option
+    /// the directory was Pomerium's data directory itself (`$XDG_DATA_HOME/pomerium`, else
+    /// `~/.local/share/pomerium`, else `/tmp/pomerium/data`). From 0.32 it is the subdirectory
+    /// `autocert` of the data directory, the last fallback is `/var/tmp/pomerium/data`, and on
+    /// macOS the data directory is `~/Library/Application Support/pomerium`. Pomerium does not
+    /// move existing certificates: it requests new ones at the first start, which counts
+    /// against the CA's rate limits. The official container image sets
+    /// `AUTOCERT_DIR=/data/autocert` and is not affected.
+    ///
+    /// **Evidence.** Commit 67309da26 ("databroker: support default path for file backend",
+    /// in v0.32.0, marked breaking for the autocert move): v0.31.0 `config/options.go` has
+    /// `Folder: fileutil.DataDir()`, v0.32.0 `Folder: filepath.Join(fileutil.DataDir(),
+    /// "autocert")`; v0.32.0 `internal/fileutil/directories.go`; v0.32.0 `Dockerfile`
+    /// (`ENV AUTOCERT_DIR`).
+    ///
+    /// **What the step does.** Nothing is rewritten (the right directory depends on the
+    /// environment Pomerium runs in). When the file sets `autocert: true` and no
+    /// `autocert_dir`, a note says to set `autocert_dir` to the directory used so far (or
+    /// move its contents). Other files get the note only with `--notes all`.
+    ///
+    /// Before:
+    ///
+    /// ```yaml
+    /// autocert: true
+    /// ```
+    ///
+    /// After (unchanged; to keep the existing certificates, name their directory):
+    ///
+    /// ```yaml
+    /// autocert: true
+    /// autocert_dir: /home/pomerium/.local/share/pomerium
+    /// ```
+    pub static AUTOCERT_DIR = Step {
+        version: Version::new(0, 32),
+        id: "autocert-dir",
+        title: "Note: the default autocert directory moved",
+        scope: Scope::Core,
+        handles: &["autocert_dir"],
+        link: LINK,
+        run: run_autocert_dir,
+    };
+}
+
+fn run_autocert_dir(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    let autocert = doc
+        .top("autocert")
+        .filter(|e| common::as_bool(&doc.value(e.value)) == Some(true));
+    match autocert {
+        Some(entry) if doc.top("autocert_dir").is_none() => {
+            let at = common::at(doc, &entry);
+            cx.note(
+                at,
+                "from 0.32 on, autocert keeps its certificates in the `autocert` subdirectory \
+                 of the data directory (fallback `/var/tmp/pomerium/data`, was \
+                 `/tmp/pomerium/data`): without `autocert_dir`, Pomerium requests new \
+                 certificates; set `autocert_dir` to the directory used so far (the official \
+                 image sets `AUTOCERT_DIR` and is not affected)",
+            );
+        }
+        _ => cx.general_note(
+            "from 0.32 on, the default `autocert_dir` is the `autocert` subdirectory of the \
+             data directory; configs with `autocert: true` and no `autocert_dir` request new \
+             certificates",
+        ),
+    }
+}

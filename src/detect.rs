@@ -61,16 +61,6 @@ const CHECKED_BLOCKS: &[&str] = &[
     "upstream_oauth2",
 ];
 
-/// Console-only options (snake_case spelling; `prometheus_*` is matched by prefix).
-const CONSOLE_ONLY: &[&str] = &[
-    "database_url",
-    "database_encryption_key",
-    "license_key",
-    "audience",
-    "bind_addr",
-    "grpc_addr",
-];
-
 /// What the Enterprise upgrade guide and SPEC §5 say about console options' releases
 /// (snake_case spelling). The Core table does not apply to console files.
 const CONSOLE_KEYS: &[(&str, Option<Version>, Option<Version>)] = &[
@@ -186,6 +176,11 @@ pub struct Evidence {
     /// The release the key bounds the version to (absent for kind evidence).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Version>,
+    /// For evidence from a value rather than a key: what about the value tells (never the value
+    /// itself, which may be a secret), e.g. "a `${pomerium.…}` substitution". The location is
+    /// then the value's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<&'static str>,
 }
 
 impl Evidence {
@@ -195,21 +190,144 @@ impl Evidence {
             path: site.path.clone(),
             location: site.location,
             version,
+            value: None,
+        }
+    }
+
+    /// `` `path` `` or, for value evidence, `` `path` (a `${pomerium.…}` substitution) ``.
+    pub fn subject(&self) -> String {
+        match self.value {
+            Some(what) => format!("`{}` ({what})", self.path),
+            None => format!("`{}`", self.path),
         }
     }
 }
 
 impl fmt::Display for Evidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` at {}", self.path, self.location)
+        write!(f, "{} at {}", self.subject(), self.location)
     }
 }
+
+/// The top-level keys that tell a Core config from a Console config.
+///
+/// - Core evidence: a key of the Core table (`keys/pomerium-core-keys.tsv`) that the Console
+///   does not read (`routes`, `idp_provider`, `certificates`, …).
+/// - Console evidence: a key of the Console list (`keys/pomerium-console-keys.tsv`) that Core
+///   does not read (`database_url`, `license_key`, …), and any dash-case spelling of a Console
+///   key (Core reads no dash-case key): `shared-secret` is console evidence, `shared_secret`
+///   is none.
+/// - No evidence: keys both read, keys neither reads, and keys starting with `x-` or `.`, which
+///   YAML users write to hold anchors (`x-defaults: &defaults`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KindEvidence {
+    pub core: Vec<Evidence>,
+    pub console: Vec<Evidence>,
+}
+
+impl KindEvidence {
+    /// The evidence for `kind`.
+    pub fn of(&self, kind: FileKind) -> &[Evidence] {
+        match kind {
+            FileKind::Core => &self.core,
+            FileKind::Console => &self.console,
+        }
+    }
+
+    /// The evidence against `kind`: keys only the other kind reads.
+    pub fn against(&self, kind: FileKind) -> &[Evidence] {
+        match kind {
+            FileKind::Core => &self.console,
+            FileKind::Console => &self.core,
+        }
+    }
+
+    /// The kind the evidence decides: the side that has some when the other has none.
+    pub fn decide(&self) -> Option<FileKind> {
+        match (self.core.is_empty(), self.console.is_empty()) {
+            (false, true) => Some(FileKind::Core),
+            (true, false) => Some(FileKind::Console),
+            _ => None,
+        }
+    }
+}
+
+/// Weighs the top-level keys of `sites` (see [`KindEvidence`]).
+pub fn kind_evidence(sites: &[KeySite]) -> KindEvidence {
+    let mut evidence = KindEvidence::default();
+    for site in sites.iter().filter(|s| s.level == Level::Global) {
+        let key = site.key.as_str();
+        if key.starts_with("x-") || key.starts_with('.') {
+            continue;
+        }
+        let console = keys::is_console_key(key);
+        if key.contains('-') {
+            if console {
+                evidence.console.push(Evidence::of(site, None));
+            }
+            continue;
+        }
+        match (keys::lookup(key).is_some(), console) {
+            (true, false) => evidence.core.push(Evidence::of(site, None)),
+            (false, true) => evidence.console.push(Evidence::of(site, None)),
+            _ => {}
+        }
+    }
+    evidence
+}
+
+/// Why `--kind auto` cannot decide: both kinds have evidence, or neither has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindUndecided {
+    pub evidence: KindEvidence,
+}
+
+impl KindUndecided {
+    /// The refusal, with every location as `file:line:column`.
+    pub fn message(&self, file: &str) -> String {
+        const SHOWN: usize = 4;
+        let list = |e: &[Evidence]| {
+            let mut text = e
+                .iter()
+                .take(SHOWN)
+                .map(|e| format!("{} at {file}:{}", e.subject(), e.location))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if e.len() > SHOWN {
+                text.push_str(&format!(" and {} more", e.len() - SHOWN));
+            }
+            text
+        };
+        let KindEvidence { core, console } = &self.evidence;
+        let what = if core.is_empty() && console.is_empty() {
+            "no key tells whether this is a Pomerium Core or an Enterprise Console config (no \
+             key that only one of them reads)"
+                .to_owned()
+        } else {
+            format!(
+                "the keys do not tell whether this is a Pomerium Core or an Enterprise Console \
+                 config: only Core reads {}; only the Console reads {}",
+                list(core),
+                list(console)
+            )
+        };
+        format!("{file}: {what}; say which with --kind core or --kind console")
+    }
+}
+
+impl fmt::Display for KindUndecided {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message("<input>"))
+    }
+}
+
+impl std::error::Error for KindUndecided {}
 
 /// What [`detect`] found out about a file.
 ///
 /// `min_version`..=`max_version` is the range of releases that read every key of the file.
 ///
-/// - **No evidence** (no key bounds the version, e.g. an empty file): the range is the whole
+/// - **No evidence** (no key bounds the version, e.g. a file of shared keys): the range is the whole
 ///   chain, [`keys::OLDEST`]..=[`keys::NEWEST`], and both evidence lists are empty. Migrating
 ///   from the oldest release is safe because every step only touches keys of older releases.
 /// - **Contradictory** keys (a key removed before another was added, typically a file that was
@@ -219,14 +337,15 @@ impl fmt::Display for Evidence {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Detection {
     pub kind: FileKind,
-    /// The keys that made the file a console (or core) config; empty when no key decided and
-    /// core was assumed, or when the kind was given by the user.
-    pub kind_evidence: Vec<Evidence>,
+    /// The keys that tell the kinds apart, on each side; also when the kind was given with
+    /// `--kind` (evidence against it is worth a warning).
+    pub kind_evidence: KindEvidence,
     /// The oldest release that reads every key of the file.
     pub min_version: Version,
     /// The newest release that reads every key of the file.
     pub max_version: Version,
-    /// The keys first read in `min_version` (empty when nothing raised it above the oldest).
+    /// The keys (and values) first read in `min_version` (empty when nothing raised it above the
+    /// oldest).
     pub min_evidence: Vec<Evidence>,
     /// The keys last read in `max_version` (empty when nothing lowered it below the newest).
     pub max_evidence: Vec<Evidence>,
@@ -254,24 +373,50 @@ impl Detection {
     }
 }
 
-/// Detects kind and version range; the kind is decided from the keys (`--kind auto`).
-pub fn detect(doc: &Document) -> Detection {
+/// Detects kind and version range; the kind is decided from the keys (`--kind auto`, see
+/// [`KindEvidence`]).
+pub fn detect(doc: &Document) -> Result<Detection, KindUndecided> {
     let sites = key_sites(doc);
-    let (kind, kind_evidence) = decide_kind(&sites);
-    detection(kind, kind_evidence, &sites)
+    let evidence = kind_evidence(&sites);
+    match evidence.decide() {
+        Some(kind) => Ok(detection(doc, kind, evidence, &sites)),
+        None => Err(KindUndecided { evidence }),
+    }
 }
 
-/// Detects the version range of a file whose kind the user gave (`--kind core|console`).
+/// Detects the version range of a file whose kind the user gave (`--kind core|console`); the
+/// kind evidence is still weighed, so that evidence against the given kind can be reported.
 pub fn detect_as(doc: &Document, kind: FileKind) -> Detection {
-    detection(kind, Vec::new(), &key_sites(doc))
+    let sites = key_sites(doc);
+    detection(doc, kind, kind_evidence(&sites), &sites)
 }
 
-fn detection(kind: FileKind, kind_evidence: Vec<Evidence>, sites: &[KeySite]) -> Detection {
-    let bounds: Vec<(&KeySite, Option<Version>, Option<Version>)> = match kind {
+/// Something in the file that bounds the version: a key's first and last release, or a value
+/// only some releases accept.
+struct Bound {
+    evidence: Evidence,
+    min: Option<Version>,
+    max: Option<Version>,
+}
+
+/// What a `${pomerium.…}` reference in a request header means (0.23 added the substitution).
+const SUBSTITUTION: &str = "a `${pomerium.…}` substitution";
+/// What `databroker_storage_type: redis` means (0.24 removed the Redis storage backend).
+const REDIS: &str = "the value `redis`";
+
+/// Every bound the keys and values of `doc` put on the version, for a file of `kind`, in file
+/// order (keys, then values).
+fn bounds(doc: &Document, kind: FileKind, sites: &[KeySite]) -> Vec<Bound> {
+    let bound = |site: &KeySite, min: Option<Version>, max: Option<Version>| Bound {
+        evidence: Evidence::of(site, None),
+        min,
+        max,
+    };
+    let mut out: Vec<Bound> = match kind {
         FileKind::Core => sites
             .iter()
             .filter_map(|s| keys::lookup(&s.key).map(|k| (s, core_bounds(k))))
-            .map(|(s, (lo, hi))| (s, lo, hi))
+            .map(|(s, (lo, hi))| bound(s, lo, hi))
             .collect(),
         FileKind::Console => sites
             .iter()
@@ -281,29 +426,99 @@ fn detection(kind: FileKind, kind_evidence: Vec<Evidence>, sites: &[KeySite]) ->
                 CONSOLE_KEYS
                     .iter()
                     .find(|(k, _, _)| *k == snake)
-                    .map(|(_, lo, hi)| (s, *lo, *hi))
+                    .map(|(_, lo, hi)| bound(s, *lo, *hi))
             })
             .collect(),
     };
+    if kind == FileKind::Core {
+        out.extend(value_bounds(doc));
+    }
+    out
+}
+
+/// Bounds from values of a Core config: a `${pomerium.…}` substitution in a route's
+/// `set_request_headers` value means 0.23 or newer (the substitution did not exist before;
+/// Pomerium v0.23.0, `config/policy.go` and the upgrade guide), `databroker_storage_type: redis`
+/// means 0.23 or older (0.24 removed Redis storage; the upgrade guide, v0.24.0).
+fn value_bounds(doc: &Document) -> Vec<Bound> {
+    let mut out = Vec::new();
+    let value_evidence = |path: String, key: &str, node: NodeId, what: &'static str| Evidence {
+        key: key.to_owned(),
+        path,
+        location: doc.location(node),
+        version: None,
+        value: Some(what),
+    };
+    for header in request_header_values(doc) {
+        if doc
+            .str(header.node)
+            .is_some_and(|v| v.contains("${pomerium."))
+        {
+            let key = header.entry.map(|e| e.key.to_owned()).unwrap_or_default();
+            out.push(Bound {
+                evidence: value_evidence(header.path, &key, header.node, SUBSTITUTION),
+                min: Some(ESCAPING_RELEASE),
+                max: None,
+            });
+        }
+    }
+    for storage in doc.select_str("databroker_storage_type") {
+        if doc
+            .str(storage.node)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("redis"))
+        {
+            out.push(Bound {
+                evidence: value_evidence(
+                    storage.path,
+                    "databroker_storage_type",
+                    storage.node,
+                    REDIS,
+                ),
+                min: None,
+                max: Some(Version::new(0, 23)),
+            });
+        }
+    }
+    out
+}
+
+/// The values of every route's `set_request_headers` (under `routes` and the older `policy`).
+fn request_header_values(doc: &Document) -> Vec<crate::document::Selected<'_>> {
+    let mut out = doc.select_str("routes[*].set_request_headers.*");
+    out.extend(doc.select_str("policy[*].set_request_headers.*"));
+    out
+}
+
+fn detection(
+    doc: &Document,
+    kind: FileKind,
+    kind_evidence: KindEvidence,
+    sites: &[KeySite],
+) -> Detection {
+    let bounds = bounds(doc, kind, sites);
     let min_version = bounds
         .iter()
-        .filter_map(|b| b.1)
+        .filter_map(|b| b.min)
         .max()
         .unwrap_or(keys::OLDEST);
     let max_version = bounds
         .iter()
-        .filter_map(|b| b.2)
+        .filter_map(|b| b.max)
         .min()
         .unwrap_or(keys::NEWEST);
+    let with_version = |b: &Bound, v: Option<Version>| Evidence {
+        version: v,
+        ..b.evidence.clone()
+    };
     let min_evidence = bounds
         .iter()
-        .filter(|b| b.1 == Some(min_version))
-        .map(|b| Evidence::of(b.0, b.1))
+        .filter(|b| b.min == Some(min_version))
+        .map(|b| with_version(b, b.min))
         .collect();
     let max_evidence = bounds
         .iter()
-        .filter(|b| b.2 == Some(max_version))
-        .map(|b| Evidence::of(b.0, b.2))
+        .filter(|b| b.max == Some(max_version))
+        .map(|b| with_version(b, b.max))
         .collect();
     Detection {
         kind,
@@ -316,6 +531,26 @@ fn detection(kind: FileKind, kind_evidence: Vec<Evidence>, sites: &[KeySite]) ->
     }
 }
 
+/// What in `doc` does not fit release `from` for a file of `kind`: keys (and values) first read
+/// after it, or last read before it. Each carries the bound it breaks (`version`).
+pub fn misfits(doc: &Document, kind: FileKind, from: Version) -> Vec<Evidence> {
+    let sites = key_sites(doc);
+    bounds(doc, kind, &sites)
+        .into_iter()
+        .filter_map(|b| {
+            let version = match (b.min, b.max) {
+                (Some(min), _) if from < min => min,
+                (_, Some(max)) if max < from => max,
+                _ => return None,
+            };
+            Some(Evidence {
+                version: Some(version),
+                ..b.evidence
+            })
+        })
+        .collect()
+}
+
 /// The bounds a Core key puts on the version: `first_seen` unless it is the oldest release (the
 /// table cannot say how old such a key is), `last_seen` unless the key is still read.
 fn core_bounds(k: &KeyHistory) -> (Option<Version>, Option<Version>) {
@@ -325,38 +560,21 @@ fn core_bounds(k: &KeyHistory) -> (Option<Version>, Option<Version>) {
     )
 }
 
-/// SPEC §4: console-only keys or any dash-case top-level key make a console config.
-fn decide_kind(sites: &[KeySite]) -> (FileKind, Vec<Evidence>) {
-    let globals = || sites.iter().filter(|s| s.level == Level::Global);
-    let console: Vec<Evidence> = globals()
-        .filter(|s| {
-            let snake = s.key.replace('-', "_");
-            s.key.contains('-')
-                || CONSOLE_ONLY.contains(&snake.as_str())
-                || snake.starts_with("prometheus_")
-        })
-        .map(|s| Evidence::of(s, None))
-        .collect();
-    if !console.is_empty() {
-        return (FileKind::Console, console);
-    }
-    let core = globals()
-        .filter(|s| keys::lookup(&s.key).is_some())
-        .map(|s| Evidence::of(s, None))
-        .collect();
-    (FileKind::Core, core)
-}
-
-/// The refusal of SPEC §4: the `$` escaping of v0.23 is the one step that is not idempotent.
+/// The refusal of the version inference (docs/ARCHITECTURE.md): the rewrites of v0.23 in
+/// request header values (`$` escaped as `$$`, `%%` read as `%`) are the only ones that are not
+/// idempotent.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error(
-    "{location}: `{path}` contains `$`, and the keys of this file fit releases {min} to {max}: \
-     it cannot be told whether the `$` is already escaped for 0.23 (`$$`) or not. Pass --from \
-     with the release this file is used with today (e.g. --from 0.22 or --from 0.23)"
+    "{location}: `{path}` contains `{found}`, and the keys of this file fit releases {min} to \
+     {max}: it cannot be told whether the value is already written for 0.23 (which reads `$$` \
+     as `$` and `%%` as `%`) or not. Pass --from with the release this file is used with today \
+     (e.g. --from 0.22 or --from 0.23)"
 )]
 pub struct AmbiguousEscaping {
     pub path: String,
     pub location: Location,
+    /// What the value contains: `$` or `%%`.
+    pub found: &'static str,
     pub min: Version,
     pub max: Version,
 }
@@ -365,7 +583,7 @@ pub struct AmbiguousEscaping {
 pub const ESCAPING_RELEASE: Version = Version::new(0, 23);
 
 /// Refuses to infer `--from` when the inferred span contains both 0.22 and 0.23, the run would
-/// cross 0.23 (`to` ≥ 0.23), and a route's `set_request_headers` value contains `$`.
+/// cross 0.23 (`to` ≥ 0.23), and a route's `set_request_headers` value contains `$` or `%%`.
 pub fn refuse_ambiguous_escaping(
     doc: &Document,
     detection: &Detection,
@@ -379,17 +597,24 @@ pub fn refuse_ambiguous_escaping(
     if to < ESCAPING_RELEASE {
         return Ok(());
     }
-    for list in ["routes", "policy"] {
-        for header in doc.select_str(&format!("{list}[*].set_request_headers.*")) {
-            if doc.str(header.node).is_some_and(|v| v.contains('$')) {
-                return Err(AmbiguousEscaping {
-                    location: doc.location(header.node),
-                    path: header.path,
-                    min: lo,
-                    max: hi,
-                });
-            }
-        }
+    for header in request_header_values(doc) {
+        let Some(value) = doc.str(header.node) else {
+            continue;
+        };
+        let found = if value.contains('$') {
+            "$"
+        } else if value.contains("%%") {
+            "%%"
+        } else {
+            continue;
+        };
+        return Err(AmbiguousEscaping {
+            location: doc.location(header.node),
+            path: header.path,
+            found,
+            min: lo,
+            max: hi,
+        });
     }
     Ok(())
 }

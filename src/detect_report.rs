@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::detect::{AmbiguousEscaping, Detection, ESCAPING_RELEASE, Evidence};
-use crate::document::Format;
+use crate::detect::{self, AmbiguousEscaping, Detection, ESCAPING_RELEASE, Evidence};
+use crate::document::{Document, Format};
 use crate::report::{self, JSON_SCHEMA};
 use crate::step::FileKind;
 use crate::version::Version;
@@ -26,28 +26,42 @@ pub struct DetectedFile {
     pub detection: Detection,
     /// The kind came from `--kind`, not from the keys.
     pub kind_given: bool,
-    /// Why `plan`/`apply`/`check` would refuse to infer `--from` (a `$` across 0.23).
+    /// Why `plan`/`apply`/`check` would refuse to infer `--from` (a `$` or `%%` across 0.23).
     pub needs_from: Option<AmbiguousEscaping>,
+}
+
+/// What `detect` found out about one file whose kind the keys do not decide (no `--kind`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UndecidedFile {
+    pub path: String,
+    pub format: Format,
+    pub undecided: detect::KindUndecided,
+}
+
+/// One file's entry in the `detect` report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DetectEntry {
+    Detected(DetectedFile),
+    /// `plan`/`apply`/`check` refuse such a file without `--kind` (exit 2).
+    Undecided(UndecidedFile),
 }
 
 /// Where a file's kind came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KindSource {
-    /// Console-only or dash-case keys (console), or Core keys and none of those (core).
+    /// Keys only one kind reads, and none only the other reads.
     Keys,
-    /// No key tells: core is assumed.
-    Assumed,
     /// `--kind`.
     Option,
+    /// No `--kind`, and the keys do not decide: evidence on both sides, or none.
+    Undecided,
 }
 
 impl DetectedFile {
     pub fn kind_source(&self) -> KindSource {
         if self.kind_given {
             KindSource::Option
-        } else if self.detection.kind_evidence.is_empty() {
-            KindSource::Assumed
         } else {
             KindSource::Keys
         }
@@ -59,7 +73,7 @@ fn list(evidence: &[Evidence], file: &str) -> String {
     let mut text = evidence
         .iter()
         .take(SHOWN_IN_LINE)
-        .map(|e| format!("`{}` at {file}:{}", e.path, e.location))
+        .map(|e| format!("{} at {file}:{}", e.subject(), e.location))
         .collect::<Vec<_>>()
         .join(", ");
     if evidence.len() > SHOWN_IN_LINE {
@@ -131,16 +145,128 @@ pub fn inferred_lines(out: &mut String, d: &Detection, file: &str) {
     bound_lines(out, d, file, "    ");
 }
 
+/// The warnings of a file whose kind or `--from` was given and does not fit what its keys say:
+/// one line for a `--kind` that keys only the other kind reads contradict, one for a `--from`
+/// that keys (or values) first read later or last read earlier contradict. `detection` is the
+/// file's detection as the run uses it; `from` the `--from` given, if any.
+pub fn run_warnings(
+    file: &str,
+    doc: &Document,
+    detection: &Detection,
+    kind_given: bool,
+    from: Option<Version>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if kind_given && let Some(line) = kind_warning(detection, file) {
+        out.push(line);
+    }
+    if let Some(from) = from {
+        let misfits = detect::misfits(doc, detection.kind, from);
+        if !misfits.is_empty() {
+            let newer = misfits.iter().any(|e| e.version.is_some_and(|v| v > from));
+            let older = misfits.iter().any(|e| e.version.is_some_and(|v| v < from));
+            let looks = match (older, newer) {
+                (true, false) => "; the file looks older than --from",
+                (false, true) => "; the file looks newer than --from",
+                _ => "",
+            };
+            out.push(format!(
+                "--from {from} does not fit this file: {}{looks}; {} (see `pomerium-migrate \
+                 detect`)",
+                misfit_list(&misfits, from, file),
+                range_text(detection)
+            ));
+        }
+    }
+    out
+}
+
+/// `--kind X, but only Y reads …` when keys only the other kind reads contradict a given kind.
+fn kind_warning(d: &Detection, file: &str) -> Option<String> {
+    let against = d.kind_evidence.against(d.kind);
+    if against.is_empty() {
+        return None;
+    }
+    let other = match d.kind {
+        FileKind::Core => "the Console",
+        FileKind::Console => "Core",
+    };
+    Some(format!(
+        "--kind {}, but only {other} reads {}",
+        d.kind,
+        list(against, file)
+    ))
+}
+
+/// `` `a` at FILE:1:1 was removed in 0.24, `b` at FILE:2:1 was added in 0.30 ``.
+fn misfit_list(misfits: &[Evidence], from: Version, file: &str) -> String {
+    let mut text = misfits
+        .iter()
+        .take(SHOWN_IN_LINE)
+        .map(|e| {
+            let when = match e.version {
+                Some(v) if v > from => format!("was added in {v}"),
+                Some(v) => format!(
+                    "was removed in {}",
+                    Version::new(v.major, v.minor.saturating_add(1))
+                ),
+                None => String::new(),
+            };
+            format!("{} at {file}:{} {when}", e.subject(), e.location)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if misfits.len() > SHOWN_IN_LINE {
+        let _ = write!(text, " and {} more", misfits.len() - SHOWN_IN_LINE);
+    }
+    text
+}
+
 /// The `detect` report as text.
-pub fn render_text(files: &[DetectedFile], color: bool) -> String {
+pub fn render_text(files: &[DetectEntry], color: bool) -> String {
     let mut out = String::new();
-    for (i, file) in files.iter().enumerate() {
+    for (i, entry) in files.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        render_file(&mut out, file, color);
+        match entry {
+            DetectEntry::Detected(file) => render_file(&mut out, file, color),
+            DetectEntry::Undecided(file) => render_undecided(&mut out, file, color),
+        }
     }
     out
+}
+
+/// The kind evidence, one line per side (`none` for a side without any).
+fn side_lines(out: &mut String, d: &detect::KindEvidence, file: &str) {
+    for (who, evidence) in [("Core", &d.core), ("the Console", &d.console)] {
+        let keys = if evidence.is_empty() {
+            "none".to_owned()
+        } else {
+            list(evidence, file)
+        };
+        let _ = writeln!(out, "    only {who} reads: {keys}");
+    }
+}
+
+fn render_undecided(out: &mut String, file: &UndecidedFile, color: bool) {
+    let _ = writeln!(
+        out,
+        "{}: undecided kind ({})",
+        report::paint(color, report::PATH, &file.path),
+        file.format
+    );
+    let evidence = &file.undecided.evidence;
+    let why = if evidence.core.is_empty() && evidence.console.is_empty() {
+        "no key that only one kind reads"
+    } else {
+        "keys that only Core reads and keys that only the Console reads"
+    };
+    let _ = writeln!(out, "  kind: undecided: {why}");
+    side_lines(out, evidence, &file.path);
+    let refusal = "plan/apply/check refuse this file: say which it is with --kind core or \
+                   --kind console";
+    let _ = writeln!(out, "  {}", report::paint(color, report::ACTION, refusal));
 }
 
 fn render_file(out: &mut String, file: &DetectedFile, color: bool) {
@@ -161,18 +287,18 @@ fn render_file(out: &mut String, file: &DetectedFile, color: bool) {
         report::paint(color, report::PATH, &file.path)
     );
 
-    let kind = match (file.kind_source(), d.kind) {
-        (KindSource::Option, kind) => format!("{kind}, given with --kind"),
-        (KindSource::Assumed, kind) => format!("{kind}, assumed: the file has no Pomerium key"),
-        (KindSource::Keys, FileKind::Console) => format!(
-            "console, from console-only or dash-case keys: {}",
-            list(&d.kind_evidence, &file.path)
-        ),
-        (KindSource::Keys, FileKind::Core) => {
-            "core: Core keys and no console-only or dash-case key".to_owned()
-        }
+    let kind = match file.kind_source() {
+        KindSource::Option => format!("{}, given with --kind", d.kind),
+        _ => format!("{}, from the keys", d.kind),
     };
     let _ = writeln!(out, "  kind: {kind}");
+    side_lines(out, &d.kind_evidence, &file.path);
+    if file.kind_given
+        && let Some(warning) = kind_warning(d, &file.path)
+    {
+        let warning = format!("warning: {warning}");
+        let _ = writeln!(out, "  {}", report::paint(color, report::ACTION, &warning));
+    }
 
     let version = range_text(d);
     let version = if d.contradictory {
@@ -186,10 +312,10 @@ fn render_file(out: &mut String, file: &DetectedFile, color: bool) {
     match &file.needs_from {
         Some(refusal) => {
             let warning = format!(
-                "without --from, plan/apply/check refuse: `{}` at {}:{} contains `$` and the range \
-                 crosses {ESCAPING_RELEASE} (which escapes `$` as `$$`); pass --from with the \
-                 release the file is used with today",
-                refusal.path, file.path, refusal.location
+                "without --from, plan/apply/check refuse: `{}` at {}:{} contains `{}` and the \
+                 range crosses {ESCAPING_RELEASE} (which reads `$$` as `$` and `%%` as `%`); \
+                 pass --from with the release the file is used with today",
+                refusal.path, file.path, refusal.location, refusal.found
             );
             let _ = writeln!(out, "  {}", report::paint(color, report::ACTION, &warning));
         }
@@ -204,7 +330,7 @@ fn render_file(out: &mut String, file: &DetectedFile, color: bool) {
     }
 }
 
-/// A key that decided something, flattened like a finding's location.
+/// A key (or value) that decided something, flattened like a finding's location.
 #[derive(Serialize)]
 pub(crate) struct JsonEvidence<'a> {
     key: &'a str,
@@ -214,6 +340,9 @@ pub(crate) struct JsonEvidence<'a> {
     /// The release the key bounds the version to (absent for kind evidence).
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<Version>,
+    /// For evidence from a value: what about the value tells (never the value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a str>,
 }
 
 fn json_evidence(evidence: &[Evidence]) -> Vec<JsonEvidence<'_>> {
@@ -225,6 +354,7 @@ fn json_evidence(evidence: &[Evidence]) -> Vec<JsonEvidence<'_>> {
             line: e.location.line,
             column: e.location.column,
             version: e.version,
+            value: e.value,
         })
         .collect()
 }
@@ -252,25 +382,45 @@ pub(crate) fn json_range(d: &Detection) -> JsonRange<'_> {
     }
 }
 
+/// The kind evidence on each side.
+#[derive(Serialize)]
+struct JsonKindEvidence<'a> {
+    core: Vec<JsonEvidence<'a>>,
+    console: Vec<JsonEvidence<'a>>,
+}
+
+fn json_kind_evidence(e: &detect::KindEvidence) -> JsonKindEvidence<'_> {
+    JsonKindEvidence {
+        core: json_evidence(&e.core),
+        console: json_evidence(&e.console),
+    }
+}
+
 #[derive(Serialize)]
 struct JsonNeedsFrom<'a> {
     path: &'a str,
     line: usize,
     column: usize,
+    /// What the value contains: `$` or `%%`.
+    found: &'a str,
 }
 
 #[derive(Serialize)]
 struct JsonDetectedFile<'a> {
     path: &'a str,
-    kind: FileKind,
+    /// `null` when the keys do not decide (`kind_source` is then `undecided`).
+    kind: Option<FileKind>,
     kind_source: KindSource,
-    kind_evidence: Vec<JsonEvidence<'a>>,
+    kind_evidence: JsonKindEvidence<'a>,
     format: String,
+    /// Absent when the kind is undecided.
     #[serde(flatten)]
-    range: JsonRange<'a>,
+    range: Option<JsonRange<'a>>,
     /// Where plan/apply/check start without --from (`null` when they refuse).
     start_version: Option<Version>,
     needs_from: Option<JsonNeedsFrom<'a>>,
+    /// Evidence against a `--kind` given.
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -280,28 +430,48 @@ struct JsonDetectReport<'a> {
     files: Vec<JsonDetectedFile<'a>>,
 }
 
+fn json_file(entry: &DetectEntry) -> JsonDetectedFile<'_> {
+    match entry {
+        DetectEntry::Detected(f) => JsonDetectedFile {
+            path: &f.path,
+            kind: Some(f.detection.kind),
+            kind_source: f.kind_source(),
+            kind_evidence: json_kind_evidence(&f.detection.kind_evidence),
+            format: f.format.to_string(),
+            range: Some(json_range(&f.detection)),
+            start_version: f.needs_from.is_none().then(|| f.detection.start_version()),
+            needs_from: f.needs_from.as_ref().map(|r| JsonNeedsFrom {
+                path: &r.path,
+                line: r.location.line,
+                column: r.location.column,
+                found: r.found,
+            }),
+            warnings: if f.kind_given {
+                kind_warning(&f.detection, &f.path).into_iter().collect()
+            } else {
+                Vec::new()
+            },
+        },
+        DetectEntry::Undecided(f) => JsonDetectedFile {
+            path: &f.path,
+            kind: None,
+            kind_source: KindSource::Undecided,
+            kind_evidence: json_kind_evidence(&f.undecided.evidence),
+            format: f.format.to_string(),
+            range: None,
+            start_version: None,
+            needs_from: None,
+            warnings: Vec::new(),
+        },
+    }
+}
+
 /// The `detect` report as one pretty-printed JSON document (schema in README).
-pub fn render_json(files: &[DetectedFile]) -> String {
+pub fn render_json(files: &[DetectEntry]) -> String {
     let json = JsonDetectReport {
         schema: JSON_SCHEMA,
         command: "detect",
-        files: files
-            .iter()
-            .map(|f| JsonDetectedFile {
-                path: &f.path,
-                kind: f.detection.kind,
-                kind_source: f.kind_source(),
-                kind_evidence: json_evidence(&f.detection.kind_evidence),
-                format: f.format.to_string(),
-                range: json_range(&f.detection),
-                start_version: f.needs_from.is_none().then(|| f.detection.start_version()),
-                needs_from: f.needs_from.as_ref().map(|r| JsonNeedsFrom {
-                    path: &r.path,
-                    line: r.location.line,
-                    column: r.location.column,
-                }),
-            })
-            .collect(),
+        files: files.iter().map(json_file).collect(),
     };
     // Serialising plain structs of strings and numbers cannot fail.
     let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
@@ -320,6 +490,7 @@ mod tests {
             path: key.to_owned(),
             location: Location { line, column: 1 },
             version,
+            value: None,
         }
     }
 
@@ -327,7 +498,10 @@ mod tests {
         let (min_version, max_version) = (Version::new(0, min), Version::new(0, max));
         Detection {
             kind: FileKind::Core,
-            kind_evidence: vec![evidence("routes", 1, None)],
+            kind_evidence: detect::KindEvidence {
+                core: vec![evidence("routes", 1, None)],
+                console: Vec::new(),
+            },
             min_version,
             max_version,
             min_evidence: vec![evidence("downstream_mtls", 2, Some(min_version))],
@@ -364,7 +538,7 @@ mod tests {
     }
 
     #[test]
-    fn kind_source_tells_keys_from_assumption_and_option() {
+    fn kind_source_tells_keys_from_option() {
         let mut file = DetectedFile {
             path: "c.yaml".into(),
             format: Format::Yaml,
@@ -373,9 +547,36 @@ mod tests {
             needs_from: None,
         };
         assert_eq!(file.kind_source(), KindSource::Keys);
-        file.detection.kind_evidence.clear();
-        assert_eq!(file.kind_source(), KindSource::Assumed);
         file.kind_given = true;
         assert_eq!(file.kind_source(), KindSource::Option);
+    }
+
+    #[test]
+    fn a_given_kind_against_the_keys_is_warned_about() {
+        let mut d = detection(17, 22);
+        assert_eq!(kind_warning(&d, "c.yaml"), None);
+        d.kind = FileKind::Console;
+        assert_eq!(
+            kind_warning(&d, "c.yaml").as_deref(),
+            Some("--kind console, but only Core reads `routes` at c.yaml:1:1")
+        );
+    }
+
+    #[test]
+    fn misfits_say_what_was_added_or_removed_when() {
+        let from = Version::new(0, 25);
+        let text = misfit_list(
+            &[
+                evidence("set_authorization_header", 7, Some(Version::new(0, 23))),
+                evidence("mcp", 9, Some(Version::new(0, 30))),
+            ],
+            from,
+            "c.yaml",
+        );
+        assert_eq!(
+            text,
+            "`set_authorization_header` at c.yaml:7:1 was removed in 0.24, `mcp` at c.yaml:9:1 \
+             was added in 0.30"
+        );
     }
 }

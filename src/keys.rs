@@ -15,6 +15,10 @@ use thiserror::Error;
 
 use crate::version::Version;
 
+mod console;
+
+pub use console::{console_keys, is_console_key, parse_console_table};
+
 /// The embedded table (tab-separated `key first_seen last_seen`, `#` comments).
 const CORE_KEYS_TSV: &str = include_str!("keys/pomerium-core-keys.tsv");
 

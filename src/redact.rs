@@ -26,6 +26,7 @@ use std::ops::Range;
 
 use base64::Engine as _;
 
+use crate::document::splice;
 use crate::document::{Document, Format, NodeId, NodeKind, Value};
 
 mod toml_comments;
@@ -250,24 +251,24 @@ impl SpanFinder<'_> {
 /// after it stay lines.
 fn replace_spans(text: &str, spans: &mut [Range<usize>]) -> String {
     spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
-    let mut out = String::with_capacity(text.len());
+    let mut replacements: Vec<(Range<usize>, String)> = Vec::with_capacity(spans.len());
     let mut done = 0;
     for span in spans.iter() {
         if span.start < done || span.start >= span.end {
             continue; // inside a span already replaced, or empty (nothing to hide)
         }
-        let (Some(before), Some(secret)) = (text.get(done..span.start), text.get(span.clone()))
-        else {
+        let (Some(_), Some(secret)) = (text.get(done..span.start), text.get(span.clone())) else {
             continue;
         };
-        out.push_str(before);
-        out.push_str(REDACTED);
         let kept = secret.len() - secret.trim_end_matches(['\r', '\n']).len();
-        out.push_str(&secret[secret.len() - kept..]);
+        let replacement = format!("{REDACTED}{}", &secret[secret.len() - kept..]);
+        replacements.push((span.clone(), replacement));
         done = span.end;
     }
-    out.push_str(text.get(done..).unwrap_or_default());
-    out
+    splice::apply(
+        text,
+        replacements.iter().map(|(r, t)| (r.clone(), t.as_str())),
+    )
 }
 
 /// Redacts `# KEY: value` comment lines whose KEY is secret, and the more indented comment lines

@@ -18,7 +18,7 @@ use crate::step::{FileKind, Finding, Severity};
 use crate::version::Version;
 
 /// The version of the JSON report's layout; raised on any incompatible change.
-pub const JSON_SCHEMA: u32 = 1;
+pub const JSON_SCHEMA: u32 = 2;
 
 /// Which command produced a report (it decides the wording).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -47,6 +47,8 @@ pub struct FileReport {
     pub to: Version,
     /// The keys' version range when `from` was inferred from them (no `--from`).
     pub inferred: Option<Detection>,
+    /// A `--kind` or `--from` given that the file's keys contradict, one line each.
+    pub warnings: Vec<String>,
     /// Whether the migrated text differs from the input.
     pub changed: bool,
     /// In the order the steps ran; locations are in the input file.
@@ -289,6 +291,13 @@ fn render_file(out: &mut String, command: Command, file: &FileReport, color: boo
     if let Some(detection) = &file.inferred {
         detect_report::inferred_lines(out, detection, &file.path);
     }
+    for warning in &file.warnings {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint(color, ACTION, &format!("warning: {warning}"))
+        );
+    }
     let places: Vec<String> = file
         .findings
         .iter()
@@ -378,6 +387,8 @@ struct JsonFile<'a> {
     to: Version,
     /// The keys' version range when `from` was inferred (`null` with `--from`).
     inferred: Option<detect_report::JsonRange<'a>>,
+    /// A `--kind` or `--from` given that the file's keys contradict, one line each.
+    warnings: &'a [String],
     changed: bool,
     findings: Vec<JsonFinding<'a>>,
     created: &'a [CreatedReport],
@@ -415,6 +426,7 @@ pub fn render_json(report: &Report) -> String {
                 from: f.from,
                 to: f.to,
                 inferred: f.inferred.as_ref().map(detect_report::json_range),
+                warnings: &f.warnings,
                 changed: f.changed,
                 findings: f
                     .findings
@@ -470,6 +482,7 @@ mod tests {
                 from: Version::new(0, 20),
                 to: Version::new(0, 25),
                 inferred: None,
+                warnings: Vec::new(),
                 changed: true,
                 findings: vec![
                     finding(Severity::Changed, Some(12), "replaced it"),
@@ -527,7 +540,7 @@ config.yaml       action-required  v0.24/set-authorization-header  do this
     #[test]
     fn json_has_the_documented_shape() -> Result<(), serde_json::Error> {
         let v: serde_json::Value = serde_json::from_str(&render_json(&sample()))?;
-        assert_eq!(v["schema"], 1);
+        assert_eq!(v["schema"], 2);
         assert_eq!(v["command"], "plan");
         assert_eq!(v["pending"], true);
         let file = &v["files"][0];
@@ -563,7 +576,7 @@ config.yaml       action-required  v0.24/set-authorization-header  do this
         file.from = Version::new(0, 17);
         file.inferred = Some(Detection {
             kind: FileKind::Core,
-            kind_evidence: Vec::new(),
+            kind_evidence: crate::detect::KindEvidence::default(),
             min_version: Version::new(0, 17),
             max_version: Version::new(0, 22),
             min_evidence: vec![Evidence {
@@ -571,6 +584,7 @@ config.yaml       action-required  v0.24/set-authorization-header  do this
                 path: "routes[0].set_authorization_header".into(),
                 location: Location { line: 7, column: 5 },
                 version: Some(Version::new(0, 17)),
+                value: None,
             }],
             max_evidence: Vec::new(),
             contradictory: false,

@@ -186,71 +186,46 @@ struct Transaction {
 }
 
 impl Transaction {
+    /// Writes everything or nothing: temporary files first, then a check that nothing changed
+    /// meanwhile, then each file into place.
     fn run(
         &mut self,
         plan: &WritePlan,
         before_check: &mut dyn FnMut(),
     ) -> Result<WriteOutcome, WriteError> {
-        let mut configs = Vec::new();
-        let mut seen = Vec::new();
-        for write in &plan.configs {
-            let target = resolve_target(&write.path)?;
-            let identity = fs::canonicalize(&target).unwrap_or_else(|_| target.clone());
-            if seen.contains(&identity) {
-                return Err(WriteError::Duplicate {
-                    path: write.path.clone(),
-                });
-            }
-            seen.push(identity);
-            configs.push(PendingConfig {
-                write,
-                target,
-                temp: None,
-            });
-        }
-
+        let mut configs = pending_configs(plan)?;
         let mut outcome = WriteOutcome::default();
-        let mut created = Vec::new();
-        for (i, file) in plan.created.iter().enumerate() {
-            // Two steps (or two configs) may ask for the same file: fine when they agree.
-            if let Some(first) = plan.created[..i].iter().find(|f| f.path == file.path) {
-                if first.contents != file.contents {
-                    return Err(WriteError::WouldOverwrite {
-                        path: file.path.clone(),
-                    });
-                }
-                continue;
-            }
-            let already_present = match fs::read(&file.path) {
-                Ok(existing) if existing == file.contents => true,
-                Ok(_) => {
-                    return Err(WriteError::WouldOverwrite {
-                        path: file.path.clone(),
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-                Err(e) => return Err(io_err(&file.path, "read the existing file")(e)),
-            };
-            outcome.created.push(CreatedOutcome {
-                path: file.path.clone(),
-                mode: file.mode,
-                size: file.contents.len() as u64,
-                already_present,
-            });
-            if !already_present {
-                created.push(PendingCreated { file, temp: None });
-            }
-        }
+        let mut created = pending_created(plan, &mut outcome)?;
 
         // 1. Temporary files, complete and on disk.
-        for pending in &mut created {
+        self.write_temps(&mut created, &mut configs)?;
+
+        // 2. Nothing changed under our feet.
+        before_check();
+        for pending in &configs {
+            check_unchanged(pending)?;
+        }
+
+        // 3. Into place: created files first, then each config after its backup.
+        self.place_created(&mut created)?;
+        self.place_configs(&mut configs, &mut outcome)?;
+        Ok(outcome)
+    }
+
+    /// Writes the temporary file of every created file and config, beside its target.
+    fn write_temps(
+        &mut self,
+        created: &mut [PendingCreated<'_>],
+        configs: &mut [PendingConfig<'_>],
+    ) -> Result<(), WriteError> {
+        for pending in created {
             let dir = parent_dir(&pending.file.path);
             self.create_dirs(&dir)?;
             let temp = write_temp(&dir, &pending.file.contents, pending.file.mode, None)
                 .map_err(io_err(&pending.file.path, "write a temporary file"))?;
             pending.temp = Some(temp);
         }
-        for pending in &mut configs {
+        for pending in configs {
             let existing = match fs::metadata(&pending.target) {
                 Ok(meta) => Some(meta),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -269,15 +244,12 @@ impl Transaction {
             ))?;
             pending.temp = Some(temp);
         }
+        Ok(())
+    }
 
-        // 2. Nothing changed under our feet.
-        before_check();
-        for pending in &configs {
-            check_unchanged(pending)?;
-        }
-
-        // 3. Into place: created files first, then each config after its backup.
-        for pending in &mut created {
+    /// Moves each created file into place, never over an existing file.
+    fn place_created(&mut self, created: &mut [PendingCreated<'_>]) -> Result<(), WriteError> {
+        for pending in created {
             let Some(temp) = pending.temp.take() else {
                 continue;
             };
@@ -291,7 +263,16 @@ impl Transaction {
             }
             sync_dir(&parent_dir(path));
         }
-        for pending in &mut configs {
+        Ok(())
+    }
+
+    /// Replaces each config, after its backup and a last check that it did not change.
+    fn place_configs(
+        &mut self,
+        configs: &mut [PendingConfig<'_>],
+        outcome: &mut WriteOutcome,
+    ) -> Result<(), WriteError> {
+        for pending in configs {
             let backup = match (&pending.write.backup_suffix, &pending.write.original) {
                 (Some(suffix), Some(original)) => {
                     let meta = fs::metadata(&pending.target)
@@ -319,7 +300,7 @@ impl Transaction {
                 backup,
             });
         }
-        Ok(outcome)
+        Ok(())
     }
 
     /// Creates `dir` and any missing parents, remembering them to remove on rollback.
@@ -367,6 +348,68 @@ impl Transaction {
         }
         leftovers
     }
+}
+
+/// The configs of a plan with their targets (links resolved), refusing one target twice.
+fn pending_configs(plan: &WritePlan) -> Result<Vec<PendingConfig<'_>>, WriteError> {
+    let mut configs = Vec::new();
+    let mut seen = Vec::new();
+    for write in &plan.configs {
+        let target = resolve_target(&write.path)?;
+        let identity = fs::canonicalize(&target).unwrap_or_else(|_| target.clone());
+        if seen.contains(&identity) {
+            return Err(WriteError::Duplicate {
+                path: write.path.clone(),
+            });
+        }
+        seen.push(identity);
+        configs.push(PendingConfig {
+            write,
+            target,
+            temp: None,
+        });
+    }
+    Ok(configs)
+}
+
+/// The files to create, each once: a file with the same contents there already is recorded
+/// as present and left alone; a different one is never overwritten.
+fn pending_created<'p>(
+    plan: &'p WritePlan,
+    outcome: &mut WriteOutcome,
+) -> Result<Vec<PendingCreated<'p>>, WriteError> {
+    let mut created = Vec::new();
+    for (i, file) in plan.created.iter().enumerate() {
+        // Two steps (or two configs) may ask for the same file: fine when they agree.
+        if let Some(first) = plan.created[..i].iter().find(|f| f.path == file.path) {
+            if first.contents != file.contents {
+                return Err(WriteError::WouldOverwrite {
+                    path: file.path.clone(),
+                });
+            }
+            continue;
+        }
+        let already_present = match fs::read(&file.path) {
+            Ok(existing) if existing == file.contents => true,
+            Ok(_) => {
+                return Err(WriteError::WouldOverwrite {
+                    path: file.path.clone(),
+                });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(io_err(&file.path, "read the existing file")(e)),
+        };
+        outcome.created.push(CreatedOutcome {
+            path: file.path.clone(),
+            mode: file.mode,
+            size: file.contents.len() as u64,
+            already_present,
+        });
+        if !already_present {
+            created.push(PendingCreated { file, temp: None });
+        }
+    }
+    Ok(created)
 }
 
 /// The file a write goes to: the final target of a symlink, the path itself otherwise.

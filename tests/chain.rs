@@ -78,7 +78,7 @@ fn every_removed_key_is_handled_in_time() {
 fn the_old_config_contradicts_itself_and_starts_at_the_oldest_release() {
     let text = fixture("core-0.10.yaml");
     let doc = Document::parse(text, Format::Yaml).unwrap_or_else(|e| panic!("{e}"));
-    let found = detect::detect(&doc);
+    let found = detect::detect(&doc).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(found.kind, FileKind::Core);
     // `cache_service_url` was last read by 0.10, `require_proxy_protocol` only by 0.13.
     assert!(found.contradictory, "{found:?}");
@@ -124,7 +124,7 @@ fn one_run_and_release_by_release_agree() {
     let doc = Document::parse(at_once.clone(), Format::Yaml).unwrap_or_else(|e| panic!("{e}"));
     let unknown = detect::unknown_keys(&doc, FileKind::Core, keys::NEWEST);
     assert!(unknown.is_empty(), "{unknown:?}");
-    let found = detect::detect(&doc);
+    let found = detect::detect(&doc).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         !found.contradictory && found.max_version == keys::NEWEST,
         "{found:?}"
@@ -149,7 +149,7 @@ fn one_run_and_release_by_release_agree() {
 fn console_config_one_run_and_release_by_release_agree() {
     let old = fixture("console-0.14.yaml");
     let doc = Document::parse(old.clone(), Format::Yaml).unwrap_or_else(|e| panic!("{e}"));
-    let found = detect::detect(&doc);
+    let found = detect::detect(&doc).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(found.kind, FileKind::Console);
     // `debug` (removed in 0.25) is the only console key with a known last release.
     assert_eq!(

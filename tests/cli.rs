@@ -386,7 +386,7 @@ mod chain {
         );
         assert_eq!(out.code, 0, "{}", out.stderr);
         let v: serde_json::Value = serde_json::from_str(&out.stdout)?;
-        assert_eq!(v["schema"], 1);
+        assert_eq!(v["schema"], 2);
         assert_eq!(v["command"], "plan");
         let file = &v["files"][0];
         assert_eq!(file["path"], s(&path));
@@ -443,12 +443,15 @@ mod chain {
         );
         let after_first = snapshot(dir.path());
 
+        // Only keys both kinds read are left: the kind must be given now.
         let again = run_chain(&["apply", s(&path), "--from", "0.20"], "");
+        assert_eq!(again.code, 2, "{}", again.stderr);
+        let again = run_chain(&["apply", s(&path), "--from", "0.20", "--kind", "core"], "");
         assert_eq!(again.code, 0, "{}", again.stderr);
         assert_eq!(snapshot(dir.path()), after_first);
         assert!(again.stdout.contains("already up to date"));
 
-        let check = run_chain(&["check", s(&path), "--from", "0.20"], "");
+        let check = run_chain(&["check", s(&path), "--from", "0.20", "--kind", "core"], "");
         assert_eq!(check.code, 0, "{}", check.stdout);
         Ok(())
     }
@@ -563,7 +566,7 @@ mod chain {
         let output = dir.path().join("out/config.yaml");
         fs::create_dir_all(dir.path().join("in"))?;
         fs::create_dir_all(dir.path().join("out"))?;
-        fs::write(&input, "cert_pem: PEMDATA\n")?;
+        fs::write(&input, "cert_pem: PEMDATA\nroutes: []\n")?;
         let out = run_chain(
             &["apply", s(&input), "--from", "0.23", "-o", s(&output)],
             "",
@@ -573,13 +576,16 @@ mod chain {
         assert_eq!(fs::read_to_string(&key)?, "PEMDATA");
         assert_eq!(
             fs::read_to_string(&output)?,
-            format!("cert_pem: {}\n", s(&key))
+            format!("cert_pem: {}\nroutes: []\n", s(&key))
         );
         assert!(
             !dir.path().join("in/certs").exists(),
             "certs beside the input"
         );
-        assert_eq!(fs::read_to_string(&input)?, "cert_pem: PEMDATA\n");
+        assert_eq!(
+            fs::read_to_string(&input)?,
+            "cert_pem: PEMDATA\nroutes: []\n"
+        );
         Ok(())
     }
 
@@ -603,14 +609,14 @@ mod chain {
     fn created_files_are_written_with_their_mode_before_the_config() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("config.yaml");
-        fs::write(&path, "cert_pem: PEMDATA\n")?;
+        fs::write(&path, "cert_pem: PEMDATA\nroutes: []\n")?;
         let out = run_chain(&["apply", s(&path), "--from", "0.23"], "");
         assert_eq!(out.code, 0, "{}", out.stderr);
         let key = dir.path().join("certs/test-key.pem");
         assert_eq!(fs::read_to_string(&key)?, "PEMDATA");
         assert_eq!(
             fs::read_to_string(&path)?,
-            format!("cert_pem: {}\n", s(&key))
+            format!("cert_pem: {}\nroutes: []\n", s(&key))
         );
         assert!(
             out.stdout
@@ -624,7 +630,7 @@ mod chain {
 
         // An existing file with other content is never overwritten: plan warns, apply exits 3
         // and writes nothing.
-        fs::write(&path, "cert_pem: PEMDATA\n")?;
+        fs::write(&path, "cert_pem: PEMDATA\nroutes: []\n")?;
         fs::write(&key, "OTHER")?;
         let before = snapshot(dir.path());
         let plan = run_chain(&["plan", s(&path), "--from", "0.23"], "");
@@ -645,7 +651,7 @@ mod chain {
         assert_eq!(snapshot(dir.path()), before);
 
         // --certs-dir
-        fs::write(&path, "cert_pem: PEMDATA\n")?;
+        fs::write(&path, "cert_pem: PEMDATA\nroutes: []\n")?;
         let elsewhere = dir.path().join("tls");
         let out = run_chain(
             &[
@@ -713,7 +719,7 @@ mod chain {
     fn a_failed_write_leaves_every_file_and_the_certs_directory_as_they_were() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("config.yaml");
-        fs::write(&path, "cert_pem: PEMDATA\nold_option: 1\n")?;
+        fs::write(&path, "cert_pem: PEMDATA\nold_option: 1\nroutes: []\n")?;
 
         // The output directory cannot hold files (its path runs through a regular file): this
         // fails even for root.
@@ -730,7 +736,7 @@ mod chain {
         let ro = dir.path().join("ro");
         fs::create_dir(&ro)?;
         let config = ro.join("config.yaml");
-        fs::write(&config, "cert_pem: PEMDATA\n")?;
+        fs::write(&config, "cert_pem: PEMDATA\nroutes: []\n")?;
         let certs = dir.path().join("certs-out");
         let before = snapshot(dir.path());
         let out = {
@@ -850,10 +856,7 @@ mod chain {
     fn kind_is_detected_or_forced() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("console.yaml");
-        fs::write(
-            &path,
-            "audience: console.example.com\npomerium_debug: true\n",
-        )?;
+        fs::write(&path, "audience: console.example.com\nlicense_key: k\n")?;
         let auto = run_chain(
             &["plan", s(&path), "--from", "0.20", "--format", "json"],
             "",
@@ -861,6 +864,25 @@ mod chain {
         let v: serde_json::Value = serde_json::from_str(&auto.stdout)?;
         assert_eq!(v["files"][0]["kind"], "console");
         assert_eq!(v["files"][0]["changed"], false);
+        assert_eq!(v["files"][0]["warnings"], serde_json::json!([]));
+
+        // Keys of both kinds: refused without --kind, naming the keys of each side.
+        fs::write(
+            &path,
+            "audience: console.example.com\npomerium_debug: true\n",
+        )?;
+        let auto = run_chain(&["plan", s(&path), "--from", "0.20"], "");
+        assert_eq!(auto.code, 2, "{}", auto.stderr);
+        assert!(
+            auto.stderr.contains(&format!(
+                "only Core reads `pomerium_debug` at {}:2:1; only the Console reads `audience` \
+                 at {}:1:1; say which with --kind core or --kind console",
+                s(&path),
+                s(&path)
+            )),
+            "{}",
+            auto.stderr
+        );
         let forced = run_chain(
             &[
                 "plan",
@@ -877,6 +899,14 @@ mod chain {
         let v: serde_json::Value = serde_json::from_str(&forced.stdout)?;
         assert_eq!(v["files"][0]["kind"], "core");
         assert_eq!(v["files"][0]["changed"], true);
+        // The key only the Console reads is worth a warning.
+        assert_eq!(
+            v["files"][0]["warnings"][0],
+            format!(
+                "--kind core, but only the Console reads `audience` at {}:1:1",
+                s(&path)
+            )
+        );
         Ok(())
     }
 
@@ -901,7 +931,7 @@ mod chain {
         let dir = tempfile::tempdir()?;
         let a = core_file(dir.path())?;
         let b = dir.path().join("b.yaml");
-        fs::write(&b, "old_option: 2\n")?;
+        fs::write(&b, "old_option: 2\nroutes: []\n")?;
         let console = dir.path().join("console.yaml");
         fs::write(&console, "license-key: x\n")?;
         let out = run_chain(&["plan", s(&a), s(&b), s(&console), "--from", "0.20"], "");
@@ -1244,7 +1274,7 @@ routes:
             .args(["check", s(&path), "--from", "0.33", "--format", "json"])
             .output()?;
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-        assert_eq!(v["schema"], 1);
+        assert_eq!(v["schema"], 2);
         assert_eq!(v["command"], "check");
         assert_eq!(v["files"][0]["changed"], false);
         assert_eq!(v["pending"], false);
@@ -1261,7 +1291,8 @@ routes:
             dir.path().join("core.yaml"),
             dir.path().join("console.yaml"),
         );
-        fs::write(&core_path, core)?;
+        // The signing key alone is read by both kinds: a Core-only key tells this one's kind.
+        fs::write(&core_path, format!("{core}routes: []\n"))?;
         fs::write(
             &console_path,
             "database-url: postgres://console@db/console\n",

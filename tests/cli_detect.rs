@@ -65,7 +65,10 @@ fn detect_text_shows_kind_range_and_the_keys_that_bound_it() {
     assert_eq!(
         detect_block("core-0.20.yaml"),
         "core-0.20.yaml: core config (yaml), Pomerium 0.19 to 0.20\n\
-         \x20 kind: core: Core keys and no console-only or dash-case key\n\
+         \x20 kind: core, from the keys\n\
+         \x20   only Core reads: `forward_auth_url` at core-0.20.yaml:3:1, `routes` at \
+         core-0.20.yaml:4:1\n\
+         \x20   only the Console reads: none\n\
          \x20 version: the keys fit 0.19 to 0.20\n\
          \x20   at least 0.19: `routes[0].show_error_details` at core-0.20.yaml:8:5\n\
          \x20   at most 0.20: `forward_auth_url` at core-0.20.yaml:3:1\n\
@@ -105,9 +108,10 @@ fn detect_text_recognises_console_files_by_their_dash_case_keys() {
     );
     assert!(
         text.contains(
-            "  kind: console, from console-only or dash-case keys: `database-url` at \
-             console-dash.yaml:2:1, `shared-secret` at console-dash.yaml:3:1, `license-key` at \
-             console-dash.yaml:4:1\n"
+            "  kind: console, from the keys\n    only Core reads: none\n    only the Console \
+             reads: `database-url` at console-dash.yaml:2:1, `shared-secret` at \
+             console-dash.yaml:3:1, `license-key` at console-dash.yaml:4:1, `debug` at \
+             console-dash.yaml:5:1\n"
         ),
         "{text}"
     );
@@ -131,21 +135,49 @@ fn detect_says_when_keys_contradict_or_nothing_bounds_the_version() {
     assert!(text.contains("at most 0.10: `cache_service_url` at contradictory.yaml:2:1\n"));
     assert!(text.contains("start at 0.10, the lower bound"), "{text}");
 
-    let text = detect_block("empty.yaml");
+    // No key tells the kind: detect says so and exits 2, like plan/apply/check would.
+    let (code, text, _) = run(&["detect", "empty.yaml"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        text,
+        "empty.yaml: undecided kind (yaml)\n\
+         \x20 kind: undecided: no key that only one kind reads\n\
+         \x20   only Core reads: none\n\
+         \x20   only the Console reads: none\n\
+         \x20 plan/apply/check refuse this file: say which it is with --kind core or --kind \
+         console\n"
+    );
+    let text = detect_block2(&["detect", "empty.yaml", "--kind", "core"]);
     assert_eq!(
         text,
         "empty.yaml: core config (yaml), no version evidence\n\
-         \x20 kind: core, assumed: the file has no Pomerium key\n\
+         \x20 kind: core, given with --kind\n\
+         \x20   only Core reads: none\n\
+         \x20   only the Console reads: none\n\
          \x20 version: no key bounds the version, any of 0.10 to 0.33 fits\n\
          \x20 without --from, plan/apply/check start at 0.10, the oldest release: every step \
          only touches options of older releases\n"
     );
+    let (code, _, stderr) = run(&["plan", "empty.yaml"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("empty.yaml: no key tells whether this is a Pomerium Core or an Enterprise Console config"),
+        "{stderr}"
+    );
+}
+
+/// Like [`detect_block`] with more arguments.
+fn detect_block2(args: &[&str]) -> String {
+    let (code, stdout, stderr) = run(args);
+    assert_eq!(code, 0, "{stderr}");
+    stdout
 }
 
 #[test]
 fn detect_lists_several_files_in_order() {
     let (code, stdout, _) = run(&["detect", "empty.yaml", "core-0.10.yaml"]);
-    assert_eq!(code, 0);
+    // The undecided file makes the exit code 2; the other is shown all the same.
+    assert_eq!(code, 2);
     let heads: Vec<&str> = stdout
         .split("\n\n")
         .filter_map(|block| block.lines().next())
@@ -153,14 +185,14 @@ fn detect_lists_several_files_in_order() {
     assert_eq!(
         heads,
         [
-            "empty.yaml: core config (yaml), no version evidence",
+            "empty.yaml: undecided kind (yaml)",
             "core-0.10.yaml: core config (yaml), Pomerium 0.10 to 0.12"
         ]
     );
 }
 
 #[test]
-fn detect_json_carries_kind_format_versions_and_evidence() {
+fn detect_json_carries_kind_format_versions_and_evidence() -> TestResult {
     let v = json(&[
         "detect",
         "core-0.10.yaml",
@@ -168,11 +200,10 @@ fn detect_json_carries_kind_format_versions_and_evidence() {
         "core-0.26.yaml",
         "console-dash.yaml",
         "contradictory.yaml",
-        "empty.yaml",
         "--format",
         "json",
     ]);
-    assert_eq!(v["schema"], 1);
+    assert_eq!(v["schema"], 2);
     assert_eq!(v["command"], "detect");
     let files = v["files"].as_array().cloned().unwrap_or_default();
     let summary: Vec<(String, String, String, String, bool)> = files
@@ -198,7 +229,6 @@ fn detect_json_carries_kind_format_versions_and_evidence() {
             row("core-0.26.yaml", "core", "0.26", "0.31", false),
             row("console-dash.yaml", "console", "0.17", "0.24", false),
             row("contradictory.yaml", "core", "0.23", "0.10", true),
-            row("empty.yaml", "core", "0.10", "0.33", false),
         ]
     );
     for f in &files {
@@ -226,22 +256,36 @@ fn detect_json_carries_kind_format_versions_and_evidence() {
     assert_eq!(max["version"], "0.20");
 
     let console = &files[3];
-    let kind_keys: Vec<&str> = console["kind_evidence"]
+    assert_eq!(console["kind_evidence"]["core"], Value::Array(Vec::new()));
+    let kind_keys: Vec<&str> = console["kind_evidence"]["console"]
         .as_array()
         .map(|a| a.iter().filter_map(|e| e["key"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(kind_keys, ["database-url", "shared-secret", "license-key"]);
-    assert!(console["kind_evidence"][0].get("version").is_none());
+    assert_eq!(
+        kind_keys,
+        ["database-url", "shared-secret", "license-key", "debug"]
+    );
+    assert!(
+        console["kind_evidence"]["console"][0]
+            .get("version")
+            .is_none()
+    );
 
     let contradictory = &files[4];
     assert_eq!(contradictory["start_version"], "0.10");
     assert_eq!(contradictory["max_evidence"][0]["key"], "cache_service_url");
 
-    let empty = &files[5];
-    assert_eq!(empty["kind_source"], "assumed");
-    assert_eq!(empty["min_evidence"], Value::Array(Vec::new()));
-    assert_eq!(empty["max_evidence"], Value::Array(Vec::new()));
-    assert_eq!(empty["start_version"], "0.10");
+    // A file whose kind the keys do not decide: kind null, no range, exit 2.
+    let (code, stdout, _) = run(&["detect", "empty.yaml", "--format", "json"]);
+    assert_eq!(code, 2);
+    let v: Value = serde_json::from_str(&stdout)?;
+    let empty = &v["files"][0];
+    assert!(empty["kind"].is_null());
+    assert_eq!(empty["kind_source"], "undecided");
+    assert_eq!(empty["kind_evidence"]["core"], Value::Array(Vec::new()));
+    assert!(empty.get("min_version").is_none());
+    assert!(empty["start_version"].is_null());
+    Ok(())
 }
 
 #[test]
@@ -278,9 +322,16 @@ fn detect_takes_kind_stdin_and_json_and_refuses_what_it_cannot_read() -> TestRes
     ]);
     assert_eq!(forced["files"][0]["kind"], "console");
     assert_eq!(forced["files"][0]["kind_source"], "option");
+    // The evidence is weighed all the same, and the keys only Core reads are warned about.
+    let core_keys: Vec<&str> = forced["files"][0]["kind_evidence"]["core"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["key"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(core_keys, ["forward_auth_url", "routes"]);
     assert_eq!(
-        forced["files"][0]["kind_evidence"],
-        Value::Array(Vec::new())
+        forced["files"][0]["warnings"][0],
+        "--kind console, but only Core reads `forward_auth_url` at core-0.20.yaml:3:1, `routes` \
+         at core-0.20.yaml:4:1"
     );
 
     cmd()
@@ -361,7 +412,7 @@ fn plan_without_from_starts_at_the_lowest_version_and_says_so() {
     assert!(
         stdout.contains(
             "core-0.20.yaml: core config (yaml), 0.19 -> 0.33: would change; 2 changes, 1 action \
-             required, 1 note\n\
+             required, 2 notes\n\
              \x20 --from inferred: the keys fit 0.19 to 0.20; starting at 0.19, the lowest \
              release that reads every key (pass --from to override)\n\
              \x20   at least 0.19: `routes[0].show_error_details` at core-0.20.yaml:8:5\n\
@@ -382,7 +433,6 @@ fn an_inferred_from_gives_the_same_result_as_giving_the_lower_bound() -> TestRes
         ("core-0.26.yaml", "0.26"),
         ("console-dash.yaml", "0.17"),
         ("contradictory.yaml", "0.10"),
-        ("empty.yaml", "0.10"),
     ] {
         let inferred = json(&["plan", file, "--format", "json"]);
         let given = json(&["plan", file, "--from", lower, "--format", "json"]);
@@ -414,7 +464,7 @@ fn an_inferred_from_gives_the_same_result_as_giving_the_lower_bound() -> TestRes
 #[test]
 fn json_reports_carry_the_inferred_range() {
     let v = json(&["plan", "core-0.20.yaml", "--format", "json"]);
-    assert_eq!(v["schema"], 1);
+    assert_eq!(v["schema"], 2);
     let inferred = &v["files"][0]["inferred"];
     assert_eq!(inferred["min_version"], "0.19");
     assert_eq!(inferred["max_version"], "0.20");
@@ -437,7 +487,7 @@ fn each_file_gets_its_own_version_unless_from_is_given() {
         "plan",
         "core-0.10.yaml",
         "core-0.26.yaml",
-        "empty.yaml",
+        "contradictory.yaml",
         "--format",
         "json",
     ]);
@@ -460,6 +510,42 @@ fn each_file_gets_its_own_version_unless_from_is_given() {
         assert_eq!(file["from"], "0.20");
         assert!(file["inferred"].is_null());
     }
+    // Neither file fits 0.20: one warning each, naming the keys and the range detect finds.
+    assert_eq!(
+        v["files"][0]["warnings"],
+        serde_json::json!([
+            "--from 0.20 does not fit this file: `administrators` at core-0.10.yaml:4:1 was \
+             removed in 0.13, `idp_service_account` at core-0.10.yaml:6:1 was removed in 0.20, \
+             `policy[0].allowed_groups` at core-0.10.yaml:10:5 was removed in 0.20; the file \
+             looks older than --from; the keys fit 0.10 to 0.12 (see `pomerium-migrate detect`)"
+        ])
+    );
+    let newer = v["files"][1]["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        newer.starts_with(
+            "--from 0.20 does not fit this file: `runtime_flags` at core-0.26.yaml:4:1 was added \
+             in 0.26,"
+        ) && newer.ends_with(
+            "the file looks newer than --from; the keys fit 0.26 to 0.31 (see \
+             `pomerium-migrate detect`)"
+        ),
+        "{newer}"
+    );
+    // A --from that fits: no warning.
+    let v = json(&[
+        "plan",
+        "core-0.20.yaml",
+        "--from",
+        "0.19",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["files"][0]["warnings"], serde_json::json!([]));
+    let (_, text, _) = run(&["plan", "core-0.26.yaml", "--from", "0.20"]);
+    assert!(
+        text.contains("\n  warning: --from 0.20 does not fit this file: `runtime_flags`"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -661,4 +747,77 @@ fn help_describes_detect_and_inference() {
     assert!(help(&["detect", "--help"]).contains("they start at the lowest release of the range"));
     assert!(help(&["plan", "--help"]).contains("inferred per file from its keys"));
     assert!(help(&["--help"]).contains("detect Show each file's kind"));
+}
+
+/// Issue 9, case 2: a Core config whose anchors sit under an `x-` key.
+#[test]
+fn a_core_config_with_an_x_anchor_key_is_core_and_migrated() -> TestResult {
+    let v = json(&["detect", "x-anchors.yaml", "--format", "json"]);
+    let file = &v["files"][0];
+    assert_eq!(file["kind"], "core");
+    assert_eq!(file["kind_source"], "keys");
+    let core: Vec<&str> = file["kind_evidence"]["core"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["key"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(core, ["pomerium_debug", "certificates", "routes"]);
+    assert_eq!(file["kind_evidence"]["console"], Value::Array(Vec::new()));
+
+    let dir = tempfile::tempdir()?;
+    let certs = dir.path().join("certs");
+    let report = json(&[
+        "plan",
+        "x-anchors.yaml",
+        "--from",
+        "0.22",
+        "--certs-dir",
+        s(&certs),
+        "--format",
+        "json",
+    ]);
+    let file = &report["files"][0];
+    assert_eq!(file["kind"], "core");
+    let steps: Vec<&str> = file["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|f| f["severity"] == "changed")
+                .filter_map(|f| f["id"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    for step in [
+        "v0.23/escape-dollar-in-request-headers",
+        "v0.24/set-authorization-header",
+        "v0.24/certificates-to-files",
+        "v0.25/remove-pomerium-debug",
+    ] {
+        assert!(steps.contains(&step), "{step} did not run: {steps:?}");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_pomerium_substitution_is_neither_refused_nor_escaped_again() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("config.yaml");
+    fs::write(
+        &path,
+        "routes:\n  - from: https://a.example.com\n    to: http://a\n    \
+         set_request_headers:\n      X-Token: \"${pomerium.id_token}\"\n      X-Price: \"$$5\"\n",
+    )?;
+    let (code, stdout, stderr) = run(&["plan", s(&path)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("0.23 -> 0.33"), "{stdout}");
+    assert!(!stdout.contains("escape-dollar"), "{stdout}");
+    let (_, detect, _) = run(&["detect", s(&path)]);
+    assert!(
+        detect.contains(&format!(
+            "at least 0.23: `routes[0].set_request_headers.X-Token` (a `${{pomerium.…}}` \
+             substitution) at {}:5:16",
+            s(&path)
+        )),
+        "{detect}"
+    );
+    Ok(())
 }

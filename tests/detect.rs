@@ -1,6 +1,6 @@
 //! Kind detection, version inference, the `$` refusal and unknown-key notes on small configs.
 
-use pomerium_migrate::detect::{self, Detection, Level};
+use pomerium_migrate::detect::{self, Detection, KindEvidence, Level};
 use pomerium_migrate::document::{Document, Format, Location};
 use pomerium_migrate::keys;
 use pomerium_migrate::step::FileKind;
@@ -11,7 +11,11 @@ fn doc(text: &str) -> Document {
 }
 
 fn detect(text: &str) -> Detection {
-    detect::detect(&doc(text))
+    found(&doc(text))
+}
+
+fn found(d: &Document) -> Detection {
+    detect::detect(d).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn v(minor: u32) -> Version {
@@ -19,15 +23,72 @@ fn v(minor: u32) -> Version {
 }
 
 #[test]
-fn empty_file_has_no_evidence_and_spans_the_chain() {
-    for text in ["", "# only a comment\n", "{}\n"] {
-        let d = detect(text);
-        assert_eq!(d.kind, FileKind::Core, "{text:?}");
-        assert!(d.kind_evidence.is_empty());
+fn a_file_without_kind_evidence_is_undecided_and_spans_the_chain() {
+    // Empty, or only keys both kinds read, or anchors.
+    for text in [
+        "",
+        "# only a comment\n",
+        "{}\n",
+        "shared_secret: x\nsigning_key: y\n",
+        "x-defaults: &d {a: 1}\n.hidden: 2\n",
+    ] {
+        let err = detect::detect(&doc(text)).err();
+        let err = err.unwrap_or_else(|| panic!("decided: {text:?}"));
+        assert_eq!(err.evidence, KindEvidence::default(), "{text:?}");
+        assert!(
+            err.message("c.yaml")
+                .contains("--kind core or --kind console")
+        );
+        // With --kind the version range is the whole chain.
+        let d = detect::detect_as(&doc(text), FileKind::Core);
         assert_eq!((d.min_version, d.max_version), (keys::OLDEST, keys::NEWEST));
         assert!(!d.has_version_evidence() && !d.contradictory);
         assert_eq!(d.start_version(), keys::OLDEST);
     }
+}
+
+#[test]
+fn keys_of_both_kinds_are_refused_naming_each_side() {
+    let text = "routes: []\nshared_secret: x\ndatabase_url: postgres://x\nidp_provider: google\n";
+    let err = detect::detect(&doc(text)).err();
+    let err = err.unwrap_or_else(|| panic!("decided"));
+    let keys = |e: &[detect::Evidence]| e.iter().map(|e| e.key.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&err.evidence.core), ["routes", "idp_provider"]);
+    assert_eq!(keys(&err.evidence.console), ["database_url"]);
+    assert_eq!(
+        err.message("c.yaml"),
+        "c.yaml: the keys do not tell whether this is a Pomerium Core or an Enterprise Console \
+         config: only Core reads `routes` at c.yaml:1:1, `idp_provider` at c.yaml:4:1; only the \
+         Console reads `database_url` at c.yaml:3:1; say which with --kind core or --kind console"
+    );
+    assert!(
+        !err.message("c.yaml").contains("postgres"),
+        "a value is shown"
+    );
+}
+
+#[test]
+fn anchors_and_unknown_dash_case_keys_are_no_kind_evidence() {
+    // Issue 9, case 2: an `x-` anchor holder beside Core keys is a Core config.
+    let d = detect(
+        "x-common: &defaults\n  pass_identity_headers: true\n\
+         authenticate_service_url: https://auth\ncertificates: []\n\
+         routes:\n  - from: https://a\n    <<: *defaults\n",
+    );
+    assert_eq!(d.kind, FileKind::Core);
+    let core: Vec<_> = d
+        .kind_evidence
+        .core
+        .iter()
+        .map(|e| e.key.as_str())
+        .collect();
+    // `authenticate_service_url` is read by both (the Console since 0.16).
+    assert_eq!(core, ["certificates", "routes"]);
+    assert!(d.kind_evidence.console.is_empty());
+    // A dash-case key that is no Console key's spelling is no evidence either.
+    let d = detect("my-setting: 1\nroutes: []\n");
+    assert_eq!(d.kind, FileKind::Core);
+    assert!(d.kind_evidence.console.is_empty());
 }
 
 #[test]
@@ -49,8 +110,9 @@ fn keys_bound_the_range_with_their_locations() {
     assert_eq!(d.max_evidence[0].version, Some(v(22)));
     assert!(
         d.kind_evidence
+            .core
             .iter()
-            .any(|e| e.key == "authenticate_service_url")
+            .any(|e| e.key == "client_crl_file")
     );
 }
 
@@ -101,12 +163,17 @@ fn contradictory_keys_start_at_the_lower_bound() {
 fn console_files_are_recognised_by_their_keys() {
     let d = detect("database-url: postgres://x\nshared-secret: abc\n");
     assert_eq!(d.kind, FileKind::Console);
-    let keys: Vec<_> = d.kind_evidence.iter().map(|e| e.key.as_str()).collect();
+    let keys: Vec<_> = d
+        .kind_evidence
+        .console
+        .iter()
+        .map(|e| e.key.as_str())
+        .collect();
     assert_eq!(keys, ["database-url", "shared-secret"]);
 
     let d = detect("audience: console.example.com\nprometheus_listen_addr: :9090\n");
     assert_eq!(d.kind, FileKind::Console);
-    assert_eq!(d.kind_evidence.len(), 2);
+    assert_eq!(d.kind_evidence.console.len(), 2);
 
     // Console history comes from the upgrade guide, not the Core table.
     let d = detect("license-key: abc\ndisable-validation: true\n");
@@ -117,10 +184,18 @@ fn console_files_are_recognised_by_their_keys() {
 }
 
 #[test]
-fn forced_kind_has_no_kind_evidence() {
+fn a_forced_kind_keeps_the_evidence_against_it() {
     let d = detect::detect_as(&doc("signing_key: abc\n"), FileKind::Console);
     assert_eq!(d.kind, FileKind::Console);
-    assert!(d.kind_evidence.is_empty());
+    assert_eq!(d.kind_evidence, KindEvidence::default());
+    let d = detect::detect_as(&doc("routes: []\nlicense_key: k\n"), FileKind::Console);
+    let against: Vec<_> = d
+        .kind_evidence
+        .against(FileKind::Console)
+        .iter()
+        .map(|e| e.key.as_str())
+        .collect();
+    assert_eq!(against, ["routes"]);
 }
 
 const DOLLAR: &str = "routes:\n  - from: https://a.example.com\n    to: http://a\n    \
@@ -129,7 +204,7 @@ const DOLLAR: &str = "routes:\n  - from: https://a.example.com\n    to: http://a
 #[test]
 fn dollar_across_the_escaping_release_is_refused() {
     let d = doc(DOLLAR);
-    let found = detect::detect(&d);
+    let found = found(&d);
     let err = detect::refuse_ambiguous_escaping(&d, &found, keys::NEWEST);
     let err = err.err().unwrap_or_else(|| panic!("not refused"));
     assert_eq!(err.path, "routes[0].set_request_headers.X-Price");
@@ -145,7 +220,7 @@ fn dollar_across_the_escaping_release_is_refused() {
 fn dollar_is_fine_when_the_range_is_on_one_side() {
     for extra in ["downstream_mtls: {}\n", "client_crl: abc\n"] {
         let d = doc(&format!("{extra}{DOLLAR}"));
-        let found = detect::detect(&d);
+        let found = found(&d);
         assert!(
             detect::refuse_ambiguous_escaping(&d, &found, keys::NEWEST).is_ok(),
             "{extra}"
@@ -153,7 +228,7 @@ fn dollar_is_fine_when_the_range_is_on_one_side() {
     }
     // No `$`: nothing to refuse.
     let d = doc(&DOLLAR.replace('$', "USD "));
-    assert!(detect::refuse_ambiguous_escaping(&d, &detect::detect(&d), keys::NEWEST).is_ok());
+    assert!(detect::refuse_ambiguous_escaping(&d, &found(&d), keys::NEWEST).is_ok());
 }
 
 #[test]
@@ -214,4 +289,85 @@ fn detection_serializes_versions_as_strings() {
     assert_eq!(json["min_evidence"][0]["key"], "routes");
     assert_eq!(json["min_evidence"][0]["version"], "0.15");
     assert_eq!(json["max_evidence"][0]["location"]["line"], 2);
+}
+
+#[test]
+fn a_pomerium_substitution_means_the_escaping_release_or_newer() {
+    // Issue 9: such a file is neither refused as ambiguous nor escaped a second time.
+    let text = "routes:\n  - from: https://a.example.com\n    to: http://a\n    \
+                set_request_headers:\n      X-Token: \"${pomerium.id_token}\"\n";
+    let d = doc(text);
+    let found = found(&d);
+    assert_eq!(found.min_version, detect::ESCAPING_RELEASE);
+    let e = &found.min_evidence[0];
+    assert_eq!(e.path, "routes[0].set_request_headers.X-Token");
+    assert_eq!(e.key, "X-Token");
+    assert_eq!(
+        e.location,
+        Location {
+            line: 5,
+            column: 16
+        }
+    );
+    assert!(e.value.is_some_and(|w| w.contains("${pomerium.")));
+    assert!(
+        !e.to_string().contains("id_token"),
+        "the value is shown: {e}"
+    );
+    assert!(detect::refuse_ambiguous_escaping(&d, &found, keys::NEWEST).is_ok());
+    assert_eq!(found.start_version(), detect::ESCAPING_RELEASE);
+}
+
+#[test]
+fn redis_storage_means_0_23_or_older() {
+    let d = detect("databroker_storage_type: redis\nroutes: []\n");
+    assert_eq!((d.min_version, d.max_version), (v(15), v(23)));
+    assert_eq!(d.max_evidence[0].path, "databroker_storage_type");
+    assert_eq!(
+        d.max_evidence[0].location,
+        Location {
+            line: 1,
+            column: 26
+        }
+    );
+    let d = detect("databroker_storage_type: postgres\nroutes: []\n");
+    assert_eq!(d.max_version, keys::NEWEST);
+}
+
+#[test]
+fn a_double_percent_is_refused_like_a_dollar() {
+    let d = doc(&DOLLAR.replace("$5", "100%% sure"));
+    let err = detect::refuse_ambiguous_escaping(&d, &found(&d), keys::NEWEST).err();
+    let err = err.unwrap_or_else(|| panic!("not refused"));
+    assert_eq!(err.found, "%%");
+    assert!(err.to_string().contains("contains `%%`"), "{err}");
+    // A single `%` is read the same by 0.22 and 0.23.
+    let d = doc(&DOLLAR.replace("$5", "100% sure"));
+    assert!(detect::refuse_ambiguous_escaping(&d, &found(&d), keys::NEWEST).is_ok());
+}
+
+#[test]
+fn misfits_name_what_does_not_fit_a_given_release() {
+    let d = doc(
+        "routes:\n  - from: https://a\n    set_authorization_header: id_token\n\
+         databroker_storage_type: redis\n",
+    );
+    let at = |from| -> Vec<(String, Option<Version>)> {
+        detect::misfits(&d, FileKind::Core, from)
+            .into_iter()
+            .map(|e| (e.path, e.version))
+            .collect()
+    };
+    assert_eq!(at(v(20)), []);
+    assert_eq!(
+        at(v(25)),
+        [
+            ("routes[0].set_authorization_header".to_owned(), Some(v(23))),
+            ("databroker_storage_type".to_owned(), Some(v(23))),
+        ]
+    );
+    assert_eq!(
+        at(v(16)),
+        [("routes[0].set_authorization_header".to_owned(), Some(v(17)))]
+    );
 }

@@ -4,22 +4,48 @@
 //! the two must agree. An edited node may appear at several data paths (anchors and aliases);
 //! the edit is applied at each of them, as the re-parsed text will show it.
 
-use super::value::lookup_mut;
+use std::collections::HashMap;
+
+use super::value::{DataSeg, lookup_mut};
 use super::{Document, Edit, EditError, EntryId, NodeId, PathsError, Position, Value};
 
 /// More paths than this to one node means an alias bomb, not a config.
 const PATH_LIMIT: usize = 100_000;
 
 pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, EditError> {
-    let tree = doc.tree();
-    if tree.root.is_none() {
+    if doc.tree().root.is_none() {
         return Ok(Value::Null);
     }
-    // The format parser's own data (for JSON, serde_json's), not the tree's.
-    let mut data = doc.data();
-    // Paths are taken from the unedited tree, so edits that change keys or remove entries go
-    // last: values first, then insertions, removals and renames.
-    // Renames go deepest first, so that renaming an outer key does not hide an inner one.
+    let mut expect = Expectation {
+        doc,
+        // The format parser's own data (for JSON, serde_json's), not the tree's.
+        data: doc.data(),
+        inserted_after: HashMap::new(),
+    };
+    for edit in in_data_order(doc, edits) {
+        match edit {
+            Edit::SetScalar { node, value } | Edit::ReplaceValue { node, value } => {
+                expect.set(*node, value)?;
+            }
+            Edit::Insert {
+                map,
+                position,
+                key,
+                value,
+            } => expect.insert(*map, *position, key, value)?,
+            Edit::CommentOut { entry, .. } | Edit::Delete { entry } => expect.remove(*entry)?,
+            Edit::RenameKey { entry, new_key } => expect.rename(*entry, new_key)?,
+        }
+    }
+    Ok(expect.data)
+}
+
+/// The edits in the order they apply to the data. Paths are taken from the unedited tree, so
+/// edits that change keys or remove entries go last: values first, then insertions, removals
+/// and renames. Renames go deepest first, so that renaming an outer key does not hide an inner
+/// one.
+fn in_data_order<'e>(doc: &Document, edits: &'e [Edit]) -> Vec<&'e Edit> {
+    let tree = doc.tree();
     let depth = |mut node: NodeId| {
         let mut d = 0usize;
         while let Some((parent, _)) = tree.node(node).parent {
@@ -36,96 +62,118 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
     };
     let mut ordered: Vec<&Edit> = edits.iter().collect();
     ordered.sort_by_key(|e| rank(e));
+    ordered
+}
 
-    let paths = |node| {
-        tree.data_paths(node, PATH_LIMIT).map_err(|e| match e {
-            PathsError::TooMany => EditError::TooManyAliases {
-                location: doc.location(node),
-            },
-            PathsError::InKey(at) => EditError::AliasedKey {
-                location: doc.location(node),
-                alias_line: doc.location(at).line,
-            },
-        })
-    };
-    let key_of = |entry: EntryId| -> Result<Value, EditError> {
-        match doc.entry(entry) {
-            Some(e) => Ok(tree.data(e.key_node)),
+/// The data being edited, and what it needs to place the next edit.
+struct Expectation<'d> {
+    doc: &'d Document,
+    data: Value,
+    /// How many entries earlier edits already inserted after each anchor entry.
+    inserted_after: HashMap<EntryId, usize>,
+}
+
+impl Expectation<'_> {
+    /// Every data path of a node (several with aliases).
+    fn paths(&self, node: NodeId) -> Result<Vec<Vec<DataSeg>>, EditError> {
+        let doc = self.doc;
+        doc.tree()
+            .data_paths(node, PATH_LIMIT)
+            .map_err(|e| match e {
+                PathsError::TooMany => EditError::TooManyAliases {
+                    location: doc.location(node),
+                },
+                PathsError::InKey(at) => EditError::AliasedKey {
+                    location: doc.location(node),
+                    alias_line: doc.location(at).line,
+                },
+            })
+    }
+
+    fn key_of(&self, entry: EntryId) -> Result<Value, EditError> {
+        match self.doc.entry(entry) {
+            Some(e) => Ok(self.doc.tree().data(e.key_node)),
             None => Err(EditError::Invalid {
-                location: doc.location(entry.map),
+                location: self.doc.location(entry.map),
                 what: "the entry to edit does not exist",
             }),
         }
-    };
+    }
 
-    // How many entries earlier edits already inserted after each anchor entry.
-    let mut inserted_after: std::collections::HashMap<EntryId, usize> = Default::default();
-    for edit in ordered {
-        match edit {
-            Edit::SetScalar { node, value } | Edit::ReplaceValue { node, value } => {
-                for path in paths(*node)? {
-                    if let Some(slot) = lookup_mut(&mut data, &path) {
-                        *slot = value.clone();
-                    }
-                }
-            }
-            Edit::Insert {
-                map,
-                position,
-                key,
-                value,
-            } => {
-                let (after, skip) = match position {
-                    Position::After(entry) => {
-                        // Several inserts after one entry keep their batch order.
-                        let count = inserted_after.entry(*entry).or_default();
-                        *count += 1;
-                        (Some(key_of(*entry)?), *count - 1)
-                    }
-                    Position::End => (None, 0),
-                };
-                for path in paths(*map)? {
-                    if let Some(Value::Mapping(entries)) = lookup_mut(&mut data, &path) {
-                        let at = match &after {
-                            Some(k) => entries
-                                .iter()
-                                .position(|(ek, _)| ek == k)
-                                .map_or(entries.len(), |i| (i + 1 + skip).min(entries.len())),
-                            None => entries.len(),
-                        };
-                        entries.insert(at, (Value::String(key.clone()), value.clone()));
-                    }
-                }
-            }
-            Edit::CommentOut { entry, .. } | Edit::Delete { entry } => {
-                let key = key_of(*entry)?;
-                for path in paths(entry.map)? {
-                    if let Some(Value::Mapping(entries)) = lookup_mut(&mut data, &path) {
-                        entries.retain(|(k, _)| *k != key);
-                    }
-                }
-            }
-            Edit::RenameKey { entry, new_key } => {
-                let key = key_of(*entry)?;
-                if let Some(e) = doc.entry(*entry)
-                    && let Some(alias) = tree.node(e.key_node).aliases.first()
-                {
-                    return Err(EditError::AliasedKey {
-                        location: doc.location(e.key_node),
-                        alias_line: doc.location(*alias).line,
-                    });
-                }
-                for path in paths(entry.map)? {
-                    if let Some(Value::Mapping(entries)) = lookup_mut(&mut data, &path) {
-                        for (k, _) in entries.iter_mut() {
-                            if *k == key {
-                                *k = Value::String(new_key.clone());
-                            }
-                        }
-                    }
-                }
+    /// Calls `f` on the mapping at every path of `map`.
+    fn each_mapping(
+        &mut self,
+        map: NodeId,
+        mut f: impl FnMut(&mut Vec<(Value, Value)>),
+    ) -> Result<(), EditError> {
+        for path in self.paths(map)? {
+            if let Some(Value::Mapping(entries)) = lookup_mut(&mut self.data, &path) {
+                f(entries);
             }
         }
+        Ok(())
     }
-    Ok(data)
+
+    fn set(&mut self, node: NodeId, value: &Value) -> Result<(), EditError> {
+        for path in self.paths(node)? {
+            if let Some(slot) = lookup_mut(&mut self.data, &path) {
+                *slot = value.clone();
+            }
+        }
+        Ok(())
+    }
+
+    fn insert(
+        &mut self,
+        map: NodeId,
+        position: Position,
+        key: &str,
+        value: &Value,
+    ) -> Result<(), EditError> {
+        let (after, skip) = match position {
+            Position::After(entry) => {
+                // Several inserts after one entry keep their batch order.
+                let count = self.inserted_after.entry(entry).or_default();
+                *count += 1;
+                let skip = *count - 1;
+                (Some(self.key_of(entry)?), skip)
+            }
+            Position::End => (None, 0),
+        };
+        self.each_mapping(map, |entries| {
+            let at = match &after {
+                Some(k) => entries
+                    .iter()
+                    .position(|(ek, _)| ek == k)
+                    .map_or(entries.len(), |i| (i + 1 + skip).min(entries.len())),
+                None => entries.len(),
+            };
+            entries.insert(at, (Value::String(key.to_owned()), value.clone()));
+        })
+    }
+
+    fn remove(&mut self, entry: EntryId) -> Result<(), EditError> {
+        let key = self.key_of(entry)?;
+        self.each_mapping(entry.map, |entries| entries.retain(|(k, _)| *k != key))
+    }
+
+    fn rename(&mut self, entry: EntryId, new_key: &str) -> Result<(), EditError> {
+        let key = self.key_of(entry)?;
+        let doc = self.doc;
+        if let Some(e) = doc.entry(entry)
+            && let Some(alias) = doc.tree().node(e.key_node).aliases.first()
+        {
+            return Err(EditError::AliasedKey {
+                location: doc.location(e.key_node),
+                alias_line: doc.location(*alias).line,
+            });
+        }
+        self.each_mapping(entry.map, |entries| {
+            for (k, _) in entries.iter_mut() {
+                if *k == key {
+                    *k = Value::String(new_key.to_owned());
+                }
+            }
+        })
+    }
 }

@@ -10,6 +10,7 @@
 //! [`Document::entries`] yields a mapping's own entries and then the merged ones it does not
 //! override. An edit always targets the place where an entry is written.
 
+pub(crate) mod lines;
 pub mod path;
 pub(crate) mod splice;
 pub mod value;

@@ -1,15 +1,136 @@
-//! Applying text splices, shared by the backends that edit a text in place.
+//! Planning and applying text splices, shared by the backends that edit a text in place (YAML,
+//! JSON, TOML) and by redaction.
+//!
+//! A backend turns a batch of edits into [`Splice`]s — "replace this byte range by this text" —
+//! collected in a [`SplicePlan`]. The plan puts them in one order ([`SplicePlan::sort`]),
+//! refuses a plan where two splices overlap ([`SplicePlan::first_overlap`]) and writes the new
+//! text in one pass ([`SplicePlan::apply`], or [`apply`] for plain pairs). What each backend
+//! keeps to itself is how an edit becomes splices, and which splices may touch the text of an
+//! entry that is being removed (that depends on how each format writes an entry).
 
 use std::ops::Range;
 
+/// One planned change: `start..end` of the source is replaced by `text` (an empty range inserts).
+#[derive(Debug)]
+pub(crate) struct Splice<O> {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    /// Among splices at one place, those not `late` go first: text that belongs to what stands
+    /// before the place (a nested insertion, a `key = value` line of the table above) comes
+    /// before text that starts something new (a comment-out note, a header).
+    pub late: bool,
+    /// The order the splice was planned in: the last tie-break.
+    pub seq: usize,
+    /// What the splice belongs to, for the backend's own conflict checks.
+    pub owner: O,
+}
+
+/// The splices of one batch of edits.
+#[derive(Debug)]
+pub(crate) struct SplicePlan<O> {
+    splices: Vec<Splice<O>>,
+}
+
+impl<O> Default for SplicePlan<O> {
+    fn default() -> Self {
+        SplicePlan {
+            splices: Vec::new(),
+        }
+    }
+}
+
+impl<O> SplicePlan<O> {
+    /// Plans a splice; insertions at one place keep the order they are planned in.
+    pub(crate) fn push(&mut self, range: Range<usize>, text: String, late: bool, owner: O) {
+        let seq = self.splices.len();
+        self.splices.push(Splice {
+            start: range.start,
+            end: range.end,
+            text,
+            late,
+            seq,
+            owner,
+        });
+    }
+
+    /// Puts the splices in the order they apply: by place, then early before late, then in the
+    /// order planned.
+    pub(crate) fn sort(&mut self) {
+        self.splices
+            .sort_by_key(|s| (s.start, s.end, s.late, s.seq));
+    }
+
+    /// The start of the first splice that overlaps an earlier one; run after [`Self::sort`].
+    /// Two insertions at one place do not overlap; an insertion at either end of a replaced
+    /// range does not either.
+    pub(crate) fn first_overlap(&self) -> Option<usize> {
+        let mut last_end = 0;
+        for s in &self.splices {
+            if s.start < last_end {
+                return Some(s.start);
+            }
+            last_end = last_end.max(s.end);
+        }
+        None
+    }
+
+    /// `prefix` followed by `src` with every splice applied; run after [`Self::sort`] and
+    /// [`Self::first_overlap`].
+    pub(crate) fn apply(&self, prefix: &str, src: &str) -> String {
+        let capacity = prefix.len() + src.len() + self.splices.len() * 16;
+        let mut out = String::with_capacity(capacity);
+        out.push_str(prefix);
+        apply_into(
+            &mut out,
+            src,
+            self.splices
+                .iter()
+                .map(|s| (s.start..s.end, s.text.as_str())),
+        );
+        out
+    }
+}
+
+impl<'p, O> IntoIterator for &'p SplicePlan<O> {
+    type Item = &'p Splice<O>;
+    type IntoIter = std::slice::Iter<'p, Splice<O>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.splices.iter()
+    }
+}
+
+/// The first and last index of each run of consecutive numbers in a sorted list: the runs of
+/// neighbouring entries that go together, so that their deleted ranges meet without
+/// overlapping.
+pub(crate) fn runs(sorted: &[usize]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &i in sorted {
+        match out.last_mut() {
+            Some((_, last)) if *last + 1 == i => *last = i,
+            _ => out.push((i, i)),
+        }
+    }
+    out
+}
+
 /// `src` with each range replaced by its text. The splices come sorted by start and do not
-/// overlap (backends check that first); insertions are empty ranges and keep their order.
+/// overlap (checked first); insertions are empty ranges and keep their order.
 pub(crate) fn apply<'a>(
     src: &str,
-    capacity: usize,
     splices: impl IntoIterator<Item = (Range<usize>, &'a str)>,
 ) -> String {
-    let mut out = String::with_capacity(capacity);
+    let mut out = String::with_capacity(src.len());
+    apply_into(&mut out, src, splices);
+    out
+}
+
+fn apply_into<'a>(
+    out: &mut String,
+    src: &str,
+    splices: impl IntoIterator<Item = (Range<usize>, &'a str)>,
+) {
     let mut at = 0;
     for (range, text) in splices {
         if range.start >= at {
@@ -20,18 +141,38 @@ pub(crate) fn apply<'a>(
         at = at.max(range.end);
     }
     out.push_str(&src[at..]);
-    out
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn replaces_and_inserts_in_order() {
-        let out = super::apply(
-            "a: 1\nb: 2\n",
-            16,
-            [(0..1, "x"), (5..5, "c: 3\n"), (8..9, "9")],
-        );
+        let out = apply("a: 1\nb: 2\n", [(0..1, "x"), (5..5, "c: 3\n"), (8..9, "9")]);
         assert_eq!(out, "x: 1\nc: 3\nb: 9\n");
+    }
+
+    #[test]
+    fn a_plan_sorts_early_before_late_and_finds_overlaps() {
+        let mut plan = SplicePlan::default();
+        plan.push(5..5, "late ".into(), true, ());
+        plan.push(5..5, "early ".into(), false, ());
+        plan.push(0..1, "x".into(), false, ());
+        plan.sort();
+        assert_eq!(plan.first_overlap(), None);
+        assert_eq!(plan.apply(">", "a: 1\nb: 2\n"), ">x: 1\nearly late b: 2\n");
+        let mut plan = SplicePlan::default();
+        plan.push(2..4, String::new(), false, ());
+        plan.push(4..4, "at the end".into(), false, ());
+        plan.push(0..3, String::new(), false, ());
+        plan.sort();
+        assert_eq!(plan.first_overlap(), Some(2));
+    }
+
+    #[test]
+    fn runs_group_neighbours() {
+        assert_eq!(runs(&[]), []);
+        assert_eq!(runs(&[1, 2, 3, 5, 7, 8]), [(1, 3), (5, 5), (7, 8)]);
     }
 }

@@ -116,92 +116,98 @@ pub(crate) fn lookup_mut<'a>(root: &'a mut Value, path: &[DataSeg]) -> Option<&'
 
 /// Finds the first difference between `expected` and `actual`, as a readable path and message.
 pub fn first_difference(expected: &Value, actual: &Value) -> Option<String> {
-    fn walk(e: &Value, a: &Value, path: &mut String) -> Option<String> {
-        match (e, a) {
-            (Value::Sequence(es), Value::Sequence(as_)) => {
-                for (i, (ei, ai)) in es.iter().zip(as_).enumerate() {
-                    let len = path.len();
-                    path.push_str(&format!("[{i}]"));
-                    if let Some(d) = walk(ei, ai, path) {
-                        return Some(d);
-                    }
-                    path.truncate(len);
-                }
-                (es.len() != as_.len()).then(|| {
-                    format!(
-                        "at {}: expected {} items, found {}",
-                        show(path),
-                        es.len(),
-                        as_.len()
-                    )
-                })
-            }
-            (Value::Mapping(es), Value::Mapping(as_)) => {
-                for (i, ((ek, ev), (ak, av))) in es.iter().zip(as_).enumerate() {
-                    if ek != ak {
-                        return Some(format!(
-                            "at {}: entry {} has key {ak}, expected {ek}",
-                            show(path),
-                            i + 1
-                        ));
-                    }
-                    let len = path.len();
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(&ek.scalar_text().unwrap_or_else(|| "?".into()));
-                    if let Some(d) = walk(ev, av, path) {
-                        return Some(d);
-                    }
-                    path.truncate(len);
-                }
-                (es.len() != as_.len()).then(|| {
-                    format!(
-                        "at {}: expected {} entries, found {}",
-                        show(path),
-                        es.len(),
-                        as_.len()
-                    )
-                })
-            }
-            _ if e == a => None,
-            _ => Some(format!(
-                "at {}: expected {}, found {}",
-                show(path),
-                kind(e),
-                kind(a)
-            )),
-        }
-    }
-    // Values are never printed: they may be secrets (SPEC §2). Kinds are enough to locate a bug.
-    fn kind(v: &Value) -> &'static str {
-        match v {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Int(_) => "an integer",
-            Value::Float(_) => "a float",
-            Value::String(_) => "a string",
-            Value::Sequence(_) => "a sequence",
-            Value::Mapping(_) => "a mapping",
-            Value::Invalid => "an invalid value",
-        }
-    }
-    fn show(path: &str) -> &str {
-        if path.is_empty() {
-            "the top level"
-        } else {
-            path
-        }
-    }
     if expected == actual {
         return None;
     }
     let mut path = String::new();
-    let d = walk(expected, actual, &mut path);
-    match d {
-        Some(d) => Some(d),
-        None if expected != actual => Some("values differ".into()),
-        None => None,
+    Some(difference_at(expected, actual, &mut path).unwrap_or_else(|| "values differ".into()))
+}
+
+/// The first difference below `path` (the path written so far).
+fn difference_at(e: &Value, a: &Value, path: &mut String) -> Option<String> {
+    match (e, a) {
+        (Value::Sequence(es), Value::Sequence(as_)) => {
+            for (i, (ei, ai)) in es.iter().zip(as_).enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                if let Some(d) = difference_at(ei, ai, path) {
+                    return Some(d);
+                }
+                path.truncate(len);
+            }
+            (es.len() != as_.len()).then(|| {
+                format!(
+                    "at {}: expected {} items, found {}",
+                    show_path(path),
+                    es.len(),
+                    as_.len()
+                )
+            })
+        }
+        (Value::Mapping(es), Value::Mapping(as_)) => mapping_difference(es, as_, path),
+        _ if e == a => None,
+        _ => Some(format!(
+            "at {}: expected {}, found {}",
+            show_path(path),
+            kind_name(e),
+            kind_name(a)
+        )),
+    }
+}
+
+fn mapping_difference(
+    es: &[(Value, Value)],
+    as_: &[(Value, Value)],
+    path: &mut String,
+) -> Option<String> {
+    for (i, ((ek, ev), (ak, av))) in es.iter().zip(as_).enumerate() {
+        if ek != ak {
+            return Some(format!(
+                "at {}: entry {} has key {ak}, expected {ek}",
+                show_path(path),
+                i + 1
+            ));
+        }
+        let len = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(&ek.scalar_text().unwrap_or_else(|| "?".into()));
+        if let Some(d) = difference_at(ev, av, path) {
+            return Some(d);
+        }
+        path.truncate(len);
+    }
+    (es.len() != as_.len()).then(|| {
+        format!(
+            "at {}: expected {} entries, found {}",
+            show_path(path),
+            es.len(),
+            as_.len()
+        )
+    })
+}
+
+/// What kind of value `v` is. Values themselves are never printed: they may be secrets (see
+/// "Secrets" in `docs/ARCHITECTURE.md`); kinds are enough to locate a bug.
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a sequence",
+        Value::Mapping(_) => "a mapping",
+        Value::Invalid => "an invalid value",
+    }
+}
+
+fn show_path(path: &str) -> &str {
+    if path.is_empty() {
+        "the top level"
+    } else {
+        path
     }
 }
 

@@ -11,7 +11,8 @@ use std::ops::Range;
 use toml_edit::{ArrayOfTables, InlineTable, Item, Key, Table, Value as TomlValue};
 
 use super::data::{self, ordered_entries, ordered_inline};
-use super::text::{self, Lines};
+use super::text;
+use crate::document::lines::Lines;
 use crate::document::{Entry, EntryId, NodeId, NodeKind, Tree, Value};
 
 /// How a string is quoted.
@@ -262,6 +263,35 @@ impl Builder<'_> {
     /// Reads a table and its entries; returns the node and the text pieces of the subtree.
     /// `section_depth` is the depth of the header table (or root) whose lines hold a dotted table.
     fn table(&mut self, t: &Table, kind: TableKind, section_depth: usize) -> (NodeId, Pieces) {
+        let (id, span, section_depth) = self.open_table(t, kind, section_depth);
+        let mut entries = Vec::new();
+        let mut infos = Vec::new();
+        let mut pieces = Pieces::default();
+        for (index, (key, item)) in ordered_entries(t).into_iter().enumerate() {
+            let entry_id = EntryId { map: id, index };
+            let Some((entry, info, sub)) = self.table_entry(entry_id, key, item, section_depth)
+            else {
+                continue;
+            };
+            infos.push(info);
+            pieces.extend(sub);
+            entries.push(entry);
+        }
+        self.tables.pop();
+        self.tree.node_mut(id).kind = NodeKind::Mapping(entries);
+        self.entries.insert(id, infos);
+        let pieces = self.close_table(id, kind, &span, pieces);
+        (id, pieces)
+    }
+
+    /// Adds the table's node and what its kind needs before its entries are read (the header,
+    /// the path); returns the node, its span and the section depth for its entries.
+    fn open_table(
+        &mut self,
+        t: &Table,
+        kind: TableKind,
+        section_depth: usize,
+    ) -> (NodeId, Range<usize>, usize) {
         let span = match kind {
             TableKind::Root => 0..0,
             _ => t.span().unwrap_or(0..0),
@@ -297,65 +327,77 @@ impl Builder<'_> {
                 .and_then(|p| p.absolute.clone());
             self.paths.entry(id).or_default().absolute = section_path;
         }
+        (id, span, section_depth)
+    }
 
-        let mut entries = Vec::new();
-        let mut infos = Vec::new();
-        let mut pieces = Pieces::default();
-        for (index, (key, item)) in ordered_entries(t).into_iter().enumerate() {
-            let entry_id = EntryId { map: id, index };
-            let key_span = key.span().unwrap_or(0..0);
-            let key_node = self.push(
-                NodeKind::Scalar(Value::String(key.get().to_owned())),
-                key_span.clone(),
-                Shape::Key,
-            );
-            self.stack.push(entry_id);
-            let (value, sub, entry_kind) = match item {
-                Item::Value(v) => {
-                    let (value, piece) = self.body_value(v, key, section_depth);
-                    let sub = Pieces {
-                        body: vec![piece],
-                        sections: Vec::new(),
-                    };
-                    (value, sub, EntryKind::Value)
-                }
-                Item::Table(sub) => {
-                    let (sub_kind, entry_kind) = if sub.is_dotted() {
-                        (TableKind::Dotted, EntryKind::Dotted)
-                    } else if sub.is_implicit() {
-                        (TableKind::Implicit, EntryKind::Section)
-                    } else {
-                        (TableKind::Header, EntryKind::Section)
-                    };
-                    let (value, p) = self.table(sub, sub_kind, section_depth);
-                    (value, p, entry_kind)
-                }
-                Item::ArrayOfTables(a) => {
-                    let (value, p) = self.table_array(a);
-                    (value, p, EntryKind::TableArray)
-                }
-                Item::None => {
-                    self.stack.pop();
-                    continue;
-                }
-            };
-            self.stack.pop();
-            infos.push(EntryInfo {
-                kind: entry_kind,
-                keys: Vec::new(),
-                pieces: sub.all(),
-            });
-            pieces.extend(sub);
-            entries.push(Entry {
-                key: key.get().to_owned(),
-                key_node,
-                value,
-            });
-        }
-        self.tables.pop();
-        self.tree.node_mut(id).kind = NodeKind::Mapping(entries);
-        self.entries.insert(id, infos);
+    /// Reads one entry of a table: its key, its value (a sub-table recursively) and the text
+    /// pieces it is written in; `None` for an item toml_edit has emptied.
+    fn table_entry(
+        &mut self,
+        entry_id: EntryId,
+        key: &Key,
+        item: &Item,
+        section_depth: usize,
+    ) -> Option<(Entry, EntryInfo, Pieces)> {
+        let key_span = key.span().unwrap_or(0..0);
+        let key_node = self.push(
+            NodeKind::Scalar(Value::String(key.get().to_owned())),
+            key_span,
+            Shape::Key,
+        );
+        self.stack.push(entry_id);
+        let (value, sub, entry_kind) = match item {
+            Item::Value(v) => {
+                let (value, piece) = self.body_value(v, key, section_depth);
+                let sub = Pieces {
+                    body: vec![piece],
+                    sections: Vec::new(),
+                };
+                (value, sub, EntryKind::Value)
+            }
+            Item::Table(sub) => {
+                let (sub_kind, entry_kind) = if sub.is_dotted() {
+                    (TableKind::Dotted, EntryKind::Dotted)
+                } else if sub.is_implicit() {
+                    (TableKind::Implicit, EntryKind::Section)
+                } else {
+                    (TableKind::Header, EntryKind::Section)
+                };
+                let (value, p) = self.table(sub, sub_kind, section_depth);
+                (value, p, entry_kind)
+            }
+            Item::ArrayOfTables(a) => {
+                let (value, p) = self.table_array(a);
+                (value, p, EntryKind::TableArray)
+            }
+            Item::None => {
+                self.stack.pop();
+                return None;
+            }
+        };
+        self.stack.pop();
+        let info = EntryInfo {
+            kind: entry_kind,
+            keys: Vec::new(),
+            pieces: sub.all(),
+        };
+        let entry = Entry {
+            key: key.get().to_owned(),
+            key_node,
+            value,
+        };
+        Some((entry, info, sub))
+    }
 
+    /// The pieces of a read table (a header table's own lines come first, as a section) and its
+    /// span: from its first piece to its last.
+    fn close_table(
+        &mut self,
+        id: NodeId,
+        kind: TableKind,
+        span: &Range<usize>,
+        pieces: Pieces,
+    ) -> Pieces {
         let pieces = match kind {
             TableKind::Header => {
                 let own_end = pieces.body.iter().map(|r| r.end).fold(span.end, usize::max);
@@ -378,7 +420,7 @@ impl Builder<'_> {
             }
         }
         info.pieces = pieces.clone();
-        (id, pieces)
+        pieces
     }
 
     fn table_array(&mut self, array: &ArrayOfTables) -> (NodeId, Pieces) {

@@ -20,16 +20,16 @@ mod text;
 
 use std::ops::Range;
 
+use crate::document::lines::Lines;
 use crate::document::{
     Backend, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
 };
 use index::{EntryKind, Index, Shape, TableKind};
-use text::Lines;
 
 /// The text without a BOM, and its lines.
 fn without_bom(text: &str) -> (&str, Lines) {
     let src = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines = Lines::new(src);
+    let lines = Lines::lf_only(src);
     (src, lines)
 }
 

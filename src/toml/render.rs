@@ -22,22 +22,10 @@ use super::TomlDocument;
 use super::emit::{self, KeyStyle};
 use super::index::{EntryInfo, EntryKind, Shape, StrStyle, TableKind};
 use super::text;
+use crate::document::splice::{self, SplicePlan};
 use crate::document::{
     Edit, EditError, EntryId, Location, NodeId, NodeKind, Position, Slot, Value,
 };
-
-struct Splice {
-    start: usize,
-    end: usize,
-    text: String,
-    /// Among insertions at one place, plain `key = value` lines come first: they belong to the
-    /// table above, while a header or a note starts something new.
-    late: bool,
-    seq: usize,
-    /// The edit that made it; `None` for removals inside an inline table, which may span the
-    /// pairs of several edits and are checked through each edit's claims instead.
-    owner: Option<usize>,
-}
 
 /// Text an edit removes or rewrites: no other edit may touch it.
 #[derive(Clone)]
@@ -89,7 +77,12 @@ fn after_before_end(mut inserts: Vec<Insertion>) -> Vec<Insertion> {
 pub(crate) struct Renderer<'a> {
     doc: &'a TomlDocument,
     src: &'a str,
-    splices: Vec<Splice>,
+    /// Each splice's owner is the edit that made it; `None` for removals inside an inline
+    /// table, which may span the pairs of several edits and are checked through each edit's
+    /// claims instead. Among insertions at one place, plain `key = value` lines come first
+    /// (not `late`): they belong to the table above, while a header or a note starts something
+    /// new.
+    splices: SplicePlan<Option<usize>>,
     claims: Vec<Claim>,
     removals: BTreeMap<NodeId, Vec<Removal>>,
     inserts: BTreeMap<NodeId, Vec<Insertion>>,
@@ -105,7 +98,7 @@ impl<'a> Renderer<'a> {
         Renderer {
             doc,
             src,
-            splices: Vec::new(),
+            splices: SplicePlan::default(),
             claims: Vec::new(),
             removals: BTreeMap::new(),
             inserts: BTreeMap::new(),
@@ -180,15 +173,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn push_splice(&mut self, range: Range<usize>, text: String, owner: Option<usize>, late: bool) {
-        let seq = self.splices.len();
-        self.splices.push(Splice {
-            start: range.start,
-            end: range.end,
-            text,
-            late,
-            seq,
-            owner,
-        });
+        self.splices.push(range, text, late, owner);
     }
 
     fn claim(&mut self, range: Range<usize>, owner: usize) {
@@ -1054,40 +1039,20 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
+    /// Plans the removals and insertions of an inline table (`{ a = 1, b = 2 }`).
     fn plan_inline(&mut self, map: NodeId) -> Result<(), EditError> {
         let span = self.span(map);
-        let src = self.src;
-        if !src[span.start..].starts_with('{') {
+        if !self.src[span.start..].starts_with('{') {
             return Err(self.unsupported(span.start, "a dotted key inside an inline table"));
         }
         let (open, close) = (span.start, span.end.saturating_sub(1));
-        let infos = self.entries_of(map);
-        let n = infos.len();
+        let n = self.entries_of(map).len();
         let mut removals = self.removals.remove(&map).unwrap_or_default();
         removals.sort_by_key(|r| r.index);
         removals.dedup_by_key(|r| r.index);
         let inserts = after_before_end(self.inserts.remove(&map).unwrap_or_default());
-        let doc = self.doc;
-        // Only `key = value` pairs: a dotted key spreads one entry over several pairs.
-        let single = |i: usize| -> Result<Range<usize>, EditError> {
-            let dotted = match &doc.tree.node(map).kind {
-                NodeKind::Mapping(entries) => entries.get(i).is_some_and(|e| {
-                    let value = doc.index.node(e.value);
-                    value.shape == Shape::Table(TableKind::Inline)
-                        && !src[value.span.start..].starts_with('{')
-                }),
-                _ => true,
-            };
-            match infos[i].pieces.as_slice() {
-                [piece] if !dotted => Ok(piece.clone()),
-                _ => Err(EditError::Unsupported {
-                    location: doc.location_at(open),
-                    what: "a dotted key inside an inline table",
-                }),
-            }
-        };
         for r in &removals {
-            let piece = single(r.index)?;
+            let piece = self.inline_pair(map, r.index)?;
             self.claim(piece, r.edit);
         }
         let removed: Vec<usize> = removals.iter().map(|r| r.index).collect();
@@ -1095,34 +1060,61 @@ impl<'a> Renderer<'a> {
             self.splice(open + 1..close, String::new(), None);
             return Ok(());
         }
-        let mut i = 0;
-        while i < removed.len() {
-            let a = removed[i];
-            let mut b = a;
-            while i + 1 < removed.len() && removed[i + 1] == b + 1 {
-                i += 1;
-                b += 1;
-            }
-            i += 1;
+        for (a, b) in splice::runs(&removed) {
             let range = if b + 1 < n {
-                single(a)?.start..single(b + 1)?.start
+                self.inline_pair(map, a)?.start..self.inline_pair(map, b + 1)?.start
             } else if a > 0 {
-                single(a - 1)?.end..single(b)?.end
+                self.inline_pair(map, a - 1)?.end..self.inline_pair(map, b)?.end
             } else {
-                single(a)?.start..single(b)?.end
+                self.inline_pair(map, a)?.start..self.inline_pair(map, b)?.end
             };
             self.splice(range, String::new(), None);
         }
+        let kept: Vec<usize> = (0..n).filter(|i| !removed.contains(i)).collect();
+        self.insert_inline_pairs(map, &kept, &inserts)
+    }
 
+    /// The text of pair `i` of an inline table. Only `key = value` pairs: a dotted key spreads
+    /// one entry over several pairs, which this editor does not take apart.
+    fn inline_pair(&self, map: NodeId, i: usize) -> Result<Range<usize>, EditError> {
+        let (doc, src) = (self.doc, self.src);
+        let dotted = match &doc.tree.node(map).kind {
+            NodeKind::Mapping(entries) => entries.get(i).is_some_and(|e| {
+                let value = doc.index.node(e.value);
+                value.shape == Shape::Table(TableKind::Inline)
+                    && !src[value.span.start..].starts_with('{')
+            }),
+            _ => true,
+        };
+        match self.entries_of(map)[i].pieces.as_slice() {
+            [piece] if !dotted => Ok(piece.clone()),
+            _ => Err(EditError::Unsupported {
+                location: doc.location_at(self.span(map).start),
+                what: "a dotted key inside an inline table",
+            }),
+        }
+    }
+
+    /// New pairs of an inline table: after their anchor (or the last kept pair before it), or
+    /// opening the table.
+    fn insert_inline_pairs(
+        &mut self,
+        map: NodeId,
+        kept: &[usize],
+        inserts: &[Insertion],
+    ) -> Result<(), EditError> {
+        let span = self.span(map);
+        let src = self.src;
+        let (open, close) = (span.start, span.end.saturating_sub(1));
+        let n = self.entries_of(map).len();
         let key_style = self.key_style(map);
         let strings = self.string_style(map);
         let sep = self.separator(map);
         let eol = self.eol();
-        let kept: Vec<usize> = (0..n).filter(|i| !removed.contains(i)).collect();
         // New pairs that open the table: before its first kept pair, or alone inside it.
         let mut leading = Vec::new();
         let mut leading_edit = None;
-        for ins in &inserts {
+        for ins in inserts {
             let key = emit::key(&ins.key, key_style);
             let value = emit::inline(&ins.value, strings, eol)
                 .map_err(|what| self.unsupported(open, what))?;
@@ -1134,7 +1126,7 @@ impl<'a> Renderer<'a> {
             // After the anchor, or after the last kept pair before it when it is removed.
             match anchor.and_then(|a| kept.iter().rev().find(|k| **k <= a)) {
                 Some(k) => {
-                    let piece = single(*k)?;
+                    let piece = self.inline_pair(map, *k)?;
                     let multiline =
                         text::line_start(src, piece.start) != text::line_start(src, open);
                     let text = if multiline {
@@ -1150,20 +1142,21 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
-        if let Some(edit) = leading_edit {
-            let pairs = leading.join(", ");
-            if let Some(first_kept) = kept.first() {
-                let at = single(*first_kept)?.start;
-                self.splice(at..at, format!("{pairs}, "), Some(edit));
-            } else if n > 0 {
-                // Every pair goes: the new ones take the place of the first.
-                let at = single(0)?.start;
-                self.splice(at..at, pairs, Some(edit));
-            } else if src[open + 1..close].trim_matches([' ', '\t']).is_empty() {
-                self.splice(open + 1..close, format!(" {pairs} "), Some(edit));
-            } else {
-                return Err(self.unsupported(open, "an empty inline table with comments"));
-            }
+        let Some(edit) = leading_edit else {
+            return Ok(());
+        };
+        let pairs = leading.join(", ");
+        if let Some(first_kept) = kept.first() {
+            let at = self.inline_pair(map, *first_kept)?.start;
+            self.splice(at..at, format!("{pairs}, "), Some(edit));
+        } else if n > 0 {
+            // Every pair goes: the new ones take the place of the first.
+            let at = self.inline_pair(map, 0)?.start;
+            self.splice(at..at, pairs, Some(edit));
+        } else if src[open + 1..close].trim_matches([' ', '\t']).is_empty() {
+            self.splice(open + 1..close, format!(" {pairs} "), Some(edit));
+        } else {
+            return Err(self.unsupported(open, "an empty inline table with comments"));
         }
         Ok(())
     }
@@ -1200,28 +1193,16 @@ impl<'a> Renderer<'a> {
                 }
             }
         }
-        self.splices
-            .sort_by_key(|s| (s.start, s.end, s.late, s.seq));
-        let mut last_end = 0;
-        for s in &self.splices {
-            if s.start < last_end {
-                return Err(EditError::Conflict {
-                    location: self.loc(s.start),
-                });
-            }
-            last_end = last_end.max(s.end);
+        self.splices.sort();
+        match self.splices.first_overlap() {
+            Some(pos) => Err(EditError::Conflict {
+                location: self.loc(pos),
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn apply(self) -> String {
-        let capacity = self.src.len() + self.splices.len() * 16;
-        crate::document::splice::apply(
-            self.src,
-            capacity,
-            self.splices
-                .iter()
-                .map(|s| (s.start..s.end, s.text.as_str())),
-        )
+        self.splices.apply("", self.src)
     }
 }

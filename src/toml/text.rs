@@ -4,8 +4,6 @@
 
 use std::ops::Range;
 
-use crate::document::Location;
-
 /// Start of the line holding `pos`.
 pub(crate) fn line_start(src: &str, pos: usize) -> usize {
     src[..pos].rfind('\n').map_or(0, |i| i + 1)
@@ -100,34 +98,6 @@ pub(crate) fn scan_key_path(src: &str, mut pos: usize) -> Option<(Vec<Range<usiz
     }
 }
 
-/// Line starts, for turning byte offsets into line and column.
-#[derive(Debug, Clone)]
-pub(crate) struct Lines {
-    starts: Vec<usize>,
-}
-
-impl Lines {
-    pub(crate) fn new(text: &str) -> Lines {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Lines { starts }
-    }
-
-    pub(crate) fn location(&self, text: &str, pos: usize) -> Location {
-        let pos = pos.min(text.len());
-        let line = self.starts.partition_point(|s| *s <= pos).saturating_sub(1);
-        let start = self.starts[line].min(pos);
-        let column = text
-            .get(start..pos)
-            .map_or(pos - start, |s| s.chars().count())
-            + 1;
-        Location {
-            line: line + 1,
-            column,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,12 +114,9 @@ mod tests {
     }
 
     #[test]
-    fn lines_and_locations() {
+    fn line_helpers() {
         let src = "a\r\nbé = 1\n";
-        let lines = Lines::new(src);
-        assert_eq!(lines.location(src, 0).to_string(), "1:1");
         let at = src.find('=').unwrap_or_default();
-        assert_eq!(lines.location(src, at).to_string(), "2:4");
         assert_eq!(line_content_end(src, 0), 1);
         assert_eq!(next_line_start(src, 0), 3);
         assert_eq!(line_start(src, at), 3);

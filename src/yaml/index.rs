@@ -11,7 +11,8 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::limits::{self, AliasBudget, MAX_DEPTH};
-use super::scan::{self, Lines};
+use super::scan;
+use crate::document::lines::Lines;
 use crate::document::{Entry, Location, NodeId, NodeKind, ParseError, Slot, Tree, Value};
 
 /// How a node is written.
@@ -211,20 +212,6 @@ fn location_of_marker(m: &Marker) -> Location {
     Location {
         line: m.line(),
         column: m.col() + 1,
-    }
-}
-
-/// The 1-based location of a byte offset.
-pub(crate) fn location_of(src: &str, lines: &Lines, pos: usize) -> Location {
-    let line = lines.line_of(pos);
-    let start = lines.start(line).unwrap_or(0);
-    let column = src
-        .get(start..pos)
-        .map_or(pos - start, |s| s.chars().count())
-        + 1;
-    Location {
-        line: line + 1,
-        column,
     }
 }
 
@@ -442,7 +429,7 @@ impl Builder<'_> {
     }
 
     fn push_node(&mut self, kind: NodeKind, span: Span) -> NodeId {
-        let location = location_of(self.src, self.lines, span.start);
+        let location = self.lines.location(self.src, span.start);
         self.push_located(kind, span, location)
     }
 
@@ -596,7 +583,7 @@ impl Builder<'_> {
         // The parser's marker already is the scalar's line and character column.
         let location = if style == Style::Empty || style == Style::Literal || style == Style::Folded
         {
-            location_of(self.src, self.lines, start)
+            self.lines.location(self.src, start)
         } else {
             location_of_marker(mark)
         };
@@ -612,7 +599,7 @@ impl Builder<'_> {
         let begin = self.begin(0);
         let start = self.marker_offset(mark);
         let end = scan::token_end(self.src, start, self.in_flow());
-        let location = location_of(self.src, self.lines, start);
+        let location = self.lines.location(self.src, start);
         let Some(target) = self.anchors.get(&anchor).copied() else {
             self.error = Some(ParseError::Syntax {
                 location,
@@ -656,7 +643,7 @@ impl Builder<'_> {
         let start = begin.content;
         if self.stack.len() >= MAX_DEPTH {
             self.error = Some(ParseError::TooDeep {
-                location: location_of(self.src, self.lines, start),
+                location: self.lines.location(self.src, start),
                 limit: MAX_DEPTH,
             });
             return;

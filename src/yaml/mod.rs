@@ -17,11 +17,11 @@ use std::ops::Range;
 
 pub use index::yaml_to_value;
 
+use crate::document::lines::Lines;
 use crate::document::{
     Backend, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
 };
 use index::{Index, Style};
-use scan::Lines;
 
 /// A YAML config file, indexed for lossless editing.
 #[derive(Debug, Clone)]
@@ -81,7 +81,7 @@ impl YamlDocument {
     }
 
     pub(crate) fn location_at(&self, pos: usize) -> Location {
-        index::location_of(self.src(), &self.lines, pos)
+        self.lines.location(self.src(), pos)
     }
 }
 

@@ -11,17 +11,8 @@ use super::YamlDocument;
 use super::emit::{self, Layout, Quote};
 use super::index::{EntrySpan, Span, Style};
 use super::scan;
+use crate::document::splice::{self, SplicePlan};
 use crate::document::{Edit, EditError, Entry, EntryId, NodeId, NodeKind, Position, Slot, Value};
-
-struct Splice {
-    start: usize,
-    end: usize,
-    text: String,
-    /// Order among insertions at one point: the order edits were given in.
-    seq: usize,
-    /// The removed entry this splice belongs to, if any (for the nesting check).
-    owner: Option<EntryId>,
-}
 
 #[derive(Clone)]
 struct Removal {
@@ -37,8 +28,8 @@ struct Insertion {
 
 pub(crate) struct Renderer<'a> {
     doc: &'a YamlDocument,
-    splices: Vec<Splice>,
-    seq: usize,
+    /// Each splice's owner is the removed entry it belongs to, if any (for the nesting check).
+    splices: SplicePlan<Option<EntryId>>,
     removals: BTreeMap<NodeId, Vec<Removal>>,
     inserts: BTreeMap<NodeId, Vec<Insertion>>,
     /// New key per renamed entry.
@@ -51,8 +42,7 @@ impl<'a> Renderer<'a> {
     pub(crate) fn new(doc: &'a YamlDocument) -> Renderer<'a> {
         Renderer {
             doc,
-            splices: Vec::new(),
-            seq: 0,
+            splices: SplicePlan::default(),
             removals: BTreeMap::new(),
             inserts: BTreeMap::new(),
             renames: HashMap::new(),
@@ -82,15 +72,12 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// Plans a splice. At one point, text that does not belong to a removed entry goes first:
+    /// an entry inserted at the end of a nested mapping lands where the next outer entry
+    /// starts, and that entry's comment-out note and `# ` must follow the insertion, not
+    /// swallow it.
     fn splice(&mut self, start: usize, end: usize, text: String, owner: Option<EntryId>) {
-        self.seq += 1;
-        self.splices.push(Splice {
-            start,
-            end,
-            text,
-            seq: self.seq,
-            owner,
-        });
+        self.splices.push(start..end, text, owner.is_some(), owner);
     }
 
     fn invalid(&self, node: NodeId, what: &'static str) -> EditError {
@@ -567,23 +554,22 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
+    /// Plans the removals and insertions of a block mapping: deletions by runs of neighbours,
+    /// then insertions, then comment-outs (in this order, see below), and `{}` for a mapping
+    /// that ends up with no entries.
     fn plan_block(&mut self, map: NodeId) -> Result<(), EditError> {
-        let src = self.src();
         let doc = self.doc;
         let NodeKind::Mapping(entries) = &doc.tree.node(map).kind else {
             return Ok(());
         };
-        let spans = doc.index.entry_spans(map);
-        let ms = self.span(map);
         let mut removals = self.removals.remove(&map).unwrap_or_default();
         removals.sort_by_key(|r| r.index);
         let inserts = self.inserts.remove(&map).unwrap_or_default();
-        let n = entries.len();
-        let all_removed = removals.len() == n && inserts.is_empty();
-        let value_end = |i: usize| doc.index.spans[entries[i].value.index()].end;
+        let all_removed = removals.len() == entries.len() && inserts.is_empty();
 
         if all_removed && removals.iter().all(|r| r.note.is_none()) {
             // The whole mapping goes: write `{}` so that the value stays a mapping.
+            let ms = self.span(map);
             let owner = Some(EntryId { map, index: 0 });
             match self.value_region(map) {
                 Ok((from, Context::Entry(_))) if ms.props == ms.start => {
@@ -594,26 +580,49 @@ impl<'a> Renderer<'a> {
             return Ok(());
         }
 
-        // Deletions, by runs of neighbouring entries so that their ranges do not overlap.
         let deleted: Vec<usize> = removals
             .iter()
             .filter(|r| r.note.is_none())
             .map(|r| r.index)
             .collect();
-        let mut i = 0;
-        while i < deleted.len() {
-            let a = deleted[i];
-            let mut b = a;
-            while i + 1 < deleted.len() && deleted[i + 1] == b + 1 {
-                i += 1;
-                b += 1;
+        self.delete_block_runs(map, entries, &deleted)?;
+        // Insertions are planned before the comment-outs: an insertion and the note of the next
+        // entry's comment-out can fall on one offset, and the insertion comes first there.
+        self.insert_block_entries(map, entries, inserts);
+        for r in &removals {
+            if let Some(note) = &r.note {
+                self.comment_out(map, entries, r.index, note);
             }
-            i += 1;
+        }
+        if all_removed {
+            self.close_emptied_block(map, entries, &removals);
+        }
+        Ok(())
+    }
+
+    /// Where the value of entry `i` ends.
+    fn value_end(&self, entries: &[Entry], i: usize) -> usize {
+        self.span(entries[i].value).end
+    }
+
+    /// Deletes entries of a block mapping, by runs of neighbouring entries so that their ranges
+    /// do not overlap.
+    fn delete_block_runs(
+        &mut self,
+        map: NodeId,
+        entries: &[Entry],
+        deleted: &[usize],
+    ) -> Result<(), EditError> {
+        let src = self.src();
+        let spans = self.doc.index.entry_spans(map);
+        let ms = self.span(map);
+        let n = entries.len();
+        for (a, b) in splice::runs(deleted) {
             let owner = Some(EntryId { map, index: a });
             let start = spans[a].start;
             if scan::first_on_line(src, start) {
                 let mut from = scan::line_start(src, start);
-                let mut to = scan::next_line_start(src, value_end(b));
+                let mut to = scan::next_line_start(src, self.value_end(entries, b));
                 if a > 0
                     && let Some(keep) = self.ends_in_block_scalar(entries[a - 1].value)
                 {
@@ -635,15 +644,23 @@ impl<'a> Renderer<'a> {
                 return Err(self.unsupported(start, "removing every entry written after a `-`"));
             }
         }
+        Ok(())
+    }
 
-        // Insertions go on their own line after their anchor entry. They are planned before
-        // the comment-outs: an insertion and the note of the next entry's comment-out can
-        // fall on one offset, and the insertion comes first there.
+    /// New entries of a block mapping, each on its own line after its anchor entry.
+    fn insert_block_entries(
+        &mut self,
+        map: NodeId,
+        entries: &[Entry],
+        mut inserts: Vec<Insertion>,
+    ) {
+        let src = self.src();
+        let ms = self.span(map);
+        let n = entries.len();
         let layout = self.layout();
         let key_quote = self.key_quote(map);
         let pad = " ".repeat(ms.indent);
         // At one place, entries placed after a sibling come before those added at the end.
-        let mut inserts = inserts;
         inserts.sort_by_key(|i| matches!(i.position, Position::End));
         for ins in inserts {
             let anchor = match ins.position {
@@ -652,83 +669,79 @@ impl<'a> Renderer<'a> {
             };
             let key = emit::scalar(&Value::String(ins.key.clone()), key_quote, false);
             let body = emit::block_after_key(&ins.value, ms.indent, &layout);
-            let at = scan::next_line_start(src, value_end(anchor));
+            let at = scan::next_line_start(src, self.value_end(entries, anchor));
+            let eol = self.doc.eol;
             let text = if at == src.len() && !ends_with_break(src) {
-                format!("{}{pad}{key}:{body}", doc.eol)
+                format!("{eol}{pad}{key}:{body}")
             } else {
-                format!("{pad}{key}:{body}{}", doc.eol)
+                format!("{pad}{key}:{body}{eol}")
             };
             self.splice(at, at, text, None);
         }
-
-        // Comment-outs: a note line, then each line of the entry behind `# `.
-        for r in removals.iter().filter(|r| r.note.is_some()) {
-            let owner = Some(EntryId {
-                map,
-                index: r.index,
-            });
-            let start = spans[r.index].start;
-            let end = value_end(r.index);
-            let column = self.column(start);
-            let pad = " ".repeat(column);
-            let note = r
-                .note
-                .as_deref()
-                .unwrap_or_default()
-                .replace(['\n', '\r'], " ");
-            let eol = doc.eol;
-            if scan::first_on_line(src, start) {
-                let ls = scan::line_start(src, start);
-                self.splice(ls, ls, format!("{pad}# {note}{eol}"), owner);
-            } else {
-                self.splice(start, start, format!("# {note}{eol}{pad}"), owner);
-            }
-            self.splice(start, start, "# ".into(), owner);
-            let mut line = scan::next_line_start(src, start);
-            while line < src.len() && line <= end {
-                let content_end = scan::line_content_end(src, line);
-                let spaces = src.as_bytes()[line..content_end]
-                    .iter()
-                    .take_while(|b| **b == b' ')
-                    .count();
-                if line + spaces == content_end {
-                    self.splice(line, content_end, format!("{pad}#"), owner);
-                } else {
-                    let at = line + spaces.min(column);
-                    self.splice(at, at, "# ".into(), owner);
-                }
-                line = scan::next_line_start(src, line);
-            }
-        }
-
-        if all_removed {
-            // Some entries were commented out: the mapping stays, written `{}`.
-            let owner = Some(EntryId { map, index: 0 });
-            match self.value_region(map) {
-                Ok((from, Context::Entry(_))) if ms.props == ms.start => {
-                    self.splice(from, from, " {}".into(), owner)
-                }
-                _ => {
-                    // After the last commented-out entry (the deleted ones' lines are gone).
-                    let last = removals
-                        .iter()
-                        .filter(|r| r.note.is_some())
-                        .map(|r| r.index)
-                        .max()
-                        .unwrap_or(n - 1);
-                    let at = scan::line_content_end(src, value_end(last));
-                    let text = format!("{}{}{{}}", doc.eol, " ".repeat(self.column(ms.start)));
-                    self.splice(at, at, text, owner);
-                }
-            }
-        }
-
-        Ok(())
     }
 
+    /// Comments out entry `index`: a note line, then each line of the entry behind `# `.
+    fn comment_out(&mut self, map: NodeId, entries: &[Entry], index: usize, note: &str) {
+        let src = self.src();
+        let owner = Some(EntryId { map, index });
+        let start = self.doc.index.entry_spans(map)[index].start;
+        let end = self.value_end(entries, index);
+        let column = self.column(start);
+        let pad = " ".repeat(column);
+        let note = note.replace(['\n', '\r'], " ");
+        let eol = self.doc.eol;
+        if scan::first_on_line(src, start) {
+            let ls = scan::line_start(src, start);
+            self.splice(ls, ls, format!("{pad}# {note}{eol}"), owner);
+        } else {
+            self.splice(start, start, format!("# {note}{eol}{pad}"), owner);
+        }
+        self.splice(start, start, "# ".into(), owner);
+        let mut line = scan::next_line_start(src, start);
+        while line < src.len() && line <= end {
+            let content_end = scan::line_content_end(src, line);
+            let spaces = src.as_bytes()[line..content_end]
+                .iter()
+                .take_while(|b| **b == b' ')
+                .count();
+            if line + spaces == content_end {
+                self.splice(line, content_end, format!("{pad}#"), owner);
+            } else {
+                let at = line + spaces.min(column);
+                self.splice(at, at, "# ".into(), owner);
+            }
+            line = scan::next_line_start(src, line);
+        }
+    }
+
+    /// A mapping whose entries were all removed, some commented out: it stays, written `{}`.
+    fn close_emptied_block(&mut self, map: NodeId, entries: &[Entry], removals: &[Removal]) {
+        let src = self.src();
+        let ms = self.span(map);
+        let owner = Some(EntryId { map, index: 0 });
+        match self.value_region(map) {
+            Ok((from, Context::Entry(_))) if ms.props == ms.start => {
+                self.splice(from, from, " {}".into(), owner)
+            }
+            _ => {
+                // After the last commented-out entry (the deleted ones' lines are gone).
+                let last = removals
+                    .iter()
+                    .filter(|r| r.note.is_some())
+                    .map(|r| r.index)
+                    .max()
+                    .unwrap_or(entries.len() - 1);
+                let at = scan::line_content_end(src, self.value_end(entries, last));
+                let text = format!("{}{}{{}}", self.doc.eol, " ".repeat(self.column(ms.start)));
+                self.splice(at, at, text, owner);
+            }
+        }
+    }
+
+    /// Plans the removals and insertions of a flow mapping (`{a: 1, b: 2}`, and every JSON
+    /// object).
     fn plan_flow(&mut self, map: NodeId) -> Result<(), EditError> {
         let doc = self.doc;
-        let src = self.src();
         let ms = self.span(map);
         if ms.style != Style::FlowMap {
             return Err(self.unsupported(ms.start, "a flow pair"));
@@ -736,9 +749,6 @@ impl<'a> Renderer<'a> {
         let NodeKind::Mapping(entries) = &doc.tree.node(map).kind else {
             return Ok(());
         };
-        let spans = doc.index.entry_spans(map);
-        let n = entries.len();
-        let value_end = |i: usize| doc.index.spans[entries[i].value.index()].end;
         let mut removed: Vec<usize> = self
             .removals
             .remove(&map)
@@ -763,23 +773,39 @@ impl<'a> Renderer<'a> {
         }
         removed.retain(|i| !replaced.contains(i));
 
-        let multiline = |i: usize| doc.lines.line_of(spans[i].start) != doc.lines.line_of(ms.start);
-        let mut i = 0;
-        while i < removed.len() {
-            let a = removed[i];
-            let mut b = a;
-            while i + 1 < removed.len() && removed[i + 1] == b + 1 {
-                i += 1;
-                b += 1;
-            }
-            i += 1;
+        let flow = FlowMap {
+            map,
+            entries,
+            spans: doc.index.entry_spans(map),
+            span: ms,
+            removed,
+            replaced,
+        };
+        self.delete_flow_runs(&flow);
+        self.insert_flow_entries(&flow, inserts)
+    }
+
+    /// Deletes entries of a flow mapping by runs of neighbours, each run with the comma that
+    /// separates it from what stays.
+    fn delete_flow_runs(&mut self, flow: &FlowMap<'_>) {
+        let src = self.src();
+        let FlowMap {
+            map,
+            entries,
+            spans,
+            span: ms,
+            ..
+        } = *flow;
+        let n = entries.len();
+        let removed = &flow.removed;
+        for (a, b) in splice::runs(removed) {
             let owner = Some(EntryId { map, index: a });
             if b + 1 < n {
                 // One entry per line: take each entry's own lines (up to its comma) and keep
                 // the blank lines and comments around them.
                 let own_lines = |k: usize| {
-                    let after = scan::skip_trivia_inline(src, value_end(k));
-                    let whole = multiline(k)
+                    let after = scan::skip_trivia_inline(src, self.value_end(entries, k));
+                    let whole = self.multiline(flow, k)
                         && scan::first_on_line(src, spans[k].start)
                         && src.as_bytes().get(after) == Some(&b',')
                         && scan::rest_of_line_blank(src, after + 1);
@@ -798,15 +824,47 @@ impl<'a> Renderer<'a> {
                     self.splice(spans[a].start, spans[b + 1].start, String::new(), owner);
                 }
             } else if let Some(prev) = (0..a).rev().find(|p| !removed.contains(p)) {
-                self.splice(value_end(prev), value_end(b), String::new(), owner);
+                let (from, to) = (self.value_end(entries, prev), self.value_end(entries, b));
+                self.splice(from, to, String::new(), owner);
             } else {
                 // Nothing is left: `{}`, whatever spacing or line breaks were inside.
                 self.splice(ms.start + 1, ms.end - 1, String::new(), owner);
             }
         }
+    }
 
+    /// Whether entry `i` of a flow mapping stands on another line than the mapping's `{`.
+    fn multiline(&self, flow: &FlowMap<'_>, i: usize) -> bool {
+        let lines = &self.doc.lines;
+        lines.line_of(flow.spans[i].start) != lines.line_of(flow.span.start)
+    }
+
+    /// A new value written after entry `a` of a flow mapping that stands on its own line: the
+    /// entry's indentation, and the value spread over lines like the file's own.
+    fn flow_lines(
+        &self,
+        flow: &FlowMap<'_>,
+        a: usize,
+        value: &Value,
+        layout: &Layout<'_>,
+    ) -> (&'a str, String) {
+        let src = self.src();
+        let start = flow.spans[a].start;
+        let indent = &src[scan::line_start(src, start)..start];
+        let outer = &src[scan::line_start(src, flow.span.start)..];
+        let outer = &outer[..outer.len() - outer.trim_start_matches([' ', '\t']).len()];
+        let unit = indent
+            .strip_prefix(outer)
+            .filter(|u| !u.is_empty())
+            .unwrap_or("  ");
+        (indent, emit::flow_lines(value, indent, unit, layout))
+    }
+
+    /// How new entries of a flow mapping are written: JSON-like (double quotes everywhere) when
+    /// the file or the mapping's keys are.
+    fn flow_layout(&self, map: NodeId) -> Layout<'a> {
         let json_like = self.doc.is_json() || self.key_quote(map) == Quote::Double;
-        let layout = Layout {
+        Layout {
             keys: if json_like {
                 Quote::Double
             } else {
@@ -818,7 +876,27 @@ impl<'a> Renderer<'a> {
                 Quote::Plain
             },
             ..self.layout()
-        };
+        }
+    }
+
+    /// New entries of a flow mapping: after their anchor (in its place when it goes), or at the
+    /// front.
+    fn insert_flow_entries(
+        &mut self,
+        flow: &FlowMap<'_>,
+        inserts: Vec<Insertion>,
+    ) -> Result<(), EditError> {
+        let FlowMap {
+            map,
+            entries,
+            spans,
+            span: ms,
+            ..
+        } = *flow;
+        let (removed, replaced) = (&flow.removed, &flow.replaced);
+        let n = entries.len();
+        let layout = self.flow_layout(map);
+        let eol = self.doc.eol;
         let kept = n - removed.len();
         let mut taken: Vec<usize> = Vec::new();
         for (count, ins) in (kept..).zip(inserts) {
@@ -827,18 +905,7 @@ impl<'a> Renderer<'a> {
                 Position::After(e) => Some(e.index),
                 Position::End => (0..n).rev().find(|i| !removed.contains(i)),
             };
-            // The indentation of a sibling, and a new collection spread over lines like the
-            // file's own, when entries stand one per line.
-            let pretty = |a: usize| {
-                let indent = &src[scan::line_start(src, spans[a].start)..spans[a].start];
-                let outer = &src[scan::line_start(src, ms.start)..];
-                let outer = &outer[..outer.len() - outer.trim_start_matches([' ', '\t']).len()];
-                let unit = indent
-                    .strip_prefix(outer)
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or("  ");
-                (indent, emit::flow_lines(&ins.value, indent, unit, &layout))
-            };
+            let pretty = |a: usize| self.flow_lines(flow, a, &ins.value, &layout);
             match anchor {
                 Some(a) if spans[a].complex => {
                     return Err(self.unsupported(spans[a].start, "a complex key"));
@@ -850,24 +917,20 @@ impl<'a> Renderer<'a> {
                 }
                 Some(a) if replaced.contains(&a) && !taken.contains(&a) => {
                     taken.push(a);
-                    let value = if multiline(a) {
+                    let value = if self.multiline(flow, a) {
                         pretty(a).1
                     } else {
                         emit::flow(&ins.value, &layout)
                     };
                     let owner = Some(EntryId { map, index: a });
-                    self.splice(
-                        spans[a].start,
-                        value_end(a),
-                        format!("{key}: {value}"),
-                        owner,
-                    );
+                    let end = self.value_end(entries, a);
+                    self.splice(spans[a].start, end, format!("{key}: {value}"), owner);
                 }
                 Some(a) if count > 0 || replaced.contains(&a) => {
-                    let at = value_end(a);
-                    if multiline(a) {
+                    let at = self.value_end(entries, a);
+                    if self.multiline(flow, a) {
                         let (indent, value) = pretty(a);
-                        let text = format!(",{}{indent}{key}: {value}", doc.eol);
+                        let text = format!(",{eol}{indent}{key}: {value}");
                         self.splice(at, at, text, None);
                     } else {
                         let value = emit::flow(&ins.value, &layout);
@@ -877,16 +940,13 @@ impl<'a> Renderer<'a> {
                 _ => {
                     // At the front: before the kept entries, or one after another in an empty
                     // mapping.
-                    let at = ms.start + 1;
                     let value = emit::flow(&ins.value, &layout);
-                    let text = if kept > 0 {
-                        format!("{key}: {value}, ")
-                    } else if count > 0 {
-                        format!(", {key}: {value}")
-                    } else {
-                        format!("{key}: {value}")
+                    let text = match (kept > 0, count > 0) {
+                        (true, _) => format!("{key}: {value}, "),
+                        (false, true) => format!(", {key}: {value}"),
+                        (false, false) => format!("{key}: {value}"),
                     };
-                    self.splice(at, at, text, None);
+                    self.splice(ms.start + 1, ms.start + 1, text, None);
                 }
             }
         }
@@ -917,36 +977,28 @@ impl<'a> Renderer<'a> {
 
     /// The new text; the splices are sorted by [`Renderer::overlaps`], which runs first.
     fn apply(self) -> String {
-        let src = self.src();
         let bom = &self.doc.text[..self.doc.base];
-        let capacity = bom.len() + src.len() + self.splices.len() * 16;
-        let body = crate::document::splice::apply(
-            src,
-            capacity,
-            self.splices
-                .iter()
-                .map(|s| (s.start..s.end, s.text.as_str())),
-        );
-        format!("{bom}{body}")
+        self.splices.apply(bom, self.src())
     }
 
     /// Sorts the splices and finds the first that overlaps another (run before
     /// [`Renderer::apply`]).
     pub(crate) fn overlaps(&mut self) -> Option<usize> {
-        // At one point, text that does not belong to a removed entry goes first: an entry
-        // inserted at the end of a nested mapping lands where the next outer entry starts, and
-        // that entry's comment-out note and `# ` must follow the insertion, not swallow it.
-        self.splices
-            .sort_by_key(|s| (s.start, s.end, s.owner.is_some(), s.seq));
-        let mut last_end = 0;
-        for s in &self.splices {
-            if s.start < last_end {
-                return Some(s.start);
-            }
-            last_end = last_end.max(s.end);
-        }
-        None
+        self.splices.sort();
+        self.splices.first_overlap()
     }
+}
+
+/// A flow mapping being planned: its entries and which of them go.
+struct FlowMap<'d> {
+    map: NodeId,
+    entries: &'d [Entry],
+    spans: &'d [EntrySpan],
+    span: Span,
+    /// Entries that go (sorted), other than those a new entry takes the place of.
+    removed: Vec<usize>,
+    /// Entries whose place a new entry takes.
+    replaced: Vec<usize>,
 }
 
 enum Context {

@@ -3,41 +3,6 @@
 //! yaml-rust2 reports where tokens start; these functions find where they end, so that an edit
 //! can replace exactly a scalar, an entry or an item and nothing around it.
 
-/// Line starts of a text, with YAML's line breaks (`\n`, `\r\n`, and a lone `\r`).
-#[derive(Debug, Clone)]
-pub(crate) struct Lines {
-    starts: Vec<usize>,
-}
-
-impl Lines {
-    pub(crate) fn new(src: &str) -> Lines {
-        let b = src.as_bytes();
-        let mut starts = vec![0];
-        let mut i = 0;
-        while i < b.len() {
-            match b[i] {
-                b'\n' => starts.push(i + 1),
-                b'\r' if b.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
-                _ => {}
-            }
-            i += 1;
-        }
-        Lines { starts }
-    }
-
-    /// 0-based line index of a byte offset.
-    pub(crate) fn line_of(&self, pos: usize) -> usize {
-        match self.starts.binary_search(&pos) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        }
-    }
-
-    pub(crate) fn start(&self, line: usize) -> Option<usize> {
-        self.starts.get(line).copied()
-    }
-}
-
 pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
@@ -359,14 +324,6 @@ mod tests {
         assert_eq!(indent, 2);
         let src = "a: >-\nb: 1\n";
         assert_eq!(block_scalar_end(src, 3, 0).0, 5);
-    }
-
-    #[test]
-    fn lines_know_all_breaks() {
-        let l = Lines::new("a\r\nb\rc\nd");
-        assert_eq!(l.line_of(7), 3);
-        assert_eq!(l.line_of(3), 1);
-        assert_eq!(l.line_of(5), 2);
     }
 
     #[test]

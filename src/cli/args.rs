@@ -1,0 +1,356 @@
+//! The command-line arguments (clap derive): commands, their options, and the value types they
+//! parse into. Nothing here runs anything.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::runner::{InputFormat, KindChoice};
+use crate::version::Version;
+use crate::write;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success, or nothing to do
+  1  check: changes are pending or a finding needs action
+  2  usage error, unreadable or invalid input, unknown version, or a file could not be written
+  3  refused for safety: a step's result did not verify, a file changed during the run, or
+     writing would overwrite an existing file; nothing was written";
+
+/// Upgrade Pomerium configuration files (Core and Enterprise Console) release by release,
+/// keeping every comment and byte that does not have to change.
+#[derive(Debug, Parser)]
+#[command(name = "pomerium-migrate", version, after_help = AFTER_HELP)]
+#[command(long_about = "\
+Upgrade Pomerium configuration files (Core and Enterprise Console configs, in YAML, JSON or \
+TOML) from the release they are written for to a newer one. Each Pomerium release that changed the config \
+format has a migration step; the steps between --from and --to run in order (without --from, \
+each file starts at the oldest release its keys allow; `detect` shows why). Only what must \
+change is rewritten: comments, blank lines, key order, quoting and indentation stay as they are. \
+Removed options are commented out with a note (deleted in JSON, which has no comments), and \
+everything the tool cannot do safely is reported as `action-required` with what to do by hand. \
+The format follows the file extension (.yaml/.yml, .json, .toml; stdin is YAML) unless \
+--input-format names it.
+
+Start with `plan` to see the diff and the report, then `apply` (which keeps a backup). After \
+migrating, keys the target release does not read are reported as notes, with a suggestion when \
+one looks like a typo.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Commands,
+
+    /// When to colour diffs and reports: `auto` colours on a terminal (honouring NO_COLOR and
+    /// CLICOLOR_FORCE).
+    #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Show what would change: a unified diff and a report. Writes nothing.
+    #[command(long_about = "\
+Show what `apply` would do, without writing anything: a git-style unified diff per file \
+(secret values shown as <redacted>) followed by a report with one finding per change, \
+required action or relevant note, each with its file:line:column, step and documentation link.
+
+--per-step shows one diff per migration step instead of one per file.")]
+    Plan(PlanArgs),
+
+    /// Migrate the files in place (keeping FILE.bak), to -o PATH, or stdin to stdout.
+    #[command(long_about = "\
+Migrate the files and write the result. Files are replaced atomically (temporary file in the \
+same directory, same permissions, renamed over the original), after checking that they did not \
+change since they were read. The original is kept as FILE.bak (FILE.bak.1, FILE.bak.2, … when \
+a backup exists already; backups are never overwritten). Symlinked configs are written at \
+their target. Files a step creates (decoded certificates) are written first and never replace \
+a different existing file. When anything fails, nothing is written.
+
+With `-` as FILE the config is read from stdin and the result written to stdout (the report \
+then goes to stderr). With -o PATH the result goes to PATH and the input is left alone.")]
+    Apply(ApplyArgs),
+
+    /// For CI: exit 1 when a file needs migrating or a finding needs action.
+    #[command(long_about = "\
+Report whether the files are up to date for --to, without writing anything. Exits with 1 when \
+any file would change or any finding is `action-required`, 0 otherwise. Use --format json for \
+a machine-readable report that includes the diffs.")]
+    Check(CheckArgs),
+
+    /// Show each file's kind, format and the Pomerium versions its keys fit, with the evidence.
+    #[command(long_about = "\
+Show what pomerium-migrate finds out about each file without migrating it: the kind (core or \
+console) and the keys that decided it, the format, and the range of Pomerium releases that read \
+every key of the file, with the keys that bound it (file:line:column). A key first read in 0.N \
+means the file is for 0.N or newer; a key last read in 0.M means 0.M or older.
+
+This is what plan, apply and check use when --from is not given: they start at the lowest \
+release of the range. The output says when no key bounds the version, when the keys contradict \
+each other (they then start at the lower bound), and when they would refuse to guess because a \
+set_request_headers value contains `$` and the range crosses 0.23.")]
+    Detect(DetectArgs),
+
+    /// List the migration steps (optionally only those between --from and --to).
+    #[command(long_about = "\
+List the chain of migration steps in the order they run: version, id, the kind of config it \
+applies to (core or console) and a title. With --from and --to only the steps that a run \
+between these versions would use (from < version <= to). `explain` prints a step's full \
+documentation.")]
+    List(ListArgs),
+
+    /// Print the full documentation of a step (by id) or of all steps of a version.
+    #[command(long_about = "\
+Print what changed in Pomerium, what the step does, and a before/after example. Name a step by \
+its id (`set-authorization-header` or `v0.24/set-authorization-header`), or give a version \
+(`0.24`, `v0.24`) to print every step of that release.")]
+    Explain(ExplainArgs),
+}
+
+/// The options `plan`, `apply` and `check` share.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Config files to migrate; `-` reads one config from stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// The Pomerium version the files are used with today (0.20, v0.20 or v0.20.1) [default:
+    /// inferred per file from its keys: the lowest release that reads them all, see `detect`].
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<Version>,
+
+    /// The version to migrate to [default: the newest version the tool knows].
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<Version>,
+
+    /// What the files are: `auto` decides from the keys (keys only Core reads, such as routes,
+    /// against keys only the Console reads, such as database_url; a file with both, or with
+    /// neither, is refused until --kind says which).
+    #[arg(long, value_enum, default_value_t)]
+    pub kind: KindChoice,
+
+    /// Read every FILE as this format instead of by its extension [default: by extension:
+    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+
+    /// The report's format; `json` prints one JSON document (schema in README).
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub format: OutputFormat,
+
+    /// A value a step needs and cannot infer, e.g. `--set license-key=…`,
+    /// `--set audience=console.example.com`, `--set authenticate-service-url=https://…`.
+    /// Repeatable; dash-case and snake_case keys are the same.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+
+    /// Where decoded certificates are written [default: `certs/` beside the written config
+    /// (the -o PATH of apply, else the input); `./certs` when the config goes to stdout].
+    #[arg(long, value_name = "DIR")]
+    pub certs_dir: Option<PathBuf>,
+
+    /// What to do with options Pomerium removed: comment them out under a note, or delete them.
+    #[arg(long, value_enum, default_value_t, value_name = "HOW")]
+    pub removed: RemovedArg,
+
+    /// Which notes to report: those about features this file uses, or every note of the
+    /// versions crossed.
+    #[arg(long, value_enum, default_value_t, value_name = "WHICH")]
+    pub notes: NotesArg,
+
+    /// Show secret values (shared secrets, keys, database URLs, …) in diffs instead of
+    /// <redacted>.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+
+    /// Show one diff per step that changed something instead of one per file.
+    #[arg(long)]
+    pub per_step: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+
+    /// Write the result to PATH instead of replacing the input (one input file only; `-` is
+    /// stdout).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Keep the replaced file as FILE + SUFFIX (on by default; an existing backup is never
+    /// overwritten: FILE.bak.1, FILE.bak.2, …).
+    #[arg(
+        long,
+        value_name = "SUFFIX",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = write::DEFAULT_BACKUP_SUFFIX,
+        conflicts_with = "no_backup"
+    )]
+    pub backup: Option<String>,
+
+    /// Do not keep a backup of replaced files.
+    #[arg(long)]
+    pub no_backup: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: MigrateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Config files to examine; `-` reads one config from stdin.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// What the files are: `auto` decides from the keys; `core` or `console` only bound the
+    /// version.
+    #[arg(long, value_enum, default_value_t)]
+    pub kind: KindChoice,
+
+    /// Read every FILE as this format instead of by its extension [default: by extension:
+    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+
+    /// The output's format; `json` prints one JSON document (schema in README).
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only steps after this version.
+    #[arg(long, value_name = "VERSION")]
+    pub from: Option<Version>,
+
+    /// Only steps up to this version.
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<Version>,
+
+    /// The list's format.
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A step id (`set-authorization-header`, `v0.24/set-authorization-header`) or a version
+    /// (`0.24`).
+    #[arg(value_name = "STEP-ID|VERSION")]
+    pub target: String,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `--removed`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum RemovedArg {
+    /// Prefix the option's lines with `# ` under a note naming the step.
+    #[default]
+    Comment,
+    /// Delete the option's lines.
+    Delete,
+}
+
+/// `--notes`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum NotesArg {
+    /// Notes about features this file uses.
+    #[default]
+    Relevant,
+    /// Every note of the versions crossed.
+    All,
+}
+
+pub(crate) fn parse_set(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "`{}` is not KEY=VALUE (e.g. --set license-key=…)",
+            arg.split_once('=').map_or(arg, |(k, _)| k)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn set_values_are_key_value_pairs() {
+        assert_eq!(
+            parse_set("license-key=a=b"),
+            Ok(("license-key".into(), "a=b".into()))
+        );
+        assert!(parse_set("novalue").is_err());
+        assert!(parse_set("=x").is_err());
+        // The error names the key, never the value (it may be a secret).
+        let err = parse_set(" =hunter2").err().unwrap_or_default();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn backup_takes_an_optional_suffix() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(args).map(|c| match c.command {
+                Commands::Apply(a) => (a.backup, a.no_backup),
+                _ => (None, false),
+            })
+        };
+        assert_eq!(
+            parse(&["pm", "apply", "c.yaml", "--backup"]).ok(),
+            Some((Some(".bak".into()), false))
+        );
+        assert_eq!(
+            parse(&["pm", "apply", "c.yaml", "--backup=.orig"]).ok(),
+            Some((Some(".orig".into()), false))
+        );
+        assert_eq!(
+            parse(&["pm", "apply", "c.yaml", "--no-backup"]).ok(),
+            Some((None, true))
+        );
+        assert!(parse(&["pm", "apply", "c.yaml", "--backup", "--no-backup"]).is_err());
+    }
+
+    #[test]
+    fn versions_are_parsed_by_clap() {
+        let cli = Cli::try_parse_from(["pm", "plan", "c.yaml", "--from", "v0.20.3"]);
+        match cli.map(|c| c.command) {
+            Ok(Commands::Plan(p)) => assert_eq!(p.common.from, Some(Version::new(0, 20))),
+            other => panic!("unexpected: {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["pm", "plan", "c.yaml", "--from", "latest"]).is_err());
+    }
+}

@@ -1,0 +1,192 @@
+//! The commands that look without migrating: `detect` (what a file is and which versions its
+//! keys fit), `list` (the chain of steps) and `explain` (a step's documentation).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{CliError, DetectArgs, ExplainArgs, ListArgs, OutputFormat, Streams};
+use crate::detect;
+use crate::detect_report::{self, DetectEntry, DetectedFile, UndecidedFile};
+use crate::runner::{self, KindChoice};
+use crate::step::{Scope, Step};
+use crate::version::Version;
+
+pub(super) fn detect(
+    args: DetectArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    color: bool,
+) -> Result<u8, CliError> {
+    let inputs = runner::read_files(&args.files, streams.stdin)?;
+    let mut files = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let (format, document) = runner::parse_input(input, args.input_format)?;
+        let path = input.source.display();
+        let detection = match runner::detect_file(&document, args.kind) {
+            Ok(detection) => detection,
+            Err(undecided) => {
+                files.push(DetectEntry::Undecided(UndecidedFile {
+                    path,
+                    format,
+                    undecided,
+                }));
+                continue;
+            }
+        };
+        // What plan/apply/check would say without --from, for a run to the newest release.
+        let needs_from =
+            detect::refuse_ambiguous_escaping(&document, &detection, runner::default_target(steps))
+                .err();
+        files.push(DetectEntry::Detected(DetectedFile {
+            path,
+            format,
+            detection,
+            kind_given: args.kind != KindChoice::Auto,
+            needs_from,
+        }));
+    }
+    let rendered = match args.format {
+        OutputFormat::Text => detect_report::render_text(&files, color),
+        OutputFormat::Json => detect_report::render_json(&files),
+    };
+    streams.stdout.write_all(rendered.as_bytes())?;
+    streams.stdout.flush()?;
+    // Like plan/apply/check, which refuse a file whose kind is undecided.
+    let undecided = files.iter().any(|f| matches!(f, DetectEntry::Undecided(_)));
+    Ok(if undecided { 2 } else { 0 })
+}
+
+fn scope_name(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Core => "core",
+        Scope::Console => "console",
+    }
+}
+
+#[derive(Serialize)]
+struct JsonStep<'a> {
+    id: String,
+    version: Version,
+    step: &'a str,
+    scope: &'static str,
+    title: &'a str,
+    link: &'a str,
+}
+
+pub(super) fn list(
+    args: ListArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+) -> Result<u8, CliError> {
+    let from = args.from.unwrap_or(runner::OLDEST_KNOWN);
+    let to = args.to.unwrap_or_else(|| runner::newest_version(steps));
+    let (from, to) = runner::resolve_versions(from, Some(to), steps)?;
+    let selected = runner::select_steps(steps, from, to, None);
+    let out = &mut *streams.stdout;
+    match args.format {
+        OutputFormat::Json => {
+            let json: Vec<JsonStep<'_>> = selected
+                .iter()
+                .map(|s| JsonStep {
+                    id: s.qualified_id(),
+                    version: s.version,
+                    step: s.id,
+                    scope: scope_name(s.scope),
+                    title: s.title,
+                    link: s.link,
+                })
+                .collect();
+            let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+            writeln!(out, "{text}")?;
+        }
+        OutputFormat::Text if selected.is_empty() => {
+            writeln!(
+                out,
+                "no migration steps after {from} up to {to}: configs need no rewriting"
+            )?;
+        }
+        OutputFormat::Text => {
+            let version_width = selected
+                .iter()
+                .map(|s| s.version.to_string().len() + 1)
+                .max()
+                .unwrap_or(0);
+            let id_width = selected.iter().map(|s| s.id.len()).max().unwrap_or(0);
+            for s in &selected {
+                let version = format!("v{}", s.version);
+                writeln!(
+                    out,
+                    "{version:<version_width$}  {:<id_width$}  {:<7}  {}",
+                    s.id,
+                    scope_name(s.scope),
+                    s.title
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+pub(super) fn explain(
+    args: ExplainArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+) -> Result<u8, CliError> {
+    let target = args.target.trim();
+    let out = &mut *streams.stdout;
+    if let Ok(version) = target.parse::<Version>() {
+        let of_version: Vec<_> = steps.iter().filter(|s| s.version == version).collect();
+        if of_version.is_empty() {
+            // Validates the version (unknown → exit 2).
+            runner::resolve_versions(version, Some(version), steps)?;
+            writeln!(
+                out,
+                "v{version}: no migration step; configs valid for {} need no change for {version}",
+                version.previous().unwrap_or(version)
+            )?;
+        }
+        for (i, step) in of_version.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            write_explanation(out, step)?;
+        }
+        return Ok(0);
+    }
+    let step = steps.iter().find(|s| {
+        s.id == target || s.qualified_id() == target || format!("v{}", s.qualified_id()) == target
+    });
+    match step {
+        Some(step) => {
+            write_explanation(out, step)?;
+            Ok(0)
+        }
+        None => Err(CliError::Usage(format!(
+            "unknown step `{target}`; `pomerium-migrate list` shows every step"
+        ))),
+    }
+}
+
+fn write_explanation(out: &mut dyn Write, step: &Step) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: {} ({} config)",
+        step.qualified_id(),
+        step.title,
+        scope_name(step.scope)
+    )?;
+    if !step.link.is_empty() {
+        writeln!(out, "{}", step.link)?;
+    }
+    writeln!(out)?;
+    // `///` comments carry one leading space per line.
+    let doc: Vec<&str> = step
+        .doc
+        .lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    writeln!(out, "{}", doc.join("\n").trim_end())?;
+    out.flush()
+}

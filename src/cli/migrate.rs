@@ -1,0 +1,233 @@
+//! The migrating commands: `plan` (diff and report), `check` (for CI) and `apply` (write), over
+//! the runner's results, and the report entry of each file (redacted unless `--show-secrets`).
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use super::write_plan;
+use super::{
+    ApplyArgs, CheckArgs, CliError, MigrateArgs, NotesArg, OutputFormat, PlanArgs, RemovedArg,
+    Streams,
+};
+use crate::diff;
+use crate::redact;
+use crate::report::{self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions};
+use crate::runner::{self, FileRun, Input, RunConfig, RunError};
+use crate::step::{NotesMode, RemovedMode, Step, StepOptions};
+use crate::write;
+
+fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'a> {
+    RunConfig {
+        from: args.from,
+        to: args.to,
+        kind: args.kind,
+        input_format: args.input_format,
+        options: StepOptions {
+            set: args.set.iter().cloned().collect::<BTreeMap<_, _>>(),
+            removed: match args.removed {
+                RemovedArg::Comment => RemovedMode::Comment,
+                RemovedArg::Delete => RemovedMode::Delete,
+            },
+            notes: match args.notes {
+                NotesArg::Relevant => NotesMode::Relevant,
+                NotesArg::All => NotesMode::All,
+            },
+            certs_dir: args.certs_dir.clone(),
+            // Per file: the runner sets it to the file's `--to`.
+            target: None,
+        },
+        output: None,
+        steps,
+    }
+}
+
+/// Reads the files after checking the arguments that need no file (so that a wrong version is
+/// reported before stdin is consumed).
+fn read_inputs(
+    args: &MigrateArgs,
+    steps: &[&'static Step],
+    stdin: &mut dyn Read,
+) -> Result<Vec<Input>, RunError> {
+    runner::check_versions(args.from, args.to, steps)?;
+    runner::read_files(&args.files, stdin)
+}
+/// Turns a file's run into its report entry (redacted unless `--show-secrets`).
+fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport {
+    let path = file.input.source.display();
+    let shown = |doc: &crate::document::Document| {
+        if show_secrets {
+            redact::Redacted {
+                text: doc.text().to_owned(),
+                secrets: Vec::new(),
+            }
+        } else {
+            redact::redact(doc)
+        }
+    };
+    let before = shown(file.original());
+    let after = shown(file.result());
+    let secrets: Vec<String> = before
+        .secrets
+        .iter()
+        .chain(&after.secrets)
+        .cloned()
+        .collect();
+    let step_diffs = per_step.then(|| {
+        file.step_changes()
+            .map(|(step, old, new)| StepDiff {
+                step: step.qualified_id(),
+                title: step.title.to_owned(),
+                diff: diff::unified(&shown(old).text, &shown(new).text, &path),
+            })
+            .collect()
+    });
+    let findings = file
+        .findings
+        .iter()
+        .cloned()
+        .map(|mut f| {
+            f.message = redact::scrub(&f.message, &secrets);
+            f
+        })
+        .collect();
+    FileReport {
+        diff: diff::unified(&before.text, &after.text, &path),
+        path,
+        kind: file.kind,
+        format: file.format,
+        from: file.from,
+        to: file.to,
+        inferred: file.inferred.clone(),
+        warnings: file.warnings.clone(),
+        changed: file.changed(),
+        findings,
+        created: file
+            .created
+            .iter()
+            .map(|c| CreatedReport {
+                path: c.path.display().to_string(),
+                mode: c.mode,
+                size: c.contents.len() as u64,
+                already_present: existing(&c.path).is_some_and(|b| b == c.contents),
+                blocked: existing(&c.path).is_some_and(|b| b != c.contents),
+            })
+            .collect(),
+        step_diffs,
+        written: None,
+    }
+}
+
+/// The content of a file that exists (for files a step wants to create).
+fn existing(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
+}
+
+fn print_report(
+    report: &Report,
+    format: OutputFormat,
+    text: TextOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let rendered = match format {
+        OutputFormat::Text => report::render_text(report, text),
+        OutputFormat::Json => report::render_json(report),
+    };
+    out.write_all(rendered.as_bytes())?;
+    out.flush()
+}
+
+pub(super) fn plan(
+    args: PlanArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    color: bool,
+) -> Result<u8, CliError> {
+    let common = &args.common;
+    let inputs = read_inputs(common, steps, streams.stdin)?;
+    let files = runner::run(inputs, &run_config(common, steps))?;
+    let report = Report {
+        command: Command::Plan,
+        files: files
+            .iter()
+            .map(|f| file_report(f, common.show_secrets, args.per_step))
+            .collect(),
+    };
+    let text = TextOptions { color, diffs: true };
+    print_report(&report, common.format, text, streams.stdout)?;
+    Ok(0)
+}
+
+pub(super) fn check(
+    args: CheckArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    color: bool,
+) -> Result<u8, CliError> {
+    let common = &args.common;
+    let inputs = read_inputs(common, steps, streams.stdin)?;
+    let files = runner::run(inputs, &run_config(common, steps))?;
+    let report = Report {
+        command: Command::Check,
+        files: files
+            .iter()
+            .map(|f| file_report(f, common.show_secrets, false))
+            .collect(),
+    };
+    let text = TextOptions {
+        color,
+        diffs: false,
+    };
+    print_report(&report, common.format, text, streams.stdout)?;
+    Ok(if report.pending() { 1 } else { 0 })
+}
+
+pub(super) fn apply(
+    args: ApplyArgs,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    color: bool,
+) -> Result<u8, CliError> {
+    let common = &args.common;
+    if args.output.is_some() && common.files.len() > 1 {
+        return Err(CliError::Usage(
+            "-o/--output takes one input file; migrate several files in place instead".into(),
+        ));
+    }
+    let inputs = read_inputs(common, steps, streams.stdin)?;
+    let config = RunConfig {
+        output: args.output.clone(),
+        ..run_config(common, steps)
+    };
+    let files = runner::run(inputs, &config)?;
+    let backup_suffix = write_plan::backup_suffix(args.backup.as_deref(), args.no_backup)?;
+    let planned =
+        write_plan::plan_writes(&files, args.output.as_deref(), backup_suffix.as_deref())?;
+
+    let outcome = match streams.before_write_check.as_mut() {
+        Some(hook) => write::commit_with(&planned.plan, *hook)?,
+        None => write::commit(&planned.plan)?,
+    };
+
+    let mut report = Report {
+        command: Command::Apply,
+        files: files
+            .iter()
+            .map(|f| file_report(f, common.show_secrets, false))
+            .collect(),
+    };
+    write_plan::record_outcome(&mut report, &planned.destinations, &outcome);
+    let text = TextOptions {
+        color,
+        diffs: false,
+    };
+    match planned.stdout {
+        Some(result) => {
+            streams.stdout.write_all(result.as_bytes())?;
+            streams.stdout.flush()?;
+            print_report(&report, common.format, text, streams.stderr)?;
+        }
+        None => print_report(&report, common.format, text, streams.stdout)?,
+    }
+    Ok(0)
+}

@@ -1,0 +1,86 @@
+//! The command line: arguments ([`args`], clap derive) and what each command does with them.
+//!
+//! `main.rs` only parses the arguments, calls [`execute`] with the process's streams and turns
+//! the result into an exit code; everything here can be driven by tests with in-memory streams.
+//! The migrating commands (`plan`, `apply`, `check`) live in [`migrate`], with `apply`'s write
+//! planning in [`write_plan`]; the commands that only look (`detect`, `list`, `explain`) in
+//! [`inspect`].
+
+mod args;
+mod inspect;
+mod migrate;
+mod write_plan;
+
+use std::io::{self, Read, Write};
+
+use thiserror::Error;
+
+use crate::runner::RunError;
+use crate::step::Step;
+use crate::write::WriteError;
+
+pub use args::{
+    ApplyArgs, CheckArgs, Cli, ColorChoice, Commands, DetectArgs, ExplainArgs, ListArgs,
+    MigrateArgs, NotesArg, OutputFormat, PlanArgs, RemovedArg,
+};
+
+/// Why a command failed; [`CliError::exit_code`] maps it to SPEC §1's exit codes.
+#[derive(Debug, Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write the output: {0}")]
+    Output(#[from] io::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Run(e) => e.exit_code(),
+            CliError::Write(e) => e.exit_code(),
+            CliError::Usage(_) | CliError::Output(_) => 2,
+        }
+    }
+}
+
+/// The process's streams, and whether `--color auto` should colour stdout.
+pub struct Streams<'a> {
+    pub stdin: &'a mut dyn Read,
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    /// What `--color auto` means here (a terminal that wants colour).
+    pub auto_color: bool,
+    /// Test hook: called by `apply` after the new files are prepared and before the originals
+    /// are checked for changes (see [`write::commit_with`]).
+    pub before_write_check: Option<&'a mut dyn FnMut()>,
+}
+
+/// Runs a parsed command line against the registry of steps; returns the exit code.
+pub fn execute(cli: Cli, streams: &mut Streams<'_>) -> Result<u8, CliError> {
+    execute_with(cli, crate::migrations::STEPS, streams)
+}
+
+/// [`execute`] with a given chain of steps (tests use their own).
+pub fn execute_with(
+    cli: Cli,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+) -> Result<u8, CliError> {
+    let color = match cli.color {
+        ColorChoice::Auto => streams.auto_color,
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+    };
+    match cli.command {
+        Commands::Plan(args) => migrate::plan(args, steps, streams, color),
+        Commands::Apply(args) => migrate::apply(args, steps, streams, color),
+        Commands::Check(args) => migrate::check(args, steps, streams, color),
+        Commands::Detect(args) => inspect::detect(args, steps, streams, color),
+        Commands::List(args) => inspect::list(args, steps, streams),
+        Commands::Explain(args) => inspect::explain(args, steps, streams),
+    }
+}

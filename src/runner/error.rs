@@ -1,0 +1,99 @@
+//! Why a run stops: [`RunError`], with messages that name the file (and line and column where
+//! there is one) and say what to do, and the exit code each maps to.
+
+use std::io;
+
+use thiserror::Error;
+
+use super::versions::OLDEST_KNOWN;
+use crate::detect::{AmbiguousEscaping, KindUndecided};
+use crate::document::{EditError, Format, Location, ParseError};
+use crate::version::Version;
+
+/// Why a run stopped. Every message names the file (and line and column where there is one) and
+/// says what to do.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error("{path}: cannot read the file: {source}")]
+    Read { path: String, source: io::Error },
+    #[error("{path}:{location}: the file is not UTF-8 text; save it as UTF-8 and run again")]
+    NotUtf8 { path: String, location: Location },
+    #[error("{path}:{source}")]
+    Parse { path: String, source: ParseError },
+    #[error(
+        "{path}:{location}: read as {format}, the file is {found}, not a mapping of options; if \
+         it is written in another format, say which with --input-format yaml|json|toml"
+    )]
+    NotAMapping {
+        path: String,
+        format: Format,
+        location: Location,
+        found: &'static str,
+    },
+    #[error("{}", source.message(path))]
+    KindUndecided { path: String, source: KindUndecided },
+    #[error("{path}:{source}")]
+    AmbiguousEscaping {
+        path: String,
+        source: AmbiguousEscaping,
+    },
+    #[error(
+        "{path}: the keys of this file need Pomerium {from} or newer ({evidence}), but --to is \
+         {to}; pomerium-migrate does not downgrade configs. Give a newer --to, or --from with \
+         the version the file is used with today"
+    )]
+    InferredAfterTarget {
+        path: String,
+        from: Version,
+        to: Version,
+        evidence: String,
+    },
+    #[error(
+        "unknown version {version}: pomerium-migrate knows Pomerium {OLDEST_KNOWN} to {newest}"
+    )]
+    UnknownVersion { version: Version, newest: Version },
+    #[error("--to {to} is older than --from {from}; pomerium-migrate does not downgrade configs")]
+    Downgrade { from: Version, to: Version },
+    #[error("stdin (-) can be given only once")]
+    StdinTwice,
+    #[error("{path}: the same file is given twice; give each file once")]
+    SameFileTwice { path: String },
+    #[error(
+        "several core configs ({}) were given with a console config: give the console config \
+         with the one core config it belongs to",
+        paths.join(", ")
+    )]
+    SeveralCores { paths: Vec<String> },
+    #[error("{}", describe_step_error(path, step, source))]
+    Step {
+        path: String,
+        step: String,
+        source: EditError,
+    },
+}
+
+fn describe_step_error(path: &str, step: &str, source: &EditError) -> String {
+    let located = !matches!(source, EditError::Verification { .. });
+    let place = if located {
+        format!("{path}:{source}")
+    } else {
+        format!("{path}: {source}")
+    };
+    let advice = match source {
+        EditError::Verification { .. } => {
+            "this is a bug in pomerium-migrate, please report it with the step name"
+        }
+        _ => "edit this part of the file by hand, or run up to the version before this step",
+    };
+    format!("{place} (step {step}); nothing was written: {advice}")
+}
+
+impl RunError {
+    /// SPEC §1: 3 when a step refused for safety, 2 for input and usage problems.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Step { .. } => 3,
+            _ => 2,
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Reading inputs: where a config comes from ([`Source`]) and goes to ([`Destination`]), its
+//! bytes and text ([`Input`]), the format it is read as ([`format_for`]) and its parse
+//! ([`parse_input`]). The check that no input is given twice lives here, once
+//! ([`check_distinct`]).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::RunError;
+use crate::document::{Document, Format, Location, NodeKind, Value};
+
+/// Where a config comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Source {
+    /// The source a command-line argument names (`-` is stdin).
+    pub fn of(arg: &Path) -> Source {
+        if arg.as_os_str() == "-" {
+            Source::Stdin
+        } else {
+            Source::File(arg.to_owned())
+        }
+    }
+
+    /// `-` for stdin, the path as given otherwise.
+    pub fn display(&self) -> String {
+        match self {
+            Source::Stdin => "-".to_owned(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Source::Stdin => None,
+            Source::File(p) => Some(p),
+        }
+    }
+}
+
+/// Where a migrated config is written: in place, or where `apply -o PATH` says (`-` is stdout;
+/// stdin input goes to stdout).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Destination {
+    /// Where the config read from `source` goes, given `apply`'s `-o` (one input file only).
+    pub fn of(source: &Source, output: Option<&Path>) -> Destination {
+        match (output, source) {
+            (Some(out), _) if out.as_os_str() == "-" => Destination::Stdout,
+            (Some(out), _) => Destination::File(out.to_owned()),
+            (None, Source::Stdin) => Destination::Stdout,
+            (None, Source::File(path)) => Destination::File(path.clone()),
+        }
+    }
+
+    /// The written config's path: what steps place new files beside and name relative to
+    /// (`None` for stdout: they go under the working directory).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Destination::Stdout => None,
+            Destination::File(path) => Some(path),
+        }
+    }
+}
+
+/// A config as read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    pub source: Source,
+    /// The exact bytes read (compared again before writing).
+    pub bytes: Vec<u8>,
+    pub text: String,
+}
+
+impl Input {
+    /// Reads `arg` (`-` = `stdin`).
+    pub fn read(arg: &Path, stdin: &mut dyn Read) -> Result<Input, RunError> {
+        let (source, bytes) = if arg.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            stdin
+                .read_to_end(&mut bytes)
+                .map_err(|source| RunError::Read {
+                    path: "-".into(),
+                    source,
+                })?;
+            (Source::Stdin, bytes)
+        } else {
+            let bytes = std::fs::read(arg).map_err(|source| RunError::Read {
+                path: arg.display().to_string(),
+                source,
+            })?;
+            (Source::File(arg.to_owned()), bytes)
+        };
+        Input::from_bytes(source, bytes)
+    }
+
+    pub fn from_bytes(source: Source, bytes: Vec<u8>) -> Result<Input, RunError> {
+        let text = String::from_utf8(bytes.clone()).map_err(|e| {
+            let before = &bytes[..e.utf8_error().valid_up_to()];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            RunError::NotUtf8 {
+                path: source.display(),
+                location: Location { line, column },
+            }
+        })?;
+        Ok(Input {
+            source,
+            bytes,
+            text,
+        })
+    }
+}
+
+/// `--input-format`: how to read the files instead of going by their extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// YAML (what `.yaml`, `.yml`, other names and stdin are read as)
+    Yaml,
+    /// JSON (what `.json` files are read as)
+    Json,
+    /// TOML (what `.toml` files are read as)
+    Toml,
+}
+
+impl From<InputFormat> for Format {
+    fn from(choice: InputFormat) -> Format {
+        match choice {
+            InputFormat::Yaml => Format::Yaml,
+            InputFormat::Json => Format::Json,
+            InputFormat::Toml => Format::Toml,
+        }
+    }
+}
+
+/// The format of a file: the one given with `--input-format`, else its extension as Pomerium
+/// decides it (stdin and other names are read as YAML).
+pub fn format_for(source: &Source, given: Option<InputFormat>) -> Format {
+    given.map_or_else(|| format_of(source), Format::from)
+}
+
+/// The format a file's extension says (stdin and other names are read as YAML).
+pub fn format_of(source: &Source) -> Format {
+    let ext = source
+        .path()
+        .and_then(Path::extension)
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("json") => Format::Json,
+        Some("toml") => Format::Toml,
+        _ => Format::Yaml,
+    }
+}
+
+/// Picks the format ([`format_for`]) and parses the text.
+pub fn parse_input(
+    input: &Input,
+    given: Option<InputFormat>,
+) -> Result<(Format, Document), RunError> {
+    let path = input.source.display();
+    let format = format_for(&input.source, given);
+    let document =
+        Document::parse(input.text.clone(), format).map_err(|source| RunError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+    // TOML or JSON read as YAML is often one long plain string: a config that would silently
+    // need no change.
+    if let Some(root) = document.root().map(|r| document.resolve(r)) {
+        let found = match &document.node(root).kind {
+            NodeKind::Mapping(_) | NodeKind::Scalar(Value::Null) | NodeKind::Alias(_) => None,
+            NodeKind::Sequence(_) => Some("a list"),
+            NodeKind::Scalar(_) => Some("a single value"),
+        };
+        if let Some(found) = found {
+            return Err(RunError::NotAMapping {
+                path,
+                format,
+                location: document.location(root),
+                found,
+            });
+        }
+    }
+    Ok((format, document))
+}
+
+/// Refuses inputs given twice: stdin more than once, or one file under two names (compared
+/// after resolving links and relative paths). Checked before anything is read.
+pub fn check_distinct<'a>(
+    sources: impl IntoIterator<Item = &'a Source> + Clone,
+) -> Result<(), RunError> {
+    if sources
+        .clone()
+        .into_iter()
+        .filter(|s| **s == Source::Stdin)
+        .count()
+        > 1
+    {
+        return Err(RunError::StdinTwice);
+    }
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for source in sources {
+        if let Source::File(path) = source {
+            let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if seen.contains(&identity) {
+                return Err(RunError::SameFileTwice {
+                    path: source.display(),
+                });
+            }
+            seen.push(identity);
+        }
+    }
+    Ok(())
+}
+
+/// Reads the files named on the command line (`-` is stdin), after checking that none is given
+/// twice.
+pub fn read_files(files: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Input>, RunError> {
+    let sources: Vec<Source> = files.iter().map(|f| Source::of(f)).collect();
+    check_distinct(&sources)?;
+    files.iter().map(|f| Input::read(f, stdin)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    #[test]
+    fn formats_come_from_the_extension() {
+        let f = |p: &str| format_of(&Source::File(p.into()));
+        assert_eq!(f("config.yaml"), Format::Yaml);
+        assert_eq!(f("config.YML"), Format::Yaml);
+        assert_eq!(f("config.json"), Format::Json);
+        assert_eq!(f("config.toml"), Format::Toml);
+        assert_eq!(f("config"), Format::Yaml);
+        assert_eq!(format_of(&Source::Stdin), Format::Yaml);
+    }
+
+    #[test]
+    fn the_given_input_format_wins_over_the_extension() {
+        let f = |p: &str, given| format_for(&Source::File(p.into()), given);
+        assert_eq!(f("config.yaml", Some(InputFormat::Toml)), Format::Toml);
+        assert_eq!(f("config.toml", Some(InputFormat::Json)), Format::Json);
+        assert_eq!(f("config.toml", None), Format::Toml);
+        assert_eq!(
+            format_for(&Source::Stdin, Some(InputFormat::Toml)),
+            Format::Toml
+        );
+        assert_eq!(format_for(&Source::Stdin, None), Format::Yaml);
+    }
+
+    #[test]
+    fn non_utf8_input_names_line_and_column() {
+        let err = Input::from_bytes(Source::File("c.yaml".into()), b"a: 1\nb: \xff\n".to_vec());
+        match err {
+            Err(e @ RunError::NotUtf8 { .. }) => {
+                assert!(e.to_string().starts_with("c.yaml:2:4: "), "{e}");
+            }
+            other => panic!("unexpected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_files_are_reported_with_their_path() {
+        let err = Input::read(Path::new("/nonexistent/c.yaml"), &mut io::empty());
+        match err {
+            Err(e) => {
+                assert_eq!(e.exit_code(), 2);
+                assert!(
+                    e.to_string()
+                        .starts_with("/nonexistent/c.yaml: cannot read")
+                );
+            }
+            Ok(_) => panic!("read a file that does not exist"),
+        }
+    }
+}

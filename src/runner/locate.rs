@@ -1,0 +1,197 @@
+//! Location mapping: steps run on intermediate texts, but findings and errors must point into
+//! the file the user has. [`LineMap`] maps a line of an intermediate text back to the input
+//! line it comes from (a diff of the two), and locates what a step added at the nearest
+//! enclosing node the input has.
+
+use similar::DiffTag;
+
+use crate::document::{Document, EditError, Location, NodeId, NodeKind};
+
+/// An engine refusal with its lines moved from the intermediate text into the input (a line a
+/// step added becomes the input line it follows: an error needs some line).
+pub(super) fn relocate(mut err: EditError, map: &LineMap) -> EditError {
+    let fix = |line: &mut usize| *line = map.nearest_input_line(*line);
+    match &mut err {
+        EditError::Conflict { location }
+        | EditError::Unsupported { location, .. }
+        | EditError::Invalid { location, .. }
+        | EditError::DuplicateKey { location, .. }
+        | EditError::TooManyAliases { location } => fix(&mut location.line),
+        EditError::AnchorInUse {
+            location,
+            alias_line,
+        }
+        | EditError::AliasedKey {
+            location,
+            alias_line,
+        } => {
+            fix(&mut location.line);
+            fix(alias_line);
+        }
+        EditError::Verification { .. } => {}
+    }
+    err
+}
+
+/// Maps line numbers of an intermediate text back to the input, so that every finding points
+/// into the file the user has: an unchanged line maps to itself, a line a step rewrote to the
+/// input line it replaced. A line a step added has no input line.
+pub(super) struct LineMap {
+    /// 0-based line of the intermediate text → where it comes from in the input.
+    lines: Vec<Origin>,
+    /// How many lines the input has.
+    input_lines: usize,
+}
+
+/// Where a line of the intermediate text comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// This 0-based input line, unchanged or rewritten.
+    Input(usize),
+    /// Added before this 0-based input line (the input's length when added at the end).
+    AddedBefore(usize),
+}
+
+impl LineMap {
+    pub(super) fn new(input: &str, current: &str) -> LineMap {
+        let diff = crate::diff::line_diff(input, current);
+        let mut lines = Vec::new();
+        for op in diff.ops() {
+            let old = op.old_range();
+            for k in 0..op.new_range().len() {
+                lines.push(match op.tag() {
+                    DiffTag::Equal => Origin::Input(old.start + k),
+                    // Lines written in place of others belong to the entry they replaced.
+                    DiffTag::Replace => Origin::Input(old.start + k.min(old.len() - 1)),
+                    DiffTag::Insert | DiffTag::Delete => Origin::AddedBefore(old.start),
+                });
+            }
+        }
+        LineMap {
+            lines,
+            input_lines: input.lines().count(),
+        }
+    }
+
+    /// The 1-based input line a 1-based line of the intermediate text comes from; `None` for a
+    /// line a step added (or one the text does not have).
+    fn to_input(&self, line: usize) -> Option<usize> {
+        match self.lines.get(line.checked_sub(1)?)? {
+            Origin::Input(l) => Some(l + 1),
+            Origin::AddedBefore(_) => None,
+        }
+    }
+
+    /// [`LineMap::to_input`], or for an added line the input line it follows (line 1 when it
+    /// comes first), never past the input's last line.
+    fn nearest_input_line(&self, line: usize) -> usize {
+        let before = match line.checked_sub(1).and_then(|i| self.lines.get(i)) {
+            Some(Origin::Input(l)) => l + 1,
+            Some(Origin::AddedBefore(next)) => *next,
+            None => self.input_lines,
+        };
+        before.clamp(1, self.input_lines.max(1))
+    }
+
+    /// A location in the intermediate document `doc` as a location in the input. Something a
+    /// step added (a key, or anything inside it) is located at the nearest enclosing entry or
+    /// item the input has: the mapping the key was added to. `None` when nothing encloses it.
+    pub(super) fn locate(&self, doc: &Document, at: Location) -> Option<Location> {
+        if let Some(line) = self.to_input(at.line) {
+            return Some(Location { line, ..at });
+        }
+        enclosing(doc, at).into_iter().rev().find_map(|outer| {
+            self.to_input(outer.line)
+                .map(|line| Location { line, ..outer })
+        })
+    }
+}
+
+/// The locations of the nodes and entry keys that enclose the node or key written at `target`,
+/// outermost first and ending with `target`; empty when no node or key is written there.
+/// Aliases are not followed (what they name is written, and found, elsewhere).
+fn enclosing(doc: &Document, target: Location) -> Vec<Location> {
+    fn walk(doc: &Document, id: NodeId, target: Location, chain: &mut Vec<Location>) -> bool {
+        let here = doc.location(id);
+        chain.push(here);
+        if here == target {
+            return true;
+        }
+        if doc.resolve(id) == id {
+            match &doc.node(id).kind {
+                NodeKind::Mapping(entries) => {
+                    for entry in entries {
+                        let key = doc.location(entry.key_node);
+                        chain.push(key);
+                        if key == target || walk(doc, entry.value, target, chain) {
+                            return true;
+                        }
+                        chain.pop();
+                    }
+                }
+                NodeKind::Sequence(items) => {
+                    if items.iter().any(|item| walk(doc, *item, target, chain)) {
+                        return true;
+                    }
+                }
+                NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
+            }
+        }
+        chain.pop();
+        false
+    }
+    let mut chain = Vec::new();
+    if let Some(root) = doc.root() {
+        walk(doc, root, target, &mut chain);
+    }
+    chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Format;
+
+    #[test]
+    fn line_map_follows_inserted_and_removed_lines() {
+        let input = "a\nb\nc\nd\n";
+        let current = "a\n# note\n# b\nc\nX\n";
+        let map = LineMap::new(input, current);
+        assert_eq!(map.to_input(1), Some(1));
+        assert_eq!(map.to_input(4), Some(3)); // c
+        assert_eq!(map.to_input(2), Some(2)); // the note replaced b
+        assert_eq!(map.to_input(5), Some(4)); // X replaced d
+        assert_eq!(map.to_input(99), None);
+        assert_eq!(map.nearest_input_line(99), 4);
+    }
+
+    fn yaml(text: &str) -> Document {
+        match Document::parse(text.to_owned(), Format::Yaml) {
+            Ok(doc) => doc,
+            Err(e) => panic!("test input does not parse: {e}"),
+        }
+    }
+
+    #[test]
+    fn added_things_are_located_at_what_encloses_them_in_the_input() {
+        let input = "a: 1\nroutes:\n  - from: https://x\nb: 2\n";
+        let current = "a: 1\nroutes:\n  - from: https://x\n    added: y\nnew:\n  inner: z\nb: 2\n";
+        let (map, doc) = (LineMap::new(input, current), yaml(current));
+        let at = |line, column| Location { line, column };
+        // Kept lines map as they are.
+        assert_eq!(map.locate(&doc, at(7, 1)), Some(at(4, 1)));
+        // A key added to a route: the route's mapping, which the input has.
+        assert_eq!(map.locate(&doc, at(4, 5)), Some(at(3, 5)));
+        assert_eq!(map.locate(&doc, at(4, 12)), Some(at(3, 5)));
+        // Inside a new top-level block: the root mapping.
+        assert_eq!(map.locate(&doc, at(6, 3)), Some(at(1, 1)));
+        // No node written there: no location rather than a guess.
+        assert_eq!(map.locate(&doc, at(5, 30)), None);
+        // Added after the input's last line: never a line past its end.
+        let input = "database-url: x\n";
+        let current = "database-url: x\nsigning-key: k\n";
+        let (map, doc) = (LineMap::new(input, current), yaml(current));
+        assert_eq!(map.locate(&doc, at(2, 1)), Some(at(1, 1)));
+        assert_eq!(map.nearest_input_line(2), 1);
+    }
+}

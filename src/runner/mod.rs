@@ -1,0 +1,333 @@
+//! Running the migration chain over the files of one invocation.
+//!
+//! The runner takes the inputs as read ([`input`]), parses each in its format, decides its kind
+//! and the versions it runs between ([`versions`]), and runs the steps
+//! `from < version <= to` whose scope fits the kind one after another ([`chain`]), keeping every
+//! intermediate document so that `--per-step` can show what each step did. Findings and errors
+//! are moved back into the input's lines ([`locate`]). Core files run first; their migrated data
+//! is handed to the steps of a console file given in the same run (the Console takes values
+//! such as the signing key from Core). Nothing is written here: the caller decides what to do
+//! with the [`FileRun`]s (`cli` plans the writes).
+//!
+//! Without `--from`, each file's starting version is inferred from its keys ([`detect`]; see
+//! "Version inference" in `docs/ARCHITECTURE.md`). After the steps, keys the target release does
+//! not read are reported as notes.
+
+mod chain;
+mod error;
+pub mod input;
+mod locate;
+pub mod versions;
+
+use std::path::PathBuf;
+
+use crate::detect::Detection;
+use crate::detect_report;
+use crate::document::{Document, Format, Value};
+use crate::step::{CreatedFile, FileKind, Finding, Step, StepOptions};
+use crate::version::Version;
+
+pub use error::RunError;
+pub use input::{
+    Destination, Input, InputFormat, Source, check_distinct, format_for, format_of, parse_input,
+    read_files,
+};
+pub use versions::{
+    KindChoice, NEWEST_KNOWN, OLDEST_KNOWN, check_versions, default_target, detect_file,
+    newest_version, resolve_versions, select_steps,
+};
+
+use versions::FileVersions;
+
+/// What a run needs besides the files.
+#[derive(Clone, Debug)]
+pub struct RunConfig<'a> {
+    pub from: Option<Version>,
+    pub to: Option<Version>,
+    pub kind: KindChoice,
+    /// `--input-format`: the format of every file; `None` goes by each file's extension.
+    pub input_format: Option<InputFormat>,
+    pub options: StepOptions,
+    /// `apply -o PATH`: where the (single) migrated config is written instead of in place; the
+    /// steps see this path as the config's (files they create go beside it).
+    pub output: Option<PathBuf>,
+    /// The chain ([`crate::migrations::STEPS`], or a test chain).
+    pub steps: &'a [&'static Step],
+}
+
+/// One document state of a file: the input, then one per step that changed the text.
+#[derive(Debug)]
+pub struct Stage {
+    /// The step that produced this state; `None` for the input.
+    pub step: Option<&'static Step>,
+    pub document: Document,
+}
+
+/// The result of migrating one file.
+#[derive(Debug)]
+pub struct FileRun {
+    pub input: Input,
+    pub format: Format,
+    pub kind: FileKind,
+    pub from: Version,
+    pub to: Version,
+    /// What the keys say about the version, when `from` was inferred from them (no `--from`).
+    pub inferred: Option<Detection>,
+    /// A `--kind` or `--from` given that the file's keys contradict, one line each.
+    pub warnings: Vec<String>,
+    /// Never empty: `stages[0]` is the input.
+    pub stages: Vec<Stage>,
+    /// In step order, located in the input file.
+    pub findings: Vec<Finding>,
+    pub created: Vec<CreatedFile>,
+}
+
+impl FileRun {
+    pub fn original(&self) -> &Document {
+        &self.stages[0].document
+    }
+
+    pub fn result(&self) -> &Document {
+        match self.stages.last() {
+            Some(stage) => &stage.document,
+            None => self.original(),
+        }
+    }
+
+    /// Whether the migrated text differs from the input.
+    pub fn changed(&self) -> bool {
+        self.result().text() != self.original().text()
+    }
+
+    /// Each step that changed the text, with the documents before and after it.
+    pub fn step_changes(&self) -> impl Iterator<Item = (&'static Step, &Document, &Document)> {
+        self.stages
+            .windows(2)
+            .filter_map(|w| w[1].step.map(|step| (step, &w[0].document, &w[1].document)))
+    }
+}
+
+/// Parses, migrates and returns every input, in the order given. Nothing is written here.
+pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, RunError> {
+    check_distinct(inputs.iter().map(|i| &i.source))?;
+    check_versions(config.from, config.to, config.steps)?;
+    let parsed = inputs
+        .into_iter()
+        .map(|input| parse(input, config))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_one_core(&parsed)?;
+    migrate_all(parsed, config)
+}
+
+/// Reads what a file is and the versions it runs between, before any step runs.
+fn parse(input: Input, config: &RunConfig<'_>) -> Result<Parsed, RunError> {
+    let (format, document) = parse_input(&input, config.input_format)?;
+    let detection =
+        detect_file(&document, config.kind).map_err(|source| RunError::KindUndecided {
+            path: input.source.display(),
+            source,
+        })?;
+    let versions = versions::file_versions(&input, &document, &detection, config)?;
+    let warnings = detect_report::run_warnings(
+        &input.source.display(),
+        &document,
+        &detection,
+        config.kind != KindChoice::Auto,
+        config.from,
+    );
+    Ok(Parsed {
+        input,
+        format,
+        document,
+        detection,
+        versions,
+        warnings,
+    })
+}
+
+/// A console config takes values from the one core config it belongs to: with a console
+/// config, at most one core config may be given.
+fn check_one_core(parsed: &[Parsed]) -> Result<(), RunError> {
+    let cores: Vec<String> = parsed
+        .iter()
+        .filter(|p| p.detection.kind == FileKind::Core)
+        .map(|p| p.input.source.display())
+        .collect();
+    let has_console = parsed.iter().any(|p| p.detection.kind == FileKind::Console);
+    if has_console && cores.len() > 1 {
+        return Err(RunError::SeveralCores { paths: cores });
+    }
+    Ok(())
+}
+
+/// Migrates core files first, so that console steps can read the migrated core config, and
+/// returns the results in the order given.
+fn migrate_all(parsed: Vec<Parsed>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, RunError> {
+    let mut parsed: Vec<Option<Parsed>> = parsed.into_iter().map(Some).collect();
+    let kind_of = |p: &Parsed| p.detection.kind;
+    let mut order: Vec<usize> = (0..parsed.len()).collect();
+    order.sort_by_key(|i| parsed[*i].as_ref().map(|p| kind_of(p) != FileKind::Core));
+    let mut results: Vec<Option<FileRun>> = (0..parsed.len()).map(|_| None).collect();
+    let mut core_data: Option<Value> = None;
+    for index in order {
+        let Some(file) = parsed[index].take() else {
+            continue;
+        };
+        let kind = file.detection.kind;
+        let core = if kind == FileKind::Console {
+            core_data.as_ref()
+        } else {
+            None
+        };
+        let file = chain::migrate(file, config, core)?;
+        if kind == FileKind::Core {
+            let result = file.result();
+            core_data = result.root().map(|root| result.value(root));
+        }
+        results[index] = Some(file);
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// A file read and parsed, with what is known about it before its steps run.
+struct Parsed {
+    input: Input,
+    format: Format,
+    document: Document,
+    detection: Detection,
+    versions: FileVersions,
+    /// A `--kind` or `--from` given that the file's keys contradict, one line each.
+    warnings: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::step::{Scope, StepContext};
+
+    fn noop(_: &mut StepContext<'_>) {}
+
+    crate::step! {
+        /// Test step.
+        static CORE_24 = Step {
+            version: Version::new(0, 24), id: "core-24", title: "t", scope: Scope::Core,
+            handles: &[], link: "", run: noop,
+        };
+    }
+    crate::step! {
+        /// Test step.
+        static CONSOLE_25 = Step {
+            version: Version::new(0, 25), id: "console-25", title: "t", scope: Scope::Console,
+            handles: &[], link: "", run: noop,
+        };
+    }
+    crate::step! {
+        /// Test step.
+        static CORE_21 = Step {
+            version: Version::new(0, 21), id: "core-21", title: "t", scope: Scope::Core,
+            handles: &[], link: "", run: noop,
+        };
+    }
+    pub(super) static CHAIN: &[&Step] = &[&CORE_21, &CORE_24, &CONSOLE_25];
+
+    pub(super) fn v(minor: u32) -> Version {
+        Version::new(0, minor)
+    }
+
+    fn run_one(path: &str, text: &str, given: Option<InputFormat>) -> Result<FileRun, RunError> {
+        let input = Input::from_bytes(Source::File(path.into()), text.as_bytes().to_vec())?;
+        let config = RunConfig {
+            from: Some(v(20)),
+            to: None,
+            kind: KindChoice::Auto,
+            input_format: given,
+            options: StepOptions::default(),
+            output: None,
+            steps: CHAIN,
+        };
+        let mut files = run(vec![input], &config)?;
+        files.pop().ok_or(RunError::StdinTwice)
+    }
+
+    #[test]
+    fn toml_files_are_read_as_toml() -> Result<(), RunError> {
+        let text = "[[routes]]\nfrom = \"https://a\"\n";
+        let file = run_one("c.toml", text, None)?;
+        assert_eq!(file.format, Format::Toml);
+        assert_eq!(file.original().select_str("routes[*].from").len(), 1);
+        // The same text named .conf is YAML unless --input-format says otherwise.
+        assert!(matches!(
+            run_one("c.conf", text, None),
+            Err(RunError::Parse { .. })
+        ));
+        assert_eq!(
+            run_one("c.conf", text, Some(InputFormat::Toml))?.format,
+            Format::Toml
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_mapping_is_refused() -> Result<(), RunError> {
+        // TOML read as YAML: one multi-line plain string.
+        let toml = "a = 1\nb = \"x\"\n";
+        match run_one("c.yaml", toml, None) {
+            Err(e @ RunError::NotAMapping { .. }) => {
+                assert_eq!(e.exit_code(), 2);
+                assert!(
+                    e.to_string()
+                        .starts_with("c.yaml:1:1: read as yaml, the file is a single value"),
+                    "{e}"
+                );
+            }
+            other => panic!("unexpected: {other:?}"),
+        }
+        assert!(matches!(
+            run_one("c.json", "[1, 2]", None),
+            Err(RunError::NotAMapping {
+                found: "a list",
+                ..
+            })
+        ));
+        // Empty files and documents parse, but no key tells their kind: refused without --kind.
+        for (path, text) in [
+            ("c.yaml", ""),
+            ("c.yaml", "# only a comment\n"),
+            ("c.toml", ""),
+        ] {
+            match run_one(path, text, None) {
+                Err(e @ RunError::KindUndecided { .. }) => {
+                    assert_eq!(e.exit_code(), 2);
+                    assert!(
+                        e.to_string().contains("--kind core or --kind console"),
+                        "{e}"
+                    );
+                }
+                other => panic!("unexpected: {other:?}"),
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn stdin_is_read_once() -> Result<(), RunError> {
+        let mut stdin: &[u8] = b"a: 1\n";
+        let input = Input::read(Path::new("-"), &mut stdin)?;
+        assert_eq!(input.source, Source::Stdin);
+        assert_eq!(input.text, "a: 1\n");
+        let config = RunConfig {
+            from: Some(v(20)),
+            to: None,
+            kind: KindChoice::Auto,
+            input_format: None,
+            options: StepOptions::default(),
+            output: None,
+            steps: CHAIN,
+        };
+        let err = run(vec![input.clone(), input], &config);
+        assert!(matches!(err, Err(RunError::StdinTwice)));
+        Ok(())
+    }
+}

@@ -1,0 +1,227 @@
+//! Version resolution: the range of releases the tool knows, checking `--from`/`--to`, what a
+//! file is (`--kind`, else its keys) and which versions it runs between (given, or inferred from
+//! its keys), and which steps of the chain that selects.
+
+use crate::detect::{self, Detection, KindUndecided};
+use crate::document::Document;
+use crate::step::{FileKind, Step};
+use crate::version::Version;
+
+use super::{Input, RunConfig, RunError};
+
+/// The oldest release whose configs the tool understands (the first the key table covers).
+pub const OLDEST_KNOWN: Version = Version::new(0, 10);
+/// The newest release the tool knows about, even where no step is registered for it yet.
+pub const NEWEST_KNOWN: Version = Version::new(0, 33);
+
+/// `--kind`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindChoice {
+    /// Decide from the keys: keys only Core reads against keys only the Console reads.
+    #[default]
+    Auto,
+    /// A Pomerium Core config.
+    Core,
+    /// An Enterprise Console config.
+    Console,
+}
+
+/// The newest version the chain has steps for, or [`NEWEST_KNOWN`] when it is newer.
+pub fn newest_version(steps: &[&Step]) -> Version {
+    steps
+        .iter()
+        .map(|s| s.version)
+        .max()
+        .map_or(NEWEST_KNOWN, |v| v.max(NEWEST_KNOWN))
+}
+
+/// The default `--to` (SPEC §1): the newest version the tool knows, even when that release
+/// needs no step (0.33), so that unknown keys are checked against the newest release.
+pub fn default_target(steps: &[&Step]) -> Version {
+    newest_version(steps)
+}
+
+fn check_known(version: Version, steps: &[&Step]) -> Result<Version, RunError> {
+    let newest = newest_version(steps);
+    if version.major != 0 || version < OLDEST_KNOWN || version > newest {
+        return Err(RunError::UnknownVersion { version, newest });
+    }
+    Ok(version)
+}
+
+/// Checks the `--from` and `--to` given on the command line before any file is read: both
+/// known, and no downgrade.
+pub fn check_versions(
+    from: Option<Version>,
+    to: Option<Version>,
+    steps: &[&Step],
+) -> Result<(), RunError> {
+    let from = from.map(|v| check_known(v, steps)).transpose()?;
+    let to = to.map(|v| check_known(v, steps)).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(RunError::Downgrade { from, to });
+    }
+    Ok(())
+}
+
+/// The versions a file runs between: its `from` (given or inferred) and `--to`, defaulted.
+pub fn resolve_versions(
+    from: Version,
+    to: Option<Version>,
+    steps: &[&Step],
+) -> Result<(Version, Version), RunError> {
+    let from = check_known(from, steps)?;
+    let to = match to {
+        Some(to) => check_known(to, steps)?,
+        None => default_target(steps).max(from),
+    };
+    if to < from {
+        return Err(RunError::Downgrade { from, to });
+    }
+    Ok((from, to))
+}
+
+/// The steps that run for a file of `kind` going from `from` to `to`, in chain order.
+pub fn select_steps(
+    steps: &[&'static Step],
+    from: Version,
+    to: Version,
+    kind: Option<FileKind>,
+) -> Vec<&'static Step> {
+    steps
+        .iter()
+        .copied()
+        .filter(|s| from < s.version && s.version <= to)
+        .filter(|s| kind.is_none_or(|k| s.scope.applies_to(k)))
+        .collect()
+}
+
+/// The versions one file is migrated between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct FileVersions {
+    pub from: Version,
+    pub to: Version,
+    /// Whether `from` was inferred from the keys (no `--from`).
+    pub inferred: bool,
+}
+
+/// The kind (decided from the keys for `--kind auto`) and the version range of a document.
+pub fn detect_file(document: &Document, kind: KindChoice) -> Result<Detection, KindUndecided> {
+    match kind {
+        KindChoice::Auto => detect::detect(document),
+        KindChoice::Core => Ok(detect::detect_as(document, FileKind::Core)),
+        KindChoice::Console => Ok(detect::detect_as(document, FileKind::Console)),
+    }
+}
+
+/// `--from` when given, else the lowest version the keys allow (SPEC §4), refusing when that
+/// guess could double-escape a `$` (see [`detect::refuse_ambiguous_escaping`]).
+pub(super) fn file_versions(
+    input: &Input,
+    document: &Document,
+    detection: &Detection,
+    config: &RunConfig<'_>,
+) -> Result<FileVersions, RunError> {
+    if let Some(from) = config.from {
+        let (from, to) = resolve_versions(from, config.to, config.steps)?;
+        return Ok(FileVersions {
+            from,
+            to,
+            inferred: false,
+        });
+    }
+    let path = input.source.display();
+    let from = detection.start_version();
+    let (from, to) = match resolve_versions(from, config.to, config.steps) {
+        Err(RunError::Downgrade { from, to }) => {
+            return Err(RunError::InferredAfterTarget {
+                path,
+                from,
+                to,
+                evidence: describe_evidence(&detection.min_evidence),
+            });
+        }
+        other => other?,
+    };
+    detect::refuse_ambiguous_escaping(document, detection, to)
+        .map_err(|source| RunError::AmbiguousEscaping { path, source })?;
+    Ok(FileVersions {
+        from,
+        to,
+        inferred: true,
+    })
+}
+
+/// `` `routes` at 3:1, `x` at 5:3 `` (the first few, then how many more).
+fn describe_evidence(evidence: &[detect::Evidence]) -> String {
+    const SHOWN: usize = 3;
+    let mut text: Vec<String> = evidence
+        .iter()
+        .take(SHOWN)
+        .map(ToString::to_string)
+        .collect();
+    if evidence.len() > SHOWN {
+        text.push(format!("{} more", evidence.len() - SHOWN));
+    }
+    text.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::tests::{CHAIN, v};
+
+    #[test]
+    fn versions_are_checked_and_defaulted() {
+        // The default --to is the newest known release, also past the chain's last step.
+        assert_eq!(
+            resolve_versions(v(20), None, CHAIN).ok(),
+            Some((v(20), v(33)))
+        );
+        assert_eq!(
+            resolve_versions(v(20), Some(v(24)), CHAIN).ok(),
+            Some((v(20), v(24)))
+        );
+        assert_eq!(
+            resolve_versions(v(33), None, CHAIN).ok(),
+            Some((v(33), v(33)))
+        );
+        assert!(matches!(
+            resolve_versions(v(24), Some(v(22)), CHAIN),
+            Err(RunError::Downgrade { .. })
+        ));
+        assert!(check_versions(None, None, CHAIN).is_ok());
+        assert!(check_versions(Some(v(20)), Some(v(22)), CHAIN).is_ok());
+        assert!(matches!(
+            check_versions(Some(v(24)), Some(v(22)), CHAIN),
+            Err(RunError::Downgrade { .. })
+        ));
+        for bad in [v(9), v(34), Version::new(1, 0)] {
+            let err = resolve_versions(bad, None, CHAIN);
+            assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
+            let err = resolve_versions(v(20), Some(bad), CHAIN);
+            assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
+            let err = check_versions(None, Some(bad), CHAIN);
+            assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
+            let err = check_versions(Some(bad), None, CHAIN);
+            assert!(matches!(err, Err(RunError::UnknownVersion { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn steps_are_selected_by_range_and_scope() {
+        let ids = |from, to, kind| -> Vec<&str> {
+            select_steps(CHAIN, v(from), v(to), kind)
+                .iter()
+                .map(|s| s.id)
+                .collect()
+        };
+        assert_eq!(ids(20, 25, Some(FileKind::Core)), ["core-21", "core-24"]);
+        assert_eq!(ids(21, 24, Some(FileKind::Core)), ["core-24"]);
+        assert_eq!(ids(20, 25, Some(FileKind::Console)), ["console-25"]);
+        assert_eq!(ids(24, 24, None), Vec::<&str>::new());
+        assert_eq!(ids(10, 33, None), ["core-21", "core-24", "console-25"]);
+    }
+}
