@@ -365,10 +365,39 @@ macro_rules! step {
 /// What running one step produced.
 #[derive(Debug)]
 pub struct StepOutcome {
-    /// The edited and verified document; `None` when the step queued no edit.
+    /// The edited document (verified, except by [`run_step_composed`]); `None` when the step
+    /// queued no edit.
     pub document: Option<Document>,
     pub findings: Vec<Finding>,
     pub created: Vec<CreatedFile>,
+}
+
+/// [`run_step`] as one step of a chain verified once at its end: the edits are rendered and
+/// the result indexed, and `expected` — the data the chain means to produce so far, `None`
+/// before the chain's first edit — is carried forward by this step's edits (see
+/// [`Document::apply_composed`]). The caller compares the last document with it
+/// ([`Document::verify`]).
+pub fn run_step_composed(
+    step: &Step,
+    doc: &Document,
+    kind: FileKind,
+    options: &StepOptions,
+    core: Option<&Value>,
+    config_path: Option<&std::path::Path>,
+    expected: &mut Option<Value>,
+) -> Result<StepOutcome, crate::document::EditError> {
+    let mut cx = StepContext::new(step, doc, kind, options, core, config_path);
+    (step.run)(&mut cx);
+    let document = if cx.edits.is_empty() {
+        None
+    } else {
+        Some(doc.apply_composed(&cx.edits, expected)?)
+    };
+    Ok(StepOutcome {
+        document,
+        findings: cx.findings,
+        created: cx.created,
+    })
 }
 
 /// Runs one step on a document: calls it, applies its edits in one batch and verifies them.

@@ -39,6 +39,7 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
         },
         output: None,
         steps,
+        verify_each_step: false,
     }
 }
 
@@ -145,7 +146,11 @@ pub(super) fn plan(
 ) -> Result<u8, CliError> {
     let common = &args.common;
     let inputs = read_inputs(common, steps, streams.stdin)?;
-    let files = runner::run(inputs, &run_config(common, steps))?;
+    let config = RunConfig {
+        verify_each_step: args.per_step,
+        ..run_config(common, steps)
+    };
+    let files = runner::run(inputs, &config)?;
     let report = Report {
         command: Command::Plan,
         files: files

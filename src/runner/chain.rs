@@ -38,43 +38,84 @@ pub(super) fn migrate(
         target: Some(to),
         ..config.options.clone()
     };
+    // Without `--per-step` the steps' results are verified once, at the end, against the data
+    // their edits mean to produce, composed step by step.
+    let mut expected: Option<Value> = None;
+    let mut edited_by: Vec<&'static Step> = Vec::new();
+    // The line map from the latest stage back to the input, built when first needed.
+    let mut line_map: Option<(usize, LineMap)> = None;
     for &step in &chain {
-        let current = match stages.last() {
-            Some(stage) => &stage.document,
-            None => break,
+        let Some(current) = stages.last().map(|stage| &stage.document) else {
+            break;
         };
-        let outcome =
-            step::run_step(step, current, kind, &options, core, config_path).map_err(|source| {
-                RunError::Step {
-                    path: input.source.display(),
-                    step: step.qualified_id(),
-                    source: if stages.len() > 1 {
-                        relocate(
-                            source,
-                            &LineMap::new(stages[0].document.text(), current.text()),
-                        )
-                    } else {
-                        source
-                    },
-                }
-            })?;
+        let outcome = if config.verify_each_step {
+            step::run_step(step, current, kind, &options, core, config_path)
+        } else {
+            step::run_step_composed(
+                step,
+                current,
+                kind,
+                &options,
+                core,
+                config_path,
+                &mut expected,
+            )
+        };
+        let outcome = outcome.map_err(|source| RunError::Step {
+            path: input.source.display(),
+            step: step.qualified_id(),
+            source: if stages.len() > 1 {
+                relocate(
+                    source,
+                    &LineMap::new(stages[0].document.text(), current.text()),
+                )
+            } else {
+                source
+            },
+        })?;
         let mut step_findings = outcome.findings;
         if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
-            let map = LineMap::new(stages[0].document.text(), current.text());
-            for f in &mut step_findings {
-                f.location = f.location.and_then(|at| map.locate(current, at));
+            if line_map.as_ref().is_none_or(|(at, _)| *at != stages.len()) {
+                let map = LineMap::new(stages[0].document.text(), current.text());
+                line_map = Some((stages.len(), map));
+            }
+            if let Some((_, map)) = &line_map {
+                for f in &mut step_findings {
+                    f.location = f.location.and_then(|at| map.locate(current, at));
+                }
             }
         }
         findings.extend(step_findings);
         created.extend(outcome.created);
-        if let Some(next) = outcome.document
-            && next.text() != current.text()
-        {
-            stages.push(Stage {
-                step: Some(step),
-                document: next,
-            });
+        if let Some(next) = outcome.document {
+            edited_by.push(step);
+            if next.text() != current.text() {
+                stages.push(Stage {
+                    step: Some(step),
+                    document: next,
+                });
+                // Only `--per-step` reads the documents between the input and the result again
+                // (their diffs); otherwise just their texts are kept.
+                if !config.verify_each_step
+                    && let [_, .., previous, _] = &mut stages[..]
+                {
+                    previous.document.release_index();
+                }
+            }
         }
+    }
+    if let (Some(expected), Some(last)) = (&expected, stages.last()) {
+        last.document
+            .verify(expected)
+            .map_err(|source| RunError::Step {
+                path: input.source.display(),
+                step: edited_by
+                    .iter()
+                    .map(|s| s.qualified_id())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                source,
+            })?;
     }
     findings.extend(unknown_key_notes(&stages, &chain, kind, to));
     Ok(FileRun {
