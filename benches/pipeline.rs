@@ -19,6 +19,10 @@
 //! and `plan --from 0.33` ≤ 1.5× the bare load, peak memory ≤ 3× the bare load's, and the 100k
 //! run ≤ 11× the 10k run.
 //!
+//! Then it runs `plan` on three hostile inputs, each refused with exit 2 (target: under 1 s and
+//! 100 MB each): nine levels of nine aliases, 2,000 routes each merging the previous one, and
+//! `routes:` followed by 100,000 nested `- `.
+//!
 //! `PIPELINE_ROUTES=1000000` (comma-separated) measures other sizes instead, e.g. the 1M-route
 //! file (about 400 MB; run it once: `PIPELINE_RUNS=1`).
 
@@ -26,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 #[path = "support/mod.rs"]
+#[allow(dead_code)] // the engine benchmarks' helpers
 mod support;
 
 /// Set in the child that performs the bare load of the file it names.
@@ -75,9 +80,9 @@ fn main() {
         }
         let size_mb = text.len() as f64 / 1e6;
         drop(text);
-        let bare = measure(runs, || bare_load_command(&file));
-        let migrate = measure(runs, || plan_command(&file, "0.22"));
-        let nothing = measure(runs, || plan_command(&file, "0.33"));
+        let bare = measure(runs, 0, || bare_load_command(&file));
+        let migrate = measure(runs, 0, || plan_command(&file, "0.22"));
+        let nothing = measure(runs, 0, || plan_command(&file, "0.33"));
         println!(
             "{routes:>9}  {size_mb:>5.1} MB  {}  {}  {:>6.2}x  {}  {:>6.2}x",
             show(bare),
@@ -124,6 +129,43 @@ fn main() {
             verdict(r <= 11.0)
         );
     }
+    println!();
+    println!("hostile inputs (each refused with exit 2; target < 1 s and < 100 MB):");
+    for (name, text) in hostile_inputs() {
+        let file = dir.path().join(format!("{name}.yaml"));
+        if let Err(e) = std::fs::write(&file, &text) {
+            panic!("cannot write {}: {e}", file.display());
+        }
+        let cost = measure(runs, 2, || plan_command(&file, "0.22"));
+        println!(
+            "  {name:<12} {:>7} bytes  {}  {}",
+            text.len(),
+            show(cost),
+            verdict(cost.cpu < 1.0 && cost.rss_mb < 100.0)
+        );
+    }
+}
+
+/// An alias bomb, a chain of merges and deep nesting.
+fn hostile_inputs() -> Vec<(&'static str, String)> {
+    let mut bomb = String::from("x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for n in 1..9 {
+        let items = vec![format!("*x{}", n - 1); 9].join(", ");
+        bomb.push_str(&format!("x{n}: &x{n} [{items}]\n"));
+    }
+    let mut chain = String::from("routes:\n  - &m0 {from: https://a0.example.com, to: http://b}\n");
+    for n in 1..2_000 {
+        chain.push_str(&format!(
+            "  - &m{n} {{<<: *m{}, from: https://a{n}.example.com}}\n",
+            n - 1
+        ));
+    }
+    let deep = format!("routes:\n{}x\n", "- ".repeat(100_000));
+    vec![
+        ("alias-bomb", bomb),
+        ("merge-chain", chain),
+        ("deep-nesting", deep),
+    ]
 }
 
 fn env_number(name: &str) -> Option<usize> {
@@ -165,9 +207,10 @@ fn plan_command(file: &Path, from: &str) -> Command {
     cmd
 }
 
-/// Runs `make()`'s command `runs` times under `/usr/bin/time` and returns the medians.
-fn measure(runs: usize, make: impl Fn() -> Command) -> Cost {
-    let mut costs: Vec<Cost> = (0..runs).map(|_| run_timed(make())).collect();
+/// Runs `make()`'s command `runs` times under `/usr/bin/time`, expecting exit code `code`, and
+/// returns the medians.
+fn measure(runs: usize, code: i32, make: impl Fn() -> Command) -> Cost {
+    let mut costs: Vec<Cost> = (0..runs).map(|_| run_timed(make(), code)).collect();
     let median = |key: fn(&Cost) -> f64, costs: &mut Vec<Cost>| {
         costs.sort_by(|a, b| key(a).total_cmp(&key(b)));
         key(&costs[costs.len() / 2])
@@ -179,7 +222,7 @@ fn measure(runs: usize, make: impl Fn() -> Command) -> Cost {
 }
 
 /// Runs one command under `/usr/bin/time -f "%U %S %M"`; the output goes nowhere.
-fn run_timed(cmd: Command) -> Cost {
+fn run_timed(cmd: Command, code: i32) -> Cost {
     let report: PathBuf =
         std::env::temp_dir().join(format!("pipeline-time-{}", std::process::id()));
     let mut timed = Command::new("/usr/bin/time");
@@ -196,7 +239,7 @@ fn run_timed(cmd: Command) -> Cost {
         Ok(s) => s,
         Err(e) => panic!("cannot run {:?}: {e}", cmd.get_program()),
     };
-    if !status.success() {
+    if status.code() != Some(code) {
         panic!(
             "{:?} {:?} failed: {status}",
             cmd.get_program(),

@@ -67,7 +67,12 @@ fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport
         }
     };
     let before = shown(file.original());
-    let after = shown(file.result());
+    // A file no step changed is its own result: redacted once.
+    let after = if file.stages.len() == 1 {
+        before.clone()
+    } else {
+        shown(file.result())
+    };
     let secrets: Vec<String> = before
         .secrets
         .iter()
