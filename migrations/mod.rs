@@ -29,6 +29,10 @@ pub mod v0_31;
 pub mod v0_32;
 pub mod v0_33;
 
+// What validation at the target shares with the steps that report the same values.
+pub(crate) use v0_15::is_ed25519_key;
+pub(crate) use v0_24::certificate_is_data;
+
 /// Every step, ordered by version and then by the order within a release.
 pub static STEPS: &[&Step] = &[
     &v0_11::DATABROKER_SERVICE_URL,
@@ -78,6 +82,7 @@ pub static STEPS: &[&Step] = &[
     &v0_26::CLIENT_CA,
     &v0_26::COOKIE_SECURE,
     &v0_26::MATCH_ANY_PORT,
+    &v0_26::UPSTREAM_HOST_HEADER,
     &v0_27::VALIDATION_MODE,
     &v0_27::JWT_ENDPOINT,
     &v0_28::STORAGE_TLS_OPTIONS,

@@ -58,8 +58,8 @@ crate::step! {
     ///
     /// **What changed in Pomerium.** Up to 0.10, every user listed in `administrators` could
     /// impersonate other users from the dashboard. 0.11 added the option
-    /// `enable_user_impersonation`, false by default: without it, impersonation is refused
-    /// ("user impersonation is currently disabled"). 0.13 removed impersonation from Core
+    /// `enable_user_impersonation`, false by default: without it, the authenticate service
+    /// refuses impersonation with a 403 error. 0.13 removed impersonation from Core
     /// altogether (step `v0.13/user-impersonation`), so this matters only for a run that
     /// stops at 0.11 or 0.12.
     ///

@@ -149,7 +149,15 @@ step! {
     /// `authenticate-service-url` (the Core config has `authenticate_service_url`, or
     /// `--set authenticate-service-url` is given), the key is not copied: v0.16 would only
     /// comment it out again, leaving a commented copy of a private key in the file. A note
-    /// says so. A run that stops at 0.15 copies it as above.
+    /// says so. A run that stops at 0.15 copies it as above. When neither the key nor the URL
+    /// is known and the run goes on to 0.16, this step reports nothing: v0.16 asks once for
+    /// `authenticate-service-url`, instead of "add `signing-key`" here and "replace
+    /// `signing-key`" there. When the run goes on to 0.22 or later, the step adds nothing:
+    /// that Console needs neither key (see `v0.16/console-authenticate-service-url`).
+    ///
+    /// Evidence: the Enterprise upgrade guide for 0.15 (pomerium/documentation,
+    /// `content/docs/deploy/upgrading.mdx`, "Upgrading Pomerium Enterprise"); the Console's
+    /// source is closed.
     ///
     /// Before:
     ///
@@ -164,6 +172,7 @@ step! {
     /// signing-key: <Core's signing_key>
     /// ```
     pub static CONSOLE_SIGNING_KEY = Step {
+        settings: &["signing-key", "authenticate-service-url"],
         version: Version::new(0, 15),
         id: "console-signing-key",
         title: "Add the Console's required signing-key (Core's signing_key)",
@@ -181,6 +190,10 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
     {
         return;
     }
+    // A Console of 0.22 or later needs no signing key; v0.16 says so for both keys.
+    if cx.options.reaches(super::v0_16::CONSOLE_NEEDS_NEITHER) {
+        return;
+    }
     // Copying Core's private key only for v0.16 to comment it out would leave a commented copy
     // of a secret in the file: when this run reaches 0.16 and v0.16 can write
     // `authenticate-service-url`, the key is not copied at all.
@@ -196,12 +209,15 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
         return;
     }
     let from_core = common::non_empty_str(cx.core.and_then(|core| core.get("signing_key")));
-    let (value, source) = match (from_core, cx.options.get("signing-key")) {
+    let (value, source) = match (from_core, cx.setting("signing-key")) {
         (Some(v), set) => {
             warn_if_set_differs(cx, "signing-key", "signing_key", v, set);
             (v.to_owned(), "the Core config's `signing_key`")
         }
         (None, Some(v)) => (v.to_owned(), "`--set signing-key`"),
+        // A run that goes on to 0.16 asks once, there, for `authenticate-service-url`, which
+        // replaces the signing key: asking for the key here too would be work undone later.
+        (None, None) if cx.options.reaches(Version::new(0, 16)) => return,
         (None, None) => {
             cx.action(
                 None,
@@ -284,6 +300,7 @@ step! {
     /// audience: console.corp.example.com
     /// ```
     pub static CONSOLE_AUDIENCE = Step {
+        settings: &["audience"],
         version: Version::new(0, 15),
         id: "console-audience",
         title: "Add the Console's required audience (its external host name)",
@@ -300,7 +317,7 @@ fn console_audience(cx: &mut StepContext<'_>) {
     }
     let hosts = cx.core.map(console_hosts).unwrap_or_default();
     // An explicit `--set audience` wins over the guess from the Core routes.
-    match (hosts.as_slice(), cx.options.get("audience")) {
+    match (hosts.as_slice(), cx.setting("audience")) {
         (_, Some(value)) => add_console_key(cx, "audience", value.to_owned(), "`--set audience`"),
         ([host], None) => {
             let host = host.clone();

@@ -399,12 +399,29 @@ step! {
     /// from the Authenticate service, whose URL it is given in `authenticate-service-url`.
     /// `signing-key` still works, but device enrollment does not until it is replaced.
     ///
+    /// Later the Console stopped needing either: its configuration reference marks both
+    /// `authenticate_service_url` and `signing_key` "(deprecated)" and "not required" since
+    /// March 2023 (pomerium/documentation commits efafa19c and acae78e5, page
+    /// `content/docs/releases/enterprise/configure.md`, today
+    /// `content/docs/deploy/enterprise/configure.mdx`), between the 0.21 (February 2023) and
+    /// 0.22 (May 2023) releases. The Console's source is closed, so the exact release cannot be
+    /// checked; the tool takes 0.22, the first release after the change.
+    ///
+    /// Evidence: the Enterprise upgrade guide for 0.16 (`content/docs/deploy/upgrading.mdx`:
+    /// "`signing-key` replaced with `authenticate-service-url`"); the configuration reference
+    /// commits above.
+    ///
+    /// **What the step does.** When the run's target is 0.22 or later, it adds neither key and
+    /// notes that neither is required any more (a `signing-key` already in the file is left
+    /// alone; the note says it is no longer required). Otherwise:
+    ///
     /// When the URL is known — Core's `authenticate_service_url` from a Core config in the same
     /// run (which wins over a different `--set` value, with an action saying so), or
     /// `--set authenticate-service-url=…` — the step adds `authenticate-service-url`
     /// (in the file's spelling, next to `signing-key`) and comments out `signing-key` (or
-    /// deletes it with `--removed delete`). When it is not known, `signing-key` stays and an
-    /// action says what to add.
+    /// deletes it with `--removed delete`). When it is not known, `signing-key` stays and one
+    /// action says what to add (also for a run from before 0.15, where v0.15 then leaves the
+    /// request to this step).
     ///
     /// Before:
     ///
@@ -412,7 +429,7 @@ step! {
     /// signing-key: LS0t…
     /// ```
     ///
-    /// After:
+    /// After (a run to 0.16–0.21):
     ///
     /// ```yaml
     /// # pomerium-migrate v0.16: replaced by authenticate-service-url
@@ -420,6 +437,7 @@ step! {
     /// authenticate-service-url: https://authenticate.corp.example.com
     /// ```
     pub static CONSOLE_AUTHENTICATE_SERVICE_URL = Step {
+        settings: &["authenticate-service-url"],
         version: Version::new(0, 16),
         id: "console-authenticate-service-url",
         title: "Replace the Console's signing-key by authenticate-service-url",
@@ -429,6 +447,10 @@ step! {
         run: console_authenticate_service_url,
     };
 }
+
+/// The first Console release taken to need neither `signing-key` nor `authenticate-service-url`
+/// (its reference marks both deprecated from March 2023, between 0.21 and 0.22).
+pub(crate) const CONSOLE_NEEDS_NEITHER: Version = Version::new(0, 22);
 
 /// Core's `authenticate_service_url`, from the Core config given in the same run.
 fn core_authenticate_service_url<'a>(cx: &StepContext<'a>) -> Option<&'a str> {
@@ -446,7 +468,7 @@ pub(crate) fn known_authenticate_service_url(
 ) -> Option<(String, &'static str)> {
     match (
         core_authenticate_service_url(cx),
-        cx.options.get("authenticate-service-url"),
+        cx.setting("authenticate-service-url"),
     ) {
         (Some(url), _) => Some((
             url.to_owned(),
@@ -463,7 +485,22 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
         return;
     };
     let signing_key = common::console_entry(doc, "signing-key");
-    if let Some(url) = common::console_entry(doc, "authenticate-service-url") {
+    let url_entry = common::console_entry(doc, "authenticate-service-url");
+    if url_entry.is_none() && cx.options.reaches(CONSOLE_NEEDS_NEITHER) {
+        let kept = signing_key.as_ref().map_or(String::new(), |e| {
+            format!("; the `{}` in the file is no longer required either", e.key)
+        });
+        cx.note(
+            signing_key.as_ref().and_then(|e| common::at(doc, e)),
+            format!(
+                "`authenticate-service-url` is not added: from 0.22 the Console needs neither \
+                 `authenticate-service-url` nor `signing-key` (its reference marks both \
+                 deprecated and not required){kept}"
+            ),
+        );
+        return;
+    }
+    if let Some(url) = url_entry {
         if let Some(signing_key) = signing_key {
             common::remove_entry(
                 cx,
@@ -480,18 +517,22 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
             "authenticate-service-url",
             "authenticate_service_url",
             url,
-            cx.options.get("authenticate-service-url"),
+            cx.setting("authenticate-service-url"),
         );
     }
     let Some((url, source)) = known_authenticate_service_url(cx) else {
         let at = signing_key.as_ref().and_then(|e| common::at(doc, e));
-        cx.action(
-            at,
+        let message = if signing_key.is_some() {
             "the Console now fetches the signing key from the Authenticate service: add \
              `authenticate-service-url` (Core's `authenticate_service_url`) and remove \
              `signing-key`; pass the Core config in the same run or \
-             `--set authenticate-service-url=URL`. Until then device enrollment does not work",
-        );
+             `--set authenticate-service-url=URL`. Until then device enrollment does not work"
+        } else {
+            "the Console needs `authenticate-service-url` (Core's `authenticate_service_url`) \
+             to fetch the signing key that verifies Core's requests: pass the Core config in \
+             the same run or `--set authenticate-service-url=URL`, or add it by hand"
+        };
+        cx.action(at, message);
         return;
     };
     let key = Spelling::of(doc).key("authenticate-service-url");

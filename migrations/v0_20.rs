@@ -107,20 +107,38 @@ fn remove_directory_sync(cx: &mut StepContext<'_>) {
 }
 
 step! {
-    /// # Group rules use the identity provider's claims (Core)
+    /// # `allowed_groups` is removed; group rules use the identity provider's claims (Core)
     ///
     /// Pomerium 0.20 removed the `allowed_groups` route option and the PPL `groups` criterion,
-    /// which relied on directory sync. Group membership now comes from the identity provider's
-    /// token: make the provider put groups in a claim (often `groups`, possibly after adding a
-    /// scope with `idp_scopes`), check it on the `/.pomerium` page, and match it with the PPL
-    /// criterion `claim/groups`. Enterprise users can also use the Console's policy builder.
+    /// which relied on Core's directory sync (v0.19.0 `pkg/policy/criteria/groups.go` matched
+    /// group IDs, names and e-mail addresses from the synced directory; v0.20.0 has no
+    /// `groups` criterion, and `config/options_check.go` refuses `routes.allowed_groups` at
+    /// start-up in every release since). Group membership then comes from the identity
+    /// provider's token: make the provider put groups in a claim (often `groups`, possibly after
+    /// adding a scope with `idp_scopes`), check it on the `/.pomerium` page, and match it with
+    /// the PPL criterion `claim/groups`.
     ///
-    /// The step comments out each route's `allowed_groups` (or deletes it with
-    /// `--removed delete`) and reports an action showing the equivalent `claim/groups` policy
-    /// for you to review and add: it never adds the policy itself, since whether the claim
-    /// holds group names or IDs depends on the provider. Commenting out only narrows access
-    /// (a route with no rule left denies everyone) until the policy is added. A `groups`
-    /// criterion in a route's `policy` is reported with the same advice and left unchanged.
+    /// Pomerium 0.26 brought a `groups` criterion back (commit 6a833b365, pomerium#4916;
+    /// v0.26.0 `pkg/policy/criteria/groups.go`). It matches the group IDs of the directory user
+    /// record in the databroker, which the Enterprise Console's directory sync (Settings >
+    /// Identity Provider) fills in: IDs only, no names or e-mail addresses, and nothing at all
+    /// without the Console.
+    ///
+    /// Evidence: v0.19.0, v0.20.0 and v0.26.0 `pkg/policy/criteria/groups.go`; commit
+    /// 6a833b365; v0.20.0 `config/options_check.go`; the 0.20 upgrade guide.
+    ///
+    /// **What the step does.** It comments out each route's `allowed_groups` (or deletes it with
+    /// `--removed delete`) and reports an action showing the equivalent policy for you to review
+    /// and add: it never adds the policy itself, since whether a claim holds group names or IDs
+    /// depends on the provider. Commenting out only narrows access (a route with no rule left
+    /// denies everyone) until the policy is added. The advice depends on the run's target:
+    ///
+    /// - below 0.26, the policy uses `claim/groups`, and a `groups` criterion in a route's
+    ///   `policy` is reported as removed (it is left unchanged);
+    /// - from 0.26, the action shows both choices, `claim/groups` (the provider's claim) and
+    ///   `groups: {has: …}` (the Console's directory sync, by group ID), and a `groups`
+    ///   criterion in a route's `policy` is reported as one that now matches group IDs from the
+    ///   Console's directory sync only.
     ///
     /// Before:
     ///
@@ -153,7 +171,7 @@ step! {
     pub static ALLOWED_GROUPS_REMOVED = Step {
         version: Version::new(0, 20),
         id: "allowed-groups-removed",
-        title: "Comment out allowed_groups and propose the equivalent claim/groups policy",
+        title: "Comment out allowed_groups and propose the equivalent group policy",
         scope: Scope::Core,
         handles: &["allowed_groups"],
         link: LINK,
@@ -161,8 +179,12 @@ step! {
     };
 }
 
+/// The release that brought the PPL `groups` criterion back.
+const GROUPS_BACK: Version = Version::new(0, 26);
+
 fn allowed_groups_removed(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
+    let groups_back = cx.options.reaches(GROUPS_BACK);
     let mut findings = common::RouteFindings::default();
     for route in common::routes(doc) {
         let name = route.name;
@@ -170,6 +192,8 @@ fn allowed_groups_removed(cx: &mut StepContext<'_>) {
             let groups = common::strings(doc, doc.resolve(entry.value));
             let at = common::at(doc, &entry);
             let shared = common::shared_note(doc, entry.id.map);
+            // The same note at every target, so a run to 0.33 and one release at a time write
+            // the same file; from 0.26 the action also offers the `groups` criterion.
             let removal = common::Removal::of(
                 cx.remove(entry.id, "removed; use a claim/groups policy instead"),
             );
@@ -186,21 +210,31 @@ fn allowed_groups_removed(cx: &mut StepContext<'_>) {
             findings.add(
                 Severity::ActionRequired,
                 at,
-                policy_advice(&groups, has_policy),
+                policy_advice(&groups, has_policy, groups_back),
                 name.clone(),
             );
         }
         if let Some(policy) = doc.get(route.node, "policy") {
             let mut criteria = Vec::new();
             groups_criteria(doc, policy.value, &mut criteria, 0);
+            let message = if groups_back {
+                "the PPL `groups` criterion in the policy of {routes} matched group IDs, names \
+                 and e-mail addresses from Core's directory sync up to 0.19; the criterion that \
+                 0.26 brought back matches only group IDs, from the Enterprise Console's \
+                 directory sync (Settings > Identity Provider), and never matches without it: \
+                 make sure the values are group IDs and the Console syncs the directory, or \
+                 match the identity provider's groups claim with `claim/groups` instead (check \
+                 the claim on the `/.pomerium` page)"
+            } else {
+                "the PPL `groups` criterion in the policy of {routes} was removed in 0.20: \
+                 match the identity provider's groups claim with `claim/groups` instead \
+                 (check the claim's content on the `/.pomerium` page)"
+            };
             for at in criteria {
                 findings.add(
                     Severity::ActionRequired,
                     Some(at),
-                    "the PPL `groups` criterion in the policy of {routes} was removed in 0.20: \
-                     match the identity provider's groups claim with `claim/groups` instead \
-                     (check the claim's content on the `/.pomerium` page)"
-                        .to_owned(),
+                    message.to_owned(),
                     name.clone(),
                 );
             }
@@ -209,28 +243,57 @@ fn allowed_groups_removed(cx: &mut StepContext<'_>) {
     findings.emit(cx);
 }
 
-/// The action text: the `claim/groups` policy equivalent to `allowed_groups`.
-/// `{routes}` stands for the names of the routes it concerns.
-fn policy_advice(groups: &[String], has_policy: bool) -> String {
-    let mut text = if has_policy {
-        "{routes} allowed the groups below; once your identity provider sends them in the \
-         `groups` claim (check `/.pomerium`), add these criteria to the `or:` of an `allow:` \
-         block in the existing `policy` of {each route}, and review it:"
-            .to_owned()
+/// The action text: the policy equivalent to `allowed_groups`, with `claim/groups`, and from
+/// 0.26 (`groups_back`) also with the `groups` criterion. `{routes}` stands for the names of
+/// the routes it concerns.
+fn policy_advice(groups: &[String], has_policy: bool, groups_back: bool) -> String {
+    let placement = if has_policy {
+        "add these criteria to the `or:` of an `allow:` block in the existing `policy` of \
+         {each route}, and review it:"
     } else {
-        "{routes} allowed the groups below; once your identity provider sends them in the \
-         `groups` claim (check `/.pomerium`), add this policy to {each route} and review it:\n\
-         policy:\n  - allow:\n      or:"
-            .to_owned()
+        "add this policy to {each route} and review it:"
     };
-    let indent = if has_policy { "" } else { "        " };
-    if groups.is_empty() {
-        text.push_str(&format!("\n{indent}- claim/groups: GROUP"));
-    }
-    for group in groups {
-        text.push_str(&format!("\n{indent}- claim/groups: {}", yaml_plain(group)));
+    let claim = if groups_back {
+        "Either, once your identity provider sends them in the `groups` claim (check \
+         `/.pomerium`), "
+    } else {
+        "Once your identity provider sends them in the `groups` claim (check `/.pomerium`), "
+    };
+    let mut text = format!("{{routes}} allowed the groups below. {claim}{placement}");
+    push_criteria(&mut text, groups, has_policy, |g| {
+        format!("claim/groups: {}", yaml_plain(g))
+    });
+    if groups_back {
+        text.push_str(
+            "\nOr, with directory sync in the Enterprise Console (Settings > Identity Provider), \
+             use the `groups` criterion that 0.26 brought back; it matches group IDs only, so \
+             replace names and e-mail addresses by the directory's group IDs:",
+        );
+        push_criteria(&mut text, groups, has_policy, |g| {
+            format!("groups: {{has: {}}}", yaml_plain(g))
+        });
     }
     text
+}
+
+/// Appends one criterion per group (a placeholder when there are none), as a whole policy or
+/// as bare criteria for an existing one.
+fn push_criteria(
+    text: &mut String,
+    groups: &[String],
+    has_policy: bool,
+    criterion: impl Fn(&str) -> String,
+) {
+    if !has_policy {
+        text.push_str("\npolicy:\n  - allow:\n      or:");
+    }
+    let indent = if has_policy { "" } else { "        " };
+    if groups.is_empty() {
+        text.push_str(&format!("\n{indent}- {}", criterion("GROUP")));
+    }
+    for group in groups {
+        text.push_str(&format!("\n{indent}- {}", criterion(group)));
+    }
 }
 
 /// A group name as a YAML scalar: plain when that reads back as the same string, else quoted.
@@ -289,12 +352,23 @@ mod tests {
 
     #[test]
     fn advice_lists_every_group() {
-        let text = policy_advice(&["admins".into(), "123".into()], false);
+        let text = policy_advice(&["admins".into(), "123".into()], false, false);
         assert!(text.contains("\n        - claim/groups: admins"));
         assert!(text.contains("\n        - claim/groups: \"123\""));
         assert!(text.contains("policy:\n  - allow:\n      or:"));
-        let text = policy_advice(&["admins".into()], true);
+        assert!(!text.contains("groups: {has:"));
+        let text = policy_advice(&["admins".into()], true, false);
         assert!(text.contains("existing `policy`"));
         assert!(!text.contains("allow:\n"));
+    }
+
+    #[test]
+    fn advice_from_0_26_offers_the_groups_criterion() {
+        let text = policy_advice(&["admins".into()], false, true);
+        assert!(text.contains("\n        - claim/groups: admins"));
+        assert!(text.contains("\n        - groups: {has: admins}"));
+        assert!(text.contains("group IDs only"));
+        let text = policy_advice(&[], true, true);
+        assert!(text.contains("\n- groups: {has: GROUP}"));
     }
 }

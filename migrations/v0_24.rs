@@ -9,7 +9,7 @@ use base64::Engine as _;
 use super::common;
 use crate::document::{Document, EntryId, EntryRef, NodeId, Value};
 use crate::step;
-use crate::step::{CreatedFile, Scope, Severity, StepContext};
+use crate::step::{CreatedFile, Disk, Scope, Severity, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0240";
@@ -33,6 +33,14 @@ step! {
     /// - If `set_request_headers` already sets `Authorization` (in any letter case), that header
     ///   is kept and an action asks you to check it.
     /// - Any other value → action; the option is left for you to resolve.
+    ///
+    /// Values are matched in any letter case, as Pomerium did: it upper-cased the value before
+    /// looking it up, so `ID_TOKEN` or `Access_Token` convert like `id_token` and
+    /// `access_token`.
+    ///
+    /// Evidence: v0.23.0 `pkg/grpc/config/config.go` (`strings.ToUpper` on the value) and
+    /// `config/policy.go` (`GetSetAuthorizationHeader`); v0.24.0 `config/options_check.go`
+    /// (`routes.set_authorization_header` refused); the 0.24 upgrade guide.
     ///
     /// The old key is commented out (or deleted with `--removed delete`). Run from 0.22, the
     /// v0.23 step (`$` → `$$`) runs before this one, so the new `${…}` is not escaped.
@@ -79,9 +87,10 @@ const REMOVED_NOTE: &str = "replaced by set_request_headers Authorization";
 /// The note above a removed `pass_through`, which nothing replaces.
 const PASS_THROUGH_NOTE: &str = "removed; passing Authorization through is the default";
 
-/// The header a `set_authorization_header` value stands for.
+/// The header a `set_authorization_header` value stands for, in any letter case: Pomerium
+/// upper-cased the value before looking it up (v0.23.0 `pkg/grpc/config/config.go`).
 fn bearer(value: &str) -> Option<&'static str> {
-    match value {
+    match value.to_ascii_lowercase().as_str() {
         "id_token" => Some("Bearer ${pomerium.id_token}"),
         "access_token" => Some("Bearer ${pomerium.access_token}"),
         _ => None,
@@ -122,7 +131,9 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
             .and_then(Value::scalar_text)
             .unwrap_or_default();
         let value = value.trim();
-        let plan = match plan_route(doc, &routes, route, &option, value) {
+        // `ID_TOKEN` and `Pass_Through` mean `id_token` and `pass_through` (see `bearer`).
+        let mode = value.to_ascii_lowercase();
+        let plan = match plan_route(doc, &routes, route, &option, &mode, value) {
             Ok(plan) => plan,
             Err(message) => {
                 findings.add(
@@ -139,7 +150,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
         } else {
             REMOVED_NOTE
         };
-        let header = bearer(value).unwrap_or_default();
+        let header = bearer(&mode).unwrap_or_default();
         let new_entry = || {
             Value::Mapping(vec![(
                 Value::String("Authorization".into()),
@@ -148,7 +159,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
         };
         let message = match plan {
             Plan::Remove => format!(
-                "`{SAH}: pass_through` of {{routes}} removed{shared}: passing the incoming \
+                "`{SAH}: {value}` of {{routes}} removed{shared}: passing the incoming \
                  Authorization header through is the default"
             ),
             Plan::AddTo { map } => {
@@ -205,9 +216,10 @@ fn plan_route(
     routes: &[common::Route],
     route: NodeId,
     option: &EntryRef<'_>,
+    mode: &str,
     value: &str,
 ) -> Result<Plan, String> {
-    if value == "pass_through" {
+    if mode == "pass_through" {
         // Removing a route's own `pass_through` would let a merged value show through.
         if let Some(merged) = common::merged_maps(doc, route)
             .into_iter()
@@ -223,7 +235,7 @@ fn plan_route(
         }
         return Ok(Plan::Remove);
     }
-    if bearer(value).is_none() {
+    if bearer(mode).is_none() {
         return Err(format!(
             "`{SAH}` has the unknown value `{value}` (expected `pass_through`, `id_token` or \
              `access_token`); it is left as it is: replace it with a `{SRH}` entry by hand"
@@ -447,6 +459,12 @@ fn classify(text: &str) -> Content {
     }
 }
 
+/// Whether a `certificates` value holds the data itself (base64 or PEM) rather than a file
+/// path; Pomerium 0.24 and later read these values as paths only.
+pub(crate) fn certificate_is_data(text: &str) -> bool {
+    !matches!(classify(text), Content::Path)
+}
+
 fn is_pem(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_start();
@@ -509,7 +527,7 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
             continue;
         }
         let base = subject_name.unwrap_or_else(|| format!("certificates-{}", index + 1));
-        let Some(choice) = planned.choose(&certs_dir, &base, &embedded) else {
+        let Some(choice) = planned.choose(&cx.options.disk, &certs_dir, &base, &embedded) else {
             cx.action(
                 Some(doc.location(embedded[0].node)),
                 format!(
@@ -565,6 +583,7 @@ impl Planned {
     /// each path must be free or already hold the same bytes (on disk or planned).
     fn choose<'e>(
         &mut self,
+        disk: &Disk,
         dir: &Path,
         base: &str,
         embedded: &'e [Embedded],
@@ -583,7 +602,7 @@ impl Planned {
                     format!("{stem}.pem")
                 };
                 let path = dir.join(name);
-                match self.holds(&path, &file.pem) {
+                match self.holds(disk, &path, &file.pem) {
                     Some(same) => choice.push((file, path, same)),
                     None => break,
                 }
@@ -601,16 +620,12 @@ impl Planned {
     }
 
     /// `Some(true)`: the path already holds these bytes; `Some(false)`: free; `None`: taken.
-    fn holds(&self, path: &Path, bytes: &[u8]) -> Option<bool> {
+    fn holds(&self, disk: &Disk, path: &Path, bytes: &[u8]) -> Option<bool> {
         if let Some((_, planned)) = self.files.iter().find(|(p, _)| p == path) {
             return (planned == bytes).then_some(true);
         }
-        match std::fs::read(path) {
-            Ok(existing) => (existing == bytes).then_some(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(false),
-            // Unreadable: treat as taken rather than risk replacing it.
-            Err(_) => None,
-        }
+        // Unreadable counts as taken rather than risk replacing it.
+        disk.holds(path, bytes)
     }
 }
 
@@ -662,7 +677,7 @@ fn file_stem(name: &str) -> Option<String> {
 }
 
 /// What to do with a file the config now names: Pomerium reads it where it runs, so it must be
-/// deployed with the config (SPEC §6: relative paths resolve from the working directory).
+/// deployed with the config (relative paths resolve from Pomerium's working directory).
 fn deploy_advice(shown: &str) -> String {
     if Path::new(shown).is_absolute() {
         "deploy it with the config, at this path on every Pomerium host".to_owned()

@@ -114,106 +114,265 @@ fn run_cookie_secure(cx: &mut StepContext<'_>) {
 }
 
 crate::step! {
-    /// # Routes without a port match any port; Host is rewritten to the upstream
+    /// # Routes without a port match any incoming port
     ///
-    /// From Pomerium 0.26 a route whose `from` URL has no port matches requests that arrive on
-    /// any port (runtime flag `match_any_incoming_port`, on by default), and the Host header sent
-    /// upstream is rewritten to the host and port of the `to` URL.
+    /// Up to 0.25 a request matched a route only when its Host header matched the route's
+    /// `from` URL exactly, port included (an absent port meaning the scheme's default). From
+    /// Pomerium 0.26, a route whose `from` URL has no port matches requests on any port; this
+    /// helps behind NAT or load balancers that change the port. The runtime flag
+    /// `match_any_incoming_port` (on by default) controls it, and `runtime_flags:
+    /// {match_any_incoming_port: false}` restores the old matching. A `from` URL with an
+    /// explicit port still matches that port only.
     ///
-    /// **What the step does.** It changes nothing. It adds one note listing the routes whose
-    /// `from` has no port and whose `to` is an IP address, `localhost`, or names a port, unless
-    /// the route already sets `preserve_host_header: true`: those upstreams now see a Host
-    /// header such as `10.0.0.5:8080` instead of the public name. Set
-    /// `preserve_host_header: true` on each route whose upstream needs the original Host.
+    /// Evidence: v0.26.0 `config/runtime_flags.go` (`match_any_incoming_port`, default true),
+    /// v0.26.0 `config/envoyconfig/routes.go` and `config/envoyconfig/http_connection_manager.go`
+    /// (the flag decides how domains are matched); the 0.26 upgrade guide ("Routes port
+    /// matching").
     ///
-    /// Before (a route that gets the note):
+    /// **What the step does.** It changes nothing. When some routes' `from` has no port and the
+    /// file does not turn the flag off, it adds one note saying how many routes match more
+    /// widely and how to restore the old matching.
     ///
-    /// ```yaml
-    /// routes:
-    ///   - from: https://wiki.example.com
-    ///     to: http://10.0.0.5:8080
-    /// ```
-    ///
-    /// After, if the upstream needs the public host name (an edit you make; the step leaves
-    /// the route as it is):
-    ///
-    /// ```yaml
-    /// routes:
-    ///   - from: https://wiki.example.com
-    ///     to: http://10.0.0.5:8080
-    ///     preserve_host_header: true
-    /// ```
+    /// Before and After: the file is unchanged.
     pub static MATCH_ANY_PORT = Step {
         version: Version::new(0, 26),
         id: "match-any-incoming-port",
-        title: "routes without a port match any incoming port",
+        title: "routes without a port in from match any incoming port",
         scope: Scope::Core,
-        handles: &["from", "to", "preserve_host_header"],
+        handles: &["from", "runtime_flags"],
         link: LINK,
         run: run_match_any_port,
     };
 }
 
-/// Whether an upstream URL is one whose Host header visibly changes with the rewrite.
-fn host_shows_upstream(url: &str) -> bool {
-    let Some(url) = common::parse_url(url) else {
-        return false;
-    };
-    url.port.is_some()
-        || url.host.eq_ignore_ascii_case("localhost")
-        || url.host.parse::<IpAddr>().is_ok()
+/// Whether the file sets the runtime flag `match_any_incoming_port` to false.
+fn flag_turned_off(doc: &crate::document::Document) -> bool {
+    doc.top("runtime_flags")
+        .and_then(|flags| doc.get(doc.resolve(flags.value), "match_any_incoming_port"))
+        .is_some_and(|flag| common::as_bool(&doc.value(flag.value)) == Some(false))
 }
 
 fn run_match_any_port(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
-    // One note for all the routes: the advice is the same for each.
+    if flag_turned_off(doc) {
+        return;
+    }
     let mut first_at = None;
-    let mut names = Vec::new();
+    let mut count = 0;
     for route in common::routes(doc) {
         let Some(from) = doc.get(route.node, "from") else {
             continue;
         };
-        let from_has_port = doc
-            .str(from.value)
-            .and_then(common::parse_url)
-            .is_none_or(|url| url.port.is_some());
-        if from_has_port {
+        let Some(url) = doc.str(from.value).and_then(Upstream::parse) else {
             continue;
-        }
-        if doc
-            .get(route.node, "preserve_host_header")
-            .is_some_and(|e| common::as_bool(&doc.value(e.value)) == Some(true))
+        };
+        // TCP routes name their port in `from`; a port-less one is matched by host alone.
+        if url.port.is_none() && !url.scheme.starts_with("tcp+") && !url.scheme.starts_with("udp+")
         {
-            continue;
+            first_at.get_or_insert(doc.entry_location(from.id));
+            count += 1;
         }
+    }
+    if count == 0 {
+        return;
+    }
+    let routes = if count == 1 {
+        "1 route has".to_owned()
+    } else {
+        format!("{count} routes have")
+    };
+    cx.note(
+        first_at,
+        format!(
+            "{routes} no port in `from`: from 0.26 such a route matches requests that arrive on \
+             any port, not only on the scheme's default one; to keep the old matching, set \
+             `runtime_flags: {{match_any_incoming_port: false}}`"
+        ),
+    );
+}
+
+/// The route options that set the Host header themselves (the "host rewrite options"); a route
+/// with none of them gets Envoy's `auto_host_rewrite` (v0.26.0 `config/envoyconfig/routes.go`,
+/// `setHostRewriteOptions`).
+const HOST_REWRITE_OPTIONS: &[&str] = &[
+    "host_rewrite",
+    "host_rewrite_header",
+    "host_path_regex_rewrite_pattern",
+];
+
+crate::step! {
+    /// # The Host header sent upstream follows the `to` URL, port included
+    ///
+    /// A route that sets none of the host rewrite options (`preserve_host_header: true`,
+    /// `host_rewrite`, `host_rewrite_header`, `host_path_regex_rewrite_pattern` with
+    /// `host_path_regex_rewrite_substitution`) has Envoy rewrite the Host header to the
+    /// upstream's name (`auto_host_rewrite`). Up to 0.25 that name came from DNS: the `to` host
+    /// without its port, and nothing at all for a `to` that is an IP address or `localhost`
+    /// (Pomerium gives those a static cluster, where Envoy does not rewrite), so such routes
+    /// passed the incoming Host through. Pomerium 0.26 sets each endpoint's hostname to the
+    /// host of its `to` URL as written, port included (commit 79d565774, pomerium#5018).
+    /// Two kinds of routes now send another Host:
+    ///
+    /// - `to` names a host and a port (`http://app.internal:8080`): Host was `app.internal`,
+    ///   now `app.internal:8080`. `host_rewrite: app.internal` restores the old header
+    ///   (`preserve_host_header` would send the public host instead, which these upstreams
+    ///   never saw).
+    /// - `to` is an IP address or `localhost` (`http://10.0.0.5:8080`): Host was the incoming
+    ///   one (the public name), now `10.0.0.5:8080`. `preserve_host_header: true` restores the
+    ///   old header.
+    ///
+    /// Routes whose `to` is a host name without a port keep the Host they had.
+    ///
+    /// Evidence: commit 79d565774 (in v0.26.0; its message lists both cases); v0.25.0 and
+    /// v0.26.0 `config/envoyconfig/clusters.go` (`Hostname: e.url.Host`;
+    /// `getClusterDiscoveryType` gives IP addresses a static cluster); v0.26.0
+    /// `config/envoyconfig/routes.go` (`setHostRewriteOptions`); the 0.26 upgrade guide
+    /// ("Host header rewrite").
+    ///
+    /// **What the step does.** It changes nothing: whether an upstream cares about its Host
+    /// header is not in the file. It adds a note for each kind of route above that the file
+    /// has, listing the routes and the option that restores each one's old Host header. TCP
+    /// routes and routes with one of the host rewrite options are left out.
+    ///
+    /// Before (a route that gets the note):
+    ///
+    /// ```yaml
+    /// routes:
+    ///   - from: https://grafana.example.com
+    ///     to: http://grafana.internal:3000
+    /// ```
+    ///
+    /// After, if the upstream needs its old Host header (an edit you make; the step leaves the
+    /// route as it is):
+    ///
+    /// ```yaml
+    /// routes:
+    ///   - from: https://grafana.example.com
+    ///     to: http://grafana.internal:3000
+    ///     host_rewrite: grafana.internal
+    /// ```
+    pub static UPSTREAM_HOST_HEADER = Step {
+        version: Version::new(0, 26),
+        id: "upstream-host-header",
+        title: "the Host header sent upstream follows the to URL, port included",
+        scope: Scope::Core,
+        handles: &["to", "preserve_host_header", "host_rewrite"],
+        link: LINK,
+        run: run_upstream_host_header,
+    };
+}
+
+/// The parts of a `from` or `to` URL these steps look at.
+struct Upstream<'a> {
+    scheme: String,
+    host: &'a str,
+    port: Option<u16>,
+}
+
+impl<'a> Upstream<'a> {
+    fn parse(url: &'a str) -> Option<Upstream<'a>> {
+        let (scheme, _) = url.trim().split_once("://")?;
+        let parts = common::parse_url(url)?;
+        Some(Upstream {
+            scheme: scheme.to_ascii_lowercase(),
+            host: parts.host,
+            port: parts.port,
+        })
+    }
+
+    /// Whether Pomerium gives this upstream a static cluster, where Envoy 0.25 left Host alone.
+    fn is_static(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost") || self.host.parse::<IpAddr>().is_ok()
+    }
+
+    /// Whether requests to it carry a Host header at all (not a TCP or UDP tunnel).
+    fn is_http(&self) -> bool {
+        matches!(self.scheme.as_str(), "http" | "https" | "h2c")
+    }
+}
+
+/// Whether a route sets one of the host rewrite options.
+fn rewrites_host(doc: &crate::document::Document, route: crate::document::NodeId) -> bool {
+    let preserve = doc
+        .get(route, "preserve_host_header")
+        .is_some_and(|e| common::as_bool(&doc.value(e.value)) == Some(true));
+    preserve
+        || HOST_REWRITE_OPTIONS.iter().any(|key| {
+            doc.get(route, key)
+                .and_then(|e| doc.str(doc.resolve(e.value)))
+                .is_some_and(|v| !v.trim().is_empty())
+        })
+}
+
+fn run_upstream_host_header(cx: &mut StepContext<'_>) {
+    let doc = cx.doc;
+    // Routes whose named upstream now gets its port in Host, with the `host_rewrite` value.
+    let (mut ported, mut ported_at) = (Vec::new(), None);
+    // Routes to IP addresses or `localhost`, which now get the upstream's address as Host.
+    let (mut addressed, mut addressed_at) = (Vec::new(), None);
+    for route in common::routes(doc) {
         let Some(to) = doc.get(route.node, "to") else {
             continue;
         };
+        if rewrites_host(doc, route.node) {
+            continue;
+        }
         let urls = common::strings(doc, doc.resolve(to.value));
-        if urls.iter().any(|u| host_shows_upstream(u)) {
-            first_at.get_or_insert(doc.entry_location(to.id));
-            names.push(route.name);
+        let upstreams: Vec<Upstream<'_>> = urls
+            .iter()
+            .filter_map(|u| Upstream::parse(u))
+            .filter(Upstream::is_http)
+            .collect();
+        let at = doc.entry_location(to.id);
+        if upstreams.iter().any(Upstream::is_static) {
+            addressed_at.get_or_insert(at);
+            addressed.push(format!("- {}", route.name));
+            continue;
+        }
+        let mut hosts: Vec<String> = Vec::new();
+        for upstream in upstreams.iter().filter(|u| u.port.is_some()) {
+            let host = upstream.host.to_ascii_lowercase();
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+        if let Some(first) = hosts.first() {
+            ported_at.get_or_insert(at);
+            let others = if hosts.len() > 1 {
+                format!(
+                    " (its upstreams have different names: {}; `host_rewrite` sets one for all)",
+                    hosts[1..].join(", ")
+                )
+            } else {
+                String::new()
+            };
+            ported.push(format!("- {}: `host_rewrite: {first}`{others}", route.name));
         }
     }
-    let message = match names.as_slice() {
-        [] => return,
-        [one] => format!(
-            "from 0.26 {one} matches requests on any port, and upstream requests carry its `to` \
-             host and port as Host header; add `preserve_host_header: true` to the route if the \
-             upstream needs the public host name"
-        ),
-        many => format!(
-            "from 0.26 these {} routes match requests on any port, and upstream requests carry \
-             their `to` host and port as Host header; add `preserve_host_header: true` to each \
-             one whose upstream needs the public host name:\n{}",
-            many.len(),
-            many.iter()
-                .map(|name| format!("- {name}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-    };
-    cx.note(first_at, message);
+    if !ported.is_empty() {
+        cx.note(
+            ported_at,
+            format!(
+                "from 0.26 the Host header sent upstream includes the port written in `to` \
+                 (`app.internal:8080` instead of `app.internal`); if an upstream expects the \
+                 old header, add `host_rewrite` with its host name to the route \
+                 (`preserve_host_header` would send the public host instead):\n{}",
+                ported.join("\n")
+            ),
+        );
+    }
+    if !addressed.is_empty() {
+        cx.note(
+            addressed_at,
+            format!(
+                "from 0.26 a route whose `to` is an IP address or `localhost` sends that address \
+                 (with the port written in `to`) as the Host header instead of passing the \
+                 incoming Host through; if the upstream expects the public host name, add \
+                 `preserve_host_header: true` to the route:\n{}",
+                addressed.join("\n")
+            ),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -221,11 +380,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn upstreams_that_show_in_host() {
-        assert!(host_shows_upstream("http://10.0.0.5"));
-        assert!(host_shows_upstream("http://localhost"));
-        assert!(host_shows_upstream("http://app.internal:8080"));
-        assert!(host_shows_upstream("https://[fd00::1]"));
-        assert!(!host_shows_upstream("http://app.internal"));
+    fn upstreams() {
+        let up = |url| Upstream::parse(url).map(|u| (u.scheme.clone(), u.is_static(), u.port));
+        assert_eq!(up("http://10.0.0.5"), Some(("http".into(), true, None)));
+        assert_eq!(
+            up("HTTP://localhost:3000"),
+            Some(("http".into(), true, Some(3000)))
+        );
+        assert_eq!(up("https://[fd00::1]"), Some(("https".into(), true, None)));
+        assert_eq!(
+            up("http://app.internal:8080,2"),
+            Some(("http".into(), false, Some(8080)))
+        );
+        assert_eq!(up("app.internal:8080"), None);
+        assert!(Upstream::parse("tcp://db:5432").is_some_and(|u| !u.is_http()));
+        assert!(Upstream::parse("h2c://grpc:50051").is_some_and(|u| u.is_http()));
     }
 }

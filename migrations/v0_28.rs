@@ -7,51 +7,62 @@ use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0280";
 
-/// The storage TLS options and the connection-string parameter that replaces each.
-const STORAGE_TLS: &[(&str, &str)] = &[
-    ("databroker_storage_ca_file", "sslrootcert"),
-    ("databroker_storage_cert_file", "sslcert"),
-    ("databroker_storage_key_file", "sslkey"),
-    ("databroker_storage_tls_skip_verify", "sslmode"),
+/// The storage TLS options 0.28 removed. Pomerium only ever applied them to Redis storage.
+const STORAGE_TLS: &[&str] = &[
+    "databroker_storage_ca_file",
+    "databroker_storage_cert_file",
+    "databroker_storage_key_file",
+    "databroker_storage_tls_skip_verify",
 ];
 
 crate::step! {
-    /// # Storage TLS goes into the connection string
+    /// # Storage TLS options and `grpc_client_dns_roundrobin` are removed
     ///
-    /// Pomerium 0.28 removed the options that configured TLS for the databroker's storage
-    /// connection: `databroker_storage_ca_file`, `databroker_storage_cert_file`,
-    /// `databroker_storage_key_file` and `databroker_storage_tls_skip_verify`. TLS is now set in
-    /// the connection string itself, with the parameters Postgres clients know: `sslrootcert`,
-    /// `sslcert`, `sslkey` and `sslmode`. The same release removed `grpc_client_dns_roundrobin`.
+    /// Pomerium 0.28 removed `databroker_storage_ca_file`, `databroker_storage_cert_file`,
+    /// `databroker_storage_key_file` and `databroker_storage_tls_skip_verify`, the TLS settings
+    /// of the databroker's connection to its storage, and `grpc_client_dns_roundrobin`.
     ///
-    /// **What the step does.** It comments out the five keys. Because the connection string is
-    /// a secret (it usually holds a password), the tool does not edit it: an action lists the
-    /// parameters to append to `databroker_storage_connection_string`, with the file paths the
-    /// old options named. `tls_skip_verify: true` maps to `sslmode=require` (encrypted, not
-    /// verified); otherwise a CA file maps to `sslmode=verify-full`. When the storage is still
-    /// Redis (removed in 0.24, see `v0.24/redis-storage-removed`), these are Postgres
-    /// parameters, so the action says they belong to the Postgres connection that replaces it.
+    /// The storage TLS options only ever applied to Redis storage. Up to 0.23 the databroker
+    /// built a TLS configuration from them for Redis alone and handed Postgres nothing but the
+    /// connection string (`internal/databroker/server.go`, v0.18.0 to v0.23.0); 0.24 removed
+    /// Redis storage, and from then to 0.27 the options were still read (Pomerium checked that
+    /// the files could be loaded) but had no effect (v0.24.0 to v0.27.0
+    /// `internal/databroker/server.go`). Commit 6171c0959 (pomerium#5285, in v0.28.0) removed
+    /// them as unused. `grpc_client_dns_roundrobin` went in commit 01d375f0b (pomerium#5308).
+    /// So a Postgres connection keeps exactly the TLS behaviour it has today: whatever its
+    /// connection string says.
+    ///
+    /// **What the step does.** It comments out the five keys (or deletes them with
+    /// `--removed delete`) and says that the storage TLS options had no effect with Postgres.
+    /// It gives no advice about the connection string, which already works: adding `sslmode`
+    /// or certificate parameters to it would change a working connection. When the storage is
+    /// still Redis, the message says the options belonged to that connection, which
+    /// `v0.24/redis-storage-removed` asks you to replace.
+    ///
+    /// Evidence: v0.23.0 and v0.24.0 `internal/databroker/server.go` (`postgres.New` takes only
+    /// the connection string; `redis.New` took `WithTLSConfig`); commit 6171c0959; commit
+    /// 01d375f0b; v0.27.0 and v0.28.0 `config/options.go`.
     ///
     /// Before:
     ///
     /// ```yaml
     /// databroker_storage_type: postgres
-    /// databroker_storage_connection_string: postgresql://pomerium:secret@db:5432/pomerium
+    /// databroker_storage_connection_string: postgresql://pomerium:secret@db:5432/pomerium?sslmode=disable
     /// databroker_storage_ca_file: /certs/db-ca.pem
     /// ```
     ///
-    /// After (the connection string edited by hand, as the action says):
+    /// After (the connection string is untouched):
     ///
     /// ```yaml
     /// databroker_storage_type: postgres
-    /// databroker_storage_connection_string: postgresql://pomerium:secret@db:5432/pomerium?sslmode=verify-full&sslrootcert=/certs/db-ca.pem
-    /// # pomerium-migrate v0.28: set TLS in the connection string
+    /// databroker_storage_connection_string: postgresql://pomerium:secret@db:5432/pomerium?sslmode=disable
+    /// # pomerium-migrate v0.28: removed; it never applied to Postgres storage
     /// # databroker_storage_ca_file: /certs/db-ca.pem
     /// ```
     pub static STORAGE_TLS_OPTIONS = Step {
         version: Version::new(0, 28),
         id: "storage-tls",
-        title: "storage TLS options move into the connection string",
+        title: "storage TLS options (Redis only) and grpc_client_dns_roundrobin are removed",
         scope: Scope::Core,
         handles: &[
             "databroker_storage_ca_file",
@@ -70,61 +81,22 @@ fn run(cx: &mut StepContext<'_>) {
     let Some(root) = doc.root() else {
         return;
     };
-    let mut params: Vec<String> = Vec::new();
-    let mut skip_verify = false;
-    let mut has_ca = false;
-    let mut first = None;
-    for (key, param) in STORAGE_TLS {
-        let Some(entry) = common::retire_key(
-            cx,
-            root,
-            None,
-            key,
-            "set TLS in the connection string",
-            "0.28 reads storage TLS settings from the connection string",
-        ) else {
-            continue;
-        };
-        first.get_or_insert(doc.entry_location(entry.id));
-        let value = doc.value(entry.value);
-        if *param == "sslmode" {
-            skip_verify = common::as_bool(&value) == Some(true);
-        } else if let Some(path) = value.as_str().filter(|p| !p.is_empty()) {
-            has_ca |= *param == "sslrootcert";
-            // File paths, not key material: safe to show.
-            params.push(format!("{param}={path}"));
-        }
-    }
-    if let Some(at) = first {
-        if skip_verify {
-            params.insert(0, "sslmode=require".to_owned());
-        } else if has_ca {
-            params.insert(0, "sslmode=verify-full".to_owned());
-        }
-        if !params.is_empty() && uses_redis(doc, root) {
-            // The `ssl*` parameters are Postgres ones; a Redis URL does not take them, and
-            // Redis storage is gone since 0.24 anyway.
-            cx.action(
-                Some(at),
-                format!(
-                    "these TLS options were for the Redis storage connection, and Redis storage \
-                     was removed in 0.24: give the Postgres connection that replaces it its TLS \
-                     settings in the query of `databroker_storage_connection_string` (`{}` if \
-                     the Postgres server uses the same files)",
-                    params.join("&")
-                ),
-            );
-        } else if !params.is_empty() {
-            cx.action(
-                Some(at),
-                format!(
-                    "append `{}` to the query of `databroker_storage_connection_string` (after \
-                     `?`, or `&` if it already has a query) so the storage connection keeps its \
-                     TLS settings",
-                    params.join("&")
-                ),
-            );
-        }
+    let (note, why) = if uses_redis(doc, root) {
+        (
+            "removed; it applied to the Redis storage removed in 0.24",
+            "Pomerium applied the storage TLS options to Redis storage only, which 0.24 \
+             removed (see v0.24/redis-storage-removed), and 0.28 removed the options",
+        )
+    } else {
+        (
+            "removed; it never applied to Postgres storage",
+            "Pomerium applied the storage TLS options to Redis storage only; with Postgres \
+             they had no effect (the connection string alone sets its TLS), and 0.28 removed \
+             them",
+        )
+    };
+    for key in STORAGE_TLS {
+        common::retire_key(cx, root, None, key, note, why);
     }
     common::retire_key(
         cx,

@@ -1,6 +1,7 @@
 //! Pomerium 0.29.
 
 use super::common;
+use crate::document::Value;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
@@ -19,37 +20,58 @@ crate::step! {
     /// # Tracing moved from OpenCensus to OpenTelemetry
     ///
     /// Pomerium 0.29 replaced its OpenCensus tracing with OpenTelemetry. The `tracing_*` options
-    /// are gone; tracing is configured with the standard OpenTelemetry options instead:
-    /// `otel_traces_exporter` (e.g. `otlp`), `otel_exporter_otlp_endpoint`,
-    /// `otel_exporter_otlp_protocol`, `otel_traces_sampler_arg` and others.
+    /// are gone (v0.29.0 `config/options_check.go` refuses them at start-up); tracing is
+    /// configured with the standard OpenTelemetry options instead: `otel_traces_exporter`
+    /// (e.g. `otlp`), `otel_exporter_otlp_endpoint`, `otel_exporter_otlp_protocol`,
+    /// `otel_traces_sampler_arg` and others (v0.29.0 `config/otelconfig/otelconfig.go`).
+    ///
+    /// Two defaults matter when carrying a configuration over:
+    ///
+    /// - The sampling rate. `tracing_sample_rate` defaulted to 0.0001, one request in ten
+    ///   thousand (v0.28.0 `config/options.go`). `otel_traces_sampler_arg` has no default: when
+    ///   it is unset, Envoy samples every request (v0.29.0 `config/envoyconfig/tracing.go` sets
+    ///   `RandomSampling` only from it), so the default became 1.0.
+    /// - The OTLP protocol. When `otel_exporter_otlp_protocol` is unset, Pomerium guesses from
+    ///   the endpoint (v0.29.0 `pkg/telemetry/trace/client.go`,
+    ///   `BestEffortProtocolFromOTLPEndpoint`): port 4317 means `grpc`, port 4318 means
+    ///   `http/protobuf`, and any other endpoint `http/protobuf` unless its path suggests gRPC.
+    ///
+    /// Evidence: v0.28.0 `config/options.go` (`TracingSampleRate: 0.0001`); v0.29.0
+    /// `config/options_check.go`, `config/otelconfig/otelconfig.go`,
+    /// `config/envoyconfig/tracing.go` and `pkg/telemetry/trace/client.go`; the 0.29 upgrade
+    /// guide ("Tracing Configuration").
     ///
     /// **What the step does.**
     /// - `tracing_sample_rate` is renamed `otel_traces_sampler_arg` (same meaning: the fraction
     ///   of requests traced).
+    /// - When a `tracing_provider` was set and `tracing_sample_rate` was not, it adds
+    ///   `otel_traces_sampler_arg: 0.0001`, the old default, so tracing keeps its volume instead
+    ///   of jumping to every request.
     /// - `tracing_provider` and the provider addresses (`tracing_datadog_address`,
     ///   `tracing_jaeger_collector_endpoint`, `tracing_jaeger_agent_endpoint`,
     ///   `tracing_zipkin_endpoint`) are commented out. When a provider was set, an action
     ///   proposes the OpenTelemetry keys to set: an OTLP exporter pointed at a receiver that
-    ///   speaks OTLP (an OpenTelemetry Collector, or the tracing backend's own OTLP endpoint).
+    ///   speaks OTLP (an OpenTelemetry Collector, or the tracing backend's own OTLP endpoint),
+    ///   and `otel_exporter_otlp_protocol: grpc` only for a gRPC receiver on a port other than
+    ///   4317.
     ///
     /// Before:
     ///
     /// ```yaml
     /// tracing_provider: jaeger
     /// tracing_jaeger_collector_endpoint: http://jaeger:14268/api/traces
-    /// tracing_sample_rate: 0.5
     /// ```
     ///
-    /// After (the `otel_*` endpoint added by hand, as the action says):
+    /// After (the `otel_*` exporter and endpoint added by hand, as the action says):
     ///
     /// ```yaml
     /// # pomerium-migrate v0.29: OpenCensus tracing was replaced by OpenTelemetry
     /// # tracing_provider: jaeger
+    /// otel_traces_sampler_arg: 0.0001
     /// # pomerium-migrate v0.29: OpenCensus tracing was replaced by OpenTelemetry
     /// # tracing_jaeger_collector_endpoint: http://jaeger:14268/api/traces
-    /// otel_traces_sampler_arg: 0.5
     /// otel_traces_exporter: otlp
-    /// otel_exporter_otlp_endpoint: http://jaeger:4317
+    /// otel_exporter_otlp_endpoint: http://jaeger:4318
     /// ```
     pub static OPENTELEMETRY = Step {
         version: Version::new(0, 29),
@@ -102,8 +124,9 @@ fn run_tracing(cx: &mut StepContext<'_>) {
     let Some((name, at)) = provider.filter(|(n, _)| !n.trim().is_empty()) else {
         return;
     };
+    keep_sample_rate(cx, root);
     let receiver = match name.trim().to_ascii_lowercase().as_str() {
-        "jaeger" => "Jaeger's OTLP receiver (port 4317 for gRPC, 4318 for HTTP)",
+        "jaeger" => "Jaeger's OTLP receiver (port 4318 for HTTP, 4317 for gRPC)",
         "datadog" => "the Datadog Agent with OTLP ingestion enabled",
         "zipkin" => "an OpenTelemetry Collector that exports to Zipkin",
         _ => "an OTLP receiver, such as an OpenTelemetry Collector",
@@ -113,7 +136,43 @@ fn run_tracing(cx: &mut StepContext<'_>) {
         format!(
             "tracing was sent to `{name}` through OpenCensus, which 0.29 removed; to keep \
              tracing, set `otel_traces_exporter: otlp` and `otel_exporter_otlp_endpoint` to \
-             {receiver} (and `otel_exporter_otlp_protocol` if it is not gRPC)"
+             {receiver}. Pomerium speaks `http/protobuf` unless the endpoint's port is 4317 \
+             (then `grpc`): set `otel_exporter_otlp_protocol: grpc` only for a gRPC receiver \
+             on another port"
+        ),
+    );
+}
+
+/// The sampling rate OpenCensus tracing used when `tracing_sample_rate` was not set (v0.28.0
+/// `config/options.go`). OpenTelemetry's sampler argument has no default: all requests.
+const OLD_DEFAULT_SAMPLE_RATE: &str = "0.0001";
+
+/// Adds `otel_traces_sampler_arg: 0.0001` when tracing was on with the old default rate, so
+/// the volume of traces stays the same.
+fn keep_sample_rate(cx: &mut StepContext<'_>, root: crate::document::NodeId) {
+    let doc = cx.doc;
+    if doc.get(root, "tracing_sample_rate").is_some() {
+        return;
+    }
+    if doc.get(root, "otel_traces_sampler_arg").is_some() {
+        return;
+    }
+    let Some(provider) = doc.get(root, "tracing_provider") else {
+        return;
+    };
+    let after = common::replacing_position(cx, provider.id, &[]);
+    cx.insert(
+        provider.id.map,
+        Some(after),
+        "otel_traces_sampler_arg",
+        Value::Float(OLD_DEFAULT_SAMPLE_RATE.to_owned()),
+    );
+    cx.changed(
+        Some(doc.entry_location(provider.id)),
+        format!(
+            "added `otel_traces_sampler_arg: {OLD_DEFAULT_SAMPLE_RATE}`: tracing used the \
+             default rate {OLD_DEFAULT_SAMPLE_RATE} (one request in ten thousand), and without \
+             a sampler argument 0.29 traces every request"
         ),
     );
 }

@@ -5,9 +5,10 @@
 //! [`Finding`]s through a [`StepContext`]; the runner applies the edits in one batch and verifies
 //! them. A step never sees text offsets or the file format.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -104,7 +105,8 @@ impl Serialize for Location {
 /// What `--removed` asks for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RemovedMode {
-    /// Prefix the entry's lines with `# ` under a note (SPEC §3.3).
+    /// Prefix the entry's lines with `# ` under a note ("Editing guarantees" in
+    /// `docs/ARCHITECTURE.md`).
     #[default]
     Comment,
     Delete,
@@ -133,6 +135,56 @@ pub struct StepOptions {
     /// when a step runs on its own. A step may skip work that a later step of the same run
     /// would undo (v0.15 does not copy a private key that v0.16 would comment out).
     pub target: Option<Version>,
+    /// The files on disk as this run sees them: steps ask it whether a file they would create
+    /// exists already, and the report asks the same view afterwards.
+    pub disk: Disk,
+}
+
+/// What the files a run may create hold on disk, read at most once per path per run, so that
+/// the steps and the report see the same answer (and the steps never read the file system
+/// themselves). Clones share what was read; [`Disk::default`] starts a new view. Writing
+/// checks the disk again on its own, just before it writes (see `write`).
+#[derive(Clone, Debug, Default)]
+pub struct Disk {
+    seen: Arc<Mutex<HashMap<PathBuf, OnDisk>>>,
+}
+
+/// What a path holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OnDisk {
+    /// Nothing: the path is free.
+    Absent,
+    /// A file with these bytes.
+    File(Arc<Vec<u8>>),
+    /// Something that could not be read (a directory, no permission): treat it as taken.
+    Unreadable,
+}
+
+impl Disk {
+    /// What `path` holds, read on first asking.
+    pub fn read(&self, path: &Path) -> OnDisk {
+        let mut seen = match self.seen.lock() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        seen.entry(path.to_owned())
+            .or_insert_with(|| match std::fs::read(path) {
+                Ok(bytes) => OnDisk::File(Arc::new(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => OnDisk::Absent,
+                Err(_) => OnDisk::Unreadable,
+            })
+            .clone()
+    }
+
+    /// `Some(true)`: `path` already holds `bytes`; `Some(false)`: it is free; `None`: it holds
+    /// something else, or cannot be read.
+    pub fn holds(&self, path: &Path, bytes: &[u8]) -> Option<bool> {
+        match self.read(path) {
+            OnDisk::File(existing) => (existing.as_slice() == bytes).then_some(true),
+            OnDisk::Absent => Some(false),
+            OnDisk::Unreadable => None,
+        }
+    }
 }
 
 impl StepOptions {
@@ -222,10 +274,7 @@ impl<'a> StepContext<'a> {
         };
         // Several routes can reach one anchored entry; report it once. (Version, step and link
         // are this step's for every finding here.)
-        if self
-            .reported
-            .insert((f.severity, f.location, f.message.clone()))
-        {
+        if self.reported.insert((f.severity, f.location, f.message.clone())) {
             self.findings.push(f);
         }
     }
@@ -249,6 +298,19 @@ impl<'a> StepContext<'a> {
         if self.options.notes == NotesMode::All {
             self.finding(Severity::Note, None, message.into());
         }
+    }
+
+    /// The `--set` value of `key` (either spelling given). `key` must be one of the step's
+    /// [`Step::settings`]: that list is what `--set` accepts, so a key read without being
+    /// listed would be refused on the command line (caught in debug builds).
+    pub fn setting(&self, key: &str) -> Option<&'a str> {
+        let listed = self.step.settings.contains(&key);
+        debug_assert!(
+            listed,
+            "step {} reads --set {key} without listing it in `settings`",
+            self.step.qualified_id()
+        );
+        if listed { self.options.get(key) } else { None }
     }
 
     /// Asks for a file to be created (written before the config, removed if that fails).
@@ -329,6 +391,9 @@ pub struct Step {
     /// The config keys this step handles (rewrites or reports); used to prove every removed key
     /// is covered.
     pub handles: &'static [&'static str],
+    /// The `--set` keys this step reads (dash-case), through [`StepContext::setting`]. The keys
+    /// `--set` accepts are those of the chain's steps: a key no step reads is refused.
+    pub settings: &'static [&'static str],
     pub link: &'static str,
     pub run: fn(&mut StepContext<'_>),
 }
@@ -340,7 +405,9 @@ impl Step {
     }
 }
 
-/// Declares a step; the doc comment above it becomes [`Step::doc`].
+/// Declares a step; the doc comment above it becomes [`Step::doc`]. A step that reads `--set`
+/// values names their keys first, as `settings: &["license-key"],` ([`Step::settings`]); the
+/// others leave it out (no key).
 ///
 /// ```text
 /// step! {
@@ -353,10 +420,19 @@ impl Step {
 /// ```
 #[macro_export]
 macro_rules! step {
+    ($(#[doc = $doc:literal])* $vis:vis static $name:ident = Step { settings: $settings:expr, $($field:ident : $value:expr),* $(,)? };) => {
+        $(#[doc = $doc])*
+        $vis static $name: $crate::step::Step = $crate::step::Step {
+            doc: concat!($($doc, "\n"),*),
+            settings: $settings,
+            $($field: $value),*
+        };
+    };
     ($(#[doc = $doc:literal])* $vis:vis static $name:ident = Step { $($field:ident : $value:expr),* $(,)? };) => {
         $(#[doc = $doc])*
         $vis static $name: $crate::step::Step = $crate::step::Step {
             doc: concat!($($doc, "\n"),*),
+            settings: &[],
             $($field: $value),*
         };
     };
@@ -370,6 +446,22 @@ pub struct StepOutcome {
     pub document: Option<Document>,
     pub findings: Vec<Finding>,
     pub created: Vec<CreatedFile>,
+    /// Indices into `findings` of actions that left no marker in the document (no place to
+    /// put one: no location, a deleted entry, JSON, a flow collection).
+    pub untraced: Vec<usize>,
+}
+
+/// Runs one step on a document: calls it, marks the actions it leaves
+/// ([`crate::validate::marker`]), applies its edits in one batch and verifies them.
+pub fn run_step(
+    step: &Step,
+    doc: &Document,
+    kind: FileKind,
+    options: &StepOptions,
+    core: Option<&Value>,
+    config_path: Option<&std::path::Path>,
+) -> Result<StepOutcome, crate::document::EditError> {
+    run_step_with(step, doc, kind, options, core, config_path, None)
 }
 
 /// [`run_step`] as one step of a chain verified once at its end: the edits are rendered and
@@ -386,42 +478,147 @@ pub fn run_step_composed(
     config_path: Option<&std::path::Path>,
     expected: &mut Option<Value>,
 ) -> Result<StepOutcome, crate::document::EditError> {
-    let mut cx = StepContext::new(step, doc, kind, options, core, config_path);
-    (step.run)(&mut cx);
-    let document = if cx.edits.is_empty() {
-        None
-    } else {
-        Some(doc.apply_composed(&cx.edits, expected)?)
-    };
-    Ok(StepOutcome {
-        document,
-        findings: cx.findings,
-        created: cx.created,
-    })
+    run_step_with(step, doc, kind, options, core, config_path, Some(expected))
 }
 
-/// Runs one step on a document: calls it, applies its edits in one batch and verifies them.
-pub fn run_step(
+fn run_step_with(
     step: &Step,
     doc: &Document,
     kind: FileKind,
     options: &StepOptions,
     core: Option<&Value>,
     config_path: Option<&std::path::Path>,
+    mut expected: Option<&mut Option<Value>>,
 ) -> Result<StepOutcome, crate::document::EditError> {
     let mut cx = StepContext::new(step, doc, kind, options, core, config_path);
     (step.run)(&mut cx);
-    let document = if cx.edits.is_empty() {
-        None
-    } else {
-        let next = doc.apply(&cx.edits)?;
-        // The next step reads it: index it now so a failure is this step's.
-        next.ensure_indexed()?;
-        Some(next)
+    let placement = crate::validate::marker::place(doc, step, &cx.findings, &cx.edits);
+    let mut untraced = placement.untraced;
+    // A refused batch may be retried without its markers (below): keep the composed data it
+    // started from.
+    let before = match &expected {
+        Some(expected) if !placement.annotated.is_empty() => Some((*expected).clone()),
+        _ => None,
+    };
+    let document = match apply_batch(doc, &placement.edits, expected.as_deref_mut()) {
+        Ok(document) => document,
+        Err(_) if !placement.annotated.is_empty() => {
+            // A marker that does not fit the layout (the engine refused it) must not cost the
+            // step its work: apply the step's own edits, and say the actions are unmarked.
+            if let (Some(expected), Some(before)) = (expected.as_deref_mut(), before) {
+                *expected = before;
+            }
+            let own: Vec<Edit> = placement
+                .edits
+                .into_iter()
+                .filter(|e| !matches!(e, Edit::Annotate { .. }))
+                .collect();
+            untraced.extend(placement.annotated);
+            untraced.sort_unstable();
+            apply_batch(doc, &own, expected)?
+        }
+        Err(e) => return Err(e),
     };
     Ok(StepOutcome {
         document,
         findings: cx.findings,
         created: cx.created,
+        untraced,
     })
+}
+
+/// Applies one batch: verified on its own, or composed into `expected` for a verification at
+/// the end of the chain.
+fn apply_batch(
+    doc: &Document,
+    edits: &[Edit],
+    expected: Option<&mut Option<Value>>,
+) -> Result<Option<Document>, crate::document::EditError> {
+    if edits.is_empty() {
+        return Ok(None);
+    }
+    match expected {
+        Some(expected) => Ok(Some(doc.apply_composed(edits, expected)?)),
+        None => {
+            let next = doc.apply(edits)?;
+            // The next step reads it: index it now so a failure is this step's.
+            next.ensure_indexed()?;
+            Ok(Some(next))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Steps reach documents only through the format-neutral API and the disk only through
+    /// [`Disk`]; the compiler cannot tell `migrations/` from the engine (they share the crate),
+    /// so this test does.
+    #[test]
+    fn steps_use_only_the_step_api() -> Result<(), std::io::Error> {
+        const FORBIDDEN: &[&str] = &[
+            ".span(",
+            ".tree()",
+            "backend_render_for_debug",
+            "crate::yaml",
+            "crate::toml",
+            "crate::runner",
+            "crate::cli",
+            "crate::write",
+            "std::fs",
+            "fs::",
+            "File::open",
+        ];
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files = vec![dir.clone()];
+        let mut checked = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path)? {
+                    files.push(entry?.path());
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path)?;
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                for bad in FORBIDDEN {
+                    assert!(
+                        !code.contains(bad),
+                        "{}:{}: a step uses `{bad}`; use the Document API and StepOptions::disk",
+                        path.display(),
+                        n + 1
+                    );
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked > 10, "only {checked} migration files found");
+        Ok(())
+    }
+
+    #[test]
+    fn the_disk_view_reads_each_path_once() -> Result<(), std::io::Error> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("a.pem");
+        std::fs::write(&path, b"one")?;
+        let disk = Disk::default();
+        assert_eq!(disk.holds(&path, b"one"), Some(true));
+        assert_eq!(disk.holds(&dir.path().join("b.pem"), b"x"), Some(false));
+        // Changed meanwhile: the run keeps the answer it started with, in every clone.
+        std::fs::write(&path, b"two")?;
+        let clone = disk.clone();
+        assert_eq!(clone.holds(&path, b"one"), Some(true));
+        assert_eq!(clone.holds(&path, b"two"), None);
+        assert_eq!(Disk::default().holds(&path, b"two"), Some(true));
+        // A directory is no file to replace.
+        assert_eq!(disk.read(dir.path()), OnDisk::Unreadable);
+        Ok(())
+    }
 }

@@ -3,12 +3,12 @@
 //! The main command is read from README.md itself (the `cargo run --release -- …` line of its
 //! Quick start), so README and test cannot drift apart.
 //!
-//! When is a migrated example "done"? Running the tool again from the original `--from` is not
-//! the test: v0.23 doubles every `$` in `set_request_headers`, and doing that twice changes the
-//! value's meaning (SPEC §4). Every later step may run twice, so the check is a run from 0.23 on
-//! the result: it must change nothing and create nothing, Pomerium 0.33 must know every key left,
-//! and the only findings left are notes and the actions a human still owes (for the Core example:
-//! moving the databroker from Redis to Postgres).
+//! When is a migrated example "done"? Running the tool again from the original `--from` is not the
+//! test: v0.23 doubles every `$` in `set_request_headers`, and doing that twice changes the value's
+//! meaning ("Version inference" in `docs/ARCHITECTURE.md`). Every later step may run twice, so the
+//! check is a run from 0.23 on the result: it must change nothing and create nothing, Pomerium 0.33
+//! must know every key left, and the only findings left are notes and the actions a human still
+//! owes (for the Core example: moving the databroker from Redis to Postgres).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -42,13 +42,13 @@ const CORE_STEPS: &[&str] = &[
     "v0.25/remove-pomerium-debug",
     "v0.26/cookie-secure",
     "v0.26/match-any-incoming-port",
+    "v0.26/upstream-host-header",
     "v0.28/storage-tls",
     "v0.29/opentelemetry",
 ];
 
 /// Steps that must report on the Console example with the README's command.
 const CONSOLE_STEPS: &[&str] = &[
-    "v0.15/console-signing-key",
     "v0.15/console-audience",
     "v0.15/helm-charts-moved",
     "v0.16/console-authenticate-service-url",
@@ -242,7 +242,8 @@ fn readme_sample_is_real_output_in_order() -> TestResult {
     Ok(())
 }
 
-/// Every secret value of the example files: values of secret-bearing keys (SPEC §2), the
+/// Every secret value of the example files: values of secret-bearing keys ("Secrets" in
+/// `docs/ARCHITECTURE.md`), the
 /// passwords inside URLs, and the text of base64 key material once decoded.
 fn example_secrets(license_key: Option<String>) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     const SECRET_KEYS: &[&str] = &[
@@ -443,7 +444,7 @@ fn applied_examples_are_final() -> TestResult {
         );
     }
 
-    // Run again from 0.23: nothing changes, nothing is created, only the Redis move is left.
+    // Run again from 0.23: nothing changes, nothing is created, the actions stay open.
     let (code, report) = recheck(dir.path(), &[CORE, CONSOLE])?;
     let files = report["files"].as_array().ok_or("no files in the report")?;
     assert_eq!(files.len(), 2);
@@ -460,9 +461,18 @@ fn applied_examples_are_final() -> TestResult {
         .filter(|(_, severity)| severity == "action-required")
         .map(|(id, _)| id)
         .collect();
+    // Every action the apply left is still open: Redis through its validation rule and its
+    // marker, the others through their markers.
     assert_eq!(
         actions,
-        BTreeSet::from(["v0.24/redis-storage-removed".to_owned()])
+        BTreeSet::from(
+            [
+                "v0.20/allowed-groups-removed",
+                "v0.24/redis-storage-removed",
+                "v0.29/opentelemetry",
+            ]
+            .map(str::to_owned)
+        )
     );
     // `check` exits 1 for that action alone.
     assert_eq!(code, Some(1));
@@ -474,10 +484,11 @@ fn applied_examples_are_final() -> TestResult {
     let unknown_before = unknown_in_newest(&fs::read_to_string(repo().join(CORE))?, Format::Yaml)?;
     assert!(unknown_before.len() >= 10, "{unknown_before:?}");
 
-    // The Console config has what 0.15–0.17 require and nothing 0.33 dropped.
+    // The Console config has what 0.15–0.33 require and nothing 0.33 dropped or no longer
+    // needs (from 0.22 the Console needs neither `signing-key` nor `authenticate-service-url`).
     let console = Document::parse(fs::read_to_string(dir.path().join(CONSOLE))?, Format::Yaml)?;
     let data = console.data();
-    for key in ["audience", "authenticate-service-url", "license-key"] {
+    for key in ["audience", "license-key"] {
         assert!(data.get(key).is_some(), "console lacks {key}");
     }
     assert_eq!(
@@ -487,6 +498,7 @@ fn applied_examples_are_final() -> TestResult {
     for key in [
         "debug",
         "signing-key",
+        "authenticate-service-url",
         "tracing-provider",
         "tracing-sample-rate",
     ] {
@@ -586,7 +598,8 @@ fn inferred_starts_change_what_the_real_versions_change() -> TestResult {
 }
 
 /// Without `--from` the JSON example is refused: its keys fit 0.17 to 0.23 and a header value
-/// holds `$`, which v0.23 would escape once too often if the file is already 0.23 (SPEC §4).
+/// holds `$`, which v0.23 would escape once too often if the file is already 0.23 ("Version
+/// inference" in `docs/ARCHITECTURE.md`).
 #[test]
 fn json_example_needs_from() -> TestResult {
     let args: Vec<String> = ["plan", JSON_CORE].map(str::to_owned).to_vec();

@@ -3,7 +3,8 @@
 //! A [`Document`] is an immutable view of one config file: a tree of mappings, sequences and
 //! scalars ([`Tree`]) that steps read, plus a backend that knows the text. Steps describe changes
 //! as [`Edit`]s on node and entry handles; [`Document::apply`] turns a batch of edits into new text
-//! in one pass, checks the result (SPEC §3.4) and returns the next document. Nothing here exposes
+//! in one pass, checks the result (see "Data flow" in `docs/ARCHITECTURE.md`) and returns the
+//! next document. Nothing here exposes
 //! text offsets or format details to a step.
 //!
 //! Merge keys (`<<: *defaults`) are resolved when reading, the way Pomerium's YAML library does:
@@ -328,12 +329,17 @@ pub enum Edit {
         key: String,
         value: NewValue,
     },
-    /// Turns an entry into comment lines under a one-line note (SPEC §3.3).
+    /// Turns an entry into comment lines under a one-line note ("Editing guarantees" in
+    /// `docs/ARCHITECTURE.md`).
     CommentOut { entry: EntryId, note: String },
     /// Removes an entry.
     Delete { entry: EntryId },
     /// Replaces an entry's value (scalar or collection) by a new value.
     ReplaceValue { node: NodeId, value: NewValue },
+    /// Puts a comment line `# text` above the line that holds an entry, indented like that
+    /// line; the data does not change. Possible wherever [`Edit::CommentOut`] is
+    /// ([`Document::can_comment_out`]). Used for the tool's action markers.
+    Annotate { entry: EntryId, text: String },
 }
 
 /// Why a document could not be read.
@@ -518,7 +524,9 @@ impl Document {
         &self.text
     }
 
-    pub fn tree(&self) -> &Tree {
+    /// The backend's tree. Private: steps read nodes through the methods below, which follow
+    /// aliases and merge keys the way Pomerium does.
+    fn tree(&self) -> &Tree {
         self.backend().tree()
     }
 
@@ -768,8 +776,10 @@ impl Document {
         self.tree().shared_by(node)
     }
 
-    /// Byte range of a node's written value (for the report renderer's redaction; steps do not
-    /// need offsets).
+    /// Byte range of a node's written value, for redaction and for the engine's tests. Steps
+    /// never use offsets (a test in `step.rs` keeps `migrations/` off this and the other
+    /// backend details).
+    #[doc(hidden)]
     pub fn span(&self, node: NodeId) -> Range<usize> {
         self.backend().span(node)
     }

@@ -1,14 +1,14 @@
 //! Running the chain over one parsed file: every selected step in order, keeping each
-//! intermediate document, moving findings and errors into the input's lines, and adding notes
-//! for keys the target release does not read.
+//! intermediate document, moving findings and errors into the input's lines, then validating
+//! the result at the target ([`super::target`]).
 
 use super::locate::{LineMap, relocate};
 use super::versions::{FileVersions, select_steps};
 use super::{Destination, FileRun, Parsed, RunConfig, RunError, Stage};
-use crate::detect;
-use crate::document::Value;
-use crate::step::{self, FileKind, Finding, Step, StepOptions};
-use crate::version::Version;
+use std::path::Path;
+
+use crate::document::{Document, Value};
+use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
 
 pub(super) fn migrate(
     file: Parsed,
@@ -24,100 +24,30 @@ pub(super) fn migrate(
         warnings,
     } = file;
     let kind = detection.kind;
-    let mut stages = vec![Stage {
-        step: None,
-        document,
-    }];
-    let mut findings = Vec::new();
-    let mut created = Vec::new();
     // Files a step creates belong beside the config as written, which `-o` may put elsewhere.
     let destination = Destination::of(&input.source, config.output.as_deref());
-    let config_path = destination.path();
     let chain = select_steps(config.steps, from, to, Some(kind));
-    let options = StepOptions {
-        target: Some(to),
-        ..config.options.clone()
+    let run = ChainRun {
+        path: input.source.display(),
+        kind,
+        options: StepOptions {
+            target: Some(to),
+            ..config.options.clone()
+        },
+        core,
+        config_path: destination.path(),
+        verify_each_step: config.verify_each_step,
     };
-    // Without `--per-step` the steps' results are verified once, at the end, against the data
-    // their edits mean to produce, composed step by step.
-    let mut expected: Option<Value> = None;
-    let mut edited_by: Vec<&'static Step> = Vec::new();
-    // The line map from the latest stage back to the input, built when first needed.
-    let mut line_map: Option<(usize, LineMap)> = None;
-    for &step in &chain {
-        let Some(current) = stages.last().map(|stage| &stage.document) else {
-            break;
-        };
-        let outcome = if config.verify_each_step {
-            step::run_step(step, current, kind, &options, core, config_path)
-        } else {
-            step::run_step_composed(
-                step,
-                current,
-                kind,
-                &options,
-                core,
-                config_path,
-                &mut expected,
-            )
-        };
-        let outcome = outcome.map_err(|source| RunError::Step {
-            path: input.source.display(),
-            step: step.qualified_id(),
-            source: if stages.len() > 1 {
-                relocate(
-                    source,
-                    &LineMap::new(stages[0].document.text(), current.text()),
-                )
-            } else {
-                source
-            },
-        })?;
-        let mut step_findings = outcome.findings;
-        if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
-            if line_map.as_ref().is_none_or(|(at, _)| *at != stages.len()) {
-                let map = LineMap::new(stages[0].document.text(), current.text());
-                line_map = Some((stages.len(), map));
-            }
-            if let Some((_, map)) = &line_map {
-                for f in &mut step_findings {
-                    f.location = f.location.and_then(|at| map.locate(current, at));
-                }
-            }
-        }
-        findings.extend(step_findings);
-        created.extend(outcome.created);
-        if let Some(next) = outcome.document {
-            edited_by.push(step);
-            if next.text() != current.text() {
-                stages.push(Stage {
-                    step: Some(step),
-                    document: next,
-                });
-                // Only `--per-step` reads the documents between the input and the result again
-                // (their diffs); otherwise just their texts are kept.
-                if !config.verify_each_step
-                    && let [_, .., previous, _] = &mut stages[..]
-                {
-                    previous.document.release_index();
-                }
-            }
-        }
-    }
-    if let (Some(expected), Some(last)) = (&expected, stages.last()) {
-        last.document
-            .verify(expected)
-            .map_err(|source| RunError::Step {
-                path: input.source.display(),
-                step: edited_by
-                    .iter()
-                    .map(|s| s.qualified_id())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                source,
-            })?;
-    }
-    findings.extend(unknown_key_notes(&stages, &chain, kind, to));
+    let steps = run.steps(document, &chain)?;
+    let findings = super::target::validate_result(
+        &steps.stages,
+        &chain,
+        kind,
+        to,
+        config.steps,
+        steps.findings,
+        &steps.untraced,
+    );
     Ok(FileRun {
         input,
         format,
@@ -126,38 +56,138 @@ pub(super) fn migrate(
         to,
         inferred: inferred.then_some(detection),
         warnings,
-        stages,
+        stages: steps.stages,
         findings,
-        created,
+        created: steps.created,
     })
 }
 
-/// Keys of the migrated file that release `to` does not read (like Pomerium's start-up warning),
-/// as notes located in the input. Keys a step of this run handles are left out: that step has
-/// rewritten or reported them already (a key it commented out is no longer a key at all).
-fn unknown_key_notes(
-    stages: &[Stage],
-    ran: &[&'static Step],
+/// What every step of a file's chain gets.
+struct ChainRun<'r> {
+    /// The input's path as shown.
+    path: String,
     kind: FileKind,
-    to: Version,
-) -> Vec<Finding> {
-    let (Some(first), Some(last)) = (stages.first(), stages.last()) else {
-        return Vec::new();
-    };
-    let result = &last.document;
-    let map = (stages.len() > 1).then(|| LineMap::new(first.document.text(), result.text()));
-    detect::unknown_keys(result, kind, to)
-        .into_iter()
-        .filter(|unknown| {
-            !ran.iter()
-                .any(|s| s.handles.contains(&unknown.key.as_str()))
-        })
-        .map(|unknown| {
-            let mut finding = unknown.finding();
-            if let Some(map) = &map {
-                finding.location = finding.location.and_then(|at| map.locate(result, at));
+    options: StepOptions,
+    core: Option<&'r Value>,
+    config_path: Option<&'r Path>,
+    /// `--per-step`: verify each step's result. Otherwise the result is verified once, against
+    /// the data the steps' edits mean to produce, composed step by step.
+    verify_each_step: bool,
+}
+
+/// What the steps of one file produced.
+struct StepsDone {
+    /// Never empty: the input, then one per step that changed the text.
+    stages: Vec<Stage>,
+    /// Located in the input.
+    findings: Vec<Finding>,
+    /// Actions that left no marker: index into `findings`, and the step.
+    untraced: Vec<(usize, &'static Step)>,
+    created: Vec<CreatedFile>,
+}
+
+impl ChainRun<'_> {
+    /// Runs the steps in order, each on the previous one's document.
+    fn steps(&self, document: Document, chain: &[&'static Step]) -> Result<StepsDone, RunError> {
+        let mut done = StepsDone {
+            stages: vec![Stage {
+                step: None,
+                document,
+            }],
+            findings: Vec::new(),
+            untraced: Vec::new(),
+            created: Vec::new(),
+        };
+        // The data the chain means to produce (without `--per-step`), and the steps that edited.
+        let mut expected: Option<Value> = None;
+        let mut edited_by: Vec<&'static Step> = Vec::new();
+        // The line map from the latest stage back to the input, built when first needed.
+        let mut line_map: Option<(usize, LineMap)> = None;
+        for &step in chain {
+            let Some(current) = done.stages.last() else {
+                break;
+            };
+            let current = &current.document;
+            let input = &done.stages[0].document;
+            let outcome = if self.verify_each_step {
+                step::run_step(
+                    step,
+                    current,
+                    self.kind,
+                    &self.options,
+                    self.core,
+                    self.config_path,
+                )
+            } else {
+                step::run_step_composed(
+                    step,
+                    current,
+                    self.kind,
+                    &self.options,
+                    self.core,
+                    self.config_path,
+                    &mut expected,
+                )
+            };
+            let outcome = outcome.map_err(|source| RunError::Step {
+                path: self.path.clone(),
+                step: step.qualified_id(),
+                source: if done.stages.len() > 1 {
+                    relocate(source, &LineMap::new(input.text(), current.text()))
+                } else {
+                    source
+                },
+            })?;
+            let mut step_findings = outcome.findings;
+            let first = done.findings.len();
+            done.untraced
+                .extend(outcome.untraced.iter().map(|i| (first + i, step)));
+            if done.stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
+                if line_map
+                    .as_ref()
+                    .is_none_or(|(at, _)| *at != done.stages.len())
+                {
+                    let map = LineMap::new(input.text(), current.text());
+                    line_map = Some((done.stages.len(), map));
+                }
+                if let Some((_, map)) = &line_map {
+                    for f in &mut step_findings {
+                        f.location = f.location.and_then(|at| map.locate(current, at));
+                    }
+                }
             }
-            finding
-        })
-        .collect()
+            done.findings.extend(step_findings);
+            done.created.extend(outcome.created);
+            if let Some(next) = outcome.document {
+                edited_by.push(step);
+                if next.text() != current.text() {
+                    done.stages.push(Stage {
+                        step: Some(step),
+                        document: next,
+                    });
+                    // Only `--per-step` reads the documents between the input and the result
+                    // again (their diffs); otherwise just their texts are kept.
+                    if !self.verify_each_step
+                        && let [_, .., previous, _] = &mut done.stages[..]
+                    {
+                        previous.document.release_index();
+                    }
+                }
+            }
+        }
+        if let (Some(expected), Some(last)) = (&expected, done.stages.last()) {
+            last.document
+                .verify(expected)
+                .map_err(|source| RunError::Step {
+                    path: self.path.clone(),
+                    step: edited_by
+                        .iter()
+                        .map(|s| s.qualified_id())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    source,
+                })?;
+        }
+        Ok(done)
+    }
 }

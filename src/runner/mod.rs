@@ -2,21 +2,23 @@
 //!
 //! The runner takes the inputs as read ([`input`]), parses each in its format, decides its kind
 //! and the versions it runs between ([`versions`]), and runs the steps
-//! `from < version <= to` whose scope fits the kind one after another ([`chain`]), keeping every
+//! `from < version <= to` whose scope fits the kind one after another (`chain`), keeping every
 //! intermediate document so that `--per-step` can show what each step did. Findings and errors
-//! are moved back into the input's lines ([`locate`]). Core files run first; their migrated data
+//! are moved back into the input's lines (`locate`). Core files run first; their migrated data
 //! is handed to the steps of a console file given in the same run (the Console takes values
 //! such as the signing key from Core). Nothing is written here: the caller decides what to do
 //! with the [`FileRun`]s (`cli` plans the writes).
 //!
-//! Without `--from`, each file's starting version is inferred from its keys ([`detect`]; see
-//! "Version inference" in `docs/ARCHITECTURE.md`). After the steps, keys the target release does
-//! not read are reported as notes.
+//! Without `--from`, each file's starting version is inferred from its keys ([`crate::detect`];
+//! see "Version inference" in `docs/ARCHITECTURE.md`). After the steps, the result is validated
+//! at the target release and the input's action markers are read ([`crate::validate`]).
 
 mod chain;
 mod error;
 pub mod input;
 mod locate;
+mod settings;
+mod target;
 pub mod versions;
 
 use std::path::PathBuf;
@@ -36,6 +38,8 @@ pub use versions::{
     KindChoice, NEWEST_KNOWN, OLDEST_KNOWN, check_versions, default_target, detect_file,
     newest_version, resolve_versions, select_steps,
 };
+
+pub use settings::{check_settings, known_settings};
 
 use versions::FileVersions;
 
@@ -114,6 +118,7 @@ impl FileRun {
 pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, RunError> {
     check_distinct(inputs.iter().map(|i| &i.source))?;
     check_versions(config.from, config.to, config.steps)?;
+    check_settings(config.options.set.keys(), config.steps)?;
     let parsed = inputs
         .into_iter()
         .map(|input| parse(input, config))
