@@ -274,7 +274,10 @@ impl<'a> StepContext<'a> {
         };
         // Several routes can reach one anchored entry; report it once. (Version, step and link
         // are this step's for every finding here.)
-        if self.reported.insert((f.severity, f.location, f.message.clone())) {
+        if self
+            .reported
+            .insert((f.severity, f.location, f.message.clone()))
+        {
             self.findings.push(f);
         }
     }
