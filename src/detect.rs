@@ -64,7 +64,7 @@ const CHECKED_BLOCKS: &[&str] = &[
 
 /// What the Enterprise upgrade guide says about console options' releases
 /// (snake_case spelling). The Core table does not apply to console files.
-const CONSOLE_KEYS: &[(&str, Option<Version>, Option<Version>)] = &[
+pub(crate) const CONSOLE_KEYS: &[(&str, Option<Version>, Option<Version>)] = &[
     // "signing-key has been replaced with authenticate-service-url" (0.16).
     ("authenticate_service_url", Some(Version::new(0, 16)), None),
     // "The new license-key option is required" (0.17).
@@ -274,6 +274,9 @@ pub fn kind_evidence(sites: &[KeySite]) -> KindEvidence {
             _ => {}
         }
     }
+    // In file order (a TOML file's tables come after its other keys in the tree).
+    evidence.core.sort_by_key(|e| e.location);
+    evidence.console.sort_by_key(|e| e.location);
     evidence
 }
 

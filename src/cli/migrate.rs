@@ -10,6 +10,7 @@ use super::{
     Streams,
 };
 use crate::diff;
+use crate::document::Format;
 use crate::redact;
 use crate::report::{self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions};
 use crate::runner::{self, FileRun, Input, RunConfig, RunError, Source};
@@ -20,8 +21,8 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
     RunConfig {
         from: args.from,
         to: args.to,
-        kind: args.kind,
-        input_format: args.input_format,
+        kind: args.kind.given(),
+        input_format: args.input_format.map(Format::from),
         options: StepOptions {
             set: args.set.iter().cloned().collect::<BTreeMap<_, _>>(),
             removed: match args.removed {
@@ -108,6 +109,7 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
         to: file.to,
         inferred: file.inferred.clone(),
         warnings: file.warnings.clone(),
+        input_locations: None,
         changed: file.changed(),
         findings,
         created: file
@@ -234,6 +236,15 @@ pub(super) fn apply(
             .collect(),
     };
     write_plan::record_outcome(&mut report, &planned.destinations, &outcome);
+    // The report of apply points into the files as written.
+    for (entry, file) in report.files.iter_mut().zip(&files) {
+        let written = file.result_locations();
+        let input = entry.findings.iter().map(|f| f.location).collect();
+        for (finding, location) in entry.findings.iter_mut().zip(written) {
+            finding.location = location;
+        }
+        entry.input_locations = Some(input);
+    }
     let text = TextOptions {
         color,
         diffs: false,

@@ -25,18 +25,17 @@ use std::path::PathBuf;
 
 use crate::detect::Detection;
 use crate::detect_report;
-use crate::document::{Document, Format, Value};
+use crate::document::{Document, Format, Location, Value};
 use crate::step::{CreatedFile, FileKind, Finding, Step, StepOptions};
 use crate::version::Version;
 
 pub use error::RunError;
 pub use input::{
-    Destination, Input, InputFormat, Source, check_distinct, format_for, format_of, parse_input,
-    read_files,
+    Destination, Input, Source, check_distinct, format_for, format_of, parse_input, read_files,
 };
 pub use versions::{
-    KindChoice, NEWEST_KNOWN, OLDEST_KNOWN, check_versions, default_target, detect_file,
-    newest_version, resolve_versions, select_steps,
+    NEWEST_KNOWN, OLDEST_KNOWN, check_versions, default_target, detect_file, newest_version,
+    resolve_versions, select_steps,
 };
 
 pub use settings::{check_settings, known_settings};
@@ -48,9 +47,10 @@ use versions::FileVersions;
 pub struct RunConfig<'a> {
     pub from: Option<Version>,
     pub to: Option<Version>,
-    pub kind: KindChoice,
+    /// `--kind`: the kind of every file; `None` decides each file's kind from its keys.
+    pub kind: Option<FileKind>,
     /// `--input-format`: the format of every file; `None` goes by each file's extension.
-    pub input_format: Option<InputFormat>,
+    pub input_format: Option<Format>,
     pub options: StepOptions,
     /// `apply -o PATH`: where the (single) migrated config is written instead of in place; the
     /// steps see this path as the config's (files they create go beside it).
@@ -101,6 +101,27 @@ impl FileRun {
         }
     }
 
+    /// The findings' locations moved from the input into the migrated text (what `apply`
+    /// writes), index for index with [`FileRun::findings`]; columns are kept (see
+    /// `locate::ForwardMap` for how lines move).
+    pub fn result_locations(&self) -> Vec<Option<Location>> {
+        let map = self
+            .changed()
+            .then(|| locate::ForwardMap::new(self.original().text(), self.result().text()));
+        self.findings
+            .iter()
+            .map(|f| {
+                f.location.map(|at| match &map {
+                    Some(map) => Location {
+                        line: map.line(at.line),
+                        ..at
+                    },
+                    None => at,
+                })
+            })
+            .collect()
+    }
+
     /// Whether the migrated text differs from the input.
     pub fn changed(&self) -> bool {
         self.result().text() != self.original().text()
@@ -140,7 +161,7 @@ fn parse(input: Input, config: &RunConfig<'_>) -> Result<Parsed, RunError> {
         &input.source.display(),
         &document,
         &detection,
-        config.kind != KindChoice::Auto,
+        config.kind.is_some(),
         config.from,
     );
     Ok(Parsed {
@@ -244,12 +265,12 @@ mod tests {
         Version::new(0, minor)
     }
 
-    fn run_one(path: &str, text: &str, given: Option<InputFormat>) -> Result<FileRun, RunError> {
+    fn run_one(path: &str, text: &str, given: Option<Format>) -> Result<FileRun, RunError> {
         let input = Input::from_bytes(Source::File(path.into()), text.as_bytes().to_vec())?;
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
-            kind: KindChoice::Auto,
+            kind: None,
             input_format: given,
             options: StepOptions::default(),
             output: None,
@@ -272,7 +293,7 @@ mod tests {
             Err(RunError::Parse { .. })
         ));
         assert_eq!(
-            run_one("c.conf", text, Some(InputFormat::Toml))?.format,
+            run_one("c.conf", text, Some(Format::Toml))?.format,
             Format::Toml
         );
         Ok(())
@@ -329,7 +350,7 @@ mod tests {
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
-            kind: KindChoice::Auto,
+            kind: None,
             input_format: None,
             options: StepOptions::default(),
             output: None,
