@@ -126,7 +126,7 @@ impl ForwardMap {
         let new_lines: Vec<&str> = output.lines().collect();
         let last = new_lines.len().saturating_sub(1);
         let mut lines = vec![0; old_lines.len()];
-        let diff = TextDiff::from_lines(input, output);
+        let diff = crate::diff::line_diff(input, output);
         for op in diff.ops() {
             let (old, new) = (op.old_range(), op.new_range());
             // Lines keep their order: each old line of a block matches at or after the last.
