@@ -155,7 +155,7 @@ step! {
     /// `signing-key`" there. When the run goes on to 0.22 or later, the step adds nothing:
     /// that Console needs neither key (see `v0.16/console-authenticate-service-url`).
     ///
-    /// Evidence: the Enterprise upgrade guide for 0.15 (pomerium/documentation,
+    /// **Evidence.** the Enterprise upgrade guide for 0.15 (pomerium/documentation,
     /// `content/docs/deploy/upgrading.mdx`, "Upgrading Pomerium Enterprise"); the Console's
     /// source is closed.
     ///

@@ -407,7 +407,7 @@ step! {
     /// 0.22 (May 2023) releases. The Console's source is closed, so the exact release cannot be
     /// checked; the tool takes 0.22, the first release after the change.
     ///
-    /// Evidence: the Enterprise upgrade guide for 0.16 (`content/docs/deploy/upgrading.mdx`:
+    /// **Evidence.** the Enterprise upgrade guide for 0.16 (`content/docs/deploy/upgrading.mdx`:
     /// "`signing-key` replaced with `authenticate-service-url`"); the configuration reference
     /// commits above.
     ///

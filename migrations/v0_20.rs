@@ -124,7 +124,7 @@ step! {
     /// Identity Provider) fills in: IDs only, no names or e-mail addresses, and nothing at all
     /// without the Console.
     ///
-    /// Evidence: v0.19.0, v0.20.0 and v0.26.0 `pkg/policy/criteria/groups.go`; commit
+    /// **Evidence.** v0.19.0, v0.20.0 and v0.26.0 `pkg/policy/criteria/groups.go`; commit
     /// 6a833b365; v0.20.0 `config/options_check.go`; the 0.20 upgrade guide.
     ///
     /// **What the step does.** It comments out each route's `allowed_groups` (or deletes it with

@@ -28,7 +28,7 @@ step! {
     /// Global and route `set_response_headers` still go to Envoy in every release and are
     /// never expanded by Pomerium: the step leaves them alone.
     ///
-    /// Evidence: v0.22.0 `config/envoyconfig/routes.go` (`RequestHeadersToAdd:
+    /// **Evidence.** v0.22.0 `config/envoyconfig/routes.go` (`RequestHeadersToAdd:
     /// toEnvoyHeaders(policy.SetRequestHeaders)`); commit 5be322e2e; v0.23.0
     /// `authorize/evaluator/headers_evaluator.go`; the 0.23 upgrade guide ("Set Request Headers
     /// `$` Substitution"); Envoy's custom-header parser (`source/common/router/

@@ -38,7 +38,7 @@ step! {
     /// looking it up, so `ID_TOKEN` or `Access_Token` convert like `id_token` and
     /// `access_token`.
     ///
-    /// Evidence: v0.23.0 `pkg/grpc/config/config.go` (`strings.ToUpper` on the value) and
+    /// **Evidence.** v0.23.0 `pkg/grpc/config/config.go` (`strings.ToUpper` on the value) and
     /// `config/policy.go` (`GetSetAuthorizationHeader`); v0.24.0 `config/options_check.go`
     /// (`routes.set_authorization_header` refused); the 0.24 upgrade guide.
     ///

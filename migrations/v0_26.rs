@@ -124,7 +124,7 @@ crate::step! {
     /// {match_any_incoming_port: false}` restores the old matching. A `from` URL with an
     /// explicit port still matches that port only.
     ///
-    /// Evidence: v0.26.0 `config/runtime_flags.go` (`match_any_incoming_port`, default true),
+    /// **Evidence.** v0.26.0 `config/runtime_flags.go` (`match_any_incoming_port`, default true),
     /// v0.26.0 `config/envoyconfig/routes.go` and `config/envoyconfig/http_connection_manager.go`
     /// (the flag decides how domains are matched); the 0.26 upgrade guide ("Routes port
     /// matching").
@@ -223,7 +223,7 @@ crate::step! {
     ///
     /// Routes whose `to` is a host name without a port keep the Host they had.
     ///
-    /// Evidence: commit 79d565774 (in v0.26.0; its message lists both cases); v0.25.0 and
+    /// **Evidence.** commit 79d565774 (in v0.26.0; its message lists both cases); v0.25.0 and
     /// v0.26.0 `config/envoyconfig/clusters.go` (`Hostname: e.url.Host`;
     /// `getClusterDiscoveryType` gives IP addresses a static cluster); v0.26.0
     /// `config/envoyconfig/routes.go` (`setHostRewriteOptions`); the 0.26 upgrade guide

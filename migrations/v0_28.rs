@@ -39,7 +39,7 @@ crate::step! {
     /// still Redis, the message says the options belonged to that connection, which
     /// `v0.24/redis-storage-removed` asks you to replace.
     ///
-    /// Evidence: v0.23.0 and v0.24.0 `internal/databroker/server.go` (`postgres.New` takes only
+    /// **Evidence.** v0.23.0 and v0.24.0 `internal/databroker/server.go` (`postgres.New` takes only
     /// the connection string; `redis.New` took `WithTLSConfig`); commit 6171c0959; commit
     /// 01d375f0b; v0.27.0 and v0.28.0 `config/options.go`.
     ///
@@ -47,7 +47,7 @@ crate::step! {
     ///
     /// ```yaml
     /// databroker_storage_type: postgres
-    /// databroker_storage_connection_string: postgresql://pomerium:secret@db:5432/pomerium?sslmode=disable
+    /// databroker_storage_connection_string: postgresql://pomerium:secret@db/pomerium?sslmode=disable
     /// databroker_storage_ca_file: /certs/db-ca.pem
     /// ```
     ///
@@ -55,7 +55,7 @@ crate::step! {
     ///
     /// ```yaml
     /// databroker_storage_type: postgres
-    /// databroker_storage_connection_string: postgresql://pomerium:secret@db:5432/pomerium?sslmode=disable
+    /// databroker_storage_connection_string: postgresql://pomerium:secret@db/pomerium?sslmode=disable
     /// # pomerium-migrate v0.28: removed; it never applied to Postgres storage
     /// # databroker_storage_ca_file: /certs/db-ca.pem
     /// ```

@@ -36,7 +36,7 @@ crate::step! {
     ///   `BestEffortProtocolFromOTLPEndpoint`): port 4317 means `grpc`, port 4318 means
     ///   `http/protobuf`, and any other endpoint `http/protobuf` unless its path suggests gRPC.
     ///
-    /// Evidence: v0.28.0 `config/options.go` (`TracingSampleRate: 0.0001`); v0.29.0
+    /// **Evidence.** v0.28.0 `config/options.go` (`TracingSampleRate: 0.0001`); v0.29.0
     /// `config/options_check.go`, `config/otelconfig/otelconfig.go`,
     /// `config/envoyconfig/tracing.go` and `pkg/telemetry/trace/client.go`; the 0.29 upgrade
     /// guide ("Tracing Configuration").

@@ -16,7 +16,7 @@ crate::step! {
     /// `config/options_check.go`, so 0.32 still starts with it: it only logs "unknown config
     /// option" at start-up.
     ///
-    /// Evidence: v0.31.0 and v0.32.0 `config/options.go` (the `pomerium_debug` field is gone);
+    /// **Evidence.** v0.31.0 and v0.32.0 `config/options.go` (the `pomerium_debug` field is gone);
     /// v0.32.0 `config/options_check.go` (not a refused key); commit 85c033193.
     ///
     /// **What the step does.** A file that starts at 0.25 or later still has the key if nobody
@@ -160,7 +160,7 @@ crate::step! {
     /// had an effect, since 0.31 overwrote them with its own values (v0.31.0
     /// `config/envoyconfig/clusters.go`).
     ///
-    /// Evidence: v0.31.0 `config/custom.go` and `config/options_check.go`; v0.31.0
+    /// **Evidence.** v0.31.0 `config/custom.go` and `config/options_check.go`; v0.31.0
     /// `config/envoyconfig/clusters.go`; commit 53780aa9a (v0.32.0 `config/custom.go`
     /// `decodeProtoHookFunc`, `config/policy.go`, `config/envoyconfig/clusters.go`); the field
     /// list of Envoy's `Cluster` from go-control-plane v1.35.0 (`envoy/config/cluster/v3`).
