@@ -172,6 +172,7 @@ step! {
     /// signing-key: <Core's signing_key>
     /// ```
     pub static CONSOLE_SIGNING_KEY = Step {
+        settings: &["signing-key", "authenticate-service-url"],
         version: Version::new(0, 15),
         id: "console-signing-key",
         title: "Add the Console's required signing-key (Core's signing_key)",
@@ -208,7 +209,7 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
         return;
     }
     let from_core = common::non_empty_str(cx.core.and_then(|core| core.get("signing_key")));
-    let (value, source) = match (from_core, cx.options.get("signing-key")) {
+    let (value, source) = match (from_core, cx.setting("signing-key")) {
         (Some(v), set) => {
             warn_if_set_differs(cx, "signing-key", "signing_key", v, set);
             (v.to_owned(), "the Core config's `signing_key`")
@@ -299,6 +300,7 @@ step! {
     /// audience: console.corp.example.com
     /// ```
     pub static CONSOLE_AUDIENCE = Step {
+        settings: &["audience"],
         version: Version::new(0, 15),
         id: "console-audience",
         title: "Add the Console's required audience (its external host name)",
@@ -315,7 +317,7 @@ fn console_audience(cx: &mut StepContext<'_>) {
     }
     let hosts = cx.core.map(console_hosts).unwrap_or_default();
     // An explicit `--set audience` wins over the guess from the Core routes.
-    match (hosts.as_slice(), cx.options.get("audience")) {
+    match (hosts.as_slice(), cx.setting("audience")) {
         (_, Some(value)) => add_console_key(cx, "audience", value.to_owned(), "`--set audience`"),
         ([host], None) => {
             let host = host.clone();

@@ -437,6 +437,7 @@ step! {
     /// authenticate-service-url: https://authenticate.corp.example.com
     /// ```
     pub static CONSOLE_AUTHENTICATE_SERVICE_URL = Step {
+        settings: &["authenticate-service-url"],
         version: Version::new(0, 16),
         id: "console-authenticate-service-url",
         title: "Replace the Console's signing-key by authenticate-service-url",
@@ -467,7 +468,7 @@ pub(crate) fn known_authenticate_service_url(
 ) -> Option<(String, &'static str)> {
     match (
         core_authenticate_service_url(cx),
-        cx.options.get("authenticate-service-url"),
+        cx.setting("authenticate-service-url"),
     ) {
         (Some(url), _) => Some((
             url.to_owned(),
@@ -516,7 +517,7 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
             "authenticate-service-url",
             "authenticate_service_url",
             url,
-            cx.options.get("authenticate-service-url"),
+            cx.setting("authenticate-service-url"),
         );
     }
     let Some((url, source)) = known_authenticate_service_url(cx) else {

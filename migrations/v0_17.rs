@@ -30,6 +30,7 @@ step! {
     /// license-key: <the given key>
     /// ```
     pub static CONSOLE_LICENSE_KEY = Step {
+        settings: &["license-key"],
         version: Version::new(0, 17),
         id: "console-license-key",
         title: "Add the Console's required license-key",
@@ -44,7 +45,7 @@ fn console_license_key(cx: &mut StepContext<'_>) {
     if common::console_entry(cx.doc, "license-key").is_some() {
         return;
     }
-    match cx.options.get("license-key") {
+    match cx.setting("license-key") {
         Some(key) => {
             let key = key.to_owned();
             super::v0_15::add_console_key(cx, "license-key", key, "`--set license-key`");

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use super::common;
 use crate::document::{Document, EntryId, EntryRef, NodeId, Value};
 use crate::step;
-use crate::step::{CreatedFile, Scope, Severity, StepContext};
+use crate::step::{CreatedFile, Disk, Scope, Severity, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0240";
@@ -521,7 +521,7 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
             continue;
         }
         let base = subject_name.unwrap_or_else(|| format!("certificates-{}", index + 1));
-        let Some(choice) = planned.choose(&certs_dir, &base, &embedded) else {
+        let Some(choice) = planned.choose(&cx.options.disk, &certs_dir, &base, &embedded) else {
             cx.action(
                 Some(doc.location(embedded[0].node)),
                 format!(
@@ -577,6 +577,7 @@ impl Planned {
     /// each path must be free or already hold the same bytes (on disk or planned).
     fn choose<'e>(
         &mut self,
+        disk: &Disk,
         dir: &Path,
         base: &str,
         embedded: &'e [Embedded],
@@ -595,7 +596,7 @@ impl Planned {
                     format!("{stem}.pem")
                 };
                 let path = dir.join(name);
-                match self.holds(&path, &file.pem) {
+                match self.holds(disk, &path, &file.pem) {
                     Some(same) => choice.push((file, path, same)),
                     None => break,
                 }
@@ -613,16 +614,12 @@ impl Planned {
     }
 
     /// `Some(true)`: the path already holds these bytes; `Some(false)`: free; `None`: taken.
-    fn holds(&self, path: &Path, bytes: &[u8]) -> Option<bool> {
+    fn holds(&self, disk: &Disk, path: &Path, bytes: &[u8]) -> Option<bool> {
         if let Some((_, planned)) = self.files.iter().find(|(p, _)| p == path) {
             return (planned == bytes).then_some(true);
         }
-        match std::fs::read(path) {
-            Ok(existing) => (existing == bytes).then_some(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(false),
-            // Unreadable: treat as taken rather than risk replacing it.
-            Err(_) => None,
-        }
+        // Unreadable counts as taken rather than risk replacing it.
+        disk.holds(path, bytes)
     }
 }
 

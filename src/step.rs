@@ -5,9 +5,10 @@
 //! [`Finding`]s through a [`StepContext`]; the runner applies the edits in one batch and verifies
 //! them. A step never sees text offsets or the file format.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -133,6 +134,56 @@ pub struct StepOptions {
     /// when a step runs on its own. A step may skip work that a later step of the same run
     /// would undo (v0.15 does not copy a private key that v0.16 would comment out).
     pub target: Option<Version>,
+    /// The files on disk as this run sees them: steps ask it whether a file they would create
+    /// exists already, and the report asks the same view afterwards.
+    pub disk: Disk,
+}
+
+/// What the files a run may create hold on disk, read at most once per path per run, so that
+/// the steps and the report see the same answer (and the steps never read the file system
+/// themselves). Clones share what was read; [`Disk::default`] starts a new view. Writing
+/// checks the disk again on its own, just before it writes (see `write`).
+#[derive(Clone, Debug, Default)]
+pub struct Disk {
+    seen: Arc<Mutex<HashMap<PathBuf, OnDisk>>>,
+}
+
+/// What a path holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OnDisk {
+    /// Nothing: the path is free.
+    Absent,
+    /// A file with these bytes.
+    File(Arc<Vec<u8>>),
+    /// Something that could not be read (a directory, no permission): treat it as taken.
+    Unreadable,
+}
+
+impl Disk {
+    /// What `path` holds, read on first asking.
+    pub fn read(&self, path: &Path) -> OnDisk {
+        let mut seen = match self.seen.lock() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        seen.entry(path.to_owned())
+            .or_insert_with(|| match std::fs::read(path) {
+                Ok(bytes) => OnDisk::File(Arc::new(bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => OnDisk::Absent,
+                Err(_) => OnDisk::Unreadable,
+            })
+            .clone()
+    }
+
+    /// `Some(true)`: `path` already holds `bytes`; `Some(false)`: it is free; `None`: it holds
+    /// something else, or cannot be read.
+    pub fn holds(&self, path: &Path, bytes: &[u8]) -> Option<bool> {
+        match self.read(path) {
+            OnDisk::File(existing) => (existing.as_slice() == bytes).then_some(true),
+            OnDisk::Absent => Some(false),
+            OnDisk::Unreadable => None,
+        }
+    }
 }
 
 impl StepOptions {
@@ -240,6 +291,19 @@ impl<'a> StepContext<'a> {
         }
     }
 
+    /// The `--set` value of `key` (either spelling given). `key` must be one of the step's
+    /// [`Step::settings`]: that list is what `--set` accepts, so a key read without being
+    /// listed would be refused on the command line (caught in debug builds).
+    pub fn setting(&self, key: &str) -> Option<&'a str> {
+        let listed = self.step.settings.contains(&key);
+        debug_assert!(
+            listed,
+            "step {} reads --set {key} without listing it in `settings`",
+            self.step.qualified_id()
+        );
+        if listed { self.options.get(key) } else { None }
+    }
+
     /// Asks for a file to be created (written before the config, removed if that fails).
     pub fn create_file(&mut self, file: CreatedFile) {
         self.created.push(file);
@@ -318,6 +382,9 @@ pub struct Step {
     /// The config keys this step handles (rewrites or reports); used to prove every removed key
     /// is covered.
     pub handles: &'static [&'static str],
+    /// The `--set` keys this step reads (dash-case), through [`StepContext::setting`]. The keys
+    /// `--set` accepts are those of the chain's steps: a key no step reads is refused.
+    pub settings: &'static [&'static str],
     pub link: &'static str,
     pub run: fn(&mut StepContext<'_>),
 }
@@ -329,7 +396,9 @@ impl Step {
     }
 }
 
-/// Declares a step; the doc comment above it becomes [`Step::doc`].
+/// Declares a step; the doc comment above it becomes [`Step::doc`]. A step that reads `--set`
+/// values names their keys first, as `settings: &["license-key"],` ([`Step::settings`]); the
+/// others leave it out (no key).
 ///
 /// ```text
 /// step! {
@@ -342,10 +411,19 @@ impl Step {
 /// ```
 #[macro_export]
 macro_rules! step {
+    ($(#[doc = $doc:literal])* $vis:vis static $name:ident = Step { settings: $settings:expr, $($field:ident : $value:expr),* $(,)? };) => {
+        $(#[doc = $doc])*
+        $vis static $name: $crate::step::Step = $crate::step::Step {
+            doc: concat!($($doc, "\n"),*),
+            settings: $settings,
+            $($field: $value),*
+        };
+    };
     ($(#[doc = $doc:literal])* $vis:vis static $name:ident = Step { $($field:ident : $value:expr),* $(,)? };) => {
         $(#[doc = $doc])*
         $vis static $name: $crate::step::Step = $crate::step::Step {
             doc: concat!($($doc, "\n"),*),
+            settings: &[],
             $($field: $value),*
         };
     };
@@ -384,4 +462,79 @@ pub fn run_step(
         findings: cx.findings,
         created: cx.created,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Steps reach documents only through the format-neutral API and the disk only through
+    /// [`Disk`]; the compiler cannot tell `migrations/` from the engine (they share the crate),
+    /// so this test does.
+    #[test]
+    fn steps_use_only_the_step_api() -> Result<(), std::io::Error> {
+        const FORBIDDEN: &[&str] = &[
+            ".span(",
+            ".tree()",
+            "backend_render_for_debug",
+            "crate::yaml",
+            "crate::toml",
+            "crate::runner",
+            "crate::cli",
+            "crate::write",
+            "std::fs",
+            "fs::",
+            "File::open",
+        ];
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files = vec![dir.clone()];
+        let mut checked = 0;
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path)? {
+                    files.push(entry?.path());
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path)?;
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                for bad in FORBIDDEN {
+                    assert!(
+                        !code.contains(bad),
+                        "{}:{}: a step uses `{bad}`; use the Document API and StepOptions::disk",
+                        path.display(),
+                        n + 1
+                    );
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked > 10, "only {checked} migration files found");
+        Ok(())
+    }
+
+    #[test]
+    fn the_disk_view_reads_each_path_once() -> Result<(), std::io::Error> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("a.pem");
+        std::fs::write(&path, b"one")?;
+        let disk = Disk::default();
+        assert_eq!(disk.holds(&path, b"one"), Some(true));
+        assert_eq!(disk.holds(&dir.path().join("b.pem"), b"x"), Some(false));
+        // Changed meanwhile: the run keeps the answer it started with, in every clone.
+        std::fs::write(&path, b"two")?;
+        let clone = disk.clone();
+        assert_eq!(clone.holds(&path, b"one"), Some(true));
+        assert_eq!(clone.holds(&path, b"two"), None);
+        assert_eq!(Disk::default().holds(&path, b"two"), Some(true));
+        // A directory is no file to replace.
+        assert_eq!(disk.read(dir.path()), OnDisk::Unreadable);
+        Ok(())
+    }
 }

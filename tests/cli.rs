@@ -126,7 +126,7 @@ fn console_keys(cx: &mut StepContext<'_>) {
         return;
     };
     if doc.get_any(root, &["license-key", "license_key"]).is_none() {
-        match cx.options.get("license-key").map(str::to_owned) {
+        match cx.setting("license-key").map(str::to_owned) {
             Some(key) => {
                 cx.insert(root, None, "license-key", Value::String(key));
                 cx.changed(None, "added `license-key` from --set");
@@ -153,6 +153,7 @@ fn console_keys(cx: &mut StepContext<'_>) {
 pomerium_migrate::step! {
     /// Console keys.
     static CONSOLE = Step {
+        settings: &["license-key"],
         version: Version::new(0, 25), id: "console-keys", title: "Console keys",
         scope: Scope::Console, handles: &["license-key", "signing-key"], link: "",
         run: console_keys,

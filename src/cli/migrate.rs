@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
-use std::path::Path;
 
 use super::write_plan;
 use super::{
@@ -13,8 +12,8 @@ use super::{
 use crate::diff;
 use crate::redact;
 use crate::report::{self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions};
-use crate::runner::{self, FileRun, Input, RunConfig, RunError};
-use crate::step::{NotesMode, RemovedMode, Step, StepOptions};
+use crate::runner::{self, FileRun, Input, RunConfig, RunError, Source};
+use crate::step::{Disk, NotesMode, OnDisk, RemovedMode, Step, StepOptions};
 use crate::write;
 
 fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'a> {
@@ -36,6 +35,8 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
             certs_dir: args.certs_dir.clone(),
             // Per file: the runner sets it to the file's `--to`.
             target: None,
+            // One view of the disk for the whole run: steps and report agree.
+            disk: Disk::default(),
         },
         output: None,
         steps,
@@ -50,10 +51,11 @@ fn read_inputs(
     stdin: &mut dyn Read,
 ) -> Result<Vec<Input>, RunError> {
     runner::check_versions(args.from, args.to, steps)?;
+    runner::check_settings(args.set.iter().map(|(key, _)| key), steps)?;
     runner::read_files(&args.files, stdin)
 }
 /// Turns a file's run into its report entry (redacted unless `--show-secrets`).
-fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport {
+fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) -> FileReport {
     let path = file.input.source.display();
     let shown = |doc: &crate::document::Document| {
         if show_secrets {
@@ -109,18 +111,13 @@ fn file_report(file: &FileRun, show_secrets: bool, per_step: bool) -> FileReport
                 path: c.path.display().to_string(),
                 mode: c.mode,
                 size: c.contents.len() as u64,
-                already_present: existing(&c.path).is_some_and(|b| b == c.contents),
-                blocked: existing(&c.path).is_some_and(|b| b != c.contents),
+                already_present: disk.holds(&c.path, &c.contents) == Some(true),
+                blocked: matches!(disk.read(&c.path), OnDisk::File(b) if *b != c.contents),
             })
             .collect(),
         step_diffs,
         written: None,
     }
-}
-
-/// The content of a file that exists (for files a step wants to create).
-fn existing(path: &Path) -> Option<Vec<u8>> {
-    std::fs::read(path).ok()
 }
 
 fn print_report(
@@ -145,12 +142,13 @@ pub(super) fn plan(
 ) -> Result<u8, CliError> {
     let common = &args.common;
     let inputs = read_inputs(common, steps, streams.stdin)?;
-    let files = runner::run(inputs, &run_config(common, steps))?;
+    let config = run_config(common, steps);
+    let files = runner::run(inputs, &config)?;
     let report = Report {
         command: Command::Plan,
         files: files
             .iter()
-            .map(|f| file_report(f, common.show_secrets, args.per_step))
+            .map(|f| file_report(f, &config.options.disk, common.show_secrets, args.per_step))
             .collect(),
     };
     let text = TextOptions { color, diffs: true };
@@ -166,12 +164,13 @@ pub(super) fn check(
 ) -> Result<u8, CliError> {
     let common = &args.common;
     let inputs = read_inputs(common, steps, streams.stdin)?;
-    let files = runner::run(inputs, &run_config(common, steps))?;
+    let config = run_config(common, steps);
+    let files = runner::run(inputs, &config)?;
     let report = Report {
         command: Command::Check,
         files: files
             .iter()
-            .map(|f| file_report(f, common.show_secrets, false))
+            .map(|f| file_report(f, &config.options.disk, common.show_secrets, false))
             .collect(),
     };
     let text = TextOptions {
@@ -195,6 +194,14 @@ pub(super) fn apply(
         ));
     }
     let inputs = read_inputs(common, steps, streams.stdin)?;
+    // An empty stdin is a broken pipe far more often than a config: writing its "migration"
+    // would replace a config with nothing.
+    if inputs
+        .iter()
+        .any(|i| i.source == Source::Stdin && i.text.trim().is_empty())
+    {
+        return Err(RunError::EmptyStdin.into());
+    }
     let config = RunConfig {
         output: args.output.clone(),
         ..run_config(common, steps)
@@ -213,7 +220,7 @@ pub(super) fn apply(
         command: Command::Apply,
         files: files
             .iter()
-            .map(|f| file_report(f, common.show_secrets, false))
+            .map(|f| file_report(f, &config.options.disk, common.show_secrets, false))
             .collect(),
     };
     write_plan::record_outcome(&mut report, &planned.destinations, &outcome);

@@ -498,7 +498,9 @@ impl Document {
         &self.text
     }
 
-    pub fn tree(&self) -> &Tree {
+    /// The backend's tree. Private: steps read nodes through the methods below, which follow
+    /// aliases and merge keys the way Pomerium does.
+    fn tree(&self) -> &Tree {
         self.backend().tree()
     }
 
@@ -730,8 +732,10 @@ impl Document {
         self.tree().shared_by(node)
     }
 
-    /// Byte range of a node's written value (for the report renderer's redaction; steps do not
-    /// need offsets).
+    /// Byte range of a node's written value, for redaction and for the engine's tests. Steps
+    /// never use offsets (a test in `step.rs` keeps `migrations/` off this and the other
+    /// backend details).
+    #[doc(hidden)]
     pub fn span(&self, node: NodeId) -> Range<usize> {
         self.backend().span(node)
     }

@@ -8,6 +8,7 @@ use thiserror::Error;
 use super::versions::OLDEST_KNOWN;
 use crate::detect::{AmbiguousEscaping, KindUndecided};
 use crate::document::{EditError, Format, Location, ParseError};
+use crate::input_rules::InputRuleError;
 use crate::version::Version;
 
 /// Why a run stopped. Every message names the file (and line and column where there is one) and
@@ -20,6 +21,12 @@ pub enum RunError {
     NotUtf8 { path: String, location: Location },
     #[error("{path}:{source}")]
     Parse { path: String, source: ParseError },
+    /// An input Pomerium's own reader refuses (duplicate keys, control characters).
+    #[error("{path}:{source}")]
+    InputRule {
+        path: String,
+        source: InputRuleError,
+    },
     #[error(
         "{path}:{location}: read as {format}, the file is {found}, not a mapping of options; if \
          it is written in another format, say which with --input-format yaml|json|toml"
@@ -56,6 +63,19 @@ pub enum RunError {
     Downgrade { from: Version, to: Version },
     #[error("stdin (-) can be given only once")]
     StdinTwice,
+    #[error("{}", describe_unknown_setting(key, *closest, known))]
+    UnknownSetting {
+        key: String,
+        /// The known key closest to `key`.
+        closest: Option<&'static str>,
+        /// Every key the chain's steps read.
+        known: Vec<String>,
+    },
+    #[error(
+        "-: stdin is empty: no config was read (did the command before the pipe fail?); apply \
+         writes nothing for an empty input"
+    )]
+    EmptyStdin,
     #[error("{path}: the same file is given twice; give each file once")]
     SameFileTwice { path: String },
     #[error(
@@ -86,6 +106,18 @@ fn describe_step_error(path: &str, step: &str, source: &EditError) -> String {
         _ => "edit this part of the file by hand, or run up to the version before this step",
     };
     format!("{place} (step {step}); nothing was written: {advice}")
+}
+
+/// `--set KEY: no migration step reads this key; did you mean …? (the keys --set takes: …)`.
+fn describe_unknown_setting(key: &str, closest: Option<&str>, known: &[String]) -> String {
+    let mut text = format!("--set {key}: no migration step reads this key");
+    if let Some(closest) = closest {
+        text.push_str(&format!(
+            "; did you mean `{closest}`? (the keys --set takes: {})",
+            known.join(", ")
+        ));
+    }
+    text
 }
 
 impl RunError {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::RunError;
 use crate::document::{Document, Format, Location, NodeKind, Value};
+use crate::input_rules;
 
 /// Where a config comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,11 +168,19 @@ pub fn parse_input(
 ) -> Result<(Format, Document), RunError> {
     let path = input.source.display();
     let format = format_for(&input.source, given);
+    let refused = |source| RunError::InputRule {
+        path: path.clone(),
+        source,
+    };
+    if format == Format::Yaml {
+        input_rules::check_yaml_characters(&input.text).map_err(refused)?;
+    }
     let document =
         Document::parse(input.text.clone(), format).map_err(|source| RunError::Parse {
             path: path.clone(),
             source,
         })?;
+    input_rules::check_duplicate_keys(&document).map_err(refused)?;
     // TOML or JSON read as YAML is often one long plain string: a config that would silently
     // need no change.
     if let Some(root) = document.root().map(|r| document.resolve(r)) {

@@ -17,6 +17,7 @@ mod chain;
 mod error;
 pub mod input;
 mod locate;
+mod settings;
 pub mod versions;
 
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ pub use versions::{
     KindChoice, NEWEST_KNOWN, OLDEST_KNOWN, check_versions, default_target, detect_file,
     newest_version, resolve_versions, select_steps,
 };
+
+pub use settings::{check_settings, known_settings};
 
 use versions::FileVersions;
 
@@ -111,6 +114,7 @@ impl FileRun {
 pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, RunError> {
     check_distinct(inputs.iter().map(|i| &i.source))?;
     check_versions(config.from, config.to, config.steps)?;
+    check_settings(config.options.set.keys(), config.steps)?;
     let parsed = inputs
         .into_iter()
         .map(|input| parse(input, config))

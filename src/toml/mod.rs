@@ -13,6 +13,7 @@
 //! independently of the tree, so verification compares the edited text against a second reading.
 
 mod data;
+mod duplicate;
 mod emit;
 mod index;
 mod render;
@@ -34,10 +35,21 @@ fn without_bom(text: &str) -> (&str, Lines) {
 }
 
 fn syntax_error(e: &toml_edit::TomlError, src: &str, lines: &Lines) -> ParseError {
+    let at = e.span().map_or(0, |s| s.start);
+    // The message only: toml_edit's full display quotes the line, which may hold a secret.
+    let mut message = e.message().trim_end().to_owned();
+    if message == "duplicate key"
+        && let Some((key, first)) = duplicate::first_definition(src, at)
+    {
+        message = format!(
+            "the key `{key}` is defined twice (first at line {}, column {}); TOML and Pomerium \
+             refuse a duplicate key: keep the one you mean and delete the other",
+            first.line, first.column
+        );
+    }
     ParseError::Syntax {
-        location: lines.location(src, e.span().map_or(0, |s| s.start)),
-        // The message only: toml_edit's full display quotes the line, which may hold a secret.
-        message: e.message().trim_end().to_owned(),
+        location: lines.location(src, at),
+        message,
     }
 }
 
