@@ -29,6 +29,10 @@ pub mod v0_31;
 pub mod v0_32;
 pub mod v0_33;
 
+// What validation at the target shares with the steps that report the same values.
+pub(crate) use v0_15::is_ed25519_key;
+pub(crate) use v0_24::certificate_is_data;
+
 /// Every step, ordered by version and then by the order within a release.
 pub static STEPS: &[&Step] = &[
     &v0_11::DATABROKER_SERVICE_URL,

@@ -459,6 +459,12 @@ fn classify(text: &str) -> Content {
     }
 }
 
+/// Whether a `certificates` value holds the data itself (base64 or PEM) rather than a file
+/// path; Pomerium 0.24 and later read these values as paths only.
+pub(crate) fn certificate_is_data(text: &str) -> bool {
+    !matches!(classify(text), Content::Path)
+}
+
 fn is_pem(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(bytes);
     let text = text.trim_start();

@@ -669,7 +669,12 @@ pub fn unknown_keys(doc: &Document, kind: FileKind, version: Version) -> Vec<Unk
             continue;
         }
         out.push(UnknownKey {
-            suggestion: suggest(&site.key, version),
+            // A key with a history is what it is (removed, or newer): never a typo.
+            suggestion: if history.is_none() {
+                suggest(&site.key, version)
+            } else {
+                None
+            },
             history,
             key: site.key,
             path: site.path,

@@ -17,6 +17,7 @@ pub mod report;
 pub mod runner;
 pub mod step;
 pub(crate) mod toml;
+pub mod validate;
 pub mod version;
 pub mod write;
 pub mod yaml;

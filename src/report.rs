@@ -159,6 +159,15 @@ impl Report {
     pub fn pending(&self) -> bool {
         self.files.iter().any(FileReport::pending)
     }
+
+    /// Whether any file holds a key the target ignores (what `check --strict` also fails on).
+    pub fn ignored_keys(&self) -> bool {
+        self.files.iter().any(|file| {
+            file.findings.iter().any(|f| {
+                f.step == crate::validate::IGNORED_KEY || f.step == crate::validate::UNKNOWN_KEY
+            })
+        })
+    }
 }
 
 /// How to render text.

@@ -436,9 +436,13 @@ pub struct StepOutcome {
     pub document: Option<Document>,
     pub findings: Vec<Finding>,
     pub created: Vec<CreatedFile>,
+    /// Indices into `findings` of actions that left no marker in the document (no place to
+    /// put one: no location, a deleted entry, JSON, a flow collection).
+    pub untraced: Vec<usize>,
 }
 
-/// Runs one step on a document: calls it, applies its edits in one batch and verifies them.
+/// Runs one step on a document: calls it, marks the actions it leaves
+/// ([`crate::validate::marker`]), applies its edits in one batch and verifies them.
 pub fn run_step(
     step: &Step,
     doc: &Document,
@@ -449,18 +453,38 @@ pub fn run_step(
 ) -> Result<StepOutcome, crate::document::EditError> {
     let mut cx = StepContext::new(step, doc, kind, options, core, config_path);
     (step.run)(&mut cx);
-    let document = if cx.edits.is_empty() {
-        None
-    } else {
-        let next = doc.apply(&cx.edits)?;
+    let placement = crate::validate::marker::place(doc, step, &cx.findings, &cx.edits);
+    let mut untraced = placement.untraced;
+    let apply = |edits: &[Edit]| -> Result<Option<Document>, crate::document::EditError> {
+        if edits.is_empty() {
+            return Ok(None);
+        }
+        let next = doc.apply(edits)?;
         // The next step reads it: index it now so a failure is this step's.
         next.ensure_indexed()?;
-        Some(next)
+        Ok(Some(next))
+    };
+    let document = match apply(&placement.edits) {
+        Ok(document) => document,
+        Err(_) if !placement.annotated.is_empty() => {
+            // A marker that does not fit the layout (the engine refused it) must not cost the
+            // step its work: apply the step's own edits, and say the actions are unmarked.
+            let own: Vec<Edit> = placement
+                .edits
+                .into_iter()
+                .filter(|e| !matches!(e, Edit::Annotate { .. }))
+                .collect();
+            untraced.extend(placement.annotated);
+            untraced.sort_unstable();
+            apply(&own)?
+        }
+        Err(e) => return Err(e),
     };
     Ok(StepOutcome {
         document,
         findings: cx.findings,
         created: cx.created,
+        untraced,
     })
 }
 

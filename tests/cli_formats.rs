@@ -284,14 +284,15 @@ fn apply_writes_toml_that_reads_back_and_is_final() -> TestResult {
 
     // Applied again without --from: its keys now need 0.32, but the Redis storage left for a
     // human says 0.23 at most, so the run starts there (the steps are idempotent past 0.23),
-    // nothing changes and the Redis action is still reported.
+    // nothing changes and the Redis action is still reported, with the two actions whose
+    // markers the first apply left (tracing, audit key).
     let out = run_in(dir.path(), &["apply", "config.toml"], None)?;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stdout
-            .contains("0.23 -> 0.33: already up to date; 0 changes, 1 action required")
+            .contains("0.23 -> 0.33: already up to date; 0 changes, 3 actions required")
             && out.stdout.contains(
-                "at most 0.23: `databroker_storage_type` (the value `redis`) at config.toml:49:27"
+                "at most 0.23: `databroker_storage_type` (the value `redis`) at config.toml:50:27"
             ),
         "{}",
         out.stdout
@@ -299,7 +300,9 @@ fn apply_writes_toml_that_reads_back_and_is_final() -> TestResult {
     assert_eq!(fs::read_to_string(&config)?, migrated_text);
     assert!(!dir.path().join("config.toml.bak.1").exists());
 
-    // Again from 0.23 (after the `$` doubling): nothing changes, only Redis is left to do.
+    // Again from 0.23 (after the `$` doubling): nothing changes; the actions the apply left are
+    // still open: Redis (the step runs again from 0.23; its marker is not reported twice), the
+    // tracing and audit-key actions through their markers in the TOML file.
     let out = run_in(
         dir.path(),
         &["check", "config.toml", "--from", "0.23", "--format", "json"],
@@ -316,7 +319,16 @@ fn apply_writes_toml_that_reads_back_and_is_final() -> TestResult {
         .filter(|f| f["severity"] == "action-required")
         .filter_map(|f| f["id"].as_str())
         .collect();
-    assert_eq!(actions, ["v0.24/redis-storage-removed"], "{}", out.stdout);
+    assert_eq!(
+        actions,
+        [
+            "v0.24/redis-storage-removed",
+            "v0.29/opentelemetry",
+            "v0.29/audit-key"
+        ],
+        "{}",
+        out.stdout
+    );
     assert_eq!(out.code, 1, "an action is still required");
     Ok(())
 }

@@ -69,11 +69,27 @@ With `-` as FILE the config is read from stdin and the result written to stdout 
 then goes to stderr). With -o PATH the result goes to PATH and the input is left alone.")]
     Apply(ApplyArgs),
 
-    /// For CI: exit 1 when a file needs migrating or a finding needs action.
+    /// For CI: exit 1 when a file needs migrating or an action is still open.
     #[command(long_about = "\
-Report whether the files are up to date for --to, without writing anything. Exits with 1 when \
-any file would change or any finding is `action-required`, 0 otherwise. Use --format json for \
-a machine-readable report that includes the diffs.")]
+Report whether the files are ready for --to (default: the newest release), without writing \
+anything. Use --format json for a machine-readable report that includes the diffs.
+
+What check promises: after `apply`, check (with or without --from) exits 1 for as long as an \
+action that apply reported is still open, and reports it at its line in the file. An action is \
+open while either holds:
+  - a validation rule at the target fires: an option the target refuses to start with (the \
+removed list of Pomerium's config/options_check.go), a value it refuses (Redis storage, base64 \
+`certificates`, an Ed25519 signing_key, policy_file), or a key the Enterprise Console requires \
+that the file lacks;
+  - the action's marker comment is still in the file (YAML, TOML): \
+`# pomerium-migrate action vX.Y/STEP: …`. Delete the marker once the work is done, or change \
+`action` to `accepted` to keep the entry as it is on purpose. JSON has no comments and \
+--removed delete removes the lines: there the apply report says which actions check will not \
+see again.
+Keys the target ignores (no longer read, or never read) are notes; --strict fails on them too.
+
+Exit codes: 0 nothing pending; 1 a file would change, an action is open, or (--strict) a key \
+is ignored; 2 invalid input or usage; 3 refused for safety.")]
     Check(CheckArgs),
 
     /// Show each file's kind, format and the Pomerium versions its keys fit, with the evidence.
@@ -203,6 +219,10 @@ pub struct ApplyArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: MigrateArgs,
+
+    /// Also exit 1 on keys the target release ignores (removed options, unknown keys).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

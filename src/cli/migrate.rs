@@ -178,7 +178,8 @@ pub(super) fn check(
         diffs: false,
     };
     print_report(&report, common.format, text, streams.stdout)?;
-    Ok(if report.pending() { 1 } else { 0 })
+    let pending = report.pending() || (args.strict && report.ignored_keys());
+    Ok(if pending { 1 } else { 0 })
 }
 
 pub(super) fn apply(

@@ -35,6 +35,10 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
             } => expect.insert(*map, *position, key, value)?,
             Edit::CommentOut { entry, .. } | Edit::Delete { entry } => expect.remove(*entry)?,
             Edit::RenameKey { entry, new_key } => expect.rename(*entry, new_key)?,
+            // A comment: the data stays as it is, but the entry must exist.
+            Edit::Annotate { entry, .. } => {
+                expect.key_of(*entry)?;
+            }
         }
     }
     Ok(expect.data)
@@ -55,7 +59,7 @@ fn in_data_order<'e>(doc: &Document, edits: &'e [Edit]) -> Vec<&'e Edit> {
         d
     };
     let rank = |e: &Edit| match e {
-        Edit::SetScalar { .. } | Edit::ReplaceValue { .. } => (0, 0),
+        Edit::SetScalar { .. } | Edit::ReplaceValue { .. } | Edit::Annotate { .. } => (0, 0),
         Edit::Insert { .. } => (1, 0),
         Edit::CommentOut { .. } | Edit::Delete { .. } => (2, 0),
         Edit::RenameKey { entry, .. } => (3, usize::MAX - depth(entry.map)),

@@ -334,6 +334,10 @@ pub enum Edit {
     Delete { entry: EntryId },
     /// Replaces an entry's value (scalar or collection) by a new value.
     ReplaceValue { node: NodeId, value: NewValue },
+    /// Puts a comment line `# text` above the line that holds an entry, indented like that
+    /// line; the data does not change. Possible wherever [`Edit::CommentOut`] is
+    /// ([`Document::can_comment_out`]). Used for the tool's action markers.
+    Annotate { entry: EntryId, text: String },
 }
 
 /// Why a document could not be read.

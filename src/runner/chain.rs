@@ -1,14 +1,12 @@
 //! Running the chain over one parsed file: every selected step in order, keeping each
-//! intermediate document, moving findings and errors into the input's lines, and adding notes
-//! for keys the target release does not read.
+//! intermediate document, moving findings and errors into the input's lines, then validating
+//! the result at the target ([`super::target`]).
 
 use super::locate::{LineMap, relocate};
 use super::versions::{FileVersions, select_steps};
 use super::{Destination, FileRun, Parsed, RunConfig, RunError, Stage};
-use crate::detect;
 use crate::document::Value;
-use crate::step::{self, FileKind, Finding, Step, StepOptions};
-use crate::version::Version;
+use crate::step::{self, Step, StepOptions};
 
 pub(super) fn migrate(
     file: Parsed,
@@ -29,6 +27,8 @@ pub(super) fn migrate(
         document,
     }];
     let mut findings = Vec::new();
+    // Actions that left no marker: index into `findings`, and the step.
+    let mut untraced: Vec<(usize, &'static Step)> = Vec::new();
     let mut created = Vec::new();
     // Files a step creates belong beside the config as written, which `-o` may put elsewhere.
     let destination = Destination::of(&input.source, config.output.as_deref());
@@ -59,6 +59,7 @@ pub(super) fn migrate(
                 }
             })?;
         let mut step_findings = outcome.findings;
+        untraced.extend(outcome.untraced.iter().map(|i| (findings.len() + i, step)));
         if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
             let map = LineMap::new(stages[0].document.text(), current.text());
             for f in &mut step_findings {
@@ -76,7 +77,15 @@ pub(super) fn migrate(
             });
         }
     }
-    findings.extend(unknown_key_notes(&stages, &chain, kind, to));
+    let findings = super::target::validate_result(
+        &stages,
+        &chain,
+        kind,
+        to,
+        config.steps,
+        findings,
+        &untraced,
+    );
     Ok(FileRun {
         input,
         format,
@@ -89,34 +98,4 @@ pub(super) fn migrate(
         findings,
         created,
     })
-}
-
-/// Keys of the migrated file that release `to` does not read (like Pomerium's start-up warning),
-/// as notes located in the input. Keys a step of this run handles are left out: that step has
-/// rewritten or reported them already (a key it commented out is no longer a key at all).
-fn unknown_key_notes(
-    stages: &[Stage],
-    ran: &[&'static Step],
-    kind: FileKind,
-    to: Version,
-) -> Vec<Finding> {
-    let (Some(first), Some(last)) = (stages.first(), stages.last()) else {
-        return Vec::new();
-    };
-    let result = &last.document;
-    let map = (stages.len() > 1).then(|| LineMap::new(first.document.text(), result.text()));
-    detect::unknown_keys(result, kind, to)
-        .into_iter()
-        .filter(|unknown| {
-            !ran.iter()
-                .any(|s| s.handles.contains(&unknown.key.as_str()))
-        })
-        .map(|unknown| {
-            let mut finding = unknown.finding();
-            if let Some(map) = &map {
-                finding.location = finding.location.and_then(|at| map.locate(result, at));
-            }
-            finding
-        })
-        .collect()
 }

@@ -10,14 +10,15 @@
 //! with the [`FileRun`]s (`cli` plans the writes).
 //!
 //! Without `--from`, each file's starting version is inferred from its keys ([`detect`]; see
-//! "Version inference" in `docs/ARCHITECTURE.md`). After the steps, keys the target release does
-//! not read are reported as notes.
+//! "Version inference" in `docs/ARCHITECTURE.md`). After the steps, the result is validated at
+//! the target release and the input's action markers are read ([`crate::validate`]).
 
 mod chain;
 mod error;
 pub mod input;
 mod locate;
 mod settings;
+mod target;
 pub mod versions;
 
 use std::path::PathBuf;

@@ -89,6 +89,8 @@ pub(crate) struct Renderer<'a> {
     renames: Vec<(EntryId, String)>,
     removed: HashSet<EntryId>,
     replaced: HashSet<NodeId>,
+    /// Comment lines above entries ([`Edit::Annotate`]): offset, text, edit; planned last.
+    annotations: Vec<(usize, String, usize)>,
 }
 
 impl<'a> Renderer<'a> {
@@ -105,6 +107,7 @@ impl<'a> Renderer<'a> {
             renames: Vec::new(),
             removed: HashSet::new(),
             replaced: HashSet::new(),
+            annotations: Vec::new(),
         }
     }
 
@@ -141,6 +144,7 @@ impl<'a> Renderer<'a> {
         for map in maps.into_iter().rev() {
             self.plan_map(map)?;
         }
+        self.plan_annotations();
         self.check_conflicts()?;
         Ok(self.apply())
     }
@@ -358,6 +362,23 @@ impl<'a> Renderer<'a> {
                 });
             }
             Edit::CommentOut { entry, note } => self.removal(i, *entry, Some(note.clone()))?,
+            Edit::Annotate { entry, text } => {
+                let info = self.entry_info(*entry)?;
+                self.check_ancestry(entry.map, false)?;
+                let at = info.pieces.first().map_or(0, |p| p.start);
+                if !self.doc.can_comment_out_entry(*entry) {
+                    return Err(self.unsupported(
+                        at,
+                        "an entry of an inline table cannot take a comment line",
+                    ));
+                }
+                if self.removed.contains(entry) {
+                    return Err(EditError::Conflict {
+                        location: self.loc(at),
+                    });
+                }
+                self.annotations.push((at, text.clone(), i));
+            }
             Edit::Delete { entry } => self.removal(i, *entry, None)?,
         }
         Ok(())
@@ -713,6 +734,25 @@ impl<'a> Renderer<'a> {
         }
         self.delete_lines(deletions);
         Ok(())
+    }
+
+    /// Comment lines above annotated entries, planned after everything else so that at one
+    /// offset they come last: right above the entry they belong to.
+    fn plan_annotations(&mut self) {
+        let src = self.src;
+        let eol = self.eol();
+        for (at, text, owner) in std::mem::take(&mut self.annotations) {
+            let start = text::line_start(src, at);
+            let indent: String = src[start..at]
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            let text: String = text
+                .chars()
+                .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+                .collect();
+            self.splice(start..start, format!("{indent}# {text}{eol}"), Some(owner));
+        }
     }
 
     /// Puts `# ` before each line of the pieces, under a note line.

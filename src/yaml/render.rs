@@ -36,6 +36,8 @@ pub(crate) struct Renderer<'a> {
     renames: HashMap<EntryId, String>,
     /// Text extents of removed entries: nothing else may change inside them.
     removed_extents: Vec<(usize, usize, EntryId)>,
+    /// Comment lines to put above entries ([`Edit::Annotate`]), planned last.
+    annotations: Vec<(usize, String)>,
 }
 
 impl<'a> Renderer<'a> {
@@ -47,6 +49,7 @@ impl<'a> Renderer<'a> {
             inserts: BTreeMap::new(),
             renames: HashMap::new(),
             removed_extents: Vec::new(),
+            annotations: Vec::new(),
         }
     }
 
@@ -169,6 +172,7 @@ impl<'a> Renderer<'a> {
             self.add(edit)?;
         }
         self.plan_mappings()?;
+        self.plan_annotations();
         self.check_nesting()?;
         if let Some(pos) = self.overlaps() {
             return Err(EditError::Conflict {
@@ -224,6 +228,37 @@ impl<'a> Renderer<'a> {
                 self.check_node(*node)?;
                 self.replace_value(*node, value)
             }
+            Edit::Annotate { entry, text } => {
+                let (_, es) = self.entry(*entry)?;
+                if es.complex {
+                    return Err(self.unsupported(es.start, "a complex key"));
+                }
+                if self.span(entry.map).style != Style::BlockMap {
+                    return Err(self.unsupported(
+                        es.start,
+                        "an entry in a flow mapping cannot take a comment line",
+                    ));
+                }
+                self.annotations.push((es.start, text.clone()));
+                Ok(())
+            }
+        }
+    }
+
+    /// Comment lines above annotated entries. Planned after the mappings, so that at one offset
+    /// an entry inserted after the previous entry comes first and the comment stays right
+    /// above the entry it belongs to.
+    fn plan_annotations(&mut self) {
+        let src = self.src();
+        let eol = self.doc.eol;
+        for (start, text) in std::mem::take(&mut self.annotations) {
+            let line = scan::line_start(src, start);
+            let pad: String = src[line..start].chars().take_while(|c| *c == ' ').collect();
+            let text: String = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            self.splice(line, line, format!("{pad}# {text}{eol}"), None);
         }
     }
 
