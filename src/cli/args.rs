@@ -79,7 +79,8 @@ action that apply reported is still open, and reports it at its line in the file
 open while either holds:
   - a validation rule at the target fires: an option the target refuses to start with (the \
 removed list of Pomerium's config/options_check.go), a value it refuses (Redis storage, base64 \
-`certificates`, an Ed25519 signing_key, policy_file), or a key the Enterprise Console requires \
+`certificates`, an Ed25519 signing_key, policy_file, an unknown storage backend or one without \
+its connection string), or a key the Enterprise Console requires \
 that the file lacks;
   - the action's marker comment is still in the file (YAML, TOML): \
 `# pomerium-migrate action vX.Y/STEP: …`. Delete the marker once the work is done, or change \

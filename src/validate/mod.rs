@@ -471,7 +471,71 @@ pub fn value_refused(doc: &Document, rule: &str, to: Version) -> Vec<(Location, 
                 ));
             }
         }
+        "unknown-storage-type" => {
+            if let Some((at, value)) = storage_type(doc)
+                && !(value == "redis" && to >= Version::new(0, 24))
+                && !storage_types(to).contains(&value.as_str())
+            {
+                out.push((
+                    at,
+                    format!(
+                        "`databroker_storage_type: {value}`: Pomerium {to} does not know this \
+                         storage backend and refuses to start; use one of {}",
+                        storage_types(to)
+                            .iter()
+                            .map(|t| format!("`{t}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+        "storage-without-connection-string" => {
+            let set = |key: &str| {
+                doc.top(key).is_some_and(|e| {
+                    doc.str(doc.resolve(e.value))
+                        .is_some_and(|v| !v.trim().is_empty())
+                })
+            };
+            if let Some((at, value)) = storage_type(doc)
+                && (value == "postgres" || value == "redis")
+                && storage_types(to).contains(&value.as_str())
+                && !set("databroker_storage_connection_string")
+                && !(to >= Version::new(0, 27) && set("databroker_storage_connection_string_file"))
+            {
+                out.push((
+                    at,
+                    format!(
+                        "`databroker_storage_type: {value}` without \
+                         `databroker_storage_connection_string`: Pomerium {to} refuses to start \
+                         without the connection string of the storage"
+                    ),
+                ));
+            }
+        }
         _ => {}
+    }
+    out
+}
+
+/// `databroker_storage_type` as written, with where its key is.
+fn storage_type(doc: &Document) -> Option<(Location, String)> {
+    let entry = doc.top("databroker_storage_type")?;
+    let value = doc.str(doc.resolve(entry.value))?;
+    Some((doc.location(entry.key_node), value.to_owned()))
+}
+
+/// The storage backends release `to` accepts (see `refused-values.tsv`).
+fn storage_types(to: Version) -> Vec<&'static str> {
+    let mut out = vec!["memory"];
+    if to <= Version::new(0, 23) {
+        out.push("redis");
+    }
+    if to >= Version::new(0, 18) {
+        out.push("postgres");
+    }
+    if to >= Version::new(0, 31) {
+        out.push("file");
     }
     out
 }
@@ -482,6 +546,8 @@ pub const VALUE_RULES: &[&str] = &[
     "base64-certificate",
     "ed25519-signing-key",
     "policy-file",
+    "unknown-storage-type",
+    "storage-without-connection-string",
 ];
 
 fn console(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding> {
@@ -589,7 +655,8 @@ mod tests {
 
     #[test]
     fn rules_depend_on_the_target() {
-        let text = "databroker_storage_type: redis\nidp_service_account: x\n\
+        let text = "databroker_storage_type: redis\ndatabroker_storage_connection_string: redis://r\n\
+                    idp_service_account: x\n\
                     routes:\n  - from: https://a\n    set_authorization_header: id_token\n\
                     policy:\n  - from: https://b\n    allowed_groups: [a]\n";
         assert_eq!(
@@ -613,6 +680,40 @@ mod tests {
                 .iter()
                 .all(|r| !r.starts_with("refused"))
         );
+    }
+
+    #[test]
+    fn storage_backends_follow_the_release() {
+        let core = |text: &str, to: u32| -> Vec<String> {
+            rules(text, FileKind::Core, to)
+                .into_iter()
+                .filter(|r| r.starts_with("refused-value"))
+                .collect()
+        };
+        let pg = "databroker_storage_type: postgres\n";
+        assert_eq!(
+            core(pg, 17),
+            ["refused-value:unknown-storage-type"],
+            "no Postgres before 0.18"
+        );
+        assert_eq!(
+            core(pg, 24),
+            ["refused-value:storage-without-connection-string"]
+        );
+        let dsn = "databroker_storage_type: postgres\n\
+                   databroker_storage_connection_string: postgres://db\n";
+        assert!(core(dsn, 33).is_empty());
+        let file = "databroker_storage_type: file\n";
+        assert_eq!(core(file, 30), ["refused-value:unknown-storage-type"]);
+        assert!(core(file, 31).is_empty());
+        // Redis is the redis-storage rule's from 0.24, and needs its URL before.
+        let redis = "databroker_storage_type: redis\n";
+        assert_eq!(core(redis, 24), ["refused-value:redis-storage"]);
+        assert_eq!(
+            core(redis, 23),
+            ["refused-value:storage-without-connection-string"]
+        );
+        assert!(core("databroker_storage_type: memory\n", 33).is_empty());
     }
 
     #[test]
