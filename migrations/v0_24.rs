@@ -677,7 +677,7 @@ fn file_stem(name: &str) -> Option<String> {
 }
 
 /// What to do with a file the config now names: Pomerium reads it where it runs, so it must be
-/// deployed with the config (SPEC §6: relative paths resolve from the working directory).
+/// deployed with the config (relative paths resolve from Pomerium's working directory).
 fn deploy_advice(shown: &str) -> String {
     if Path::new(shown).is_absolute() {
         "deploy it with the config, at this path on every Pomerium host".to_owned()

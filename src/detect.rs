@@ -1,5 +1,6 @@
 //! What a config file is: its kind (core or console), the releases it can be written for, and
-//! the keys Pomerium would not know after a migration (SPEC §4).
+//! the keys Pomerium would not know after a migration (see "Version inference" in
+//! `docs/ARCHITECTURE.md`).
 //!
 //! Everything here reads a [`Document`]; nothing prints or exits. The commands decide what to do
 //! with a [`Detection`] (`detect` prints it; `plan`/`apply`/`check` start from
@@ -59,7 +60,7 @@ const CHECKED_BLOCKS: &[&str] = &[
     "upstream_oauth2",
 ];
 
-/// What the Enterprise upgrade guide and SPEC §5 say about console options' releases
+/// What the Enterprise upgrade guide says about console options' releases
 /// (snake_case spelling). The Core table does not apply to console files.
 const CONSOLE_KEYS: &[(&str, Option<Version>, Option<Version>)] = &[
     // "signing-key has been replaced with authenticate-service-url" (0.16).

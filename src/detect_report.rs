@@ -2,7 +2,8 @@
 //! and JSON object that `plan`/`apply`/`check` add to a file's report when its `--from` was
 //! inferred.
 //!
-//! Only keys, data paths and locations are printed, never values (SPEC §2).
+//! Only keys, data paths and locations are printed, never values (see "Secrets" in
+//! `docs/ARCHITECTURE.md`).
 
 use std::fmt::Write as _;
 

@@ -1,9 +1,13 @@
 //! pomerium-migrate: upgrade Pomerium configuration files release by release, keeping every
 //! comment and byte that does not have to change.
 //!
-//! The engine is format-neutral ([`document`]) with lossless YAML ([`yaml`], JSON included) and
-//! TOML ([`toml`]) backends; steps live in `migrations/`, one module per Pomerium release, listed
-//! in order by [`migrations::STEPS`].
+//! A run reads each file ([`runner::input`]), decides its kind and versions ([`detect`],
+//! [`runner::versions`]), indexes it as a format-neutral [`document::Document`] (backends:
+//! [`yaml`], JSON included, and `toml`), runs the steps of `migrations/` ([`migrations::STEPS`],
+//! one module per Pomerium release, written against [`mod@step`]), renders and verifies each step's
+//! edits, and reports ([`report`], [`diff`], with [`redact`] keeping secrets out) before
+//! [`mod@write`] writes all or nothing. `docs/ARCHITECTURE.md` describes the flow and the
+//! promises of each stage; [`cli`] is what the binary runs.
 
 pub mod cli;
 pub mod detect;

@@ -1,5 +1,5 @@
 //! The `pomerium-migrate` binary: parses the arguments, runs the command, maps errors to exit
-//! codes (SPEC §1). Everything else lives in the library.
+//! codes (see "Exit codes" in `docs/ARCHITECTURE.md`). Everything else lives in the library.
 
 use std::io::{self, IsTerminal as _};
 use std::process::ExitCode;
@@ -25,7 +25,7 @@ fn main() -> ExitCode {
             let code = err.exit_code();
             // The message already includes its cause (file, line, column, OS error); printing
             // the chain as well would repeat it.
-            eprintln!("error: {}", anyhow::Error::from(err));
+            eprintln!("error: {err}");
             ExitCode::from(code)
         }
     }

@@ -1,4 +1,5 @@
-//! Keeping secret values out of everything the tool prints (SPEC §2).
+//! Keeping secret values out of everything the tool prints (see "Secrets" in
+//! `docs/ARCHITECTURE.md`).
 //!
 //! Diffs are computed between redacted texts, so a secret never reaches the terminal or a CI log
 //! unless `--show-secrets` asks for it. What counts as secret is decided by one rule, applied both

@@ -105,7 +105,8 @@ impl Serialize for Location {
 /// What `--removed` asks for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RemovedMode {
-    /// Prefix the entry's lines with `# ` under a note (SPEC §3.3).
+    /// Prefix the entry's lines with `# ` under a note ("Editing guarantees" in
+    /// `docs/ARCHITECTURE.md`).
     #[default]
     Comment,
     Delete,

@@ -1,4 +1,5 @@
-//! Writing results to disk safely (SPEC §3.6).
+//! Writing results to disk safely: all or nothing, atomic renames, backups, created files
+//! never replacing anything (see "Safe writes" in `docs/ARCHITECTURE.md`).
 //!
 //! All writes of one run form one transaction:
 //!
@@ -113,7 +114,8 @@ pub enum WriteError {
 }
 
 impl WriteError {
-    /// SPEC §1: 3 when the tool refused for safety, 2 when the system did not let it write.
+    /// 3 when the tool refused for safety, 2 when the system did not let it write ("Exit codes"
+    /// in `docs/ARCHITECTURE.md`).
     pub fn exit_code(&self) -> u8 {
         match self {
             WriteError::Changed { .. }

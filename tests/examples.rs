@@ -3,12 +3,12 @@
 //! The main command is read from README.md itself (the `cargo run --release -- …` line of its
 //! Quick start), so README and test cannot drift apart.
 //!
-//! When is a migrated example "done"? Running the tool again from the original `--from` is not
-//! the test: v0.23 doubles every `$` in `set_request_headers`, and doing that twice changes the
-//! value's meaning (SPEC §4). Every later step may run twice, so the check is a run from 0.23 on
-//! the result: it must change nothing and create nothing, Pomerium 0.33 must know every key left,
-//! and the only findings left are notes and the actions a human still owes (for the Core example:
-//! moving the databroker from Redis to Postgres).
+//! When is a migrated example "done"? Running the tool again from the original `--from` is not the
+//! test: v0.23 doubles every `$` in `set_request_headers`, and doing that twice changes the value's
+//! meaning ("Version inference" in `docs/ARCHITECTURE.md`). Every later step may run twice, so the
+//! check is a run from 0.23 on the result: it must change nothing and create nothing, Pomerium 0.33
+//! must know every key left, and the only findings left are notes and the actions a human still
+//! owes (for the Core example: moving the databroker from Redis to Postgres).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -242,7 +242,8 @@ fn readme_sample_is_real_output_in_order() -> TestResult {
     Ok(())
 }
 
-/// Every secret value of the example files: values of secret-bearing keys (SPEC §2), the
+/// Every secret value of the example files: values of secret-bearing keys ("Secrets" in
+/// `docs/ARCHITECTURE.md`), the
 /// passwords inside URLs, and the text of base64 key material once decoded.
 fn example_secrets(license_key: Option<String>) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     const SECRET_KEYS: &[&str] = &[
@@ -597,7 +598,8 @@ fn inferred_starts_change_what_the_real_versions_change() -> TestResult {
 }
 
 /// Without `--from` the JSON example is refused: its keys fit 0.17 to 0.23 and a header value
-/// holds `$`, which v0.23 would escape once too often if the file is already 0.23 (SPEC §4).
+/// holds `$`, which v0.23 would escape once too often if the file is already 0.23 ("Version
+/// inference" in `docs/ARCHITECTURE.md`).
 #[test]
 fn json_example_needs_from() -> TestResult {
     let args: Vec<String> = ["plan", JSON_CORE].map(str::to_owned).to_vec();

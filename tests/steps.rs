@@ -29,7 +29,8 @@
 //!
 //! Every case also checks that no finding repeats a secret of the input: a scalar of 8 or more
 //! characters under a key that names a secret (`*secret*`, `*key*`, `*password*`, `*token*`,
-//! `*account*`, `*connection_string*`, `authorization`, `database*url`), SPEC §2.
+//! `*account*`, `*connection_string*`, `authorization`, `database*url`); see "Secrets" in
+//! `docs/ARCHITECTURE.md`.
 //!
 //! The config path given to steps is `CASE/input.yaml` (or `.json`), so files a step places "beside the
 //! config" land under the case directory; files already there (e.g. `certs/…` committed with the
@@ -316,7 +317,8 @@ fn secret_key(key: &str) -> bool {
         || (key.starts_with("database") && key.ends_with("url"))
 }
 
-/// Fails when a finding repeats the value of a secret-bearing key of the input (SPEC §2).
+/// Fails when a finding repeats the value of a secret-bearing key of the input ("Secrets" in
+/// `docs/ARCHITECTURE.md`).
 fn check_no_secrets(doc: &Document, findings: &[Finding]) -> Result<(), String> {
     fn walk(doc: &Document, node: NodeId, under_secret: bool, out: &mut Vec<String>, depth: usize) {
         if depth > 64 {

@@ -1,10 +1,10 @@
-//! The command line: arguments ([`args`], clap derive) and what each command does with them.
+//! The command line: arguments (`args`, clap derive) and what each command does with them.
 //!
 //! `main.rs` only parses the arguments, calls [`execute`] with the process's streams and turns
 //! the result into an exit code; everything here can be driven by tests with in-memory streams.
-//! The migrating commands (`plan`, `apply`, `check`) live in [`migrate`], with `apply`'s write
-//! planning in [`write_plan`]; the commands that only look (`detect`, `list`, `explain`) in
-//! [`inspect`].
+//! The migrating commands (`plan`, `apply`, `check`) live in `migrate`, with `apply`'s write
+//! planning in `write_plan`; the commands that only look (`detect`, `list`, `explain`) in
+//! `inspect`.
 
 mod args;
 mod inspect;
@@ -24,7 +24,8 @@ pub use args::{
     MigrateArgs, NotesArg, OutputFormat, PlanArgs, RemovedArg,
 };
 
-/// Why a command failed; [`CliError::exit_code`] maps it to SPEC §1's exit codes.
+/// Why a command failed; [`CliError::exit_code`] maps it to an exit code ("Exit codes" in
+/// `docs/ARCHITECTURE.md`).
 #[derive(Debug, Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -55,7 +56,7 @@ pub struct Streams<'a> {
     /// What `--color auto` means here (a terminal that wants colour).
     pub auto_color: bool,
     /// Test hook: called by `apply` after the new files are prepared and before the originals
-    /// are checked for changes (see [`write::commit_with`]).
+    /// are checked for changes (see [`crate::write::commit_with`]).
     pub before_write_check: Option<&'a mut dyn FnMut()>,
 }
 

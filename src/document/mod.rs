@@ -3,7 +3,8 @@
 //! A [`Document`] is an immutable view of one config file: a tree of mappings, sequences and
 //! scalars ([`Tree`]) that steps read, plus a backend that knows the text. Steps describe changes
 //! as [`Edit`]s on node and entry handles; [`Document::apply`] turns a batch of edits into new text
-//! in one pass, checks the result (SPEC §3.4) and returns the next document. Nothing here exposes
+//! in one pass, checks the result (see "Data flow" in `docs/ARCHITECTURE.md`) and returns the
+//! next document. Nothing here exposes
 //! text offsets or format details to a step.
 //!
 //! Merge keys (`<<: *defaults`) are resolved when reading, the way Pomerium's YAML library does:
@@ -328,7 +329,8 @@ pub enum Edit {
         key: String,
         value: NewValue,
     },
-    /// Turns an entry into comment lines under a one-line note (SPEC §3.3).
+    /// Turns an entry into comment lines under a one-line note ("Editing guarantees" in
+    /// `docs/ARCHITECTURE.md`).
     CommentOut { entry: EntryId, note: String },
     /// Removes an entry.
     Delete { entry: EntryId },

@@ -1,8 +1,8 @@
 //! The data model every backend reduces a document to.
 //!
-//! Verification (SPEC §3.4) compares two of these: the data the edited text parses to, and the data
-//! the edits were meant to produce. Mappings keep their order so that an insertion "after X" is
-//! checked at its place, not just for its presence.
+//! Verification ("Data flow" in `docs/ARCHITECTURE.md`) compares two of these: the data the
+//! edited text parses to, and the data the edits were meant to produce. Mappings keep their
+//! order so that an insertion "after X" is checked at its place, not just for its presence.
 
 use std::fmt;
 

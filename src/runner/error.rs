@@ -121,7 +121,8 @@ fn describe_unknown_setting(key: &str, closest: Option<&str>, known: &[String]) 
 }
 
 impl RunError {
-    /// SPEC §1: 3 when a step refused for safety, 2 for input and usage problems.
+    /// 3 when a step refused for safety, 2 for input and usage problems (see "Exit codes" in
+    /// `docs/ARCHITECTURE.md`).
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Step { .. } => 3,

@@ -2,16 +2,16 @@
 //!
 //! The runner takes the inputs as read ([`input`]), parses each in its format, decides its kind
 //! and the versions it runs between ([`versions`]), and runs the steps
-//! `from < version <= to` whose scope fits the kind one after another ([`chain`]), keeping every
+//! `from < version <= to` whose scope fits the kind one after another (`chain`), keeping every
 //! intermediate document so that `--per-step` can show what each step did. Findings and errors
-//! are moved back into the input's lines ([`locate`]). Core files run first; their migrated data
+//! are moved back into the input's lines (`locate`). Core files run first; their migrated data
 //! is handed to the steps of a console file given in the same run (the Console takes values
 //! such as the signing key from Core). Nothing is written here: the caller decides what to do
 //! with the [`FileRun`]s (`cli` plans the writes).
 //!
-//! Without `--from`, each file's starting version is inferred from its keys ([`detect`]; see
-//! "Version inference" in `docs/ARCHITECTURE.md`). After the steps, the result is validated at
-//! the target release and the input's action markers are read ([`crate::validate`]).
+//! Without `--from`, each file's starting version is inferred from its keys ([`crate::detect`];
+//! see "Version inference" in `docs/ARCHITECTURE.md`). After the steps, the result is validated
+//! at the target release and the input's action markers are read ([`crate::validate`]).
 
 mod chain;
 mod error;

@@ -35,7 +35,7 @@ pub fn newest_version(steps: &[&Step]) -> Version {
         .map_or(NEWEST_KNOWN, |v| v.max(NEWEST_KNOWN))
 }
 
-/// The default `--to` (SPEC §1): the newest version the tool knows, even when that release
+/// The default `--to`: the newest version the tool knows, even when that release
 /// needs no step (0.33), so that unknown keys are checked against the newest release.
 pub fn default_target(steps: &[&Step]) -> Version {
     newest_version(steps)
@@ -116,7 +116,8 @@ pub fn detect_file(document: &Document, kind: KindChoice) -> Result<Detection, K
     }
 }
 
-/// `--from` when given, else the lowest version the keys allow (SPEC §4), refusing when that
+/// `--from` when given, else the lowest version the keys allow ("Version inference" in
+/// `docs/ARCHITECTURE.md`), refusing when that
 /// guess could double-escape a `$` (see [`detect::refuse_ambiguous_escaping`]).
 pub(super) fn file_versions(
     input: &Input,

@@ -6,7 +6,8 @@
 //!
 //! Why splices rather than editing a `toml_edit::DocumentMut` and printing it: printing a
 //! `DocumentMut` writes LF line ends in a CRLF file, adds a final line break the file did not have
-//! and regroups dotted keys, so even untouched lines would change (SPEC §3.1). The spans of the
+//! and regroups dotted keys, so even untouched lines would change (the editing is lossless: see
+//! "Editing guarantees" in `docs/ARCHITECTURE.md`). The spans of the
 //! same parse let every byte outside an edit be copied as it is.
 //!
 //! The data model ([`TomlDocument::data`]) comes straight from toml_edit's items ([`data`]),

@@ -1,7 +1,7 @@
 //! The lossless YAML backend.
 //!
-//! yaml-rust2's event parser gives structure and start positions; [`index`] adds where every
-//! node and entry ends; [`render`] turns edits into splices of the original text. Everything
+//! yaml-rust2's event parser gives structure and start positions; `index` adds where every
+//! node and entry ends; `render` turns edits into splices of the original text. Everything
 //! outside the splices — comments, blank lines, quoting, indentation, line endings, a BOM,
 //! document markers — is copied byte for byte.
 
