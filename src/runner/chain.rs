@@ -5,8 +5,10 @@
 use super::locate::{LineMap, relocate};
 use super::versions::{FileVersions, select_steps};
 use super::{Destination, FileRun, Parsed, RunConfig, RunError, Stage};
-use crate::document::Value;
-use crate::step::{self, Step, StepOptions};
+use std::path::Path;
+
+use crate::document::{Document, Value};
+use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
 
 pub(super) fn migrate(
     file: Parsed,
@@ -22,69 +24,28 @@ pub(super) fn migrate(
         warnings,
     } = file;
     let kind = detection.kind;
-    let mut stages = vec![Stage {
-        step: None,
-        document,
-    }];
-    let mut findings = Vec::new();
-    // Actions that left no marker: index into `findings`, and the step.
-    let mut untraced: Vec<(usize, &'static Step)> = Vec::new();
-    let mut created = Vec::new();
     // Files a step creates belong beside the config as written, which `-o` may put elsewhere.
     let destination = Destination::of(&input.source, config.output.as_deref());
-    let config_path = destination.path();
     let chain = select_steps(config.steps, from, to, Some(kind));
-    let options = StepOptions {
-        target: Some(to),
-        ..config.options.clone()
+    let run = ChainRun {
+        path: input.source.display(),
+        kind,
+        options: StepOptions {
+            target: Some(to),
+            ..config.options.clone()
+        },
+        core,
+        config_path: destination.path(),
     };
-    for &step in &chain {
-        let current = match stages.last() {
-            Some(stage) => &stage.document,
-            None => break,
-        };
-        let outcome =
-            step::run_step(step, current, kind, &options, core, config_path).map_err(|source| {
-                RunError::Step {
-                    path: input.source.display(),
-                    step: step.qualified_id(),
-                    source: if stages.len() > 1 {
-                        relocate(
-                            source,
-                            &LineMap::new(stages[0].document.text(), current.text()),
-                        )
-                    } else {
-                        source
-                    },
-                }
-            })?;
-        let mut step_findings = outcome.findings;
-        untraced.extend(outcome.untraced.iter().map(|i| (findings.len() + i, step)));
-        if stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
-            let map = LineMap::new(stages[0].document.text(), current.text());
-            for f in &mut step_findings {
-                f.location = f.location.and_then(|at| map.locate(current, at));
-            }
-        }
-        findings.extend(step_findings);
-        created.extend(outcome.created);
-        if let Some(next) = outcome.document
-            && next.text() != current.text()
-        {
-            stages.push(Stage {
-                step: Some(step),
-                document: next,
-            });
-        }
-    }
+    let steps = run.steps(document, &chain)?;
     let findings = super::target::validate_result(
-        &stages,
+        &steps.stages,
         &chain,
         kind,
         to,
         config.steps,
-        findings,
-        &untraced,
+        steps.findings,
+        &steps.untraced,
     );
     Ok(FileRun {
         input,
@@ -94,8 +55,89 @@ pub(super) fn migrate(
         to,
         inferred: inferred.then_some(detection),
         warnings,
-        stages,
+        stages: steps.stages,
         findings,
-        created,
+        created: steps.created,
     })
+}
+
+/// What every step of a file's chain gets.
+struct ChainRun<'r> {
+    /// The input's path as shown.
+    path: String,
+    kind: FileKind,
+    options: StepOptions,
+    core: Option<&'r Value>,
+    config_path: Option<&'r Path>,
+}
+
+/// What the steps of one file produced.
+struct StepsDone {
+    /// Never empty: the input, then one per step that changed the text.
+    stages: Vec<Stage>,
+    /// Located in the input.
+    findings: Vec<Finding>,
+    /// Actions that left no marker: index into `findings`, and the step.
+    untraced: Vec<(usize, &'static Step)>,
+    created: Vec<CreatedFile>,
+}
+
+impl ChainRun<'_> {
+    /// Runs the steps in order, each on the previous one's document.
+    fn steps(&self, document: Document, chain: &[&'static Step]) -> Result<StepsDone, RunError> {
+        let mut done = StepsDone {
+            stages: vec![Stage {
+                step: None,
+                document,
+            }],
+            findings: Vec::new(),
+            untraced: Vec::new(),
+            created: Vec::new(),
+        };
+        for &step in chain {
+            let Some(current) = done.stages.last() else {
+                break;
+            };
+            let current = &current.document;
+            let input = &done.stages[0].document;
+            let outcome = step::run_step(
+                step,
+                current,
+                self.kind,
+                &self.options,
+                self.core,
+                self.config_path,
+            )
+            .map_err(|source| RunError::Step {
+                path: self.path.clone(),
+                step: step.qualified_id(),
+                source: if done.stages.len() > 1 {
+                    relocate(source, &LineMap::new(input.text(), current.text()))
+                } else {
+                    source
+                },
+            })?;
+            let mut step_findings = outcome.findings;
+            let first = done.findings.len();
+            done.untraced
+                .extend(outcome.untraced.iter().map(|i| (first + i, step)));
+            if done.stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
+                let map = LineMap::new(input.text(), current.text());
+                for f in &mut step_findings {
+                    f.location = f.location.and_then(|at| map.locate(current, at));
+                }
+            }
+            done.findings.extend(step_findings);
+            done.created.extend(outcome.created);
+            if let Some(next) = outcome.document
+                && next.text() != current.text()
+            {
+                done.stages.push(Stage {
+                    step: Some(step),
+                    document: next,
+                });
+            }
+        }
+        Ok(done)
+    }
 }

@@ -298,89 +298,107 @@ impl<'a> Renderer<'a> {
 
     fn edit(&mut self, i: usize, edit: &Edit) -> Result<(), EditError> {
         match edit {
-            Edit::RenameKey { entry, new_key } => {
-                let info = self.entry_info(*entry)?;
-                if self.removed.contains(entry) {
-                    return Err(self.conflict(entry.map));
-                }
-                self.check_ancestry(entry.map, false)?;
-                if info.keys.is_empty() {
-                    return Err(self
-                        .unsupported(self.span(entry.map).start, "a key not written in the text"));
-                }
-                for token in &info.keys {
-                    let style = KeyStyle::of(&self.src[token.clone()]);
-                    self.splice(token.clone(), emit::key(new_key, style), Some(i));
-                    self.claim(token.clone(), i);
-                }
-                self.renames.push((*entry, new_key.clone()));
-            }
-            Edit::SetScalar { node, value } => {
-                let Shape::Scalar(style) = self.shape(*node) else {
-                    return Err(EditError::Invalid {
-                        location: self.doc.tree.node(*node).location,
-                        what: "the node to set is not a scalar",
-                    });
-                };
-                self.check_ancestry(*node, false)?;
-                let span = self.span(*node);
-                let text = emit::replacement(value, style, self.eol())
-                    .map_err(|what| self.unsupported(span.start, what))?;
-                self.splice(span.clone(), text, Some(i));
-                self.claim(span, i);
-            }
+            Edit::RenameKey { entry, new_key } => self.rename(i, *entry, new_key),
+            Edit::SetScalar { node, value } => self.set_scalar(i, *node, value),
             Edit::ReplaceValue { node, value } => {
                 self.check_ancestry(*node, true)?;
-                self.replace(i, *node, value)?;
+                self.replace(i, *node, value)
             }
             Edit::Insert {
                 map,
                 position,
                 key,
                 value,
-            } => {
-                if self.table_kind(*map).is_none() {
-                    return Err(EditError::Invalid {
-                        location: self.doc.tree.node(*map).location,
-                        what: "the node to insert into is not a mapping",
-                    });
-                }
-                if let Position::After(e) = position
-                    && (e.map != *map || e.index >= self.entries_of(*map).len())
-                {
-                    return Err(EditError::Invalid {
-                        location: self.doc.tree.node(*map).location,
-                        what: "the entry to insert after is not in this mapping",
-                    });
-                }
-                self.check_ancestry(*map, false)?;
-                self.inserts.entry(*map).or_default().push(Insertion {
-                    position: *position,
-                    key: key.clone(),
-                    value: value.clone(),
-                    edit: i,
-                });
-            }
-            Edit::CommentOut { entry, note } => self.removal(i, *entry, Some(note.clone()))?,
-            Edit::Annotate { entry, text } => {
-                let info = self.entry_info(*entry)?;
-                self.check_ancestry(entry.map, false)?;
-                let at = info.pieces.first().map_or(0, |p| p.start);
-                if !self.doc.can_comment_out_entry(*entry) {
-                    return Err(self.unsupported(
-                        at,
-                        "an entry of an inline table cannot take a comment line",
-                    ));
-                }
-                if self.removed.contains(entry) {
-                    return Err(EditError::Conflict {
-                        location: self.loc(at),
-                    });
-                }
-                self.annotations.push((at, text.clone(), i));
-            }
-            Edit::Delete { entry } => self.removal(i, *entry, None)?,
+            } => self.insert(i, *map, *position, key, value),
+            Edit::CommentOut { entry, note } => self.removal(i, *entry, Some(note.clone())),
+            Edit::Annotate { entry, text } => self.annotate(i, *entry, text),
+            Edit::Delete { entry } => self.removal(i, *entry, None),
         }
+    }
+
+    fn rename(&mut self, i: usize, entry: EntryId, new_key: &str) -> Result<(), EditError> {
+        let info = self.entry_info(entry)?;
+        if self.removed.contains(&entry) {
+            return Err(self.conflict(entry.map));
+        }
+        self.check_ancestry(entry.map, false)?;
+        if info.keys.is_empty() {
+            return Err(
+                self.unsupported(self.span(entry.map).start, "a key not written in the text")
+            );
+        }
+        for token in &info.keys {
+            let style = KeyStyle::of(&self.src[token.clone()]);
+            self.splice(token.clone(), emit::key(new_key, style), Some(i));
+            self.claim(token.clone(), i);
+        }
+        self.renames.push((entry, new_key.to_owned()));
+        Ok(())
+    }
+
+    fn set_scalar(&mut self, i: usize, node: NodeId, value: &Value) -> Result<(), EditError> {
+        let Shape::Scalar(style) = self.shape(node) else {
+            return Err(EditError::Invalid {
+                location: self.doc.tree.node(node).location,
+                what: "the node to set is not a scalar",
+            });
+        };
+        self.check_ancestry(node, false)?;
+        let span = self.span(node);
+        let text = emit::replacement(value, style, self.eol())
+            .map_err(|what| self.unsupported(span.start, what))?;
+        self.splice(span.clone(), text, Some(i));
+        self.claim(span, i);
+        Ok(())
+    }
+
+    fn insert(
+        &mut self,
+        i: usize,
+        map: NodeId,
+        position: Position,
+        key: &str,
+        value: &Value,
+    ) -> Result<(), EditError> {
+        if self.table_kind(map).is_none() {
+            return Err(EditError::Invalid {
+                location: self.doc.tree.node(map).location,
+                what: "the node to insert into is not a mapping",
+            });
+        }
+        if let Position::After(e) = position
+            && (e.map != map || e.index >= self.entries_of(map).len())
+        {
+            return Err(EditError::Invalid {
+                location: self.doc.tree.node(map).location,
+                what: "the entry to insert after is not in this mapping",
+            });
+        }
+        self.check_ancestry(map, false)?;
+        self.inserts.entry(map).or_default().push(Insertion {
+            position,
+            key: key.to_owned(),
+            value: value.clone(),
+            edit: i,
+        });
+        Ok(())
+    }
+
+    fn annotate(&mut self, i: usize, entry: EntryId, text: &str) -> Result<(), EditError> {
+        let info = self.entry_info(entry)?;
+        self.check_ancestry(entry.map, false)?;
+        let at = info.pieces.first().map_or(0, |p| p.start);
+        if !self.doc.can_comment_out_entry(entry) {
+            return Err(
+                self.unsupported(at, "an entry of an inline table cannot take a comment line")
+            );
+        }
+        if self.removed.contains(&entry) {
+            return Err(EditError::Conflict {
+                location: self.loc(at),
+            });
+        }
+        self.annotations.push((at, text.to_owned(), i));
         Ok(())
     }
 
