@@ -62,7 +62,7 @@ const CHECKED_BLOCKS: &[&str] = &[
 
 /// What the Enterprise upgrade guide says about console options' releases
 /// (snake_case spelling). The Core table does not apply to console files.
-const CONSOLE_KEYS: &[(&str, Option<Version>, Option<Version>)] = &[
+pub(crate) const CONSOLE_KEYS: &[(&str, Option<Version>, Option<Version>)] = &[
     // "signing-key has been replaced with authenticate-service-url" (0.16).
     ("authenticate_service_url", Some(Version::new(0, 16)), None),
     // "The new license-key option is required" (0.17).

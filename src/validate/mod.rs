@@ -12,9 +12,10 @@
 //!   (`refused-values.tsv`; each rule's test of the value is [`value_refused`]).
 //! - **required keys** (`action-required`): options the Enterprise Console needs
 //!   (`console-required.tsv`, from its published reference and the Enterprise upgrade guide).
-//! - **ignored keys** (`note`): Core options the target does not read. Pomerium logs "unknown
-//!   config option" and starts. A key some release read is reported with its history; only a
-//!   key no release ever read gets a "did you mean".
+//! - **ignored keys** (`note`): Core options the target does not read (Pomerium logs "unknown
+//!   config option" and starts), and Console options the Enterprise guide says were removed. A
+//!   key some release read is reported with its history; only a key no release ever read gets a
+//!   "did you mean".
 //!
 //! The action markers that `apply` leaves in YAML and TOML files are the other half of what
 //! keeps an action open ([`marker`]).
@@ -561,6 +562,40 @@ fn console(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFind
         .unwrap_or_default();
     let keys: Vec<String> = entries.iter().map(|e| e.key.replace('-', "_")).collect();
     let dash = entries.iter().any(|e| e.key.contains('-'));
+    // Options the Console no longer reads (what the Enterprise guide says was removed).
+    for entry in &entries {
+        let snake = entry.key.replace('-', "_");
+        let Some(last) = detect::CONSOLE_KEYS
+            .iter()
+            .find(|(k, _, _)| *k == snake)
+            .and_then(|(_, _, last)| *last)
+        else {
+            continue;
+        };
+        if last >= to {
+            continue;
+        }
+        let step = handler(steps, entry.key, FileKind::Console)
+            .or_else(|| handler(steps, &snake, FileKind::Console));
+        out.push(RuleFinding {
+            rule: format!("{IGNORED_KEY}:{snake}"),
+            key: entry.key.to_owned(),
+            finding: Finding {
+                version: to,
+                step: IGNORED_KEY,
+                severity: Severity::Note,
+                location: Some(doc.location(entry.key_node)),
+                message: format!(
+                    "`{}` was removed in {} (last read by {last}); the Enterprise Console {to} \
+                     does not read it: delete it{}",
+                    entry.key,
+                    Version::new(last.major, last.minor + 1),
+                    explain(step)
+                ),
+                link: step.map_or(CONSOLE_REFERENCE, |s| s.link),
+            },
+        });
+    }
     for row in console_required() {
         let applies = row.from <= to && row.until.is_none_or(|u| to <= u);
         if !applies || keys.iter().any(|k| k == row.key) {
@@ -760,6 +795,16 @@ mod tests {
             rules(text, FileKind::Console, 33),
             ["required-key:audience", "required-key:license_key"]
         );
+        // Options it no longer reads are notes.
+        assert_eq!(
+            rules(
+                "debug: true\naudience: [a]\nlicense-key: k\n",
+                FileKind::Console,
+                25
+            ),
+            ["ignored-key:debug"]
+        );
+        assert!(rules("debug: true\n", FileKind::Console, 14).is_empty());
         // An empty file lacks them too.
         assert_eq!(
             rules("", FileKind::Console, 33),
