@@ -567,3 +567,42 @@ fn strict_check_fails_on_ignored_keys() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn json_and_deleted_entries_say_check_will_not_see_the_action_again() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    for (name, text, extra) in [
+        (
+            "config.json",
+            "{\n  \"tracing_provider\": \"jaeger\"\n}\n",
+            None,
+        ),
+        ("config.yaml", "tracing_provider: jaeger\n", Some("delete")),
+    ] {
+        let config = dir.path().join(name);
+        fs::write(&config, text)?;
+        let mut args = vec!["apply", s(&config), "--from", "0.28", "--no-backup"];
+        if let Some(removed) = extra {
+            args.extend(["--removed", removed]);
+        }
+        let out = run(&args)?;
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
+        assert!(
+            out.stdout.lines().any(|l| {
+                l.contains("action-required  v0.29/opentelemetry") && l.contains(NO_TRACE)
+            }),
+            "{name}: {}",
+            out.stdout
+        );
+        assert!(!fs::read_to_string(&config)?.contains("pomerium-migrate"));
+        // As said: the action is gone from later runs.
+        assert_eq!(run(&["check", s(&config)])?.code, Some(0), "{name}");
+    }
+    // With comments, the marker keeps it open.
+    let config = dir.path().join("kept.yaml");
+    fs::write(&config, "tracing_provider: jaeger\n")?;
+    let out = run(&["apply", s(&config), "--from", "0.28", "--no-backup"])?;
+    assert!(!out.stdout.contains(NO_TRACE), "{}", out.stdout);
+    assert_eq!(run(&["check", s(&config)])?.code, Some(1));
+    Ok(())
+}
