@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::runner::{InputFormat, KindChoice};
+use crate::document::Format;
+use crate::step::FileKind;
 use crate::version::Version;
 use crate::write;
 
@@ -268,6 +269,50 @@ pub struct ExplainArgs {
     /// (`0.24`).
     #[arg(value_name = "STEP-ID|VERSION")]
     pub target: String,
+}
+
+/// `--kind`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum KindChoice {
+    /// Decide from the keys: keys only Core reads against keys only the Console reads.
+    #[default]
+    Auto,
+    /// A Pomerium Core config.
+    Core,
+    /// An Enterprise Console config.
+    Console,
+}
+
+impl KindChoice {
+    /// The kind given, `None` for `auto`.
+    pub fn given(self) -> Option<FileKind> {
+        match self {
+            KindChoice::Auto => None,
+            KindChoice::Core => Some(FileKind::Core),
+            KindChoice::Console => Some(FileKind::Console),
+        }
+    }
+}
+
+/// `--input-format`: how to read the files instead of going by their extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// YAML (what `.yaml`, `.yml`, other names and stdin are read as)
+    Yaml,
+    /// JSON (what `.json` files are read as)
+    Json,
+    /// TOML (what `.toml` files are read as)
+    Toml,
+}
+
+impl From<InputFormat> for Format {
+    fn from(choice: InputFormat) -> Format {
+        match choice {
+            InputFormat::Yaml => Format::Yaml,
+            InputFormat::Json => Format::Json,
+            InputFormat::Toml => Format::Toml,
+        }
+    }
 }
 
 /// `--color`.

@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::{CliError, DetectArgs, ExplainArgs, ListArgs, OutputFormat, Streams};
 use crate::detect;
 use crate::detect_report::{self, DetectEntry, DetectedFile, UndecidedFile};
-use crate::runner::{self, KindChoice};
+use crate::document::Format;
+use crate::runner;
 use crate::step::{Scope, Step};
 use crate::version::Version;
 
@@ -21,9 +22,9 @@ pub(super) fn detect(
     let inputs = runner::read_files(&args.files, streams.stdin)?;
     let mut files = Vec::with_capacity(inputs.len());
     for input in &inputs {
-        let (format, document) = runner::parse_input(input, args.input_format)?;
+        let (format, document) = runner::parse_input(input, args.input_format.map(Format::from))?;
         let path = input.source.display();
-        let detection = match runner::detect_file(&document, args.kind) {
+        let detection = match runner::detect_file(&document, args.kind.given()) {
             Ok(detection) => detection,
             Err(undecided) => {
                 files.push(DetectEntry::Undecided(UndecidedFile {
@@ -42,7 +43,7 @@ pub(super) fn detect(
             path,
             format,
             detection,
-            kind_given: args.kind != KindChoice::Auto,
+            kind_given: args.kind.given().is_some(),
             needs_from,
         }));
     }

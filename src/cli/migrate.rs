@@ -10,6 +10,7 @@ use super::{
     Streams,
 };
 use crate::diff;
+use crate::document::Format;
 use crate::redact;
 use crate::report::{self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions};
 use crate::runner::{self, FileRun, Input, RunConfig, RunError, Source};
@@ -20,8 +21,8 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
     RunConfig {
         from: args.from,
         to: args.to,
-        kind: args.kind,
-        input_format: args.input_format,
+        kind: args.kind.given(),
+        input_format: args.input_format.map(Format::from),
         options: StepOptions {
             set: args.set.iter().cloned().collect::<BTreeMap<_, _>>(),
             removed: match args.removed {

@@ -20,8 +20,8 @@ use crate::step::Step;
 use crate::write::WriteError;
 
 pub use args::{
-    ApplyArgs, CheckArgs, Cli, ColorChoice, Commands, DetectArgs, ExplainArgs, ListArgs,
-    MigrateArgs, NotesArg, OutputFormat, PlanArgs, RemovedArg,
+    ApplyArgs, CheckArgs, Cli, ColorChoice, Commands, DetectArgs, ExplainArgs, InputFormat,
+    KindChoice, ListArgs, MigrateArgs, NotesArg, OutputFormat, PlanArgs, RemovedArg,
 };
 
 /// Why a command failed; [`CliError::exit_code`] maps it to an exit code ("Exit codes" in

@@ -121,31 +121,10 @@ impl Input {
     }
 }
 
-/// `--input-format`: how to read the files instead of going by their extension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum InputFormat {
-    /// YAML (what `.yaml`, `.yml`, other names and stdin are read as)
-    Yaml,
-    /// JSON (what `.json` files are read as)
-    Json,
-    /// TOML (what `.toml` files are read as)
-    Toml,
-}
-
-impl From<InputFormat> for Format {
-    fn from(choice: InputFormat) -> Format {
-        match choice {
-            InputFormat::Yaml => Format::Yaml,
-            InputFormat::Json => Format::Json,
-            InputFormat::Toml => Format::Toml,
-        }
-    }
-}
-
 /// The format of a file: the one given with `--input-format`, else its extension as Pomerium
 /// decides it (stdin and other names are read as YAML).
-pub fn format_for(source: &Source, given: Option<InputFormat>) -> Format {
-    given.map_or_else(|| format_of(source), Format::from)
+pub fn format_for(source: &Source, given: Option<Format>) -> Format {
+    given.unwrap_or_else(|| format_of(source))
 }
 
 /// The format a file's extension says (stdin and other names are read as YAML).
@@ -162,10 +141,7 @@ pub fn format_of(source: &Source) -> Format {
 }
 
 /// Picks the format ([`format_for`]) and parses the text.
-pub fn parse_input(
-    input: &Input,
-    given: Option<InputFormat>,
-) -> Result<(Format, Document), RunError> {
+pub fn parse_input(input: &Input, given: Option<Format>) -> Result<(Format, Document), RunError> {
     let path = input.source.display();
     let format = format_for(&input.source, given);
     let refused = |source| RunError::InputRule {
@@ -257,13 +233,10 @@ mod tests {
     #[test]
     fn the_given_input_format_wins_over_the_extension() {
         let f = |p: &str, given| format_for(&Source::File(p.into()), given);
-        assert_eq!(f("config.yaml", Some(InputFormat::Toml)), Format::Toml);
-        assert_eq!(f("config.toml", Some(InputFormat::Json)), Format::Json);
+        assert_eq!(f("config.yaml", Some(Format::Toml)), Format::Toml);
+        assert_eq!(f("config.toml", Some(Format::Json)), Format::Json);
         assert_eq!(f("config.toml", None), Format::Toml);
-        assert_eq!(
-            format_for(&Source::Stdin, Some(InputFormat::Toml)),
-            Format::Toml
-        );
+        assert_eq!(format_for(&Source::Stdin, Some(Format::Toml)), Format::Toml);
         assert_eq!(format_for(&Source::Stdin, None), Format::Yaml);
     }
 

@@ -31,12 +31,11 @@ use crate::version::Version;
 
 pub use error::RunError;
 pub use input::{
-    Destination, Input, InputFormat, Source, check_distinct, format_for, format_of, parse_input,
-    read_files,
+    Destination, Input, Source, check_distinct, format_for, format_of, parse_input, read_files,
 };
 pub use versions::{
-    KindChoice, NEWEST_KNOWN, OLDEST_KNOWN, check_versions, default_target, detect_file,
-    newest_version, resolve_versions, select_steps,
+    NEWEST_KNOWN, OLDEST_KNOWN, check_versions, default_target, detect_file, newest_version,
+    resolve_versions, select_steps,
 };
 
 pub use settings::{check_settings, known_settings};
@@ -48,9 +47,10 @@ use versions::FileVersions;
 pub struct RunConfig<'a> {
     pub from: Option<Version>,
     pub to: Option<Version>,
-    pub kind: KindChoice,
+    /// `--kind`: the kind of every file; `None` decides each file's kind from its keys.
+    pub kind: Option<FileKind>,
     /// `--input-format`: the format of every file; `None` goes by each file's extension.
-    pub input_format: Option<InputFormat>,
+    pub input_format: Option<Format>,
     pub options: StepOptions,
     /// `apply -o PATH`: where the (single) migrated config is written instead of in place; the
     /// steps see this path as the config's (files they create go beside it).
@@ -137,7 +137,7 @@ fn parse(input: Input, config: &RunConfig<'_>) -> Result<Parsed, RunError> {
         &input.source.display(),
         &document,
         &detection,
-        config.kind != KindChoice::Auto,
+        config.kind.is_some(),
         config.from,
     );
     Ok(Parsed {
@@ -241,12 +241,12 @@ mod tests {
         Version::new(0, minor)
     }
 
-    fn run_one(path: &str, text: &str, given: Option<InputFormat>) -> Result<FileRun, RunError> {
+    fn run_one(path: &str, text: &str, given: Option<Format>) -> Result<FileRun, RunError> {
         let input = Input::from_bytes(Source::File(path.into()), text.as_bytes().to_vec())?;
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
-            kind: KindChoice::Auto,
+            kind: None,
             input_format: given,
             options: StepOptions::default(),
             output: None,
@@ -268,7 +268,7 @@ mod tests {
             Err(RunError::Parse { .. })
         ));
         assert_eq!(
-            run_one("c.conf", text, Some(InputFormat::Toml))?.format,
+            run_one("c.conf", text, Some(Format::Toml))?.format,
             Format::Toml
         );
         Ok(())
@@ -325,7 +325,7 @@ mod tests {
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
-            kind: KindChoice::Auto,
+            kind: None,
             input_format: None,
             options: StepOptions::default(),
             output: None,

@@ -14,18 +14,6 @@ pub const OLDEST_KNOWN: Version = Version::new(0, 10);
 /// The newest release the tool knows about, even where no step is registered for it yet.
 pub const NEWEST_KNOWN: Version = Version::new(0, 33);
 
-/// `--kind`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum KindChoice {
-    /// Decide from the keys: keys only Core reads against keys only the Console reads.
-    #[default]
-    Auto,
-    /// A Pomerium Core config.
-    Core,
-    /// An Enterprise Console config.
-    Console,
-}
-
 /// The newest version the chain has steps for, or [`NEWEST_KNOWN`] when it is newer.
 pub fn newest_version(steps: &[&Step]) -> Version {
     steps
@@ -107,12 +95,14 @@ pub(super) struct FileVersions {
     pub inferred: bool,
 }
 
-/// The kind (decided from the keys for `--kind auto`) and the version range of a document.
-pub fn detect_file(document: &Document, kind: KindChoice) -> Result<Detection, KindUndecided> {
+/// The kind (the given one, else decided from the keys) and the version range of a document.
+pub fn detect_file(
+    document: &Document,
+    kind: Option<FileKind>,
+) -> Result<Detection, KindUndecided> {
     match kind {
-        KindChoice::Auto => detect::detect(document),
-        KindChoice::Core => Ok(detect::detect_as(document, FileKind::Core)),
-        KindChoice::Console => Ok(detect::detect_as(document, FileKind::Console)),
+        None => detect::detect(document),
+        Some(kind) => Ok(detect::detect_as(document, kind)),
     }
 }
 
