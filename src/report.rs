@@ -51,8 +51,13 @@ pub struct FileReport {
     pub warnings: Vec<String>,
     /// Whether the migrated text differs from the input.
     pub changed: bool,
-    /// In the order the steps ran; locations are in the input file.
+    /// In the order the steps ran; locations are in the input file, except after `apply`, where
+    /// they point into the file as written (see `input_locations`).
     pub findings: Vec<Finding>,
+    /// After `apply`: the findings' locations in the input, index for index with `findings`
+    /// (whose locations then point into the written file). `None` for `plan` and `check`,
+    /// whose locations are in the input already.
+    pub input_locations: Option<Vec<Option<Location>>>,
     pub created: Vec<CreatedReport>,
     /// The (redacted) unified diff of the whole run; empty when unchanged.
     pub diff: String,
@@ -121,6 +126,14 @@ impl Summary {
 }
 
 impl FileReport {
+    /// Where finding `index` is in the input file.
+    pub fn input_location(&self, index: usize) -> Option<Location> {
+        match &self.input_locations {
+            Some(locations) => locations.get(index).copied().flatten(),
+            None => self.findings.get(index).and_then(|f| f.location),
+        }
+    }
+
     pub fn summary(&self) -> Summary {
         let mut s = Summary {
             files: 1,
@@ -310,8 +323,17 @@ fn render_file(out: &mut String, command: Command, file: &FileReport, color: boo
     let places: Vec<String> = file
         .findings
         .iter()
-        .map(|f| match f.location {
-            Some(Location { line, column }) => format!("{}:{line}:{column}", file.path),
+        .enumerate()
+        .map(|(i, f)| match f.location {
+            Some(Location { line, column }) => {
+                // After apply: where the line was in the input, when it moved.
+                let was = file
+                    .input_location(i)
+                    .filter(|input| input.line != line)
+                    .map(|input| format!(" [was {}]", input.line))
+                    .unwrap_or_default();
+                format!("{}:{line}:{column}{was}", file.path)
+            }
             None => file.path.clone(),
         })
         .collect();
@@ -414,8 +436,12 @@ struct JsonFinding<'a> {
     version: Version,
     step: &'a str,
     severity: Severity,
+    /// Where the finding is in the file as written by `apply` (the input for plan/check).
     line: Option<usize>,
     column: Option<usize>,
+    /// Where the finding is in the input file (equal to line/column for plan/check).
+    input_line: Option<usize>,
+    input_column: Option<usize>,
     message: &'a str,
     link: &'a str,
 }
@@ -440,13 +466,16 @@ pub fn render_json(report: &Report) -> String {
                 findings: f
                     .findings
                     .iter()
-                    .map(|x| JsonFinding {
+                    .enumerate()
+                    .map(|(i, x)| JsonFinding {
                         id: format!("v{}/{}", x.version, x.step),
                         version: x.version,
                         step: x.step,
                         severity: x.severity,
                         line: x.location.map(|l| l.line),
                         column: x.location.map(|l| l.column),
+                        input_line: f.input_location(i).map(|l| l.line),
+                        input_column: f.input_location(i).map(|l| l.column),
                         message: &x.message,
                         link: x.link,
                     })
@@ -492,6 +521,7 @@ mod tests {
                 to: Version::new(0, 25),
                 inferred: None,
                 warnings: Vec::new(),
+                input_locations: None,
                 changed: true,
                 findings: vec![
                     finding(Severity::Changed, Some(12), "replaced it"),

@@ -97,14 +97,24 @@ is ignored; 2 invalid input or usage; 3 refused for safety.")]
     /// Show each file's kind, format and the Pomerium versions its keys fit, with the evidence.
     #[command(long_about = "\
 Show what pomerium-migrate finds out about each file without migrating it: the kind (core or \
-console) and the keys that decided it, the format, and the range of Pomerium releases that read \
-every key of the file, with the keys that bound it (file:line:column). A key first read in 0.N \
-means the file is for 0.N or newer; a key last read in 0.M means 0.M or older.
+console) with the evidence on each side, the format, and the range of Pomerium releases that \
+read every key of the file, with what bounds it (file:line:column).
+
+Kind: top-level keys only Core reads (routes, idp_*, certificates, …) count for core; keys only \
+the Console reads (database_url, license_key, audience, …, and any dash-case spelling of a \
+Console key) count for console. Keys both read, x- and .-prefixed keys (YAML anchor holders) \
+and unknown keys count for neither. When both sides have evidence, or neither has, the kind is \
+undecided: detect shows the keys and exits 2, and plan, apply and check refuse the file until \
+--kind says which. With --kind, keys only the other kind reads give a warning.
+
+Version: a key first read in 0.N means the file is for 0.N or newer; a key last read in 0.M \
+means 0.M or older. Values count too: a ${pomerium.…} substitution in set_request_headers means \
+0.23 or newer, databroker_storage_type: redis 0.23 or older.
 
 This is what plan, apply and check use when --from is not given: they start at the lowest \
-release of the range. The output says when no key bounds the version, when the keys contradict \
+release of the range. The output says when nothing bounds the version, when the keys contradict \
 each other (they then start at the lower bound), and when they would refuse to guess because a \
-set_request_headers value contains `$` and the range crosses 0.23.")]
+set_request_headers value contains `$` or `%%` and the range crosses 0.23.")]
     Detect(DetectArgs),
 
     /// List the migration steps (optionally only those between --from and --to).
@@ -156,7 +166,8 @@ pub struct MigrateArgs {
 
     /// A value a step needs and cannot infer, e.g. `--set license-key=…`,
     /// `--set audience=console.example.com`, `--set authenticate-service-url=https://…`.
-    /// Repeatable; dash-case and snake_case keys are the same.
+    /// Repeatable; dash-case and snake_case keys are the same. A key no migration step reads
+    /// is refused, naming the closest one.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
 

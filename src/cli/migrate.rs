@@ -103,6 +103,7 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
         to: file.to,
         inferred: file.inferred.clone(),
         warnings: file.warnings.clone(),
+        input_locations: None,
         changed: file.changed(),
         findings,
         created: file
@@ -226,6 +227,15 @@ pub(super) fn apply(
             .collect(),
     };
     write_plan::record_outcome(&mut report, &planned.destinations, &outcome);
+    // The report of apply points into the files as written.
+    for (entry, file) in report.files.iter_mut().zip(&files) {
+        let written = file.result_locations();
+        let input = entry.findings.iter().map(|f| f.location).collect();
+        for (finding, location) in entry.findings.iter_mut().zip(written) {
+            finding.location = location;
+        }
+        entry.input_locations = Some(input);
+    }
     let text = TextOptions {
         color,
         diffs: false,

@@ -107,6 +107,91 @@ impl LineMap {
     }
 }
 
+/// Maps input lines forward into a migrated text, for `apply`'s report, which points into the
+/// file as written: an unchanged line maps to where it now is; a rewritten line to the line of
+/// its replacement that reads most like it (`X: "$5"` → `X: "$$5"`, `key: v` → `# key: v`), or
+/// to the note above that line when the step commented the key out; a deleted line to the line
+/// that now follows where it was.
+pub(super) struct ForwardMap {
+    /// 0-based input line → 0-based line of the migrated text.
+    lines: Vec<usize>,
+}
+
+/// Replaced blocks larger than this (old × new lines) are mapped by position, not by content.
+const MATCHED_BLOCK: usize = 4096;
+
+impl ForwardMap {
+    pub(super) fn new(input: &str, output: &str) -> ForwardMap {
+        let old_lines: Vec<&str> = input.lines().collect();
+        let new_lines: Vec<&str> = output.lines().collect();
+        let last = new_lines.len().saturating_sub(1);
+        let mut lines = vec![0; old_lines.len()];
+        let diff = TextDiff::from_lines(input, output);
+        for op in diff.ops() {
+            let (old, new) = (op.old_range(), op.new_range());
+            // Lines keep their order: each old line of a block matches at or after the last.
+            let mut floor = new.start;
+            for (k, i) in old.clone().enumerate() {
+                let Some(slot) = lines.get_mut(i) else {
+                    continue;
+                };
+                *slot = match op.tag() {
+                    DiffTag::Equal => new.start + k,
+                    DiffTag::Delete | DiffTag::Insert => new.start.min(last),
+                    DiffTag::Replace if old.len() * new.len() > MATCHED_BLOCK => {
+                        new.start + k.min(new.len() - 1)
+                    }
+                    DiffTag::Replace => {
+                        let line = old_lines.get(i).copied().unwrap_or_default();
+                        let (matched, shown) = best_match(line, &new_lines, floor..new.end);
+                        floor = matched;
+                        shown
+                    }
+                };
+            }
+        }
+        ForwardMap { lines }
+    }
+
+    /// The 1-based line of the migrated text where 1-based input line `line` is.
+    pub(super) fn line(&self, line: usize) -> usize {
+        let index = line.saturating_sub(1);
+        self.lines
+            .get(index)
+            .or(self.lines.last())
+            .map_or(line, |l| l + 1)
+    }
+}
+
+/// The 0-based line of `new_lines[range]` that reads most like `old` (its text with a `# `
+/// comment prefix removed, compared without indentation; the first of equals), and the line to
+/// show for it: the note line above it when the step commented the entry out under a note.
+fn best_match(old: &str, new_lines: &[&str], range: std::ops::Range<usize>) -> (usize, usize) {
+    let uncomment = |l: &str| {
+        let t = l.trim_start();
+        t.strip_prefix("# ").unwrap_or(t).to_owned()
+    };
+    let old = old.trim();
+    let mut best = (f64::MIN, range.start);
+    for n in range.clone() {
+        let candidate = new_lines.get(n).copied().unwrap_or_default();
+        let score = strsim::normalized_levenshtein(old, &uncomment(candidate));
+        if score > best.0 {
+            best = (score, n);
+        }
+    }
+    let n = best.1;
+    let note_above = n > range.start
+        && new_lines
+            .get(n - 1)
+            .is_some_and(|l| l.trim_start().starts_with("# pomerium-migrate "))
+        && new_lines
+            .get(n)
+            .is_some_and(|l| l.trim_start().starts_with('#'))
+        && !old.starts_with('#');
+    (n, if note_above { n - 1 } else { n })
+}
+
 /// The locations of the nodes and entry keys that enclose the node or key written at `target`,
 /// outermost first and ending with `target`; empty when no node or key is written there.
 /// Aliases are not followed (what they name is written, and found, elsewhere).
@@ -193,5 +278,37 @@ mod tests {
         let (map, doc) = (LineMap::new(input, current), yaml(current));
         assert_eq!(map.locate(&doc, at(2, 1)), Some(at(1, 1)));
         assert_eq!(map.nearest_input_line(2), 1);
+    }
+}
+
+#[cfg(test)]
+mod forward_tests {
+    use super::*;
+
+    #[test]
+    fn input_lines_move_to_where_they_are_written() {
+        let input = "a: 1\nold: x\nb: \"$5\"\nkeep: 1\nc: 3\nd: 4\n";
+        let output = "a: 1\n# pomerium-migrate v0.2: removed\n# old: x\nadded: y\nb: \"$$5\"\nkeep: 1\nd: 4\n";
+        let map = ForwardMap::new(input, output);
+        assert_eq!(map.line(1), 1);
+        // Commented out under a note: the note line.
+        assert_eq!(map.line(2), 2);
+        // Rewritten in place, after an added line.
+        assert_eq!(map.line(3), 5);
+        assert_eq!(map.line(4), 6);
+        // Deleted: the line that now follows where it was.
+        assert_eq!(map.line(5), 7);
+        assert_eq!(map.line(6), 7);
+        // Past the end: the last line.
+        assert_eq!(map.line(99), 7);
+    }
+
+    #[test]
+    fn lines_of_a_replaced_block_keep_their_order() {
+        let input = "- cert: AAAA\n  key: BBBB\n- cert: |\n    CCCC\n  key: >-\n    DDDD\n";
+        let output = "- cert: a.pem\n  key: a-key.pem\n- cert: b.pem\n  key: b-key.pem\n";
+        let map = ForwardMap::new(input, output);
+        let lines: Vec<usize> = [1, 2, 3, 5].iter().map(|l| map.line(*l)).collect();
+        assert_eq!(lines, [1, 2, 3, 4]);
     }
 }

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 use crate::detect::Detection;
 use crate::detect_report;
-use crate::document::{Document, Format, Value};
+use crate::document::{Document, Format, Location, Value};
 use crate::step::{CreatedFile, FileKind, Finding, Step, StepOptions};
 use crate::version::Version;
 
@@ -96,6 +96,27 @@ impl FileRun {
             Some(stage) => &stage.document,
             None => self.original(),
         }
+    }
+
+    /// The findings' locations moved from the input into the migrated text (what `apply`
+    /// writes), index for index with [`FileRun::findings`]; columns are kept (see
+    /// `locate::ForwardMap` for how lines move).
+    pub fn result_locations(&self) -> Vec<Option<Location>> {
+        let map = self
+            .changed()
+            .then(|| locate::ForwardMap::new(self.original().text(), self.result().text()));
+        self.findings
+            .iter()
+            .map(|f| {
+                f.location.map(|at| match &map {
+                    Some(map) => Location {
+                        line: map.line(at.line),
+                        ..at
+                    },
+                    None => at,
+                })
+            })
+            .collect()
     }
 
     /// Whether the migrated text differs from the input.
