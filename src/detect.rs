@@ -272,6 +272,9 @@ pub fn kind_evidence(sites: &[KeySite]) -> KindEvidence {
             _ => {}
         }
     }
+    // In file order (a TOML file's tables come after its other keys in the tree).
+    evidence.core.sort_by_key(|e| e.location);
+    evidence.console.sort_by_key(|e| e.location);
     evidence
 }
 
