@@ -3,13 +3,26 @@
 //! A step named `v0.N` turns a config valid for 0.(N-1) into one valid for 0.N. Releases with
 //! nothing to migrate or report have no module: 0.12 and 0.19 changed no configuration key or
 //! behaviour that a config shows.
+//!
+//! # One shape for every release module
+//!
+//! - The module (`v0_NN.rs`) is private to this directory and starts with `//! Pomerium 0.NN:`
+//!   and a one-line summary of what the release changed.
+//! - Each step is a `pub(crate) static` declared with `crate::step!`; its function has the
+//!   step's id as its name (`v0.24/set-authorization-header` is `fn set_authorization_header`,
+//!   the static `SET_AUTHORIZATION_HEADER`). Everything else in the module is private.
+//! - A title says what the step does, as an imperative starting with one of [`TITLE_VERBS`]
+//!   ("Rename …", "Comment out …", "Note that …").
+//! - A release module never imports another: what two steps share lives in `common/`.
+//! - `handles` lists the keys the step rewrites or reports. It is data: a test proves that every
+//!   key the key table shows as removed is handled by a step of the release that removed it.
 
 use crate::step::Step;
 
 mod common;
-pub mod v0_11;
-pub mod v0_13;
-pub mod v0_14;
+mod v0_11;
+mod v0_13;
+mod v0_14;
 mod v0_15;
 mod v0_16;
 mod v0_17;
@@ -20,14 +33,28 @@ mod v0_22;
 mod v0_23;
 mod v0_24;
 mod v0_25;
-pub mod v0_26;
-pub mod v0_27;
-pub mod v0_28;
-pub mod v0_29;
-pub mod v0_30;
-pub mod v0_31;
-pub mod v0_32;
-pub mod v0_33;
+mod v0_26;
+mod v0_27;
+mod v0_28;
+mod v0_29;
+mod v0_30;
+mod v0_31;
+mod v0_32;
+mod v0_33;
+
+/// The words a step title starts with (see the module documentation).
+pub const TITLE_VERBS: &[&str] = &[
+    "Add ",
+    "Comment out ",
+    "Double ",
+    "Drop ",
+    "Move ",
+    "Note that ",
+    "Rename ",
+    "Replace ",
+    "Report ",
+    "Write ",
+];
 
 // What validation at the target shares with the steps that report the same values.
 pub(crate) use v0_15::is_ed25519_key;
@@ -81,11 +108,11 @@ pub static STEPS: &[&Step] = &[
     &v0_25::AUTHENTICATION_FLOW,
     &v0_26::CLIENT_CA,
     &v0_26::COOKIE_SECURE,
-    &v0_26::MATCH_ANY_PORT,
+    &v0_26::MATCH_ANY_INCOMING_PORT,
     &v0_26::UPSTREAM_HOST_HEADER,
     &v0_27::VALIDATION_MODE,
     &v0_27::JWT_ENDPOINT,
-    &v0_28::STORAGE_TLS_OPTIONS,
+    &v0_28::STORAGE_TLS,
     &v0_29::OPENTELEMETRY,
     &v0_29::AUDIT_KEY,
     &v0_29::CONSOLE_TRACING,
@@ -156,6 +183,24 @@ mod tests {
                 "{id} links elsewhere"
             );
             assert!(!step.title.is_empty(), "{id} has no title");
+        }
+    }
+
+    #[test]
+    fn titles_are_imperatives() {
+        for step in STEPS {
+            assert!(
+                super::TITLE_VERBS.iter().any(|v| step.title.starts_with(v)),
+                "{}: the title `{}` does not start with one of {:?}",
+                step.qualified_id(),
+                step.title,
+                super::TITLE_VERBS
+            );
+            assert!(
+                !step.title.ends_with('.'),
+                "{}: a title is not a sentence",
+                step.qualified_id()
+            );
         }
     }
 }

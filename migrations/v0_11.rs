@@ -1,4 +1,4 @@
-//! Pomerium 0.11.
+//! Pomerium 0.11: the cache service became the databroker; user impersonation is off by default.
 
 use super::common;
 use crate::step::{Scope, StepContext};
@@ -29,18 +29,18 @@ crate::step! {
     /// ```yaml
     /// databroker_service_url: https://cache.internal:5443
     /// ```
-    pub static DATABROKER_SERVICE_URL = Step {
+    pub(crate) static DATABROKER_SERVICE_URL = Step {
         version: Version::new(0, 11),
         id: "databroker-service-url",
-        title: "cache_service_url is renamed databroker_service_url",
+        title: "Rename cache_service_url to databroker_service_url",
         scope: Scope::Core,
         handles: &["cache_service_url"],
         link: LINK,
-        run: run,
+        run: databroker_service_url,
     };
 }
 
-fn run(cx: &mut StepContext<'_>) {
+fn databroker_service_url(cx: &mut StepContext<'_>) {
     if let Some(root) = cx.doc.root() {
         common::rename_key(
             cx,
@@ -85,10 +85,10 @@ crate::step! {
     /// administrators: admin@example.com
     /// enable_user_impersonation: true
     /// ```
-    pub static USER_IMPERSONATION_DEFAULT = Step {
+    pub(crate) static USER_IMPERSONATION_DEFAULT = Step {
         version: Version::new(0, 11),
         id: "user-impersonation-default",
-        title: "Note: user impersonation is off unless enable_user_impersonation is set",
+        title: "Note that user impersonation is off unless enable_user_impersonation is set",
         scope: Scope::Core,
         handles: &["administrators"],
         link: LINK,

@@ -1,4 +1,4 @@
-//! Pomerium 0.13.
+//! Pomerium 0.13: user impersonation was removed from Core.
 
 use super::common;
 use crate::step::{Scope, StepContext};
@@ -33,18 +33,18 @@ crate::step! {
     /// # pomerium-migrate v0.13: user impersonation was removed from Core
     /// # enable_user_impersonation: true
     /// ```
-    pub static USER_IMPERSONATION = Step {
+    pub(crate) static USER_IMPERSONATION = Step {
         version: Version::new(0, 13),
         id: "user-impersonation",
-        title: "user impersonation options are removed",
+        title: "Comment out the user impersonation options",
         scope: Scope::Core,
         handles: &["administrators", "enable_user_impersonation"],
         link: LINK,
-        run: run,
+        run: user_impersonation,
     };
 }
 
-fn run(cx: &mut StepContext<'_>) {
+fn user_impersonation(cx: &mut StepContext<'_>) {
     let Some(root) = cx.doc.root() else {
         return;
     };
@@ -52,11 +52,13 @@ fn run(cx: &mut StepContext<'_>) {
         common::retire_key(
             cx,
             root,
-            None,
             key,
-            "user impersonation was removed from Core",
-            "user impersonation was removed from Pomerium Core in 0.13 (Pomerium Enterprise \
+            &common::Retirement::verb_first(
+                None,
+                "user impersonation was removed from Core",
+                "user impersonation was removed from Pomerium Core in 0.13 (Pomerium Enterprise \
              provides impersonation in the Console)",
+            ),
         );
     }
 }

@@ -1,4 +1,5 @@
-//! Pomerium 0.14.
+//! Pomerium 0.14: the PROXY protocol option was renamed, user IDs lost their provider prefix,
+//! and programmatic login redirects only to listed domains.
 
 use super::common;
 use crate::document::{NodeId, Value};
@@ -28,18 +29,18 @@ crate::step! {
     /// ```yaml
     /// use_proxy_protocol: true
     /// ```
-    pub static USE_PROXY_PROTOCOL = Step {
+    pub(crate) static USE_PROXY_PROTOCOL = Step {
         version: Version::new(0, 14),
         id: "use-proxy-protocol",
-        title: "require_proxy_protocol is renamed use_proxy_protocol",
+        title: "Rename require_proxy_protocol to use_proxy_protocol",
         scope: Scope::Core,
         handles: &["require_proxy_protocol"],
         link: LINK,
-        run: run_proxy_protocol,
+        run: use_proxy_protocol,
     };
 }
 
-fn run_proxy_protocol(cx: &mut StepContext<'_>) {
+fn use_proxy_protocol(cx: &mut StepContext<'_>) {
     if let Some(root) = cx.doc.root() {
         common::rename_key(
             cx,
@@ -53,7 +54,7 @@ fn run_proxy_protocol(cx: &mut StepContext<'_>) {
 }
 
 /// The identity providers whose name prefixed user IDs before 0.14.
-pub const PROVIDERS: &[&str] = &[
+pub(crate) const PROVIDERS: &[&str] = &[
     "auth0", "azure", "cognito", "github", "gitlab", "google", "oidc", "okta", "onelogin", "ping",
 ];
 
@@ -91,24 +92,24 @@ crate::step! {
     ///       - alice@example.com
     ///       - 1234567890
     /// ```
-    pub static USER_ID_PREFIX = Step {
+    pub(crate) static USER_ID_PREFIX = Step {
         version: Version::new(0, 14),
         id: "user-id-prefix",
-        title: "identity provider prefixes are dropped from allowed_users IDs",
+        title: "Drop identity provider prefixes from allowed_users IDs",
         scope: Scope::Core,
         handles: &["allowed_users"],
         link: LINK,
-        run: run_user_ids,
+        run: user_id_prefix,
     };
 }
 
 /// `ID` for an entry written `PROVIDER/ID` with a known provider.
-pub fn strip_provider(entry: &str) -> Option<(&str, &str)> {
+pub(crate) fn strip_provider(entry: &str) -> Option<(&str, &str)> {
     let (provider, id) = entry.split_once('/')?;
     (PROVIDERS.contains(&provider) && !id.is_empty()).then_some((provider, id))
 }
 
-fn run_user_ids(cx: &mut StepContext<'_>) {
+fn user_id_prefix(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     for route in common::routes(doc) {
         let Some(users) = doc.get(route.node, "allowed_users") else {
@@ -170,18 +171,18 @@ crate::step! {
     /// authenticate_service_url: https://authenticate.example.com
     /// programmatic_redirect_domain_whitelist: [localhost, tools.example.com]
     /// ```
-    pub static PROGRAMMATIC_REDIRECT_DOMAINS = Step {
+    pub(crate) static PROGRAMMATIC_REDIRECT_DOMAINS = Step {
         version: Version::new(0, 14),
         id: "programmatic-redirect-domains",
-        title: "Note: programmatic login redirects only to localhost by default",
+        title: "Note that programmatic login redirects only to localhost by default",
         scope: Scope::Core,
         handles: &["programmatic_redirect_domain_whitelist"],
         link: LINK,
-        run: run_programmatic_redirect,
+        run: programmatic_redirect_domains,
     };
 }
 
-fn run_programmatic_redirect(cx: &mut StepContext<'_>) {
+fn programmatic_redirect_domains(cx: &mut StepContext<'_>) {
     if cx
         .doc
         .top("programmatic_redirect_domain_whitelist")

@@ -3,15 +3,14 @@
 
 use base64::Engine as _;
 
-use super::common::{self, Spelling};
+use super::common;
 use crate::document::Value;
-use crate::step;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0150";
 
-step! {
+crate::step! {
     /// # Remove unused gRPC and refresh options (Core)
     ///
     /// Pomerium 0.15 dropped three options that no longer did anything:
@@ -35,7 +34,7 @@ step! {
     /// # pomerium-migrate v0.15: removed; the option no longer has any effect
     /// # refresh_cooldown: 5m
     /// ```
-    pub static REMOVE_UNUSED_OPTIONS = Step {
+    pub(crate) static REMOVE_UNUSED_OPTIONS = Step {
         version: Version::new(0, 15),
         id: "remove-unused-options",
         title: "Comment out grpc_server_max_connection_age(_grace) and refresh_cooldown",
@@ -51,15 +50,17 @@ step! {
 }
 
 fn remove_unused_options(cx: &mut StepContext<'_>) {
-    common::remove_top_level(
+    common::retire_top_level(
         cx,
         REMOVE_UNUSED_OPTIONS.handles,
-        "removed; the option no longer has any effect",
-        "Pomerium 0.15 no longer reads this option",
+        &common::Retirement::key_first(
+            "removed; the option no longer has any effect",
+            "Pomerium 0.15 no longer reads this option",
+        ),
     );
 }
 
-step! {
+crate::step! {
     /// # Ed25519 signing keys are no longer supported (Core)
     ///
     /// `signing_key` signs the JWT that Pomerium passes to upstream applications (and, from
@@ -80,7 +81,7 @@ step! {
     /// ```
     ///
     /// After: unchanged, with an action-required finding on the `signing_key` line.
-    pub static ED25519_SIGNING_KEY = Step {
+    pub(crate) static ED25519_SIGNING_KEY = Step {
         version: Version::new(0, 15),
         id: "ed25519-signing-key",
         title: "Report an Ed25519 signing_key (ECDSA or RSA required)",
@@ -131,7 +132,7 @@ pub(crate) fn is_ed25519_key(text: &str) -> bool {
         })
 }
 
-step! {
+crate::step! {
     /// # The Console needs `signing-key` (Enterprise Console)
     ///
     /// From 0.15 the Enterprise Console verifies the JWT that Pomerium Core sends with each
@@ -171,7 +172,7 @@ step! {
     /// database-url: postgres://…
     /// signing-key: <Core's signing_key>
     /// ```
-    pub static CONSOLE_SIGNING_KEY = Step {
+    pub(crate) static CONSOLE_SIGNING_KEY = Step {
         settings: &["signing-key", "authenticate-service-url"],
         version: Version::new(0, 15),
         id: "console-signing-key",
@@ -198,7 +199,7 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
     // of a secret in the file: when this run reaches 0.16 and v0.16 can write
     // `authenticate-service-url`, the key is not copied at all.
     if cx.options.reaches(Version::new(0, 16))
-        && super::v0_16::known_authenticate_service_url(cx).is_some()
+        && common::known_authenticate_service_url(cx).is_some()
     {
         cx.note(
             None,
@@ -211,7 +212,7 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
     let from_core = common::non_empty_str(cx.core.and_then(|core| core.get("signing_key")));
     let (value, source) = match (from_core, cx.setting("signing-key")) {
         (Some(v), set) => {
-            warn_if_set_differs(cx, "signing-key", "signing_key", v, set);
+            common::warn_if_set_differs(cx, "signing-key", "signing_key", v, set);
             (v.to_owned(), "the Core config's `signing_key`")
         }
         (None, Some(v)) => (v.to_owned(), "`--set signing-key`"),
@@ -228,51 +229,10 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
             return;
         }
     };
-    add_console_key(cx, "signing-key", value, source);
+    common::add_console_key(cx, "signing-key", value, source);
 }
 
-/// The Core config is authoritative for values the Console must share with it: when `--set`
-/// gave another value, say that it was not used (without printing either value).
-pub(crate) fn warn_if_set_differs(
-    cx: &mut StepContext<'_>,
-    dash_key: &str,
-    core_key: &str,
-    from_core: &str,
-    set: Option<&str>,
-) {
-    if set.is_some_and(|set| set != from_core) {
-        cx.action(
-            None,
-            format!(
-                "`--set {dash_key}` differs from the Core config's `{core_key}`; the Console \
-                 must use Core's value, so that one was written: drop the `--set` or fix the \
-                 Core config"
-            ),
-        );
-    }
-}
-
-/// Adds a top-level console key in the file's spelling and reports where its value came from.
-pub(crate) fn add_console_key(
-    cx: &mut StepContext<'_>,
-    dash_key: &str,
-    value: String,
-    source: &str,
-) {
-    let Some(root) = cx.doc.root() else {
-        cx.action(
-            None,
-            format!("the file is empty: add `{dash_key}` by hand ({source} has its value)"),
-        );
-        return;
-    };
-    let key = Spelling::of(cx.doc).key(dash_key);
-    let after = common::last_top_level(cx.doc);
-    cx.insert(root, after, &key, Value::String(value));
-    cx.changed(None, format!("added `{key}` with the value of {source}"));
-}
-
-step! {
+crate::step! {
     /// # The Console needs `audience` (Enterprise Console)
     ///
     /// From 0.15 the Console checks the audience of the JWT it receives from Core. `audience`
@@ -299,7 +259,7 @@ step! {
     /// database-url: postgres://…
     /// audience: console.corp.example.com
     /// ```
-    pub static CONSOLE_AUDIENCE = Step {
+    pub(crate) static CONSOLE_AUDIENCE = Step {
         settings: &["audience"],
         version: Version::new(0, 15),
         id: "console-audience",
@@ -318,10 +278,12 @@ fn console_audience(cx: &mut StepContext<'_>) {
     let hosts = cx.core.map(console_hosts).unwrap_or_default();
     // An explicit `--set audience` wins over the guess from the Core routes.
     match (hosts.as_slice(), cx.setting("audience")) {
-        (_, Some(value)) => add_console_key(cx, "audience", value.to_owned(), "`--set audience`"),
+        (_, Some(value)) => {
+            common::add_console_key(cx, "audience", value.to_owned(), "`--set audience`")
+        }
         ([host], None) => {
             let host = host.clone();
-            add_console_key(
+            common::add_console_key(
                 cx,
                 "audience",
                 host,
@@ -376,7 +338,7 @@ fn console_hosts(core: &Value) -> Vec<String> {
     hosts
 }
 
-step! {
+crate::step! {
     /// # Helm charts moved into the main repository (Enterprise Console)
     ///
     /// With 0.15 the Enterprise Helm charts were consolidated into the main Pomerium chart
@@ -392,10 +354,10 @@ step! {
     /// every Console config it migrates across 0.15.
     ///
     /// Before and After: the file is unchanged.
-    pub static HELM_CHARTS_MOVED = Step {
+    pub(crate) static HELM_CHARTS_MOVED = Step {
         version: Version::new(0, 15),
         id: "helm-charts-moved",
-        title: "Note: Enterprise Helm charts moved to the main Pomerium chart repository",
+        title: "Note that the Enterprise Helm charts moved to the main Pomerium chart repository",
         scope: Scope::Console,
         handles: &[],
         link: LINK,

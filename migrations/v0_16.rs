@@ -3,14 +3,13 @@
 //! Authenticate service.
 
 use super::common::{self, Spelling};
-use crate::document::{Document, NodeId, Value};
-use crate::step;
+use crate::document::{Document, EntryRef, Location, NodeId, Value};
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0160";
 
-step! {
+crate::step! {
     /// # `headers` is now `set_response_headers` (Core)
     ///
     /// The global `headers` option (response headers Pomerium adds to every response, such as
@@ -37,7 +36,7 @@ step! {
     /// set_response_headers:
     ///   X-Frame-Options: SAMEORIGIN
     /// ```
-    pub static RENAME_HEADERS = Step {
+    pub(crate) static RENAME_HEADERS = Step {
         version: Version::new(0, 16),
         id: "rename-headers",
         title: "Rename headers to set_response_headers (merging when both exist)",
@@ -81,11 +80,13 @@ fn rename_headers(cx: &mut StepContext<'_>) {
                 old_at,
                 "moved the headers of `headers` into the empty `set_response_headers`",
             );
-            common::remove_entry(
+            common::retire(
                 cx,
                 &old,
-                "replaced by set_response_headers",
-                "its headers are now in `set_response_headers`",
+                &common::Retirement::key_first(
+                    "replaced by set_response_headers",
+                    "its headers are now in `set_response_headers`",
+                ),
             );
         } else {
             cx.action(
@@ -96,6 +97,19 @@ fn rename_headers(cx: &mut StepContext<'_>) {
         return;
     }
 
+    merge_headers(cx, &old, new_value, new_at);
+}
+
+/// Merges the headers of `headers` into the `set_response_headers` mapping `new_value` (see
+/// the step's documentation), then retires `headers`.
+fn merge_headers(
+    cx: &mut StepContext<'_>,
+    old: &EntryRef<'_>,
+    new_value: NodeId,
+    new_at: Option<Location>,
+) {
+    let doc = cx.doc;
+    let old_value = doc.resolve(old.value);
     let existing: Vec<(String, Value)> = doc
         .entries(new_value)
         .iter()
@@ -136,11 +150,13 @@ fn rename_headers(cx: &mut StepContext<'_>) {
             ),
         );
     }
-    common::remove_entry(
+    common::retire(
         cx,
-        &old,
-        "replaced by set_response_headers",
-        "its headers are merged into `set_response_headers`",
+        old,
+        &common::Retirement::key_first(
+            "replaced by set_response_headers",
+            "its headers are merged into `set_response_headers`",
+        ),
     );
 }
 
@@ -152,7 +168,7 @@ fn quoted_list(names: &[String]) -> String {
         .join(", ")
 }
 
-step! {
+crate::step! {
     /// # `signing_key_algorithm` is inferred (Core)
     ///
     /// Since 0.16 Pomerium reads the algorithm from the key in `signing_key` itself (ES256 for
@@ -174,7 +190,7 @@ step! {
     /// # pomerium-migrate v0.16: removed; the algorithm is read from signing_key
     /// # signing_key_algorithm: ES256
     /// ```
-    pub static REMOVE_SIGNING_KEY_ALGORITHM = Step {
+    pub(crate) static REMOVE_SIGNING_KEY_ALGORITHM = Step {
         version: Version::new(0, 16),
         id: "remove-signing-key-algorithm",
         title: "Comment out signing_key_algorithm (inferred from signing_key)",
@@ -186,15 +202,17 @@ step! {
 }
 
 fn remove_signing_key_algorithm(cx: &mut StepContext<'_>) {
-    common::remove_top_level(
+    common::retire_top_level(
         cx,
         &["signing_key_algorithm"],
-        "removed; the algorithm is read from signing_key",
-        "Pomerium 0.16 infers the algorithm from `signing_key`",
+        &common::Retirement::key_first(
+            "removed; the algorithm is read from signing_key",
+            "Pomerium 0.16 infers the algorithm from `signing_key`",
+        ),
     );
 }
 
-step! {
+crate::step! {
     /// # GitHub teams are named by slug (Core)
     ///
     /// With the GitHub identity provider, Pomerium up to 0.15 identified a team by its numeric
@@ -215,10 +233,10 @@ step! {
     /// ```
     ///
     /// After: unchanged, with a note on `allowed_groups` asking for the team's slug.
-    pub static GITHUB_TEAM_SLUGS = Step {
+    pub(crate) static GITHUB_TEAM_SLUGS = Step {
         version: Version::new(0, 16),
         id: "github-team-slugs",
-        title: "Note: GitHub teams are matched by slug, not numeric ID",
+        title: "Note that GitHub teams are matched by slug, not numeric ID",
         scope: Scope::Core,
         handles: &["idp_provider", "allowed_groups"],
         link: LINK,
@@ -241,7 +259,13 @@ fn github_team_slugs(cx: &mut StepContext<'_>) {
             numeric_groups(doc, groups.value, &mut numeric);
         }
         if let Some(policy) = doc.get(route.node, "policy") {
-            groups_criteria(doc, policy.value, &mut numeric, 0);
+            for criterion in common::groups_criteria(doc, policy.value) {
+                let value = doc.resolve(criterion.value);
+                numeric_groups(doc, value, &mut numeric);
+                for inner in doc.entries(value) {
+                    numeric_groups(doc, inner.value, &mut numeric);
+                }
+            }
         }
         for node in numeric {
             cx.note(
@@ -276,29 +300,7 @@ fn numeric_groups(doc: &Document, node: NodeId, out: &mut Vec<NodeId>) {
     }
 }
 
-/// Numeric values under any `groups` criterion of a PPL policy (`groups: {has: "123"}`).
-fn groups_criteria(doc: &Document, node: NodeId, out: &mut Vec<NodeId>, depth: usize) {
-    if depth > 32 {
-        return;
-    }
-    let node = doc.resolve(node);
-    for item in doc.items(node) {
-        groups_criteria(doc, *item, out, depth + 1);
-    }
-    for entry in doc.entries(node) {
-        if entry.key == "groups" {
-            let value = doc.resolve(entry.value);
-            numeric_groups(doc, value, out);
-            for inner in doc.entries(value) {
-                numeric_groups(doc, inner.value, out);
-            }
-        } else {
-            groups_criteria(doc, entry.value, out, depth + 1);
-        }
-    }
-}
-
-step! {
+crate::step! {
     /// # `access_type=offline` is sent only to Google (Core)
     ///
     /// **What changed in Pomerium.** Up to 0.15, Pomerium added the Google-specific parameter
@@ -337,10 +339,10 @@ step! {
     /// idp_provider: okta
     /// idp_scopes: [openid, profile, email, offline_access]
     /// ```
-    pub static OIDC_OFFLINE_ACCESS = Step {
+    pub(crate) static OIDC_OFFLINE_ACCESS = Step {
         version: Version::new(0, 16),
         id: "oidc-offline-access",
-        title: "Note: access_type=offline is sent only to Google",
+        title: "Note that access_type=offline is sent only to Google",
         scope: Scope::Core,
         handles: &["idp_scopes"],
         link: LINK,
@@ -392,7 +394,7 @@ fn oidc_offline_access(cx: &mut StepContext<'_>) {
     }
 }
 
-step! {
+crate::step! {
     /// # `signing-key` is replaced by `authenticate-service-url` (Enterprise Console)
     ///
     /// From 0.16 the Console no longer needs a copy of Core's signing key: it fetches the key
@@ -436,7 +438,7 @@ step! {
     /// # signing-key: LS0t…
     /// authenticate-service-url: https://authenticate.corp.example.com
     /// ```
-    pub static CONSOLE_AUTHENTICATE_SERVICE_URL = Step {
+    pub(crate) static CONSOLE_AUTHENTICATE_SERVICE_URL = Step {
         settings: &["authenticate-service-url"],
         version: Version::new(0, 16),
         id: "console-authenticate-service-url",
@@ -451,33 +453,6 @@ step! {
 /// The first Console release taken to need neither `signing-key` nor `authenticate-service-url`
 /// (its reference marks both deprecated from March 2023, between 0.21 and 0.22).
 pub(crate) const CONSOLE_NEEDS_NEITHER: Version = Version::new(0, 22);
-
-/// Core's `authenticate_service_url`, from the Core config given in the same run.
-fn core_authenticate_service_url<'a>(cx: &StepContext<'a>) -> Option<&'a str> {
-    common::non_empty_str(
-        cx.core
-            .and_then(|core| core.get("authenticate_service_url")),
-    )
-}
-
-/// The URL this step writes as `authenticate-service-url`, and where it comes from: the Core
-/// config (which wins over `--set`), else `--set authenticate-service-url`. v0.15 asks too, to
-/// know whether this step will replace the signing key.
-pub(crate) fn known_authenticate_service_url(
-    cx: &StepContext<'_>,
-) -> Option<(String, &'static str)> {
-    match (
-        core_authenticate_service_url(cx),
-        cx.setting("authenticate-service-url"),
-    ) {
-        (Some(url), _) => Some((
-            url.to_owned(),
-            "the Core config's `authenticate_service_url`",
-        )),
-        (None, Some(url)) => Some((url.to_owned(), "`--set authenticate-service-url`")),
-        (None, None) => None,
-    }
-}
 
 fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
@@ -502,17 +477,19 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
     }
     if let Some(url) = url_entry {
         if let Some(signing_key) = signing_key {
-            common::remove_entry(
+            common::retire(
                 cx,
                 &signing_key,
-                &format!("replaced by {}", url.key),
-                &format!("the Console fetches the signing key from `{}`", url.key),
+                &common::Retirement::key_first(
+                    &format!("replaced by {}", url.key),
+                    &format!("the Console fetches the signing key from `{}`", url.key),
+                ),
             );
         }
         return;
     }
-    if let Some(url) = core_authenticate_service_url(cx) {
-        super::v0_15::warn_if_set_differs(
+    if let Some(url) = common::core_authenticate_service_url(cx) {
+        common::warn_if_set_differs(
             cx,
             "authenticate-service-url",
             "authenticate_service_url",
@@ -520,7 +497,7 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
             cx.setting("authenticate-service-url"),
         );
     }
-    let Some((url, source)) = known_authenticate_service_url(cx) else {
+    let Some((url, source)) = common::known_authenticate_service_url(cx) else {
         let at = signing_key.as_ref().and_then(|e| common::at(doc, e));
         let message = if signing_key.is_some() {
             "the Console now fetches the signing key from the Authenticate service: add \
@@ -545,11 +522,13 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
     let at = signing_key.as_ref().and_then(|e| common::at(doc, e));
     cx.changed(at, format!("added `{key}` with the value of {source}"));
     if let Some(signing_key) = signing_key {
-        common::remove_entry(
+        common::retire(
             cx,
             &signing_key,
-            &format!("replaced by {key}"),
-            &format!("the Console fetches the signing key from `{key}`"),
+            &common::Retirement::key_first(
+                &format!("replaced by {key}"),
+                &format!("the Console fetches the signing key from `{key}`"),
+            ),
         );
     }
 }

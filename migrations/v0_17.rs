@@ -1,13 +1,12 @@
-//! Pomerium Enterprise 0.17: the Console needs a license key.
+//! Pomerium 0.17: the Enterprise Console needs a license key.
 
 use super::common;
-use crate::step;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0170";
 
-step! {
+crate::step! {
     /// # The Console needs `license-key` (Enterprise Console)
     ///
     /// Pomerium Enterprise 0.17 does not start without a license key. Your account team issues
@@ -29,7 +28,7 @@ step! {
     /// database-url: postgres://…
     /// license-key: <the given key>
     /// ```
-    pub static CONSOLE_LICENSE_KEY = Step {
+    pub(crate) static CONSOLE_LICENSE_KEY = Step {
         settings: &["license-key"],
         version: Version::new(0, 17),
         id: "console-license-key",
@@ -48,7 +47,7 @@ fn console_license_key(cx: &mut StepContext<'_>) {
     match cx.setting("license-key") {
         Some(key) => {
             let key = key.to_owned();
-            super::v0_15::add_console_key(cx, "license-key", key, "`--set license-key`");
+            common::add_console_key(cx, "license-key", key, "`--set license-key`");
         }
         None => cx.action(
             None,

@@ -1,12 +1,12 @@
 //! Pomerium 0.18: external data sources want Postgres storage.
 
-use crate::step;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0180";
 
-step! {
+crate::step! {
     /// # External data sources want Postgres, not Redis (Core)
     ///
     /// From 0.18 the Enterprise Console's external data sources (directory groups, device
@@ -19,10 +19,10 @@ step! {
     /// setting of its own, so only Core files are checked.
     ///
     /// Before and After: unchanged; a note on `databroker_storage_type: redis`.
-    pub static REDIS_WITH_EXTERNAL_DATA = Step {
+    pub(crate) static REDIS_WITH_EXTERNAL_DATA = Step {
         version: Version::new(0, 18),
         id: "redis-with-external-data",
-        title: "Note: use Postgres, not Redis, as databroker storage with external data",
+        title: "Note that external data wants Postgres, not Redis, as databroker storage",
         scope: Scope::Core,
         handles: &["databroker_storage_type"],
         link: LINK,
@@ -31,7 +31,7 @@ step! {
 }
 
 fn redis_with_external_data(cx: &mut StepContext<'_>) {
-    if let Some(at) = redis_storage(cx) {
+    if let Some(at) = common::redis_storage(cx.doc) {
         cx.note(
             Some(at),
             "databroker storage is Redis: with the Enterprise Console's external data sources \
@@ -39,14 +39,4 @@ fn redis_with_external_data(cx: &mut StepContext<'_>) {
              connection string); Redis storage is removed in 0.24",
         );
     }
-}
-
-/// Where the file sets `databroker_storage_type: redis`, if it does.
-pub(crate) fn redis_storage(cx: &StepContext<'_>) -> Option<crate::document::Location> {
-    let entry = cx.doc.top("databroker_storage_type")?;
-    let value = cx.doc.str(entry.value)?;
-    value
-        .trim()
-        .eq_ignore_ascii_case("redis")
-        .then(|| cx.doc.location(entry.value))
 }

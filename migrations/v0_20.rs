@@ -1,14 +1,13 @@
 //! Pomerium 0.20: directory sync moved to the Enterprise Console; group rules moved to claims.
 
 use super::common;
-use crate::document::{Document, Location, NodeId};
-use crate::step;
+
 use crate::step::{Scope, Severity, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0200";
 
-step! {
+crate::step! {
     /// # Directory sync moved to the Enterprise Console (Core)
     ///
     /// Pomerium 0.20 no longer synchronises users and groups from the identity provider; that
@@ -41,7 +40,7 @@ step! {
     /// # pomerium-migrate v0.20: removed; directory sync is configured in the Enterprise Console
     /// # idp_refresh_directory_interval: 15m
     /// ```
-    pub static REMOVE_DIRECTORY_SYNC = Step {
+    pub(crate) static REMOVE_DIRECTORY_SYNC = Step {
         version: Version::new(0, 20),
         id: "remove-directory-sync",
         title: "Comment out the IdP directory-sync options (moved to the Enterprise Console)",
@@ -74,12 +73,14 @@ fn remove_directory_sync(cx: &mut StepContext<'_>) {
         .iter()
         .find_map(|key| doc.get(root, key))
         .and_then(|e| common::at(doc, &e));
-    common::remove_top_level(
+    common::retire_top_level(
         cx,
         REMOVE_DIRECTORY_SYNC.handles,
-        "removed; directory sync is configured in the Enterprise Console",
-        "Pomerium 0.20 refuses to start with it; directory sync moved to the Enterprise \
+        &common::Retirement::key_first(
+            "removed; directory sync is configured in the Enterprise Console",
+            "Pomerium 0.20 refuses to start with it; directory sync moved to the Enterprise \
          Console (Settings > Identity Provider)",
+        ),
     );
     if first.is_none() {
         return;
@@ -106,7 +107,7 @@ fn remove_directory_sync(cx: &mut StepContext<'_>) {
     cx.note(first, message);
 }
 
-step! {
+crate::step! {
     /// # `allowed_groups` is removed; group rules use the identity provider's claims (Core)
     ///
     /// Pomerium 0.20 removed the `allowed_groups` route option and the PPL `groups` criterion,
@@ -168,7 +169,7 @@ step! {
     ///             - claim/groups: admins
     ///             - claim/groups: staff
     /// ```
-    pub static ALLOWED_GROUPS_REMOVED = Step {
+    pub(crate) static ALLOWED_GROUPS_REMOVED = Step {
         version: Version::new(0, 20),
         id: "allowed-groups-removed",
         title: "Comment out allowed_groups and propose the equivalent group policy",
@@ -215,8 +216,6 @@ fn allowed_groups_removed(cx: &mut StepContext<'_>) {
             );
         }
         if let Some(policy) = doc.get(route.node, "policy") {
-            let mut criteria = Vec::new();
-            groups_criteria(doc, policy.value, &mut criteria, 0);
             let message = if groups_back {
                 "the PPL `groups` criterion in the policy of {routes} matched group IDs, names \
                  and e-mail addresses from Core's directory sync up to 0.19; the criterion that \
@@ -230,10 +229,10 @@ fn allowed_groups_removed(cx: &mut StepContext<'_>) {
                  match the identity provider's groups claim with `claim/groups` instead \
                  (check the claim's content on the `/.pomerium` page)"
             };
-            for at in criteria {
+            for criterion in common::groups_criteria(doc, policy.value) {
                 findings.add(
                     Severity::ActionRequired,
-                    Some(at),
+                    common::at(doc, &criterion),
                     message.to_owned(),
                     name.clone(),
                 );
@@ -312,27 +311,6 @@ fn yaml_plain(s: &str) -> String {
         s.to_owned()
     } else {
         format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
-
-/// Locations of the `groups` criteria in a PPL policy.
-fn groups_criteria(doc: &Document, node: NodeId, out: &mut Vec<Location>, depth: usize) {
-    if depth > 32 {
-        return;
-    }
-    let node = doc.resolve(node);
-    for item in doc.items(node) {
-        groups_criteria(doc, *item, out, depth + 1);
-    }
-    for entry in doc.entries(node) {
-        if entry.key == "groups" {
-            let at = doc.entry_location(entry.id);
-            if !out.contains(&at) {
-                out.push(at);
-            }
-        } else {
-            groups_criteria(doc, entry.value, out, depth + 1);
-        }
     }
 }
 

@@ -1,13 +1,12 @@
 //! Pomerium 0.21: forward-auth mode removed; devices re-enrolled; internal TLS can be derived.
 
 use super::common;
-use crate::step;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0210";
 
-step! {
+crate::step! {
     /// # Forward-auth mode was removed (Core)
     ///
     /// Forward authentication let another reverse proxy (nginx, Traefik…) ask Pomerium whether
@@ -31,7 +30,7 @@ step! {
     /// # pomerium-migrate v0.21: removed; forward-auth mode no longer exists
     /// # forward_auth_url: https://forwardauth.corp.example.com
     /// ```
-    pub static FORWARD_AUTH_REMOVED = Step {
+    pub(crate) static FORWARD_AUTH_REMOVED = Step {
         version: Version::new(0, 21),
         id: "forward-auth-removed",
         title: "Comment out forward_auth_url (forward-auth mode was removed)",
@@ -47,11 +46,13 @@ fn forward_auth_removed(cx: &mut StepContext<'_>) {
         return;
     };
     let at = common::at(cx.doc, &entry);
-    common::remove_entry(
+    common::retire(
         cx,
         &entry,
-        "removed; forward-auth mode no longer exists",
-        "Pomerium 0.21 removed forward-auth mode",
+        &common::Retirement::key_first(
+            "removed; forward-auth mode no longer exists",
+            "Pomerium 0.21 removed forward-auth mode",
+        ),
     );
     cx.action(
         at,
@@ -61,7 +62,7 @@ fn forward_auth_removed(cx: &mut StepContext<'_>) {
     );
 }
 
-step! {
+crate::step! {
     /// # New internal-TLS and renegotiation options (Core)
     ///
     /// Pomerium 0.21 added `tls_derive`, which derives a CA and certificates for the internal
@@ -71,10 +72,10 @@ step! {
     /// Nothing needs to change; the step only adds a note, shown with `--notes all`.
     ///
     /// Before and After: the file is unchanged.
-    pub static NEW_TLS_OPTIONS = Step {
+    pub(crate) static NEW_TLS_OPTIONS = Step {
         version: Version::new(0, 21),
         id: "new-tls-options",
-        title: "Note: tls_derive and tls_upstream_allow_renegotiation are available",
+        title: "Note that tls_derive and tls_upstream_allow_renegotiation are available",
         scope: Scope::Core,
         handles: &[],
         link: LINK,
@@ -90,7 +91,7 @@ fn new_tls_options(cx: &mut StepContext<'_>) {
     );
 }
 
-step! {
+crate::step! {
     /// # Enrolled devices must be re-enrolled (Enterprise Console)
     ///
     /// The Console's device identity data model (beta) changed in 0.21 in a way that is not
@@ -103,10 +104,10 @@ step! {
     /// from the shared secret.
     ///
     /// Before and After: the file is unchanged.
-    pub static REENROLL_DEVICES = Step {
+    pub(crate) static REENROLL_DEVICES = Step {
         version: Version::new(0, 21),
         id: "reenroll-devices",
-        title: "Note: enrolled devices must be re-enrolled",
+        title: "Note that enrolled devices must be re-enrolled",
         scope: Scope::Console,
         handles: &[],
         link: LINK,

@@ -1,12 +1,11 @@
 //! Pomerium 0.22: the hosted Authenticate service is the default.
 
-use crate::step;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0220";
 
-step! {
+crate::step! {
     /// # Hosted Authenticate is the default (Core)
     ///
     /// From 0.22, a config that sets no `authenticate_service_url` uses the Authenticate
@@ -20,10 +19,10 @@ step! {
     /// given only for its routes (the URL set by environment variable) can ignore the note.
     ///
     /// Before and After: the file is unchanged.
-    pub static HOSTED_AUTHENTICATE_DEFAULT = Step {
+    pub(crate) static HOSTED_AUTHENTICATE_DEFAULT = Step {
         version: Version::new(0, 22),
         id: "hosted-authenticate-default",
-        title: "Note: without authenticate_service_url, hosted Authenticate is used",
+        title: "Note that without authenticate_service_url the hosted Authenticate service is used",
         scope: Scope::Core,
         handles: &["authenticate_service_url"],
         link: LINK,

@@ -4,14 +4,13 @@
 use std::collections::BTreeSet;
 
 use super::common;
-use crate::document::{EntryRef, NodeId, Value};
-use crate::step;
+use crate::document::{NodeId, Value};
 use crate::step::{Scope, Severity, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0230";
 
-step! {
+crate::step! {
     /// # Request header values: `$` starts a substitution, `%` is plain text (Core)
     ///
     /// Up to 0.22 Pomerium handed a route's `set_request_headers` to Envoy as
@@ -71,7 +70,7 @@ step! {
     ///       X-Discount: "10%"
     ///       X-Client: "%DOWNSTREAM_REMOTE_ADDRESS%"
     /// ```
-    pub static ESCAPE_DOLLAR_IN_REQUEST_HEADERS = Step {
+    pub(crate) static ESCAPE_DOLLAR_IN_REQUEST_HEADERS = Step {
         version: Version::new(0, 23),
         id: "escape-dollar-in-request-headers",
         title: "Double every $ and undo Envoy's %% in routes' set_request_headers values",
@@ -219,7 +218,7 @@ fn envoy_variable_len(text: &str) -> Option<usize> {
     (bytes.get(i) == Some(&b'%')).then_some(i + 1)
 }
 
-step! {
+crate::step! {
     /// # Client CA and CRL options moved to `downstream_mtls` (Core)
     ///
     /// Pomerium 0.23 grouped the settings for client certificates (mutual TLS with downstream
@@ -251,7 +250,7 @@ step! {
     /// # pomerium-migrate v0.23: moved to downstream_mtls.crl_file
     /// # client_crl_file: /etc/pomerium/client.crl
     /// ```
-    pub static DOWNSTREAM_MTLS = Step {
+    pub(crate) static DOWNSTREAM_MTLS = Step {
         version: Version::new(0, 23),
         id: "downstream-mtls",
         title: "Move client_ca/client_crl(_file) into downstream_mtls",
@@ -271,87 +270,19 @@ const MOVES: [(&str, &str); 4] = [
 ];
 
 fn downstream_mtls(cx: &mut StepContext<'_>) {
-    let doc = cx.doc;
-    let Some(root) = doc.root() else {
-        return;
-    };
-    // The old keys the file has, in the order they are written.
-    let mut old: Vec<(EntryRef<'_>, &str)> = MOVES
-        .iter()
-        .filter_map(|(key, new)| doc.get(root, key).map(|e| (e, *new)))
-        .collect();
-    old.sort_by_key(|(e, _)| (e.merged_into.is_some(), e.id.index));
-    let Some((first, _)) = old.first() else {
-        return;
-    };
-    let first_id = first.id;
-
-    let existing = doc.get(root, "downstream_mtls");
-    let target = existing.as_ref().map(|e| doc.resolve(e.value));
-    match target {
-        Some(map) if doc.is_mapping(map) => {
-            for (entry, new_key) in &old {
-                let value = doc.value(entry.value);
-                match doc.get(map, new_key) {
-                    None => cx.insert(map, None, new_key, value),
-                    Some(current) if doc.value(current.value) == value => {}
-                    Some(current) => cx.action(
-                        common::at(doc, entry),
-                        format!(
-                            "`{}` and `downstream_mtls.{new_key}` (line {}) differ; the \
-                             `downstream_mtls` value is kept: check which one you want",
-                            entry.key,
-                            doc.entry_location(current.id).line
-                        ),
-                    ),
-                }
-            }
-        }
-        Some(map) if doc.scalar(map) == Some(&Value::Null) => {
-            if let Some(existing) = &existing {
-                cx.replace(existing.value, moved_values(cx, &old));
-            }
-        }
-        Some(_) => {
-            cx.action(
-                existing.as_ref().and_then(|e| common::at(doc, e)),
-                "`downstream_mtls` is not a mapping: move the client CA/CRL options into it \
-                 by hand",
-            );
-            return;
-        }
-        None => {
-            let value = moved_values(cx, &old);
-            let removed: Vec<_> = old.iter().map(|(e, _)| e.id).collect();
-            let after = common::replacing_position(cx, first_id, &removed);
-            cx.insert(root, Some(after), "downstream_mtls", value);
-        }
-    }
-    for (entry, new_key) in &old {
-        common::remove_entry(
-            cx,
-            entry,
-            &format!("moved to downstream_mtls.{new_key}"),
-            &format!("its value is now `downstream_mtls.{new_key}`"),
-        );
-    }
+    common::move_into_block(
+        cx,
+        &common::BlockMove {
+            block: "downstream_mtls",
+            moves: &MOVES,
+            why: "Pomerium 0.23 moved the client CA and CRL options into `downstream_mtls`",
+            beside: common::Beside::First,
+            wording: common::MoveWording::ValueNowAt,
+        },
+    );
 }
 
-/// A `downstream_mtls` mapping holding the old keys' values under their new names.
-fn moved_values(cx: &StepContext<'_>, old: &[(EntryRef<'_>, &str)]) -> Value {
-    Value::Mapping(
-        old.iter()
-            .map(|(entry, new_key)| {
-                (
-                    Value::String((*new_key).to_owned()),
-                    cx.doc.value(entry.value),
-                )
-            })
-            .collect(),
-    )
-}
-
-step! {
+crate::step! {
     /// # `tls_downstream_client_ca` is deprecated (Core)
     ///
     /// The route options `tls_downstream_client_ca` and `tls_downstream_client_ca_file`
@@ -363,10 +294,10 @@ step! {
     /// per-route CA to a global one changes which clients other routes accept.
     ///
     /// Before and After: unchanged, with a note on `tls_downstream_client_ca`.
-    pub static ROUTE_CLIENT_CA_DEPRECATED = Step {
+    pub(crate) static ROUTE_CLIENT_CA_DEPRECATED = Step {
         version: Version::new(0, 23),
         id: "route-client-ca-deprecated",
-        title: "Note: the route option tls_downstream_client_ca is deprecated",
+        title: "Note that the route option tls_downstream_client_ca is deprecated",
         scope: Scope::Core,
         handles: &["tls_downstream_client_ca", "tls_downstream_client_ca_file"],
         link: LINK,

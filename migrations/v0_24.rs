@@ -8,13 +8,12 @@ use base64::Engine as _;
 
 use super::common;
 use crate::document::{Document, EntryId, EntryRef, NodeId, Value};
-use crate::step;
 use crate::step::{CreatedFile, Disk, Scope, Severity, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0240";
 
-step! {
+crate::step! {
     /// # `set_authorization_header` is replaced by `set_request_headers` (Core)
     ///
     /// Up to 0.23 a route could send the user's token upstream with
@@ -70,7 +69,7 @@ step! {
     ///     set_request_headers:
     ///       Authorization: Bearer ${pomerium.id_token}
     /// ```
-    pub static SET_AUTHORIZATION_HEADER = Step {
+    pub(crate) static SET_AUTHORIZATION_HEADER = Step {
         version: Version::new(0, 24),
         id: "set-authorization-header",
         title: "Replace set_authorization_header by a set_request_headers Authorization entry",
@@ -125,7 +124,6 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
             continue;
         };
         let at = common::at(doc, &option);
-        let shared = common::shared_note(doc, option.id.map);
         let value = doc
             .scalar(option.value)
             .and_then(Value::scalar_text)
@@ -150,64 +148,66 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
         } else {
             REMOVED_NOTE
         };
-        let header = bearer(&mode).unwrap_or_default();
-        let new_entry = || {
-            Value::Mapping(vec![(
-                Value::String("Authorization".into()),
-                Value::String(header.to_owned()),
-            )])
-        };
-        let message = match plan {
-            Plan::Remove => format!(
-                "`{SAH}: {value}` of {{routes}} removed{shared}: passing the incoming \
-                 Authorization header through is the default"
-            ),
-            Plan::AddTo { map } => {
-                cx.insert(map, None, "Authorization", Value::String(header.to_owned()));
-                format!(
-                    "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its \
-                     `{SRH}`{}",
-                    common::shared_note(doc, map)
-                )
-            }
-            Plan::Fill { node } => {
-                cx.replace(node, new_entry());
-                format!(
-                    "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its empty \
-                     `{SRH}`{}",
-                    common::shared_note(doc, node)
-                )
-            }
-            Plan::Create {
-                map,
-                after,
-                headers,
-            } => {
-                let copied = headers
-                    .as_mapping()
-                    .map_or(0, |h| h.len().saturating_sub(1));
-                let after = common::replacing_position(cx, after, &[]);
-                cx.insert(map, Some(after), SRH, headers);
-                let copy_note = if copied > 0 {
-                    format!(
-                        " (with the {copied} header(s) the route had through a merge key, which \
-                         this map now overrides)"
-                    )
-                } else {
-                    String::new()
-                };
-                format!(
-                    "`{SAH}: {value}` of {{routes}} became `{SRH}` with `Authorization: \
-                     {header}`{copy_note}{shared}"
-                )
-            }
-        };
+        let message = carry_out(cx, plan, &option, value);
         if removed.insert(option.id) {
             cx.remove(option.id, note);
         }
         findings.add(Severity::Changed, at, message, name);
     }
     findings.emit(cx);
+}
+
+/// Queues the edits of one route's plan (all but removing the option) and returns the finding's
+/// message, with `{routes}` where the route names go.
+fn carry_out(cx: &mut StepContext<'_>, plan: Plan, option: &EntryRef<'_>, value: &str) -> String {
+    let doc = cx.doc;
+    let shared = common::shared_note(doc, option.id.map);
+    let header = bearer(value).unwrap_or_default();
+    match plan {
+        Plan::Remove => format!(
+            "`{SAH}: {value}` of {{routes}} removed{shared}: passing the incoming \
+             Authorization header through is the default"
+        ),
+        Plan::AddTo { map } => {
+            cx.insert(map, None, "Authorization", Value::String(header.to_owned()));
+            format!(
+                "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its \
+                 `{SRH}`{}",
+                common::shared_note(doc, map)
+            )
+        }
+        Plan::Fill { node } => {
+            cx.replace(node, with_authorization(Value::Mapping(Vec::new()), value));
+            format!(
+                "`{SAH}: {value}` of {{routes}} became `Authorization: {header}` in its empty \
+                 `{SRH}`{}",
+                common::shared_note(doc, node)
+            )
+        }
+        Plan::Create {
+            map,
+            after,
+            headers,
+        } => {
+            let copied = headers
+                .as_mapping()
+                .map_or(0, |h| h.len().saturating_sub(1));
+            let after = common::replacing_position(cx, after, &[]);
+            cx.insert(map, Some(after), SRH, headers);
+            let copy_note = if copied > 0 {
+                format!(
+                    " (with the {copied} header(s) the route had through a merge key, which \
+                     this map now overrides)"
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "`{SAH}: {value}` of {{routes}} became `{SRH}` with `Authorization: \
+                 {header}`{copy_note}{shared}"
+            )
+        }
+    }
 }
 
 /// Decides what to do for one route, or explains why nothing can be done safely.
@@ -220,20 +220,7 @@ fn plan_route(
     value: &str,
 ) -> Result<Plan, String> {
     if mode == "pass_through" {
-        // Removing a route's own `pass_through` would let a merged value show through.
-        if let Some(merged) = common::merged_maps(doc, route)
-            .into_iter()
-            .find_map(|map| doc.get(map, SAH))
-            .filter(|m| m.id != option.id)
-        {
-            return Err(format!(
-                "`{SAH}: pass_through` overrides the `{SAH}` merged from line {}; it is left \
-                 as it is so that the merged value does not take effect: add `Authorization` \
-                 to `{SRH}` of the routes that need it, then remove both by hand",
-                doc.entry_location(merged.id).line
-            ));
-        }
-        return Ok(Plan::Remove);
+        return plan_pass_through(doc, route, option);
     }
     if bearer(mode).is_none() {
         return Err(format!(
@@ -241,31 +228,69 @@ fn plan_route(
              `access_token`); it is left as it is: replace it with a `{SRH}` entry by hand"
         ));
     }
-    let written_in = option.id.map;
     let headers = doc.get(route, SRH);
     if let Some(headers) = &headers {
-        let map = doc.resolve(headers.value);
-        if let Some(existing) = doc
-            .entries(map)
-            .into_iter()
-            .find(|e| e.key.eq_ignore_ascii_case("Authorization"))
-        {
-            return Err(format!(
-                "`{SRH}` already sets `{}` (line {}); it is kept and `{SAH}: {value}` is not \
-                 converted: check which header the upstream should get, then remove `{SAH}`",
-                existing.key,
-                doc.entry_location(existing.id).line
-            ));
-        }
-        if !doc.is_mapping(map) && doc.scalar(map) != Some(&Value::Null) {
-            return Err(format!(
-                "`{SRH}` (line {}) is not a mapping: add `Authorization: {}` to it by hand",
-                doc.entry_location(headers.id).line,
-                bearer(value).unwrap_or_default()
-            ));
-        }
+        check_headers(doc, headers, value)?;
     }
-    let plan = match &headers {
+    let plan = choose_plan(doc, route, option, headers.as_ref(), value)?;
+    check_other_routes(doc, routes, route, option, &plan, value)?;
+    Ok(plan)
+}
+
+/// `pass_through` is only removed; but removing a route's own `pass_through` would let a merged
+/// value show through.
+fn plan_pass_through(doc: &Document, route: NodeId, option: &EntryRef<'_>) -> Result<Plan, String> {
+    if let Some(merged) = common::merged_maps(doc, route)
+        .into_iter()
+        .find_map(|map| doc.get(map, SAH))
+        .filter(|m| m.id != option.id)
+    {
+        return Err(format!(
+            "`{SAH}: pass_through` overrides the `{SAH}` merged from line {}; it is left \
+             as it is so that the merged value does not take effect: add `Authorization` \
+             to `{SRH}` of the routes that need it, then remove both by hand",
+            doc.entry_location(merged.id).line
+        ));
+    }
+    Ok(Plan::Remove)
+}
+
+/// The route's `set_request_headers` must be a mapping (or empty) without an `Authorization`.
+fn check_headers(doc: &Document, headers: &EntryRef<'_>, value: &str) -> Result<(), String> {
+    let map = doc.resolve(headers.value);
+    if let Some(existing) = doc
+        .entries(map)
+        .into_iter()
+        .find(|e| e.key.eq_ignore_ascii_case("Authorization"))
+    {
+        return Err(format!(
+            "`{SRH}` already sets `{}` (line {}); it is kept and `{SAH}: {value}` is not \
+             converted: check which header the upstream should get, then remove `{SAH}`",
+            existing.key,
+            doc.entry_location(existing.id).line
+        ));
+    }
+    if !doc.is_mapping(map) && doc.scalar(map) != Some(&Value::Null) {
+        return Err(format!(
+            "`{SRH}` (line {}) is not a mapping: add `Authorization: {}` to it by hand",
+            doc.entry_location(headers.id).line,
+            bearer(value).unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Where the header goes: into the headers written in the route or beside the option, into a
+/// copy of merged headers, or into a new map.
+fn choose_plan(
+    doc: &Document,
+    route: NodeId,
+    option: &EntryRef<'_>,
+    headers: Option<&EntryRef<'_>>,
+    value: &str,
+) -> Result<Plan, String> {
+    let written_in = option.id.map;
+    Ok(match headers {
         // The headers are written in the route itself, or beside the option: edit them there.
         Some(h) if h.id.map == route || h.id.map == written_in => {
             let map = doc.resolve(h.value);
@@ -297,44 +322,54 @@ fn plan_route(
             after: option.id,
             headers: with_authorization(Value::Mapping(Vec::new()), value),
         },
-    };
-    // An edit of a shared mapping reaches every route that merges it: each of them must want
-    // the same header (or override the headers with its own).
-    let edited_map = match &plan {
+    })
+}
+
+/// An edit of a shared mapping reaches every route that merges it: each of them must want the
+/// same header (or override the headers with its own).
+fn check_other_routes(
+    doc: &Document,
+    routes: &[common::Route],
+    route: NodeId,
+    option: &EntryRef<'_>,
+    plan: &Plan,
+    value: &str,
+) -> Result<(), String> {
+    let written_in = option.id.map;
+    let edited_map = match plan {
         Plan::AddTo { map } => Some(*map),
         Plan::Fill { node } => Some(*node),
         Plan::Create { map, .. } if *map != route => Some(*map),
         _ => None,
     };
-    if let Some(edited) = edited_map
-        && !doc.shared_by(edited).is_empty()
-    {
-        for other in routes {
-            let (other_name, other) = (&other.name, other.node);
-            if other == route || !reaches(doc, other, edited, written_in, &plan) {
-                continue;
-            }
-            let wants_same = doc.get(other, SAH).is_some_and(|o| {
-                o.id == option.id
-                    || (o.id.map == other
-                        && doc
-                            .scalar(o.value)
-                            .and_then(Value::scalar_text)
-                            .is_some_and(|v| bearer(v.trim()).is_some()))
-            });
-            if !wants_same {
-                return Err(format!(
-                    "`{SAH}` is written in an anchored mapping (line {}) that {} also merges \
-                     without wanting the same header; nothing is changed: add `Authorization: \
-                     {}` to `{SRH}` of the routes that need it by hand",
-                    doc.entry_location(option.id).line,
-                    other_name,
-                    bearer(value).unwrap_or_default()
-                ));
-            }
+    let Some(edited) = edited_map.filter(|edited| !doc.shared_by(*edited).is_empty()) else {
+        return Ok(());
+    };
+    for other in routes {
+        let (other_name, other) = (&other.name, other.node);
+        if other == route || !reaches(doc, other, edited, written_in, plan) {
+            continue;
+        }
+        let wants_same = doc.get(other, SAH).is_some_and(|o| {
+            o.id == option.id
+                || (o.id.map == other
+                    && doc
+                        .scalar(o.value)
+                        .and_then(Value::scalar_text)
+                        .is_some_and(|v| bearer(v.trim()).is_some()))
+        });
+        if !wants_same {
+            return Err(format!(
+                "`{SAH}` is written in an anchored mapping (line {}) that {} also merges \
+                 without wanting the same header; nothing is changed: add `Authorization: \
+                 {}` to `{SRH}` of the routes that need it by hand",
+                doc.entry_location(option.id).line,
+                other_name,
+                bearer(value).unwrap_or_default()
+            ));
         }
     }
-    Ok(plan)
+    Ok(())
 }
 
 /// Whether `other` would see the edited headers: it reads `set_request_headers` from the
@@ -363,7 +398,7 @@ fn with_authorization(headers: Value, value: &str) -> Value {
     Value::Mapping(entries)
 }
 
-step! {
+crate::step! {
     /// # `certificates` take file paths only (Core)
     ///
     /// Up to 0.23, the `cert` and `key` of each item of the `certificates` list could hold the
@@ -405,7 +440,7 @@ step! {
     ///   - cert: certs/app.example.com.pem
     ///     key: certs/app.example.com-key.pem
     /// ```
-    pub static CERTIFICATES_TO_FILES = Step {
+    pub(crate) static CERTIFICATES_TO_FILES = Step {
         version: Version::new(0, 24),
         id: "certificates-to-files",
         title: "Write base64 certificates to files and name the files",
@@ -476,53 +511,11 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
     let Some(list) = doc.top("certificates") else {
         return;
     };
-    let config_dir = cx
-        .config_path
-        .and_then(Path::parent)
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let config_dir = if config_dir.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        config_dir
-    };
-    let certs_dir = cx
-        .options
-        .certs_dir
-        .clone()
-        .unwrap_or_else(|| config_dir.join("certs"));
+    let (config_dir, certs_dir) = directories(cx);
     let mut planned = Planned::default();
     let items = doc.items(doc.resolve(list.value)).to_vec();
     for (index, item) in items.iter().enumerate() {
-        let item = doc.resolve(*item);
-        let mut embedded = Vec::new();
-        let mut subject_name = None;
-        for field in ["cert", "key"] {
-            let Some(entry) = doc.get(item, field) else {
-                continue;
-            };
-            let node = doc.resolve(entry.value);
-            let Some(text) = doc.str(node) else {
-                continue;
-            };
-            match classify(text) {
-                Content::Path => {}
-                Content::Undecodable => cx.action(
-                    Some(doc.location(node)),
-                    format!(
-                        "`certificates[{index}].{field}` is neither a file path nor \
-                         base64-encoded PEM; Pomerium 0.24 accepts only file paths: write the \
-                         {} to a file and name that file here",
-                        if field == "key" { "key" } else { "certificate" }
-                    ),
-                ),
-                Content::Pem(pem) => {
-                    if field == "cert" {
-                        subject_name = certificate_name(&pem);
-                    }
-                    embedded.push(Embedded { node, field, pem });
-                }
-            }
-        }
+        let (embedded, subject_name) = embedded_values(cx, index, doc.resolve(*item));
         if embedded.is_empty() {
             continue;
         }
@@ -539,37 +532,110 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
             continue;
         };
         for (file, path, reused) in choice {
-            let shown = config_reference(&config_dir, &path);
-            let what = if file.field == "key" {
-                "key"
-            } else {
-                "certificate"
-            };
-            let mode = if file.field == "key" { 0o600 } else { 0o644 };
-            cx.set_scalar(file.node, Value::String(shown.clone()));
-            let deploy = deploy_advice(&shown);
-            let message = if reused {
-                format!(
-                    "`certificates[{index}].{}`: the base64 {what} now names `{shown}`, which \
-                     already holds the same data; {deploy}",
-                    file.field
-                )
-            } else {
-                cx.create_file(CreatedFile {
-                    path: path.clone(),
-                    mode,
-                    contents: file.pem.clone(),
-                });
-                format!(
-                    "`certificates[{index}].{}`: the base64 {what} moved to the new file \
-                     `{shown}` (mode {mode:04o}, {} bytes); {deploy}",
-                    file.field,
-                    file.pem.len()
-                )
-            };
-            cx.changed(Some(doc.location(file.node)), message);
+            point_at_file(cx, index, file, &config_dir, path, reused);
         }
     }
+}
+
+/// The config's directory (`.` for stdin) and where new files go (`--certs-dir`, else `certs/`
+/// beside the config).
+fn directories(cx: &StepContext<'_>) -> (PathBuf, PathBuf) {
+    let config_dir = cx
+        .config_path
+        .and_then(Path::parent)
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let config_dir = if config_dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        config_dir
+    };
+    let certs_dir = cx
+        .options
+        .certs_dir
+        .clone()
+        .unwrap_or_else(|| config_dir.join("certs"));
+    (config_dir, certs_dir)
+}
+
+/// The `cert` and `key` values of item `index` that hold base64 PEM data, and the file name its
+/// certificate's subject suggests. Values that are neither paths nor PEM get an action.
+fn embedded_values(
+    cx: &mut StepContext<'_>,
+    index: usize,
+    item: NodeId,
+) -> (Vec<Embedded>, Option<String>) {
+    let doc = cx.doc;
+    let mut embedded = Vec::new();
+    let mut subject_name = None;
+    for field in ["cert", "key"] {
+        let Some(entry) = doc.get(item, field) else {
+            continue;
+        };
+        let node = doc.resolve(entry.value);
+        let Some(text) = doc.str(node) else {
+            continue;
+        };
+        match classify(text) {
+            Content::Path => {}
+            Content::Undecodable => cx.action(
+                Some(doc.location(node)),
+                format!(
+                    "`certificates[{index}].{field}` is neither a file path nor \
+                     base64-encoded PEM; Pomerium 0.24 accepts only file paths: write the \
+                     {} to a file and name that file here",
+                    if field == "key" { "key" } else { "certificate" }
+                ),
+            ),
+            Content::Pem(pem) => {
+                if field == "cert" {
+                    subject_name = certificate_name(&pem);
+                }
+                embedded.push(Embedded { node, field, pem });
+            }
+        }
+    }
+    (embedded, subject_name)
+}
+
+/// Points a `cert` or `key` value at `path`, asking for the file unless it already holds the
+/// same data (`reused`), and reports it.
+fn point_at_file(
+    cx: &mut StepContext<'_>,
+    index: usize,
+    file: &Embedded,
+    config_dir: &Path,
+    path: PathBuf,
+    reused: bool,
+) {
+    let shown = config_reference(config_dir, &path);
+    let what = if file.field == "key" {
+        "key"
+    } else {
+        "certificate"
+    };
+    let mode = if file.field == "key" { 0o600 } else { 0o644 };
+    cx.set_scalar(file.node, Value::String(shown.clone()));
+    let deploy = deploy_advice(&shown);
+    let message = if reused {
+        format!(
+            "`certificates[{index}].{}`: the base64 {what} now names `{shown}`, which \
+             already holds the same data; {deploy}",
+            file.field
+        )
+    } else {
+        cx.create_file(CreatedFile {
+            path,
+            mode,
+            contents: file.pem.clone(),
+        });
+        format!(
+            "`certificates[{index}].{}`: the base64 {what} moved to the new file \
+             `{shown}` (mode {mode:04o}, {} bytes); {deploy}",
+            file.field,
+            file.pem.len()
+        )
+    };
+    cx.changed(Some(cx.doc.location(file.node)), message);
 }
 
 /// Files chosen so far in this run, so two items never get the same name.
@@ -700,7 +766,7 @@ fn config_reference(config_dir: &Path, file: &Path) -> String {
     shown.to_string_lossy().replace('\\', "/")
 }
 
-step! {
+crate::step! {
     /// # Redis databroker storage was removed (Core)
     ///
     /// Pomerium 0.24 removed Redis as databroker storage; the choices are `memory` and
@@ -712,7 +778,7 @@ step! {
     /// create the database, and the connection string is a secret it never writes.
     ///
     /// Before and After: unchanged, with an action on `databroker_storage_type: redis`.
-    pub static REDIS_STORAGE_REMOVED = Step {
+    pub(crate) static REDIS_STORAGE_REMOVED = Step {
         version: Version::new(0, 24),
         id: "redis-storage-removed",
         title: "Report Redis databroker storage (removed; use Postgres)",
@@ -724,7 +790,7 @@ step! {
 }
 
 fn redis_storage_removed(cx: &mut StepContext<'_>) {
-    if let Some(at) = super::v0_18::redis_storage(cx) {
+    if let Some(at) = common::redis_storage(cx.doc) {
         cx.action(
             Some(at),
             "Redis databroker storage was removed in 0.24: create a Postgres database, then set \

@@ -1,12 +1,12 @@
 //! Pomerium 0.25: the debug option is gone.
 
-use crate::step;
+use super::common;
 use crate::step::{Scope, StepContext};
 use crate::version::Version;
 
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0250";
 
-step! {
+crate::step! {
     /// # Remove `pomerium_debug` (Core)
     ///
     /// Until 0.24 `pomerium_debug: true` switched Pomerium's logs from JSON to a
@@ -30,7 +30,7 @@ step! {
     /// # pomerium_debug: true
     /// address: :443
     /// ```
-    pub static REMOVE_POMERIUM_DEBUG = Step {
+    pub(crate) static REMOVE_POMERIUM_DEBUG = Step {
         version: Version::new(0, 25),
         id: "remove-pomerium-debug",
         title: "Comment out pomerium_debug (logs are always JSON)",
@@ -45,7 +45,7 @@ fn remove_pomerium_debug(cx: &mut StepContext<'_>) {
     remove_debug(cx, &["pomerium_debug"]);
 }
 
-step! {
+crate::step! {
     /// # Remove `debug` (Enterprise Console)
     ///
     /// The Console's `debug` setting (`--debug`, `debug: true` in its config file) changed the
@@ -68,7 +68,7 @@ step! {
     /// # debug: true
     /// database-url: postgres://…
     /// ```
-    pub static REMOVE_CONSOLE_DEBUG = Step {
+    pub(crate) static REMOVE_CONSOLE_DEBUG = Step {
         version: Version::new(0, 25),
         id: "remove-console-debug",
         title: "Comment out the Console's debug option (logs are always JSON)",
@@ -83,31 +83,22 @@ fn remove_console_debug(cx: &mut StepContext<'_>) {
     remove_debug(cx, &["debug"]);
 }
 
+/// Comments out the first of `keys` the file has (or deletes it with `--removed delete`).
 fn remove_debug(cx: &mut StepContext<'_>, keys: &[&str]) {
-    let Some(root) = cx.doc.root() else {
+    let Some(entry) = cx.doc.root().and_then(|root| cx.doc.get_any(root, keys)) else {
         return;
     };
-    let Some(entry) = cx.doc.get_any(root, keys) else {
-        return;
-    };
-    let (id, key) = (entry.id, entry.key.to_owned());
-    let location = Some(cx.doc.entry_location(id));
-    let commented = cx.remove(id, "removed; logs are always JSON (use jq to pretty-print)");
-    let how = if commented {
-        "commented out"
-    } else {
-        "removed"
-    };
-    cx.changed(
-        location,
-        format!(
-            "`{key}` {how}: Pomerium 0.25 always logs JSON; pipe the logs through `jq` to \
-             pretty-print them"
+    common::retire(
+        cx,
+        &entry,
+        &common::Retirement::key_first(
+            "removed; logs are always JSON (use jq to pretty-print)",
+            "Pomerium 0.25 always logs JSON; pipe the logs through `jq` to pretty-print them",
         ),
     );
 }
 
-step! {
+crate::step! {
     /// # Self-hosted Authenticate uses the pre-0.21 flow again (Core)
     ///
     /// In 0.21 the authentication flow changed to support the hosted Authenticate service,
@@ -119,10 +110,10 @@ step! {
     /// Nothing needs to change; the step only adds a note, shown with `--notes all`.
     ///
     /// Before and After: the file is unchanged.
-    pub static AUTHENTICATION_FLOW = Step {
+    pub(crate) static AUTHENTICATION_FLOW = Step {
         version: Version::new(0, 25),
         id: "authentication-flow",
-        title: "Note: self-hosted Authenticate uses the pre-0.21 flow again",
+        title: "Note that self-hosted Authenticate uses the pre-0.21 flow again",
         scope: Scope::Core,
         handles: &[],
         link: LINK,

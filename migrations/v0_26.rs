@@ -36,23 +36,27 @@ crate::step! {
     /// downstream_mtls:
     ///   ca_file: /etc/pomerium/client-ca.pem
     /// ```
-    pub static CLIENT_CA = Step {
+    pub(crate) static CLIENT_CA = Step {
         version: Version::new(0, 26),
         id: "client-ca",
-        title: "client_ca and client_ca_file move into downstream_mtls",
+        title: "Move client_ca and client_ca_file into downstream_mtls",
         scope: Scope::Core,
         handles: &["client_ca", "client_ca_file"],
         link: LINK,
-        run: run_client_ca,
+        run: client_ca,
     };
 }
 
-fn run_client_ca(cx: &mut StepContext<'_>) {
+fn client_ca(cx: &mut StepContext<'_>) {
     common::move_into_block(
         cx,
-        "downstream_mtls",
-        &[("client_ca", "ca"), ("client_ca_file", "ca_file")],
-        "the `client_ca` aliases were removed in 0.26",
+        &common::BlockMove {
+            block: "downstream_mtls",
+            moves: &[("client_ca", "ca"), ("client_ca_file", "ca_file")],
+            why: "the `client_ca` aliases were removed in 0.26",
+            beside: common::Beside::Last,
+            wording: common::MoveWording::MovedBecause,
+        },
     );
 }
 
@@ -78,28 +82,30 @@ crate::step! {
     /// # pomerium-migrate v0.26: cookies are always Secure now
     /// # cookie_secure: true
     /// ```
-    pub static COOKIE_SECURE = Step {
+    pub(crate) static COOKIE_SECURE = Step {
         version: Version::new(0, 26),
         id: "cookie-secure",
-        title: "cookie_secure is removed (cookies are always Secure)",
+        title: "Comment out cookie_secure (cookies are always Secure)",
         scope: Scope::Core,
         handles: &["cookie_secure"],
         link: LINK,
-        run: run_cookie_secure,
+        run: cookie_secure,
     };
 }
 
-fn run_cookie_secure(cx: &mut StepContext<'_>) {
+fn cookie_secure(cx: &mut StepContext<'_>) {
     let Some(root) = cx.doc.root() else {
         return;
     };
     let Some(entry) = common::retire_key(
         cx,
         root,
-        None,
         "cookie_secure",
-        "cookies are always Secure now",
-        "Pomerium 0.26 always sets the Secure attribute on its cookies",
+        &common::Retirement::verb_first(
+            None,
+            "cookies are always Secure now",
+            "Pomerium 0.26 always sets the Secure attribute on its cookies",
+        ),
     ) else {
         return;
     };
@@ -134,14 +140,14 @@ crate::step! {
     /// widely and how to restore the old matching.
     ///
     /// Before and After: the file is unchanged.
-    pub static MATCH_ANY_PORT = Step {
+    pub(crate) static MATCH_ANY_INCOMING_PORT = Step {
         version: Version::new(0, 26),
         id: "match-any-incoming-port",
-        title: "routes without a port in from match any incoming port",
+        title: "Note that routes without a port in from match any incoming port",
         scope: Scope::Core,
         handles: &["from", "runtime_flags"],
         link: LINK,
-        run: run_match_any_port,
+        run: match_any_incoming_port,
     };
 }
 
@@ -152,7 +158,7 @@ fn flag_turned_off(doc: &crate::document::Document) -> bool {
         .is_some_and(|flag| common::as_bool(&doc.value(flag.value)) == Some(false))
 }
 
-fn run_match_any_port(cx: &mut StepContext<'_>) {
+fn match_any_incoming_port(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     if flag_turned_off(doc) {
         return;
@@ -251,14 +257,14 @@ crate::step! {
     ///     to: http://grafana.internal:3000
     ///     host_rewrite: grafana.internal
     /// ```
-    pub static UPSTREAM_HOST_HEADER = Step {
+    pub(crate) static UPSTREAM_HOST_HEADER = Step {
         version: Version::new(0, 26),
         id: "upstream-host-header",
-        title: "the Host header sent upstream follows the to URL, port included",
+        title: "Note that the Host header sent upstream follows the to URL, port included",
         scope: Scope::Core,
         handles: &["to", "preserve_host_header", "host_rewrite"],
         link: LINK,
-        run: run_upstream_host_header,
+        run: upstream_host_header,
     };
 }
 
@@ -304,7 +310,7 @@ fn rewrites_host(doc: &crate::document::Document, route: crate::document::NodeId
         })
 }
 
-fn run_upstream_host_header(cx: &mut StepContext<'_>) {
+fn upstream_host_header(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     // Routes whose named upstream now gets its port in Host, with the `host_rewrite` value.
     let (mut ported, mut ported_at) = (Vec::new(), None);

@@ -1,4 +1,4 @@
-//! Pomerium 0.27.
+//! Pomerium 0.27: the Console's `validation-mode`; `/.pomerium/jwt` is off by default.
 
 use super::common::{self, Removal, Spelling};
 use crate::document::Value;
@@ -32,18 +32,18 @@ crate::step! {
     /// ```yaml
     /// validation-mode: none
     /// ```
-    pub static VALIDATION_MODE = Step {
+    pub(crate) static VALIDATION_MODE = Step {
         version: Version::new(0, 27),
         id: "validation-mode",
-        title: "Console: disable-validation becomes validation-mode",
+        title: "Replace the Console's disable-validation by validation-mode",
         scope: Scope::Console,
         handles: &["disable-validation", "disable_validation"],
         link: LINK,
-        run: run_validation_mode,
+        run: validation_mode,
     };
 }
 
-fn run_validation_mode(cx: &mut StepContext<'_>) {
+fn validation_mode(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(old) = common::console_entry(doc, "disable_validation") else {
         return;
@@ -121,18 +121,18 @@ crate::step! {
     /// runtime_flags:
     ///   pomerium_jwt_endpoint: true
     /// ```
-    pub static JWT_ENDPOINT = Step {
+    pub(crate) static JWT_ENDPOINT = Step {
         version: Version::new(0, 27),
         id: "jwt-endpoint",
-        title: "/.pomerium/jwt is deprecated and off by default",
+        title: "Note that /.pomerium/jwt is deprecated and off by default",
         scope: Scope::Core,
         handles: &["runtime_flags"],
         link: LINK,
-        run: run_jwt_endpoint,
+        run: jwt_endpoint,
     };
 }
 
-fn run_jwt_endpoint(cx: &mut StepContext<'_>) {
+fn jwt_endpoint(cx: &mut StepContext<'_>) {
     cx.general_note(
         "`/.pomerium/jwt` is deprecated and off by default from 0.27; clients that fetch it need \
          the runtime flag `pomerium_jwt_endpoint: true` until they read the \

@@ -8,7 +8,7 @@ use crate::version::Version;
 const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0280";
 
 /// The storage TLS options 0.28 removed. Pomerium only ever applied them to Redis storage.
-const STORAGE_TLS: &[&str] = &[
+const TLS_OPTIONS: &[&str] = &[
     "databroker_storage_ca_file",
     "databroker_storage_cert_file",
     "databroker_storage_key_file",
@@ -59,10 +59,10 @@ crate::step! {
     /// # pomerium-migrate v0.28: removed; it never applied to Postgres storage
     /// # databroker_storage_ca_file: /certs/db-ca.pem
     /// ```
-    pub static STORAGE_TLS_OPTIONS = Step {
+    pub(crate) static STORAGE_TLS = Step {
         version: Version::new(0, 28),
         id: "storage-tls",
-        title: "storage TLS options (Redis only) and grpc_client_dns_roundrobin are removed",
+        title: "Comment out the storage TLS options (Redis only) and grpc_client_dns_roundrobin",
         scope: Scope::Core,
         handles: &[
             "databroker_storage_ca_file",
@@ -72,11 +72,11 @@ crate::step! {
             "grpc_client_dns_roundrobin",
         ],
         link: LINK,
-        run: run,
+        run: storage_tls,
     };
 }
 
-fn run(cx: &mut StepContext<'_>) {
+fn storage_tls(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(root) = doc.root() else {
         return;
@@ -95,16 +95,23 @@ fn run(cx: &mut StepContext<'_>) {
              them",
         )
     };
-    for key in STORAGE_TLS {
-        common::retire_key(cx, root, None, key, note, why);
+    for key in TLS_OPTIONS {
+        common::retire_key(
+            cx,
+            root,
+            key,
+            &common::Retirement::verb_first(None, note, why),
+        );
     }
     common::retire_key(
         cx,
         root,
-        None,
         "grpc_client_dns_roundrobin",
-        "no longer read",
-        "Pomerium 0.28 no longer reads this option",
+        &common::Retirement::verb_first(
+            None,
+            "no longer read",
+            "Pomerium 0.28 no longer reads this option",
+        ),
     );
 }
 

@@ -1,4 +1,4 @@
-//! Pomerium 0.29.
+//! Pomerium 0.29: OpenTelemetry replaced OpenCensus; decision audit logging was removed.
 
 use super::common;
 use crate::document::Value;
@@ -73,10 +73,10 @@ crate::step! {
     /// otel_traces_exporter: otlp
     /// otel_exporter_otlp_endpoint: http://jaeger:4318
     /// ```
-    pub static OPENTELEMETRY = Step {
+    pub(crate) static OPENTELEMETRY = Step {
         version: Version::new(0, 29),
         id: "opentelemetry",
-        title: "OpenCensus tracing options are replaced by OpenTelemetry",
+        title: "Replace the OpenCensus tracing options by OpenTelemetry ones",
         scope: Scope::Core,
         handles: &[
             "tracing_sample_rate",
@@ -87,11 +87,11 @@ crate::step! {
             "tracing_zipkin_endpoint",
         ],
         link: LINK,
-        run: run_tracing,
+        run: opentelemetry,
     };
 }
 
-fn run_tracing(cx: &mut StepContext<'_>) {
+fn opentelemetry(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(root) = doc.root() else {
         return;
@@ -109,10 +109,12 @@ fn run_tracing(cx: &mut StepContext<'_>) {
         let Some(entry) = common::retire_key(
             cx,
             root,
-            None,
             key,
-            "OpenCensus tracing was replaced by OpenTelemetry",
-            "Pomerium 0.29 traces with OpenTelemetry (`otel_*` options)",
+            &common::Retirement::verb_first(
+                None,
+                "OpenCensus tracing was replaced by OpenTelemetry",
+                "Pomerium 0.29 traces with OpenTelemetry (`otel_*` options)",
+            ),
         ) else {
             continue;
         };
@@ -203,28 +205,30 @@ crate::step! {
     /// #   id: audit-2023
     /// #   data: LS0tLS1CRUdJTi…
     /// ```
-    pub static AUDIT_KEY = Step {
+    pub(crate) static AUDIT_KEY = Step {
         version: Version::new(0, 29),
         id: "audit-key",
-        title: "audit_key is removed (decision audit logging)",
+        title: "Comment out audit_key (decision audit logging was removed)",
         scope: Scope::Core,
         handles: &["audit_key", "data"],
         link: LINK,
-        run: run_audit_key,
+        run: audit_key,
     };
 }
 
-fn run_audit_key(cx: &mut StepContext<'_>) {
+fn audit_key(cx: &mut StepContext<'_>) {
     let Some(root) = cx.doc.root() else {
         return;
     };
     if let Some(entry) = common::retire_key(
         cx,
         root,
-        None,
         "audit_key",
-        "decision audit logging was removed",
-        "Pomerium 0.29 removed decision audit logging",
+        &common::Retirement::verb_first(
+            None,
+            "decision audit logging was removed",
+            "Pomerium 0.29 removed decision audit logging",
+        ),
     ) {
         cx.action(
             Some(cx.doc.entry_location(entry.id)),
@@ -259,10 +263,10 @@ crate::step! {
     /// # pomerium-migrate v0.29: the Console dropped OpenCensus tracing
     /// # tracing-zipkin-endpoint: http://zipkin:9411/api/v2/spans
     /// ```
-    pub static CONSOLE_TRACING = Step {
+    pub(crate) static CONSOLE_TRACING = Step {
         version: Version::new(0, 29),
         id: "console-tracing",
-        title: "Console: OpenCensus tracing options are removed",
+        title: "Comment out the Console's OpenCensus tracing options",
         scope: Scope::Console,
         handles: &[
             "tracing-provider",
@@ -273,11 +277,11 @@ crate::step! {
             "tracing-zipkin-endpoint",
         ],
         link: LINK,
-        run: run_console_tracing,
+        run: console_tracing,
     };
 }
 
-fn run_console_tracing(cx: &mut StepContext<'_>) {
+fn console_tracing(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(root) = doc.root() else {
         return;
@@ -292,10 +296,12 @@ fn run_console_tracing(cx: &mut StepContext<'_>) {
         common::retire_key(
             cx,
             root,
-            None,
             &key,
-            "the Console dropped OpenCensus tracing",
-            "the Enterprise Console no longer reads OpenCensus tracing options from 0.29",
+            &common::Retirement::verb_first(
+                None,
+                "the Console dropped OpenCensus tracing",
+                "the Enterprise Console no longer reads OpenCensus tracing options from 0.29",
+            ),
         );
     }
 }

@@ -40,10 +40,10 @@ crate::step! {
     /// runtime_flags:
     ///   legacy_identity_manager: true
     /// ```
-    pub static LEGACY_IDENTITY_MANAGER = Step {
+    pub(crate) static LEGACY_IDENTITY_MANAGER = Step {
         version: Version::new(0, 30),
         id: "legacy-identity-manager",
-        title: "Note: the legacy_identity_manager runtime flag is gone",
+        title: "Note that the legacy_identity_manager runtime flag is gone",
         scope: Scope::Core,
         handles: &["runtime_flags"],
         link: LINK,
@@ -131,10 +131,10 @@ crate::step! {
     ///     set_request_headers:
     ///       Authorization: Bearer ${pomerium.id_token}
     /// ```
-    pub static HEADER_TEMPLATE_PARSER = Step {
+    pub(crate) static HEADER_TEMPLATE_PARSER = Step {
         version: Version::new(0, 30),
         id: "header-template-parser",
-        title: "set_request_headers templates are read by Pomerium's own parser",
+        title: "Note that set_request_headers templates are read by Pomerium's own parser",
         scope: Scope::Core,
         handles: &["set_request_headers"],
         link: LINK,

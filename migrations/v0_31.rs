@@ -1,4 +1,5 @@
-//! Pomerium 0.31.
+//! Pomerium 0.31: the authenticate callback path is fixed; sessions refresh at ID token expiry;
+//! a health check listener is on by default.
 
 use super::common;
 use crate::step::{Scope, StepContext};
@@ -32,18 +33,18 @@ crate::step! {
     /// # pomerium-migrate v0.31: the callback path is always /oauth2/callback
     /// # authenticate_callback_path: /sso/callback
     /// ```
-    pub static AUTHENTICATE_CALLBACK_PATH = Step {
+    pub(crate) static AUTHENTICATE_CALLBACK_PATH = Step {
         version: Version::new(0, 31),
         id: "authenticate-callback-path",
-        title: "authenticate_callback_path is removed",
+        title: "Comment out authenticate_callback_path (always /oauth2/callback)",
         scope: Scope::Core,
         handles: &["authenticate_callback_path"],
         link: LINK,
-        run: run,
+        run: authenticate_callback_path,
     };
 }
 
-fn run(cx: &mut StepContext<'_>) {
+fn authenticate_callback_path(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(root) = doc.root() else {
         return;
@@ -51,10 +52,12 @@ fn run(cx: &mut StepContext<'_>) {
     let Some(entry) = common::retire_key(
         cx,
         root,
-        None,
         "authenticate_callback_path",
-        "the callback path is always /oauth2/callback",
-        "Pomerium 0.31 always uses `/oauth2/callback`",
+        &common::Retirement::verb_first(
+            None,
+            "the callback path is always /oauth2/callback",
+            "Pomerium 0.31 always uses `/oauth2/callback`",
+        ),
     ) else {
         return;
     };
@@ -105,10 +108,10 @@ crate::step! {
     /// runtime_flags:
     ///   refresh_session_at_id_token_expiration: false
     /// ```
-    pub static REFRESH_AT_ID_TOKEN_EXPIRATION = Step {
+    pub(crate) static REFRESH_AT_ID_TOKEN_EXPIRATION = Step {
         version: Version::new(0, 31),
         id: "refresh-at-id-token-expiration",
-        title: "Note: sessions are also refreshed when the ID token expires",
+        title: "Note that sessions are also refreshed when the ID token expires",
         scope: Scope::Core,
         handles: &["runtime_flags"],
         link: LINK,
@@ -187,10 +190,10 @@ crate::step! {
     /// metrics_address: 127.0.0.1:28080
     /// health_check_addr: 127.0.0.1:28081
     /// ```
-    pub static HEALTH_CHECK_LISTENER = Step {
+    pub(crate) static HEALTH_CHECK_LISTENER = Step {
         version: Version::new(0, 31),
         id: "health-check-listener",
-        title: "Note: a health check listener binds 127.0.0.1:28080",
+        title: "Note that a health check listener binds 127.0.0.1:28080",
         scope: Scope::Core,
         handles: &[],
         link: LINK,

@@ -35,27 +35,29 @@ crate::step! {
     /// # pomerium-migrate v0.32: no longer read (use jq to pretty-print logs)
     /// # pomerium_debug: true
     /// ```
-    pub static POMERIUM_DEBUG = Step {
+    pub(crate) static POMERIUM_DEBUG = Step {
         version: Version::new(0, 32),
         id: "pomerium-debug",
-        title: "pomerium_debug is no longer read (only a start-up warning)",
+        title: "Comment out pomerium_debug (no longer read; only a start-up warning)",
         scope: Scope::Core,
         handles: &["pomerium_debug"],
         link: LINK,
-        run: run_debug,
+        run: pomerium_debug,
     };
 }
 
-fn run_debug(cx: &mut StepContext<'_>) {
+fn pomerium_debug(cx: &mut StepContext<'_>) {
     if let Some(root) = cx.doc.root() {
         common::retire_key(
             cx,
             root,
-            None,
             "pomerium_debug",
-            "no longer read (use jq to pretty-print logs)",
-            "Pomerium 0.32 no longer reads it and logs \"unknown config option\" at start-up \
+            &common::Retirement::verb_first(
+                None,
+                "no longer read (use jq to pretty-print logs)",
+                "Pomerium 0.32 no longer reads it and logs \"unknown config option\" at start-up \
              (it had no effect since 0.25)",
+            ),
         );
     }
 }
@@ -209,10 +211,10 @@ crate::step! {
     /// ```
     ///
     /// (`healthy_panic_threshold` goes at the end of the route.)
-    pub static ENVOY_CLUSTER_OPTIONS = Step {
+    pub(crate) static ENVOY_CLUSTER_OPTIONS = Step {
         version: Version::new(0, 32),
         id: "envoy-cluster-options",
-        title: "routes no longer take raw Envoy cluster options",
+        title: "Rename lb_policy and comment out the raw Envoy cluster options of routes",
         scope: Scope::Core,
         handles: &[
             "_envoy_opts",
@@ -227,7 +229,7 @@ crate::step! {
             "connect_timeout",
         ],
         link: LINK,
-        run: run_envoy,
+        run: envoy_cluster_options,
     };
 }
 
@@ -271,7 +273,7 @@ fn field_name(key: &str) -> String {
     out
 }
 
-fn run_envoy(cx: &mut StepContext<'_>) {
+fn envoy_cluster_options(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     for route in common::routes(doc) {
         let owner = Some(route.name.as_str());
@@ -327,10 +329,12 @@ fn run_envoy(cx: &mut StepContext<'_>) {
         common::retire_key(
             cx,
             route.node,
-            owner,
             "_envoy_opts",
-            "never read from the file",
-            "Pomerium computed this key itself and ignored a written value",
+            &common::Retirement::verb_first(
+                owner,
+                "never read from the file",
+                "Pomerium computed this key itself and ignored a written value",
+            ),
         );
     }
 }
@@ -511,18 +515,18 @@ crate::step! {
     ///
     /// **What the step does.** It changes nothing and adds a note to the console file's report.
     /// Before and After: the file stays the same.
-    pub static CONSOLE_FIRST = Step {
+    pub(crate) static CONSOLE_FIRST = Step {
         version: Version::new(0, 32),
         id: "console-first",
-        title: "Console: upgrade the Console to 0.32 before Core",
+        title: "Note that the Console must be upgraded to 0.32 before Core",
         scope: Scope::Console,
         handles: &[],
         link: LINK,
-        run: run_console_first,
+        run: console_first,
     };
 }
 
-fn run_console_first(cx: &mut StepContext<'_>) {
+fn console_first(cx: &mut StepContext<'_>) {
     cx.note(
         None,
         "upgrade the Enterprise Console to 0.32 before upgrading Core to 0.32",
@@ -565,18 +569,18 @@ crate::step! {
     /// autocert: true
     /// autocert_dir: /home/pomerium/.local/share/pomerium
     /// ```
-    pub static AUTOCERT_DIR = Step {
+    pub(crate) static AUTOCERT_DIR = Step {
         version: Version::new(0, 32),
         id: "autocert-dir",
-        title: "Note: the default autocert directory moved",
+        title: "Note that the default autocert directory moved",
         scope: Scope::Core,
         handles: &["autocert_dir"],
         link: LINK,
-        run: run_autocert_dir,
+        run: autocert_dir,
     };
 }
 
-fn run_autocert_dir(cx: &mut StepContext<'_>) {
+fn autocert_dir(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let autocert = doc
         .top("autocert")

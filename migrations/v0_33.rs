@@ -41,10 +41,10 @@ crate::step! {
     /// runtime_flags:
     ///   allow_any_sign_out_redirect_uri: true
     /// ```
-    pub static SIGN_OUT_REDIRECT = Step {
+    pub(crate) static SIGN_OUT_REDIRECT = Step {
         version: Version::new(0, 33),
         id: "sign-out-redirect",
-        title: "Note: pomerium_redirect_uri on sign-out is ignored by default",
+        title: "Note that pomerium_redirect_uri on sign-out is ignored by default",
         scope: Scope::Core,
         handles: &["signout_redirect_url"],
         link: LINK,
@@ -111,10 +111,10 @@ crate::step! {
     /// shared_secret: <redacted>
     /// signing_key_file: /etc/pomerium/signing-key.pem
     /// ```
-    pub static DERIVED_SIGNING_KEY = Step {
+    pub(crate) static DERIVED_SIGNING_KEY = Step {
         version: Version::new(0, 33),
         id: "derived-signing-key",
-        title: "Note: a missing signing_key is derived from shared_secret",
+        title: "Note that a missing signing_key is derived from shared_secret",
         scope: Scope::Core,
         handles: &["signing_key", "signing_key_file"],
         link: LINK,

@@ -122,6 +122,44 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
     }
 }
 
+/// The report of a run: one entry per file, in the order given.
+fn report_of(
+    command: Command,
+    files: &[FileRun],
+    config: &RunConfig<'_>,
+    show_secrets: bool,
+    per_step: bool,
+) -> Report {
+    let disk = &config.options.disk;
+    Report {
+        command,
+        files: files
+            .iter()
+            .map(|f| file_report(f, disk, show_secrets, per_step))
+            .collect(),
+    }
+}
+
+/// Reads and migrates the files of `plan` or `check`, writing nothing, and reports.
+fn run_and_report(
+    common: &MigrateArgs,
+    steps: &[&'static Step],
+    stdin: &mut dyn Read,
+    command: Command,
+    per_step: bool,
+) -> Result<Report, CliError> {
+    let inputs = read_inputs(common, steps, stdin)?;
+    let config = run_config(common, steps);
+    let files = runner::run(inputs, &config)?;
+    Ok(report_of(
+        command,
+        &files,
+        &config,
+        common.show_secrets,
+        per_step,
+    ))
+}
+
 fn print_report(
     report: &Report,
     format: OutputFormat,
@@ -143,16 +181,7 @@ pub(super) fn plan(
     color: bool,
 ) -> Result<u8, CliError> {
     let common = &args.common;
-    let inputs = read_inputs(common, steps, streams.stdin)?;
-    let config = run_config(common, steps);
-    let files = runner::run(inputs, &config)?;
-    let report = Report {
-        command: Command::Plan,
-        files: files
-            .iter()
-            .map(|f| file_report(f, &config.options.disk, common.show_secrets, args.per_step))
-            .collect(),
-    };
+    let report = run_and_report(common, steps, streams.stdin, Command::Plan, args.per_step)?;
     let text = TextOptions { color, diffs: true };
     print_report(&report, common.format, text, streams.stdout)?;
     Ok(0)
@@ -165,16 +194,7 @@ pub(super) fn check(
     color: bool,
 ) -> Result<u8, CliError> {
     let common = &args.common;
-    let inputs = read_inputs(common, steps, streams.stdin)?;
-    let config = run_config(common, steps);
-    let files = runner::run(inputs, &config)?;
-    let report = Report {
-        command: Command::Check,
-        files: files
-            .iter()
-            .map(|f| file_report(f, &config.options.disk, common.show_secrets, false))
-            .collect(),
-    };
+    let report = run_and_report(common, steps, streams.stdin, Command::Check, false)?;
     let text = TextOptions {
         color,
         diffs: false,
@@ -219,13 +239,7 @@ pub(super) fn apply(
         None => write::commit(&planned.plan)?,
     };
 
-    let mut report = Report {
-        command: Command::Apply,
-        files: files
-            .iter()
-            .map(|f| file_report(f, &config.options.disk, common.show_secrets, false))
-            .collect(),
-    };
+    let mut report = report_of(Command::Apply, &files, &config, common.show_secrets, false);
     write_plan::record_outcome(&mut report, &planned.destinations, &outcome);
     // The report of apply points into the files as written.
     for (entry, file) in report.files.iter_mut().zip(&files) {

@@ -40,7 +40,6 @@ pub(super) fn migrate(
     let steps = run.steps(document, &chain)?;
     let findings = super::target::validate_result(
         &steps.stages,
-        &chain,
         kind,
         to,
         config.steps,

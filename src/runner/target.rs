@@ -3,15 +3,20 @@
 
 use super::Stage;
 use super::locate::LineMap;
+use crate::detect;
+use crate::document::Location;
 use crate::step::{FileKind, Finding, Step};
+use crate::validate::RuleFinding;
 use crate::version::Version;
 
 /// The end of every run: validation at the target and the markers of the input, merged with
 /// the steps' findings (module docs of [`validate`]). All locations are in the input.
 ///
 /// What is reported once:
-/// - a rule finding is left out when a step of this run reported on the same line (an action,
-///   for the rules that raise actions; anything, for notes) or, for notes, handles the key;
+/// - a rule action is left out when a step of this run reported an action on the same line;
+/// - a rule note is left out when the key was already written at that place in the input and a
+///   step of this run reported on it (a finding at the key or at its value) and left it there;
+///   a key a step wrote (a rename, a new entry) is checked like any other;
 /// - a rule action is left out when an open marker above its line belongs to a step that
 ///   handles the key (the marker is reported instead);
 /// - a marker is left out when its step reported an action at its line or the line it marks
@@ -21,7 +26,6 @@ use crate::version::Version;
 /// left no marker and that no rule keeps open says that `check` will not report it again.
 pub(super) fn validate_result(
     stages: &[Stage],
-    ran: &[&'static Step],
     kind: FileKind,
     to: Version,
     chain: &[&'static Step],
@@ -35,12 +39,26 @@ pub(super) fn validate_result(
     };
     let (original, result) = (&first.document, &last.document);
     let map = (stages.len() > 1).then(|| LineMap::new(original.text(), result.text()));
-    let mut rules = validate::validate(result, kind, to, chain);
-    for rule in &mut rules {
-        if let Some(map) = &map {
-            rule.finding.location = rule.finding.location.and_then(|at| map.locate(result, at));
-        }
-    }
+    let to_input = |at: Location| match &map {
+        Some(map) => map.locate(result, at),
+        None => Some(at),
+    };
+    let result_keys = detect::key_sites(result);
+    // Each rule with the location of its key's value, both in the input.
+    let rules: Vec<(RuleFinding, Option<Location>)> = validate::validate(result, kind, to, chain)
+        .into_iter()
+        .map(|mut rule| {
+            let at = rule.finding.location;
+            let value_at = result_keys
+                .iter()
+                .find(|site| Some(site.location) == at)
+                .and_then(|site| result.select_str(&site.path).first().map(|v| v.node))
+                .and_then(|node| to_input(result.location(node)));
+            rule.finding.location = at.and_then(to_input);
+            (rule, value_at)
+        })
+        .collect();
+    let input_keys = detect::key_sites(original);
     let markers = marker::scan(original);
     let line = |f: &Finding| f.location.map(|l| l.line);
 
@@ -67,7 +85,7 @@ pub(super) fn validate_result(
     // Actions without a marker: does a rule keep them open?
     for &(index, step) in untraced {
         let covers = validate::coverage(step);
-        let kept = rules.iter().any(|r| covers.contains(&r.rule.as_str()));
+        let kept = rules.iter().any(|(r, _)| covers.contains(&r.rule.as_str()));
         if let Some(f) = findings.get_mut(index)
             && f.severity == Severity::ActionRequired
             && !kept
@@ -91,9 +109,11 @@ pub(super) fn validate_result(
         .iter()
         .filter(|m| m.state == marker::State::Open)
         .collect();
+    let reported_at =
+        |at: Option<Location>| at.is_some_and(|at| findings.iter().any(|f| f.location == Some(at)));
     let rules: Vec<Finding> = rules
         .into_iter()
-        .filter(|r| {
+        .filter(|(r, value_at)| {
             let at = line(&r.finding);
             if r.finding.severity == Severity::ActionRequired {
                 let by_step = at.is_some_and(|l| action_lines.contains(&l));
@@ -107,10 +127,13 @@ pub(super) fn validate_result(
                     });
                 !by_step && !by_marker
             } else {
-                !ran.iter().any(|s| s.handles.contains(&r.key.as_str()))
+                let left_in_place = input_keys
+                    .iter()
+                    .any(|k| k.key == r.key && Some(k.location) == r.finding.location);
+                !(left_in_place && (reported_at(r.finding.location) || reported_at(*value_at)))
             }
         })
-        .map(|r| r.finding)
+        .map(|(r, _)| r.finding)
         .collect();
     let reported = |m: &marker::Marker| {
         findings.iter().any(|f| {

@@ -824,13 +824,7 @@ impl<'a> Renderer<'a> {
     /// separates it from what stays.
     fn delete_flow_runs(&mut self, flow: &FlowMap<'_>) {
         let src = self.src();
-        let FlowMap {
-            map,
-            entries,
-            spans,
-            span: ms,
-            ..
-        } = *flow;
+        let (map, entries, spans, ms) = (flow.map, flow.entries, flow.spans, flow.span);
         let n = entries.len();
         let removed = &flow.removed;
         for (a, b) in splice::runs(removed) {
@@ -921,13 +915,7 @@ impl<'a> Renderer<'a> {
         flow: &FlowMap<'_>,
         inserts: Vec<Insertion>,
     ) -> Result<(), EditError> {
-        let FlowMap {
-            map,
-            entries,
-            spans,
-            span: ms,
-            ..
-        } = *flow;
+        let (map, entries, spans, ms) = (flow.map, flow.entries, flow.spans, flow.span);
         let (removed, replaced) = (&flow.removed, &flow.replaced);
         let n = entries.len();
         let layout = self.flow_layout(map);
