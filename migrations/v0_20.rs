@@ -110,7 +110,8 @@ fn remove_directory_sync(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # `allowed_groups` is removed; group rules use the identity provider's claims (Core)
     ///
-    /// Pomerium 0.20 removed the `allowed_groups` route option and the PPL `groups` criterion,
+    /// **What changed in Pomerium.** Pomerium 0.20 removed the `allowed_groups` route option
+    /// and the PPL `groups` criterion,
     /// which relied on Core's directory sync (v0.19.0 `pkg/policy/criteria/groups.go` matched
     /// group IDs, names and e-mail addresses from the synced directory; v0.20.0 has no
     /// `groups` criterion, and `config/options_check.go` refuses `routes.allowed_groups` at

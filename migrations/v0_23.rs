@@ -13,7 +13,8 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0230";
 crate::step! {
     /// # Request header values: `$` starts a substitution, `%` is plain text (Core)
     ///
-    /// Up to 0.22 Pomerium handed a route's `set_request_headers` to Envoy as
+    /// **What changed in Pomerium.** Up to 0.22 Pomerium handed a route's `set_request_headers`
+    /// to Envoy as
     /// `request_headers_to_add` (v0.22.0 `config/envoyconfig/routes.go`), where `%VAR%` is an
     /// Envoy variable (`%DOWNSTREAM_REMOTE_ADDRESS%`, `%REQ(x-request-id)%`, …), `%%` a literal
     /// `%`, and `$` nothing special. From 0.23 Pomerium sets these headers itself (commit

@@ -19,7 +19,8 @@ const OPENCENSUS: &[&str] = &[
 crate::step! {
     /// # Tracing moved from OpenCensus to OpenTelemetry
     ///
-    /// Pomerium 0.29 replaced its OpenCensus tracing with OpenTelemetry. The `tracing_*` options
+    /// **What changed in Pomerium.** Pomerium 0.29 replaced its OpenCensus tracing with
+    /// OpenTelemetry. The `tracing_*` options
     /// are gone (v0.29.0 `config/options_check.go` refuses them at start-up); tracing is
     /// configured with the standard OpenTelemetry options instead: `otel_traces_exporter`
     /// (e.g. `otlp`), `otel_exporter_otlp_endpoint`, `otel_exporter_otlp_protocol`,
