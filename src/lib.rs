@@ -9,7 +9,9 @@
 //! [`mod@write`] writes all or nothing. `docs/ARCHITECTURE.md` describes the flow and the
 //! promises of each stage; [`cli`] is what the binary runs.
 
+pub mod batch;
 pub mod cli;
+pub mod collect;
 pub mod detect;
 pub mod detect_report;
 pub mod diff;

@@ -1,31 +1,51 @@
 //! The `pomerium-migrate` binary: parses the arguments, runs the command, maps errors to exit
 //! codes (see "Exit codes" in `docs/ARCHITECTURE.md`). Everything else lives in the library.
 
-use std::io::{self, IsTerminal as _};
+use std::io::{self, Write as _};
 use std::process::ExitCode;
 
+use anstream::{AutoStream, ColorChoice};
 use clap::Parser as _;
 use pomerium_migrate::cli::{self, Cli, Streams};
 
 fn main() -> ExitCode {
     let args = Cli::parse();
-    let stdout = io::stdout();
-    let auto_color = stdout.is_terminal()
-        && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+    if let Some(jobs) = args.jobs
+        && let Err(err) = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.get())
+            .build_global()
+    {
+        eprintln!("error: --jobs {jobs}: {err}");
+        return ExitCode::from(2);
+    }
+    // Each stream decides on its own whether it is a terminal that wants colour (NO_COLOR,
+    // CLICOLOR_FORCE, TERM); `--color always|never` overrides both. The streams go through
+    // anstream, which also makes ANSI colours work on older Windows consoles.
+    let (stdout, stderr) = (io::stdout(), io::stderr());
+    let out_choice = AutoStream::choice(&stdout);
+    let err_choice = AutoStream::choice(&stderr);
+    let wrap = |choice: ColorChoice| match args.color {
+        cli::ColorChoice::Auto => choice,
+        cli::ColorChoice::Always => ColorChoice::Always,
+        cli::ColorChoice::Never => ColorChoice::Never,
+    };
+    let mut out = AutoStream::new(stdout.lock(), wrap(out_choice));
+    let mut err = AutoStream::new(stderr.lock(), wrap(err_choice));
     let mut streams = Streams {
         stdin: &mut io::stdin().lock(),
-        stdout: &mut stdout.lock(),
-        stderr: &mut io::stderr().lock(),
-        auto_color,
+        stdout: &mut out,
+        stderr: &mut err,
+        auto_color: out_choice != ColorChoice::Never,
+        auto_color_stderr: err_choice != ColorChoice::Never,
         before_write_check: None,
     };
     match cli::execute(args, &mut streams) {
         Ok(code) => ExitCode::from(code),
-        Err(err) => {
-            let code = err.exit_code();
+        Err(error) => {
+            let code = error.exit_code();
             // The message already includes its cause (file, line, column, OS error); printing
             // the chain as well would repeat it.
-            eprintln!("error: {err}");
+            let _ = writeln!(err, "error: {error}");
             ExitCode::from(code)
         }
     }

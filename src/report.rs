@@ -5,6 +5,11 @@
 //! redacted: messages come from steps (which never include values), diffs from redacted texts,
 //! and created files are listed by path, mode and size only.
 
+pub mod github;
+pub mod markdown;
+pub mod sarif;
+
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Color, Style};
@@ -34,6 +39,27 @@ pub enum Command {
 pub struct Report {
     pub command: Command,
     pub files: Vec<FileReport>,
+    /// Files (or FILE arguments) refused with an error; the other files went on.
+    pub refused: Vec<Refused>,
+    /// Files a directory walk or a glob found and left out (not a Pomerium config).
+    pub skipped: Vec<Skipped>,
+}
+
+/// A file (or a FILE argument) refused with an error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Refused {
+    pub path: String,
+    /// The error, naming the file (and line and column where there is one).
+    pub error: String,
+    /// The exit code this error alone gives (2 invalid input, 3 refused for safety).
+    pub exit_code: u8,
+}
+
+/// A file a directory walk or a glob left out, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
 }
 
 /// The report of one file.
@@ -65,6 +91,9 @@ pub struct FileReport {
     pub step_diffs: Option<Vec<StepDiff>>,
     /// Where the result went, for `apply`.
     pub written: Option<WrittenReport>,
+    /// The last column (1-based, in characters) of each input line a finding points at: where
+    /// a finding's span ends (findings cover the rest of their line).
+    pub line_ends: BTreeMap<usize, usize>,
 }
 
 /// A file a step created (a decoded certificate): never its content.
@@ -126,6 +155,19 @@ impl Summary {
 }
 
 impl FileReport {
+    /// Where `finding`'s span ends: the end of the line it starts on.
+    pub fn end_of(&self, finding: &Finding) -> Option<Location> {
+        finding.location.map(|at| Location {
+            line: at.line,
+            column: self
+                .line_ends
+                .get(&at.line)
+                .copied()
+                .unwrap_or(at.column)
+                .max(at.column),
+        })
+    }
+
     /// Where finding `index` is in the input file.
     pub fn input_location(&self, index: usize) -> Option<Location> {
         match &self.input_locations {
@@ -173,6 +215,32 @@ impl Report {
         self.files.iter().any(FileReport::pending)
     }
 
+    /// Keeps only the findings of `severity` (`--only`); counts and `pending` follow.
+    pub fn retain_only(&mut self, severity: Severity) {
+        for file in &mut self.files {
+            let keep: Vec<bool> = file
+                .findings
+                .iter()
+                .map(|f| f.severity == severity)
+                .collect();
+            if let Some(locations) = &mut file.input_locations {
+                let mut kept = keep.iter();
+                locations.retain(|_| kept.next().copied().unwrap_or(false));
+            }
+            file.findings.retain(|f| f.severity == severity);
+        }
+    }
+
+    /// The action-required findings of every file, in file order, with their file.
+    pub fn actions(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
+        self.files.iter().flat_map(|file| {
+            file.findings
+                .iter()
+                .filter(|f| f.severity == Severity::ActionRequired)
+                .map(move |f| (file, f))
+        })
+    }
+
     /// Whether any file holds a key the target ignores (what `check --strict` also fails on).
     pub fn ignored_keys(&self) -> bool {
         self.files.iter().any(|file| {
@@ -180,6 +248,33 @@ impl Report {
                 f.step == crate::validate::IGNORED_KEY || f.step == crate::validate::UNKNOWN_KEY
             })
         })
+    }
+}
+
+/// The input line ends [`FileReport::line_ends`] needs for `findings` in `text`.
+pub fn line_ends(text: &str, findings: &[Finding]) -> BTreeMap<usize, usize> {
+    let wanted: std::collections::BTreeSet<usize> = findings
+        .iter()
+        .filter_map(|f| f.location.map(|l| l.line))
+        .collect();
+    let mut ends = BTreeMap::new();
+    if wanted.is_empty() {
+        return ends;
+    }
+    for (i, line) in text.lines().enumerate() {
+        if wanted.contains(&(i + 1)) {
+            let width = line.trim_end_matches('\r').chars().count();
+            ends.insert(i + 1, width.max(1));
+        }
+    }
+    ends
+}
+
+/// `file:line:column` of a finding (the file alone when it has no location).
+pub fn place(file: &FileReport, finding: &Finding) -> String {
+    match finding.location {
+        Some(Location { line, column }) => format!("{}:{line}:{column}", file.path),
+        None => file.path.clone(),
     }
 }
 
@@ -245,6 +340,32 @@ pub fn render_text(report: &Report, options: TextOptions) -> String {
             out.push('\n');
         }
         render_file(&mut out, report.command, file, color);
+    }
+    let actions: Vec<(&FileReport, &Finding)> = report.actions().collect();
+    if !actions.is_empty() {
+        let places: Vec<String> = actions.iter().map(|(file, f)| place(file, f)).collect();
+        let width = places.iter().map(|p| p.chars().count()).max().unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint(
+                color,
+                ACTION,
+                &format!("Actions required ({}):", actions.len())
+            )
+        );
+        for ((_, finding), place) in actions.iter().zip(&places) {
+            let what = finding.message.lines().next().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {place:<width$}  {}  {what}",
+                paint(
+                    color,
+                    PATH,
+                    &format!("v{}/{}", finding.version, finding.step)
+                )
+            );
+        }
     }
     if report.files.len() > 1 {
         let s = report.summary();
@@ -404,6 +525,8 @@ struct JsonReport<'a> {
     schema: u32,
     command: Command,
     files: Vec<JsonFile<'a>>,
+    refused: &'a [Refused],
+    skipped: &'a [Skipped],
     summary: Summary,
     /// Whether `check` fails on this report.
     pending: bool,
@@ -439,6 +562,8 @@ struct JsonFinding<'a> {
     /// Where the finding is in the file as written by `apply` (the input for plan/check).
     line: Option<usize>,
     column: Option<usize>,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
     /// Where the finding is in the input file (equal to line/column for plan/check).
     input_line: Option<usize>,
     input_column: Option<usize>,
@@ -474,6 +599,8 @@ pub fn render_json(report: &Report) -> String {
                         severity: x.severity,
                         line: x.location.map(|l| l.line),
                         column: x.location.map(|l| l.column),
+                        end_line: f.end_of(x).map(|l| l.line),
+                        end_column: f.end_of(x).map(|l| l.column),
                         input_line: f.input_location(i).map(|l| l.line),
                         input_column: f.input_location(i).map(|l| l.column),
                         message: &x.message,
@@ -486,6 +613,8 @@ pub fn render_json(report: &Report) -> String {
                 written: f.written.as_ref(),
             })
             .collect(),
+        refused: &report.refused,
+        skipped: &report.skipped,
         summary: report.summary(),
         pending: report.pending(),
     };
@@ -537,7 +666,10 @@ mod tests {
                 diff: "--- a/config.yaml\n+++ b/config.yaml\n@@ -1 +1 @@\n-a\n+b\n".into(),
                 step_diffs: None,
                 written: None,
+                line_ends: BTreeMap::from([(12, 40)]),
             }],
+            refused: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -552,8 +684,17 @@ config.yaml       action-required  v0.24/set-authorization-header  do this
     then that
     see https://www.pomerium.com/docs/deploy/upgrading
   would create certs/a.pem (mode 0600, 241 bytes)
+
+Actions required (1):
+  config.yaml  v0.24/set-authorization-header  do this
 ";
         assert_eq!(text, expected);
+        // --only keeps the findings of one severity, and the counts follow.
+        let mut only = sample();
+        only.retain_only(Severity::Changed);
+        let text = render_text(&only, TextOptions::default());
+        assert!(text.contains("1 change, 0 actions required"), "{text}");
+        assert!(!text.contains("Actions required"), "{text}");
     }
 
     #[test]
@@ -592,6 +733,10 @@ config.yaml       action-required  v0.24/set-authorization-header  do this
         assert_eq!(file["findings"][0]["id"], "v0.24/set-authorization-header");
         assert_eq!(file["findings"][0]["severity"], "changed");
         assert_eq!(file["findings"][0]["line"], 12);
+        assert_eq!(file["findings"][0]["end_line"], 12);
+        assert_eq!(file["findings"][0]["end_column"], 40);
+        assert!(file["findings"][1]["end_line"].is_null());
+        assert_eq!(v["refused"], serde_json::json!([]));
         assert_eq!(file["findings"][1]["severity"], "action-required");
         assert!(file["findings"][1]["line"].is_null());
         assert_eq!(file["created"][0]["mode"], "0600");

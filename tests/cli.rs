@@ -188,6 +188,7 @@ fn run_chain_hooked(args: &[&str], stdin: &str, mut hook: Option<&mut dyn FnMut(
                     stdout: &mut stdout,
                     stderr: &mut stderr,
                     auto_color: false,
+                    auto_color_stderr: false,
                     before_write_check: hook.as_mut().map(|h| &mut **h as &mut dyn FnMut()),
                 };
                 cli::execute_with(cli, CHAIN, &mut streams)
@@ -733,7 +734,11 @@ mod chain {
         let target = blocker.join("out.yaml");
         let out = run_chain(&["apply", s(&path), "--from", "0.20", "-o", s(&target)], "");
         assert_eq!(out.code, 2, "{}", out.stderr);
-        assert!(out.stderr.contains("nothing was written"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("not-a-dir is not a directory"),
+            "{}",
+            out.stderr
+        );
         assert_eq!(snapshot(dir.path()), before);
 
         // A read-only directory holding the config; the certificate would go elsewhere.
@@ -931,16 +936,32 @@ mod chain {
     }
 
     #[test]
-    fn several_core_configs_with_a_console_config_are_refused() -> TestResult {
+    fn a_console_config_takes_values_only_from_a_single_core_config() -> TestResult {
         let dir = tempfile::tempdir()?;
         let a = core_file(dir.path())?;
         let b = dir.path().join("b.yaml");
         fs::write(&b, "old_option: 2\nroutes: []\n")?;
         let console = dir.path().join("console.yaml");
         fs::write(&console, "license-key: x\n")?;
-        let out = run_chain(&["plan", s(&a), s(&b), s(&console), "--from", "0.20"], "");
-        assert_eq!(out.code, 2);
-        assert!(out.stderr.contains("several core configs"));
+        // Two Core configs beside it: neither is taken (values come from --set, else an
+        // action), and the run goes on.
+        let out = run_chain(
+            &["plan", "-v", s(&a), s(&b), s(&console), "--from", "0.20"],
+            "",
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(!out.stderr.contains("takes values from"), "{}", out.stderr);
+        // One Core config beside it: taken.
+        let out = run_chain(&["plan", "-v", s(&a), s(&console), "--from", "0.20"], "");
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "takes values from the Core config {}",
+                a.display()
+            )),
+            "{}",
+            out.stderr
+        );
         Ok(())
     }
 
@@ -1421,9 +1442,25 @@ routes:
         let yaml = format!("certificates:\n  - cert: {cert}\n    key: {key}\n");
         let cwd = dir.path().join("cwd");
         fs::create_dir_all(&cwd)?;
+        // Without --certs-dir the private key would land in whatever directory the command
+        // runs in: refused, nothing written.
+        let refused = cmd()
+            .current_dir(&cwd)
+            .args(["apply", "-", "--from", "0.23", "--to", "0.24"])
+            .write_stdin(yaml.clone())
+            .output()?;
+        assert_eq!(refused.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            stderr.contains("say where with --certs-dir DIR"),
+            "{stderr}"
+        );
+        assert!(refused.stdout.is_empty());
+        assert_eq!(fs::read_dir(&cwd)?.count(), 0);
         let out = cmd()
             .current_dir(&cwd)
             .args(["apply", "-", "--from", "0.23", "--to", "0.24"])
+            .args(["--certs-dir", "certs"])
             .write_stdin(yaml)
             .output()?;
         assert!(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::document::Format;
-use crate::step::FileKind;
+use crate::step::{FileKind, Severity};
 use crate::version::Version;
 use crate::write;
 
@@ -16,7 +16,8 @@ Exit codes:
   1  check: changes are pending or a finding needs action
   2  usage error, unreadable or invalid input, unknown version, or a file could not be written
   3  refused for safety: a step's result did not verify, a file changed during the run, or
-     writing would overwrite an existing file; nothing was written";
+     writing would overwrite an existing file; nothing was written
+With several files each is handled on its own and the exit code is the worst of them.";
 
 /// Upgrade Pomerium configuration files (Core and Enterprise Console) release by release,
 /// keeping every comment and byte that does not have to change.
@@ -40,10 +41,25 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Commands,
 
-    /// When to colour diffs and reports: `auto` colours on a terminal (honouring NO_COLOR and
-    /// CLICOLOR_FORCE).
+    /// When to colour diffs and reports: `auto` colours a stream that is a terminal (decided for
+    /// stdout and stderr each), honouring NO_COLOR and CLICOLOR_FORCE.
     #[arg(long, value_enum, default_value_t, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Print no report: only errors (and, for `apply -`, the migrated config). The exit code
+    /// still tells the result.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also list, on stderr, the files a directory or glob skipped (and why) and the Core config
+    /// each console config takes values from.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// How many files to migrate at once [default: one per CPU, or RAYON_NUM_THREADS]. The
+    /// binary sizes its thread pool with it before running the command.
+    #[arg(long, global = true, value_name = "N")]
+    pub jobs: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,12 +147,34 @@ Print what changed in Pomerium, what the step does, and a before/after example. 
 its id (`set-authorization-header` or `v0.24/set-authorization-header`), or give a version \
 (`0.24`, `v0.24`) to print every step of that release.")]
     Explain(ExplainArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(long_about = "\
+Print a completion script for SHELL on stdout. For example:
+
+  bash:        pomerium-migrate completions bash > ~/.local/share/bash-completion/completions/pomerium-migrate
+  zsh:         pomerium-migrate completions zsh > ~/.zfunc/_pomerium-migrate   (with fpath+=~/.zfunc)
+  fish:        pomerium-migrate completions fish > ~/.config/fish/completions/pomerium-migrate.fish
+  powershell:  pomerium-migrate completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff) on stdout: `pomerium-migrate man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The options `plan`, `apply` and `check` share.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
-    /// Config files to migrate; `-` reads one config from stdin.
+    /// Config files to migrate; `-` reads one config from stdin. A directory is searched
+    /// recursively (honouring .gitignore) and a quoted glob (`'deploy/**/*.yaml'`) is expanded;
+    /// of the files found, those whose keys make them a Pomerium config are taken.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
@@ -160,9 +198,21 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
-    /// The report's format; `json` prints one JSON document (schema in README).
+    /// The report's format: `text`, `json` (one JSON document, schema in README and
+    /// `schema/report.schema.json`), `github` (workflow commands: annotations in GitHub Actions),
+    /// `sarif` (SARIF 2.1.0 for code scanning) or `markdown` (for a ticket or PR comment).
     #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
-    pub format: OutputFormat,
+    pub format: ReportFormat,
+
+    /// Report only the findings of this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub only: Option<OnlyArg>,
+
+    /// Print only the patch on stdout (what `git apply` takes; the report goes to stderr).
+    /// Refused when the diff would show a redacted value (unless --show-secrets) or the run
+    /// creates files.
+    #[arg(long)]
+    pub diff_only: bool,
 
     /// A value a step needs and cannot infer, e.g. `--set license-key=…`,
     /// `--set audience=console.example.com`, `--set authenticate-service-url=https://…`.
@@ -197,7 +247,7 @@ pub struct PlanArgs {
     pub common: MigrateArgs,
 
     /// Show one diff per step that changed something instead of one per file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "diff_only")]
     pub per_step: bool,
 }
 
@@ -226,6 +276,12 @@ pub struct ApplyArgs {
     /// Do not keep a backup of replaced files.
     #[arg(long)]
     pub no_backup: bool,
+
+    /// When some files are refused, still write every file that migrated cleanly (the refused
+    /// ones are reported and the exit code is 2). Without it nothing is written when any file
+    /// is refused.
+    #[arg(long)]
+    pub keep_going: bool,
 }
 
 #[derive(Debug, Args)]
@@ -335,12 +391,49 @@ pub enum ColorChoice {
     Never,
 }
 
-/// `--format`.
+/// `--format` of `detect` and `list`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     #[default]
     Text,
     Json,
+}
+
+/// `--format` of `plan`, `apply` and `check`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For a terminal or a log.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// Markdown for a ticket or pull-request comment.
+    Markdown,
+}
+
+/// `--only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnlyArg {
+    /// Findings a human must act on.
+    ActionRequired,
+    /// Changes made automatically.
+    Changed,
+    /// Notes.
+    Note,
+}
+
+impl From<OnlyArg> for Severity {
+    fn from(only: OnlyArg) -> Severity {
+        match only {
+            OnlyArg::ActionRequired => Severity::ActionRequired,
+            OnlyArg::Changed => Severity::Changed,
+            OnlyArg::Note => Severity::Note,
+        }
+    }
 }
 
 /// `--removed`.

@@ -6,9 +6,11 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{CliError, DetectArgs, ExplainArgs, ListArgs, OutputFormat, Streams};
+use crate::collect;
 use crate::detect;
 use crate::detect_report::{self, DetectEntry, DetectedFile, UndecidedFile};
 use crate::document::Format;
+use crate::report;
 use crate::runner;
 use crate::step::{Scope, Step};
 use crate::version::Version;
@@ -19,14 +21,36 @@ pub(super) fn detect(
     streams: &mut Streams<'_>,
     color: bool,
 ) -> Result<u8, CliError> {
-    let inputs = runner::read_files(&args.files, streams.stdin)?;
-    let mut files = Vec::with_capacity(inputs.len());
-    for input in &inputs {
-        let (format, document) = runner::parse_input(input, args.input_format.map(Format::from))?;
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(runner::RunError::StdinTwice.into());
+    }
+    // Directories and globs as for plan/apply/check; a file that cannot be read or parsed is
+    // reported on stderr and the others go on.
+    let collected = collect::collect(
+        &args.files,
+        args.input_format.map(Format::from),
+        streams.stdin,
+    );
+    let mut files = Vec::with_capacity(collected.entries.len());
+    let mut code = 0;
+    for entry in collected.entries {
+        let parsed = entry.input.and_then(|input| {
+            runner::parse_input(&input, args.input_format.map(Format::from)).map(|p| (input, p))
+        });
+        let (input, (format, document)) = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                writeln!(streams.stderr, "error: {error}")?;
+                code = code.max(error.exit_code());
+                continue;
+            }
+        };
         let path = input.source.display();
         let detection = match runner::detect_file(&document, args.kind.given()) {
             Ok(detection) => detection,
             Err(undecided) => {
+                // Like plan/apply/check, which refuse a file whose kind is undecided.
+                code = code.max(2);
                 files.push(DetectEntry::Undecided(UndecidedFile {
                     path,
                     format,
@@ -51,11 +75,11 @@ pub(super) fn detect(
         OutputFormat::Text => detect_report::render_text(&files, color),
         OutputFormat::Json => detect_report::render_json(&files),
     };
-    streams.stdout.write_all(rendered.as_bytes())?;
-    streams.stdout.flush()?;
-    // Like plan/apply/check, which refuse a file whose kind is undecided.
-    let undecided = files.iter().any(|f| matches!(f, DetectEntry::Undecided(_)));
-    Ok(if undecided { 2 } else { 0 })
+    if !files.is_empty() || code == 0 {
+        streams.stdout.write_all(rendered.as_bytes())?;
+        streams.stdout.flush()?;
+    }
+    Ok(code)
 }
 
 fn scope_name(scope: Scope) -> &'static str {
@@ -63,6 +87,16 @@ fn scope_name(scope: Scope) -> &'static str {
         Scope::Core => "core",
         Scope::Console => "console",
     }
+}
+
+/// `list --format json`: the envelope every command's JSON shares (`schema`, `command`).
+#[derive(Serialize)]
+struct JsonList<'a> {
+    schema: u32,
+    command: &'static str,
+    from: Version,
+    to: Version,
+    steps: Vec<JsonStep<'a>>,
 }
 
 #[derive(Serialize)]
@@ -98,7 +132,14 @@ pub(super) fn list(
                     link: s.link,
                 })
                 .collect();
-            let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+            let envelope = JsonList {
+                schema: report::JSON_SCHEMA,
+                command: "list",
+                from,
+                to,
+                steps: json,
+            };
+            let text = serde_json::to_string_pretty(&envelope).unwrap_or_default();
             writeln!(out, "{text}")?;
         }
         OutputFormat::Text if selected.is_empty() => {
@@ -164,10 +205,31 @@ pub(super) fn explain(
             write_explanation(out, step)?;
             Ok(0)
         }
-        None => Err(CliError::Usage(format!(
-            "unknown step `{target}`; `pomerium-migrate list` shows every step"
-        ))),
+        None => {
+            let hint = closest_step(target, steps)
+                .map(|id| format!("did you mean `{id}`? "))
+                .unwrap_or_default();
+            Err(CliError::Usage(format!(
+                "unknown step `{target}`; {hint}`pomerium-migrate list` shows every step"
+            )))
+        }
     }
+}
+
+/// The step id closest to a mistyped one (by Jaro-Winkler similarity of the bare ids), when
+/// it is close enough to be what was meant.
+fn closest_step(target: &str, steps: &[&'static Step]) -> Option<String> {
+    let bare = target
+        .trim_start_matches('v')
+        .split_once('/')
+        .map_or(target, |(_, id)| id)
+        .to_ascii_lowercase();
+    steps
+        .iter()
+        .map(|s| (strsim::jaro_winkler(&bare, s.id), s))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, s)| s.qualified_id())
 }
 
 fn write_explanation(out: &mut dyn Write, step: &Step) -> io::Result<()> {

@@ -4,16 +4,22 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 
+use rayon::prelude::*;
+
 use super::write_plan;
 use super::{
-    ApplyArgs, CheckArgs, CliError, MigrateArgs, NotesArg, OutputFormat, PlanArgs, RemovedArg,
-    Streams,
+    ApplyArgs, CheckArgs, CliError, MigrateArgs, NotesArg, Output, PlanArgs, RemovedArg,
+    ReportFormat, Streams,
 };
+use crate::batch::{self, Outcome};
+use crate::collect;
 use crate::diff;
 use crate::document::Format;
 use crate::redact;
-use crate::report::{self, Command, CreatedReport, FileReport, Report, StepDiff, TextOptions};
-use crate::runner::{self, FileRun, Input, RunConfig, RunError, Source};
+use crate::report::{
+    self, Command, CreatedReport, FileReport, Refused, Report, Skipped, StepDiff, TextOptions,
+};
+use crate::runner::{self, FileRun, RunConfig, RunError, Source};
 use crate::step::{Disk, NotesMode, OnDisk, RemovedMode, Step, StepOptions};
 use crate::write;
 
@@ -44,17 +50,80 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
     }
 }
 
-/// Reads the files after checking the arguments that need no file (so that a wrong version is
-/// reported before stdin is consumed).
-fn read_inputs(
+/// The files of `plan`, `apply` and `check`, collected and migrated one by one, after checking
+/// the arguments that need no file (so that a wrong version is reported before stdin is
+/// consumed).
+fn run_files(
     args: &MigrateArgs,
-    steps: &[&'static Step],
+    config: &RunConfig<'_>,
     stdin: &mut dyn Read,
-) -> Result<Vec<Input>, RunError> {
-    runner::check_versions(args.from, args.to, steps)?;
-    runner::check_settings(args.set.iter().map(|(key, _)| key), steps)?;
-    runner::read_files(&args.files, stdin)
+    refuse_empty_stdin: bool,
+) -> Result<(Vec<Outcome>, Vec<Skipped>), CliError> {
+    runner::check_versions(args.from, args.to, config.steps)?;
+    runner::check_settings(args.set.iter().map(|(key, _)| key), config.steps)?;
+    let collected = collect::collect(&args.files, args.input_format.map(Format::from), stdin);
+    // `apply`: an empty stdin is a broken pipe far more often than a config: writing its
+    // "migration" would replace a config with nothing.
+    if refuse_empty_stdin
+        && collected.entries.iter().any(|e| {
+            e.input
+                .as_ref()
+                .is_ok_and(|i| i.source == Source::Stdin && i.text.trim().is_empty())
+        })
+    {
+        return Err(RunError::EmptyStdin.into());
+    }
+    let outcomes = batch::run(collected.entries, config)?;
+    Ok((outcomes, collected.skipped))
 }
+
+/// The report of a run: one entry per migrated file, the refused ones, the skipped ones.
+fn build_report(
+    command: Command,
+    outcomes: &[Outcome],
+    disk: &Disk,
+    skipped: Vec<Skipped>,
+    show_secrets: bool,
+    per_step: bool,
+) -> Report {
+    // Redacting and diffing is per file: in parallel, like the migration.
+    let entries: Vec<Result<FileReport, Refused>> = outcomes
+        .par_iter()
+        .map(|outcome| match &outcome.result {
+            Ok(file) => Ok(file_report(file, disk, show_secrets, per_step)),
+            Err(error) => Err(Refused {
+                path: outcome.path.clone(),
+                error: error.to_string(),
+                exit_code: error.exit_code(),
+            }),
+        })
+        .collect();
+    let mut files = Vec::new();
+    let mut refused = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(file) => files.push(file),
+            Err(r) => refused.push(r),
+        }
+    }
+    Report {
+        command,
+        files,
+        refused,
+        skipped,
+    }
+}
+
+/// The worst exit code of the refused files (0 when none).
+fn refused_code(report: &Report) -> u8 {
+    report
+        .refused
+        .iter()
+        .map(|r| r.exit_code)
+        .max()
+        .unwrap_or(0)
+}
+
 /// Turns a file's run into its report entry (redacted unless `--show-secrets`).
 fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) -> FileReport {
     let path = file.input.source.display();
@@ -119,127 +188,281 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
             .collect(),
         step_diffs,
         written: None,
+        line_ends: report::line_ends(file.original().text(), &file.findings),
     }
 }
 
-/// The report of a run: one entry per file, in the order given.
-fn report_of(
-    command: Command,
-    files: &[FileRun],
-    config: &RunConfig<'_>,
-    show_secrets: bool,
-    per_step: bool,
-) -> Report {
-    let disk = &config.options.disk;
-    Report {
-        command,
-        files: files
-            .iter()
-            .map(|f| file_report(f, disk, show_secrets, per_step))
-            .collect(),
-    }
-}
-
-/// Reads and migrates the files of `plan` or `check`, writing nothing, and reports.
-fn run_and_report(
-    common: &MigrateArgs,
-    steps: &[&'static Step],
-    stdin: &mut dyn Read,
-    command: Command,
-    per_step: bool,
-) -> Result<Report, CliError> {
-    let inputs = read_inputs(common, steps, stdin)?;
-    let config = run_config(common, steps);
-    let files = runner::run(inputs, &config)?;
-    Ok(report_of(
-        command,
-        &files,
-        &config,
-        common.show_secrets,
-        per_step,
-    ))
-}
-
+/// Prints what goes to stderr whatever the format (refused files, and with `-v` the skipped
+/// files and the Core config of each console config), then the report unless `-q`.
 fn print_report(
     report: &Report,
-    format: OutputFormat,
+    args: &MigrateArgs,
+    outcomes: &[Outcome],
+    output: Output,
     text: TextOptions,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> io::Result<()> {
-    let rendered = match format {
-        OutputFormat::Text => report::render_text(report, text),
-        OutputFormat::Json => report::render_json(report),
+    if output.verbose {
+        for skipped in &report.skipped {
+            writeln!(err, "skipped {}: {}", skipped.path, skipped.reason)?;
+        }
+        for outcome in outcomes {
+            if let Some(core) = &outcome.core {
+                writeln!(
+                    err,
+                    "{}: takes values from the Core config {core}",
+                    outcome.path
+                )?;
+            }
+        }
+    }
+    for refused in &report.refused {
+        let line = format!("error: {}", refused.error);
+        writeln!(
+            err,
+            "{}",
+            report::paint(output.color_stderr, report::ACTION, &line)
+        )?;
+    }
+    err.flush()?;
+    if output.quiet {
+        return Ok(());
+    }
+    let mut shown = report.clone();
+    if let Some(only) = args.only {
+        shown.retain_only(only.into());
+    }
+    let rendered = match args.format {
+        ReportFormat::Text => report::render_text(&shown, text),
+        ReportFormat::Json => report::render_json(&shown),
+        ReportFormat::Github => report::github::render(&shown),
+        ReportFormat::Sarif => report::sarif::render(&shown),
+        ReportFormat::Markdown => report::markdown::render(&shown),
     };
     out.write_all(rendered.as_bytes())?;
     out.flush()
+}
+
+/// `--diff-only`: the patch of every changed file on stdout, which `git apply` takes. Refused
+/// (exit 2, naming the files) when a hunk would hold a redacted value, since applying it would
+/// write `<redacted>` into the config, or when the run creates files (a patch cannot carry a
+/// private key safely).
+fn print_patch(
+    report: &Report,
+    outcomes: &[Outcome],
+    show_secrets: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let runs: Vec<&FileRun> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .collect();
+    if !show_secrets {
+        let hiding: Vec<&str> = report
+            .files
+            .iter()
+            .zip(&runs)
+            .filter(|(entry, run)| {
+                entry.diff != diff::unified(run.original().text(), run.result().text(), &entry.path)
+            })
+            .map(|(entry, _)| entry.path.as_str())
+            .collect();
+        if !hiding.is_empty() {
+            return Err(CliError::Usage(format!(
+                "--diff-only: the patch of {} would hold redacted values (`<redacted>`), which \
+                 `git apply` would write into the config; pass --show-secrets to put the real \
+                 values in the patch (keep it private), or use `apply`",
+                hiding.join(", ")
+            )));
+        }
+    }
+    let created: Vec<&str> = report
+        .files
+        .iter()
+        .flat_map(|f| &f.created)
+        .filter(|c| !c.already_present)
+        .map(|c| c.path.as_str())
+        .collect();
+    if !created.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--diff-only: this run creates files ({}), which a patch cannot carry safely; use \
+             `apply`, which writes them with owner-only permissions",
+            created.join(", ")
+        )));
+    }
+    for entry in &report.files {
+        out.write_all(entry.diff.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `plan` and `check`: the report (or the patch), and the exit code.
+fn report_run(
+    command: Command,
+    args: &MigrateArgs,
+    per_step: bool,
+    strict: bool,
+    steps: &[&'static Step],
+    streams: &mut Streams<'_>,
+    output: Output,
+) -> Result<u8, CliError> {
+    let config = run_config(args, steps);
+    let (outcomes, skipped) = run_files(args, &config, streams.stdin, false)?;
+    let report = build_report(
+        command,
+        &outcomes,
+        &config.options.disk,
+        skipped,
+        args.show_secrets,
+        per_step,
+    );
+    // `check --strict` also fails on keys the target ignores.
+    let pending =
+        command == Command::Check && (report.pending() || (strict && report.ignored_keys()));
+    let text = TextOptions {
+        color: output.color,
+        diffs: command == Command::Plan,
+    };
+    if args.diff_only {
+        print_patch(&report, &outcomes, args.show_secrets, streams.stdout)?;
+        let text = TextOptions {
+            color: output.color_stderr,
+            diffs: false,
+        };
+        let (err, sink) = (&mut *streams.stderr, &mut io::sink());
+        print_report(&report, args, &outcomes, output, text, err, sink)?;
+    } else {
+        print_report(
+            &report,
+            args,
+            &outcomes,
+            output,
+            text,
+            streams.stdout,
+            streams.stderr,
+        )?;
+    }
+    Ok(refused_code(&report).max(u8::from(pending)))
 }
 
 pub(super) fn plan(
     args: PlanArgs,
     steps: &[&'static Step],
     streams: &mut Streams<'_>,
-    color: bool,
+    output: Output,
 ) -> Result<u8, CliError> {
-    let common = &args.common;
-    let report = run_and_report(common, steps, streams.stdin, Command::Plan, args.per_step)?;
-    let text = TextOptions { color, diffs: true };
-    print_report(&report, common.format, text, streams.stdout)?;
-    Ok(0)
+    report_run(
+        Command::Plan,
+        &args.common,
+        args.per_step,
+        false,
+        steps,
+        streams,
+        output,
+    )
 }
 
 pub(super) fn check(
     args: CheckArgs,
     steps: &[&'static Step],
     streams: &mut Streams<'_>,
-    color: bool,
+    output: Output,
 ) -> Result<u8, CliError> {
-    let common = &args.common;
-    let report = run_and_report(common, steps, streams.stdin, Command::Check, false)?;
-    let text = TextOptions {
-        color,
-        diffs: false,
-    };
-    print_report(&report, common.format, text, streams.stdout)?;
-    let pending = report.pending() || (args.strict && report.ignored_keys());
-    Ok(if pending { 1 } else { 0 })
+    report_run(
+        Command::Check,
+        &args.common,
+        false,
+        args.strict,
+        steps,
+        streams,
+        output,
+    )
 }
 
 pub(super) fn apply(
     args: ApplyArgs,
     steps: &[&'static Step],
     streams: &mut Streams<'_>,
-    color: bool,
+    output: Output,
 ) -> Result<u8, CliError> {
     let common = &args.common;
+    if common.diff_only {
+        return Err(CliError::Usage(
+            "--diff-only is for plan and check; apply writes the files".into(),
+        ));
+    }
     if args.output.is_some() && common.files.len() > 1 {
         return Err(CliError::Usage(
             "-o/--output takes one input file; migrate several files in place instead".into(),
         ));
     }
-    let inputs = read_inputs(common, steps, streams.stdin)?;
-    // An empty stdin is a broken pipe far more often than a config: writing its "migration"
-    // would replace a config with nothing.
-    if inputs
-        .iter()
-        .any(|i| i.source == Source::Stdin && i.text.trim().is_empty())
-    {
-        return Err(RunError::EmptyStdin.into());
+    let backup_suffix = write_plan::backup_suffix(args.backup.as_deref(), args.no_backup)?;
+    if let Some(out) = args.output.as_deref() {
+        write_plan::check_output_dir(out)?;
     }
     let config = RunConfig {
         output: args.output.clone(),
         ..run_config(common, steps)
     };
-    let files = runner::run(inputs, &config)?;
-    let backup_suffix = write_plan::backup_suffix(args.backup.as_deref(), args.no_backup)?;
-    let planned =
-        write_plan::plan_writes(&files, args.output.as_deref(), backup_suffix.as_deref())?;
+    let (outcomes, skipped) = run_files(common, &config, streams.stdin, true)?;
+    if args.output.is_some() && outcomes.len() > 1 {
+        return Err(CliError::Usage(
+            "-o/--output takes one input file; migrate several files in place instead".into(),
+        ));
+    }
+    let mut report = build_report(
+        Command::Apply,
+        &outcomes,
+        &config.options.disk,
+        skipped,
+        common.show_secrets,
+        false,
+    );
+    let text = TextOptions {
+        color: output.color,
+        diffs: false,
+    };
+    if !report.refused.is_empty() && !args.keep_going {
+        let code = refused_code(&report);
+        let quiet = Output {
+            quiet: true,
+            ..output
+        };
+        print_report(
+            &report,
+            common,
+            &outcomes,
+            quiet,
+            text,
+            &mut io::sink(),
+            streams.stderr,
+        )?;
+        writeln!(
+            streams.stderr,
+            "nothing was written: {} of {} files refused; fix them, or pass --keep-going to \
+             write the others",
+            report.refused.len(),
+            outcomes.len()
+        )?;
+        return Ok(code);
+    }
 
+    let files: Vec<&FileRun> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .collect();
+    let planned = write_plan::plan_writes(
+        &files,
+        args.output.as_deref(),
+        backup_suffix.as_deref(),
+        common.certs_dir.is_some(),
+    )?;
     let outcome = match streams.before_write_check.as_mut() {
         Some(hook) => write::commit_with(&planned.plan, *hook)?,
         None => write::commit(&planned.plan)?,
     };
-
-    let mut report = report_of(Command::Apply, &files, &config, common.show_secrets, false);
     write_plan::record_outcome(&mut report, &planned.destinations, &outcome);
     // The report of apply points into the files as written.
     for (entry, file) in report.files.iter_mut().zip(&files) {
@@ -249,18 +472,37 @@ pub(super) fn apply(
             finding.location = location;
         }
         entry.input_locations = Some(input);
+        // Spans end on the lines of the written file too.
+        entry.line_ends = report::line_ends(file.result().text(), &entry.findings);
     }
-    let text = TextOptions {
-        color,
-        diffs: false,
-    };
     match planned.stdout {
         Some(result) => {
             streams.stdout.write_all(result.as_bytes())?;
             streams.stdout.flush()?;
-            print_report(&report, common.format, text, streams.stderr)?;
+            let text = TextOptions {
+                color: output.color_stderr,
+                diffs: false,
+            };
+            let err = &mut *streams.stderr;
+            print_report(
+                &report,
+                common,
+                &outcomes,
+                output,
+                text,
+                err,
+                &mut io::sink(),
+            )?;
         }
-        None => print_report(&report, common.format, text, streams.stdout)?,
+        None => print_report(
+            &report,
+            common,
+            &outcomes,
+            output,
+            text,
+            streams.stdout,
+            streams.stderr,
+        )?,
     }
-    Ok(0)
+    Ok(refused_code(&report))
 }

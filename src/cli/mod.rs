@@ -20,8 +20,9 @@ use crate::step::Step;
 use crate::write::WriteError;
 
 pub use args::{
-    ApplyArgs, CheckArgs, Cli, ColorChoice, Commands, DetectArgs, ExplainArgs, InputFormat,
-    KindChoice, ListArgs, MigrateArgs, NotesArg, OutputFormat, PlanArgs, RemovedArg,
+    ApplyArgs, CheckArgs, Cli, ColorChoice, Commands, CompletionsArgs, DetectArgs, ExplainArgs,
+    InputFormat, KindChoice, ListArgs, MigrateArgs, NotesArg, OnlyArg, OutputFormat, PlanArgs,
+    RemovedArg, ReportFormat,
 };
 
 /// Why a command failed; [`CliError::exit_code`] maps it to an exit code ("Exit codes" in
@@ -48,13 +49,16 @@ impl CliError {
     }
 }
 
-/// The process's streams, and whether `--color auto` should colour stdout.
+/// The process's streams, and whether `--color auto` should colour each of them.
 pub struct Streams<'a> {
     pub stdin: &'a mut dyn Read,
     pub stdout: &'a mut dyn Write,
     pub stderr: &'a mut dyn Write,
-    /// What `--color auto` means here (a terminal that wants colour).
+    /// What `--color auto` means for stdout (`anstream`'s choice for the stream: a terminal,
+    /// NO_COLOR, CLICOLOR_FORCE).
     pub auto_color: bool,
+    /// The same for stderr.
+    pub auto_color_stderr: bool,
     /// Test hook: called by `apply` after the new files are prepared and before the originals
     /// are checked for changes (see [`crate::write::commit_with`]).
     pub before_write_check: Option<&'a mut dyn FnMut()>,
@@ -71,17 +75,54 @@ pub fn execute_with(
     steps: &[&'static Step],
     streams: &mut Streams<'_>,
 ) -> Result<u8, CliError> {
-    let color = match cli.color {
-        ColorChoice::Auto => streams.auto_color,
+    let pick = |auto: bool| match cli.color {
+        ColorChoice::Auto => auto,
         ColorChoice::Always => true,
         ColorChoice::Never => false,
     };
+    let out = Output {
+        color: pick(streams.auto_color),
+        color_stderr: pick(streams.auto_color_stderr),
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    let color = out.color;
     match cli.command {
-        Commands::Plan(args) => migrate::plan(args, steps, streams, color),
-        Commands::Apply(args) => migrate::apply(args, steps, streams, color),
-        Commands::Check(args) => migrate::check(args, steps, streams, color),
+        Commands::Plan(args) => migrate::plan(args, steps, streams, out),
+        Commands::Apply(args) => migrate::apply(args, steps, streams, out),
+        Commands::Check(args) => migrate::check(args, steps, streams, out),
         Commands::Detect(args) => inspect::detect(args, steps, streams, color),
         Commands::List(args) => inspect::list(args, steps, streams),
         Commands::Explain(args) => inspect::explain(args, steps, streams),
+        Commands::Completions(args) => completions(args, streams),
+        Commands::Man => man(streams),
     }
+}
+
+/// How the report is printed: colour per stream, `-q`, `-v`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Output {
+    pub color: bool,
+    pub color_stderr: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+fn completions(args: CompletionsArgs, streams: &mut Streams<'_>) -> Result<u8, CliError> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    // Into memory first: clap_complete panics when its writer fails (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "pomerium-migrate", &mut script);
+    streams.stdout.write_all(&script)?;
+    streams.stdout.flush()?;
+    Ok(0)
+}
+
+fn man(streams: &mut Streams<'_>) -> Result<u8, CliError> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    clap_mangen::Man::new(command).render(streams.stdout)?;
+    streams.stdout.flush()?;
+    Ok(0)
 }

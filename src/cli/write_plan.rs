@@ -38,20 +38,40 @@ pub(super) fn backup_suffix(
 
 /// Plans the writes of every migrated file: its config (unless in place and unchanged) and the
 /// files its steps create.
+///
+/// A config going to stdout whose steps create files (decoded certificates) needs
+/// `certs_dir_given`: otherwise private keys would land in whatever directory the command runs
+/// in.
 pub(super) fn plan_writes<'a>(
-    files: &'a [FileRun],
+    files: &[&'a FileRun],
     output: Option<&Path>,
     backup_suffix: Option<&str>,
+    certs_dir_given: bool,
 ) -> Result<PlannedWrites<'a>, CliError> {
     let mut planned = PlannedWrites {
         plan: WritePlan::default(),
         destinations: Vec::new(),
         stdout: None,
     };
-    for file in files {
+    for &file in files {
         let destination = Destination::of(&file.input.source, output);
         match &destination {
-            Destination::Stdout => planned.stdout = Some(file.result().text()),
+            Destination::Stdout => {
+                if !certs_dir_given && !file.created.is_empty() {
+                    let paths: Vec<String> = file
+                        .created
+                        .iter()
+                        .map(|c| c.path.display().to_string())
+                        .collect();
+                    return Err(CliError::Usage(format!(
+                        "{}: the migrated config goes to stdout, but the run also writes files \
+                         ({}); say where with --certs-dir DIR",
+                        file.input.source.display(),
+                        paths.join(", ")
+                    )));
+                }
+                planned.stdout = Some(file.result().text());
+            }
             Destination::File(path) => {
                 if let Some(write) = config_write(file, path, backup_suffix)? {
                     planned.plan.configs.push(write);
@@ -88,6 +108,27 @@ fn config_write(
         backup_suffix: backup_suffix.map(str::to_owned),
         new_mode: input_mode(&file.input.source),
     }))
+}
+
+/// `-o PATH` must go into an existing directory: the tool creates only `--certs-dir`.
+pub(super) fn check_output_dir(out: &Path) -> Result<(), CliError> {
+    if out.as_os_str() == "-" {
+        return Ok(());
+    }
+    let dir = out.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir.filter(|d| !d.is_dir()) {
+        let what = if dir.exists() {
+            "is not a directory"
+        } else {
+            "does not exist; create it first (only --certs-dir is created when missing)"
+        };
+        return Err(CliError::Usage(format!(
+            "-o {}: {} {what}",
+            out.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Records in the report where each config was written (and its backup), and which created

@@ -19,8 +19,13 @@ pub enum RunError {
     Read { path: String, source: io::Error },
     #[error("{path}:{location}: the file is not UTF-8 text; save it as UTF-8 and run again")]
     NotUtf8 { path: String, location: Location },
-    #[error("{path}:{source}")]
-    Parse { path: String, source: ParseError },
+    #[error("{path}:{source}{hint}")]
+    Parse {
+        path: String,
+        source: ParseError,
+        /// Advice for stdin read as YAML that looks like another format (else empty).
+        hint: &'static str,
+    },
     /// An input Pomerium's own reader refuses (duplicate keys, control characters).
     #[error("{path}:{source}")]
     InputRule {
@@ -61,6 +66,13 @@ pub enum RunError {
     UnknownVersion { version: Version, newest: Version },
     #[error("--to {to} is older than --from {from}; pomerium-migrate does not downgrade configs")]
     Downgrade { from: Version, to: Version },
+    #[error(
+        "{arg}: no Pomerium config found ({searched} YAML, JSON or TOML files looked at; \
+         --verbose lists them with the reason each was skipped)"
+    )]
+    NoPomeriumFile { arg: String, searched: usize },
+    #[error("{arg}: not a valid glob: {reason}")]
+    BadGlob { arg: String, reason: String },
     #[error("stdin (-) can be given only once")]
     StdinTwice,
     #[error("{}", describe_unknown_setting(key, *closest, known))]
@@ -78,12 +90,6 @@ pub enum RunError {
     EmptyStdin,
     #[error("{path}: the same file is given twice; give each file once")]
     SameFileTwice { path: String },
-    #[error(
-        "several core configs ({}) were given with a console config: give the console config \
-         with the one core config it belongs to",
-        paths.join(", ")
-    )]
-    SeveralCores { paths: Vec<String> },
     #[error("{}", describe_step_error(path, step, source))]
     Step {
         path: String,

@@ -155,6 +155,11 @@ pub fn parse_input(input: &Input, given: Option<Format>) -> Result<(Format, Docu
         Document::parse(input.text.clone(), format).map_err(|source| RunError::Parse {
             path: path.clone(),
             source,
+            hint: if input.source == Source::Stdin && given.is_none() {
+                format_hint(&input.text)
+            } else {
+                ""
+            },
         })?;
     input_rules::check_duplicate_keys(&document).map_err(refused)?;
     // TOML or JSON read as YAML is often one long plain string: a config that would silently
@@ -212,6 +217,33 @@ pub fn read_files(files: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Input>,
     let sources: Vec<Source> = files.iter().map(|f| Source::of(f)).collect();
     check_distinct(&sources)?;
     files.iter().map(|f| Input::read(f, stdin)).collect()
+}
+
+/// Advice for stdin that YAML cannot read but looks like TOML or JSON (stdin has no extension
+/// to tell the format by).
+fn format_hint(text: &str) -> &'static str {
+    let lines = || {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    };
+    let toml = lines().any(|l| {
+        (l.starts_with('[') && l.ends_with(']') && !l.contains(','))
+            || l.split_once('=').is_some_and(|(key, _)| {
+                let key = key.trim();
+                !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
+            })
+    });
+    if toml {
+        return "; stdin is read as YAML, and this looks like TOML: pass --input-format toml";
+    }
+    if lines().next().is_some_and(|l| l.starts_with('{')) {
+        return "; stdin is read as YAML, and this looks like JSON: pass --input-format json";
+    }
+    ""
 }
 
 #[cfg(test)]

@@ -4,9 +4,10 @@
 //! and the versions it runs between ([`versions`]), and runs the steps
 //! `from < version <= to` whose scope fits the kind one after another (`chain`), keeping every
 //! intermediate document so that `--per-step` can show what each step did. Findings and errors
-//! are moved back into the input's lines (`locate`). Core files run first; their migrated data
-//! is handed to the steps of a console file given in the same run (the Console takes values
-//! such as the signing key from Core). Nothing is written here: the caller decides what to do
+//! are moved back into the input's lines (`locate`). One file at a time ([`prepare`], then
+//! [`migrate_one`]); [`crate::batch`] runs many, Core files before the console files that take
+//! values (such as the signing key) from them. Nothing is written here: the caller decides what
+//! to do
 //! with the [`FileRun`]s (`cli` plans the writes).
 //!
 //! Without `--from`, each file's starting version is inferred from its keys ([`crate::detect`];
@@ -132,17 +133,23 @@ impl FileRun {
     }
 }
 
-/// Parses, migrates and returns every input, in the order given. Nothing is written here.
+/// Parses, migrates and returns every input, in the order given; the first file refused stops
+/// it (what [`crate::batch::run`] reports file by file). Console configs take values from their
+/// Core config as [`crate::batch`] describes. Nothing is written here.
 pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, RunError> {
     check_distinct(inputs.iter().map(|i| &i.source))?;
-    check_versions(config.from, config.to, config.steps)?;
-    check_settings(config.options.set.keys(), config.steps)?;
-    let parsed = inputs
+    let entries = inputs
         .into_iter()
-        .map(|input| parse(input, config))
-        .collect::<Result<Vec<_>, _>>()?;
-    check_one_core(&parsed)?;
-    migrate_all(parsed, config)
+        .map(|input| crate::collect::Entry {
+            path: input.source.display(),
+            input: Ok(input),
+            explicit: true,
+        })
+        .collect();
+    crate::batch::run(entries, config)?
+        .into_iter()
+        .map(|outcome| outcome.result)
+        .collect()
 }
 
 /// Reads what a file is and the versions it runs between, before any step runs.
@@ -171,48 +178,40 @@ fn parse(input: Input, config: &RunConfig<'_>) -> Result<Parsed, RunError> {
     })
 }
 
-/// A console config takes values from the one core config it belongs to: with a console
-/// config, at most one core config may be given.
-fn check_one_core(parsed: &[Parsed]) -> Result<(), RunError> {
-    let cores: Vec<String> = parsed
-        .iter()
-        .filter(|p| p.detection.kind == FileKind::Core)
-        .map(|p| p.input.source.display())
-        .collect();
-    let has_console = parsed.iter().any(|p| p.detection.kind == FileKind::Console);
-    if has_console && cores.len() > 1 {
-        return Err(RunError::SeveralCores { paths: cores });
+/// A file read, parsed and detected, ready for its steps ([`prepare`], then [`migrate_one`]):
+/// what a run over many files handles one at a time.
+pub struct Prepared(Parsed);
+
+impl Prepared {
+    /// The kind the file was detected (or declared) as.
+    pub fn kind(&self) -> FileKind {
+        self.0.detection.kind
     }
-    Ok(())
+
+    pub fn source(&self) -> &Source {
+        &self.0.input.source
+    }
 }
 
-/// Migrates core files first, so that console steps can read the migrated core config, and
-/// returns the results in the order given.
-fn migrate_all(parsed: Vec<Parsed>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, RunError> {
-    let mut parsed: Vec<Option<Parsed>> = parsed.into_iter().map(Some).collect();
-    let kind_of = |p: &Parsed| p.detection.kind;
-    let mut order: Vec<usize> = (0..parsed.len()).collect();
-    order.sort_by_key(|i| parsed[*i].as_ref().map(|p| kind_of(p) != FileKind::Core));
-    let mut results: Vec<Option<FileRun>> = (0..parsed.len()).map(|_| None).collect();
-    let mut core_data: Option<Value> = None;
-    for index in order {
-        let Some(file) = parsed[index].take() else {
-            continue;
-        };
-        let kind = file.detection.kind;
-        let core = if kind == FileKind::Console {
-            core_data.as_ref()
-        } else {
-            None
-        };
-        let file = chain::migrate(file, config, core)?;
-        if kind == FileKind::Core {
-            let result = file.result();
-            core_data = result.root().map(|root| result.value(root));
-        }
-        results[index] = Some(file);
-    }
-    Ok(results.into_iter().flatten().collect())
+/// Parses one input and decides its kind and versions; the error is this file's alone.
+pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunError> {
+    parse(input, config).map(Prepared)
+}
+
+/// Runs the steps over one prepared file; `core` is the migrated data of the Core config a
+/// console file takes values from.
+pub fn migrate_one(
+    file: Prepared,
+    config: &RunConfig<'_>,
+    core: Option<&Value>,
+) -> Result<FileRun, RunError> {
+    chain::migrate(file.0, config, core)
+}
+
+/// The data of a migrated file, as a console file's steps read their Core config.
+pub fn result_data(file: &FileRun) -> Option<Value> {
+    let result = file.result();
+    result.root().map(|root| result.value(root))
 }
 
 /// A file read and parsed, with what is known about it before its steps run.

@@ -1,0 +1,186 @@
+//! A run over many files: each file is parsed and migrated on its own (a refused file does not
+//! stop the others), in parallel, with the results in the order the files were collected.
+//!
+//! Console configs take values from a Core config (the signing key, the authenticate URL, …).
+//! Which one: the single Core config of the run in the console file's own directory or in the
+//! nearest ancestor directory that holds any. When that directory holds several, or none holds
+//! any, the console file gets none, and its steps use `--set` values or report an action. Files
+//! named on the command line keep the older rule too: a console config named together with
+//! exactly one named Core config takes values from it wherever the two live.
+//!
+//! The work runs on rayon's pool in three phases: parse and detect every file, migrate the Core
+//! configs, then the console configs (which need their Core's migrated data). The pool's size
+//! follows `RAYON_NUM_THREADS` (or `--jobs`).
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::collect::Entry;
+use crate::document::Value;
+use crate::runner::{self, FileRun, Prepared, RunConfig, RunError, Source};
+use crate::step::FileKind;
+
+/// One file of the run: its report path and what became of it.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The path as reported (`-` for stdin).
+    pub path: String,
+    pub result: Result<FileRun, RunError>,
+    /// The Core config a console file took values from, when it took any.
+    pub core: Option<String>,
+}
+
+/// Runs the chain over every collected file. The error is for the run as a whole (a version
+/// that is not known, stdin or one file named twice); what goes wrong for one file is in its
+/// [`Outcome`].
+pub fn run(entries: Vec<Entry>, config: &RunConfig<'_>) -> Result<Vec<Outcome>, RunError> {
+    runner::check_versions(config.from, config.to, config.steps)?;
+    runner::check_settings(config.options.set.keys(), config.steps)?;
+    let entries = distinct(entries)?;
+
+    // Phase 1: parse and detect.
+    let prepared: Vec<(String, bool, Result<Prepared, RunError>)> = entries
+        .into_par_iter()
+        .map(|entry| {
+            let prepared = entry.input.and_then(|input| runner::prepare(input, config));
+            (entry.path, entry.explicit, prepared)
+        })
+        .collect();
+
+    let places: Vec<Place> = prepared
+        .iter()
+        .map(|(_, explicit, p)| Place {
+            kind: p.as_ref().ok().map(Prepared::kind),
+            dir: p.as_ref().ok().and_then(|p| directory_of(p.source())),
+            explicit: *explicit,
+        })
+        .collect();
+    let cores_of: Vec<Option<usize>> = (0..places.len())
+        .map(|i| match places[i].kind {
+            Some(FileKind::Console) => core_for(i, &places),
+            _ => None,
+        })
+        .collect();
+    let paths: Vec<String> = prepared.iter().map(|(path, _, _)| path.clone()).collect();
+
+    // Phase 2: everything but console configs; console configs wait.
+    let (done, waiting): (Vec<Result<FileRun, RunError>>, Vec<Option<Prepared>>) = prepared
+        .into_par_iter()
+        .map(|(_, _, prepared)| match prepared {
+            Ok(p) if p.kind() == FileKind::Console => (Err(RunError::StdinTwice), Some(p)),
+            Ok(p) => (runner::migrate_one(p, config, None), None),
+            Err(e) => (Err(e), None),
+        })
+        .unzip();
+    let core_data: Vec<Option<Value>> = done
+        .iter()
+        .map(|r| match r {
+            Ok(file) if file.kind == FileKind::Core => runner::result_data(file),
+            _ => None,
+        })
+        .collect();
+
+    // Phase 3: console configs, with their Core's migrated data.
+    let consoles: Vec<Option<Result<FileRun, RunError>>> = waiting
+        .into_par_iter()
+        .zip(cores_of.par_iter())
+        .map(|(p, core)| {
+            p.map(|p| runner::migrate_one(p, config, core.and_then(|c| core_data[c].as_ref())))
+        })
+        .collect();
+
+    Ok(done
+        .into_iter()
+        .zip(consoles)
+        .zip(paths.iter().zip(&cores_of))
+        .map(|((first, console), (path, core))| Outcome {
+            path: path.clone(),
+            core: core
+                .filter(|&c| console.is_some() && core_data[c].is_some())
+                .map(|c| paths[c].clone()),
+            // A console config's result replaces the placeholder of phase 2.
+            result: console.unwrap_or(first),
+        })
+        .collect())
+}
+
+/// What pairing needs to know about a file.
+struct Place {
+    kind: Option<FileKind>,
+    /// The file's directory, resolved (`None` for stdin or an unreadable file).
+    dir: Option<PathBuf>,
+    explicit: bool,
+}
+
+fn directory_of(source: &Source) -> Option<PathBuf> {
+    let path = source.path()?;
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    path.parent().map(Path::to_owned)
+}
+
+/// The Core config console file `i` takes values from (see the module documentation).
+fn core_for(i: usize, places: &[Place]) -> Option<usize> {
+    let cores: Vec<usize> = places
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kind == Some(FileKind::Core))
+        .map(|(j, _)| j)
+        .collect();
+    if let Some(dir) = &places[i].dir {
+        let mut ancestor = Some(dir.as_path());
+        while let Some(d) = ancestor {
+            let here: Vec<usize> = cores
+                .iter()
+                .copied()
+                .filter(|&c| places[c].dir.as_deref() == Some(d))
+                .collect();
+            match here.len() {
+                0 => ancestor = d.parent(),
+                1 => return Some(here[0]),
+                _ => return None,
+            }
+        }
+    }
+    // No ancestor holds a Core config: the files named together on the command line.
+    let named: Vec<usize> = cores
+        .iter()
+        .copied()
+        .filter(|&c| places[c].explicit)
+        .collect();
+    (places[i].explicit && named.len() == 1).then(|| named[0])
+}
+
+/// Stdin at most once, and no file named twice on the command line; a file that a directory
+/// or a glob finds again is dropped.
+fn distinct(entries: Vec<Entry>) -> Result<Vec<Entry>, RunError> {
+    let stdin = entries
+        .iter()
+        .filter(|e| matches!(&e.input, Ok(i) if i.source == Source::Stdin))
+        .count();
+    if stdin > 1 {
+        return Err(RunError::StdinTwice);
+    }
+    let mut seen: Vec<(PathBuf, bool)> = Vec::new();
+    let mut keep = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let identity = match &entry.input {
+            Ok(input) => input
+                .source
+                .path()
+                .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_owned())),
+            Err(_) => None,
+        };
+        if let Some(identity) = identity {
+            if let Some((_, explicit)) = seen.iter().find(|(p, _)| *p == identity) {
+                if *explicit && entry.explicit {
+                    return Err(RunError::SameFileTwice { path: entry.path });
+                }
+                continue;
+            }
+            seen.push((identity, entry.explicit));
+        }
+        keep.push(entry);
+    }
+    Ok(keep)
+}
