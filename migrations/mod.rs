@@ -18,6 +18,14 @@
 //!   key the key table shows as removed is handled by a step of the release that removed it.
 
 use crate::step::Step;
+use crate::version::Version;
+
+/// The oldest release whose configs the tool reads. Declared here, once: the runner, the key
+/// table and the tests take it from here.
+pub const OLDEST: Version = Version::new(0, 10);
+/// The newest release the tool knows: the default `--to`. A release counts even when it needs no
+/// step. Adding a release starts here (see `migrations/README.md`).
+pub const NEWEST: Version = Version::new(0, 33);
 
 mod common;
 mod v0_11;
@@ -183,6 +191,19 @@ mod tests {
                 "{id} links elsewhere"
             );
             assert!(!step.title.is_empty(), "{id} has no title");
+        }
+    }
+
+    #[test]
+    fn steps_stay_in_the_supported_range() {
+        for step in STEPS {
+            assert!(
+                super::OLDEST < step.version && step.version <= super::NEWEST,
+                "{} is outside {}..={}: raise migrations::NEWEST",
+                step.qualified_id(),
+                super::OLDEST,
+                super::NEWEST
+            );
         }
     }
 

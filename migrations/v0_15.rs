@@ -192,7 +192,7 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
         return;
     }
     // A Console of 0.22 or later needs no signing key; v0.16 says so for both keys.
-    if cx.options.reaches(super::v0_16::CONSOLE_NEEDS_NEITHER) {
+    if cx.options.reaches(common::CONSOLE_NEEDS_NEITHER) {
         return;
     }
     // Copying Core's private key only for v0.16 to comment it out would leave a commented copy

@@ -451,10 +451,6 @@ crate::step! {
     };
 }
 
-/// The first Console release taken to need neither `signing-key` nor `authenticate-service-url`
-/// (its reference marks both deprecated from March 2023, between 0.21 and 0.22).
-pub(crate) const CONSOLE_NEEDS_NEITHER: Version = Version::new(0, 22);
-
 fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     let Some(root) = doc.root() else {
@@ -462,7 +458,7 @@ fn console_authenticate_service_url(cx: &mut StepContext<'_>) {
     };
     let signing_key = common::console_entry(doc, "signing-key");
     let url_entry = common::console_entry(doc, "authenticate-service-url");
-    if url_entry.is_none() && cx.options.reaches(CONSOLE_NEEDS_NEITHER) {
+    if url_entry.is_none() && cx.options.reaches(common::CONSOLE_NEEDS_NEITHER) {
         let kept = signing_key.as_ref().map_or(String::new(), |e| {
             format!("; the `{}` in the file is no longer required either", e.key)
         });

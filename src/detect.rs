@@ -558,7 +558,7 @@ pub fn misfits(doc: &Document, kind: FileKind, from: Version) -> Vec<Evidence> {
 fn core_bounds(k: &KeyHistory) -> (Option<Version>, Option<Version>) {
     (
         (k.first_seen > keys::OLDEST).then_some(k.first_seen),
-        k.removed().then_some(k.last_seen),
+        k.last_seen,
     )
 }
 
@@ -638,8 +638,8 @@ impl fmt::Display for UnknownKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "unknown key '{}' for {}", self.key, self.version)?;
         if let Some(h) = &self.history {
-            if h.last_seen < self.version {
-                write!(f, " (last read by {})", h.last_seen)?;
+            if let Some(last) = h.last_seen.filter(|last| *last < self.version) {
+                write!(f, " (last read by {last})")?;
             } else {
                 write!(f, " (first read by {})", h.first_seen)?;
             }

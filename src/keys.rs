@@ -1,9 +1,11 @@
 //! The history of every Pomerium Core config key: the first and last release that read it.
 //!
 //! The table is `keys/pomerium-core-keys.tsv`, embedded at compile time, so the binary never reads
-//! anything beside itself. It covers releases [`OLDEST`]..=[`NEWEST`]; a `first_seen` of
-//! [`OLDEST`] means "in that release or earlier", a `last_seen` of [`NEWEST`] "still read today".
-//! Global, route and nested keys share one namespace, as in the table.
+//! anything beside itself. Its `@releases` line says which releases it was read from
+//! ([`table_releases`]); a `first_seen` of the oldest means "in that release or earlier", and a
+//! `last_seen` of `-` means "still read by the newest release the table covers" (open-ended, so
+//! adding a release does not touch every row). Global, route and nested keys share one
+//! namespace, as in the table.
 //!
 //! Besides the table, [`ENVOY_CLUSTER_KEYS`] lists route keys that Pomerium read without naming
 //! them in its config structs (see there).
@@ -22,10 +24,8 @@ pub use console::{console_keys, is_console_key, parse_console_table};
 /// The embedded table (tab-separated `key first_seen last_seen`, `#` comments).
 const CORE_KEYS_TSV: &str = include_str!("keys/pomerium-core-keys.tsv");
 
-/// The oldest release the table (and the chain) knows.
-pub const OLDEST: Version = Version::new(0, 10);
-/// The newest release the table (and the chain) knows.
-pub const NEWEST: Version = Version::new(0, 33);
+/// The supported range, declared once in [`crate::migrations`].
+pub use crate::migrations::{NEWEST, OLDEST};
 
 /// When Pomerium read a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,19 +33,19 @@ pub struct KeyHistory {
     pub key: &'static str,
     /// The first release that read the key ([`OLDEST`] means that release or earlier).
     pub first_seen: Version,
-    /// The last release that read the key ([`NEWEST`] means it is still read).
-    pub last_seen: Version,
+    /// The last release that read the key; `None` while it is still read.
+    pub last_seen: Option<Version>,
 }
 
 impl KeyHistory {
     /// Whether release `version` reads this key.
     pub fn known_in(&self, version: Version) -> bool {
-        self.first_seen <= version && version <= self.last_seen
+        self.first_seen <= version && self.last_seen.is_none_or(|last| version <= last)
     }
 
-    /// Whether the key was dropped before the newest release.
+    /// Whether some release dropped the key.
     pub fn removed(&self) -> bool {
-        self.last_seen < NEWEST
+        self.last_seen.is_some()
     }
 }
 
@@ -58,22 +58,26 @@ impl KeyHistory {
 /// 0.32 dropped this: `lb_policy` became `load_balancing_policy`, `health_checks` and
 /// `outlier_detection` became Pomerium options, and the per-policy tuning objects are no longer
 /// read. These entries complete the table for the keys Pomerium's route reference documented.
-pub const ENVOY_CLUSTER_KEYS: &[(&str, Version, Version)] = &[
-    ("lb_policy", Version::new(0, 13), Version::new(0, 31)),
+pub const ENVOY_CLUSTER_KEYS: &[(&str, Version, Option<Version>)] = &[
+    ("lb_policy", Version::new(0, 13), Some(Version::new(0, 31))),
     (
         "least_request_lb_config",
         Version::new(0, 13),
-        Version::new(0, 31),
+        Some(Version::new(0, 31)),
     ),
     (
         "ring_hash_lb_config",
         Version::new(0, 13),
-        Version::new(0, 31),
+        Some(Version::new(0, 31)),
     ),
-    ("maglev_lb_config", Version::new(0, 13), Version::new(0, 31)),
+    (
+        "maglev_lb_config",
+        Version::new(0, 13),
+        Some(Version::new(0, 31)),
+    ),
     // Read through `_envoy_opts` before they became Pomerium options in 0.32.
-    ("health_checks", Version::new(0, 13), NEWEST),
-    ("outlier_detection", Version::new(0, 13), NEWEST),
+    ("health_checks", Version::new(0, 13), None),
+    ("outlier_detection", Version::new(0, 13), None),
 ];
 
 /// A line of the embedded table that does not parse (a bug in the table, caught by a test).
@@ -84,13 +88,14 @@ pub struct TableError {
     pub reason: String,
 }
 
-/// Parses the table format: `key<TAB>first<TAB>last`, blank lines and `#` comments ignored.
+/// Parses the table format: `key<TAB>first<TAB>last` (`-` for a key still read), blank lines,
+/// `#` comments and the `@releases` line ignored.
 pub fn parse_table(text: &'static str) -> Result<Vec<KeyHistory>, TableError> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line_no = n + 1;
         let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() || line.starts_with('#') {
+        if line.trim().is_empty() || line.starts_with('#') || line.starts_with('@') {
             continue;
         }
         let err = |reason: String| TableError {
@@ -102,8 +107,11 @@ pub fn parse_table(text: &'static str) -> Result<Vec<KeyHistory>, TableError> {
             return Err(err(format!("expected 3 fields, found {}", fields.len())));
         };
         let first: Version = first.parse().map_err(|e| err(format!("{e}")))?;
-        let last: Version = last.parse().map_err(|e| err(format!("{e}")))?;
-        if key.is_empty() || first > last {
+        let last: Option<Version> = match last {
+            "-" => None,
+            last => Some(last.parse().map_err(|e| err(format!("{e}")))?),
+        };
+        if key.is_empty() || last.is_some_and(|last| first > last) {
             return Err(err(format!("bad entry for `{key}`")));
         }
         out.push(KeyHistory {
@@ -113,6 +121,35 @@ pub fn parse_table(text: &'static str) -> Result<Vec<KeyHistory>, TableError> {
         });
     }
     Ok(out)
+}
+
+/// The releases a table was read from, from its line `@releases<TAB>OLDEST<TAB>NEWEST`.
+pub fn parse_releases(text: &str) -> Result<(Version, Version), TableError> {
+    for (n, line) in text.lines().enumerate() {
+        let Some(rest) = line.trim_end_matches('\r').strip_prefix("@releases\t") else {
+            continue;
+        };
+        let err = |reason: String| TableError {
+            line: n + 1,
+            reason,
+        };
+        let Some((oldest, newest)) = rest.split_once('\t') else {
+            return Err(err("expected `@releases<TAB>OLDEST<TAB>NEWEST`".to_owned()));
+        };
+        let oldest: Version = oldest.parse().map_err(|e| err(format!("{e}")))?;
+        let newest: Version = newest.parse().map_err(|e| err(format!("{e}")))?;
+        return Ok((oldest, newest));
+    }
+    Err(TableError {
+        line: 0,
+        reason: "no `@releases` line".to_owned(),
+    })
+}
+
+/// The releases the embedded Core key table was read from (its `@releases` line). Every release
+/// the tool supports must be among them: a test fails otherwise.
+pub fn table_releases() -> Result<(Version, Version), TableError> {
+    parse_releases(CORE_KEYS_TSV)
 }
 
 struct Table {
@@ -163,11 +200,35 @@ mod tests {
         assert!(rows.is_ok(), "{rows:?}");
         let rows = rows.unwrap_or_default();
         assert!(rows.len() > 250, "only {} rows", rows.len());
+        let releases = table_releases();
+        assert!(releases.is_ok(), "{releases:?}");
+        let (oldest, newest) = releases.unwrap_or((NEWEST, OLDEST));
         for k in &rows {
-            assert!(k.first_seen >= OLDEST && k.last_seen <= NEWEST, "{k:?}");
+            assert!(k.first_seen >= oldest, "{k:?}");
+            assert!(
+                k.last_seen.is_none_or(|last| last < newest),
+                "{k:?}: write `-` for still read"
+            );
         }
-        assert_eq!(rows.iter().map(|k| k.first_seen).min(), Some(OLDEST));
-        assert_eq!(rows.iter().map(|k| k.last_seen).max(), Some(NEWEST));
+        assert_eq!(rows.iter().map(|k| k.first_seen).min(), Some(oldest));
+        assert!(rows.iter().any(|k| k.last_seen.is_none()));
+    }
+
+    /// Adding a release to the chain means reading the new release's config keys into the table:
+    /// until then every key of a migrated config would be "unknown" for the new release.
+    #[test]
+    fn the_table_covers_every_supported_release() {
+        let releases = table_releases();
+        assert!(releases.is_ok(), "{releases:?}");
+        let (oldest, newest) = releases.unwrap_or((NEWEST, OLDEST));
+        assert!(
+            oldest <= OLDEST && NEWEST <= newest,
+            "the key table covers {oldest} to {newest}, but the tool supports {OLDEST} to \
+             {NEWEST} (migrations::NEWEST): read the config keys of the new release into \
+             keys/pomerium-core-keys.tsv and raise its `@releases` line"
+        );
+        let newest_step = crate::migrations::STEPS.iter().map(|s| s.version).max();
+        assert!(newest_step.is_some_and(|v| v <= newest), "{newest_step:?}");
     }
 
     #[test]
@@ -175,7 +236,7 @@ mod tests {
         let k = lookup("cache_service_url");
         assert_eq!(
             k.map(|k| (k.first_seen, k.last_seen)),
-            Some((OLDEST, OLDEST))
+            Some((OLDEST, Some(OLDEST)))
         );
         let k = lookup("routes");
         assert_eq!(k.map(|k| k.first_seen), Some(Version::new(0, 15)));
@@ -192,8 +253,19 @@ mod tests {
 
     #[test]
     fn parse_rejects_malformed_lines() {
-        assert!(parse_table("# c\n\na\t0.10\t0.12\n").is_ok());
-        for bad in ["a\t0.10", "a\t0.x\t0.12", "a\t0.13\t0.12", "\t0.10\t0.12"] {
+        assert!(parse_table("# c\n@releases\t0.10\t0.33\n\na\t0.10\t0.12\nb\t0.11\t-\n").is_ok());
+        assert_eq!(
+            parse_releases("# c\n@releases\t0.10\t0.33\n"),
+            Ok((Version::new(0, 10), Version::new(0, 33)))
+        );
+        assert!(parse_releases("a\t0.10\t0.12\n").is_err());
+        for bad in [
+            "a\t0.10",
+            "a\t0.x\t0.12",
+            "a\t0.13\t0.12",
+            "\t0.10\t0.12",
+            "a\t0.10\t+",
+        ] {
             let e = parse_table(bad);
             assert!(matches!(e, Err(TableError { line: 1, .. })), "{bad}: {e:?}");
         }

@@ -54,10 +54,13 @@ fn releases(from: Version, to: Version) -> impl Iterator<Item = Version> {
 #[test]
 fn every_removed_key_is_handled_in_time() {
     let mut missing = Vec::new();
-    for key in keys::all().filter(|k| k.removed()) {
+    for key in keys::all() {
+        let Some(last_seen) = key.last_seen else {
+            continue;
+        };
         // The first release without the key must already handle it, so a run to that release
         // leaves nothing behind that it no longer reads.
-        let gone = Version::new(key.last_seen.major, key.last_seen.minor + 1);
+        let gone = Version::new(last_seen.major, last_seen.minor + 1);
         let handled = STEPS.iter().any(|s| {
             s.scope == Scope::Core
                 && s.handles.contains(&key.key)
@@ -67,7 +70,7 @@ fn every_removed_key_is_handled_in_time() {
         if !handled {
             missing.push(format!(
                 "`{}` (read {}..={}) is handled by no core step up to v{gone}",
-                key.key, key.first_seen, key.last_seen
+                key.key, key.first_seen, last_seen
             ));
         }
     }

@@ -4,6 +4,12 @@
 use super::{last_top_level, non_empty_str};
 use crate::document::{Document, EntryRef, Value};
 use crate::step::StepContext;
+use crate::version::Version;
+
+/// The first Console release taken to need neither `signing-key` nor `authenticate-service-url`
+/// (its reference marks both deprecated from March 2023, between 0.21 and 0.22). v0.15 and v0.16
+/// both stop asking for them from there.
+pub(crate) const CONSOLE_NEEDS_NEITHER: Version = Version::new(0, 22);
 
 /// How a console config spells its keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -20,7 +20,7 @@ mod storage;
 mod values;
 
 pub(crate) use console::{
-    Spelling, add_console_key, console_entry, core_authenticate_service_url,
+    CONSOLE_NEEDS_NEITHER, Spelling, add_console_key, console_entry, core_authenticate_service_url,
     known_authenticate_service_url, warn_if_set_differs,
 };
 pub(crate) use entries::{

@@ -9,10 +9,8 @@ use crate::version::Version;
 
 use super::{Input, RunConfig, RunError};
 
-/// The oldest release whose configs the tool understands (the first the key table covers).
-pub const OLDEST_KNOWN: Version = Version::new(0, 10);
-/// The newest release the tool knows about, even where no step is registered for it yet.
-pub const NEWEST_KNOWN: Version = Version::new(0, 33);
+/// The supported range, declared once in [`crate::migrations`].
+pub use crate::migrations::{NEWEST as NEWEST_KNOWN, OLDEST as OLDEST_KNOWN};
 
 /// The newest version the chain has steps for, or [`NEWEST_KNOWN`] when it is newer.
 pub fn newest_version(steps: &[&Step]) -> Version {

@@ -348,14 +348,16 @@ fn core(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding
             continue;
         }
         let (id, message) = match unknown.history {
-            Some(h) if h.last_seen < to => (
+            Some(crate::keys::KeyHistory {
+                last_seen: Some(last),
+                ..
+            }) if last < to => (
                 IGNORED_KEY,
                 format!(
-                    "`{}` was removed in {} (last read by {}); Pomerium {to} ignores it \
+                    "`{}` was removed in {} (last read by {last}); Pomerium {to} ignores it \
                      (\"unknown config option\"): delete it{}",
                     unknown.path,
-                    Version::new(h.last_seen.major, h.last_seen.minor + 1),
-                    h.last_seen,
+                    Version::new(last.major, last.minor + 1),
                     explain(handler(steps, &unknown.key, FileKind::Core))
                 ),
             ),
@@ -656,7 +658,7 @@ mod tests {
             let key = row.key.strip_prefix("routes.").unwrap_or(row.key);
             let history = keys::lookup(key);
             assert!(
-                history.is_some_and(|h| h.last_seen < row.from),
+                history.is_some_and(|h| h.last_seen.is_some_and(|last| last < row.from)),
                 "{}: {history:?}",
                 row.key
             );
