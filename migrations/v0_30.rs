@@ -134,7 +134,7 @@ crate::step! {
     pub(crate) static HEADER_TEMPLATE_PARSER = Step {
         version: Version::new(0, 30),
         id: "header-template-parser",
-        title: "Note that set_request_headers templates are read by Pomerium's own parser",
+        title: "Report set_request_headers values that the 0.30 template parser reads differently",
         scope: Scope::Core,
         handles: &["set_request_headers"],
         link: LINK,

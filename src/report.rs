@@ -798,6 +798,19 @@ Actions required (1):
     }
 
     #[test]
+    fn only_keeps_the_input_locations_of_the_findings_it_keeps() {
+        let mut report = sample();
+        let file = &mut report.files[0];
+        let input = |line| Some(Location { line, column: 1 });
+        file.input_locations = Some(vec![input(30), input(40)]);
+        report.retain_only(Severity::ActionRequired);
+        let file = &report.files[0];
+        assert_eq!(file.findings.len(), 1);
+        assert_eq!(file.input_location(0), input(40));
+        assert_eq!(file.input_location(1), None);
+    }
+
+    #[test]
     fn pending_means_changes_or_actions() {
         let mut r = sample();
         assert!(r.pending());
