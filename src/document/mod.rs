@@ -830,6 +830,8 @@ impl Document {
     ) -> Result<Document, EditError> {
         let backend = self.backend();
         let text = backend.render(edits)?;
+        #[cfg(test)]
+        let text = fault::corrupt(text, self.format, edits.is_empty());
         let base = match expected.take() {
             Some(data) => data,
             None => self.data(),
@@ -865,7 +867,8 @@ impl Document {
 
 mod expect;
 
-/// A fault the crate's own tests inject into [`Document::apply`]: with it on, the rendered text
+/// A fault the crate's own tests inject into [`Document::apply`] and
+/// [`Document::apply_composed`]: with it on, the rendered text
 /// gets one more top-level entry, which parses but is not what the edits mean. It shows that a
 /// verification mismatch stops the run (with exit 3 and the step named) instead of being written.
 /// Not compiled outside `cargo test`.

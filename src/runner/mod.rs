@@ -363,8 +363,9 @@ mod tests {
     }
 
     /// The guarantee the engine rests on: a rendered edit that does not mean what the edits say
-    /// stops the run. With a fault injected into the engine's rendering, the first step that
-    /// edits fails with exit 3, names itself, and no file result is returned (nothing to write).
+    /// stops the run. With a fault injected into the engine's rendering, the run fails with exit
+    /// 3 naming the step that edited, and no file result is returned (nothing to write) — whether
+    /// each step is verified on its own (`plan --per-step`) or the file's result once.
     #[test]
     fn a_verification_mismatch_stops_the_run_with_exit_3_and_the_step_named() {
         let cases = [
@@ -375,7 +376,9 @@ mod tests {
             ),
             ("c.toml", "pomerium_debug = true\naddress = \":443\"\n"),
         ];
-        for (path, text) in cases {
+        for ((path, text), verify_each_step) in
+            cases.into_iter().flat_map(|c| [(c, false), (c, true)])
+        {
             let run_it = || {
                 let input = Input::from_bytes(Source::File(path.into()), text.as_bytes().to_vec())?;
                 let config = RunConfig {
@@ -386,6 +389,7 @@ mod tests {
                     options: StepOptions::default(),
                     output: None,
                     steps: crate::migrations::STEPS,
+                    verify_each_step,
                 };
                 run(vec![input], &config)
             };
