@@ -1,7 +1,7 @@
-//! The chain as a whole: every removed key is handled, and a 0.10-era config reaches 0.33 the
-//! same way in one run as release by release.
+//! The chain as a whole: every removed key is handled, and a 0.10-era config reaches the newest
+//! release (`migrations::NEWEST`) the same way in one run as release by release.
 //!
-//! `tests/fixtures/chain/core-0.10.yaml` holds the old config and `core-0.33.yaml` the reviewed
+//! `tests/fixtures/chain/core-0.10.yaml` holds the old config and `core-newest.yaml` the reviewed
 //! result; `UPDATE_FIXTURES=1 cargo test --test chain` rewrites the result (review it before
 //! committing).
 
@@ -117,13 +117,13 @@ fn one_run_and_release_by_release_agree() {
 
     let expected_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(DIR)
-        .join("core-0.33.yaml");
+        .join("core-newest.yaml");
     if std::env::var_os("UPDATE_FIXTURES").is_some_and(|v| v == "1") {
         fs::write(&expected_path, &at_once).unwrap_or_else(|e| panic!("{e}"));
     }
-    assert_eq!(at_once, fixture("core-0.33.yaml"));
+    assert_eq!(at_once, fixture("core-newest.yaml"));
 
-    // Nothing the newest release does not read is left, and the result is a 0.33 file.
+    // Nothing the newest release does not read is left, and the result is a file of the newest release.
     let doc = Document::parse(at_once.clone(), Format::Yaml).unwrap_or_else(|e| panic!("{e}"));
     let unknown = detect::unknown_keys(&doc, FileKind::Core, keys::NEWEST);
     assert!(unknown.is_empty(), "{unknown:?}");
@@ -171,11 +171,11 @@ fn console_config_one_run_and_release_by_release_agree() {
     assert_eq!(text, at_once);
     let expected_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(DIR)
-        .join("console-0.33.yaml");
+        .join("console-newest.yaml");
     if std::env::var_os("UPDATE_FIXTURES").is_some_and(|v| v == "1") {
         fs::write(&expected_path, &at_once).unwrap_or_else(|e| panic!("{e}"));
     }
-    assert_eq!(at_once, fixture("console-0.33.yaml"));
+    assert_eq!(at_once, fixture("console-newest.yaml"));
     // The upgrade-order note of 0.32 reaches every console file.
     assert!(
         findings

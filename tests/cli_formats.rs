@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use base64::Engine as _;
 use pomerium_migrate::document::{Document, Format, Value};
+use pomerium_migrate::migrations::NEWEST;
 use pomerium_migrate::redact;
 use serde_json::Value as Json;
 
@@ -169,8 +170,9 @@ fn plan_shows_the_toml_diff_and_findings_without_secrets() -> TestResult {
             out.stdout
         );
     }
+    let header = format!("config.toml: core config (toml), 0.21 -> {NEWEST}: would change;");
     for finding in [
-        "config.toml: core config (toml), 0.21 -> 0.33: would change;",
+        header.as_str(),
         "config.toml:85:18  changed          v0.23/escape-dollar-in-request-headers",
         "v0.24/set-authorization-header",
         "v0.24/certificates-to-files",
@@ -289,11 +291,11 @@ fn apply_writes_toml_that_reads_back_and_is_final() -> TestResult {
     let out = run_in(dir.path(), &["apply", "config.toml"], None)?;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout
-            .contains("0.23 -> 0.33: already up to date; 0 changes, 3 actions required")
-            && out.stdout.contains(
-                "at most 0.23: `databroker_storage_type` (the value `redis`) at config.toml:50:27"
-            ),
+        out.stdout.contains(&format!(
+            "0.23 -> {NEWEST}: already up to date; 0 changes, 3 actions required"
+        )) && out.stdout.contains(
+            "at most 0.23: `databroker_storage_type` (the value `redis`) at config.toml:50:27"
+        ),
         "{}",
         out.stdout
     );
@@ -338,10 +340,9 @@ fn check_exits_by_what_is_pending_in_toml() -> TestResult {
     let dir = copied_example()?;
     let out = run_in(dir.path(), &["check", "config.toml"], None)?;
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stdout
-            .contains("config.toml: core config (toml), 0.21 -> 0.33: needs migration")
-    );
+    assert!(out.stdout.contains(&format!(
+        "config.toml: core config (toml), 0.21 -> {NEWEST}: needs migration"
+    )));
 
     fs::write(
         dir.path().join("current.toml"),
@@ -349,7 +350,7 @@ fn check_exits_by_what_is_pending_in_toml() -> TestResult {
     )?;
     let out = run_in(
         dir.path(),
-        &["check", "current.toml", "--from", "0.33"],
+        &["check", "current.toml", "--from", &NEWEST.to_string()],
         None,
     )?;
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -447,7 +448,7 @@ fn input_format_overrides_the_extension_of_every_file() -> TestResult {
     for name in ["a.conf", "b.yaml"] {
         assert!(
             out.stdout.contains(&format!(
-                "{name}: core config (toml), 0.23 -> 0.33: would change"
+                "{name}: core config (toml), 0.23 -> {NEWEST}: would change"
             )),
             "{}",
             out.stdout

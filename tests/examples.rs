@@ -6,7 +6,7 @@
 //! When is a migrated example "done"? Running the tool again from the original `--from` is not the
 //! test: v0.23 doubles every `$` in `set_request_headers`, and doing that twice changes the value's
 //! meaning ("Version inference" in `docs/ARCHITECTURE.md`). Every later step may run twice, so the
-//! check is a run from 0.23 on the result: it must change nothing and create nothing, Pomerium 0.33
+//! check is a run from 0.23 on the result: it must change nothing and create nothing, the newest Pomerium
 //! must know every key left, and the only findings left are notes and the actions a human still
 //! owes (for the Core example: moving the databroker from Redis to Postgres).
 
@@ -478,13 +478,13 @@ fn applied_examples_are_final() -> TestResult {
     assert_eq!(code, Some(1));
     assert_eq!(report["pending"], Json::Bool(true));
 
-    // Pomerium 0.33 reads every key of the migrated Core config (it did not before).
+    // The newest Pomerium reads every key of the migrated Core config (it did not before).
     let unknown_after = unknown_in_newest(&migrated_core, Format::Yaml)?;
     assert!(unknown_after.is_empty(), "unknown keys: {unknown_after:?}");
     let unknown_before = unknown_in_newest(&fs::read_to_string(repo().join(CORE))?, Format::Yaml)?;
     assert!(unknown_before.len() >= 10, "{unknown_before:?}");
 
-    // The Console config has what 0.15–0.33 require and nothing 0.33 dropped or no longer
+    // The Console config has what 0.15 to the newest release require and nothing they dropped or no longer
     // needs (from 0.22 the Console needs neither `signing-key` nor `authenticate-service-url`).
     let console = Document::parse(fs::read_to_string(dir.path().join(CONSOLE))?, Format::Yaml)?;
     let data = console.data();

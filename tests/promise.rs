@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use pomerium_migrate::migrations::STEPS;
+use pomerium_migrate::migrations::{NEWEST, STEPS};
 use pomerium_migrate::validate;
 use serde_json::Value as Json;
 
@@ -476,7 +476,7 @@ fn redis_storage_stays_open_after_apply() -> TestResult {
     assert!(
         out.stdout.lines().any(|l| {
             l.starts_with(&format!("{}:{storage}:", s(&config)))
-                && (l.contains("action-required  v0.33/refused-value")
+                && (l.contains(&format!("action-required  v{NEWEST}/refused-value"))
                     || l.contains("action-required  v0.24/redis-storage-removed"))
         }),
         "{}",
@@ -486,7 +486,7 @@ fn redis_storage_stays_open_after_apply() -> TestResult {
     let out = run(&["check", s(&config), "--from", "0.29"])?;
     assert_eq!(out.code, Some(1), "{}", out.stdout);
     assert!(
-        at(storage, "v0.33/refused-value", &out.stdout),
+        at(storage, &format!("v{NEWEST}/refused-value"), &out.stdout),
         "{}",
         out.stdout
     );
@@ -552,7 +552,8 @@ fn strict_check_fails_on_ignored_keys() -> TestResult {
         &config,
         "cookie_secure: true\nauthenticate_service_url: https://a\n",
     )?;
-    let out = run(&["check", s(&config), "--from", "0.33"])?;
+    let newest = NEWEST.to_string();
+    let out = run(&["check", s(&config), "--from", &newest])?;
     assert_eq!(out.code, Some(0), "{}", out.stdout);
     assert!(
         out.stdout
@@ -562,7 +563,7 @@ fn strict_check_fails_on_ignored_keys() -> TestResult {
     );
     assert!(!out.stdout.contains("did you mean"), "{}", out.stdout);
     assert_eq!(
-        run(&["check", s(&config), "--from", "0.33", "--strict"])?.code,
+        run(&["check", s(&config), "--from", &newest, "--strict"])?.code,
         Some(1)
     );
     Ok(())
