@@ -12,6 +12,7 @@ use pomerium_migrate::detect;
 use pomerium_migrate::document::{Document, Format};
 use pomerium_migrate::keys;
 use pomerium_migrate::migrations::STEPS;
+use pomerium_migrate::runner::select_steps;
 use pomerium_migrate::step::{FileKind, Finding, Scope, Severity, StepOptions, run_step};
 use pomerium_migrate::version::Version;
 
@@ -32,10 +33,7 @@ fn migrate_kind(text: &str, kind: FileKind, from: Version, to: Version) -> (Stri
         .unwrap_or_else(|e| panic!("the config does not parse: {e}"));
     let options = StepOptions::default();
     let mut findings = Vec::new();
-    for step in STEPS
-        .iter()
-        .filter(|s| from < s.version && s.version <= to && s.scope.applies_to(kind))
-    {
+    for step in select_steps(STEPS, from, to, Some(kind)) {
         let outcome = run_step(step, &doc, kind, &options, None, None)
             .unwrap_or_else(|e| panic!("{} failed: {e}", step.qualified_id()));
         findings.extend(outcome.findings);

@@ -18,7 +18,9 @@ use pomerium_migrate::migrations::NEWEST;
 use pomerium_migrate::step::{CreatedFile, Scope, Step, StepContext};
 use pomerium_migrate::version::Version;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::{TestResult, s};
 
 // ---------------------------------------------------------------------------------------------
 // The test chain.
@@ -234,10 +236,6 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
     }
     out.sort();
     out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap_or_default()
 }
 
 const CORE: &str = "\
@@ -1051,15 +1049,9 @@ mod chain {
 
 mod binary {
     use super::*;
-    use assert_cmd::Command;
     use predicates::prelude::*;
 
-    fn cmd() -> Command {
-        match Command::cargo_bin("pomerium-migrate") {
-            Ok(c) => c,
-            Err(e) => panic!("the binary is not built: {e}"),
-        }
-    }
+    use super::common::bin as cmd;
 
     /// A small core config; migrate it with `--from` (whatever steps the registry has).
     const SAMPLE: &str = "\

@@ -8,11 +8,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use pomerium_migrate::migrations::NEWEST;
 use predicates::prelude::*;
 use serde_json::Value;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::{TestResult, s};
+use pomerium_migrate::migrations::NEWEST;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/detect")
@@ -20,10 +22,7 @@ fn fixtures() -> PathBuf {
 
 /// The binary, run in the fixtures directory.
 fn cmd() -> Command {
-    let mut cmd = match Command::cargo_bin("pomerium-migrate") {
-        Ok(c) => c,
-        Err(e) => panic!("the binary is not built: {e}"),
-    };
+    let mut cmd = common::bin();
     cmd.current_dir(fixtures()).env("NO_COLOR", "1");
     cmd
 }
@@ -52,10 +51,6 @@ fn detect_block(file: &str) -> String {
     let (code, stdout, stderr) = run(&["detect", file]);
     assert_eq!(code, 0, "{stderr}");
     stdout
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------

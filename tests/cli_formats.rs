@@ -8,17 +8,17 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-use base64::Engine as _;
 use pomerium_migrate::document::{Document, Format, Value};
 use pomerium_migrate::migrations::NEWEST;
 use pomerium_migrate::redact;
 use serde_json::Value as Json;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::{Run, TestResult};
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/core-0.22-toml/config.toml")
+    common::repo().join("examples/core-0.22-toml/config.toml")
 }
 
 /// A temporary directory holding the TOML example as `config.toml`.
@@ -28,35 +28,17 @@ fn copied_example() -> Result<tempfile::TempDir, Box<dyn std::error::Error>> {
     Ok(dir)
 }
 
-/// What one run of the binary gave.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn output(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
 fn run_in(
     dir: &Path,
     args: &[&str],
     stdin: Option<&str>,
 ) -> Result<Run, Box<dyn std::error::Error>> {
-    let mut cmd = Command::cargo_bin("pomerium-migrate")?;
+    let mut cmd = common::bin();
     cmd.current_dir(dir).env("NO_COLOR", "1").args(args);
     if let Some(text) = stdin {
         cmd.write_stdin(text.to_owned());
     }
-    let out = cmd.output()?;
-    Ok(Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout)?,
-        stderr: String::from_utf8(out.stderr)?,
-    })
+    Ok(Run::from(cmd.output()?))
 }
 
 fn parse(text: &str, format: Format) -> Result<Document, Box<dyn std::error::Error>> {
@@ -97,23 +79,7 @@ fn secrets_of(doc: &Document) -> Vec<String> {
     }
     let mut secrets = Vec::new();
     walk(&doc.data(), &mut Vec::new(), false, &mut secrets);
-    let mut derived = Vec::new();
-    for secret in &secrets {
-        if let Some((_, rest)) = secret.split_once("://")
-            && let Some((credentials, _)) = rest.split_once('@')
-            && let Some((_, password)) = credentials.split_once(':')
-        {
-            derived.push(password.to_owned());
-        }
-        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(secret.trim()) {
-            derived.extend(
-                String::from_utf8_lossy(&bytes)
-                    .lines()
-                    .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
-                    .map(str::to_owned),
-            );
-        }
-    }
+    let derived = common::derived_secrets(&secrets);
     secrets.extend(derived);
     secrets
 }

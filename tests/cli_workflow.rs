@@ -7,37 +7,13 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use assert_cmd::Command;
 use pomerium_migrate::migrations::NEWEST;
 use serde_json::Value as Json;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
 
-fn cmd() -> Command {
-    match Command::cargo_bin("pomerium-migrate") {
-        Ok(c) => c,
-        Err(e) => panic!("the binary is not built: {e}"),
-    }
-}
-
-/// What one run gave.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(out: Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
+use common::{Run, TestResult, bin as cmd};
 
 /// Runs the binary in `dir` with the environment cleared of colour settings.
 fn run_in(dir: &Path, args: &[&str]) -> Result<Run, Box<dyn std::error::Error>> {

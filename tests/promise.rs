@@ -10,16 +10,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use pomerium_migrate::migrations::{NEWEST, STEPS};
 use pomerium_migrate::validate;
 use serde_json::Value as Json;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{TestResult, repo, s};
 
 struct Out {
     code: Option<i32>,
@@ -28,19 +25,12 @@ struct Out {
 }
 
 fn run(args: &[&str]) -> Result<Out, Box<dyn std::error::Error>> {
-    let out = Command::cargo_bin("pomerium-migrate")?
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()?;
+    let out = common::bin().env("NO_COLOR", "1").args(args).output()?;
     Ok(Out {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap_or_default()
 }
 
 /// The findings of the report's file whose path ends with `name`.
