@@ -135,15 +135,19 @@ pub(crate) fn is_ed25519_key(text: &str) -> bool {
 crate::step! {
     /// # The Console needs `signing-key` (Enterprise Console)
     ///
-    /// From 0.15 the Enterprise Console verifies the JWT that Pomerium Core sends with each
-    /// request, so `signing-key` is required and must hold the same value as Core's
-    /// `signing_key`.
+    /// **What changed in Pomerium.** From 0.15 the Enterprise Console verifies the JWT that
+    /// Pomerium Core sends with each request, so `signing-key` is required and must hold the
+    /// same value as Core's `signing_key`.
     ///
-    /// When the Console config has no `signing-key` (in either spelling) the step takes the value
-    /// from the Core config given in the same run (`signing_key`), else from
-    /// `--set signing-key=…`, and adds it in the file's key spelling. When neither is available
-    /// it reports an action, and when `--set` gives a value other than Core's, Core's is used
-    /// and an action says so. The value is never printed. A file that already has
+    /// **Evidence.** The Enterprise upgrade guide for 0.15 (pomerium/documentation,
+    /// `content/docs/deploy/upgrading.mdx`, "Upgrading Pomerium Enterprise"); the Console's
+    /// source is closed.
+    ///
+    /// **What the step does.** When the Console config has no `signing-key` (in either spelling)
+    /// the step takes the value from the Core config given in the same run (`signing_key`), else
+    /// from `--set signing-key=…`, and adds it in the file's key spelling. When neither is
+    /// available it reports an action, and when `--set` gives a value other than Core's, Core's is
+    /// used and an action says so. The value is never printed. A file that already has
     /// `authenticate-service-url`, which replaces the signing key from 0.16 on, is left alone.
     ///
     /// When the run goes on to 0.16 or later and the v0.16 step will be able to write
@@ -155,10 +159,6 @@ crate::step! {
     /// `authenticate-service-url`, instead of "add `signing-key`" here and "replace
     /// `signing-key`" there. When the run goes on to 0.22 or later, the step adds nothing:
     /// that Console needs neither key (see `v0.16/console-authenticate-service-url`).
-    ///
-    /// Evidence: the Enterprise upgrade guide for 0.15 (pomerium/documentation,
-    /// `content/docs/deploy/upgrading.mdx`, "Upgrading Pomerium Enterprise"); the Console's
-    /// source is closed.
     ///
     /// Before:
     ///

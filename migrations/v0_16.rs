@@ -397,9 +397,10 @@ fn oidc_offline_access(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # `signing-key` is replaced by `authenticate-service-url` (Enterprise Console)
     ///
-    /// From 0.16 the Console no longer needs a copy of Core's signing key: it fetches the key
-    /// from the Authenticate service, whose URL it is given in `authenticate-service-url`.
-    /// `signing-key` still works, but device enrollment does not until it is replaced.
+    /// **What changed in Pomerium.** From 0.16 the Console no longer needs a copy of Core's signing
+    /// key: it fetches the key from the Authenticate service, whose URL it is given in
+    /// `authenticate-service-url`. `signing-key` still works, but device enrollment does not until
+    /// it is replaced.
     ///
     /// Later the Console stopped needing either: its configuration reference marks both
     /// `authenticate_service_url` and `signing_key` "(deprecated)" and "not required" since
@@ -409,7 +410,7 @@ crate::step! {
     /// 0.22 (May 2023) releases. The Console's source is closed, so the exact release cannot be
     /// checked; the tool takes 0.22, the first release after the change.
     ///
-    /// Evidence: the Enterprise upgrade guide for 0.16 (`content/docs/deploy/upgrading.mdx`:
+    /// **Evidence.** The Enterprise upgrade guide for 0.16 (`content/docs/deploy/upgrading.mdx`:
     /// "`signing-key` replaced with `authenticate-service-url`"); the configuration reference
     /// commits above.
     ///

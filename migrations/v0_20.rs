@@ -110,7 +110,8 @@ fn remove_directory_sync(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # `allowed_groups` is removed; group rules use the identity provider's claims (Core)
     ///
-    /// Pomerium 0.20 removed the `allowed_groups` route option and the PPL `groups` criterion,
+    /// **What changed in Pomerium.** Pomerium 0.20 removed the `allowed_groups` route option
+    /// and the PPL `groups` criterion,
     /// which relied on Core's directory sync (v0.19.0 `pkg/policy/criteria/groups.go` matched
     /// group IDs, names and e-mail addresses from the synced directory; v0.20.0 has no
     /// `groups` criterion, and `config/options_check.go` refuses `routes.allowed_groups` at
@@ -125,7 +126,7 @@ crate::step! {
     /// Identity Provider) fills in: IDs only, no names or e-mail addresses, and nothing at all
     /// without the Console.
     ///
-    /// Evidence: v0.19.0, v0.20.0 and v0.26.0 `pkg/policy/criteria/groups.go`; commit
+    /// **Evidence.** v0.19.0, v0.20.0 and v0.26.0 `pkg/policy/criteria/groups.go`; commit
     /// 6a833b365; v0.20.0 `config/options_check.go`; the 0.20 upgrade guide.
     ///
     /// **What the step does.** It comments out each route's `allowed_groups` (or deletes it with

@@ -13,7 +13,8 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0230";
 crate::step! {
     /// # Request header values: `$` starts a substitution, `%` is plain text (Core)
     ///
-    /// Up to 0.22 Pomerium handed a route's `set_request_headers` to Envoy as
+    /// **What changed in Pomerium.** Up to 0.22 Pomerium handed a route's `set_request_headers`
+    /// to Envoy as
     /// `request_headers_to_add` (v0.22.0 `config/envoyconfig/routes.go`), where `%VAR%` is an
     /// Envoy variable (`%DOWNSTREAM_REMOTE_ADDRESS%`, `%REQ(x-request-id)%`, …), `%%` a literal
     /// `%`, and `$` nothing special. From 0.23 Pomerium sets these headers itself (commit
@@ -27,7 +28,7 @@ crate::step! {
     /// Global and route `set_response_headers` still go to Envoy in every release and are
     /// never expanded by Pomerium: the step leaves them alone.
     ///
-    /// Evidence: v0.22.0 `config/envoyconfig/routes.go` (`RequestHeadersToAdd:
+    /// **Evidence.** v0.22.0 `config/envoyconfig/routes.go` (`RequestHeadersToAdd:
     /// toEnvoyHeaders(policy.SetRequestHeaders)`); commit 5be322e2e; v0.23.0
     /// `authorize/evaluator/headers_evaluator.go`; the 0.23 upgrade guide ("Set Request Headers
     /// `$` Substitution"); Envoy's custom-header parser (`source/common/router/

@@ -16,13 +16,20 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0240";
 crate::step! {
     /// # `set_authorization_header` is replaced by `set_request_headers` (Core)
     ///
-    /// Up to 0.23 a route could send the user's token upstream with
-    /// `set_authorization_header`: `id_token` or `access_token` set
-    /// `Authorization: Bearer <token>`, `pass_through` (the default) left the header alone.
-    /// Pomerium 0.24 removed the option; the same header is now written with a substitution in
-    /// `set_request_headers` (available since 0.23).
+    /// **What changed in Pomerium.** Up to 0.23 a route could send the user's token upstream
+    /// with `set_authorization_header`: `id_token` or `access_token` set
+    /// `Authorization: Bearer <token>`, `pass_through` (the default) left the header alone. The
+    /// value was matched in any letter case: Pomerium upper-cased it before looking it up, so
+    /// `ID_TOKEN` meant `id_token`. Pomerium 0.24 removed the option (and refuses to start with
+    /// it); the same header is now written with a substitution in `set_request_headers`
+    /// (available since 0.23).
     ///
-    /// For each route (under `routes` or the older `policy` list) the step:
+    /// **Evidence.** v0.23.0 `pkg/grpc/config/config.go` (`strings.ToUpper` on the value) and
+    /// `config/policy.go` (`GetSetAuthorizationHeader`); v0.24.0 `config/options_check.go`
+    /// (`routes.set_authorization_header` refused); the 0.24 upgrade guide.
+    ///
+    /// **What the step does.** For each route (under `routes` or the older `policy` list), with
+    /// the value in any letter case:
     ///
     /// - `id_token` → adds `Authorization: Bearer ${pomerium.id_token}` to the route's
     ///   `set_request_headers`; `access_token` → `Authorization: Bearer
@@ -32,14 +39,6 @@ crate::step! {
     /// - If `set_request_headers` already sets `Authorization` (in any letter case), that header
     ///   is kept and an action asks you to check it.
     /// - Any other value → action; the option is left for you to resolve.
-    ///
-    /// Values are matched in any letter case, as Pomerium did: it upper-cased the value before
-    /// looking it up, so `ID_TOKEN` or `Access_Token` convert like `id_token` and
-    /// `access_token`.
-    ///
-    /// Evidence: v0.23.0 `pkg/grpc/config/config.go` (`strings.ToUpper` on the value) and
-    /// `config/policy.go` (`GetSetAuthorizationHeader`); v0.24.0 `config/options_check.go`
-    /// (`routes.set_authorization_header` refused); the 0.24 upgrade guide.
     ///
     /// The old key is commented out (or deleted with `--removed delete`). Run from 0.22, the
     /// v0.23 step (`$` → `$$`) runs before this one, so the new `${…}` is not escaped.

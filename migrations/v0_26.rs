@@ -122,7 +122,8 @@ fn cookie_secure(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # Routes without a port match any incoming port
     ///
-    /// Up to 0.25 a request matched a route only when its Host header matched the route's
+    /// **What changed in Pomerium.** Up to 0.25 a request matched a route only when its Host
+    /// header matched the route's
     /// `from` URL exactly, port included (an absent port meaning the scheme's default). From
     /// Pomerium 0.26, a route whose `from` URL has no port matches requests on any port; this
     /// helps behind NAT or load balancers that change the port. The runtime flag
@@ -130,7 +131,7 @@ crate::step! {
     /// {match_any_incoming_port: false}` restores the old matching. A `from` URL with an
     /// explicit port still matches that port only.
     ///
-    /// Evidence: v0.26.0 `config/runtime_flags.go` (`match_any_incoming_port`, default true),
+    /// **Evidence.** v0.26.0 `config/runtime_flags.go` (`match_any_incoming_port`, default true),
     /// v0.26.0 `config/envoyconfig/routes.go` and `config/envoyconfig/http_connection_manager.go`
     /// (the flag decides how domains are matched); the 0.26 upgrade guide ("Routes port
     /// matching").
@@ -209,7 +210,8 @@ const HOST_REWRITE_OPTIONS: &[&str] = &[
 crate::step! {
     /// # The Host header sent upstream follows the `to` URL, port included
     ///
-    /// A route that sets none of the host rewrite options (`preserve_host_header: true`,
+    /// **What changed in Pomerium.** A route that sets none of the host rewrite options
+    /// (`preserve_host_header: true`,
     /// `host_rewrite`, `host_rewrite_header`, `host_path_regex_rewrite_pattern` with
     /// `host_path_regex_rewrite_substitution`) has Envoy rewrite the Host header to the
     /// upstream's name (`auto_host_rewrite`). Up to 0.25 that name came from DNS: the `to` host
@@ -229,7 +231,7 @@ crate::step! {
     ///
     /// Routes whose `to` is a host name without a port keep the Host they had.
     ///
-    /// Evidence: commit 79d565774 (in v0.26.0; its message lists both cases); v0.25.0 and
+    /// **Evidence.** Commit 79d565774 (in v0.26.0; its message lists both cases); v0.25.0 and
     /// v0.26.0 `config/envoyconfig/clusters.go` (`Hostname: e.url.Host`;
     /// `getClusterDiscoveryType` gives IP addresses a static cluster); v0.26.0
     /// `config/envoyconfig/routes.go` (`setHostRewriteOptions`); the 0.26 upgrade guide

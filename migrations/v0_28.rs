@@ -18,9 +18,10 @@ const TLS_OPTIONS: &[&str] = &[
 crate::step! {
     /// # Storage TLS options and `grpc_client_dns_roundrobin` are removed
     ///
-    /// Pomerium 0.28 removed `databroker_storage_ca_file`, `databroker_storage_cert_file`,
-    /// `databroker_storage_key_file` and `databroker_storage_tls_skip_verify`, the TLS settings
-    /// of the databroker's connection to its storage, and `grpc_client_dns_roundrobin`.
+    /// **What changed in Pomerium.** Pomerium 0.28 removed `databroker_storage_ca_file`,
+    /// `databroker_storage_cert_file`, `databroker_storage_key_file` and
+    /// `databroker_storage_tls_skip_verify`, the TLS settings of the databroker's connection to its
+    /// storage, and `grpc_client_dns_roundrobin`.
     ///
     /// The storage TLS options only ever applied to Redis storage. Up to 0.23 the databroker
     /// built a TLS configuration from them for Redis alone and handed Postgres nothing but the
@@ -32,6 +33,10 @@ crate::step! {
     /// So a Postgres connection keeps exactly the TLS behaviour it has today: whatever its
     /// connection string says.
     ///
+    /// **Evidence.** v0.23.0 and v0.24.0 `internal/databroker/server.go` (`postgres.New` takes
+    /// only the connection string; `redis.New` took `WithTLSConfig`); commit 6171c0959; commit
+    /// 01d375f0b; v0.27.0 and v0.28.0 `config/options.go`.
+    ///
     /// **What the step does.** It comments out the five keys (or deletes them with
     /// `--removed delete`) and says that the storage TLS options had no effect with Postgres.
     /// It gives no advice about the connection string, which already works: adding `sslmode`
@@ -39,15 +44,11 @@ crate::step! {
     /// still Redis, the message says the options belonged to that connection, which
     /// `v0.24/redis-storage-removed` asks you to replace.
     ///
-    /// Evidence: v0.23.0 and v0.24.0 `internal/databroker/server.go` (`postgres.New` takes only
-    /// the connection string; `redis.New` took `WithTLSConfig`); commit 6171c0959; commit
-    /// 01d375f0b; v0.27.0 and v0.28.0 `config/options.go`.
-    ///
     /// Before:
     ///
     /// ```yaml
     /// databroker_storage_type: postgres
-    /// databroker_storage_connection_string: postgresql://pomerium:secret@db:5432/pomerium?sslmode=disable
+    /// databroker_storage_connection_string: postgresql://pomerium:secret@db/pomerium?sslmode=disable
     /// databroker_storage_ca_file: /certs/db-ca.pem
     /// ```
     ///
@@ -55,7 +56,7 @@ crate::step! {
     ///
     /// ```yaml
     /// databroker_storage_type: postgres
-    /// databroker_storage_connection_string: postgresql://pomerium:secret@db:5432/pomerium?sslmode=disable
+    /// databroker_storage_connection_string: postgresql://pomerium:secret@db/pomerium?sslmode=disable
     /// # pomerium-migrate v0.28: removed; it never applied to Postgres storage
     /// # databroker_storage_ca_file: /certs/db-ca.pem
     /// ```

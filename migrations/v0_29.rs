@@ -19,7 +19,8 @@ const OPENCENSUS: &[&str] = &[
 crate::step! {
     /// # Tracing moved from OpenCensus to OpenTelemetry
     ///
-    /// Pomerium 0.29 replaced its OpenCensus tracing with OpenTelemetry. The `tracing_*` options
+    /// **What changed in Pomerium.** Pomerium 0.29 replaced its OpenCensus tracing with
+    /// OpenTelemetry. The `tracing_*` options
     /// are gone (v0.29.0 `config/options_check.go` refuses them at start-up); tracing is
     /// configured with the standard OpenTelemetry options instead: `otel_traces_exporter`
     /// (e.g. `otlp`), `otel_exporter_otlp_endpoint`, `otel_exporter_otlp_protocol`,
@@ -36,7 +37,7 @@ crate::step! {
     ///   `BestEffortProtocolFromOTLPEndpoint`): port 4317 means `grpc`, port 4318 means
     ///   `http/protobuf`, and any other endpoint `http/protobuf` unless its path suggests gRPC.
     ///
-    /// Evidence: v0.28.0 `config/options.go` (`TracingSampleRate: 0.0001`); v0.29.0
+    /// **Evidence.** v0.28.0 `config/options.go` (`TracingSampleRate: 0.0001`); v0.29.0
     /// `config/options_check.go`, `config/otelconfig/otelconfig.go`,
     /// `config/envoyconfig/tracing.go` and `pkg/telemetry/trace/client.go`; the 0.29 upgrade
     /// guide ("Tracing Configuration").

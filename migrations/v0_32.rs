@@ -10,13 +10,13 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0320";
 crate::step! {
     /// # `pomerium_debug` is no longer read
     ///
-    /// `pomerium_debug` stopped doing anything in 0.25 (see `v0.25/remove-pomerium-debug`), but
-    /// Pomerium kept the option until 0.31. Commit 85c033193 (pomerium#6027, in v0.32.0) removed
-    /// it from `config/options.go`. It is not in the removed list of
-    /// `config/options_check.go`, so 0.32 still starts with it: it only logs "unknown config
-    /// option" at start-up.
+    /// **What changed in Pomerium.** `pomerium_debug` stopped doing anything in 0.25 (see
+    /// `v0.25/remove-pomerium-debug`), but Pomerium kept the option until 0.31. Commit 85c033193
+    /// (pomerium#6027, in v0.32.0) removed it from `config/options.go`. It is not in the removed
+    /// list of `config/options_check.go`, so 0.32 still starts with it: it only logs "unknown
+    /// config option" at start-up.
     ///
-    /// Evidence: v0.31.0 and v0.32.0 `config/options.go` (the `pomerium_debug` field is gone);
+    /// **Evidence.** v0.31.0 and v0.32.0 `config/options.go` (the `pomerium_debug` field is gone);
     /// v0.32.0 `config/options_check.go` (not a refused key); commit 85c033193.
     ///
     /// **What the step does.** A file that starts at 0.25 or later still has the key if nobody
@@ -140,7 +140,8 @@ const LB_POLICIES: &[&str] = &[
 crate::step! {
     /// # Routes no longer take raw Envoy cluster options
     ///
-    /// Up to 0.31, Pomerium read every route a second time as an Envoy `Cluster` message
+    /// **What changed in Pomerium.** Up to 0.31, Pomerium read every route a second time as an
+    /// Envoy `Cluster` message
     /// (v0.31.0 `config/custom.go`, `parseEnvoyClusterOpts`), so any `Cluster` field written in
     /// a route took effect, and v0.31.0 `config/options_check.go` kept those fields from being
     /// reported as unknown. Pomerium 0.32 removed this pass-through (commit 53780aa9a,
@@ -162,7 +163,7 @@ crate::step! {
     /// had an effect, since 0.31 overwrote them with its own values (v0.31.0
     /// `config/envoyconfig/clusters.go`).
     ///
-    /// Evidence: v0.31.0 `config/custom.go` and `config/options_check.go`; v0.31.0
+    /// **Evidence.** v0.31.0 `config/custom.go` and `config/options_check.go`; v0.31.0
     /// `config/envoyconfig/clusters.go`; commit 53780aa9a (v0.32.0 `config/custom.go`
     /// `decodeProtoHookFunc`, `config/policy.go`, `config/envoyconfig/clusters.go`); the field
     /// list of Envoy's `Cluster` from go-control-plane v1.35.0 (`envoy/config/cluster/v3`).
