@@ -11,16 +11,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use pomerium_migrate::migrations::{NEWEST, STEPS};
 use pomerium_migrate::validate;
 use serde_json::Value as Json;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{TestResult, repo, s};
 
 struct Out {
     code: Option<i32>,
@@ -29,19 +26,12 @@ struct Out {
 }
 
 fn run(args: &[&str]) -> Result<Out, Box<dyn std::error::Error>> {
-    let out = Command::cargo_bin("pomerium-migrate")?
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()?;
+    let out = common::bin().env("NO_COLOR", "1").args(args).output()?;
     Ok(Out {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap_or_default()
 }
 
 /// The findings of the report's file whose path ends with `name`.
@@ -486,7 +476,7 @@ fn redis_storage_stays_open_after_apply() -> TestResult {
     assert!(
         out.stdout.lines().any(|l| {
             l.starts_with(&format!("{}:{storage}:", s(&config)))
-                && (l.contains("action-required  v0.33/refused-value")
+                && (l.contains(&format!("action-required  v{NEWEST}/refused-value"))
                     || l.contains("action-required  v0.24/redis-storage-removed"))
         }),
         "{}",
@@ -496,7 +486,7 @@ fn redis_storage_stays_open_after_apply() -> TestResult {
     let out = run(&["check", s(&config), "--from", "0.29"])?;
     assert_eq!(out.code, Some(1), "{}", out.stdout);
     assert!(
-        at(storage, "v0.33/refused-value", &out.stdout),
+        at(storage, &format!("v{NEWEST}/refused-value"), &out.stdout),
         "{}",
         out.stdout
     );
@@ -562,7 +552,8 @@ fn strict_check_fails_on_ignored_keys() -> TestResult {
         &config,
         "cookie_secure: true\nauthenticate_service_url: https://a\n",
     )?;
-    let out = run(&["check", s(&config), "--from", "0.33"])?;
+    let newest = NEWEST.to_string();
+    let out = run(&["check", s(&config), "--from", &newest])?;
     assert_eq!(out.code, Some(0), "{}", out.stdout);
     assert!(
         out.stdout
@@ -572,7 +563,7 @@ fn strict_check_fails_on_ignored_keys() -> TestResult {
     );
     assert!(!out.stdout.contains("did you mean"), "{}", out.stdout);
     assert_eq!(
-        run(&["check", s(&config), "--from", "0.33", "--strict"])?.code,
+        run(&["check", s(&config), "--from", &newest, "--strict"])?.code,
         Some(1)
     );
     Ok(())
