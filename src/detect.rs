@@ -14,6 +14,8 @@
 //! meaning is unknown), and the contents of options whose keys are user data or belong to
 //! another schema ([`FREE_FORM`]: header maps, claim maps, PPL policies, Envoy blocks).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -690,20 +692,43 @@ pub fn unknown_keys(doc: &Document, kind: FileKind, version: Version) -> Vec<Unk
 }
 
 /// The key `version` reads that is closest to `key`, when it is close enough to be a typo.
+///
+/// A config repeats the same unknown key in many routes, so each distinct key is looked up once
+/// per thread; keys whose length alone puts them out of reach are not compared at all.
 fn suggest(key: &str, version: Version) -> Option<&'static str> {
+    thread_local! {
+        static SUGGESTIONS: RefCell<HashMap<(String, Version), Option<&'static str>>> =
+            RefCell::new(HashMap::new());
+    }
+    let cached = SUGGESTIONS.with(|c| c.borrow().get(&(key.to_owned(), version)).copied());
+    if let Some(found) = cached {
+        return found;
+    }
+    let found = closest_known_key(key, version);
+    SUGGESTIONS.with(|c| c.borrow_mut().insert((key.to_owned(), version), found));
+    found
+}
+
+fn closest_known_key(key: &str, version: Version) -> Option<&'static str> {
     let snake = key.replace('-', "_").to_ascii_lowercase();
+    let len = snake.chars().count();
+    // One edit per five characters, at least one: `idp_servce_account` → 1 edit of 18 allowed 3.
+    let allowed = (len / 5).max(1);
     let mut best: Option<(usize, &'static str)> = None;
     for k in keys::known_in(version) {
         if k.key == snake {
             return Some(k.key);
+        }
+        // The distance is at least the difference in length: such a key is never close enough,
+        // so it cannot be the answer (the closest key is returned only within `allowed`).
+        if k.key.chars().count().abs_diff(len) > allowed {
+            continue;
         }
         let d = strsim::damerau_levenshtein(&snake, k.key);
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, k.key));
         }
     }
-    // One edit per five characters, at least one: `idp_servce_account` → 1 edit of 18 allowed 3.
-    let allowed = (snake.chars().count() / 5).max(1);
     best.filter(|(d, _)| *d <= allowed).map(|(_, k)| k)
 }
 

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
-use similar::{ChangeTag, TextDiff};
+use similar::{Algorithm, ChangeTag, TextDiff};
 
 /// Lines of unchanged context around each change, as `git diff` shows.
 pub const CONTEXT_LINES: usize = 3;
@@ -22,7 +22,7 @@ pub fn unified(old: &str, new: &str, path: &str) -> String {
     if old == new {
         return out;
     }
-    let diff = TextDiff::from_lines(old, new);
+    let diff = line_diff(old, new);
     let label = diff_label(path);
     let _ = writeln!(out, "--- a/{label}");
     let _ = writeln!(out, "+++ b/{label}");
@@ -48,6 +48,17 @@ pub fn unified(old: &str, new: &str, path: &str) -> String {
         }
     }
     out
+}
+
+/// The line-by-line diff of two texts, for the unified diff and for mapping lines back to the
+/// input. Patience diff anchors on lines that occur once in both texts (route names, hosts) and
+/// diffs only between them, so a file with a change in every route costs time in proportion to
+/// its length; Myers' algorithm over the whole text grows with the length times the number of
+/// changes.
+pub fn line_diff<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, str> {
+    TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .diff_lines(old, new)
 }
 
 /// Colours one file's diff made by [`unified`] for a terminal: file headers bold, hunk headers

@@ -5,7 +5,7 @@
 //! [`Finding`]s through a [`StepContext`]; the runner applies the edits in one batch and verifies
 //! them. A step never sees text offsets or the file format.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -225,6 +225,10 @@ pub struct StepContext<'a> {
     pub(crate) edits: Vec<Edit>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) created: Vec<CreatedFile>,
+    /// What `edits` and `findings` hold already, so that a step with an edit per route does not
+    /// compare each new one with all the others.
+    queued: HashSet<Edit>,
+    reported: HashSet<(Severity, Option<Location>, String)>,
 }
 
 impl<'a> StepContext<'a> {
@@ -246,12 +250,15 @@ impl<'a> StepContext<'a> {
             edits: Vec::new(),
             findings: Vec::new(),
             created: Vec::new(),
+            queued: HashSet::new(),
+            reported: HashSet::new(),
         }
     }
 
     /// Queues an edit; all of a step's edits are applied together after it returns.
     pub fn edit(&mut self, edit: Edit) {
-        if !self.edits.contains(&edit) {
+        if !self.queued.contains(&edit) {
+            self.queued.insert(edit.clone());
             self.edits.push(edit);
         }
     }
@@ -265,8 +272,12 @@ impl<'a> StepContext<'a> {
             message,
             link: self.step.link,
         };
-        // Several routes can reach one anchored entry; report it once.
-        if !self.findings.contains(&f) {
+        // Several routes can reach one anchored entry; report it once. (Version, step and link
+        // are this step's for every finding here.)
+        if self
+            .reported
+            .insert((f.severity, f.location, f.message.clone()))
+        {
             self.findings.push(f);
         }
     }
@@ -433,7 +444,8 @@ macro_rules! step {
 /// What running one step produced.
 #[derive(Debug)]
 pub struct StepOutcome {
-    /// The edited and verified document; `None` when the step queued no edit.
+    /// The edited document (verified, except by [`run_step_composed`]); `None` when the step
+    /// queued no edit.
     pub document: Option<Document>,
     pub findings: Vec<Finding>,
     pub created: Vec<CreatedFile>,
@@ -452,24 +464,53 @@ pub fn run_step(
     core: Option<&Value>,
     config_path: Option<&std::path::Path>,
 ) -> Result<StepOutcome, crate::document::EditError> {
+    run_step_with(step, doc, kind, options, core, config_path, None)
+}
+
+/// [`run_step`] as one step of a chain verified once at its end: the edits are rendered and
+/// the result indexed, and `expected` — the data the chain means to produce so far, `None`
+/// before the chain's first edit — is carried forward by this step's edits (see
+/// [`Document::apply_composed`]). The caller compares the last document with it
+/// ([`Document::verify`]).
+pub fn run_step_composed(
+    step: &Step,
+    doc: &Document,
+    kind: FileKind,
+    options: &StepOptions,
+    core: Option<&Value>,
+    config_path: Option<&std::path::Path>,
+    expected: &mut Option<Value>,
+) -> Result<StepOutcome, crate::document::EditError> {
+    run_step_with(step, doc, kind, options, core, config_path, Some(expected))
+}
+
+fn run_step_with(
+    step: &Step,
+    doc: &Document,
+    kind: FileKind,
+    options: &StepOptions,
+    core: Option<&Value>,
+    config_path: Option<&std::path::Path>,
+    mut expected: Option<&mut Option<Value>>,
+) -> Result<StepOutcome, crate::document::EditError> {
     let mut cx = StepContext::new(step, doc, kind, options, core, config_path);
     (step.run)(&mut cx);
     let placement = crate::validate::marker::place(doc, step, &cx.findings, &cx.edits);
     let mut untraced = placement.untraced;
-    let apply = |edits: &[Edit]| -> Result<Option<Document>, crate::document::EditError> {
-        if edits.is_empty() {
-            return Ok(None);
-        }
-        let next = doc.apply(edits)?;
-        // The next step reads it: index it now so a failure is this step's.
-        next.ensure_indexed()?;
-        Ok(Some(next))
+    // A refused batch may be retried without its markers (below): keep the composed data it
+    // started from.
+    let before = match &expected {
+        Some(expected) if !placement.annotated.is_empty() => Some((*expected).clone()),
+        _ => None,
     };
-    let document = match apply(&placement.edits) {
+    let document = match apply_batch(doc, &placement.edits, expected.as_deref_mut()) {
         Ok(document) => document,
         Err(_) if !placement.annotated.is_empty() => {
             // A marker that does not fit the layout (the engine refused it) must not cost the
             // step its work: apply the step's own edits, and say the actions are unmarked.
+            if let (Some(expected), Some(before)) = (expected.as_deref_mut(), before) {
+                *expected = before;
+            }
             let own: Vec<Edit> = placement
                 .edits
                 .into_iter()
@@ -477,7 +518,7 @@ pub fn run_step(
                 .collect();
             untraced.extend(placement.annotated);
             untraced.sort_unstable();
-            apply(&own)?
+            apply_batch(doc, &own, expected)?
         }
         Err(e) => return Err(e),
     };
@@ -487,6 +528,27 @@ pub fn run_step(
         created: cx.created,
         untraced,
     })
+}
+
+/// Applies one batch: verified on its own, or composed into `expected` for a verification at
+/// the end of the chain.
+fn apply_batch(
+    doc: &Document,
+    edits: &[Edit],
+    expected: Option<&mut Option<Value>>,
+) -> Result<Option<Document>, crate::document::EditError> {
+    if edits.is_empty() {
+        return Ok(None);
+    }
+    match expected {
+        Some(expected) => Ok(Some(doc.apply_composed(edits, expected)?)),
+        None => {
+            let next = doc.apply(edits)?;
+            // The next step reads it: index it now so a failure is this step's.
+            next.ensure_indexed()?;
+            Ok(Some(next))
+        }
+    }
 }
 
 #[cfg(test)]

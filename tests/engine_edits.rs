@@ -719,3 +719,55 @@ fn inserting_beside_a_deleted_last_entry_without_a_final_break() {
     });
     assert_eq!(out, "a: 1\n");
 }
+
+/// Two batches applied as a chain verified once: the same texts as batch-by-batch verification,
+/// the expected data composed through both, and a wrong expectation caught at the end.
+#[test]
+fn a_chain_of_batches_is_verified_once_against_the_composed_data() {
+    let text = "a: &x 1\nroutes:\n  - from: https://a\n    lb_policy: RANDOM # why\nb: *x\n";
+    let doc = parse(text);
+    let first = vec![Edit::SetScalar {
+        node: node(&doc, "a"),
+        value: Value::Int(2),
+    }];
+    let mut expected = None;
+    let one = match doc.apply_composed(&first, &mut expected) {
+        Ok(d) => d,
+        Err(e) => panic!("first batch refused: {e}"),
+    };
+    let second = vec![Edit::RenameKey {
+        entry: entry(&one, "routes[0].lb_policy"),
+        new_key: "load_balancing_policy".into(),
+    }];
+    let two = match one.apply_composed(&second, &mut expected) {
+        Ok(d) => d,
+        Err(e) => panic!("second batch refused: {e}"),
+    };
+    // The same texts as verifying each batch.
+    let checked = doc.apply(&first).and_then(|d| {
+        let second = vec![Edit::RenameKey {
+            entry: entry(&d, "routes[0].lb_policy"),
+            new_key: "load_balancing_policy".into(),
+        }];
+        d.apply(&second)
+    });
+    assert_eq!(
+        checked.map(|d| d.text().to_owned()).ok().as_deref(),
+        Some(two.text())
+    );
+    assert_eq!(
+        two.text(),
+        "a: &x 2\nroutes:\n  - from: https://a\n    load_balancing_policy: RANDOM # why\nb: *x\n"
+    );
+    // Composed through both batches: the alias shows the new value, the key its new name.
+    let Some(expected) = expected else {
+        panic!("no expected data after two batches");
+    };
+    assert_eq!(two.verify(&expected), Ok(()));
+    assert_eq!(parse(two.text()).verify(&expected), Ok(()));
+    // The unedited document does not have that data: verification names the difference.
+    match doc.verify(&expected) {
+        Err(EditError::Verification { detail }) => assert!(detail.contains('a'), "{detail}"),
+        other => panic!("expected a verification failure, got {other:?}"),
+    }
+}

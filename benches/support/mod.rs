@@ -104,3 +104,62 @@ pub fn bare_load(text: &str) -> usize {
         Err(e) => panic!("the generated config does not load: {e}"),
     }
 }
+
+/// A config like [`config`] whose routes also give the migration steps from 0.22 work and the
+/// unknown-key check something to report: every third route sets `set_authorization_header`
+/// (rewritten by v0.24), every third `lb_policy` (renamed by v0.32), every third has a `$` in a
+/// header value (escaped by v0.23); every route has a key 0.33 does not read (`tls_skip_verfy`,
+/// a typo with a suggestion, or a custom `owner`).
+#[allow(dead_code)] // only `benches/pipeline.rs` uses it
+pub fn pipeline_config(routes: usize) -> String {
+    let mut out = String::with_capacity(routes * 420 + 1024);
+    out.push_str(
+        "# Pomerium configuration (generated for benchmarks)\n\
+         authenticate_service_url: https://authenticate.example.com\n\
+         shared_secret: \"c2hhcmVkIHNlY3JldCBmb3IgYmVuY2htYXJrcw==\"\n\
+         cookie_secret: 'Y29va2llIHNlY3JldCBmb3IgYmVuY2htYXJrcw=='\n\
+         idp_provider: oidc\n\
+         idp_provider_url: https://idp.example.com/realms/main # the realm\n\
+         idp_client_id: pomerium\n\
+         log_level: info\n\
+         \n\
+         routes:\n",
+    );
+    for i in 0..routes {
+        let team = i % 17;
+        let extra = match i % 3 {
+            0 => "    set_authorization_header: id_token\n".to_owned(),
+            1 => "    lb_policy: ROUND_ROBIN\n".to_owned(),
+            _ => String::new(),
+        };
+        let header = if i % 3 == 2 {
+            format!("      X-Cost: $cc-{team}\n")
+        } else {
+            String::new()
+        };
+        let unknown = if i % 2 == 0 {
+            "    tls_skip_verfy: true\n".to_owned()
+        } else {
+            format!("    owner: team-{team}\n")
+        };
+        // Writing to a String cannot fail.
+        let _ = write!(
+            out,
+            "  # route {i}\n\
+             \x20 - from: https://app-{i}.example.com\n\
+             \x20   to: ['http://backend-{i}:8080']\n\
+             \x20   allowed_users: [alice-{i}@example.com, \"bob-{i}@example.com\"]\n\
+             {extra}{unknown}\
+             \x20   set_request_headers:\n\
+             \x20     X-Team: team-{team} # owner\n\
+             {header}\
+             \x20   policy:\n\
+             \x20     - allow:\n\
+             \x20         or:\n\
+             \x20           - email: {{is: user-{i}@example.com}}\n\
+             \x20   description: >\n\
+             \x20     Route {i}, team {team}.\n",
+        );
+    }
+    out
+}

@@ -1,6 +1,8 @@
 //! Routes: finding the route mappings of a Core config, naming them in messages, and
 //! merging findings that several routes share.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::document::{Document, Location, NodeId, NodeKind};
 use crate::step::{Severity, StepContext};
 
@@ -19,6 +21,7 @@ pub(crate) struct Route {
 /// has).
 pub(crate) fn routes(doc: &Document) -> Vec<Route> {
     let mut out: Vec<Route> = Vec::new();
+    let mut seen = HashSet::new();
     let Some(root) = doc.root() else {
         return out;
     };
@@ -28,7 +31,7 @@ pub(crate) fn routes(doc: &Document) -> Vec<Route> {
         };
         for (index, item) in doc.items(doc.resolve(list.value)).iter().enumerate() {
             let node = doc.resolve(*item);
-            if doc.is_mapping(node) && out.iter().all(|r| r.node != node) {
+            if doc.is_mapping(node) && seen.insert(node) {
                 let place = format!("{key}[{index}]");
                 let name = match doc.get(node, "from").and_then(|e| doc.str(e.value)) {
                     Some(from) if !from.trim().is_empty() => format!("{place} ({})", from.trim()),
@@ -46,6 +49,8 @@ pub(crate) fn routes(doc: &Document) -> Vec<Route> {
 #[derive(Default)]
 pub(crate) struct RouteFindings {
     items: Vec<RouteFinding>,
+    /// Where each (severity, location, template) is in `items`.
+    index: HashMap<(Severity, Option<Location>, String), usize>,
 }
 
 struct RouteFinding {
@@ -55,6 +60,8 @@ struct RouteFinding {
     /// message refers back to them ("the route", or "each of these routes").
     template: String,
     routes: Vec<String>,
+    /// The names in `routes`, to add each once without searching the list.
+    named: HashSet<String>,
 }
 
 impl RouteFindings {
@@ -66,22 +73,24 @@ impl RouteFindings {
         template: String,
         route: String,
     ) {
-        let same = self
-            .items
-            .iter_mut()
-            .find(|f| f.severity == severity && f.location == location && f.template == template);
-        match same {
+        let key = (severity, location, template);
+        match self.index.get(&key).and_then(|i| self.items.get_mut(*i)) {
             Some(f) => {
-                if !f.routes.contains(&route) {
+                if f.named.insert(route.clone()) {
                     f.routes.push(route);
                 }
             }
-            None => self.items.push(RouteFinding {
-                severity,
-                location,
-                template,
-                routes: vec![route],
-            }),
+            None => {
+                let (severity, location, template) = key.clone();
+                self.index.insert(key, self.items.len());
+                self.items.push(RouteFinding {
+                    severity,
+                    location,
+                    template,
+                    named: HashSet::from([route.clone()]),
+                    routes: vec![route],
+                });
+            }
         }
     }
 

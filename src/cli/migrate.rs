@@ -47,6 +47,7 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
         },
         output: None,
         steps,
+        verify_each_step: false,
     }
 }
 
@@ -138,7 +139,12 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
         }
     };
     let before = shown(file.original());
-    let after = shown(file.result());
+    // A file no step changed is its own result: redacted once.
+    let after = if file.stages.len() == 1 {
+        before.clone()
+    } else {
+        shown(file.result())
+    };
     let secrets: Vec<String> = before
         .secrets
         .iter()
@@ -308,7 +314,11 @@ fn report_run(
     streams: &mut Streams<'_>,
     output: Output,
 ) -> Result<u8, CliError> {
-    let config = run_config(args, steps);
+    let config = RunConfig {
+        // `plan --per-step` verifies each step's result on its own.
+        verify_each_step: per_step,
+        ..run_config(args, steps)
+    };
     let (outcomes, skipped) = run_files(args, &config, streams.stdin, false)?;
     let report = build_report(
         command,

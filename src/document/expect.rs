@@ -16,10 +16,23 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
     if doc.tree().root.is_none() {
         return Ok(Value::Null);
     }
+    // The format parser's own data (for JSON, serde_json's), not the tree's.
+    expected_data_from(doc, doc.data(), edits)
+}
+
+/// [`expected_data`] starting from `data`, the data `doc` is meant to have (composed through the
+/// steps before it) rather than the data it has.
+pub(super) fn expected_data_from(
+    doc: &Document,
+    data: Value,
+    edits: &[Edit],
+) -> Result<Value, EditError> {
+    if doc.tree().root.is_none() {
+        return Ok(Value::Null);
+    }
     let mut expect = Expectation {
         doc,
-        // The format parser's own data (for JSON, serde_json's), not the tree's.
-        data: doc.data(),
+        data,
         inserted_after: HashMap::new(),
     };
     for edit in in_data_order(doc, edits) {

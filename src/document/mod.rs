@@ -352,13 +352,33 @@ pub enum ParseError {
          the file or remove the extra `---`"
     )]
     MultipleDocuments { location: Location, count: usize },
+    /// Aliases that expand to far more data than is written (an "alias bomb" or a long chain of
+    /// merges), refused the way Go's yaml.v3 refuses it.
+    #[error(
+        "{location}: the document contains excessive aliasing: its aliases expand to {expanded} \
+         nodes from {written} written ones (Go's yaml.v3 refuses such a document too); write \
+         the repeated parts out, or use fewer levels of aliases"
+    )]
+    ExcessiveAliasing {
+        location: Location,
+        expanded: u64,
+        written: u64,
+    },
+    /// Collections nested deeper than any config needs; refused before anything recurses.
+    #[error(
+        "{location}: collections are nested more than {limit} levels deep; pomerium-migrate \
+         does not read configs nested this deep"
+    )]
+    TooDeep { location: Location, limit: usize },
 }
 
 impl ParseError {
     pub fn location(&self) -> Location {
         match self {
             ParseError::Syntax { location, .. }
-            | ParseError::MultipleDocuments { location, .. } => *location,
+            | ParseError::MultipleDocuments { location, .. }
+            | ParseError::ExcessiveAliasing { location, .. }
+            | ParseError::TooDeep { location, .. } => *location,
         }
     }
 }
@@ -637,6 +657,24 @@ impl Document {
 
     /// The entry `key` of a mapping (merges resolved).
     pub fn get(&self, map: NodeId, key: &str) -> Option<EntryRef<'_>> {
+        let map = self.resolve(map);
+        // Without a merge key the answer is the first own entry of that name: no list to build
+        // (steps call this for every key of every route).
+        if let NodeKind::Mapping(entries) = &self.tree().node(map).kind
+            && !entries.iter().any(|e| e.key == "<<")
+        {
+            return entries
+                .iter()
+                .enumerate()
+                .find(|(_, e)| e.key == key)
+                .map(|(index, e)| EntryRef {
+                    id: EntryId { map, index },
+                    key: &e.key,
+                    key_node: e.key_node,
+                    value: e.value,
+                    merged_into: None,
+                });
+        }
         self.entries(map).into_iter().find(|e| e.key == key)
     }
 
@@ -777,6 +815,49 @@ impl Document {
     /// at every place the edited node appears.
     pub fn expected_data(&self, edits: &[Edit]) -> Result<Value, EditError> {
         crate::document::expect::expected_data(self, edits)
+    }
+
+    /// Applies a batch of edits as one step of a chain that is verified once at its end: renders
+    /// the edits, indexes the new text for the next step, and carries `expected` — the data the chain means to produce so far, `None`
+    /// before its first edit (this document's own data) — forward by these edits. Nothing is
+    /// compared here; [`Document::verify`] compares the last document with `expected`.
+    pub fn apply_composed(
+        &self,
+        edits: &[Edit],
+        expected: &mut Option<Value>,
+    ) -> Result<Document, EditError> {
+        let backend = self.backend();
+        let text = backend.render(edits)?;
+        let base = match expected.take() {
+            Some(data) => data,
+            None => self.data(),
+        };
+        *expected = Some(expect::expected_data_from(self, base, edits)?);
+        let next = backend
+            .reparse(text.clone())
+            .map_err(|e| EditError::Verification {
+                detail: format!("the edited text does not parse: {e}"),
+            })?;
+        Ok(Document {
+            format: self.format,
+            text,
+            backend: OnceLock::from(next),
+        })
+    }
+
+    /// Frees the editing index (most of the memory a document takes); it is built again if
+    /// anything reads the tree later. For a run that keeps every intermediate document but only
+    /// reads the texts of those in the middle.
+    pub fn release_index(&mut self) {
+        self.backend = OnceLock::new();
+    }
+
+    /// Compares this document's data, as the format's parser reads it, with `expected`.
+    pub fn verify(&self, expected: &Value) -> Result<(), EditError> {
+        match value::first_difference(expected, &self.data()) {
+            Some(detail) => Err(EditError::Verification { detail }),
+            None => Ok(()),
+        }
     }
 }
 

@@ -36,6 +36,7 @@ pub(super) fn migrate(
         },
         core,
         config_path: destination.path(),
+        verify_each_step: config.verify_each_step,
     };
     let steps = run.steps(document, &chain)?;
     let findings = super::target::validate_result(
@@ -68,6 +69,9 @@ struct ChainRun<'r> {
     options: StepOptions,
     core: Option<&'r Value>,
     config_path: Option<&'r Path>,
+    /// `--per-step`: verify each step's result. Otherwise the result is verified once, against
+    /// the data the steps' edits mean to produce, composed step by step.
+    verify_each_step: bool,
 }
 
 /// What the steps of one file produced.
@@ -93,21 +97,38 @@ impl ChainRun<'_> {
             untraced: Vec::new(),
             created: Vec::new(),
         };
+        // The data the chain means to produce (without `--per-step`), and the steps that edited.
+        let mut expected: Option<Value> = None;
+        let mut edited_by: Vec<&'static Step> = Vec::new();
+        // The line map from the latest stage back to the input, built when first needed.
+        let mut line_map: Option<(usize, LineMap)> = None;
         for &step in chain {
             let Some(current) = done.stages.last() else {
                 break;
             };
             let current = &current.document;
             let input = &done.stages[0].document;
-            let outcome = step::run_step(
-                step,
-                current,
-                self.kind,
-                &self.options,
-                self.core,
-                self.config_path,
-            )
-            .map_err(|source| RunError::Step {
+            let outcome = if self.verify_each_step {
+                step::run_step(
+                    step,
+                    current,
+                    self.kind,
+                    &self.options,
+                    self.core,
+                    self.config_path,
+                )
+            } else {
+                step::run_step_composed(
+                    step,
+                    current,
+                    self.kind,
+                    &self.options,
+                    self.core,
+                    self.config_path,
+                    &mut expected,
+                )
+            };
+            let outcome = outcome.map_err(|source| RunError::Step {
                 path: self.path.clone(),
                 step: step.qualified_id(),
                 source: if done.stages.len() > 1 {
@@ -121,21 +142,50 @@ impl ChainRun<'_> {
             done.untraced
                 .extend(outcome.untraced.iter().map(|i| (first + i, step)));
             if done.stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
-                let map = LineMap::new(input.text(), current.text());
-                for f in &mut step_findings {
-                    f.location = f.location.and_then(|at| map.locate(current, at));
+                if line_map
+                    .as_ref()
+                    .is_none_or(|(at, _)| *at != done.stages.len())
+                {
+                    let map = LineMap::new(input.text(), current.text());
+                    line_map = Some((done.stages.len(), map));
+                }
+                if let Some((_, map)) = &line_map {
+                    for f in &mut step_findings {
+                        f.location = f.location.and_then(|at| map.locate(current, at));
+                    }
                 }
             }
             done.findings.extend(step_findings);
             done.created.extend(outcome.created);
-            if let Some(next) = outcome.document
-                && next.text() != current.text()
-            {
-                done.stages.push(Stage {
-                    step: Some(step),
-                    document: next,
-                });
+            if let Some(next) = outcome.document {
+                edited_by.push(step);
+                if next.text() != current.text() {
+                    done.stages.push(Stage {
+                        step: Some(step),
+                        document: next,
+                    });
+                    // Only `--per-step` reads the documents between the input and the result
+                    // again (their diffs); otherwise just their texts are kept.
+                    if !self.verify_each_step
+                        && let [_, .., previous, _] = &mut done.stages[..]
+                    {
+                        previous.document.release_index();
+                    }
+                }
             }
+        }
+        if let (Some(expected), Some(last)) = (&expected, done.stages.last()) {
+            last.document
+                .verify(expected)
+                .map_err(|source| RunError::Step {
+                    path: self.path.clone(),
+                    step: edited_by
+                        .iter()
+                        .map(|s| s.qualified_id())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    source,
+                })?;
         }
         Ok(done)
     }

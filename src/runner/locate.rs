@@ -3,7 +3,7 @@
 //! line it comes from (a diff of the two), and locates what a step added at the nearest
 //! enclosing node the input has.
 
-use similar::{DiffTag, TextDiff};
+use similar::DiffTag;
 
 use crate::document::{Document, EditError, Location, NodeId, NodeKind};
 
@@ -54,7 +54,7 @@ enum Origin {
 
 impl LineMap {
     pub(super) fn new(input: &str, current: &str) -> LineMap {
-        let diff = TextDiff::from_lines(input, current);
+        let diff = crate::diff::line_diff(input, current);
         let mut lines = Vec::new();
         for op in diff.ops() {
             let old = op.old_range();
@@ -126,7 +126,7 @@ impl ForwardMap {
         let new_lines: Vec<&str> = output.lines().collect();
         let last = new_lines.len().saturating_sub(1);
         let mut lines = vec![0; old_lines.len()];
-        let diff = TextDiff::from_lines(input, output);
+        let diff = crate::diff::line_diff(input, output);
         for op in diff.ops() {
             let (old, new) = (op.old_range(), op.new_range());
             // Lines keep their order: each old line of a block matches at or after the last.

@@ -58,6 +58,9 @@ pub struct RunConfig<'a> {
     pub output: Option<PathBuf>,
     /// The chain ([`crate::migrations::STEPS`], or a test chain).
     pub steps: &'a [&'static Step],
+    /// `plan --per-step`: verify each step's result on its own. Otherwise a file's result is
+    /// verified once, against the data composed through all its steps.
+    pub verify_each_step: bool,
 }
 
 /// One document state of a file: the input, then one per step that changed the text.
@@ -271,6 +274,7 @@ mod tests {
             options: StepOptions::default(),
             output: None,
             steps: CHAIN,
+            verify_each_step: false,
         };
         let mut files = run(vec![input], &config)?;
         files.pop().ok_or(RunError::StdinTwice)
@@ -350,6 +354,7 @@ mod tests {
             options: StepOptions::default(),
             output: None,
             steps: CHAIN,
+            verify_each_step: false,
         };
         let err = run(vec![input.clone(), input], &config);
         assert!(matches!(err, Err(RunError::StdinTwice)));

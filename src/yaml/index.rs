@@ -7,9 +7,10 @@
 use std::collections::HashMap;
 
 use yaml_rust2::Yaml;
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::limits::{self, AliasBudget, MAX_DEPTH};
 use super::scan;
 use crate::document::lines::Lines;
 use crate::document::{Entry, Location, NodeId, NodeKind, ParseError, Slot, Tree, Value};
@@ -124,6 +125,10 @@ struct Frame {
     entries: Vec<Entry>,
     entry_spans: Vec<EntrySpan>,
     pending_key: Option<(NodeId, EntrySpan)>,
+    /// The anchor of the collection (0 for none).
+    anchor: usize,
+    /// How many nodes the collection holds with aliases expanded (itself included).
+    size: u64,
 }
 
 struct Builder<'a> {
@@ -136,6 +141,10 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     cursor: usize,
     anchors: HashMap<usize, NodeId>,
+    /// How many nodes each anchored node holds with aliases expanded; an anchored collection
+    /// still open has none yet.
+    anchor_sizes: HashMap<usize, u64>,
+    budget: AliasBudget,
     documents: usize,
     second_document: Option<Location>,
     unsupported: Option<(usize, &'static str)>,
@@ -166,14 +175,15 @@ pub(crate) fn build(src: &str, lines: &Lines) -> Result<(Tree, Index), ParseErro
         stack: Vec::new(),
         cursor: 0,
         anchors: HashMap::new(),
+        anchor_sizes: HashMap::new(),
+        budget: AliasBudget::default(),
         documents: 0,
         second_document: None,
         unsupported: None,
         error: None,
         indent_unit: None,
     };
-    let mut parser = Parser::new_from_str(src);
-    if let Err(e) = parser.load(&mut b, true) {
+    if let Err(e) = limits::drive(src, &mut b, |b| b.error.is_some()) {
         return Err(ParseError::Syntax {
             location: location_of_marker(e.marker()),
             message: e.info().to_owned(),
@@ -490,6 +500,18 @@ impl Builder<'_> {
     fn anchor(&mut self, anchor: usize, id: NodeId) {
         if anchor > 0 {
             self.anchors.insert(anchor, id);
+            // Known when the node ends (a collection's anchor is named before its content).
+            self.anchor_sizes.remove(&anchor);
+        }
+    }
+
+    /// Counts a finished node of `size` expanded nodes into its parent and its anchor.
+    fn sized(&mut self, anchor: usize, size: u64) {
+        if anchor > 0 {
+            self.anchor_sizes.insert(anchor, size);
+        }
+        if let Some(frame) = self.stack.last_mut() {
+            frame.size = frame.size.saturating_add(size);
         }
     }
 
@@ -569,19 +591,37 @@ impl Builder<'_> {
         self.anchor(anchor, id);
         self.attach(id, &begin);
         self.cursor = end;
+        self.budget.written();
+        self.sized(anchor, 1);
     }
 
     fn alias(&mut self, anchor: usize, mark: &Marker) {
         let begin = self.begin(0);
         let start = self.marker_offset(mark);
         let end = scan::token_end(self.src, start, self.in_flow());
+        let location = self.lines.location(self.src, start);
         let Some(target) = self.anchors.get(&anchor).copied() else {
             self.error = Some(ParseError::Syntax {
-                location: self.lines.location(self.src, start),
+                location,
                 message: "alias to an unknown anchor".into(),
             });
             return;
         };
+        let Some(size) = self.anchor_sizes.get(&anchor).copied() else {
+            self.error = Some(ParseError::Syntax {
+                location,
+                message: "alias to a collection that contains it (the data would never end)".into(),
+            });
+            return;
+        };
+        if let Err(e) = self.budget.alias(size) {
+            self.error = Some(ParseError::ExcessiveAliasing {
+                location,
+                expanded: e.expanded,
+                written: e.written,
+            });
+            return;
+        }
         let span = Span {
             props: start,
             start,
@@ -591,15 +631,24 @@ impl Builder<'_> {
             in_flow: self.in_flow(),
             extra: 0,
         };
-        let id = self.push_node(NodeKind::Alias(target), span);
+        let id = self.push_located(NodeKind::Alias(target), span, location);
         self.tree.node_mut(target).aliases.push(id);
         self.attach(id, &begin);
         self.cursor = end;
+        self.sized(0, size.saturating_add(1));
     }
 
     fn collection(&mut self, map: bool, anchor: usize, tagged: bool, mark: &Marker) {
         let begin = self.begin(usize::from(anchor > 0) + usize::from(tagged));
         let start = begin.content;
+        if self.stack.len() >= MAX_DEPTH {
+            self.error = Some(ParseError::TooDeep {
+                location: self.lines.location(self.src, start),
+                limit: MAX_DEPTH,
+            });
+            return;
+        }
+        self.budget.written();
         let in_flow = self.in_flow();
         let opener = if map { b'{' } else { b'[' };
         // A bracket here opens either this collection or the first key of a block mapping
@@ -662,6 +711,8 @@ impl Builder<'_> {
             entries: Vec::new(),
             entry_spans: Vec::new(),
             pending_key: None,
+            anchor,
+            size: 1,
         });
     }
 
@@ -707,5 +758,6 @@ impl Builder<'_> {
         };
         self.tree.node_mut(frame.id).kind = kind;
         self.cursor = end;
+        self.sized(frame.anchor, frame.size);
     }
 }

@@ -9,6 +9,7 @@ mod data;
 mod emit;
 mod index;
 mod json;
+mod limits;
 mod render;
 mod scan;
 
