@@ -3,17 +3,18 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::TestResult;
 
 fn example() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/core-0.20/config.yaml")
+    common::repo().join("examples/core-0.20/config.yaml")
 }
 
 fn json(dir: &Path, args: &[&str]) -> Result<Value, Box<dyn std::error::Error>> {
-    let out = Command::cargo_bin("pomerium-migrate")?
+    let out = common::bin()
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .args(args)
@@ -87,7 +88,7 @@ fn apply_reports_lines_of_the_written_file_and_the_input_lines_beside() -> TestR
     // The text report shows the old line where it differs.
     let dir = tempfile::tempdir()?;
     fs::copy(example(), dir.path().join("config.yaml"))?;
-    let out = Command::cargo_bin("pomerium-migrate")?
+    let out = common::bin()
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
         .args(["apply", "config.yaml"])

@@ -1,7 +1,7 @@
-//! The chain as a whole: every removed key is handled, and a 0.10-era config reaches 0.33 the
-//! same way in one run as release by release.
+//! The chain as a whole: every removed key is handled, and a 0.10-era config reaches the newest
+//! release (`migrations::NEWEST`) the same way in one run as release by release.
 //!
-//! `tests/fixtures/chain/core-0.10.yaml` holds the old config and `core-0.33.yaml` the reviewed
+//! `tests/fixtures/chain/core-0.10.yaml` holds the old config and `core-newest.yaml` the reviewed
 //! result; `UPDATE_FIXTURES=1 cargo test --test chain` rewrites the result (review it before
 //! committing).
 
@@ -12,6 +12,7 @@ use pomerium_migrate::detect;
 use pomerium_migrate::document::{Document, Format};
 use pomerium_migrate::keys;
 use pomerium_migrate::migrations::STEPS;
+use pomerium_migrate::runner::select_steps;
 use pomerium_migrate::step::{FileKind, Finding, Scope, Severity, StepOptions, run_step};
 use pomerium_migrate::version::Version;
 
@@ -32,10 +33,7 @@ fn migrate_kind(text: &str, kind: FileKind, from: Version, to: Version) -> (Stri
         .unwrap_or_else(|e| panic!("the config does not parse: {e}"));
     let options = StepOptions::default();
     let mut findings = Vec::new();
-    for step in STEPS
-        .iter()
-        .filter(|s| from < s.version && s.version <= to && s.scope.applies_to(kind))
-    {
+    for step in select_steps(STEPS, from, to, Some(kind)) {
         let outcome = run_step(step, &doc, kind, &options, None, None)
             .unwrap_or_else(|e| panic!("{} failed: {e}", step.qualified_id()));
         findings.extend(outcome.findings);
@@ -117,13 +115,13 @@ fn one_run_and_release_by_release_agree() {
 
     let expected_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(DIR)
-        .join("core-0.33.yaml");
+        .join("core-newest.yaml");
     if std::env::var_os("UPDATE_FIXTURES").is_some_and(|v| v == "1") {
         fs::write(&expected_path, &at_once).unwrap_or_else(|e| panic!("{e}"));
     }
-    assert_eq!(at_once, fixture("core-0.33.yaml"));
+    assert_eq!(at_once, fixture("core-newest.yaml"));
 
-    // Nothing the newest release does not read is left, and the result is a 0.33 file.
+    // Nothing the newest release does not read is left, and the result is a file of the newest release.
     let doc = Document::parse(at_once.clone(), Format::Yaml).unwrap_or_else(|e| panic!("{e}"));
     let unknown = detect::unknown_keys(&doc, FileKind::Core, keys::NEWEST);
     assert!(unknown.is_empty(), "{unknown:?}");
@@ -171,11 +169,11 @@ fn console_config_one_run_and_release_by_release_agree() {
     assert_eq!(text, at_once);
     let expected_path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(DIR)
-        .join("console-0.33.yaml");
+        .join("console-newest.yaml");
     if std::env::var_os("UPDATE_FIXTURES").is_some_and(|v| v == "1") {
         fs::write(&expected_path, &at_once).unwrap_or_else(|e| panic!("{e}"));
     }
-    assert_eq!(at_once, fixture("console-0.33.yaml"));
+    assert_eq!(at_once, fixture("console-newest.yaml"));
     // The upgrade-order note of 0.32 reaches every console file.
     assert!(
         findings

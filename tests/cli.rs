@@ -14,10 +14,13 @@ use std::path::{Path, PathBuf};
 use clap::Parser as _;
 use pomerium_migrate::cli::{self, Cli, Streams};
 use pomerium_migrate::document::Value;
+use pomerium_migrate::migrations::NEWEST;
 use pomerium_migrate::step::{CreatedFile, Scope, Step, StepContext};
 use pomerium_migrate::version::Version;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::{TestResult, s};
 
 // ---------------------------------------------------------------------------------------------
 // The test chain.
@@ -235,10 +238,6 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
     out
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap_or_default()
-}
-
 const CORE: &str = "\
 # Core config
 shared_secret: c2hhcmVkLXNlY3JldC12YWx1ZQ==
@@ -301,7 +300,7 @@ mod chain {
             out.stdout
         );
         assert!(out.stdout.contains(&format!(
-            "{}: core config (yaml), 0.20 -> 0.33: would change; 3 changes, 0 actions required, 1 note\n",
+            "{}: core config (yaml), 0.20 -> {NEWEST}: would change; 3 changes, 0 actions required, 1 note\n",
             s(&path)
         )));
         // Locations are in the input, although the rename ran after lines were inserted.
@@ -395,13 +394,14 @@ mod chain {
         assert_eq!(file["kind"], "core");
         assert_eq!(file["format"], "yaml");
         assert_eq!(file["from"], "0.20");
-        assert_eq!(file["to"], "0.33");
+        assert_eq!(file["to"], NEWEST.to_string());
         assert!(file["inferred"].is_null(), "--from was given");
         assert_eq!(file["changed"], true);
         let ids: Vec<&str> = file["findings"]
             .as_array()
             .map(|a| a.iter().filter_map(|f| f["id"].as_str()).collect())
             .unwrap_or_default();
+        let unknown_key = format!("v{NEWEST}/unknown-key");
         assert_eq!(
             ids,
             [
@@ -410,7 +410,7 @@ mod chain {
                 "v0.22/rename-old-option",
                 "v0.24/write-cert",
                 // The test chain's `new_option` is no Pomerium key.
-                "v0.33/unknown-key"
+                unknown_key.as_str()
             ]
         );
         let created = &file["created"][0];
@@ -504,10 +504,13 @@ mod chain {
         assert!(out.stdout.contains("action-required  v0.25/console-keys"));
 
         // From 0.25 the test chain has nothing to do, but validation at the target does not
-        // depend on --from: Pomerium 0.33 refuses to start with `idp_service_account`.
+        // depend on --from: the newest Pomerium refuses to start with `idp_service_account`.
         let out = run_chain(&["check", s(&path), "--from", "0.25"], "");
         assert_eq!(out.code, 1, "{}", out.stdout);
-        assert!(out.stdout.contains("action-required  v0.33/refused-key"));
+        assert!(
+            out.stdout
+                .contains(&format!("action-required  v{NEWEST}/refused-key"))
+        );
         Ok(())
     }
 
@@ -1046,15 +1049,9 @@ mod chain {
 
 mod binary {
     use super::*;
-    use assert_cmd::Command;
     use predicates::prelude::*;
 
-    fn cmd() -> Command {
-        match Command::cargo_bin("pomerium-migrate") {
-            Ok(c) => c,
-            Err(e) => panic!("the binary is not built: {e}"),
-        }
-    }
+    use super::common::bin as cmd;
 
     /// A small core config; migrate it with `--from` (whatever steps the registry has).
     const SAMPLE: &str = "\
@@ -1254,15 +1251,16 @@ routes:
     #[test]
     fn stdin_to_stdout_keeps_an_up_to_date_file_byte_identical() {
         let text = "# crlf file\r\nshared_secret: abc\r\nroutes: []\r\n";
+        let newest = NEWEST.to_string();
         cmd()
-            .args(["apply", "-", "--from", "0.33", "--to", "0.33"])
+            .args(["apply", "-", "--from", &newest, "--to", &newest])
             .write_stdin(text)
             .assert()
             .success()
             .stdout(text)
-            .stderr(predicate::str::contains(
-                "-: core config (yaml), 0.33 -> 0.33",
-            ));
+            .stderr(predicate::str::contains(format!(
+                "-: core config (yaml), {newest} -> {newest}",
+            )));
     }
 
     #[test]
@@ -1271,13 +1269,16 @@ routes:
         let path = dir.path().join("config.json");
         let text = "{\n  \"shared_secret\": \"c2VjcmV0LXZhbHVlLWpzb24=\",\n  \"routes\": []\n}\n";
         fs::write(&path, text)?;
+        let newest = NEWEST.to_string();
         cmd()
-            .args(["plan", s(&path), "--from", "0.33"])
+            .args(["plan", s(&path), "--from", &newest])
             .assert()
             .success()
-            .stdout(predicate::str::contains("core config (json), 0.33 -> 0.33"));
+            .stdout(predicate::str::contains(format!(
+                "core config (json), {newest} -> {newest}"
+            )));
         cmd()
-            .args(["apply", s(&path), "--from", "0.33"])
+            .args(["apply", s(&path), "--from", &newest])
             .assert()
             .success();
         assert_eq!(fs::read_to_string(&path)?, text);
@@ -1290,13 +1291,14 @@ routes:
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("config.yaml");
         fs::write(&path, SAMPLE)?;
+        let newest = NEWEST.to_string();
         cmd()
-            .args(["check", s(&path), "--from", "0.33"])
+            .args(["check", s(&path), "--from", &newest])
             .assert()
             .code(0)
             .stdout(predicate::str::contains("up to date"));
         let out = cmd()
-            .args(["check", s(&path), "--from", "0.33", "--format", "json"])
+            .args(["check", s(&path), "--from", &newest, "--format", "json"])
             .output()?;
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
         assert_eq!(v["schema"], 2);

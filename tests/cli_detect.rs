@@ -11,7 +11,10 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::{TestResult, s};
+use pomerium_migrate::migrations::NEWEST;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/detect")
@@ -19,10 +22,7 @@ fn fixtures() -> PathBuf {
 
 /// The binary, run in the fixtures directory.
 fn cmd() -> Command {
-    let mut cmd = match Command::cargo_bin("pomerium-migrate") {
-        Ok(c) => c,
-        Err(e) => panic!("the binary is not built: {e}"),
-    };
+    let mut cmd = common::bin();
     cmd.current_dir(fixtures()).env("NO_COLOR", "1");
     cmd
 }
@@ -51,10 +51,6 @@ fn detect_block(file: &str) -> String {
     let (code, stdout, stderr) = run(&["detect", file]);
     assert_eq!(code, 0, "{stderr}");
     stdout
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,13 +146,15 @@ fn detect_says_when_keys_contradict_or_nothing_bounds_the_version() {
     let text = detect_block2(&["detect", "empty.yaml", "--kind", "core"]);
     assert_eq!(
         text,
-        "empty.yaml: core config (yaml), no version evidence\n\
-         \x20 kind: core, given with --kind\n\
-         \x20   only Core reads: none\n\
-         \x20   only the Console reads: none\n\
-         \x20 version: no key bounds the version, any of 0.10 to 0.33 fits\n\
-         \x20 without --from, plan/apply/check start at 0.10, the oldest release: every step \
-         only touches options of older releases\n"
+        format!(
+            "empty.yaml: core config (yaml), no version evidence\n\
+             \x20 kind: core, given with --kind\n\
+             \x20   only Core reads: none\n\
+             \x20   only the Console reads: none\n\
+             \x20 version: no key bounds the version, any of 0.10 to {NEWEST} fits\n\
+             \x20 without --from, plan/apply/check start at 0.10, the oldest release: every step \
+             only touches options of older releases\n"
+        )
     );
     let (code, _, stderr) = run(&["plan", "empty.yaml"]);
     assert_eq!(code, 2);
@@ -339,9 +337,9 @@ fn detect_takes_kind_stdin_and_json_and_refuses_what_it_cannot_read() -> TestRes
         .write_stdin("license_key: x\nvalidation_mode: none\n")
         .assert()
         .success()
-        .stdout(predicate::str::starts_with(
-            "-: console config (yaml), Pomerium 0.27 to 0.33\n",
-        ));
+        .stdout(predicate::str::starts_with(format!(
+            "-: console config (yaml), Pomerium 0.27 to {NEWEST}\n",
+        )));
 
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("config.json");
@@ -410,14 +408,14 @@ fn plan_without_from_starts_at_the_lowest_version_and_says_so() {
     let (code, stdout, stderr) = run(&["plan", "core-0.20.yaml"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains(
-            "core-0.20.yaml: core config (yaml), 0.19 -> 0.33: would change; 2 changes, 1 action \
+        stdout.contains(&format!(
+            "core-0.20.yaml: core config (yaml), 0.19 -> {NEWEST}: would change; 2 changes, 1 action \
              required, 3 notes\n\
              \x20 --from inferred: the keys fit 0.19 to 0.20; starting at 0.19, the lowest \
              release that reads every key (pass --from to override)\n\
              \x20   at least 0.19: `routes[0].show_error_details` at core-0.20.yaml:8:5\n\
              \x20   at most 0.20: `forward_auth_url` at core-0.20.yaml:3:1\n"
-        ),
+        )),
         "{stdout}"
     );
     // With --from the report has no inference lines.
@@ -615,7 +613,7 @@ fn an_inferred_start_after_to_is_refused() {
 fn up_to_date_configs_pass_check_without_from() -> TestResult {
     let chain = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chain");
     let dir = tempfile::tempdir()?;
-    for file in ["core-0.33.yaml", "console-0.33.yaml"] {
+    for file in ["core-newest.yaml", "console-newest.yaml"] {
         // As the chain left them: actions are still open (markers; the Console's required
         // keys), so check fails.
         let text = fs::read_to_string(chain.join(file))?;
@@ -669,21 +667,21 @@ fn unknown_keys_are_notes_with_a_suggestion_located_in_the_input() -> TestResult
     let stdout = String::from_utf8_lossy(&out.stdout);
     let notes: Vec<&str> = stdout
         .lines()
-        .filter(|l| l.contains("v0.33/unknown-key"))
+        .filter(|l| l.contains(&format!("v{NEWEST}/unknown-key")))
         .collect();
     let p = s(&path);
     assert_eq!(
         notes,
         [
             format!(
-                "{p}:2:1  note             v0.33/unknown-key  `idp_provder_url` is not a Pomerium \
-                 option (no release reads it); Pomerium 0.33 ignores it; did you mean \
+                "{p}:2:1  note             v{NEWEST}/unknown-key  `idp_provder_url` is not a Pomerium \
+                 option (no release reads it); Pomerium {NEWEST} ignores it; did you mean \
                  `idp_provider_url`?"
             ),
             // Line 8 of the input, although v0.25 inserted a line above it.
             format!(
-                "{p}:8:5  note             v0.33/unknown-key  `routes[0].alowed_users` is not a \
-                 Pomerium option (no release reads it); Pomerium 0.33 ignores it; did you mean \
+                "{p}:8:5  note             v{NEWEST}/unknown-key  `routes[0].alowed_users` is not a \
+                 Pomerium option (no release reads it); Pomerium {NEWEST} ignores it; did you mean \
                  `allowed_users`?"
             ),
         ],
@@ -749,18 +747,19 @@ fn unknown_keys_do_not_fail_check() -> TestResult {
         &path,
         "routes:\n  - from: https://a\n    to: http://a\n    prefx: /x\n",
     )?;
+    let newest = NEWEST.to_string();
     cmd()
-        .args(["check", s(&path), "--from", "0.33"])
+        .args(["check", s(&path), "--from", &newest])
         .assert()
         .code(0)
         .stdout(predicate::str::contains(format!(
-            "{}:4:5  note             v0.33/unknown-key  `routes[0].prefx` is not a Pomerium \
-             option (no release reads it); Pomerium 0.33 ignores it; did you mean `prefix`?",
+            "{}:4:5  note             v{newest}/unknown-key  `routes[0].prefx` is not a Pomerium \
+             option (no release reads it); Pomerium {newest} ignores it; did you mean `prefix`?",
             s(&path)
         )));
     // `--strict` fails on it.
     cmd()
-        .args(["check", s(&path), "--from", "0.33", "--strict"])
+        .args(["check", s(&path), "--from", &newest, "--strict"])
         .assert()
         .code(1);
     Ok(())
@@ -838,7 +837,7 @@ fn a_pomerium_substitution_is_neither_refused_nor_escaped_again() -> TestResult 
     )?;
     let (code, stdout, stderr) = run(&["plan", s(&path)]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("0.23 -> 0.33"), "{stdout}");
+    assert!(stdout.contains(&format!("0.23 -> {NEWEST}")), "{stdout}");
     assert!(!stdout.contains("escape-dollar"), "{stdout}");
     let (_, detect, _) = run(&["detect", s(&path)]);
     assert!(

@@ -8,16 +8,17 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-use base64::Engine as _;
 use pomerium_migrate::document::{Document, Format, Value};
+use pomerium_migrate::migrations::NEWEST;
 use pomerium_migrate::redact;
 use serde_json::Value as Json;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::{Run, TestResult};
 
 fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/core-0.22-toml/config.toml")
+    common::repo().join("examples/core-0.22-toml/config.toml")
 }
 
 /// A temporary directory holding the TOML example as `config.toml`.
@@ -27,35 +28,17 @@ fn copied_example() -> Result<tempfile::TempDir, Box<dyn std::error::Error>> {
     Ok(dir)
 }
 
-/// What one run of the binary gave.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn output(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
 fn run_in(
     dir: &Path,
     args: &[&str],
     stdin: Option<&str>,
 ) -> Result<Run, Box<dyn std::error::Error>> {
-    let mut cmd = Command::cargo_bin("pomerium-migrate")?;
+    let mut cmd = common::bin();
     cmd.current_dir(dir).env("NO_COLOR", "1").args(args);
     if let Some(text) = stdin {
         cmd.write_stdin(text.to_owned());
     }
-    let out = cmd.output()?;
-    Ok(Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout)?,
-        stderr: String::from_utf8(out.stderr)?,
-    })
+    Ok(Run::from(cmd.output()?))
 }
 
 fn parse(text: &str, format: Format) -> Result<Document, Box<dyn std::error::Error>> {
@@ -96,23 +79,7 @@ fn secrets_of(doc: &Document) -> Vec<String> {
     }
     let mut secrets = Vec::new();
     walk(&doc.data(), &mut Vec::new(), false, &mut secrets);
-    let mut derived = Vec::new();
-    for secret in &secrets {
-        if let Some((_, rest)) = secret.split_once("://")
-            && let Some((credentials, _)) = rest.split_once('@')
-            && let Some((_, password)) = credentials.split_once(':')
-        {
-            derived.push(password.to_owned());
-        }
-        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(secret.trim()) {
-            derived.extend(
-                String::from_utf8_lossy(&bytes)
-                    .lines()
-                    .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
-                    .map(str::to_owned),
-            );
-        }
-    }
+    let derived = common::derived_secrets(&secrets);
     secrets.extend(derived);
     secrets
 }
@@ -169,8 +136,9 @@ fn plan_shows_the_toml_diff_and_findings_without_secrets() -> TestResult {
             out.stdout
         );
     }
+    let header = format!("config.toml: core config (toml), 0.21 -> {NEWEST}: would change;");
     for finding in [
-        "config.toml: core config (toml), 0.21 -> 0.33: would change;",
+        header.as_str(),
         "config.toml:85:18  changed          v0.23/escape-dollar-in-request-headers",
         "v0.24/set-authorization-header",
         "v0.24/certificates-to-files",
@@ -289,11 +257,11 @@ fn apply_writes_toml_that_reads_back_and_is_final() -> TestResult {
     let out = run_in(dir.path(), &["apply", "config.toml"], None)?;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout
-            .contains("0.23 -> 0.33: already up to date; 0 changes, 3 actions required")
-            && out.stdout.contains(
-                "at most 0.23: `databroker_storage_type` (the value `redis`) at config.toml:50:27"
-            ),
+        out.stdout.contains(&format!(
+            "0.23 -> {NEWEST}: already up to date; 0 changes, 3 actions required"
+        )) && out.stdout.contains(
+            "at most 0.23: `databroker_storage_type` (the value `redis`) at config.toml:50:27"
+        ),
         "{}",
         out.stdout
     );
@@ -338,10 +306,9 @@ fn check_exits_by_what_is_pending_in_toml() -> TestResult {
     let dir = copied_example()?;
     let out = run_in(dir.path(), &["check", "config.toml"], None)?;
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stdout
-            .contains("config.toml: core config (toml), 0.21 -> 0.33: needs migration")
-    );
+    assert!(out.stdout.contains(&format!(
+        "config.toml: core config (toml), 0.21 -> {NEWEST}: needs migration"
+    )));
 
     fs::write(
         dir.path().join("current.toml"),
@@ -349,7 +316,7 @@ fn check_exits_by_what_is_pending_in_toml() -> TestResult {
     )?;
     let out = run_in(
         dir.path(),
-        &["check", "current.toml", "--from", "0.33"],
+        &["check", "current.toml", "--from", &NEWEST.to_string()],
         None,
     )?;
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -447,7 +414,7 @@ fn input_format_overrides_the_extension_of_every_file() -> TestResult {
     for name in ["a.conf", "b.yaml"] {
         assert!(
             out.stdout.contains(&format!(
-                "{name}: core config (toml), 0.23 -> 0.33: would change"
+                "{name}: core config (toml), 0.23 -> {NEWEST}: would change"
             )),
             "{}",
             out.stdout

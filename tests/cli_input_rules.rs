@@ -6,13 +6,12 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::TestResult;
 
 fn cmd(dir: &Path) -> Command {
-    let mut cmd = match Command::cargo_bin("pomerium-migrate") {
-        Ok(c) => c,
-        Err(e) => panic!("the binary is not built: {e}"),
-    };
+    let mut cmd = common::bin();
     cmd.current_dir(dir).env("NO_COLOR", "1");
     cmd
 }

@@ -239,6 +239,7 @@ fn unknown_keys_are_reported_with_suggestions() {
          routes:\n  - from: https://a\n    to: http://a\n    alowed_users: [a@b.c]\n    \
          set_request_headers:\n      X-Unknown-Header: x\n\
          downstream_mtls:\n  enforcment: policy\n");
+    let n = keys::NEWEST;
     let notes: Vec<String> = detect::unknown_keys(&d, FileKind::Core, keys::NEWEST)
         .iter()
         .map(ToString::to_string)
@@ -246,12 +247,14 @@ fn unknown_keys_are_reported_with_suggestions() {
     assert_eq!(
         notes,
         [
-            "unknown key 'idp_provder_url' for 0.33; did you mean 'idp_provider_url'?",
-            "unknown key 'authenticate-service-url' for 0.33; did you mean \
-             'authenticate_service_url'?",
-            "unknown key 'tracing_provider' for 0.33 (last read by 0.28)",
-            "unknown key 'alowed_users' for 0.33; did you mean 'allowed_users'?",
-            "unknown key 'enforcment' for 0.33; did you mean 'enforcement'?",
+            format!("unknown key 'idp_provder_url' for {n}; did you mean 'idp_provider_url'?"),
+            format!(
+                "unknown key 'authenticate-service-url' for {n}; did you mean \
+                 'authenticate_service_url'?"
+            ),
+            format!("unknown key 'tracing_provider' for {n} (last read by 0.28)"),
+            format!("unknown key 'alowed_users' for {n}; did you mean 'allowed_users'?"),
+            format!("unknown key 'enforcment' for {n}; did you mean 'enforcement'?"),
         ]
     );
     let findings = detect::unknown_key_findings(&d, FileKind::Core, keys::NEWEST);

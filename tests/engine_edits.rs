@@ -1,56 +1,21 @@
 //! Every edit operation of the YAML engine, with the exact text it must produce.
 
-use pomerium_migrate::document::{
-    Document, Edit, EditError, EntryId, Format, NodeId, Position, Value,
-};
+use pomerium_migrate::document::{Document, Edit, EditError, Format, Position, Value};
+
+mod common;
+
+use common::{entry, map, node, string as s};
 
 fn parse(text: &str) -> Document {
-    match Document::parse(text.to_owned(), Format::Yaml) {
-        Ok(d) => d,
-        Err(e) => panic!("parse failed: {e}\n{text}"),
-    }
-}
-
-/// The entry at a dotted path such as `routes[0].to`.
-fn entry(doc: &Document, path: &str) -> EntryId {
-    let found = doc.select_str(path);
-    match found.first().and_then(|s| s.entry.as_ref()) {
-        Some(e) => e.id,
-        None => panic!("no entry at {path}"),
-    }
-}
-
-fn node(doc: &Document, path: &str) -> NodeId {
-    match doc.select_str(path).first() {
-        Some(s) => s.node,
-        None => panic!("no node at {path}"),
-    }
+    common::parse(text, Format::Yaml)
 }
 
 fn apply(text: &str, edits: impl FnOnce(&Document) -> Vec<Edit>) -> String {
-    let doc = parse(text);
-    let edits = edits(&doc);
-    match doc.apply(&edits) {
-        Ok(d) => d.text().to_owned(),
-        Err(e) => panic!("edit failed: {e}\n{text}"),
-    }
+    common::apply(Format::Yaml, text, edits)
 }
 
 fn refuse(text: &str, edits: impl FnOnce(&Document) -> Vec<Edit>) -> EditError {
-    let doc = parse(text);
-    let edits = edits(&doc);
-    match doc.apply(&edits) {
-        Ok(d) => panic!("expected a refusal, got:\n{}", d.text()),
-        Err(e) => e,
-    }
-}
-
-fn s(v: &str) -> Value {
-    Value::String(v.to_owned())
-}
-
-fn map(entries: &[(&str, Value)]) -> Value {
-    Value::Mapping(entries.iter().map(|(k, v)| (s(k), v.clone())).collect())
+    common::refuse(Format::Yaml, text, edits)
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! When is a migrated example "done"? Running the tool again from the original `--from` is not the
 //! test: v0.23 doubles every `$` in `set_request_headers`, and doing that twice changes the value's
 //! meaning ("Version inference" in `docs/ARCHITECTURE.md`). Every later step may run twice, so the
-//! check is a run from 0.23 on the result: it must change nothing and create nothing, Pomerium 0.33
+//! check is a run from 0.23 on the result: it must change nothing and create nothing, the newest Pomerium
 //! must know every key left, and the only findings left are notes and the actions a human still
 //! owes (for the Core example: moving the databroker from Redis to Postgres).
 
@@ -15,14 +15,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use base64::Engine as _;
 use pomerium_migrate::detect;
 use pomerium_migrate::document::{Document, Format, Value};
 use pomerium_migrate::keys;
 use pomerium_migrate::step::FileKind;
 use serde_json::Value as Json;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::{TestResult, repo};
 
 const CORE: &str = "examples/core-0.20/config.yaml";
 const CONSOLE: &str = "examples/console-0.14/config.yaml";
@@ -58,10 +59,6 @@ const CONSOLE_STEPS: &[&str] = &[
     "v0.29/console-tracing",
     "v0.32/console-first",
 ];
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The non-empty lines of the first `sh` block after README's `## Quick start` heading.
 fn quick_start_commands() -> Result<Vec<String>, String> {
@@ -101,10 +98,10 @@ fn readme_license_key(args: &[String]) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn binary() -> Result<Command, Box<dyn std::error::Error>> {
-    let mut cmd = Command::cargo_bin("pomerium-migrate")?;
+fn binary() -> Command {
+    let mut cmd = common::bin();
     cmd.env_remove("CLICOLOR_FORCE").env("NO_COLOR", "1");
-    Ok(cmd)
+    cmd
 }
 
 struct Run {
@@ -114,7 +111,7 @@ struct Run {
 }
 
 fn run(dir: &Path, args: &[String]) -> Result<Run, Box<dyn std::error::Error>> {
-    let out = binary()?.current_dir(dir).args(args).output()?;
+    let out = binary().current_dir(dir).args(args).output()?;
     Ok(Run {
         code: out.status.code(),
         stdout: String::from_utf8(out.stdout)?,
@@ -291,23 +288,8 @@ fn example_secrets(license_key: Option<String>) -> Result<Vec<String>, Box<dyn s
         walk(&doc.data(), "", false, &mut secrets);
     }
     secrets.extend(license_key);
-    let mut derived = Vec::new();
+    let mut derived = common::derived_secrets(&secrets);
     for secret in &secrets {
-        if let Some((_, rest)) = secret.split_once("://")
-            && let Some((credentials, _)) = rest.split_once('@')
-            && let Some((_, password)) = credentials.split_once(':')
-        {
-            derived.push(password.to_owned());
-        }
-        let compact: String = secret.chars().filter(|c| !c.is_whitespace()).collect();
-        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&compact) {
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            derived.extend(
-                text.lines()
-                    .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
-                    .map(str::to_owned),
-            );
-        }
         // Wrapped base64 is printed line by line.
         derived.extend(
             secret
@@ -478,13 +460,13 @@ fn applied_examples_are_final() -> TestResult {
     assert_eq!(code, Some(1));
     assert_eq!(report["pending"], Json::Bool(true));
 
-    // Pomerium 0.33 reads every key of the migrated Core config (it did not before).
+    // The newest Pomerium reads every key of the migrated Core config (it did not before).
     let unknown_after = unknown_in_newest(&migrated_core, Format::Yaml)?;
     assert!(unknown_after.is_empty(), "unknown keys: {unknown_after:?}");
     let unknown_before = unknown_in_newest(&fs::read_to_string(repo().join(CORE))?, Format::Yaml)?;
     assert!(unknown_before.len() >= 10, "{unknown_before:?}");
 
-    // The Console config has what 0.15–0.33 require and nothing 0.33 dropped or no longer
+    // The Console config has what 0.15 to the newest release require and nothing they dropped or no longer
     // needs (from 0.22 the Console needs neither `signing-key` nor `authenticate-service-url`).
     let console = Document::parse(fs::read_to_string(dir.path().join(CONSOLE))?, Format::Yaml)?;
     let data = console.data();

@@ -5,15 +5,11 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
 
 /// Runs the binary in `dir` with `args`; returns (exit code, stdout, stderr).
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut cmd = match Command::cargo_bin("pomerium-migrate") {
-        Ok(c) => c,
-        Err(e) => panic!("the binary is not built: {e}"),
-    };
-    let out = cmd
+    let out = common::bin()
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .args(args)

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use pomerium_migrate::migrations::{NEWEST, OLDEST, STEPS};
 use pomerium_migrate::version::Version;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+
+use common::repo;
 
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -3,11 +3,12 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use pomerium_migrate::migrations::STEPS;
 use pomerium_migrate::runner::known_settings;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+mod common;
+
+use common::TestResult;
 
 /// Every `cx.setting("…")` in the steps' source names a key some step lists in `settings`, and
 /// no step reads `--set` values around that list (`options.get`).
@@ -67,7 +68,7 @@ fn a_set_key_no_step_reads_is_refused_with_the_closest_one() -> TestResult {
     let config = dir.path().join("config.yaml");
     fs::write(&config, "database-url: postgres://db\n")?;
     for command in ["plan", "check", "apply"] {
-        let out = Command::cargo_bin("pomerium-migrate")?
+        let out = common::bin()
             .args([command, "--set", "licence-key=not-shown", "--from", "0.16"])
             .arg(&config)
             .output()?;
@@ -90,7 +91,7 @@ fn a_set_key_no_step_reads_is_refused_with_the_closest_one() -> TestResult {
         "something was written"
     );
     // Either spelling of a key a step reads is taken.
-    let out = Command::cargo_bin("pomerium-migrate")?
+    let out = common::bin()
         .args(["plan", "--set", "license_key=k", "--from", "0.16"])
         .arg(&config)
         .output()?;

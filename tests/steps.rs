@@ -47,6 +47,7 @@ use std::path::{Path, PathBuf};
 
 use pomerium_migrate::document::{Document, Format, NodeId, Value};
 use pomerium_migrate::migrations::STEPS;
+use pomerium_migrate::runner::select_steps;
 use pomerium_migrate::step::{
     CreatedFile, FileKind, Finding, NotesMode, RemovedMode, Step, StepOptions, run_step,
 };
@@ -133,6 +134,15 @@ fn named_step(dir_name: &str) -> Result<&'static Step, String> {
         .ok_or_else(|| {
             format!("`{dir_name}` names no registered step (no step `{id}` in v{version})")
         })
+}
+
+/// The steps a case runs: the named step alone, or, with a range in `options.txt`, the steps the
+/// chain runs over that range for the case's kind (the runner's own selection).
+fn case_steps(step: &'static Step, options: &CaseOptions) -> Vec<&'static Step> {
+    match options.range {
+        Some((from, to)) => select_steps(STEPS, from, to, Some(options.kind)),
+        None => vec![step],
+    }
 }
 
 /// Everything a case run produced, rendered for comparison.
@@ -240,14 +250,7 @@ fn run_fixture(case_dir: &Path, step: &'static Step) -> Result<RunResult, String
     };
     let core = core_doc.as_ref().and_then(|d| d.root().map(|r| d.value(r)));
 
-    let steps: Vec<&Step> = match options.range {
-        Some((from, to)) => STEPS
-            .iter()
-            .copied()
-            .filter(|s| from < s.version && s.version <= to && s.scope.applies_to(options.kind))
-            .collect(),
-        None => vec![step],
-    };
+    let steps = case_steps(step, &options);
     if !steps.iter().any(|s| std::ptr::eq(*s, step)) {
         return Err(format!(
             "the range in options.txt does not include {}",
@@ -609,14 +612,7 @@ fn compare_formats(case_dir: &Path, step_name: &str, update: bool) -> Result<boo
 
     let step = named_step(step_name)?;
     let options = parse_options(case_dir)?;
-    let steps: Vec<&Step> = match options.range {
-        Some((from, to)) => STEPS
-            .iter()
-            .copied()
-            .filter(|s| from < s.version && s.version <= to && s.scope.applies_to(options.kind))
-            .collect(),
-        None => vec![step],
-    };
+    let steps = case_steps(step, &options);
     let mut results = Vec::new();
     for (ext, format) in [
         ("yaml", Format::Yaml),
