@@ -9,9 +9,13 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0110";
 crate::step! {
     /// # `cache_service_url` is now `databroker_service_url`
     ///
-    /// Pomerium 0.11 replaced the cache service by the databroker service. The option that
-    /// points the other services at it was renamed with it; 0.11 no longer reads
-    /// `cache_service_url`.
+    /// **What changed in Pomerium.** Pomerium 0.11 replaced the cache service by the databroker
+    /// service. The option that points the other services at it was renamed with it; 0.11 no longer
+    /// reads `cache_service_url`.
+    ///
+    /// **Evidence.** v0.10.0 `config/options.go` reads `cache_service_url`; v0.11.0
+    /// `config/options.go` reads only `databroker_service_url`; v0.11.0 `docs/docs/upgrading.md`,
+    /// "`cache_service_url` has been renamed to `databroker_service_url`".
     ///
     /// **What the step does.** It renames the top-level key and keeps its value, quoting and
     /// comments. If the file already sets `databroker_service_url`, that entry wins: the old

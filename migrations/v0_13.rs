@@ -9,10 +9,14 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0130";
 crate::step! {
     /// # User impersonation was removed from Core
     ///
-    /// Pomerium 0.13 removed user impersonation from Pomerium Core, and with it the two options
-    /// that controlled it: `administrators` (the users allowed to impersonate others) and
-    /// `enable_user_impersonation`. Pomerium Enterprise offers impersonation on the server
-    /// side instead, managed in the Console.
+    /// **What changed in Pomerium.** Pomerium 0.13 removed user impersonation from Pomerium Core,
+    /// and with it the two options that controlled it: `administrators` (the users allowed to
+    /// impersonate others) and `enable_user_impersonation`. Pomerium Enterprise offers
+    /// impersonation on the server side instead, managed in the Console.
+    ///
+    /// **Evidence.** v0.12.0 `config/options.go` reads `administrators` and
+    /// `enable_user_impersonation`; v0.13.0 `config/options.go` reads neither; v0.13.0
+    /// `docs/docs/upgrading.md`, "User impersonation removed" and "Administrators option removed".
     ///
     /// **What the step does.** It comments out both top-level keys under a note naming the
     /// step (or deletes them with `--removed delete`) and reports each one. Nothing else

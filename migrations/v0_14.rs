@@ -11,8 +11,13 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0140";
 crate::step! {
     /// # `require_proxy_protocol` is now `use_proxy_protocol`
     ///
-    /// Pomerium 0.14 renamed the option that makes Pomerium expect the HAProxy PROXY protocol
-    /// on incoming connections. 0.14 no longer reads `require_proxy_protocol`.
+    /// **What changed in Pomerium.** Pomerium 0.14 renamed the option that makes Pomerium expect
+    /// the HAProxy PROXY protocol on incoming connections. 0.14 no longer reads
+    /// `require_proxy_protocol`.
+    ///
+    /// **Evidence.** v0.13.0 `config/options.go` reads `UseProxyProtocol` from
+    /// `mapstructure:"require_proxy_protocol"`; v0.14.0 `config/options.go` from
+    /// `mapstructure:"use_proxy_protocol"`.
     ///
     /// **What the step does.** It renames the top-level key and keeps its value. If
     /// `use_proxy_protocol` is already set, that entry wins: the old key is commented out, with
@@ -61,9 +66,14 @@ pub(crate) const PROVIDERS: &[&str] = &[
 crate::step! {
     /// # User IDs lost their identity provider prefix
     ///
-    /// Before 0.14, a route's `allowed_users` could name a user by ID written with the identity
-    /// provider in front, e.g. `google/1234567890`. Pomerium 0.14 dropped the provider prefix
-    /// from user IDs, so such an entry no longer matches anybody: it must be written `1234567890`.
+    /// **What changed in Pomerium.** Before 0.14, a route's `allowed_users` could name a user by ID
+    /// written with the identity provider in front, e.g. `google/1234567890`. Pomerium 0.14 dropped
+    /// the provider prefix from user IDs, so such an entry no longer matches anybody: it must be
+    /// written `1234567890`.
+    ///
+    /// **Evidence.** v0.14.0 `docs/docs/upgrading.md`, "`allowed_users` ID format"
+    /// (`okta/00usi7mc8XC8SwFxT4x6` becomes `00usi7mc8XC8SwFxT4x6`); the Core upgrade guide,
+    /// 0.14.0.
     ///
     /// **What the step does.** In every route (under `routes` and the older `policy` list), each
     /// `allowed_users` entry of the form `PROVIDER/ID`, where `PROVIDER` is one of `auth0`,

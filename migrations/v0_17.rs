@@ -9,12 +9,16 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0170";
 crate::step! {
     /// # The Console needs `license-key` (Enterprise Console)
     ///
-    /// Pomerium Enterprise 0.17 does not start without a license key. Your account team issues
-    /// it; the tool cannot know it.
+    /// **What changed in Pomerium.** Pomerium Enterprise 0.17 does not start without a license key.
+    /// Your account team issues it; the tool cannot know it.
     ///
-    /// When the Console config has no `license-key` (in either spelling), the step adds the
-    /// value given with `--set license-key=…` in the file's spelling, or reports an action when
-    /// none was given. The key is never printed.
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise 0.17.0: "`license-key` is now
+    /// required"; the Console's source is not public.
+    ///
+    /// **What the step does.** When the Console config has no `license-key` (in either spelling),
+    /// the step adds the value given with `--set license-key=…` in the file's spelling, or reports
+    /// an action when none was given. The key is never printed.
     ///
     /// Before:
     ///

@@ -9,14 +9,19 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0210";
 crate::step! {
     /// # Forward-auth mode was removed (Core)
     ///
-    /// Forward authentication let another reverse proxy (nginx, Traefik…) ask Pomerium whether
-    /// to let a request through, via `forward_auth_url`. Pomerium 0.21 removed this mode: it
-    /// could not strip cookies from upstream requests and did not work with newer features.
-    /// Pomerium must now be the proxy in front of the applications itself.
+    /// **What changed in Pomerium.** Forward authentication let another reverse proxy (nginx,
+    /// Traefik…) ask Pomerium whether to let a request through, via `forward_auth_url`. Pomerium
+    /// 0.21 removed this mode: it could not strip cookies from upstream requests and did not work
+    /// with newer features. Pomerium must now be the proxy in front of the applications itself.
     ///
-    /// The step comments out `forward_auth_url` (or deletes it with `--removed delete`) and
-    /// reports an action: the routes that relied on forward auth must be served by Pomerium
-    /// directly, and the other proxy's auth configuration removed. No rewrite can do that.
+    /// **Evidence.** Commit fa26587f1 ("remove forward auth", #3628, in v0.21.0): v0.20.0
+    /// `config/options.go` reads `forward_auth_url`, v0.21.0 does not; the upgrade guide, Core
+    /// 0.21.0: "Forward auth was removed in v0.21".
+    ///
+    /// **What the step does.** The step comments out `forward_auth_url` (or deletes it with
+    /// `--removed delete`) and reports an action: the routes that relied on forward auth must be
+    /// served by Pomerium directly, and the other proxy's auth configuration removed. No rewrite
+    /// can do that.
     ///
     /// Before:
     ///
@@ -65,13 +70,22 @@ fn forward_auth_removed(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # New internal-TLS and renegotiation options (Core)
     ///
-    /// Pomerium 0.21 added `tls_derive`, which derives a CA and certificates for the internal
-    /// gRPC connections (e.g. to the Enterprise Console) from `shared_secret`, and the route
-    /// option `tls_upstream_allow_renegotiation` for upstreams that renegotiate TLS.
+    /// **What changed in Pomerium.** Pomerium 0.21 added `tls_derive`, which derives a CA and
+    /// certificates for the internal gRPC connections (e.g. to the Enterprise Console) from
+    /// `shared_secret`, and the route option `tls_upstream_allow_renegotiation` for upstreams that
+    /// renegotiate TLS.
     ///
-    /// Nothing needs to change; the step only adds a note, shown with `--notes all`.
+    /// **Evidence.** v0.21.0 `config/options.go` reads `tls_derive` (v0.20.0 does not) and v0.21.0
+    /// `config/policy.go` reads `tls_upstream_allow_renegotiation`; the upgrade guide
+    /// (pomerium/documentation `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise 0.21.0
+    /// (`--derive-tls`, client TLS renegotiation).
     ///
-    /// Before and After: the file is unchanged.
+    /// **What the step does.** Nothing needs to change; the step only adds a note, shown with
+    /// `--notes all`.
+    ///
+    /// Before: any file of this kind.
+    ///
+    /// After: unchanged (the step only reports).
     pub(crate) static NEW_TLS_OPTIONS = Step {
         version: Version::new(0, 21),
         id: "new-tls-options",
@@ -94,16 +108,22 @@ fn new_tls_options(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # Enrolled devices must be re-enrolled (Enterprise Console)
     ///
-    /// The Console's device identity data model (beta) changed in 0.21 in a way that is not
-    /// forward compatible: devices enrolled before must be registered again, and policies that
-    /// name device IDs updated with the new IDs. Back up the Console's Postgres database before
-    /// upgrading.
+    /// **What changed in Pomerium.** The Console's device identity data model (beta) changed in
+    /// 0.21 in a way that is not forward compatible: devices enrolled before must be registered
+    /// again, and policies that name device IDs updated with the new IDs. Back up the Console's
+    /// Postgres database before upgrading.
     ///
-    /// The Console config does not change; the step adds a note. With `--notes all` it also
-    /// mentions the new `derive-tls` setting, which generates TLS for the databroker connection
-    /// from the shared secret.
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise 0.21.0: "Re-enroll devices: device
+    /// identity changed in a non-forward-compatible way".
     ///
-    /// Before and After: the file is unchanged.
+    /// **What the step does.** The Console config does not change; the step adds a note. With
+    /// `--notes all` it also mentions the new `derive-tls` setting, which generates TLS for the
+    /// databroker connection from the shared secret.
+    ///
+    /// Before: any file of this kind.
+    ///
+    /// After: unchanged (the step only reports).
     pub(crate) static REENROLL_DEVICES = Step {
         version: Version::new(0, 21),
         id: "reenroll-devices",

@@ -8,17 +8,24 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0220";
 crate::step! {
     /// # Hosted Authenticate is the default (Core)
     ///
-    /// From 0.22, a config that sets no `authenticate_service_url` uses the Authenticate
-    /// service Pomerium hosts (`authenticate.pomerium.app`) instead of running its own; no
-    /// identity provider settings are needed for it. Self-hosted authentication still works
-    /// when `authenticate_service_url` (and the `idp_*` settings) are given.
+    /// **What changed in Pomerium.** From 0.22, a config that sets no `authenticate_service_url`
+    /// uses the Authenticate service Pomerium hosts (`authenticate.pomerium.app`) instead of
+    /// running its own; no identity provider settings are needed for it. Self-hosted authentication
+    /// still works when `authenticate_service_url` (and the `idp_*` settings) are given.
     ///
-    /// When the file sets no `authenticate_service_url`, the step adds a note: after the
-    /// upgrade, sign-in goes through the hosted service. Set `authenticate_service_url` (and
-    /// the identity provider settings) to keep a self-hosted Authenticate service. A Core file
-    /// given only for its routes (the URL set by environment variable) can ignore the note.
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise 0.22.0: the Hosted Authenticate
+    /// Service is the default for SSO when no identity provider is configured.
     ///
-    /// Before and After: the file is unchanged.
+    /// **What the step does.** When the file sets no `authenticate_service_url`, the step adds a
+    /// note: after the upgrade, sign-in goes through the hosted service. Set
+    /// `authenticate_service_url` (and the identity provider settings) to keep a self-hosted
+    /// Authenticate service. A Core file given only for its routes (the URL set by environment
+    /// variable) can ignore the note.
+    ///
+    /// Before: any file of this kind.
+    ///
+    /// After: unchanged (the step only reports).
     pub(crate) static HOSTED_AUTHENTICATE_DEFAULT = Step {
         version: Version::new(0, 22),
         id: "hosted-authenticate-default",

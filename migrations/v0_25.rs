@@ -9,12 +9,16 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0250";
 crate::step! {
     /// # Remove `pomerium_debug` (Core)
     ///
-    /// Until 0.24 `pomerium_debug: true` switched Pomerium's logs from JSON to a
-    /// human-readable, coloured format. Pomerium 0.25 ignores the option: logs are always JSON.
-    /// To read them comfortably, pipe them through a JSON processor such as `jq`.
+    /// **What changed in Pomerium.** Until 0.24 `pomerium_debug: true` switched Pomerium's logs
+    /// from JSON to a human-readable, coloured format. Pomerium 0.25 ignores the option: logs are
+    /// always JSON. To read them comfortably, pipe them through a JSON processor such as `jq`.
     ///
-    /// The step comments out `pomerium_debug` (or deletes it with `--removed delete`). Nothing
-    /// else changes, so the upgrade does not alter Pomerium's behaviour beyond the log format.
+    /// **Evidence.** Commit d6221c07c ("core/config: remove debug option, always use json logs",
+    /// #4857, in v0.25.0).
+    ///
+    /// **What the step does.** The step comments out `pomerium_debug` (or deletes it with
+    /// `--removed delete`). Nothing else changes, so the upgrade does not alter Pomerium's
+    /// behaviour beyond the log format.
     ///
     /// Before:
     ///
@@ -48,11 +52,16 @@ fn remove_pomerium_debug(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # Remove `debug` (Enterprise Console)
     ///
-    /// The Console's `debug` setting (`--debug`, `debug: true` in its config file) changed the
-    /// log format from JSON to a pretty-printed one. Pomerium Enterprise 0.25 removed it; logs
-    /// are always JSON. Pipe them through `jq` to read them pretty-printed.
+    /// **What changed in Pomerium.** The Console's `debug` setting (`--debug`, `debug: true` in its
+    /// config file) changed the log format from JSON to a pretty-printed one. Pomerium Enterprise
+    /// 0.25 removed it; logs are always JSON. Pipe them through `jq` to read them pretty-printed.
     ///
-    /// The step comments out `debug` (or deletes it with `--removed delete`).
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise v0.25.0, "Remove Debug Option":
+    /// pretty-printed logs are gone, pipe the JSON logs into `jq`.
+    ///
+    /// **What the step does.** The step comments out `debug` (or deletes it with `--removed
+    /// delete`).
     ///
     /// Before:
     ///
@@ -101,15 +110,21 @@ fn remove_debug(cx: &mut StepContext<'_>, keys: &[&str]) {
 crate::step! {
     /// # Self-hosted Authenticate uses the pre-0.21 flow again (Core)
     ///
-    /// In 0.21 the authentication flow changed to support the hosted Authenticate service,
-    /// which limited some self-hosted deployments. From 0.25, deployments that use the hosted
-    /// Authenticate service keep the newer flow, and self-hosted ones (with
-    /// `authenticate_service_url` and an identity provider of their own) use the older flow
-    /// again.
+    /// **What changed in Pomerium.** In 0.21 the authentication flow changed to support the hosted
+    /// Authenticate service, which limited some self-hosted deployments. From 0.25, deployments
+    /// that use the hosted Authenticate service keep the newer flow, and self-hosted ones (with
+    /// `authenticate_service_url` and an identity provider of their own) use the older flow again.
     ///
-    /// Nothing needs to change; the step only adds a note, shown with `--notes all`.
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise v0.25.0, "Authentication Flows":
+    /// self-hosted deployments use a flow like v0.20's, Hosted Authenticate keeps the v0.21 flow.
     ///
-    /// Before and After: the file is unchanged.
+    /// **What the step does.** Nothing needs to change; the step only adds a note, shown with
+    /// `--notes all`.
+    ///
+    /// Before: any file of this kind.
+    ///
+    /// After: unchanged (the step only reports).
     pub(crate) static AUTHENTICATION_FLOW = Step {
         version: Version::new(0, 25),
         id: "authentication-flow",

@@ -10,10 +10,14 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0270";
 crate::step! {
     /// # Console: `disable-validation` became `validation-mode`
     ///
-    /// Enterprise Console 0.27 replaced the boolean `disable-validation` by `validation-mode`,
-    /// which says how strictly the Console validates the configuration it sends to Core.
-    /// `disable-validation: true` corresponds to `validation-mode: none`; `false` was the default
-    /// and needs no setting.
+    /// **What changed in Pomerium.** Enterprise Console 0.27 replaced the boolean
+    /// `disable-validation` by `validation-mode`, which says how strictly the Console validates the
+    /// configuration it sends to Core. `disable-validation: true` corresponds to `validation-mode:
+    /// none`; `false` was the default and needs no setting.
+    ///
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise v0.27.0: `--disable-validation` is
+    /// deprecated, `--validation-mode=none` keeps its behaviour.
     ///
     /// **What the step does.** `disable-validation: true` becomes `validation-mode: none`, in the
     /// spelling the file uses (`disable_validation` becomes `validation_mode`). `false` is
@@ -106,16 +110,22 @@ fn validation_mode(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # `/.pomerium/jwt` is deprecated and off by default
     ///
-    /// Pomerium 0.27 deprecated the `/.pomerium/jwt` endpoint, which returned the signed
-    /// identity JWT to the browser, and turned it off by default. Upstreams should read the
-    /// `X-Pomerium-Jwt-Assertion` header instead. It can be turned back on for now with the
-    /// runtime flag `pomerium_jwt_endpoint`.
+    /// **What changed in Pomerium.** Pomerium 0.27 deprecated the `/.pomerium/jwt` endpoint, which
+    /// returned the signed identity JWT to the browser, and turned it off by default. Upstreams
+    /// should read the `X-Pomerium-Jwt-Assertion` header instead. It can be turned back on for now
+    /// with the runtime flag `pomerium_jwt_endpoint`.
+    ///
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Core 0.27.0, "Deprecated JWT endpoint": disabled by
+    /// default, the runtime flag `pomerium_jwt_endpoint` turns it back on.
     ///
     /// **What the step does.** Nothing in the file shows whether a client calls the endpoint,
     /// so the step changes nothing and only adds a general note (shown with `--notes all`).
     ///
-    /// Before: any configuration. After, for deployments whose clients still fetch the
-    /// endpoint (an edit you make):
+    /// Before: any configuration.
+    ///
+    /// After (unchanged; for deployments whose clients still fetch the endpoint, an edit you
+    /// make):
     ///
     /// ```yaml
     /// runtime_flags:

@@ -13,8 +13,13 @@ const CALLBACK: &str = "/oauth2/callback";
 crate::step! {
     /// # `authenticate_callback_path` was removed
     ///
-    /// Pomerium 0.31 removed `authenticate_callback_path`. The authenticate service always
-    /// receives the identity provider's redirect at `/oauth2/callback`, the old default.
+    /// **What changed in Pomerium.** Pomerium 0.31 removed `authenticate_callback_path`. The
+    /// authenticate service always receives the identity provider's redirect at `/oauth2/callback`,
+    /// the old default.
+    ///
+    /// **Evidence.** Commit b5f02e341 ("config: remove authenticate callback path option", #5879,
+    /// in v0.31.0): v0.30.0 `config/options.go` reads `authenticate_callback_path`, v0.31.0 does
+    /// not; the upgrade guide, Core 0.31.0, "Removed Authenticate Callback Path Setting".
     ///
     /// **What the step does.** It comments out the key. When it named another path, the
     /// redirect URL registered at the identity provider points at a path Pomerium no longer

@@ -610,6 +610,81 @@ fn emptying_a_mapping_by_comment_and_delete() {
     assert_eq!(out, "- # n\n  # a: 1\n  {}\n");
 }
 
+/// Found by the property test (`edit_batches_give_the_model_data_and_keep_untouched_lines`): in a
+/// file without a final line break, the last entry of a nested mapping and the entry after that
+/// mapping both go. Each deletion reached for the line break before its lines; the two ranges
+/// overlapped on one byte and the batch was refused as a conflict.
+#[test]
+fn deleting_the_last_lines_of_nested_and_outer_mappings_without_a_final_break() {
+    let text = "\u{feff}routes:\n  - from: https://api.example.com #\n    to: ['\"{&&\"', 'x'] # mX\njwt_claims_headers: {}";
+    let out = apply(text, |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "jwt_claims_headers"),
+            },
+            Edit::SetScalar {
+                node: node(d, "routes[0].from"),
+                value: s("/billing/"),
+            },
+            Edit::Delete {
+                entry: entry(d, "routes[0].to"),
+            },
+        ]
+    });
+    assert_eq!(out, "\u{feff}routes:\n  - from: /billing/ #");
+    let out = apply("a:\r\n  b: 1\r\n  c: 2\r\nd: 3", |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "a.c"),
+            },
+            Edit::Delete {
+                entry: entry(d, "d"),
+            },
+        ]
+    });
+    assert_eq!(out, "a:\r\n  b: 1");
+}
+
+/// In a file without a final line break, a new entry placed after the second-to-last entry, or
+/// at the end, while the last entry goes: the new entry ends the file, still without a break.
+#[test]
+fn inserting_beside_a_deleted_last_entry_without_a_final_break() {
+    let out = apply("a: 1\nb: 2", |d| {
+        vec![
+            Edit::Insert {
+                map: node(d, ""),
+                position: Position::After(entry(d, "a")),
+                key: "c".into(),
+                value: Value::Int(3),
+            },
+            Edit::Delete {
+                entry: entry(d, "b"),
+            },
+        ]
+    });
+    assert_eq!(out, "a: 1\nc: 3");
+    let out = apply("a: 1\nb: 2", |d| {
+        vec![
+            Edit::Delete {
+                entry: entry(d, "b"),
+            },
+            Edit::Insert {
+                map: node(d, ""),
+                position: Position::End,
+                key: "c".into(),
+                value: Value::Int(3),
+            },
+        ]
+    });
+    assert_eq!(out, "a: 1\nc: 3");
+    let out = apply("a: 1\n\nb: 2", |d| {
+        vec![Edit::Delete {
+            entry: entry(d, "b"),
+        }]
+    });
+    assert_eq!(out, "a: 1\n");
+}
+
 /// Two batches applied as a chain verified once: the same texts as batch-by-batch verification,
 /// the expected data composed through both, and a wrong expectation caught at the end.
 #[test]

@@ -42,6 +42,100 @@ fn every_step_has_a_fixture_folder_with_cases() {
     );
 }
 
+/// The sections every step's doc (what `explain` prints) has, in this order: each starts a line
+/// of the doc. `migrations/README.md` documents them.
+const DOC_SECTIONS: &[&str] = &[
+    "**What changed in Pomerium.**",
+    "**Evidence.**",
+    "**What the step does.**",
+    "Before",
+    "After",
+];
+
+/// The sections of [`DOC_SECTIONS`] that `doc` lacks or has out of order.
+fn missing_doc_sections(doc: &str) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    let mut lines = doc.lines().map(str::trim_start);
+    for section in DOC_SECTIONS {
+        if !lines.any(|line| line.starts_with(section)) {
+            missing.push(*section);
+            // Look for the next section from the start again: one missing section must not
+            // hide the others.
+            lines = doc.lines().map(str::trim_start);
+        }
+    }
+    missing
+}
+
+#[test]
+fn the_doc_check_finds_a_missing_or_misplaced_section() {
+    let full = "# T\n\n**What changed in Pomerium.** a\n\n**Evidence.** b\n\n\
+                **What the step does.** c\n\nBefore:\n\n```yaml\na: 1\n```\n\nAfter:\n";
+    assert!(missing_doc_sections(full).is_empty());
+    let no_evidence = full.replace("**Evidence.** b", "b");
+    assert_eq!(missing_doc_sections(&no_evidence), ["**Evidence.**"]);
+    let swapped = "**Evidence.** b\n**What changed in Pomerium.** a\n**What the step does.** c\n\
+                   Before:\nAfter:\n";
+    assert!(!missing_doc_sections(swapped).is_empty());
+}
+
+/// The steps written before the fixed sections whose docs are not converted yet. The list only
+/// shrinks: a step not listed here must have every section, and a listed step that has them all
+/// must leave the list.
+const NOT_YET_IN_SECTIONS: &[&str] = &[
+    "v0.15/remove-unused-options",
+    "v0.15/ed25519-signing-key",
+    "v0.15/console-audience",
+    "v0.15/helm-charts-moved",
+    "v0.16/rename-headers",
+    "v0.16/remove-signing-key-algorithm",
+    "v0.16/github-team-slugs",
+    "v0.20/remove-directory-sync",
+    "v0.23/downstream-mtls",
+    "v0.23/route-client-ca-deprecated",
+    "v0.24/certificates-to-files",
+    "v0.24/redis-storage-removed",
+    "v0.26/client-ca",
+    "v0.26/cookie-secure",
+    "v0.26/match-any-incoming-port",
+    "v0.29/audit-key",
+    "v0.29/console-tracing",
+    "v0.32/console-first",
+];
+
+#[test]
+fn every_step_doc_has_the_fixed_sections() {
+    let mut lacking = Vec::new();
+    let mut converted = Vec::new();
+    for step in STEPS {
+        let id = step.qualified_id();
+        let missing = missing_doc_sections(step.doc);
+        let listed = NOT_YET_IN_SECTIONS.contains(&id.as_str());
+        if !missing.is_empty() && !listed {
+            lacking.push(format!("{id}: {}", missing.join(", ")));
+        }
+        if missing.is_empty() && listed {
+            converted.push(id);
+        }
+    }
+    assert!(
+        lacking.is_empty(),
+        "step docs without the fixed sections (see migrations/README.md):\n{}",
+        lacking.join("\n")
+    );
+    assert!(
+        converted.is_empty(),
+        "these steps have every section now: remove them from NOT_YET_IN_SECTIONS:\n{}",
+        converted.join("\n")
+    );
+    assert!(
+        NOT_YET_IN_SECTIONS
+            .iter()
+            .all(|id| STEPS.iter().any(|s| s.qualified_id() == *id)),
+        "NOT_YET_IN_SECTIONS names a step that does not exist"
+    );
+}
+
 /// The `.rs` files of `migrations/`, release modules first.
 fn migration_sources() -> Vec<PathBuf> {
     let mut files = Vec::new();

@@ -115,6 +115,27 @@ pub(crate) fn runs(sorted: &[usize]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Renders on `src` ended by a line break, so that its last line is a line like any other:
+/// deleted last lines take their own break along (the line before them keeps its break, which
+/// now ends the text) and new lines at the end are written like any others. A `src` without a
+/// final break gets the output back without one: its last line break, whichever kind, goes.
+pub(crate) fn with_final_break<E>(
+    src: &str,
+    eol: &str,
+    render: impl FnOnce(&str) -> Result<String, E>,
+) -> Result<String, E> {
+    if src.is_empty() || src.ends_with(['\n', '\r']) {
+        return render(src);
+    }
+    let mut out = render(&format!("{src}{eol}"))?;
+    let kept = ["\r\n", "\n", "\r"]
+        .iter()
+        .find_map(|b| out.strip_suffix(b))
+        .map_or(out.len(), str::len);
+    out.truncate(kept);
+    Ok(out)
+}
+
 /// `src` with each range replaced by its text. The splices come sorted by start and do not
 /// overlap (checked first); insertions are empty ranges and keep their order.
 pub(crate) fn apply<'a>(
@@ -168,6 +189,34 @@ mod tests {
         plan.push(0..3, String::new(), false, ());
         plan.sort();
         assert_eq!(plan.first_overlap(), Some(2));
+    }
+
+    #[test]
+    fn a_text_without_a_final_break_is_rendered_with_one_and_given_back_without() {
+        let render = |src: &str| -> Result<String, ()> {
+            // Deletes the last line, and keeps everything else.
+            let last = src[..src.len() - 1].rfind('\n').map_or(0, |i| i + 1);
+            Ok(src[..last].to_owned())
+        };
+        assert_eq!(
+            with_final_break("a: 1\nb: 2", "\n", render),
+            Ok("a: 1".into())
+        );
+        assert_eq!(
+            with_final_break("a: 1\r\nb: 2", "\r\n", render),
+            Ok("a: 1".into())
+        );
+        assert_eq!(
+            with_final_break("a: 1\n\nb: 2", "\n", render),
+            Ok("a: 1\n".into())
+        );
+        assert_eq!(
+            with_final_break("a: 1\nb: 2\n", "\n", render),
+            Ok("a: 1\n".into())
+        );
+        let same = |src: &str| -> Result<String, ()> { Ok(src.to_owned()) };
+        assert_eq!(with_final_break("a: 1", "\r\n", same), Ok("a: 1".into()));
+        assert_eq!(with_final_break("", "\n", same), Ok(String::new()));
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod text;
 use std::ops::Range;
 
 use crate::document::lines::Lines;
+use crate::document::splice;
 use crate::document::{
     Backend, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
 };
@@ -136,20 +137,9 @@ impl Backend for TomlDocument {
         }
         // Edits are planned on a text that ends with a line break, so that the last line is a
         // line like any other; a file without a final break gets it back without one.
-        let src = self.src();
-        let unterminated = !src.is_empty() && !src.ends_with('\n');
-        let padded;
-        let work = if unterminated {
-            padded = format!("{src}{}", self.eol);
-            padded.as_str()
-        } else {
-            src
-        };
-        let mut out = render::Renderer::new(self, work).render(edits)?;
-        if unterminated {
-            let kept = out.strip_suffix(self.eol).map_or(out.len(), str::len);
-            out.truncate(kept);
-        }
+        let mut out = splice::with_final_break(self.src(), self.eol, |work| {
+            render::Renderer::new(self, work).render(edits)
+        })?;
         out.insert_str(0, &self.text[..self.base]);
         Ok(out)
     }

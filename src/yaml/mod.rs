@@ -18,6 +18,7 @@ use std::ops::Range;
 pub use index::yaml_to_value;
 
 use crate::document::lines::Lines;
+use crate::document::splice;
 use crate::document::{
     Backend, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
 };
@@ -105,7 +106,16 @@ impl Backend for YamlDocument {
     }
 
     fn render(&self, edits: &[Edit]) -> Result<String, EditError> {
-        render::Renderer::new(self).render(edits)
+        if edits.is_empty() {
+            return Ok(self.text.clone());
+        }
+        // Edits are planned on a text that ends with a line break, so that the last line is a
+        // line like any other; a file without a final break gets it back without one.
+        let mut out = splice::with_final_break(self.src(), self.eol, |work| {
+            render::Renderer::new(self, work).render(edits)
+        })?;
+        out.insert_str(0, &self.text[..self.base]);
+        Ok(out)
     }
 
     fn parse_data(&self, text: &str) -> Result<Value, ParseError> {

@@ -28,6 +28,9 @@ struct Insertion {
 
 pub(crate) struct Renderer<'a> {
     doc: &'a YamlDocument,
+    /// The text the edits are planned on: the document's, without its BOM and ended by a line
+    /// break (see [`splice::with_final_break`]); spans point into it.
+    src: &'a str,
     /// Each splice's owner is the removed entry it belongs to, if any (for the nesting check).
     splices: SplicePlan<Option<EntryId>>,
     removals: BTreeMap<NodeId, Vec<Removal>>,
@@ -41,9 +44,10 @@ pub(crate) struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub(crate) fn new(doc: &'a YamlDocument) -> Renderer<'a> {
+    pub(crate) fn new(doc: &'a YamlDocument, src: &'a str) -> Renderer<'a> {
         Renderer {
             doc,
+            src,
             splices: SplicePlan::default(),
             removals: BTreeMap::new(),
             inserts: BTreeMap::new(),
@@ -54,7 +58,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn src(&self) -> &'a str {
-        self.doc.src()
+        self.src
     }
 
     fn span(&self, id: NodeId) -> Span {
@@ -157,9 +161,6 @@ impl<'a> Renderer<'a> {
     }
 
     pub(crate) fn render(mut self, edits: &[Edit]) -> Result<String, EditError> {
-        if edits.is_empty() {
-            return Ok(self.doc.text.clone());
-        }
         if let Some((pos, what)) = self.doc.index.unsupported {
             return Err(self.unsupported(pos, what));
         }
@@ -656,7 +657,7 @@ impl<'a> Renderer<'a> {
             let owner = Some(EntryId { map, index: a });
             let start = spans[a].start;
             if scan::first_on_line(src, start) {
-                let mut from = scan::line_start(src, start);
+                let from = scan::line_start(src, start);
                 let mut to = scan::next_line_start(src, self.value_end(entries, b));
                 if a > 0
                     && let Some(keep) = self.ends_in_block_scalar(entries[a - 1].value)
@@ -664,12 +665,6 @@ impl<'a> Renderer<'a> {
                     // Comments indented like its content (and, with `+`, blank lines) that
                     // followed the deleted entry would join the block scalar before it.
                     to = scan::lines_below(src, to, ms.indent, keep);
-                }
-                if to == src.len() && !ends_with_break(src) && from > 0 {
-                    // Keep the file without a final line break: drop the break before the
-                    // deleted lines instead (both bytes of a CRLF).
-                    from -= if src[..from].ends_with("\r\n") { 2 } else { 1 };
-                    to = src.len();
                 }
                 self.splice(from, to, String::new(), owner);
             } else if b + 1 < n {
@@ -706,12 +701,7 @@ impl<'a> Renderer<'a> {
             let body = emit::block_after_key(&ins.value, ms.indent, &layout);
             let at = scan::next_line_start(src, self.value_end(entries, anchor));
             let eol = self.doc.eol;
-            let text = if at == src.len() && !ends_with_break(src) {
-                format!("{eol}{pad}{key}:{body}")
-            } else {
-                format!("{pad}{key}:{body}{eol}")
-            };
-            self.splice(at, at, text, None);
+            self.splice(at, at, format!("{pad}{key}:{body}{eol}"), None);
         }
     }
 
@@ -998,10 +988,10 @@ impl<'a> Renderer<'a> {
         Ok(())
     }
 
-    /// The new text; the splices are sorted by [`Renderer::overlaps`], which runs first.
+    /// The new text (without the BOM); the splices are sorted by [`Renderer::overlaps`], which
+    /// runs first.
     fn apply(self) -> String {
-        let bom = &self.doc.text[..self.doc.base];
-        self.splices.apply(bom, self.src())
+        self.splices.apply("", self.src())
     }
 
     /// Sorts the splices and finds the first that overlaps another (run before
@@ -1049,8 +1039,4 @@ fn quote_of(style: Style) -> Quote {
         Style::Double => Quote::Double,
         _ => Quote::Plain,
     }
-}
-
-fn ends_with_break(src: &str) -> bool {
-    src.ends_with('\n') || src.ends_with('\r')
 }
