@@ -13,11 +13,17 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0150";
 crate::step! {
     /// # Remove unused gRPC and refresh options (Core)
     ///
-    /// Pomerium 0.15 dropped three options that no longer did anything:
-    /// `grpc_server_max_connection_age`, `grpc_server_max_connection_age_grace` and
+    /// **What changed in Pomerium.** Pomerium 0.15 dropped three options that no longer did
+    /// anything: `grpc_server_max_connection_age`, `grpc_server_max_connection_age_grace` and
     /// `refresh_cooldown`. Keeping them is at best misleading.
     ///
-    /// The step comments them out (or deletes them with `--removed delete`).
+    /// **Evidence.** v0.14.0 `config/options.go` reads `grpc_server_max_connection_age` and
+    /// `grpc_server_max_connection_age_grace`, v0.15.0 does not; the upgrade guide
+    /// (pomerium/documentation `content/docs/deploy/upgrading.mdx`), Core 0.15.0: "Removed unused
+    /// options".
+    ///
+    /// **What the step does.** The step comments them out (or deletes them with `--removed
+    /// delete`).
     ///
     /// Before:
     ///
@@ -63,16 +69,19 @@ fn remove_unused_options(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # Ed25519 signing keys are no longer supported (Core)
     ///
-    /// `signing_key` signs the JWT that Pomerium passes to upstream applications (and, from
-    /// 0.15 on, to the Enterprise Console). From 0.15 the key must be an ECDSA (P-256) or RSA
-    /// key; Ed25519 keys are rejected.
+    /// **What changed in Pomerium.** `signing_key` signs the JWT that Pomerium passes to upstream
+    /// applications (and, from 0.15 on, to the Enterprise Console). From 0.15 the key must be an
+    /// ECDSA (P-256) or RSA key; Ed25519 keys are rejected.
     ///
-    /// The step decodes `signing_key` (base64 of a PEM key, or PEM text) and, when it holds an
-    /// Ed25519 key, reports an action: generate a new key, e.g.
-    /// `openssl ecparam -genkey -name prime256v1 -noout | base64 -w0`, set it as `signing_key`
-    /// and give the Enterprise Console the same value. The key itself is never printed and
-    /// never changed by the tool (a new key is a decision with consequences for every
-    /// verifier of the JWT).
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Core 0.15.0: "Ed25519 signing keys are no longer
+    /// supported".
+    ///
+    /// **What the step does.** The step decodes `signing_key` (base64 of a PEM key, or PEM text)
+    /// and, when it holds an Ed25519 key, reports an action: generate a new key, e.g. `openssl
+    /// ecparam -genkey -name prime256v1 -noout | base64 -w0`, set it as `signing_key` and give the
+    /// Enterprise Console the same value. The key itself is never printed and never changed by the
+    /// tool (a new key is a decision with consequences for every verifier of the JWT).
     ///
     /// Before:
     ///
@@ -235,16 +244,21 @@ fn console_signing_key(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # The Console needs `audience` (Enterprise Console)
     ///
-    /// From 0.15 the Console checks the audience of the JWT it receives from Core. `audience`
-    /// is required: the Console's external host name, as written in the `from` URL of the Core
-    /// route that leads to the Console, without the scheme (`console.corp.example.com`).
+    /// **What changed in Pomerium.** From 0.15 the Console checks the audience of the JWT it
+    /// receives from Core. `audience` is required: the Console's external host name, as written in
+    /// the `from` URL of the Core route that leads to the Console, without the scheme
+    /// (`console.corp.example.com`).
     ///
-    /// When the Console config has no `audience`, the step uses `--set audience=…` if given;
-    /// otherwise it looks in the Core config given in the same run for the route whose `to`
-    /// reaches port 8701 (the Console's default port) or a host whose name contains `console`,
-    /// and takes the host of its `from`. (An explicit value wins over this guess.) With
-    /// neither, or when several routes match with different hosts, it reports an action naming
-    /// them.
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise 0.15.0: "`audience` must match the
+    /// external hostname for the Enterprise Console"; the Console's source is not public.
+    ///
+    /// **What the step does.** When the Console config has no `audience`, the step uses `--set
+    /// audience=…` if given; otherwise it looks in the Core config given in the same run for the
+    /// route whose `to` reaches port 8701 (the Console's default port) or a host whose name
+    /// contains `console`, and takes the host of its `from`. (An explicit value wins over this
+    /// guess.) With neither, or when several routes match with different hosts, it reports an
+    /// action naming them.
     ///
     /// Before (Core has `from: https://console.corp.example.com`,
     /// `to: http://pomerium-console:8701`):
@@ -341,19 +355,22 @@ fn console_hosts(core: &Value) -> Vec<String> {
 crate::step! {
     /// # Helm charts moved into the main repository (Enterprise Console)
     ///
-    /// With 0.15 the Enterprise Helm charts were consolidated into the main Pomerium chart
-    /// repository. Installations made with Helm must switch repositories:
+    /// **What changed in Pomerium.** With 0.15 the Enterprise Helm charts were consolidated into
+    /// the main Pomerium chart repository. Installations made with Helm must switch repositories:
     ///
-    /// ```sh
-    /// helm repo remove pomerium-enterprise
-    /// helm upgrade --install pomerium-console pomerium/pomerium-console \
-    ///   --values=pomerium-console-values.yaml
-    /// ```
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise 0.15.0, "Helm Installations": the
+    /// charts are consolidated, use `pomerium/pomerium-console`.
+    ///
+    /// **What the step does.** ```sh helm repo remove pomerium-enterprise helm upgrade --install
+    /// pomerium-console pomerium/pomerium-console \ --values=pomerium-console-values.yaml ```
     ///
     /// The Console config itself does not change; the step adds a note with these commands for
     /// every Console config it migrates across 0.15.
     ///
-    /// Before and After: the file is unchanged.
+    /// Before: a Console config installed with the old charts.
+    ///
+    /// After: the file is unchanged.
     pub(crate) static HELM_CHARTS_MOVED = Step {
         version: Version::new(0, 15),
         id: "helm-charts-moved",

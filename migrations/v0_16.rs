@@ -12,16 +12,19 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0160";
 crate::step! {
     /// # `headers` is now `set_response_headers` (Core)
     ///
-    /// The global `headers` option (response headers Pomerium adds to every response, such as
-    /// `Strict-Transport-Security`) was renamed `set_response_headers` in 0.16; the old name is
-    /// no longer read.
+    /// **What changed in Pomerium.** The global `headers` option (response headers Pomerium adds to
+    /// every response, such as `Strict-Transport-Security`) was renamed `set_response_headers` in
+    /// 0.16; the old name is no longer read.
     ///
-    /// The step renames the key and keeps its value, comments and layout. When the file already
-    /// has `set_response_headers`, the headers of `headers` are merged into it: a header only in
-    /// `headers` is added, a header set to the same value in both is left as it is, and a header
-    /// set to different values (names compared without letter case, as HTTP does) keeps the
-    /// `set_response_headers` value and gets an action-required finding. `headers` is then
-    /// commented out (or deleted with `--removed delete`).
+    /// **Evidence.** v0.15.0 `config/options.go` reads `headers`; v0.16.0 `config/options.go` reads
+    /// `set_response_headers` and not `headers`.
+    ///
+    /// **What the step does.** The step renames the key and keeps its value, comments and layout.
+    /// When the file already has `set_response_headers`, the headers of `headers` are merged into
+    /// it: a header only in `headers` is added, a header set to the same value in both is left as
+    /// it is, and a header set to different values (names compared without letter case, as HTTP
+    /// does) keeps the `set_response_headers` value and gets an action-required finding. `headers`
+    /// is then commented out (or deleted with `--removed delete`).
     ///
     /// Before:
     ///
@@ -171,10 +174,15 @@ fn quoted_list(names: &[String]) -> String {
 crate::step! {
     /// # `signing_key_algorithm` is inferred (Core)
     ///
-    /// Since 0.16 Pomerium reads the algorithm from the key in `signing_key` itself (ES256 for
-    /// an ECDSA P-256 key, RS256 for RSA…). `signing_key_algorithm` is no longer read.
+    /// **What changed in Pomerium.** Since 0.16 Pomerium reads the algorithm from the key in
+    /// `signing_key` itself (ES256 for an ECDSA P-256 key, RS256 for RSA…). `signing_key_algorithm`
+    /// is no longer read.
     ///
-    /// The step comments it out (or deletes it with `--removed delete`).
+    /// **Evidence.** v0.15.0 `config/options.go` reads `signing_key_algorithm`, v0.16.0 does not;
+    /// the upgrade guide (pomerium/documentation `content/docs/deploy/upgrading.mdx`), Core 0.16.0:
+    /// "Removed `signing_key_algorithm` option".
+    ///
+    /// **What the step does.** The step comments it out (or deletes it with `--removed delete`).
     ///
     /// Before:
     ///
@@ -215,13 +223,17 @@ fn remove_signing_key_algorithm(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # GitHub teams are named by slug (Core)
     ///
-    /// With the GitHub identity provider, Pomerium up to 0.15 identified a team by its numeric
-    /// ID. From 0.16 on, teams are identified by their slug (`platform-team`), so group rules
-    /// that name a team by number stop matching.
+    /// **What changed in Pomerium.** With the GitHub identity provider, Pomerium up to 0.15
+    /// identified a team by its numeric ID. From 0.16 on, teams are identified by their slug
+    /// (`platform-team`), so group rules that name a team by number stop matching.
     ///
-    /// When `idp_provider` is `github` and a route's `allowed_groups`, or a `groups` criterion
-    /// in its `policy`, names a group by a number, the step adds a note at that place. It cannot
-    /// look up the slugs and changes nothing.
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Core 0.16.0: "Some GitHub group IDs changed from
+    /// integer to slug with the new GraphQL approach".
+    ///
+    /// **What the step does.** When `idp_provider` is `github` and a route's `allowed_groups`, or a
+    /// `groups` criterion in its `policy`, names a group by a number, the step adds a note at that
+    /// place. It cannot look up the slugs and changes nothing.
     ///
     /// Before:
     ///

@@ -10,14 +10,18 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0200";
 crate::step! {
     /// # Directory sync moved to the Enterprise Console (Core)
     ///
-    /// Pomerium 0.20 no longer synchronises users and groups from the identity provider; that
-    /// job moved to the Enterprise Console's external data sources (Settings > Identity
-    /// Provider). Core refuses to start when the old options are set:
+    /// **What changed in Pomerium.** Pomerium 0.20 no longer synchronises users and groups from the
+    /// identity provider; that job moved to the Enterprise Console's external data sources
+    /// (Settings > Identity Provider). Core refuses to start when the old options are set:
     ///
-    /// - `idp_service_account`: use the provider-specific settings in the Console instead.
-    /// - `idp_refresh_directory_timeout`: becomes the Console's *Polling Min Delay*.
-    /// - `idp_refresh_directory_interval`: becomes the Console's *Polling Max Delay*.
-    /// - `idp_qps`: no longer needed; providers are queried at their own rate.
+    /// **Evidence.** v0.19.0 `config/options.go` reads `idp_service_account`, v0.20.0 does not; the
+    /// upgrade guide (pomerium/documentation `content/docs/deploy/upgrading.mdx`), Core 0.20.0:
+    /// "IdP directory sync has moved to External Data Sources in Pomerium Enterprise".
+    ///
+    /// **What the step does.** - `idp_service_account`: use the provider-specific settings in the
+    /// Console instead. - `idp_refresh_directory_timeout`: becomes the Console's *Polling Min
+    /// Delay*. - `idp_refresh_directory_interval`: becomes the Console's *Polling Max Delay*. -
+    /// `idp_qps`: no longer needed; providers are queried at their own rate.
     ///
     /// The step comments these out (or deletes them with `--removed delete`) and adds a note
     /// naming the values to enter in the Console (never the service account, which is secret).

@@ -222,15 +222,19 @@ fn envoy_variable_len(text: &str) -> Option<usize> {
 crate::step! {
     /// # Client CA and CRL options moved to `downstream_mtls` (Core)
     ///
-    /// Pomerium 0.23 grouped the settings for client certificates (mutual TLS with downstream
-    /// clients) under `downstream_mtls`: `client_ca` became `downstream_mtls.ca`,
-    /// `client_ca_file` `downstream_mtls.ca_file`, `client_crl` `downstream_mtls.crl` and
-    /// `client_crl_file` `downstream_mtls.crl_file`. The CRL options were removed at once; the
-    /// CA options stayed as aliases until 0.26.
+    /// **What changed in Pomerium.** Pomerium 0.23 grouped the settings for client certificates
+    /// (mutual TLS with downstream clients) under `downstream_mtls`: `client_ca` became
+    /// `downstream_mtls.ca`, `client_ca_file` `downstream_mtls.ca_file`, `client_crl`
+    /// `downstream_mtls.crl` and `client_crl_file` `downstream_mtls.crl_file`. The CRL options were
+    /// removed at once; the CA options stayed as aliases until 0.26.
     ///
-    /// The step moves each value into `downstream_mtls`, merging into an existing
-    /// `downstream_mtls` mapping or creating one next to the first old key, and comments out
-    /// the old keys (or deletes them with `--removed delete`). When `downstream_mtls` already
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Core 0.23.0, "Downstream mTLS Settings": moved to a
+    /// new `downstream_mtls` block.
+    ///
+    /// **What the step does.** The step moves each value into `downstream_mtls`, merging into an
+    /// existing `downstream_mtls` mapping or creating one next to the first old key, and comments
+    /// out the old keys (or deletes them with `--removed delete`). When `downstream_mtls` already
     /// has the new key, its value is kept; an action is reported if the old one differed.
     ///
     /// Before:
@@ -286,15 +290,21 @@ fn downstream_mtls(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # `tls_downstream_client_ca` is deprecated (Core)
     ///
-    /// The route options `tls_downstream_client_ca` and `tls_downstream_client_ca_file`
-    /// (a client CA per route) are deprecated from 0.23 in favour of the global
-    /// `downstream_mtls` settings, and policies that check the client certificate
+    /// **What changed in Pomerium.** The route options `tls_downstream_client_ca` and
+    /// `tls_downstream_client_ca_file` (a client CA per route) are deprecated from 0.23 in favour
+    /// of the global `downstream_mtls` settings, and policies that check the client certificate
     /// (`client_certificate` criterion).
     ///
-    /// For each route that uses them the step adds a note; nothing changes, since moving a
-    /// per-route CA to a global one changes which clients other routes accept.
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Core 0.23.0, "Downstream mTLS Settings": the route
+    /// setting TLS Downstream Client Certificate Authority is deprecated.
     ///
-    /// Before and After: unchanged, with a note on `tls_downstream_client_ca`.
+    /// **What the step does.** For each route that uses them the step adds a note; nothing changes,
+    /// since moving a per-route CA to a global one changes which clients other routes accept.
+    ///
+    /// Before: a route that sets `tls_downstream_client_ca`.
+    ///
+    /// After: unchanged, with a note on `tls_downstream_client_ca`.
     pub(crate) static ROUTE_CLIENT_CA_DEPRECATED = Step {
         version: Version::new(0, 23),
         id: "route-client-ca-deprecated",

@@ -400,24 +400,28 @@ fn with_authorization(headers: Value, value: &str) -> Value {
 crate::step! {
     /// # `certificates` take file paths only (Core)
     ///
-    /// Up to 0.23, the `cert` and `key` of each item of the `certificates` list could hold the
-    /// PEM data itself, base64-encoded (Pomerium tried base64 first, then a file path). From
-    /// 0.24 (the Enterprise guide lists it under 0.25) only file paths are accepted. The
-    /// singular `certificate` / `certificate_key` options still accept base64 and are not
-    /// touched.
+    /// **What changed in Pomerium.** Up to 0.23, the `cert` and `key` of each item of the
+    /// `certificates` list could hold the PEM data itself, base64-encoded (Pomerium tried base64
+    /// first, then a file path). From 0.24 (the Enterprise guide lists it under 0.25) only file
+    /// paths are accepted. The singular `certificate` / `certificate_key` options still accept
+    /// base64 and are not touched.
     ///
-    /// For each `cert` or `key` value that decodes (standard base64, whitespace allowed) to PEM,
-    /// the step asks for a file under `--certs-dir` (default: `certs/` beside the config as it
-    /// is written, i.e. the `-o` path of `apply`; `./certs` when the config goes to stdout) and
-    /// points the config at it — relative to the config's directory when the file is inside
-    /// it. Files are named after the certificate's subject (common name, else its first DNS
-    /// name): `example.com.pem` and `example.com-key.pem`, else `certificates-N.pem` and
-    /// `certificates-N-key.pem` for the N-th item. Key files get mode 0600, certificates 0644.
-    /// An existing file with the same content is reused; one with other content is never
-    /// overwritten (a `-2`, `-3`… name is chosen). The files are written by `apply` before the
-    /// config, and removed again if writing the config fails; `plan` lists them by path, mode
-    /// and size. Values that are already paths stay as they are; a value that looks like base64
-    /// but does not decode to PEM is left with an action.
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Core 0.24.0, "Base64-encoded `certificates` Key" (and
+    /// 0.25.0): support was removed, give a file path.
+    ///
+    /// **What the step does.** For each `cert` or `key` value that decodes (standard base64,
+    /// whitespace allowed) to PEM, the step asks for a file under `--certs-dir` (default: `certs/`
+    /// beside the config as it is written, i.e. the `-o` path of `apply`; `./certs` when the config
+    /// goes to stdout) and points the config at it — relative to the config's directory when the
+    /// file is inside it. Files are named after the certificate's subject (common name, else its
+    /// first DNS name): `example.com.pem` and `example.com-key.pem`, else `certificates-N.pem` and
+    /// `certificates-N-key.pem` for the N-th item. Key files get mode 0600, certificates 0644. An
+    /// existing file with the same content is reused; one with other content is never overwritten
+    /// (a `-2`, `-3`… name is chosen). The files are written by `apply` before the config, and
+    /// removed again if writing the config fails; `plan` lists them by path, mode and size. Values
+    /// that are already paths stay as they are; a value that looks like base64 but does not decode
+    /// to PEM is left with an action.
     ///
     /// The new files must be deployed with the config: Pomerium reads them where it runs, and
     /// resolves a relative path such as `certs/app.example.com.pem` from its working directory
@@ -768,15 +772,21 @@ fn config_reference(config_dir: &Path, file: &Path) -> String {
 crate::step! {
     /// # Redis databroker storage was removed (Core)
     ///
-    /// Pomerium 0.24 removed Redis as databroker storage; the choices are `memory` and
-    /// `postgres`. A config with `databroker_storage_type: redis` does not start.
+    /// **What changed in Pomerium.** Pomerium 0.24 removed Redis as databroker storage; the choices
+    /// are `memory` and `postgres`. A config with `databroker_storage_type: redis` does not start.
     ///
-    /// The step reports an action on that line: create a Postgres database, set
-    /// `databroker_storage_type: postgres` and a `postgres://` connection string in
-    /// `databroker_storage_connection_string`. It changes nothing itself: the tool cannot
-    /// create the database, and the connection string is a secret it never writes.
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Core 0.24.0, "Redis Storage": Redis, deprecated since
+    /// 0.18, is removed.
     ///
-    /// Before and After: unchanged, with an action on `databroker_storage_type: redis`.
+    /// **What the step does.** The step reports an action on that line: create a Postgres database,
+    /// set `databroker_storage_type: postgres` and a `postgres://` connection string in
+    /// `databroker_storage_connection_string`. It changes nothing itself: the tool cannot create
+    /// the database, and the connection string is a secret it never writes.
+    ///
+    /// Before: `databroker_storage_type: redis`.
+    ///
+    /// After: unchanged, with an action on `databroker_storage_type: redis`.
     pub(crate) static REDIS_STORAGE_REMOVED = Step {
         version: Version::new(0, 24),
         id: "redis-storage-removed",

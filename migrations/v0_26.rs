@@ -11,10 +11,15 @@ const LINK: &str = "https://www.pomerium.com/docs/deploy/upgrading#v0260";
 crate::step! {
     /// # The `client_ca` aliases are gone
     ///
-    /// Pomerium 0.23 moved the client certificate authority for downstream mTLS into the
-    /// `downstream_mtls` block (`downstream_mtls.ca`, `downstream_mtls.ca_file`) and kept
-    /// `client_ca` and `client_ca_file` as aliases. Pomerium 0.26 removed the aliases: a file
-    /// that still uses them no longer requires client certificates.
+    /// **What changed in Pomerium.** Pomerium 0.23 moved the client certificate authority for
+    /// downstream mTLS into the `downstream_mtls` block (`downstream_mtls.ca`,
+    /// `downstream_mtls.ca_file`) and kept `client_ca` and `client_ca_file` as aliases. Pomerium
+    /// 0.26 removed the aliases: a file that still uses them no longer requires client
+    /// certificates.
+    ///
+    /// **Evidence.** v0.25.0 `config/options.go` reads `client_ca`, v0.26.0 does not; the upgrade
+    /// guide (pomerium/documentation `content/docs/deploy/upgrading.mdx`), Core 0.26.0,
+    /// "Deprecations": "`client_ca` is removed".
     ///
     /// **What the step does.** It moves `client_ca` to `downstream_mtls.ca` and `client_ca_file`
     /// to `downstream_mtls.ca_file`, exactly as v0.23 does for files that start before 0.23.
@@ -63,8 +68,12 @@ fn client_ca(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # Cookies are always Secure
     ///
-    /// Pomerium 0.26 removed `cookie_secure`: the session cookie always carries the `Secure`
-    /// attribute, so browsers send it only over HTTPS.
+    /// **What changed in Pomerium.** Pomerium 0.26 removed `cookie_secure`: the session cookie
+    /// always carries the `Secure` attribute, so browsers send it only over HTTPS.
+    ///
+    /// **Evidence.** v0.25.0 `config/options.go` reads `cookie_secure`, v0.26.0 does not; the
+    /// upgrade guide (pomerium/documentation `content/docs/deploy/upgrading.mdx`), Pomerium
+    /// Enterprise v0.25.0: the Secure Cookie setting is removed, always on.
     ///
     /// **What the step does.** It comments out `cookie_secure`. When it was `false`, the old
     /// behaviour (cookies over plain HTTP) is gone, and an action asks you to make sure every
@@ -140,7 +149,9 @@ crate::step! {
     /// file does not turn the flag off, it adds one note saying how many routes match more
     /// widely and how to restore the old matching.
     ///
-    /// Before and After: the file is unchanged.
+    /// Before: routes whose `from` has no port.
+    ///
+    /// After: unchanged (the step only reports).
     pub(crate) static MATCH_ANY_INCOMING_PORT = Step {
         version: Version::new(0, 26),
         id: "match-any-incoming-port",

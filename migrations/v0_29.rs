@@ -183,8 +183,12 @@ fn keep_sample_rate(cx: &mut StepContext<'_>, root: crate::document::NodeId) {
 crate::step! {
     /// # Decision audit logging was removed
     ///
-    /// Pomerium 0.29 removed decision audit logging, and with it `audit_key`, the public key
-    /// (`id` and base64 `data`) that encrypted the audit records.
+    /// **What changed in Pomerium.** Pomerium 0.29 removed decision audit logging, and with it
+    /// `audit_key`, the public key (`id` and base64 `data`) that encrypted the audit records.
+    ///
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise v0.29.0, "Removed Decision Audit
+    /// Logging".
     ///
     /// **What the step does.** It comments out `audit_key` (the whole block, including its
     /// `data`) and adds an action: the records are no longer produced, so whatever consumed them
@@ -242,9 +246,13 @@ fn audit_key(cx: &mut StepContext<'_>) {
 crate::step! {
     /// # Console: tracing options are dropped
     ///
-    /// With the move to OpenTelemetry in 0.29, the Enterprise Console no longer reads its
-    /// OpenCensus tracing options (`tracing-provider`, `tracing-sample-rate`, the provider
-    /// addresses); it drops them on upgrade.
+    /// **What changed in Pomerium.** With the move to OpenTelemetry in 0.29, the Enterprise Console
+    /// no longer reads its OpenCensus tracing options (`tracing-provider`, `tracing-sample-rate`,
+    /// the provider addresses); it drops them on upgrade.
+    ///
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise v0.29.0, "Tracing Configuration":
+    /// OpenCensus tracing options are removed on upgrade.
     ///
     /// **What the step does.** It comments out every top-level console key that starts with
     /// `tracing-` (or `tracing_`).

@@ -511,11 +511,18 @@ fn move_panic_threshold(cx: &mut StepContext<'_>, route: &common::Route) {
 crate::step! {
     /// # Console: upgrade the Console before Core
     ///
-    /// For 0.32, upgrade the Enterprise Console first and Core after it: a 0.32 Core expects a
-    /// Console that already speaks 0.32.
+    /// **What changed in Pomerium.** For 0.32, upgrade the Enterprise Console first and Core after
+    /// it: a 0.32 Core expects a Console that already speaks 0.32.
+    ///
+    /// **Evidence.** The upgrade guide (pomerium/documentation
+    /// `content/docs/deploy/upgrading.mdx`), Pomerium Enterprise v0.32.0, "Upgrade Enterprise
+    /// Console before Core".
     ///
     /// **What the step does.** It changes nothing and adds a note to the console file's report.
-    /// Before and After: the file stays the same.
+    ///
+    /// Before: any Console config.
+    ///
+    /// After: the file stays the same.
     pub(crate) static CONSOLE_FIRST = Step {
         version: Version::new(0, 32),
         id: "console-first",

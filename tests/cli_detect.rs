@@ -29,15 +29,7 @@ fn cmd() -> Command {
 
 /// Runs the binary with `args` and returns (exit code, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = cmd()
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the binary: {e}"));
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_parts(cmd().args(args))
 }
 
 fn json(args: &[&str]) -> Value {

@@ -9,16 +9,11 @@ mod common;
 
 /// Runs the binary in `dir` with `args`; returns (exit code, stdout, stderr).
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = common::bin()
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the binary: {e}"));
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    common::run_parts(
+        common::bin()
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .args(args),
     )
 }
 

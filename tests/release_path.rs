@@ -79,60 +79,20 @@ fn the_doc_check_finds_a_missing_or_misplaced_section() {
     assert!(!missing_doc_sections(swapped).is_empty());
 }
 
-/// The steps written before the fixed sections whose docs are not converted yet. The list only
-/// shrinks: a step not listed here must have every section, and a listed step that has them all
-/// must leave the list.
-const NOT_YET_IN_SECTIONS: &[&str] = &[
-    "v0.15/remove-unused-options",
-    "v0.15/ed25519-signing-key",
-    "v0.15/console-audience",
-    "v0.15/helm-charts-moved",
-    "v0.16/rename-headers",
-    "v0.16/remove-signing-key-algorithm",
-    "v0.16/github-team-slugs",
-    "v0.20/remove-directory-sync",
-    "v0.23/downstream-mtls",
-    "v0.23/route-client-ca-deprecated",
-    "v0.24/certificates-to-files",
-    "v0.24/redis-storage-removed",
-    "v0.26/client-ca",
-    "v0.26/cookie-secure",
-    "v0.26/match-any-incoming-port",
-    "v0.29/audit-key",
-    "v0.29/console-tracing",
-    "v0.32/console-first",
-];
-
 #[test]
 fn every_step_doc_has_the_fixed_sections() {
-    let mut lacking = Vec::new();
-    let mut converted = Vec::new();
-    for step in STEPS {
-        let id = step.qualified_id();
-        let missing = missing_doc_sections(step.doc);
-        let listed = NOT_YET_IN_SECTIONS.contains(&id.as_str());
-        if !missing.is_empty() && !listed {
-            lacking.push(format!("{id}: {}", missing.join(", ")));
-        }
-        if missing.is_empty() && listed {
-            converted.push(id);
-        }
-    }
+    let lacking: Vec<String> = STEPS
+        .iter()
+        .filter_map(|step| {
+            let missing = missing_doc_sections(step.doc);
+            (!missing.is_empty())
+                .then(|| format!("{}: {}", step.qualified_id(), missing.join(", ")))
+        })
+        .collect();
     assert!(
         lacking.is_empty(),
         "step docs without the fixed sections (see migrations/README.md):\n{}",
         lacking.join("\n")
-    );
-    assert!(
-        converted.is_empty(),
-        "these steps have every section now: remove them from NOT_YET_IN_SECTIONS:\n{}",
-        converted.join("\n")
-    );
-    assert!(
-        NOT_YET_IN_SECTIONS
-            .iter()
-            .all(|id| STEPS.iter().any(|s| s.qualified_id() == *id)),
-        "NOT_YET_IN_SECTIONS names a step that does not exist"
     );
 }
 

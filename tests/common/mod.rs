@@ -61,6 +61,15 @@ impl From<Output> for Run {
     }
 }
 
+/// Runs `cmd` and returns (exit code, stdout, stderr); the test fails when it cannot run.
+pub fn run_parts(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the binary: {e}"));
+    let run = Run::from(out);
+    (run.code, run.stdout, run.stderr)
+}
+
 /// `text` parsed as `format`; the test fails when it does not parse.
 pub fn parse(text: &str, format: Format) -> Document {
     match Document::parse(text.to_owned(), format) {
