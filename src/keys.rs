@@ -88,16 +88,20 @@ pub struct TableError {
     pub reason: String,
 }
 
+/// The lines of an embedded table that hold data, as `(line number, text)`: a trailing `\r`
+/// removed, blank lines and `#` comments skipped. Every table of the tool is read through this.
+pub(crate) fn data_lines(text: &'static str) -> impl Iterator<Item = (usize, &'static str)> {
+    text.lines()
+        .enumerate()
+        .map(|(n, line)| (n + 1, line.trim_end_matches('\r')))
+        .filter(|(_, line)| !line.trim().is_empty() && !line.starts_with('#'))
+}
+
 /// Parses the table format: `key<TAB>first<TAB>last` (`-` for a key still read), blank lines,
 /// `#` comments and the `@releases` line ignored.
 pub fn parse_table(text: &'static str) -> Result<Vec<KeyHistory>, TableError> {
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line_no = n + 1;
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() || line.starts_with('#') || line.starts_with('@') {
-            continue;
-        }
+    for (line_no, line) in data_lines(text).filter(|(_, line)| !line.starts_with('@')) {
         let err = |reason: String| TableError {
             line: line_no,
             reason,

@@ -14,13 +14,9 @@ const CONSOLE_KEYS_TSV: &str = include_str!("pomerium-console-keys.tsv");
 /// snake_case.
 pub fn parse_console_table(text: &'static str) -> Result<Vec<&'static str>, TableError> {
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
+    for (line_no, line) in super::data_lines(text) {
         let err = |reason: String| TableError {
-            line: n + 1,
+            line: line_no,
             reason,
         };
         let fields: Vec<&'static str> = line.split('\t').collect();

@@ -128,14 +128,10 @@ fn rows(
     row: impl Fn(&[&'static str]) -> Result<Row, String>,
 ) -> Result<Vec<Row>, TableError> {
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
+    for (line_no, line) in crate::keys::data_lines(text) {
         let err = |reason: String| TableError {
             table,
-            line: n + 1,
+            line: line_no,
             reason,
         };
         let f: Vec<&'static str> = line.split('\t').collect();
@@ -166,14 +162,10 @@ pub struct Coverage {
 /// `marker` and rule ids.
 pub fn parse_coverage(text: &'static str) -> Result<Vec<Coverage>, TableError> {
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
+    for (line_no, line) in crate::keys::data_lines(text) {
         let err = |reason: String| TableError {
             table: "coverage.tsv",
-            line: n + 1,
+            line: line_no,
             reason,
         };
         let [step, covers] = line.split('\t').collect::<Vec<_>>()[..] else {
