@@ -59,12 +59,13 @@ impl Renderer<'_> {
         let start = self
             .item_start(seq, i, item)
             .ok_or_else(|| self.unsupported(self.span(item).start, "an item without `-`"))?;
-        let owner = EntryId {
-            map: seq,
-            index: i,
-        };
-        self.removed_extents.push((start, self.span(item).end, owner));
-        self.item_removals.entry(seq).or_default().push(Removal { index: i, note });
+        let owner = EntryId { map: seq, index: i };
+        self.removed_extents
+            .push((start, self.span(item).end, owner));
+        self.item_removals
+            .entry(seq)
+            .or_default()
+            .push(Removal { index: i, note });
         Ok(())
     }
 
@@ -117,10 +118,7 @@ impl Renderer<'_> {
         let ss = self.span(seq);
         let all_removed = removals.len() == items.len();
         if all_removed && removals.iter().all(|r| r.note.is_none()) {
-            let owner = Some(EntryId {
-                map: seq,
-                index: 0,
-            });
+            let owner = Some(EntryId { map: seq, index: 0 });
             match self.value_region(seq) {
                 Ok((from, Context::Entry(_))) if ss.props == ss.start => {
                     self.splice(from, ss.end, " []".into(), owner)
@@ -137,10 +135,7 @@ impl Renderer<'_> {
             .collect();
         let column = self.column(ss.start);
         for (a, b) in splice::runs(&deleted) {
-            let owner = Some(EntryId {
-                map: seq,
-                index: a,
-            });
+            let owner = Some(EntryId { map: seq, index: a });
             let start = dashes[a];
             if scan::first_on_line(src, start) {
                 let from = scan::line_start(src, start);
@@ -170,10 +165,7 @@ impl Renderer<'_> {
             }
         }
         if all_removed {
-            let owner = Some(EntryId {
-                map: seq,
-                index: 0,
-            });
+            let owner = Some(EntryId { map: seq, index: 0 });
             match self.value_region(seq) {
                 Ok((from, Context::Entry(_))) if ss.props == ss.start => {
                     self.splice(from, from, " []".into(), owner)
@@ -201,10 +193,7 @@ impl Renderer<'_> {
         let ss = self.span(seq);
         let removed: Vec<usize> = removals.iter().map(|r| r.index).collect();
         for (a, b) in splice::runs(&removed) {
-            let owner = Some(EntryId {
-                map: seq,
-                index: a,
-            });
+            let owner = Some(EntryId { map: seq, index: a });
             if b + 1 < items.len() {
                 let (from, to) = (self.span(items[a]).props, self.span(items[b + 1]).props);
                 self.splice(from, to, String::new(), owner);
