@@ -370,6 +370,8 @@ pub enum InputFormat {
     Json,
     /// TOML (what `.toml` files are read as)
     Toml,
+    /// `NAME=value` lines (what `.env`, `*.env` and `.env.*` files are read as)
+    Dotenv,
 }
 
 impl From<InputFormat> for Format {
@@ -378,6 +380,7 @@ impl From<InputFormat> for Format {
             InputFormat::Yaml => Format::Yaml,
             InputFormat::Json => Format::Json,
             InputFormat::Toml => Format::Toml,
+            InputFormat::Dotenv => Format::Dotenv,
         }
     }
 }

@@ -42,6 +42,14 @@ pub enum RunError {
         location: Location,
         found: &'static str,
     },
+    /// A `.env` file read as such: its variables are not migrated yet, and reading them as config
+    /// keys would find nothing to change.
+    #[error(
+        "{path}: read as dotenv, the file holds environment variables (`NAME=value`); \
+         pomerium-migrate reads .env files but does not migrate environment variables yet, so \
+         it refuses rather than report that nothing needs to change"
+    )]
+    EnvironmentFile { path: String },
     #[error("{}", source.message(path))]
     KindUndecided { path: String, source: KindUndecided },
     #[error("{path}:{source}")]

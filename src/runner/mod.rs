@@ -158,6 +158,11 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
 /// Reads what a file is and the versions it runs between, before any step runs.
 fn parse(input: Input, config: &RunConfig<'_>) -> Result<Parsed, RunError> {
     let (format, document) = parse_input(&input, config.input_format)?;
+    if format == Format::Dotenv {
+        return Err(RunError::EnvironmentFile {
+            path: input.source.display(),
+        });
+    }
     let detection =
         detect_file(&document, config.kind).map_err(|source| RunError::KindUndecided {
             path: input.source.display(),
