@@ -31,7 +31,7 @@ fn env_file_names_are_read_as_dotenv_and_not_taken_for_configs() -> TestResult {
             let out = run(dir.path(), &[command, "--kind", "core", name], None);
             assert_eq!(out.code, 2, "{command} {name}: {}", out.output());
             assert!(
-                out.stderr.contains(&format!("{name}: read as dotenv")),
+                out.stderr.contains(&format!("{name}: read as a .env file")),
                 "{command} {name}: {}",
                 out.output()
             );
@@ -47,7 +47,11 @@ fn env_file_names_are_read_as_dotenv_and_not_taken_for_configs() -> TestResult {
     fs::write(dir.path().join("env.yaml"), ENV)?;
     let out = run(dir.path(), &["plan", "--kind", "core", "env.yaml"], None);
     assert_eq!(out.code, 2, "{}", out.output());
-    assert!(!out.stderr.contains("read as dotenv"), "{}", out.output());
+    assert!(
+        !out.stderr.contains("read as a .env file"),
+        "{}",
+        out.output()
+    );
     Ok(())
 }
 
@@ -62,7 +66,7 @@ fn input_format_dotenv_reads_any_name_and_stdin() -> TestResult {
     );
     assert_eq!(out.code, 2, "{}", out.output());
     assert!(
-        out.stderr.contains("settings.txt: read as dotenv"),
+        out.stderr.contains("settings.txt: read as a .env file"),
         "{}",
         out.output()
     );
@@ -72,7 +76,11 @@ fn input_format_dotenv_reads_any_name_and_stdin() -> TestResult {
         Some(ENV),
     );
     assert_eq!(out.code, 2, "{}", out.output());
-    assert!(out.stderr.contains("-: read as dotenv"), "{}", out.output());
+    assert!(
+        out.stderr.contains("-: read as a .env file"),
+        "{}",
+        out.output()
+    );
     Ok(())
 }
 

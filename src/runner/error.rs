@@ -42,14 +42,6 @@ pub enum RunError {
         location: Location,
         found: &'static str,
     },
-    /// A `.env` file read as such: its variables are not migrated yet, and reading them as config
-    /// keys would find nothing to change.
-    #[error(
-        "{path}: read as dotenv, the file holds environment variables (`NAME=value`); \
-         pomerium-migrate reads .env files but does not migrate environment variables yet, so \
-         it refuses rather than report that nothing needs to change"
-    )]
-    EnvironmentFile { path: String },
     #[error("{}", source.message(path))]
     KindUndecided { path: String, source: KindUndecided },
     #[error("{path}:{source}")]
@@ -96,6 +88,19 @@ pub enum RunError {
          writes nothing for an empty input"
     )]
     EmptyStdin,
+    /// A file that does not concern Pomerium (a compose file with no Pomerium service): skipped,
+    /// not refused (exit 0), and never read as a config.
+    #[error("{path}: skipped: {reason}")]
+    NotPomerium { path: String, reason: String },
+    #[error(
+        "{path}: read as a {surface} ({evidence}); pomerium-migrate does not migrate this \
+         surface yet. If the file is a Pomerium config, say so with --kind core or --kind console"
+    )]
+    SurfaceNotSupported {
+        path: String,
+        surface: String,
+        evidence: String,
+    },
     #[error("{path}: the same file is given twice; give each file once")]
     SameFileTwice { path: String },
     #[error("{}", describe_step_error(path, step, source))]
@@ -140,6 +145,7 @@ impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Step { .. } => 3,
+            RunError::NotPomerium { .. } => 0,
             _ => 2,
         }
     }
