@@ -149,6 +149,26 @@ pub fn migrate(
     })
 }
 
+/// The services that run Pomerium, as `detect` lists them.
+pub fn components(doc: &Document, forced: bool) -> Vec<super::Component> {
+    pomerium_services(doc, forced)
+        .into_iter()
+        .map(|s| super::Component {
+            version: s
+                .image
+                .as_ref()
+                .and_then(|(_, text)| Image::parse(text).version()),
+            at: s
+                .image
+                .as_ref()
+                .map_or(s.at, |(node, _)| doc.location(*node)),
+            image: s.image.map(|(_, text)| text),
+            name: s.name,
+            kind: s.kind,
+        })
+        .collect()
+}
+
 /// The services that run Pomerium, in file order.
 fn pomerium_services(doc: &Document, forced: bool) -> Vec<Service> {
     let Some(root) = doc.root() else {
