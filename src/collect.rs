@@ -223,22 +223,17 @@ fn pick(
                 }
             };
             match crate::surface::detect_surface(None, Some(&document)) {
-                // A surface is taken when something in it runs Pomerium, and skipped with the
+                // A compose file is taken when a service runs Pomerium, and skipped with the
                 // reason otherwise; it is never read as a config.
-                Some((surface, _)) => {
+                Some((surface @ crate::surface::Surface::Compose, _)) => {
                     if crate::surface::components(surface, &document, false).is_empty() {
                         return Err(Skipped {
                             path: shown,
-                            reason: match surface {
-                                crate::surface::Surface::Compose => {
-                                    "a docker-compose file with no Pomerium service".to_owned()
-                                }
-                                other => format!("a {other}: not migrated by this version"),
-                            },
+                            reason: "a docker-compose file with no Pomerium service".to_owned(),
                         });
                     }
                 }
-                None => recognise(&document).map_err(|reason| Skipped {
+                _ => recognise(&document).map_err(|reason| Skipped {
                     path: shown.clone(),
                     reason,
                 })?,
