@@ -899,4 +899,73 @@ mod tests {
         assert_eq!(read(&path), "old\n");
         Ok(())
     }
+
+    /// Two steps may ask for the same file: once when they agree on its contents, refused when
+    /// they do not (neither version may win silently).
+    #[test]
+    fn one_file_asked_for_twice_is_created_once_or_refused() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let key = dir.path().join("certs/k.pem");
+        let file = |contents: &[u8]| CreatedFile {
+            path: key.clone(),
+            mode: 0o600,
+            contents: contents.to_vec(),
+        };
+        let agree = WritePlan {
+            configs: vec![],
+            created: vec![file(b"KEY"), file(b"KEY")],
+        };
+        let out = commit(&agree).map_err(io::Error::other)?;
+        assert_eq!(out.created.len(), 1);
+        assert_eq!(read(&key), "KEY");
+
+        let other = dir.path().join("certs/o.pem");
+        let disagree = WritePlan {
+            configs: vec![],
+            created: vec![
+                CreatedFile {
+                    path: other.clone(),
+                    mode: 0o600,
+                    contents: b"ONE".to_vec(),
+                },
+                CreatedFile {
+                    path: other.clone(),
+                    mode: 0o600,
+                    contents: b"TWO".to_vec(),
+                },
+            ],
+        };
+        let err = commit(&disagree);
+        assert!(
+            matches!(&err, Err(WriteError::WouldOverwrite { path }) if *path == other),
+            "{err:?}"
+        );
+        assert!(!other.exists());
+        Ok(())
+    }
+
+    /// A created file's path that cannot be read (here: it is a directory) is a system error
+    /// (exit 2), not taken for a free path.
+    #[test]
+    fn an_unreadable_created_path_is_an_io_error() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let taken = dir.path().join("k.pem");
+        fs::create_dir(&taken)?;
+        let plan = WritePlan {
+            configs: vec![],
+            created: vec![CreatedFile {
+                path: taken.clone(),
+                mode: 0o600,
+                contents: b"KEY".to_vec(),
+            }],
+        };
+        let err = commit(&plan);
+        assert!(
+            matches!(&err, Err(WriteError::Io { action, .. }) if *action == "read the existing file"),
+            "{err:?}"
+        );
+        assert_eq!(err.err().map(|e| e.exit_code()), Some(2));
+        assert!(taken.is_dir());
+        Ok(())
+    }
 }
