@@ -968,4 +968,35 @@ mod tests {
         assert!(taken.is_dir());
         Ok(())
     }
+
+    /// A regular file is written at the path given, however it is spelt (only a symlink is
+    /// followed to its target); a directory is refused as not a file.
+    #[test]
+    fn a_regular_file_is_its_own_target_and_a_directory_is_refused() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        fs::create_dir(dir.path().join("sub"))?;
+        let path = dir.path().join("sub/../c.yaml");
+        fs::write(&path, "old\n")?;
+        let mut write = config(&path, Some("old\n"), "new\n");
+        write.backup_suffix = None;
+        let out = commit(&WritePlan {
+            configs: vec![write],
+            created: vec![],
+        })
+        .map_err(io::Error::other)?;
+        assert_eq!(out.configs[0].target, path);
+        assert_eq!(read(&path), "new\n");
+
+        let sub = dir.path().join("sub");
+        let err = commit(&WritePlan {
+            configs: vec![config(&sub, Some("old\n"), "new\n")],
+            created: vec![],
+        });
+        assert!(
+            matches!(&err, Err(WriteError::NotAFile { path }) if *path == sub),
+            "{err:?}"
+        );
+        assert!(sub.is_dir());
+        Ok(())
+    }
 }
