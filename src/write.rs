@@ -999,4 +999,28 @@ mod tests {
         assert!(sub.is_dir());
         Ok(())
     }
+
+    /// A config that cannot be read again before it is replaced (here a directory took its
+    /// place) is reported as a failure to read it, and nothing is written.
+    #[test]
+    fn a_config_that_cannot_be_read_again_is_an_io_error() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.yaml");
+        fs::write(&path, "old\n")?;
+        let plan = WritePlan {
+            configs: vec![config(&path, Some("old\n"), "new\n")],
+            created: vec![],
+        };
+        let err = commit_with(&plan, &mut || {
+            let _ = fs::remove_file(&path);
+            let _ = fs::create_dir(&path);
+        });
+        assert!(
+            matches!(&err, Err(WriteError::Io { action, .. }) if *action == "read the file again"),
+            "{err:?}"
+        );
+        assert!(path.is_dir());
+        assert!(!dir.path().join("c.yaml.bak").exists());
+        Ok(())
+    }
 }
