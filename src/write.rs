@@ -1023,4 +1023,26 @@ mod tests {
         assert!(!dir.path().join("c.yaml.bak").exists());
         Ok(())
     }
+
+    /// A backup that cannot be made for any reason but a taken name (here: the name with the
+    /// suffix is too long for the file system) fails the write at once, leaving the config and
+    /// its directory as they were.
+    #[test]
+    fn a_backup_that_cannot_be_made_fails_the_write() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        // 253 bytes: a valid name, but not with ".bak" after it (most file systems allow 255).
+        let path = dir.path().join(format!("{}.yaml", "c".repeat(248)));
+        fs::write(&path, "old\n")?;
+        let err = commit(&WritePlan {
+            configs: vec![config(&path, Some("old\n"), "new\n")],
+            created: vec![],
+        });
+        assert!(
+            matches!(&err, Err(WriteError::Io { action, .. }) if *action == "write the backup"),
+            "{err:?}"
+        );
+        assert_eq!(read(&path), "old\n");
+        assert_eq!(fs::read_dir(dir.path())?.count(), 1);
+        Ok(())
+    }
 }
