@@ -44,6 +44,8 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
             target: None,
             // One view of the disk for the whole run: steps and report agree.
             disk: Disk::default(),
+            // Per embedded config: the Kubernetes surface sets it.
+            embedded_in: None,
         },
         output: None,
         steps,
