@@ -1,0 +1,3 @@
+//! Deployment surfaces: where operators set Pomerium's options besides a config file.
+
+pub mod encoded;
