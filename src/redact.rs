@@ -30,6 +30,7 @@ use base64::Engine as _;
 use crate::document::splice;
 use crate::document::{Document, Format, NodeId, NodeKind, Value};
 
+mod kubernetes;
 mod toml_comments;
 
 /// What a secret value is replaced with.
@@ -181,7 +182,15 @@ pub fn redact(doc: &Document) -> Redacted {
         spans.extend(comment_spans);
         secrets.extend(comment_secrets);
     }
-    let text = replace_spans(doc.text(), &mut spans);
+    // A manifest's Secrets and embedded configs: whole values replaced, or redacted inside.
+    let (whole, manifest_secrets) = kubernetes::replacements(doc);
+    secrets.extend(manifest_secrets);
+    spans.retain(|s| {
+        !whole
+            .iter()
+            .any(|(r, _)| r.start <= s.start && s.end <= r.end)
+    });
+    let text = replace_spans(doc.text(), &mut spans, whole);
     // `# KEY: value` comments, also in TOML (an option kept from a YAML config); JSON has none.
     let (text, comment_secrets) = redact_comments(&text);
     secrets.extend(comment_secrets);
@@ -249,8 +258,12 @@ impl SpanFinder<'_> {
 }
 
 /// Replaces each span by [`REDACTED`], keeping the span's trailing line breaks so that the lines
-/// after it stay lines.
-fn replace_spans(text: &str, spans: &mut [Range<usize>]) -> String {
+/// after it stay lines, and makes the `extra` replacements (which no span overlaps).
+fn replace_spans(
+    text: &str,
+    spans: &mut [Range<usize>],
+    extra: Vec<(Range<usize>, String)>,
+) -> String {
     spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
     let mut replacements: Vec<(Range<usize>, String)> = Vec::with_capacity(spans.len());
     let mut done = 0;
@@ -266,6 +279,8 @@ fn replace_spans(text: &str, spans: &mut [Range<usize>]) -> String {
         replacements.push((span.clone(), replacement));
         done = span.end;
     }
+    replacements.extend(extra);
+    replacements.sort_by_key(|(r, _)| r.start);
     splice::apply(
         text,
         replacements.iter().map(|(r, t)| (r.clone(), t.as_str())),
@@ -833,7 +848,7 @@ mod tests {
         let end = text.find("b:").unwrap_or(0);
         let mut spans = vec![start..end, start + 2..start + 4];
         assert_eq!(
-            replace_spans(text, &mut spans),
+            replace_spans(text, &mut spans, Vec::new()),
             "a: x\nk: <redacted>\nb: y\n"
         );
     }
