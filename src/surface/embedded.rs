@@ -22,10 +22,8 @@
 //! `docs/ARCHITECTURE.md`) with at least two keys, or one key when the name is `config.*` (an
 //! application's `settings.yaml` with one `address` key is not taken for Pomerium's).
 
-use std::path::PathBuf;
-
 use crate::document::{Document, Edit, Format, Location, NodeId, Value};
-use crate::runner::{self, FileRun, Input, RunConfig, RunError, Source};
+use crate::runner::{FileRun, RunConfig, RunError, Source};
 use crate::step::{FileKind, Finding, Severity};
 use crate::version::Version;
 
@@ -407,34 +405,24 @@ fn migrate_one(
     from: Option<Version>,
     config: &RunConfig<'_>,
 ) -> Result<Result<Migrated, Unreadable>, RunError> {
-    let label = format!("{} ({})", manifest.display(), embedded.host);
-    let input = Input::from_bytes(
-        Source::File(PathBuf::from(&label)),
-        embedded.text.clone().into_bytes(),
-    )?;
-    let mut options = config.options.clone();
-    options.embedded_in = Some(embedded.host.clone());
-    let inner = RunConfig {
-        from: from.or(config.from),
-        to: config.to,
-        kind: Some(embedded.kind),
-        input_format: Some(embedded.format),
-        options,
-        output: None,
-        steps: config.steps,
-        verify_each_step: config.verify_each_step,
+    let run = match super::decoded::run_text(
+        manifest,
+        &embedded.host,
+        embedded.text.clone(),
+        embedded.format,
+        embedded.kind,
+        from,
+        config,
+    ) {
+        Ok(run) => run,
+        Err(e) if e.exit_code() == 2 => {
+            return Ok(Err(Unreadable {
+                at: embedded.key_at,
+                message: format!("{} cannot be migrated: {e}", embedded.host),
+            }));
+        }
+        Err(e) => return Err(e),
     };
-    let run =
-        match runner::prepare(input, &inner).and_then(|p| runner::migrate_one(p, &inner, None)) {
-            Ok(run) => run,
-            Err(e) if e.exit_code() == 2 => {
-                return Ok(Err(Unreadable {
-                    at: embedded.key_at,
-                    message: format!("{} cannot be migrated: {e}", embedded.host),
-                }));
-            }
-            Err(e) => return Err(e),
-        };
     let findings = run
         .findings
         .iter()
