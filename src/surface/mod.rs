@@ -3,4 +3,5 @@
 pub mod decoded;
 pub mod embedded;
 pub mod encoded;
+pub mod helm_tables;
 pub mod route_list;
