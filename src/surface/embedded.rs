@@ -551,6 +551,25 @@ data:
     }
 
     #[test]
+    fn configs_in_a_multi_document_stream_are_found_on_their_lines() {
+        let text = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: pomerium\n---\n{CONFIG_MAP}"
+        );
+        let doc = Document::parse_stream(text).unwrap_or_else(|e| panic!("{e}"));
+        let found = find(&doc);
+        let [config] = &found.configs[..] else {
+            panic!("{:?}", found.configs);
+        };
+        assert_eq!(
+            config.locate(Some(Location { line: 3, column: 1 })),
+            Location {
+                line: 16,
+                column: 5
+            }
+        );
+    }
+
+    #[test]
     fn streams_and_lists_hold_objects_and_other_objects_hold_no_config() {
         // A sequence root stands for a stream of documents.
         let doc = yaml(
@@ -596,9 +615,22 @@ mod run_tests {
         let edits = outcome.edits();
         assert_eq!(edits.len(), 1);
         let result = doc.apply(&edits)?;
-        println!("{}", result.text());
-        for f in outcome.all_findings() {
-            println!("{f:?}");
+        // The entry now holds the migrated config; the rest of the manifest is as it was.
+        let data = result.top("data").map(|e| e.value);
+        let value = data
+            .and_then(|d| result.get(d, "config.yaml"))
+            .and_then(|e| result.str(e.value).map(str::to_owned))
+            .unwrap_or_default();
+        assert_eq!(value, outcome.migrated[0].run.result().text());
+        assert!(value.contains("# idp_service_account: abc"), "{value}");
+        assert!(result.text().starts_with("apiVersion: v1\nkind: ConfigMap\n"));
+        assert!(result.text().ends_with("  notes.txt: hello\n"));
+        // The step's findings point at `idp_service_account` in the manifest: line 11, col 5.
+        let findings = outcome.all_findings();
+        assert!(!findings.is_empty());
+        for f in &findings {
+            assert_eq!(f.step, "remove-directory-sync");
+            assert_eq!(f.location, Some(Location { line: 11, column: 5 }));
         }
         Ok(())
     }
