@@ -104,8 +104,13 @@ pub fn is_clearly_a_path(value: &str) -> bool {
         && !is_secret_value(value)
 }
 
+/// A key compared in snake_case: lower case, `-` read as `_`, and a camelCase Helm value name
+/// read as the option its chart writes (`signingKey` = `signing_key`, see
+/// `surface::helm_tables::snake_case`).
 fn normalize(key: &str) -> String {
-    key.trim().to_ascii_lowercase().replace('-', "_")
+    crate::surface::helm_tables::snake_case(key.trim())
+        .to_ascii_lowercase()
+        .replace('-', "_")
 }
 
 /// Whether a value is secret by its content, whatever its key.
@@ -569,6 +574,12 @@ mod tests {
             "autocert_eab_mac_key",
             "ssh_host_keys",
             "Shared_Secret",
+            // Helm values of the Console chart, written as the chart's `snakecase` makes them.
+            "signingKey",
+            "licenseKey",
+            "sharedSecret",
+            "databaseEncryptionKey",
+            "clientSecret",
         ] {
             assert!(is_secret_key(key, &[]), "{key}");
         }
