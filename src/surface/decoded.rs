@@ -61,6 +61,8 @@ pub fn run_text(
         from: from.or(config.from),
         to: config.to,
         kind: Some(kind),
+        // The text is a config, whatever surface it was found in.
+        surface: Some(super::SurfaceKind::Config),
         input_format: Some(format),
         options,
         output: None,
