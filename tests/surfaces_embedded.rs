@@ -135,6 +135,7 @@ fn config() -> RunConfig<'static> {
         from: Some(Version::new(0, 19)),
         to: None,
         kind: None,
+        surface: None,
         input_format: None,
         options: StepOptions::default(),
         output: None,

@@ -155,12 +155,25 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
     } else {
         shown(file.result())
     };
-    let secrets: Vec<String> = before
+    let mut secrets: Vec<String> = before
         .secrets
         .iter()
         .chain(&after.secrets)
         .cloned()
         .collect();
+    // Encoded texts (base64 Secret data, `POLICY`) are shown decoded after the file's diff,
+    // redacted like a config.
+    let mut diff_text = diff::unified(&before.text, &after.text, &path);
+    for view in &file.decoded {
+        let (old, new) = view.shown(show_secrets);
+        diff_text.push_str(&diff::unified(
+            &old.text,
+            &new.text,
+            &format!("{path} ({}, decoded)", view.label),
+        ));
+        secrets.extend(old.secrets);
+        secrets.extend(new.secrets);
+    }
     let step_diffs = per_step.then(|| {
         file.step_changes()
             .map(|(step, old, new)| StepDiff {
@@ -180,7 +193,7 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
         })
         .collect();
     FileReport {
-        diff: diff::unified(&before.text, &after.text, &path),
+        diff: diff_text,
         path,
         kind: file.kind,
         surface: file.surface,

@@ -98,10 +98,12 @@ pub fn migrate(
     let mut edits: Vec<Edit> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
+    let mut decoded = Vec::new();
     let mut span: Option<(Version, Version)> = None;
     for service in &services {
         let done = migrate_service(&input, &document, service, config, to_default)?;
         edits.extend(done.edits);
+        decoded.extend(done.decoded);
         findings.extend(done.findings);
         warnings.extend(done.warnings);
         span = Some(match span {
@@ -146,6 +148,7 @@ pub fn migrate(
         stages,
         findings,
         created: Vec::new(),
+        decoded,
     })
 }
 
@@ -194,6 +197,8 @@ fn pomerium_services(doc: &Document, forced: bool) -> Vec<Service> {
 struct ServiceDone {
     edits: Vec<Edit>,
     findings: Vec<Finding>,
+    /// Decoded route lists (`POLICY`, `ROUTES`), for the report.
+    decoded: Vec<super::decoded::DecodedView>,
     warnings: Vec<String>,
     from: Version,
     to: Version,
@@ -240,6 +245,7 @@ fn migrate_service(
     let mut done = ServiceDone {
         edits: Vec::new(),
         findings: Vec::new(),
+        decoded: Vec::new(),
         warnings,
         from: config.from.or(tag_version).unwrap_or(to_default),
         to: config.to.unwrap_or(to_default),
@@ -300,8 +306,10 @@ fn migrate_service(
                     to,
                     location: var.at,
                 },
+                &input.source,
                 config,
-            );
+            )?;
+            done.decoded.extend(outcome.view);
             if let Some(new_value) = outcome.new_value {
                 done.edits.push(Edit::SetScalar {
                     node: var.value_node,

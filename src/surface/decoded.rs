@@ -21,21 +21,20 @@ pub struct DecodedView {
 }
 
 impl DecodedView {
-    /// The unified diff of the decoded texts, redacted unless `show_secrets`; empty when the
-    /// text did not change. Its headers name the surface file and the decoded value.
-    pub fn diff(&self, path: &str, show_secrets: bool) -> String {
+    /// The texts as the report shows them (redacted unless `show_secrets`), with the secrets
+    /// they hid (to scrub messages).
+    pub fn shown(&self, show_secrets: bool) -> (redact::Redacted, redact::Redacted) {
         let shown = |doc: &Document| {
             if show_secrets {
-                doc.text().to_owned()
+                redact::Redacted {
+                    text: doc.text().to_owned(),
+                    secrets: Vec::new(),
+                }
             } else {
-                redact::redact(doc).text
+                redact::redact(doc)
             }
         };
-        crate::diff::unified(
-            &shown(&self.before),
-            &shown(&self.after),
-            &format!("{path} ({}, decoded)", self.label),
-        )
+        (shown(&self.before), shown(&self.after))
     }
 }
 

@@ -88,7 +88,7 @@ impl Embedded {
     fn message(&self, inner: Option<Location>, message: &str) -> String {
         match (&self.layout, inner) {
             (Layout::Block { .. }, _) | (_, None) => message.to_owned(),
-            (_, Some(at)) => format!("`{}` line {}: {message}", self.name, at.line),
+            (_, Some(at)) => format!("in the decoded `{}`, line {}: {message}", self.name, at.line),
         }
     }
 }
@@ -372,15 +372,9 @@ pub fn migrate(
         ));
     }
     for embedded in found.configs {
-        match migrate_one(embedded, manifest, from, config)? {
-            Ok(migrated) => outcome.migrated.push(migrated),
-            Err(f) => outcome.findings.push(finding(
-                report_version,
-                Severity::ActionRequired,
-                f.at,
-                f.message,
-            )),
-        }
+        outcome
+            .migrated
+            .push(migrate_one(embedded, manifest, from, config)?);
     }
     Ok(outcome)
 }
@@ -396,16 +390,18 @@ fn finding(version: Version, severity: Severity, at: Location, message: String) 
     }
 }
 
-/// Runs one embedded config; an input the chain refuses (exit 2: a key written twice, a
-/// version the keys contradict) becomes an [`Unreadable`] on the entry, a refusal for safety
-/// (exit 3) stops the manifest's run.
+/// Runs one embedded config. What the chain refuses stops the manifest's run as it would stop
+/// a config file's, with the same exit code: an input it cannot read (exit 2: a key written
+/// twice, a `$` whose escaping depends on a release the keys cannot tell) names the entry
+/// after the manifest's path and the line in the embedded config; a refusal for safety is exit
+/// 3.
 fn migrate_one(
     embedded: Embedded,
     manifest: &Source,
     from: Option<Version>,
     config: &RunConfig<'_>,
-) -> Result<Result<Migrated, Unreadable>, RunError> {
-    let run = match super::decoded::run_text(
+) -> Result<Migrated, RunError> {
+    let run = super::decoded::run_text(
         manifest,
         &embedded.host,
         embedded.text.clone(),
@@ -413,16 +409,7 @@ fn migrate_one(
         embedded.kind,
         from,
         config,
-    ) {
-        Ok(run) => run,
-        Err(e) if e.exit_code() == 2 => {
-            return Ok(Err(Unreadable {
-                at: embedded.key_at,
-                message: format!("{} cannot be migrated: {e}", embedded.host),
-            }));
-        }
-        Err(e) => return Err(e),
-    };
+    )?;
     let findings = run
         .findings
         .iter()
@@ -443,12 +430,134 @@ fn migrate_one(
             value: Value::String(value),
         }
     });
-    Ok(Ok(Migrated {
+    Ok(Migrated {
         config: embedded,
         run,
         edit,
         findings,
-    }))
+    })
+}
+
+/// The release the manifest's Pomerium containers run, from their image tags (the oldest when
+/// several differ): exact `--from` evidence for the configs it holds.
+pub fn image_version(doc: &Document) -> Option<Version> {
+    let mut found: Option<Version> = None;
+    for object in objects(doc) {
+        let Some(spec) = doc.get(object, "spec").map(|e| e.value) else {
+            continue;
+        };
+        // A Pod has `spec.containers`; workloads have `spec.template.spec.containers`.
+        let pod = doc
+            .get(spec, "template")
+            .and_then(|t| doc.get(t.value, "spec"))
+            .map_or(spec, |s| s.value);
+        for field in ["containers", "initContainers"] {
+            let Some(list) = doc.get(pod, field) else {
+                continue;
+            };
+            for item in doc.items(doc.resolve(list.value)) {
+                let image = doc
+                    .get(*item, "image")
+                    .and_then(|e| doc.str(e.value))
+                    .map(super::image::Image::parse);
+                if let Some(image) = image
+                    && image.component() == Some(FileKind::Core)
+                    && let Some(version) = image.version()
+                {
+                    found = Some(found.map_or(version, |f| f.min(version)));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Migrates the configs a Kubernetes manifest embeds, as the manifest's run: the manifest with
+/// each entry rewritten, the findings on its lines, and the decoded texts of entries the
+/// manifest shows encoded (base64, a quoted string). A manifest that embeds no Pomerium config
+/// is [`RunError::NotPomerium`].
+pub fn migrate_manifest(
+    input: crate::runner::Input,
+    document: Document,
+    config: &RunConfig<'_>,
+) -> Result<FileRun, RunError> {
+    let path = input.source.display();
+    let to_default = crate::runner::default_target(config.steps);
+    let to = config.to.unwrap_or(to_default);
+    let found = find(&document);
+    if found.configs.is_empty() && found.unreadable.is_empty() {
+        return Err(RunError::NotPomerium {
+            path,
+            reason: "a Kubernetes manifest with no Pomerium config in a ConfigMap or Secret"
+                .into(),
+        });
+    }
+    let from = config.from.or_else(|| image_version(&document));
+    let outcome = migrate(&document, &input.source, from, to, config)?;
+    let edits = outcome.edits();
+    let findings = outcome.all_findings();
+    let span = outcome
+        .migrated
+        .iter()
+        .map(|m| (m.run.from, m.run.to))
+        .reduce(|(f, t), (f2, t2)| (f.min(f2), t.max(t2)));
+    let (from, to) = span.unwrap_or((from.unwrap_or(to), to));
+    let kind = if outcome
+        .migrated
+        .iter()
+        .any(|m| m.config.kind == FileKind::Core)
+        || outcome.migrated.is_empty()
+    {
+        FileKind::Core
+    } else {
+        FileKind::Console
+    };
+    let mut decoded = Vec::new();
+    for m in outcome.migrated {
+        if matches!(m.config.layout, Layout::Block { .. }) || !m.run.changed() {
+            continue;
+        }
+        let parse = |text: &str| Document::parse(text.to_owned(), m.config.format);
+        if let (Ok(before), Ok(after)) = (parse(m.run.original().text()), parse(m.run.result().text())) {
+            decoded.push(super::decoded::DecodedView {
+                label: m.config.host.clone(),
+                before,
+                after,
+            });
+        }
+    }
+    let mut stages = vec![crate::runner::Stage {
+        step: None,
+        document,
+    }];
+    if !edits.is_empty() {
+        let result = stages[0]
+            .document
+            .apply(&edits)
+            .map_err(|source| RunError::Step {
+                path: path.clone(),
+                step: "embedded config".into(),
+                source,
+            })?;
+        stages.push(crate::runner::Stage {
+            step: None,
+            document: result,
+        });
+    }
+    Ok(FileRun {
+        input,
+        format: Format::Yaml,
+        kind,
+        surface: super::Surface::Kubernetes,
+        from,
+        to,
+        inferred: None,
+        warnings: Vec::new(),
+        stages,
+        findings,
+        created: Vec::new(),
+        decoded,
+    })
 }
 
 #[cfg(test)]
@@ -598,6 +707,7 @@ mod run_tests {
             from: Some(Version::new(0, from)),
             to: Some(Version::new(0, to)),
             kind: None,
+            surface: None,
             input_format: None,
             options: StepOptions::default(),
             output: None,

@@ -114,6 +114,7 @@ pub fn migrate(
         stages,
         findings,
         created: Vec::new(),
+        decoded: Vec::new(),
     })
 }
 
@@ -538,13 +539,20 @@ fn pomerium(
     }
     if !values.is_empty() {
         let projected = project(&values, &keys, &rendered);
-        let run = virtual_config::run_virtual(
-            &input.source,
-            projected.text.clone(),
-            FileKind::Core,
-            from,
-            config,
-        )?;
+        // What the chart always renders, so that the steps judge the config Pomerium gets
+        // (`pomerium.config.static`: `authenticate_service_url`; `SIGNING_KEY` from a generated
+        // Secret since chart 11.0.0). Findings about these lines are not the values' business.
+        let mut text = projected.text.clone();
+        let context_from = text.lines().count() + 1;
+        text.push_str("authenticate_service_url: \"https://authenticate.example.com\"\n");
+        text.push_str("signing_key: \"set-by-the-chart\"\n");
+        if keys.iter().any(|k| k == "databroker_storage_type") {
+            text.push_str("databroker_storage_connection_string: \"set-by-the-chart\"\n");
+        }
+        let mut run =
+            virtual_config::run_virtual(&input.source, text, FileKind::Core, from, config)?;
+        run.findings
+            .retain(|f| f.location.is_none_or(|at| at.line < context_from));
         done.inferred = Some(run.from);
         let fates = virtual_config::fates(&run, &projected.pieces);
         // Values that can go are commented out; the others keep the chart rendering and get
@@ -557,6 +565,9 @@ fn pomerium(
                     | "config.administrators"
             )
         };
+        // Per value: whether the chain reported something to do, and whether the advice for
+        // the values has been given.
+        let mut needs_advice = vec![false; values.len()];
         let mut advised = vec![false; values.len()];
         for (mut f, origin) in virtual_config::relocate_findings(&run, &projected.origins, None) {
             let Some(i) = origin.and_then(|o| projected.origin_value[o]) else {
@@ -565,17 +576,18 @@ fn pomerium(
             };
             let spec = specs[i];
             if !removable(spec) && f.severity == Severity::Changed {
-                // The chain rewrote the option; the values cannot say so: the advice does.
-                advised[i] = true;
+                // The chain rewrote the option, which the values cannot express: the advice
+                // says what to change instead.
+                needs_advice[i] = true;
                 continue;
             }
             f.message = format!(
                 "`{}` is rendered as `{}`: {}",
                 values[i].path, keys[i], f.message
             );
-            if f.severity == Severity::ActionRequired && !removable(spec) {
+            if f.severity == Severity::ActionRequired && !removable(spec) && !advised[i] {
                 f.message.push_str(&format!("; in these values: {}", spec.advice));
-                advised[i] = false;
+                advised[i] = true;
             }
             done.findings.push(f);
         }
@@ -592,8 +604,9 @@ fn pomerium(
                         format!("`{}` commented out: {}", values[i].path, spec.advice),
                     ));
                 }
-                Fate::Removed { .. } => advised[i] = true,
+                Fate::Removed { .. } => needs_advice[i] = true,
                 Fate::Kept { path, was, .. } if path != was => {
+                    advised[i] = true;
                     done.findings.push(finding(
                         run.to,
                         HELM_VALUE,
@@ -613,8 +626,8 @@ fn pomerium(
                 Fate::Kept { .. } => {}
             }
         }
-        for (i, advise) in advised.into_iter().enumerate() {
-            if advise {
+        for i in 0..values.len() {
+            if needs_advice[i] && !advised[i] {
                 done.findings.push(finding(
                     run.to,
                     HELM_VALUE,

@@ -135,6 +135,20 @@ pub fn detect_surface(path: Option<&Path>, doc: Option<&Document>) -> Option<(Su
     }
     let doc = doc?;
     let root = doc.resolve(doc.root()?);
+    if doc.is_stream() {
+        // A stream of documents is a manifest when one of them is a Kubernetes object.
+        return embedded::objects(doc).into_iter().find_map(|object| {
+            let kind = embedded::object_kind(doc, object)?;
+            Some((
+                Surface::Kubernetes,
+                format!(
+                    "a stream of {} documents; `kind: {kind}` at {}",
+                    doc.items(root).len(),
+                    doc.location(object)
+                ),
+            ))
+        });
+    }
     if !doc.is_mapping(root) {
         return None;
     }
@@ -249,6 +263,12 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
     let path = file.input.source.display();
     match (file.surface, file.document) {
         (Surface::Compose, Some(document)) => compose::migrate(file.input, document, config),
+        (Surface::Kubernetes, Some(document)) => {
+            embedded::migrate_manifest(file.input, document, config)
+        }
+        (Surface::Helm(chart), Some(document)) => {
+            helm::migrate(file.input, document, chart, config)
+        }
         (surface, _) => Err(RunError::SurfaceNotSupported {
             path,
             surface: surface.to_string(),

@@ -52,14 +52,15 @@ pub struct Migrated {
 }
 
 /// Migrates the routes a `POLICY`/`ROUTES` variable holds. A `${…}` value is unknown and left
-/// alone; a value that is not base64 of a list of routes gets an action saying what is wrong.
+/// alone (so is `$VAR`); a value that is not base64 of a list of routes gets an action saying what is wrong.
 pub fn migrate(
     var: &RouteList<'_>,
     surface: &Source,
     config: &RunConfig<'_>,
 ) -> Result<Migrated, RunError> {
     let mut out = Migrated::default();
-    if var.value.contains("${") || var.value.trim().is_empty() {
+    // Interpolated (`${…}`, `$VAR`) values are unknown; base64 has no `$`.
+    if var.value.contains('$') || var.value.trim().is_empty() {
         return Ok(out);
     }
     let action = |message: String| Finding {
@@ -289,6 +290,7 @@ mod tests {
             from: None,
             to: Some(Version::new(0, 33)),
             kind: None,
+            surface: None,
             input_format: None,
             options: StepOptions::default(),
             output: None,
@@ -355,7 +357,8 @@ mod tests {
             out.findings
         );
         let view = out.view.unwrap_or_else(|| panic!("no decoded view"));
-        let diff = view.diff("compose.yaml", false);
+        let (before, after) = view.shown(false);
+        let diff = crate::diff::unified(&before.text, &after.text, "decoded");
         assert!(diff.contains("+    X-Price: \"$$5\""), "{diff}");
     }
 
