@@ -113,6 +113,13 @@ fn normalize(key: &str) -> String {
         .replace('-', "_")
 }
 
+/// Whether `value` is the base64 route list of a `POLICY` or `ROUTES` variable: shown only
+/// decoded, where the ordinary rule redacts it (the encoded text would show every route's
+/// secrets at once).
+pub fn is_encoded_route_list(variable: &str, value: &str) -> bool {
+    matches!(variable, "POLICY" | "ROUTES") && crate::surface::encoded::decode(value).is_ok()
+}
+
 /// Whether a value is secret by its content, whatever its key.
 pub fn is_secret_value(value: &str) -> bool {
     value.contains("PRIVATE KEY-----")
@@ -243,6 +250,12 @@ impl SpanFinder<'_> {
                 }
             }
             NodeKind::Mapping(entries) => {
+                // A Kubernetes `env:` item names its variable beside its value.
+                let env_name = entries
+                    .iter()
+                    .find(|e| e.key == "name")
+                    .and_then(|e| self.doc.str(e.value))
+                    .map(str::to_owned);
                 for entry in entries.clone() {
                     let names: Vec<&str> = ancestors.iter().map(String::as_str).collect();
                     // A path is shown only when written here (not through an alias).
@@ -251,7 +264,14 @@ impl SpanFinder<'_> {
                         NodeKind::Scalar(Value::String(s)) if written_here => Some(s.as_str()),
                         _ => None,
                     };
-                    let entry_secret = secret || is_secret_entry(&entry.key, &names, text);
+                    let variable = if entry.key == "value" {
+                        env_name.as_deref().unwrap_or_default()
+                    } else {
+                        entry.key.as_str()
+                    };
+                    let entry_secret = secret
+                        || is_secret_entry(&entry.key, &names, text)
+                        || text.is_some_and(|t| is_encoded_route_list(variable, t));
                     ancestors.push(entry.key.clone());
                     self.walk(entry.value, ancestors, entry_secret);
                     ancestors.pop();

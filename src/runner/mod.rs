@@ -258,10 +258,12 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
         Ok(parsed) => parsed,
         // Several documents: a Kubernetes manifest when one is an object (Pomerium reads only
         // one document of a config, so a config file stays refused).
-        Err(refused @ RunError::Parse {
-            source: crate::document::ParseError::MultipleDocuments { .. },
-            ..
-        }) if decide || forced == Some(SurfaceKind::Kubernetes) => {
+        Err(
+            refused @ RunError::Parse {
+                source: crate::document::ParseError::MultipleDocuments { .. },
+                ..
+            },
+        ) if decide || forced == Some(SurfaceKind::Kubernetes) => {
             match Document::parse_stream(input.text.clone()) {
                 Ok(stream) if surface::detect_surface(None, Some(&stream)).is_some() => {
                     (Format::Yaml, stream)

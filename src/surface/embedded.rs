@@ -88,7 +88,10 @@ impl Embedded {
     fn message(&self, inner: Option<Location>, message: &str) -> String {
         match (&self.layout, inner) {
             (Layout::Block { .. }, _) | (_, None) => message.to_owned(),
-            (_, Some(at)) => format!("in the decoded `{}`, line {}: {message}", self.name, at.line),
+            (_, Some(at)) => format!(
+                "in the decoded `{}`, line {}: {message}",
+                self.name, at.line
+            ),
         }
     }
 }
@@ -438,10 +441,9 @@ fn migrate_one(
     })
 }
 
-/// The release the manifest's Pomerium containers run, from their image tags (the oldest when
-/// several differ): exact `--from` evidence for the configs it holds.
-pub fn image_version(doc: &Document) -> Option<Version> {
-    let mut found: Option<Version> = None;
+/// The containers of the manifest's workloads (and Pods) that run a Pomerium Core image.
+pub fn pomerium_containers(doc: &Document) -> Vec<NodeId> {
+    let mut out = Vec::new();
     for object in objects(doc) {
         let Some(spec) = doc.get(object, "spec").map(|e| e.value) else {
             continue;
@@ -460,16 +462,25 @@ pub fn image_version(doc: &Document) -> Option<Version> {
                     .get(*item, "image")
                     .and_then(|e| doc.str(e.value))
                     .map(super::image::Image::parse);
-                if let Some(image) = image
-                    && image.component() == Some(FileKind::Core)
-                    && let Some(version) = image.version()
-                {
-                    found = Some(found.map_or(version, |f| f.min(version)));
+                if image.is_some_and(|i| i.component() == Some(FileKind::Core)) {
+                    out.push(doc.resolve(*item));
                 }
             }
         }
     }
-    found
+    out
+}
+
+/// The release the manifest's Pomerium containers run, from their image tags (the oldest when
+/// several differ): exact `--from` evidence for the configs it holds.
+pub fn image_version(doc: &Document) -> Option<Version> {
+    pomerium_containers(doc)
+        .into_iter()
+        .filter_map(|c| {
+            let image = doc.get(c, "image").and_then(|e| doc.str(e.value))?;
+            super::image::Image::parse(image).version()
+        })
+        .min()
 }
 
 /// Migrates the configs a Kubernetes manifest embeds, as the manifest's run: the manifest with
@@ -485,17 +496,39 @@ pub fn migrate_manifest(
     let to_default = crate::runner::default_target(config.steps);
     let to = config.to.unwrap_or(to_default);
     let found = find(&document);
+    let containers = pomerium_containers(&document);
+    if found.configs.is_empty() && found.unreadable.is_empty() && !containers.is_empty() {
+        return Err(RunError::SurfaceNotSupported {
+            path,
+            surface: "Kubernetes manifest".into(),
+            evidence: "a container runs a Pomerium image; its `env:` is not migrated yet".into(),
+        });
+    }
     if found.configs.is_empty() && found.unreadable.is_empty() {
         return Err(RunError::NotPomerium {
             path,
-            reason: "a Kubernetes manifest with no Pomerium config in a ConfigMap or Secret"
-                .into(),
+            reason: "a Kubernetes manifest with no Pomerium config in a ConfigMap or Secret".into(),
         });
     }
     let from = config.from.or_else(|| image_version(&document));
     let outcome = migrate(&document, &input.source, from, to, config)?;
     let edits = outcome.edits();
-    let findings = outcome.all_findings();
+    let mut findings = outcome.all_findings();
+    // The variables of Pomerium's containers are not read here: say so rather than pass them.
+    for container in containers {
+        if let Some(env) = document.get(container, "env")
+            && !document.items(document.resolve(env.value)).is_empty()
+        {
+            findings.push(finding(
+                to,
+                Severity::Note,
+                document.location(env.key_node),
+                "this Pomerium container's `env:` is not migrated by this version of \
+                 pomerium-migrate: check its variables against the releases by hand"
+                    .into(),
+            ));
+        }
+    }
     let span = outcome
         .migrated
         .iter()
@@ -518,7 +551,9 @@ pub fn migrate_manifest(
             continue;
         }
         let parse = |text: &str| Document::parse(text.to_owned(), m.config.format);
-        if let (Ok(before), Ok(after)) = (parse(m.run.original().text()), parse(m.run.result().text())) {
+        if let (Ok(before), Ok(after)) =
+            (parse(m.run.original().text()), parse(m.run.result().text()))
+        {
             decoded.push(super::decoded::DecodedView {
                 label: m.config.host.clone(),
                 before,
@@ -733,14 +768,24 @@ mod run_tests {
             .unwrap_or_default();
         assert_eq!(value, outcome.migrated[0].run.result().text());
         assert!(value.contains("# idp_service_account: abc"), "{value}");
-        assert!(result.text().starts_with("apiVersion: v1\nkind: ConfigMap\n"));
+        assert!(
+            result
+                .text()
+                .starts_with("apiVersion: v1\nkind: ConfigMap\n")
+        );
         assert!(result.text().ends_with("  notes.txt: hello\n"));
         // The step's findings point at `idp_service_account` in the manifest: line 11, col 5.
         let findings = outcome.all_findings();
         assert!(!findings.is_empty());
         for f in &findings {
             assert_eq!(f.step, "remove-directory-sync");
-            assert_eq!(f.location, Some(Location { line: 11, column: 5 }));
+            assert_eq!(
+                f.location,
+                Some(Location {
+                    line: 11,
+                    column: 5
+                })
+            );
         }
         Ok(())
     }

@@ -123,7 +123,7 @@ pub fn decode(text: &str) -> Result<(Vec<u8>, Encoding), DecodeError> {
         } else {
             Alphabet::Standard
         },
-        padded: compact.ends_with('=') || compact.len() % 4 == 0,
+        padded: compact.ends_with('=') || compact.len().is_multiple_of(4),
         wrap,
         crlf,
         final_newline,
@@ -249,7 +249,7 @@ mod tests {
                 prop_assert_eq!(read.alphabet, encoding.alphabet);
             }
             let written = text.chars().filter(|c| !matches!(c, '\r' | '\n')).count();
-            prop_assert_eq!(read.padded, encoding.padded || written % 4 == 0);
+            prop_assert_eq!(read.padded, encoding.padded || written.is_multiple_of(4));
             prop_assert_eq!(read_other.final_newline, encoding.final_newline);
             if text.trim_end().contains('\n') {
                 prop_assert_eq!(read.wrap, encoding.wrap);

@@ -127,7 +127,13 @@ struct Done {
     inferred: Option<Version>,
 }
 
-fn finding(to: Version, step: &'static str, severity: Severity, at: Location, message: String) -> Finding {
+fn finding(
+    to: Version,
+    step: &'static str,
+    severity: Severity,
+    at: Location,
+    message: String,
+) -> Finding {
     Finding {
         version: to,
         step,
@@ -169,10 +175,7 @@ fn version_evidence(doc: &Document, chart: HelmChart) -> Option<(Version, String
     let version = Image::parse(&format!("image:{tag}")).version()?;
     Some((
         version,
-        format!(
-            "`image.tag: {tag}` at {}",
-            doc.location(tag_entry.key_node)
-        ),
+        format!("`image.tag: {tag}` at {}", doc.location(tag_entry.key_node)),
     ))
 }
 
@@ -328,7 +331,9 @@ fn console(
     )?;
     done.inferred = Some(run.from);
     let to = run.to;
-    for (mut f, origin) in virtual_config::relocate_findings(&run, &projected.origins, Some(section_at)) {
+    for (mut f, origin) in
+        virtual_config::relocate_findings(&run, &projected.origins, Some(section_at))
+    {
         if let Some(i) = origin.and_then(|o| projected.origin_value[o]) {
             f.message = format!("`{}`: {}", values[i].path, f.message);
         }
@@ -428,18 +433,15 @@ fn remove_value(
     done: &mut Done,
 ) {
     let commented = doc.can_comment_out(value.entry);
-    let note = note.unwrap_or_else(|| {
-        format!("{} v{to}: `{option}` is no longer read", marker::TOOL)
-    });
+    let note =
+        note.unwrap_or_else(|| format!("{} v{to}: `{option}` is no longer read", marker::TOOL));
     done.edits.push(if commented {
         Edit::CommentOut {
             entry: value.entry,
             note,
         }
     } else {
-        Edit::Delete {
-            entry: value.entry,
-        }
+        Edit::Delete { entry: value.entry }
     });
 }
 
@@ -586,7 +588,8 @@ fn pomerium(
                 values[i].path, keys[i], f.message
             );
             if f.severity == Severity::ActionRequired && !removable(spec) && !advised[i] {
-                f.message.push_str(&format!("; in these values: {}", spec.advice));
+                f.message
+                    .push_str(&format!("; in these values: {}", spec.advice));
                 advised[i] = true;
             }
             done.findings.push(f);

@@ -155,19 +155,20 @@ pub fn migrate(
         }
         Err(e) => return Err(e),
     };
+    // Findings without a line are about the config as a whole (a top-level option it lacks),
+    // which a route list is not.
     for f in &run.findings {
-        let message = match f.location {
-            Some(at) => format!(
+        let Some(at) = f.location else {
+            continue;
+        };
+        out.findings.push(Finding {
+            location: Some(var.location),
+            message: format!(
                 "`{}` route list line {}: {}",
                 var.name,
                 wrapped.list_line(at.line),
                 f.message
             ),
-            None => format!("`{}`: {}", var.name, f.message),
-        };
-        out.findings.push(Finding {
-            location: Some(var.location),
-            message,
             ..f.clone()
         });
     }
