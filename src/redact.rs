@@ -6,7 +6,8 @@
 //! to the document's nodes and to comment lines (a removed `shared_secret` is commented out, so it
 //! is no longer a node but its value is still in the text):
 //!
-//! * **By key** (compared in lower case with `-` read as `_`, so `signing-key` = `signing_key`):
+//! * **By key** (compared in lower case with `-` read as `_`, so `signing-key` = `signing_key`,
+//!   and an environment variable such as `SHARED_SECRET` is judged by the key it sets):
 //!   the names in [`SECRET_KEYS`]; any key ending in `_secret`, `_key`, `_keys`, `_password`,
 //!   `_token`, `_service_account` or `_connection_string` (in Pomerium every such key holds key
 //!   material or credentials; the `…_file` variants hold paths and are not secret); and `key`
@@ -30,6 +31,7 @@ use base64::Engine as _;
 use crate::document::splice;
 use crate::document::{Document, Format, NodeId, NodeKind, Value};
 
+mod dotenv_comments;
 mod kubernetes;
 mod toml_comments;
 
@@ -172,8 +174,9 @@ pub struct Redacted {
 }
 
 /// The document's text with every secret value replaced by [`REDACTED`]: nodes, and
-/// commented-out entries (`# KEY: value` lines, and in a TOML file `# key = value` lines read
-/// back as TOML by the `toml_comments` module).
+/// commented-out entries (`# KEY: value` lines, in a TOML file `# key = value` lines read
+/// back as TOML by the `toml_comments` module, in a `.env` file `# NAME=value` lines read back
+/// by the `dotenv_comments` module).
 pub fn redact(doc: &Document) -> Redacted {
     let mut finder = SpanFinder {
         doc,
@@ -191,6 +194,11 @@ pub fn redact(doc: &Document) -> Redacted {
     } = finder;
     if doc.format() == Format::Toml {
         let (comment_spans, comment_secrets) = toml_comments::secret_spans(doc.text());
+        spans.extend(comment_spans);
+        secrets.extend(comment_secrets);
+    }
+    if doc.format() == Format::Dotenv {
+        let (comment_spans, comment_secrets) = dotenv_comments::secret_spans(doc.text());
         spans.extend(comment_spans);
         secrets.extend(comment_secrets);
     }
@@ -246,17 +254,30 @@ impl SpanFinder<'_> {
             }
             NodeKind::Sequence(items) => {
                 for item in items.clone() {
+                    if !secret && self.env_item(item) {
+                        continue;
+                    }
                     self.walk(item, ancestors, secret);
                 }
             }
             NodeKind::Mapping(entries) => {
-                // A Kubernetes `env:` item names its variable beside its value.
+                // A Kubernetes `env:` entry: `name: SHARED_SECRET` makes its `value` secret,
+                // and `name: POLICY` its base64 route list.
                 let env_name = entries
                     .iter()
                     .find(|e| e.key == "name")
                     .and_then(|e| self.doc.str(e.value))
                     .map(str::to_owned);
+                let named_secret = env_name
+                    .as_deref()
+                    .is_some_and(|n| is_env_name(n) && is_secret_key(n, &[]));
                 for entry in entries.clone() {
+                    if named_secret && entry.key == "value" {
+                        ancestors.push(entry.key.clone());
+                        self.walk(entry.value, ancestors, true);
+                        ancestors.pop();
+                        continue;
+                    }
                     let names: Vec<&str> = ancestors.iter().map(String::as_str).collect();
                     // A path is shown only when written here (not through an alias).
                     let written_here = self.doc.resolve(entry.value) == entry.value;
@@ -280,6 +301,40 @@ impl SpanFinder<'_> {
             NodeKind::Alias(_) => {}
         }
     }
+}
+
+impl SpanFinder<'_> {
+    /// A list-form environment item (`- SHARED_SECRET=value`, docker-compose): when the name is
+    /// secret, the value after `=` is. Returns whether the item was such a secret item.
+    fn env_item(&mut self, item: NodeId) -> bool {
+        let Some((name, value)) = self.doc.str(item).and_then(|t| t.split_once('=')) else {
+            return false;
+        };
+        if value.is_empty() || !is_env_name(name) || !is_secret_key(name, &[]) {
+            return false;
+        }
+        let span = self.doc.span(item);
+        let written = &self.doc.text()[span.clone()];
+        let Some(eq) = written.find('=') else {
+            return false;
+        };
+        let quoted = written.starts_with(['"', '\'']);
+        let end = span.end - usize::from(quoted && written.len() > eq + 1);
+        if span.start + eq + 1 < end {
+            self.spans.push(span.start + eq + 1..end);
+            self.secrets.push(value.to_owned());
+        }
+        true
+    }
+}
+
+/// Whether `name` is written like an environment variable (`SHARED_SECRET`).
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Replaces each span by [`REDACTED`], keeping the span's trailing line breaks so that the lines
@@ -699,6 +754,10 @@ mod tests {
                         Format::Toml,
                         format!("\"{spelled}\" = \"{VALUE}\"\nfrom = \"x\"\n"),
                     ),
+                    (
+                        Format::Dotenv,
+                        format!("{}={VALUE}\nFROM=x\n", spelled.to_ascii_uppercase()),
+                    ),
                 ] {
                     let doc = match Document::parse(text.clone(), format) {
                         Ok(doc) => doc,
@@ -715,6 +774,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every environment variable that sets a secret key (Core's binding of every release, the
+    /// Console's names) hides its value in each shape a surface writes it: a compose map, a
+    /// compose list item, a Kubernetes `env:` entry, a commented-out line.
+    #[test]
+    fn every_secret_environment_variable_is_redacted() {
+        const VALUE: &str = "not-a-real-secret-value-42";
+        let core = crate::surface::env::core_bindings()
+            .iter()
+            .filter(|b| is_secret_key(b.key.rsplit('.').next().unwrap_or(b.key), &[]))
+            .map(|b| b.env.to_owned());
+        let console = crate::keys::console_keys()
+            .filter(|k| is_secret_key(k, &[]))
+            .filter_map(crate::surface::env::console_env);
+        let names: Vec<String> = core.chain(console).collect();
+        for required in [
+            "SHARED_SECRET",
+            "COOKIE_SECRET",
+            "IDP_CLIENT_SECRET",
+            "LICENSE_KEY",
+            "DATABASE_URL",
+            "SIGNING_KEY",
+            "IDP_SERVICE_ACCOUNT",
+            "DATABROKER_STORAGE_CONNECTION_STRING",
+            "DATABASE_ENCRYPTION_KEY",
+        ] {
+            assert!(names.iter().any(|n| n == required), "{required} not listed");
+        }
+        for name in &names {
+            for text in [
+                format!("environment:\n  {name}: {VALUE}\n  OTHER: x\n"),
+                format!("environment:\n  - {name}={VALUE}\n  - OTHER=x\n"),
+                format!("environment:\n  - \"{name}={VALUE}\"\n"),
+                format!("env:\n  - name: {name}\n    value: {VALUE}\n"),
+                format!("environment:\n  # {name}: {VALUE}\n  OTHER: x\n"),
+            ] {
+                let doc = match Document::parse(text.clone(), Format::Yaml) {
+                    Ok(doc) => doc,
+                    Err(e) => panic!("{text}: {e}"),
+                };
+                let out = redact(&doc);
+                assert!(!out.text.contains(VALUE), "{name}: {}", out.text);
+                assert!(out.text.contains(REDACTED), "{name}: {}", out.text);
+                assert!(out.text.contains(name.as_str()), "{name}: {}", out.text);
+            }
+        }
+        // Names that are not secret keep their values.
+        let doc = Document::parse(
+            "env:\n  - name: IDP_PROVIDER\n    value: google\n  - A_KEY_FILE=/k.pem\n".into(),
+            Format::Yaml,
+        );
+        let out = doc.map(|d| redact(&d).text).unwrap_or_default();
+        assert!(out.contains("google") && out.contains("/k.pem"), "{out}");
     }
 
     #[test]

@@ -32,8 +32,8 @@ each file starts at the oldest release its keys allow; `detect` shows why). Only
 change is rewritten: comments, blank lines, key order, quoting and indentation stay as they are. \
 Removed options are commented out with a note (deleted in JSON, which has no comments), and \
 everything the tool cannot do safely is reported as `action-required` with what to do by hand. \
-The format follows the file extension (.yaml/.yml, .json, .toml; stdin is YAML) unless \
---input-format names it.
+The format follows the file extension (.yaml/.yml, .json, .toml; stdin is YAML; .env files \
+are read as dotenv) unless --input-format names it.
 
 Start with `plan` to see the diff and the report, then `apply` (which keeps a backup). After \
 migrating, keys the target release does not read are reported as notes, with a suggestion when \
@@ -184,9 +184,11 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "VERSION")]
     pub from: Option<Version>,
 
-    /// The version to migrate to [default: the newest version the tool knows].
+    /// The version to migrate to [default: the newest version the tool knows]. A patch
+    /// release (`v0.33.1`) is also the image tag `apply` writes for the Pomerium images of a
+    /// docker-compose file or manifest.
     #[arg(long, value_name = "VERSION")]
-    pub to: Option<Version>,
+    pub to: Option<Release>,
 
     /// What the files are: `auto` decides from the file (a docker-compose file by its
     /// `services` of containers, a `.env` file by its name, a Kubernetes manifest by
@@ -198,8 +200,8 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 
-    /// Read every FILE as this format instead of by its extension [default: by extension:
-    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
+    /// Read every FILE as this format instead of by its name [default: by name: `.json` JSON,
+    /// `.toml` TOML, `.env`, `*.env` and `.env.*` dotenv, anything else and stdin YAML].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
@@ -310,8 +312,8 @@ pub struct DetectArgs {
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 
-    /// Read every FILE as this format instead of by its extension [default: by extension:
-    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
+    /// Read every FILE as this format instead of by its name [default: by name: `.json` JSON,
+    /// `.toml` TOML, `.env`, `*.env` and `.env.*` dotenv, anything else and stdin YAML].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
@@ -341,6 +343,29 @@ pub struct ExplainArgs {
     /// (`0.24`).
     #[arg(value_name = "STEP-ID|VERSION")]
     pub target: String,
+}
+
+/// A release as given with `--to`: its minor version (what the steps go by), and the text as
+/// given when it names a patch release (`v0.33.1`), which surfaces write as image tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    pub version: Version,
+    /// `0.33.1` (without a leading `v`), when a patch was given.
+    pub patch: Option<String>,
+}
+
+impl std::str::FromStr for Release {
+    type Err = crate::version::VersionError;
+
+    fn from_str(s: &str) -> Result<Release, Self::Err> {
+        let version: Version = s.parse()?;
+        let text = s.trim();
+        let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
+        Ok(Release {
+            version,
+            patch: (text.split('.').count() == 3).then(|| text.to_owned()),
+        })
+    }
 }
 
 /// `--kind`.
@@ -396,6 +421,8 @@ pub enum InputFormat {
     Json,
     /// TOML (what `.toml` files are read as)
     Toml,
+    /// `NAME=value` lines (what `.env`, `*.env` and `.env.*` files are read as)
+    Dotenv,
 }
 
 impl From<InputFormat> for Format {
@@ -404,6 +431,7 @@ impl From<InputFormat> for Format {
             InputFormat::Yaml => Format::Yaml,
             InputFormat::Json => Format::Json,
             InputFormat::Toml => Format::Toml,
+            InputFormat::Dotenv => Format::Dotenv,
         }
     }
 }

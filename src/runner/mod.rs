@@ -49,6 +49,9 @@ use versions::FileVersions;
 pub struct RunConfig<'a> {
     pub from: Option<Version>,
     pub to: Option<Version>,
+    /// `--to` as given when it names a patch release (`0.33.1`): the image tag a surface's
+    /// Pomerium images are set to.
+    pub to_release: Option<String>,
     /// `--kind`: the kind of every file; `None` decides each file's kind from its keys.
     pub kind: Option<FileKind>,
     /// `--kind compose|dotenv|kubernetes|helm`: the surface of every file ([`crate::surface`]);
@@ -236,7 +239,8 @@ impl Prepared {
 pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunError> {
     let decide = config.surface.is_none() && config.kind.is_none();
     let forced = config.surface.filter(|s| *s != SurfaceKind::Config);
-    // A `.env` file is not YAML: its name decides before any parse.
+    // A `.env` file is not YAML: its name (or `--kind dotenv`) decides before any parse, and it
+    // is read as dotenv.
     let dotenv = if forced == Some(SurfaceKind::Dotenv) {
         Some("--kind dotenv".to_owned())
     } else if decide && config.input_format.is_none() {
@@ -246,15 +250,11 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
     } else {
         None
     };
-    if let Some(evidence) = dotenv {
-        return Ok(Prepared(PreparedFile::Surface(surface::Prepared {
-            input,
-            surface: Surface::Dotenv,
-            document: None,
-            evidence,
-        })));
-    }
-    let (format, document) = match parse_input(&input, config.input_format) {
+    let given_format = match dotenv {
+        Some(_) => config.input_format.or(Some(Format::Dotenv)),
+        None => config.input_format,
+    };
+    let (format, document) = match parse_input(&input, given_format) {
         Ok(parsed) => parsed,
         // Several documents: a Kubernetes manifest when one is an object (Pomerium reads only
         // one document of a config, so a config file stays refused).
@@ -273,6 +273,21 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
         }
         Err(e) => return Err(e),
     };
+    // Environment variables are never read as config keys: that would find nothing to change.
+    let dotenv = dotenv.or_else(|| {
+        (format == Format::Dotenv).then(|| match config.input_format {
+            Some(_) => "--input-format dotenv".to_owned(),
+            None => "the file's name".to_owned(),
+        })
+    });
+    if let Some(evidence) = dotenv {
+        return Ok(Prepared(PreparedFile::Surface(surface::Prepared {
+            input,
+            surface: Surface::Dotenv,
+            document: Some(document),
+            evidence,
+        })));
+    }
     let detected = if decide || forced.is_some() {
         surface::detect_surface(None, Some(&document))
     } else {
@@ -369,6 +384,7 @@ mod tests {
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
+            to_release: None,
             kind: None,
             surface: None,
             input_format: given,
@@ -450,6 +466,7 @@ mod tests {
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
+            to_release: None,
             kind: None,
             surface: None,
             input_format: None,
@@ -485,6 +502,7 @@ mod tests {
                 let config = RunConfig {
                     from: Some(v(24)),
                     to: Some(v(25)),
+                    to_release: None,
                     kind: Some(FileKind::Core),
                     surface: None,
                     input_format: None,

@@ -59,6 +59,7 @@ pub fn run_text(
     let inner = RunConfig {
         from: from.or(config.from),
         to: config.to,
+        to_release: config.to_release.clone(),
         kind: Some(kind),
         // The text is a config, whatever surface it was found in.
         surface: Some(super::SurfaceKind::Config),

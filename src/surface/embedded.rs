@@ -741,6 +741,7 @@ mod run_tests {
         RunConfig {
             from: Some(Version::new(0, from)),
             to: Some(Version::new(0, to)),
+            to_release: None,
             kind: None,
             surface: None,
             input_format: None,

@@ -290,6 +290,7 @@ mod tests {
         RunConfig {
             from: None,
             to: Some(Version::new(0, 33)),
+            to_release: None,
             kind: None,
             surface: None,
             input_format: None,
