@@ -19,6 +19,7 @@
 
 pub mod compose;
 pub mod decoded;
+pub mod dotenv;
 pub mod embedded;
 pub mod encoded;
 pub mod env;
@@ -287,6 +288,9 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
     let path = file.input.source.display();
     match (file.surface, file.document) {
         (Surface::Compose, Some(document)) => compose::migrate(file.input, document, config),
+        (Surface::Dotenv, Some(document)) => {
+            dotenv::migrate(file.input, document, config, file.evidence)
+        }
         (Surface::Kubernetes, Some(document)) => {
             embedded::migrate_manifest(file.input, document, config)
         }
