@@ -213,7 +213,7 @@ fn pick(
                 path: shown.clone(),
                 reason: e.to_string(),
             })?;
-            let document = match runner::parse_input(&input, input_format) {
+            let document = match runner::parse_input_or_manifest(&input, input_format) {
                 Ok((_, document)) => document,
                 Err(error) => {
                     return Err(Skipped {
@@ -233,6 +233,18 @@ fn pick(
                         });
                     }
                 }
+                // A manifest is taken when it embeds a Pomerium config or runs Pomerium;
+                // Helm values of Pomerium's charts always concern it.
+                Some((surface @ crate::surface::Surface::Kubernetes, _)) => {
+                    if crate::surface::components(surface, &document, false).is_empty() {
+                        return Err(Skipped {
+                            path: shown,
+                            reason: "a Kubernetes manifest with no Pomerium config or container"
+                                .to_owned(),
+                        });
+                    }
+                }
+                Some((crate::surface::Surface::Helm(_), _)) => {}
                 _ => recognise(&document).map_err(|reason| Skipped {
                     path: shown.clone(),
                     reason,

@@ -50,7 +50,13 @@ pub(super) fn detect(
             continue;
         }
         let parsed = entry.input.and_then(|input| {
-            runner::parse_input(&input, args.input_format.map(Format::from)).map(|p| (input, p))
+            let format = args.input_format.map(Format::from);
+            let parsed = if args.kind.given().is_some() {
+                runner::parse_input(&input, format)
+            } else {
+                runner::parse_input_or_manifest(&input, format)
+            };
+            parsed.map(|p| (input, p))
         });
         let (input, (format, document)) = match parsed {
             Ok(parsed) => parsed,

@@ -471,6 +471,38 @@ pub fn pomerium_containers(doc: &Document) -> Vec<NodeId> {
     out
 }
 
+/// What `detect` lists of a manifest: its Pomerium containers and the configs its ConfigMaps
+/// and Secrets embed.
+pub fn components(doc: &Document) -> Vec<super::Component> {
+    let version = image_version(doc);
+    let mut out: Vec<super::Component> = pomerium_containers(doc)
+        .into_iter()
+        .map(|c| {
+            let image = doc.get(c, "image");
+            let text = image.as_ref().and_then(|e| doc.str(e.value));
+            super::Component {
+                name: doc
+                    .get(c, "name")
+                    .and_then(|e| doc.str(e.value))
+                    .unwrap_or("container")
+                    .to_owned(),
+                kind: FileKind::Core,
+                image: text.map(str::to_owned),
+                at: image.map_or_else(|| doc.location(c), |e| doc.location(e.value)),
+                version: text.and_then(|t| super::image::Image::parse(t).version()),
+            }
+        })
+        .collect();
+    out.extend(find(doc).configs.into_iter().map(|c| super::Component {
+        name: c.host.replace('`', ""),
+        kind: c.kind,
+        image: None,
+        at: c.key_at,
+        version,
+    }));
+    out
+}
+
 /// The release the manifest's Pomerium containers run, from their image tags (the oldest when
 /// several differ): exact `--from` evidence for the configs it holds.
 pub fn image_version(doc: &Document) -> Option<Version> {

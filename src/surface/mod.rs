@@ -216,7 +216,38 @@ fn helm_chart(doc: &Document, root: NodeId) -> Option<(Surface, String)> {
         return None;
     }
     let at = doc.location(config.key_node);
-    const CONSOLE: &[&str] = &["databaseUrl", "licenseKey", "databaseEncryptionKey"];
+    // The image the values deploy names the chart (`image.repository`: the Console chart's
+    // default is `docker.cloudsmith.io/pomerium/enterprise/pomerium-console`, the pomerium
+    // chart's `pomerium/pomerium`; pomerium-helm `charts/*/values.yaml`).
+    if let Some(repository) = doc
+        .get(root, "image")
+        .and_then(|i| doc.get(i.value, "repository"))
+        && let Some(component) = doc
+            .str(repository.value)
+            .and_then(|r| image::Image::parse(r).component())
+    {
+        let chart = match component {
+            FileKind::Console => HelmChart::Console,
+            FileKind::Core => HelmChart::Pomerium,
+        };
+        return Some((
+            Surface::Helm(chart),
+            format!(
+                "`config` at {at} and `image.repository: {}` at {}",
+                doc.str(repository.value).unwrap_or_default(),
+                doc.location(repository.key_node)
+            ),
+        ));
+    }
+    // Values only the Console chart has (`charts/pomerium-console/values.yaml`, `config:`).
+    const CONSOLE: &[&str] = &[
+        "databaseUrl",
+        "licenseKey",
+        "databaseEncryptionKey",
+        "audience",
+        "prometheusUrl",
+        "customerId",
+    ];
     if let Some(key) = doc
         .entries(config_map)
         .iter()
@@ -269,6 +300,8 @@ pub struct Component {
 pub fn components(surface: Surface, doc: &Document, forced: bool) -> Vec<Component> {
     match surface {
         Surface::Compose => compose::components(doc, forced),
+        Surface::Kubernetes => embedded::components(doc),
+        Surface::Helm(chart) => helm::components(doc, chart),
         _ => Vec::new(),
     }
 }
