@@ -251,7 +251,25 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
         Some(_) => config.input_format.or(Some(Format::Dotenv)),
         None => config.input_format,
     };
-    let (format, document) = parse_input(&input, given_format)?;
+    // A manifest of several objects is read as one stream (a config is refused with more than
+    // one document, as Pomerium reads only the first).
+    let parsed = match parse_input(&input, given_format) {
+        Err(RunError::Parse {
+            source: crate::document::ParseError::MultipleDocuments { .. },
+            ..
+        }) if (decide || forced == Some(SurfaceKind::Kubernetes))
+            && let Some(stream) = surface::manifest_stream(&input.text) =>
+        {
+            return Ok(Prepared(PreparedFile::Surface(surface::Prepared {
+                input,
+                surface: Surface::Kubernetes,
+                document: Some(stream),
+                evidence: "a stream of Kubernetes objects (`apiVersion` and `kind`)".into(),
+            })));
+        }
+        other => other,
+    };
+    let (format, document) = parsed?;
     // Environment variables are never read as config keys: that would find nothing to change.
     let dotenv = dotenv.or_else(|| {
         (format == Format::Dotenv).then(|| match config.input_format {
@@ -279,6 +297,20 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             surface::forced_surface(kind, detected.map(|(s, _)| s)),
             format!("--kind {}", surface::kind_name(kind)),
         )),
+    };
+    // A manifest of one object is read as a stream too, so its handlers see one shape.
+    let document = match &surface {
+        Some((Surface::Kubernetes, _)) => match Document::parse_stream(input.text.clone()) {
+            Ok(stream) => stream,
+            Err(source) => {
+                return Err(RunError::Parse {
+                    path: input.source.display(),
+                    source,
+                    hint: "",
+                });
+            }
+        },
+        _ => document,
     };
     match surface {
         None => parse(input, format, document, config).map(|p| Prepared(PreparedFile::Config(p))),
