@@ -49,6 +49,11 @@ pub fn migrate(
         });
     }
     let (from, to) = span.unwrap_or((to_default, to_default));
+    findings.extend(super::dotenv::missing_notes(
+        &document,
+        input.source.path(),
+        to,
+    ));
     let kind = if services.iter().any(|s| s.kind == FileKind::Core) {
         FileKind::Core
     } else {
@@ -74,7 +79,7 @@ pub fn components(doc: &Document, forced: bool) -> Vec<super::Component> {
 }
 
 /// The services that run Pomerium, in file order.
-fn pomerium_services(doc: &Document, forced: bool) -> Vec<Container> {
+pub(crate) fn pomerium_services(doc: &Document, forced: bool) -> Vec<Container> {
     let Some(root) = doc.root() else {
         return Vec::new();
     };
@@ -139,34 +144,39 @@ fn service_vars(doc: &Document, service: &Container) -> Vec<Var> {
     };
     let env = doc.resolve(environment.value);
     if doc.is_mapping(env) {
-        return doc
-            .entries(env)
-            .into_iter()
-            .filter(|e| e.merged_into.is_none())
-            .filter_map(|e| {
-                let node = doc.resolve(e.value);
-                let value = match doc.scalar(node)? {
-                    Value::Null => VarValue::Unknown(format!("${{{}}}", e.key)),
-                    v => env_vars::classify(&v.scalar_text()?),
-                };
-                let at = doc.location(e.key_node);
-                Some(Var {
-                    name: e.key.to_owned(),
-                    value,
-                    at,
-                    handle: Handle::MapEntry {
-                        entry: e.id,
-                        value: e.value,
-                    },
-                    markers: env_vars::markers_above(&lines, at.line),
-                    written: None,
-                })
-            })
-            .collect();
+        return map_vars(doc, env);
     }
     doc.items(env)
         .iter()
         .filter_map(|&item| list_var(doc, &lines, item))
+        .collect()
+}
+
+/// The variables of a mapping (`NAME: value`; a `.env` file's root too), in order.
+pub(crate) fn map_vars(doc: &Document, env: NodeId) -> Vec<Var> {
+    let lines: Vec<&str> = doc.text().lines().collect();
+    doc.entries(env)
+        .into_iter()
+        .filter(|e| e.merged_into.is_none())
+        .filter_map(|e| {
+            let node = doc.resolve(e.value);
+            let value = match doc.scalar(node)? {
+                Value::Null => VarValue::Unknown(format!("${{{}}}", e.key)),
+                v => env_vars::classify(&v.scalar_text()?),
+            };
+            let at = doc.location(e.key_node);
+            Some(Var {
+                name: e.key.to_owned(),
+                value,
+                at,
+                handle: Handle::MapEntry {
+                    entry: e.id,
+                    value: e.value,
+                },
+                markers: env_vars::markers_above(&lines, at.line),
+                written: None,
+            })
+        })
         .collect()
 }
 

@@ -200,17 +200,25 @@ impl Handle {
     fn can_comment_out(&self, doc: &Document) -> bool {
         match *self {
             Handle::MapEntry { entry, .. } => doc.can_comment_out(entry),
-            Handle::ListItem { .. } | Handle::EnvEntry { .. } => false,
+            Handle::ListItem { item } | Handle::EnvEntry { item, .. } => {
+                doc.can_comment_out_item(item)
+            }
         }
     }
 
-    /// The edit that removes the variable; `None` where the engine has no edit for it yet.
+    /// The edit that removes the variable: commented out under `note` where a comment can
+    /// stand, deleted elsewhere.
     fn remove(&self, comment: bool, note: String) -> Option<Edit> {
-        match (*self, comment) {
-            (Handle::MapEntry { entry, .. }, true) => Some(Edit::CommentOut { entry, note }),
-            (Handle::MapEntry { entry, .. }, false) => Some(Edit::Delete { entry }),
-            (Handle::ListItem { .. } | Handle::EnvEntry { .. }, _) => None,
-        }
+        Some(match (*self, comment) {
+            (Handle::MapEntry { entry, .. }, true) => Edit::CommentOut { entry, note },
+            (Handle::MapEntry { entry, .. }, false) => Edit::Delete { entry },
+            (Handle::ListItem { item } | Handle::EnvEntry { item, .. }, true) => {
+                Edit::CommentOutItem { item, note }
+            }
+            (Handle::ListItem { item } | Handle::EnvEntry { item, .. }, false) => {
+                Edit::DeleteItem { item }
+            }
+        })
     }
 
     fn annotate(&self, doc: &Document, text: String) -> Option<Edit> {
@@ -218,7 +226,9 @@ impl Handle {
             Handle::MapEntry { entry, .. } => doc
                 .can_comment_out(entry)
                 .then_some(Edit::Annotate { entry, text }),
-            Handle::ListItem { .. } | Handle::EnvEntry { .. } => None,
+            Handle::ListItem { item } | Handle::EnvEntry { item, .. } => doc
+                .can_comment_out_item(item)
+                .then_some(Edit::AnnotateItem { item, text }),
         }
     }
 }
