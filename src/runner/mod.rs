@@ -98,6 +98,9 @@ pub struct FileRun {
     /// In step order, located in the input file.
     pub findings: Vec<Finding>,
     pub created: Vec<CreatedFile>,
+    /// Texts the file holds encoded (a Secret's base64 `data`, a `POLICY` variable), decoded,
+    /// before and after the chain: the report shows their diffs too.
+    pub decoded: Vec<crate::surface::decoded::DecodedView>,
 }
 
 impl FileRun {
@@ -251,25 +254,25 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
         Some(_) => config.input_format.or(Some(Format::Dotenv)),
         None => config.input_format,
     };
-    // A manifest of several objects is read as one stream (a config is refused with more than
-    // one document, as Pomerium reads only the first).
-    let parsed = match parse_input(&input, given_format) {
-        Err(RunError::Parse {
-            source: crate::document::ParseError::MultipleDocuments { .. },
-            ..
-        }) if (decide || forced == Some(SurfaceKind::Kubernetes))
-            && let Some(stream) = surface::manifest_stream(&input.text) =>
-        {
-            return Ok(Prepared(PreparedFile::Surface(surface::Prepared {
-                input,
-                surface: Surface::Kubernetes,
-                document: Some(stream),
-                evidence: "a stream of Kubernetes objects (`apiVersion` and `kind`)".into(),
-            })));
+    let (format, document) = match parse_input(&input, given_format) {
+        Ok(parsed) => parsed,
+        // Several documents: a Kubernetes manifest when one is an object (Pomerium reads only
+        // one document of a config, so a config file stays refused).
+        Err(
+            refused @ RunError::Parse {
+                source: crate::document::ParseError::MultipleDocuments { .. },
+                ..
+            },
+        ) if decide || forced == Some(SurfaceKind::Kubernetes) => {
+            match Document::parse_stream(input.text.clone()) {
+                Ok(stream) if surface::detect_surface(None, Some(&stream)).is_some() => {
+                    (Format::Yaml, stream)
+                }
+                _ => return Err(refused),
+            }
         }
-        other => other,
+        Err(e) => return Err(e),
     };
-    let (format, document) = parsed?;
     // Environment variables are never read as config keys: that would find nothing to change.
     let dotenv = dotenv.or_else(|| {
         (format == Format::Dotenv).then(|| match config.input_format {

@@ -36,11 +36,13 @@ pub fn migrate(
     let mut edits = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
+    let mut decoded = Vec::new();
     let mut span: Option<(Version, Version)> = None;
     for service in &services {
         let vars = service_vars(&document, service);
         let done = env_vars::migrate_vars(&input, &document, service, &vars, config, to_default)?;
         edits.extend(done.edits);
+        decoded.extend(done.decoded);
         findings.extend(done.findings);
         warnings.extend(done.warnings);
         span = Some(match span {
@@ -62,9 +64,12 @@ pub fn migrate(
     super::file_run(
         input,
         document,
-        edits,
-        findings,
-        warnings,
+        super::Outcome {
+            edits,
+            findings,
+            warnings,
+            decoded,
+        },
         (kind, Surface::Compose, from, to),
         "docker-compose environment",
     )

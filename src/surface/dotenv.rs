@@ -293,6 +293,8 @@ pub fn migrate(
         stages,
         findings,
         created: Vec::new(),
+        // `POLICY`/`ROUTES` in the file: their decoded lists.
+        decoded: done.decoded,
     })
 }
 

@@ -237,6 +237,8 @@ impl Handle {
 pub(crate) struct Done {
     pub edits: Vec<Edit>,
     pub findings: Vec<Finding>,
+    /// Decoded route lists (`POLICY`, `ROUTES`), for the report.
+    pub decoded: Vec<super::decoded::DecodedView>,
     pub warnings: Vec<String>,
     pub from: Version,
     pub to: Version,
@@ -296,6 +298,7 @@ pub(crate) fn migrate_vars(
     let mut done = Done {
         edits: Vec::new(),
         findings: Vec::new(),
+        decoded: Vec::new(),
         warnings,
         from: config.from.or(tag_version).unwrap_or(to_default),
         to: config.to.unwrap_or(to_default),
@@ -335,8 +338,10 @@ pub(crate) fn migrate_vars(
                     to,
                     location: var.at,
                 },
+                &input.source,
                 config,
-            );
+            )?;
+            done.decoded.extend(outcome.view);
             if let Some(new_value) = outcome.new_value {
                 done.edits.push(var.handle.set(&var.name, &new_value));
             }

@@ -33,6 +33,8 @@ pub struct Part {
     pub versions: Option<(Version, Version)>,
     /// The component the part configures (Core unless only the Console's).
     pub kind: Option<FileKind>,
+    /// Texts the part shows decoded in the report (a Secret's base64 `data`, a `POLICY`).
+    pub decoded: Vec<super::decoded::DecodedView>,
 }
 
 /// A handler: the manifest (a stream: its root is a sequence of the documents), what it did, or
@@ -43,10 +45,10 @@ pub type Handler = fn(&Input, &Document, &RunConfig<'_>) -> Result<Option<Part>,
 pub type Finder = fn(&Document) -> Vec<Component>;
 
 /// Every handler, in the order their edits are collected.
-pub const HANDLERS: &[Handler] = &[workloads];
+pub const HANDLERS: &[Handler] = &[workloads, embedded_configs];
 
 /// Every finder.
-pub const FINDERS: &[Finder] = &[workload_components];
+pub const FINDERS: &[Finder] = &[workload_components, embedded_components];
 
 /// Migrates a manifest (a stream document).
 pub fn migrate(
@@ -59,6 +61,7 @@ pub fn migrate(
     let mut warnings = Vec::new();
     let mut span: Option<(Version, Version)> = None;
     let mut kind: Option<FileKind> = None;
+    let mut decoded = Vec::new();
     let mut any = false;
     for handler in HANDLERS {
         let Some(part) = handler(&input, &document, config)? else {
@@ -68,6 +71,7 @@ pub fn migrate(
         edits.extend(part.edits);
         findings.extend(part.findings);
         warnings.extend(part.warnings);
+        decoded.extend(part.decoded);
         if let Some((f, t)) = part.versions {
             span = Some(span.map_or((f, t), |(f0, t0)| (f0.min(f), t0.max(t))));
         }
@@ -80,7 +84,8 @@ pub fn migrate(
         return Err(RunError::NotPomerium {
             path: input.source.display(),
             reason: "a Kubernetes manifest with nothing that runs or configures Pomerium (no \
-                     container with a Pomerium image)"
+                     container with a Pomerium image, no Pomerium config in a ConfigMap or \
+                     Secret)"
                 .into(),
         });
     }
@@ -92,9 +97,12 @@ pub fn migrate(
     super::file_run(
         input,
         document,
-        edits,
-        findings,
-        warnings,
+        super::Outcome {
+            edits,
+            findings,
+            warnings,
+            decoded,
+        },
         (
             kind.unwrap_or(FileKind::Core),
             Surface::Kubernetes,
@@ -107,18 +115,7 @@ pub fn migrate(
 
 /// The objects of a manifest: the documents of a stream, or the one root.
 pub fn objects(doc: &Document) -> Vec<NodeId> {
-    let Some(root) = doc.root() else {
-        return Vec::new();
-    };
-    if doc.is_stream() {
-        doc.items(root)
-            .iter()
-            .map(|&i| doc.resolve(i))
-            .filter(|&i| doc.is_mapping(i))
-            .collect()
-    } else {
-        vec![doc.resolve(root)]
-    }
+    super::embedded::objects(doc)
 }
 
 /// The workload kinds whose pod template is read.
@@ -296,6 +293,76 @@ fn workloads(
         });
         if part.kind != Some(FileKind::Core) {
             part.kind = Some(container.kind);
+        }
+    }
+    Ok(Some(part))
+}
+
+/// The configs embedded in ConfigMaps and Secrets, as `detect` lists them.
+fn embedded_components(doc: &Document) -> Vec<Component> {
+    super::embedded::find(doc)
+        .configs
+        .into_iter()
+        .map(|c| Component {
+            name: c.host,
+            kind: c.kind,
+            image: None,
+            at: c.key_at,
+            version: None,
+        })
+        .collect()
+}
+
+/// The configs embedded in ConfigMaps and Secrets ([`super::embedded`]).
+fn embedded_configs(
+    input: &Input,
+    doc: &Document,
+    config: &RunConfig<'_>,
+) -> Result<Option<Part>, RunError> {
+    use super::embedded;
+    let found = embedded::find(doc);
+    if found.configs.is_empty() && found.unreadable.is_empty() {
+        return Ok(None);
+    }
+    let to = config.to.unwrap_or(runner::default_target(config.steps));
+    let from = config.from.or_else(|| embedded::image_version(doc));
+    let outcome = embedded::migrate(doc, &input.source, from, to, config)?;
+    let mut part = Part {
+        edits: outcome.edits(),
+        findings: outcome.all_findings(),
+        ..Part::default()
+    };
+    part.versions = outcome
+        .migrated
+        .iter()
+        .map(|m| (m.run.from, m.run.to))
+        .reduce(|(f, t), (f2, t2)| (f.min(f2), t.max(t2)))
+        .or(Some((from.unwrap_or(to), to)));
+    part.kind = Some(
+        if outcome.migrated.is_empty()
+            || outcome
+                .migrated
+                .iter()
+                .any(|m| m.config.kind == FileKind::Core)
+        {
+            FileKind::Core
+        } else {
+            FileKind::Console
+        },
+    );
+    for m in outcome.migrated {
+        if matches!(m.config.layout, embedded::Layout::Block { .. }) || !m.run.changed() {
+            continue;
+        }
+        let parse = |text: &str| Document::parse(text.to_owned(), m.config.format);
+        if let (Ok(before), Ok(after)) =
+            (parse(m.run.original().text()), parse(m.run.result().text()))
+        {
+            part.decoded.push(super::decoded::DecodedView {
+                label: m.config.host.clone(),
+                before,
+                after,
+            });
         }
     }
     Ok(Some(part))

@@ -18,12 +18,18 @@
 //! config ([`RunError::NotPomerium`], exit 0).
 
 pub mod compose;
+pub mod decoded;
 pub mod dotenv;
+pub mod embedded;
+pub mod encoded;
 pub mod env;
 pub(crate) mod env_vars;
+pub mod helm;
+pub mod helm_tables;
 pub mod image;
 pub mod kubernetes;
 pub mod route_env;
+pub mod route_list;
 pub mod virtual_config;
 
 use std::fmt;
@@ -133,6 +139,20 @@ pub fn detect_surface(path: Option<&Path>, doc: Option<&Document>) -> Option<(Su
     }
     let doc = doc?;
     let root = doc.resolve(doc.root()?);
+    if doc.is_stream() {
+        // A stream of documents is a manifest when one of them is a Kubernetes object.
+        return embedded::objects(doc).into_iter().find_map(|object| {
+            let kind = embedded::object_kind(doc, object)?;
+            Some((
+                Surface::Kubernetes,
+                format!(
+                    "a stream of {} documents; `kind: {kind}` at {}",
+                    doc.items(root).len(),
+                    doc.location(object)
+                ),
+            ))
+        });
+    }
     if !doc.is_mapping(root) {
         return None;
     }
@@ -299,18 +319,31 @@ pub(crate) fn component(doc: &Document, c: env_vars::Container) -> Component {
     }
 }
 
+/// What a surface module did to its file, before it is applied.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub edits: Vec<crate::document::Edit>,
+    pub findings: Vec<crate::step::Finding>,
+    pub warnings: Vec<String>,
+    pub decoded: Vec<decoded::DecodedView>,
+}
+
 /// The [`FileRun`] of a surface file: its input, and the result of `edits` (applied and verified
 /// like any config's) when there are any; findings sorted by line. `what` names the edits in
 /// an error.
 pub(crate) fn file_run(
     input: Input,
     document: Document,
-    edits: Vec<crate::document::Edit>,
-    mut findings: Vec<crate::step::Finding>,
-    warnings: Vec<String>,
+    outcome: Outcome,
     (kind, surface, from, to): (FileKind, Surface, Version, Version),
     what: &str,
 ) -> Result<FileRun, RunError> {
+    let Outcome {
+        edits,
+        mut findings,
+        warnings,
+        decoded,
+    } = outcome;
     let mut stages = vec![crate::runner::Stage {
         step: None,
         document,
@@ -342,6 +375,7 @@ pub(crate) fn file_run(
         stages,
         findings,
         created: Vec::new(),
+        decoded,
     })
 }
 
@@ -363,6 +397,9 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
         (Surface::Kubernetes, Some(document)) => kubernetes::migrate(file.input, document, config),
         (Surface::Dotenv, Some(document)) => {
             dotenv::migrate(file.input, document, config, file.evidence)
+        }
+        (Surface::Helm(chart), Some(document)) => {
+            helm::migrate(file.input, document, chart, config)
         }
         (surface, _) => Err(RunError::SurfaceNotSupported {
             path,
