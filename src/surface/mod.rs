@@ -387,6 +387,8 @@ pub struct Prepared {
     /// The YAML document, for the surfaces read as YAML.
     pub document: Option<Document>,
     pub evidence: String,
+    /// For a `.env` file: the service of a compose file of the run that names it.
+    pub named_by: Option<dotenv::EnvFileRef>,
 }
 
 /// Migrates a surface file: each surface's module runs the chain through virtual configs.
@@ -396,7 +398,7 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
         (Surface::Compose, Some(document)) => compose::migrate(file.input, document, config),
         (Surface::Kubernetes, Some(document)) => kubernetes::migrate(file.input, document, config),
         (Surface::Dotenv, Some(document)) => {
-            dotenv::migrate(file.input, document, config, file.evidence)
+            dotenv::migrate(file.input, document, config, file.evidence, file.named_by)
         }
         (Surface::Helm(chart), Some(document)) => {
             helm::migrate(file.input, document, chart, config)
