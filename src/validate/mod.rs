@@ -22,6 +22,7 @@
 
 pub mod marker;
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use crate::detect::{self, Level};
@@ -284,7 +285,7 @@ fn explain(step: Option<&Step>) -> String {
 fn core(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     let sites = detect::key_sites(doc);
-    let mut refused_sites: Vec<Location> = Vec::new();
+    let mut refused_sites: HashSet<Location> = HashSet::new();
     for site in &sites {
         let qualified = match site.level {
             Level::Global => site.key.clone(),
@@ -297,7 +298,7 @@ fn core(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding
         else {
             continue;
         };
-        refused_sites.push(site.location);
+        refused_sites.insert(site.location);
         let step = handler(steps, &site.key, FileKind::Core);
         out.push(RuleFinding {
             rule: format!("{REFUSED_KEY}:{qualified}"),
