@@ -52,18 +52,19 @@ pub(super) fn validate_result(
         key_at.entry(site.location).or_insert(site);
     }
     // Each rule with the location of its key's value, both in the input.
-    let rules: Vec<(RuleFinding, Option<Location>)> = validate::validate(result, kind, to, chain)
-        .into_iter()
-        .map(|mut rule| {
-            let at = rule.finding.location;
-            let value_at = at
-                .and_then(|at| key_at.get(&at))
-                .and_then(|site| result.select_str(&site.path).first().map(|v| v.node))
-                .and_then(|node| to_input(result.location(node)));
-            rule.finding.location = at.and_then(to_input);
-            (rule, value_at)
-        })
-        .collect();
+    let rules: Vec<(RuleFinding, Option<Location>)> =
+        validate::validate_with_keys(result, &result_keys, kind, to, chain)
+            .into_iter()
+            .map(|mut rule| {
+                let at = rule.finding.location;
+                let value_at = at
+                    .and_then(|at| key_at.get(&at))
+                    .and_then(|site| result.select_str(&site.path).first().map(|v| v.node))
+                    .and_then(|node| to_input(result.location(node)));
+                rule.finding.location = at.and_then(to_input);
+                (rule, value_at)
+            })
+            .collect();
     let input_keys: HashSet<(String, Location)> = detect::key_sites(original)
         .into_iter()
         .map(|k| (k.key, k.location))

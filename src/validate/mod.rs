@@ -264,7 +264,21 @@ pub fn validate(
     steps: &[&'static Step],
 ) -> Vec<RuleFinding> {
     match kind {
-        FileKind::Core => core(doc, to, steps),
+        FileKind::Core => core(doc, &detect::key_sites(doc), to, steps),
+        FileKind::Console => console(doc, to, steps),
+    }
+}
+
+/// [`validate`] of a document whose [`detect::key_sites`] are known already.
+pub fn validate_with_keys(
+    doc: &Document,
+    sites: &[detect::KeySite],
+    kind: FileKind,
+    to: Version,
+    steps: &[&'static Step],
+) -> Vec<RuleFinding> {
+    match kind {
+        FileKind::Core => core(doc, sites, to, steps),
         FileKind::Console => console(doc, to, steps),
     }
 }
@@ -282,11 +296,15 @@ fn explain(step: Option<&Step>) -> String {
     })
 }
 
-fn core(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding> {
+fn core(
+    doc: &Document,
+    sites: &[detect::KeySite],
+    to: Version,
+    steps: &[&'static Step],
+) -> Vec<RuleFinding> {
     let mut out = Vec::new();
-    let sites = detect::key_sites(doc);
     let mut refused_sites: HashSet<Location> = HashSet::new();
-    for site in &sites {
+    for site in sites {
         let qualified = match site.level {
             Level::Global => site.key.clone(),
             Level::Route => format!("routes.{}", site.key),
@@ -336,7 +354,7 @@ fn core(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding
             });
         }
     }
-    for unknown in detect::unknown_keys(doc, FileKind::Core, to) {
+    for unknown in detect::unknown_keys_of(sites, to) {
         if refused_sites.contains(&unknown.location) {
             continue;
         }
