@@ -96,7 +96,7 @@ fn run_batch(doc: &Doc, seeds: &[Seed]) -> Result<(), TestCaseError> {
     );
     let parsed = Document::parse(text.clone(), Format::Yaml)
         .map_err(|e| TestCaseError::fail(format!("parse failed: {e}\n{text}")))?;
-    let plans = plan(doc, &recs, seeds);
+    let plans = plan(doc, seeds);
     let mut edits = Vec::new();
     for p in &plans {
         match to_edit(&parsed, p) {
@@ -119,6 +119,22 @@ fn run_batch(doc: &Doc, seeds: &[Seed]) -> Result<(), TestCaseError> {
                 !flow,
                 "can_comment_out of {}",
                 key
+            );
+        }
+    }
+    // Item comment-outs (and annotations) are possible exactly in block sequences.
+    for p in &plans {
+        if let Plan::RemoveItem { seq, index, .. } | Plan::AnnotateItem { seq, index, .. } = p
+            && let Some(item) =
+                node_at(&parsed, seq).and_then(|s| parsed.items(s).get(*index).copied())
+        {
+            let flow = t_flow_seq(doc, seq);
+            prop_assert_eq!(
+                parsed.can_comment_out_item(item),
+                !flow,
+                "item {:?}[{}]",
+                seq,
+                index
             );
         }
     }
@@ -176,11 +192,24 @@ fn run_batch(doc: &Doc, seeds: &[Seed]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Whether the sequence at `seq` is written in flow style.
+fn t_flow_seq(doc: &Doc, seq: &[Seg]) -> bool {
+    matches!(model_node(&doc.root, seq), Some(Node::Seq(s)) if s.flow)
+}
+
 proptest! {
     #[test]
     fn edit_batches_give_the_model_data_and_keep_untouched_lines(
         doc in doc(),
         seeds in prop::collection::vec(seed(), 1..6),
+    ) {
+        run_batch(&doc, &seeds)?;
+    }
+
+    #[test]
+    fn item_edit_batches_give_the_model_data_and_keep_untouched_lines(
+        doc in doc(),
+        seeds in prop::collection::vec(item_seed(), 2..8),
     ) {
         run_batch(&doc, &seeds)?;
     }

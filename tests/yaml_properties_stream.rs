@@ -145,6 +145,16 @@ fn in_stream(p: &Plan, k: usize) -> Plan {
             path: prefixed(&path, k),
             value,
         },
+        Plan::RemoveItem { seq, index, note } => Plan::RemoveItem {
+            seq: prefixed(&seq, k),
+            index,
+            note,
+        },
+        Plan::AnnotateItem { seq, index, text } => Plan::AnnotateItem {
+            seq: prefixed(&seq, k),
+            index,
+            text,
+        },
     }
 }
 
@@ -163,8 +173,7 @@ fn check(stream: &Stream, pick: usize, seeds: &[Seed]) -> Result<(), TestCaseErr
     let model = &stream.docs[k];
     let alone = Document::parse(alone_text.clone(), Format::Yaml)
         .map_err(|e| TestCaseError::fail(format!("parse failed: {e}\n{alone_text}")))?;
-    let recs = render(model).recs;
-    let plans = plan(model, &recs, seeds);
+    let plans = plan(model, seeds);
     let edit_alone: Option<Vec<_>> = plans.iter().map(|p| to_edit(&alone, p)).collect();
     let edit_stream: Option<Vec<_>> = plans
         .iter()

@@ -18,6 +18,7 @@
 //! config ([`RunError::NotPomerium`], exit 0).
 
 pub mod compose;
+pub mod dotenv;
 pub mod env;
 pub mod image;
 pub mod route_env;
@@ -267,6 +268,9 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
     let path = file.input.source.display();
     match (file.surface, file.document) {
         (Surface::Compose, Some(document)) => compose::migrate(file.input, document, config),
+        (Surface::Dotenv, Some(document)) => {
+            dotenv::migrate(file.input, document, config, file.evidence)
+        }
         (surface, _) => Err(RunError::SurfaceNotSupported {
             path,
             surface: surface.to_string(),
