@@ -28,6 +28,7 @@ use crate::version::Version;
 /// left no marker and that no rule keeps open says that `check` will not report it again.
 pub(super) fn validate_result(
     stages: &[Stage],
+    line_map: Option<LineMap>,
     kind: FileKind,
     to: Version,
     chain: &[&'static Step],
@@ -40,7 +41,9 @@ pub(super) fn validate_result(
         return findings;
     };
     let (original, result) = (&first.document, &last.document);
-    let map = (stages.len() > 1).then(|| LineMap::new(original.text(), result.text()));
+    // From the result back to the input: the steps' own when they built it already.
+    let map = (stages.len() > 1)
+        .then(|| line_map.unwrap_or_else(|| LineMap::new(original.text(), result.text())));
     let to_input = |at: Location| match &map {
         Some(map) => map.locate(result, at),
         None => Some(at),
