@@ -225,6 +225,13 @@ impl Prepared {
         }
     }
 
+    /// Records the compose service of the run that names this `.env` file in `env_file:`.
+    pub fn set_named_by(&mut self, named_by: surface::dotenv::EnvFileRef) {
+        if let PreparedFile::Surface(prepared) = &mut self.0 {
+            prepared.named_by = Some(named_by);
+        }
+    }
+
     pub fn source(&self) -> &Source {
         match &self.0 {
             PreparedFile::Config(parsed) => &parsed.input.source,
@@ -286,6 +293,7 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             surface: Surface::Dotenv,
             document: Some(document),
             evidence,
+            named_by: None,
         })));
     }
     let detected = if decide || forced.is_some() {
@@ -308,6 +316,7 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             surface,
             document: Some(document),
             evidence,
+            named_by: None,
         }))),
     }
 }

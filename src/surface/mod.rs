@@ -281,6 +281,8 @@ pub struct Prepared {
     /// The YAML document, for the surfaces read as YAML.
     pub document: Option<Document>,
     pub evidence: String,
+    /// For a `.env` file: the service of a compose file of the run that names it.
+    pub named_by: Option<dotenv::EnvFileRef>,
 }
 
 /// Migrates a surface file: each surface's module runs the chain through virtual configs.
@@ -289,7 +291,7 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
     match (file.surface, file.document) {
         (Surface::Compose, Some(document)) => compose::migrate(file.input, document, config),
         (Surface::Dotenv, Some(document)) => {
-            dotenv::migrate(file.input, document, config, file.evidence)
+            dotenv::migrate(file.input, document, config, file.evidence, file.named_by)
         }
         (Surface::Kubernetes, Some(document)) => {
             embedded::migrate_manifest(file.input, document, config)
