@@ -309,6 +309,20 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             format!("--kind {}", surface::kind_name(kind)),
         )),
     };
+    // A manifest of one object is read as a stream too, so its handlers see one shape.
+    let document = match &surface {
+        Some((Surface::Kubernetes, _)) => match Document::parse_stream(input.text.clone()) {
+            Ok(stream) => stream,
+            Err(source) => {
+                return Err(RunError::Parse {
+                    path: input.source.display(),
+                    source,
+                    hint: "",
+                });
+            }
+        },
+        _ => document,
+    };
     match surface {
         None => parse(input, format, document, config).map(|p| Prepared(PreparedFile::Config(p))),
         Some((surface, evidence)) => Ok(Prepared(PreparedFile::Surface(surface::Prepared {

@@ -17,12 +17,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::document::{Document, Edit, EntryId, Format, Location, NodeId, Value};
+use crate::document::{Document, Edit, Format, Location, NodeId, Value};
 use crate::runner::{self, FileRun, Input, RunConfig, RunError, Stage};
 use crate::step::{FileKind, Finding, Severity};
 use crate::version::Version;
 
-use super::compose::{self, Service};
+use super::compose;
+use super::env_vars::{self, Container};
 use super::image::Image;
 use super::{Surface, SurfaceKind};
 
@@ -262,21 +263,19 @@ pub fn migrate(
         });
     };
     let whole = Location { line: 1, column: 1 };
-    let service = Service {
+    let container = Container {
+        what: "file",
         name: path.clone(),
         kind,
         image: None,
-        environment: Some((
-            EntryId {
-                map: root,
-                index: 0,
-            },
-            root,
-            whole,
-        )),
-        at: whole,
+        env_at: whole,
+        env_name: "variables",
+        env_map: Some(root),
+        lines: 1..=document.text().lines().count().max(1),
+        owner: None,
     };
-    let done = compose::migrate_service(&input, &document, &service, &config, to_default)?;
+    let vars = compose::map_vars(&document, root);
+    let done = env_vars::migrate_vars(&input, &document, &container, &vars, &config, to_default)?;
     warnings.extend(done.warnings);
     let mut findings = done.findings;
     findings.sort_by_key(|f| f.location.map(|l| (l.line, l.column)));
