@@ -22,6 +22,7 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod step;
+pub mod surface;
 pub(crate) mod toml;
 pub mod validate;
 pub mod version;

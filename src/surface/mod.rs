@@ -1,0 +1,3 @@
+//! Deployment surfaces: where Pomerium options live besides a config file.
+
+pub mod ingress;
