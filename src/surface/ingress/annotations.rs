@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use super::controller::{self, Acceptance, AnnotationKind};
 use crate::document::{Document, EntryId, Format, Location, NodeId, Value};
 use crate::step::{Finding, Severity};
+use crate::validate::marker;
 use crate::version::Version;
 
 /// The controller's default annotation prefix (its `--prefix` flag can change it).
@@ -108,6 +109,12 @@ pub struct Annotation {
     pub text: Option<String>,
     /// Where the key is written.
     pub location: Location,
+    /// The tool's markers (`pomerium-migrate action …` / `… accepted …`, text after `# `) on
+    /// the comment lines right above it, with their places.
+    pub markers: Vec<(String, Location)>,
+    /// For a literal block scalar (`|`), the place of its first content line: its lines are
+    /// the value's lines one for one.
+    pub literal_start: Option<Location>,
 }
 
 /// An Ingress and its Pomerium annotations.
@@ -119,6 +126,9 @@ pub struct Ingress {
     /// The host of its first rule, when it has one.
     pub host: Option<String>,
     pub annotations: Vec<Annotation>,
+    /// Open markers in its annotations that sit above no annotation (above one the tool
+    /// commented out), with their places.
+    pub orphans: Vec<(String, Location)>,
 }
 
 impl Ingress {
@@ -131,13 +141,18 @@ impl Ingress {
 /// Every Ingress object of the document, with its `ingress.pomerium.io/` annotations (an
 /// Ingress with none is listed too: it is still an Ingress the controller may serve).
 pub fn ingresses(doc: &Document) -> Vec<Ingress> {
-    objects(doc)
-        .into_iter()
+    let lines: Vec<&str> = doc.text().lines().collect();
+    let all_objects = objects(doc);
+    let markers = marker::scan(doc);
+    all_objects
+        .iter()
+        .copied()
         .filter(|o| is_ingress(doc, *o))
         .map(|object| {
             let meta = doc.get(object, "metadata").map(|e| doc.resolve(e.value));
-            let annotations = meta
-                .and_then(|m| doc.get(m, "annotations"))
+            let block = meta.and_then(|m| doc.get(m, "annotations"));
+            let annotations: Vec<Annotation> = block
+                .as_ref()
                 .map(|e| doc.resolve(e.value))
                 .map(|map| {
                     doc.entries(map)
@@ -145,17 +160,47 @@ pub fn ingresses(doc: &Document) -> Vec<Ingress> {
                         .filter(|e| e.merged_into.is_none())
                         .filter_map(|e| {
                             let option = e.key.strip_prefix(PREFIX)?;
+                            let location = doc.entry_location(e.id);
                             Some(Annotation {
                                 option: option.to_owned(),
                                 entry: e.id,
                                 value: e.value,
                                 text: doc.scalar(e.value).and_then(Value::scalar_text),
-                                location: doc.entry_location(e.id),
+                                location,
+                                markers: markers_above(&lines, location.line),
+                                literal_start: literal_start(doc, &lines, e.value),
                             })
                         })
                         .collect()
                 })
                 .unwrap_or_default();
+            let orphans = match &block {
+                Some(block) => {
+                    let start = doc.location(block.key_node).line;
+                    let end = region_end(doc, object, &all_objects, start);
+                    let used: Vec<usize> = annotations
+                        .iter()
+                        .flat_map(|a| a.markers.iter().map(|(_, at)| at.line))
+                        .collect();
+                    markers
+                        .iter()
+                        .filter(|m| m.state == marker::State::Open)
+                        .filter(|m| {
+                            start < m.location.line && end.is_none_or(|e| m.location.line < e)
+                        })
+                        .filter(|m| !used.contains(&m.location.line))
+                        .map(|m| {
+                            let text = if m.text.is_empty() {
+                                format!("{} action {}", marker::TOOL, m.step)
+                            } else {
+                                format!("{} action {}: {}", marker::TOOL, m.step, m.text)
+                            };
+                            (text, m.location)
+                        })
+                        .collect()
+                }
+                None => Vec::new(),
+            };
             let spec = doc.get(object, "spec").map(|e| doc.resolve(e.value));
             let host = spec
                 .and_then(|s| doc.get(s, "rules"))
@@ -168,9 +213,90 @@ pub fn ingresses(doc: &Document) -> Vec<Ingress> {
                 name: object_name(doc, object),
                 host,
                 annotations,
+                orphans,
             }
         })
         .collect()
+}
+
+/// The tool's markers on the comment lines right above 1-based `line` (text after `# `), with
+/// their places. Any other line ends them: the lines of an entry the tool commented out belong
+/// to that entry, and so does the marker above them.
+pub fn markers_above(lines: &[&str], line: usize) -> Vec<(String, Location)> {
+    let (action, accepted) = (
+        format!("{} action ", marker::TOOL),
+        format!("{} accepted ", marker::TOOL),
+    );
+    let mut out = Vec::new();
+    let mut at = line.saturating_sub(1);
+    while at > 0 {
+        let Some(raw) = lines.get(at - 1) else {
+            break;
+        };
+        let text = raw.trim_start();
+        let Some(comment) = text.strip_prefix('#').map(str::trim_start) else {
+            break;
+        };
+        if !(comment.starts_with(&action) || comment.starts_with(&accepted)) {
+            break;
+        }
+        out.push((
+            comment.to_owned(),
+            Location {
+                line: at,
+                column: raw[..raw.len() - text.len()].chars().count() + 1,
+            },
+        ));
+        at -= 1;
+    }
+    out.reverse();
+    out
+}
+
+/// The first line after `start` that belongs to what follows an object's annotations: the
+/// next key of `metadata` or of the object, or the next object; `None` at the end of the file.
+pub fn region_end(
+    doc: &Document,
+    object: NodeId,
+    all_objects: &[NodeId],
+    start: usize,
+) -> Option<usize> {
+    let mut candidates: Vec<usize> = Vec::new();
+    let mut keys_of = |map: NodeId| {
+        for e in doc.entries(map) {
+            let line = doc.location(e.key_node).line;
+            if line > start {
+                candidates.push(line);
+            }
+        }
+    };
+    keys_of(object);
+    if let Some(meta) = doc.get(object, "metadata") {
+        keys_of(doc.resolve(meta.value));
+    }
+    candidates.extend(
+        all_objects
+            .iter()
+            .map(|o| doc.location(*o).line)
+            .filter(|l| *l > start),
+    );
+    candidates.into_iter().min()
+}
+
+/// Where the first content line of a literal block scalar is (`None` for any other value).
+fn literal_start(doc: &Document, lines: &[&str], value: NodeId) -> Option<Location> {
+    let span = doc.span(value);
+    let written = doc.text().get(span)?;
+    if !written.starts_with('|') {
+        return None;
+    }
+    let line = doc.location(value).line + 1;
+    let text = lines.get(line - 1)?;
+    let content = text.trim_start_matches(' ');
+    Some(Location {
+        line,
+        column: text.len() - content.len() + 1,
+    })
 }
 
 /// Indentation of a route's keys and of an option's value lines in the virtual config.
@@ -188,6 +314,15 @@ pub struct Piece {
     pub virtual_line: usize,
 }
 
+/// A virtual line that stands for a place in the manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineOrigin {
+    pub virtual_line: usize,
+    pub at: Location,
+    /// A line of a literal block scalar's text: columns carry over (less the indentation).
+    pub text_line: bool,
+}
+
 /// The route annotations of a manifest as a virtual config.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Projection {
@@ -198,6 +333,9 @@ pub struct Projection {
     /// How the chain names each projected route (`routes[0] (https://app.example.com)`), and
     /// the Ingress it stands for.
     pub route_names: Vec<(String, usize)>,
+    /// Every virtual line that stands for a place in the manifest (annotation keys, the lines
+    /// of their values, markers), with that place.
+    pub origins: Vec<LineOrigin>,
     /// Annotations whose value could not be projected faithfully, with the reason.
     pub unreadable: Vec<(usize, usize, String)>,
 }
@@ -310,19 +448,22 @@ fn is_plain_host(host: &str) -> bool {
 }
 
 /// The projection of exactly the annotations `keep` (`(ingress, annotation)` pairs), in the
-/// manifest's order.
+/// manifest's order, with the markers above them and each Ingress's orphan markers (at the end
+/// of its route) as comment lines.
 fn project_only(ingresses: &[Ingress], keep: &[(usize, usize)]) -> Projection {
     let mut text = String::from("routes:\n");
     let mut line = 1;
     let mut pieces = Vec::new();
     let mut route_names = Vec::new();
+    let mut origins = Vec::new();
+    let key_pad = " ".repeat(KEY_INDENT);
     for (i, ingress) in ingresses.iter().enumerate() {
         let mine: Vec<usize> = keep
             .iter()
             .filter(|(ii, _)| *ii == i)
             .map(|(_, k)| *k)
             .collect();
-        if mine.is_empty() {
+        if mine.is_empty() && ingress.orphans.is_empty() {
             continue;
         }
         let index = route_names.len();
@@ -337,16 +478,56 @@ fn project_only(ingresses: &[Ingress], keep: &[(usize, usize)]) -> Projection {
             let Some(a) = ingress.annotations.get(k) else {
                 continue;
             };
-            text.push_str(&format!("{}{}:\n", " ".repeat(KEY_INDENT), a.option));
+            for (marker, at) in &a.markers {
+                text.push_str(&format!("{key_pad}# {marker}\n"));
+                line += 1;
+                origins.push(LineOrigin {
+                    virtual_line: line,
+                    at: *at,
+                    text_line: false,
+                });
+            }
+            text.push_str(&format!("{key_pad}{}:\n", a.option));
             line += 1;
+            origins.push(LineOrigin {
+                virtual_line: line,
+                at: a.location,
+                text_line: false,
+            });
             pieces.push(Piece {
                 ingress: i,
                 annotation: k,
                 virtual_line: line,
             });
             let value = indent_value(a.text.as_deref().unwrap_or_default());
-            line += value.lines().count();
+            for j in 0..value.lines().count() {
+                line += 1;
+                origins.push(match a.literal_start {
+                    Some(start) => LineOrigin {
+                        virtual_line: line,
+                        at: Location {
+                            line: start.line + j,
+                            column: start.column,
+                        },
+                        text_line: true,
+                    },
+                    None => LineOrigin {
+                        virtual_line: line,
+                        at: a.location,
+                        text_line: false,
+                    },
+                });
+            }
             text.push_str(&value);
+        }
+        for (marker, at) in &ingress.orphans {
+            text.push_str(&format!("{key_pad}# {marker}\n"));
+            line += 1;
+            origins.push(LineOrigin {
+                virtual_line: line,
+                at: *at,
+                text_line: false,
+            });
         }
     }
     Projection {
@@ -354,8 +535,29 @@ fn project_only(ingresses: &[Ingress], keep: &[(usize, usize)]) -> Projection {
         ingresses: ingresses.to_vec(),
         pieces,
         route_names,
+        origins,
         unreadable: Vec::new(),
     }
+}
+
+/// Where a finding at `at` in the virtual config belongs in the manifest: the annotation (or
+/// marker) whose line it is on, at the same place within a literal block scalar's lines. `None`
+/// for a line the projection wrote itself (`routes:`, `from:`): what the chain says of those
+/// concerns the virtual frame, not the manifest.
+pub fn relocate(projection: &Projection, at: Location) -> Option<Location> {
+    let origin = projection
+        .origins
+        .iter()
+        .find(|o| o.virtual_line == at.line)?;
+    let column = if origin.text_line && at.column > VALUE_INDENT {
+        origin.at.column + at.column - VALUE_INDENT - 1
+    } else {
+        origin.at.column
+    };
+    Some(Location {
+        line: origin.at.line,
+        column,
+    })
 }
 
 /// The text of the value written below the key at 1-based `key_line` of a virtual config (as
@@ -685,5 +887,53 @@ mod tests {
         assert!(found[0].2.message.contains("`load_balancing_policy`"));
         // Before the first controller release, nothing is checked.
         assert!(refused(&p, Version::new(0, 14), &[]).is_empty());
+    }
+
+    #[test]
+    fn findings_move_to_the_annotation_and_into_its_block_scalar() {
+        let p = project(&doc(INGRESS));
+        let at = |line, column| Location { line, column };
+        // `set_request_headers:` (virtual 5) is the annotation's key at 9:5.
+        assert_eq!(relocate(&p, at(5, 5)), Some(at(9, 5)));
+        // `X-Price: "$5"` is virtual line 6, the block scalar's first line (10:7); a column
+        // within it carries over.
+        assert_eq!(relocate(&p, at(6, 7)), Some(at(10, 7)));
+        assert_eq!(relocate(&p, at(6, 16)), Some(at(10, 16)));
+        // A flow value on one line: the annotation's key.
+        assert_eq!(relocate(&p, at(9, 7)), Some(at(13, 5)));
+        // The frame: no place in the manifest.
+        assert_eq!(relocate(&p, at(1, 1)), None);
+        assert_eq!(relocate(&p, at(2, 5)), None);
+    }
+
+    #[test]
+    fn markers_are_projected_above_their_annotation_and_orphans_after_the_route() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\n  \
+                    annotations:\n    # pomerium-migrate action v0.20/allowed-groups-removed: \
+                    removed\n    # ingress.pomerium.io/allowed_groups: admins\n    # \
+                    pomerium-migrate accepted v0.23/escape-dollar-in-request-headers: kept\n    \
+                    ingress.pomerium.io/set_request_headers: '{X: \"%A%\"}'\nspec: {}\n";
+        let p = project(&doc(text));
+        assert_eq!(
+            p.text,
+            "routes:\n  - from: https://ingress-0.invalid\n    # pomerium-migrate accepted \
+             v0.23/escape-dollar-in-request-headers: kept\n    set_request_headers:\n      \
+             {X: \"%A%\"}\n    # pomerium-migrate action v0.20/allowed-groups-removed: \
+             removed\n"
+        );
+        let at = |line, column| Location { line, column };
+        assert_eq!(relocate(&p, at(3, 5)), Some(at(8, 5)));
+        assert_eq!(relocate(&p, at(6, 5)), Some(at(6, 5)));
+        // An Ingress with only an orphan marker still gets a route, so the marker is read.
+        let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: a\n  \
+                    annotations:\n    # pomerium-migrate action v0.20/allowed-groups-removed: \
+                    x\n    # ingress.pomerium.io/allowed_groups: admins\n    \
+                    kubernetes.io/ingress.class: pomerium\n";
+        let p = project(&doc(text));
+        assert!(p.pieces.is_empty());
+        assert!(
+            p.text
+                .ends_with("    # pomerium-migrate action v0.20/allowed-groups-removed: x\n")
+        );
     }
 }
