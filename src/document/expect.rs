@@ -132,6 +132,12 @@ impl Expectation<'_> {
     }
 
     fn set(&mut self, node: NodeId, value: &Value) -> Result<(), EditError> {
+        if self.doc.is_stream() && self.doc.root() == Some(node) {
+            return Err(EditError::Invalid {
+                location: self.doc.location(node),
+                what: "the edit names the stream of documents itself",
+            });
+        }
         for path in self.paths(node)? {
             if let Some(slot) = lookup_mut(&mut self.data, &path) {
                 *slot = value.clone();

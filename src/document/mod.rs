@@ -477,12 +477,15 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
 pub struct Document {
     format: Format,
     text: String,
+    /// A YAML stream read by [`Document::parse_stream`].
+    stream: bool,
     backend: OnceLock<Box<dyn Backend>>,
 }
 
 /// Builds the backend of a format.
-fn index(text: String, format: Format) -> Result<Box<dyn Backend>, ParseError> {
+fn index(text: String, format: Format, stream: bool) -> Result<Box<dyn Backend>, ParseError> {
     Ok(match format {
+        Format::Yaml if stream => Box::new(yaml::YamlDocument::parse_stream(text)?),
         Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
         Format::Json => Box::new(yaml::YamlDocument::parse_json(text)?),
         Format::Toml => Box::new(toml::TomlDocument::parse(text)?),
@@ -491,22 +494,59 @@ fn index(text: String, format: Format) -> Result<Box<dyn Backend>, ParseError> {
 
 impl Document {
     /// Parses `text` in the given format.
+    ///
+    /// A YAML text of more than one document is refused ([`ParseError::MultipleDocuments`]):
+    /// Pomerium reads only the first. Manifests that hold several objects are read with
+    /// [`Document::parse_stream`].
     pub fn parse(text: String, format: Format) -> Result<Document, ParseError> {
-        let backend = index(text.clone(), format)?;
+        let backend = index(text.clone(), format, false)?;
         Ok(Document {
             format,
             text,
+            stream: false,
             backend: OnceLock::from(backend),
         })
     }
 
+    /// Parses a YAML stream of any number of documents (Kubernetes manifests) as one document
+    /// whose root is a synthetic sequence with one item per document, in order: `[0].kind` is the
+    /// first document's `kind`. Everything works as for a single document — paths,
+    /// [`Document::apply`] and its verification (the data is the sequence of the documents'
+    /// data), diffs — and the text between documents (`---`, `...`, `%` directives, comments)
+    /// is kept byte for byte. An empty document (`---` alone) is a null item; a text with no
+    /// document at all (empty, or comments only) has no items.
+    ///
+    /// Edits of the synthetic root itself are refused ([`EditError::Invalid`]), and so is
+    /// removing a whole document ([`EditError::Unsupported`]). The limits on nesting depth and
+    /// alias expansion hold for the whole stream, and an alias cannot name an anchor of another
+    /// document (each document has its own anchors).
+    ///
+    /// Only YAML has streams: a JSON or TOML file holds one document and is read with
+    /// [`Document::parse`].
+    pub fn parse_stream(text: String) -> Result<Document, ParseError> {
+        let backend = index(text.clone(), Format::Yaml, true)?;
+        Ok(Document {
+            format: Format::Yaml,
+            text,
+            stream: true,
+            backend: OnceLock::from(backend),
+        })
+    }
+
+    /// Whether this document is a YAML stream read by [`Document::parse_stream`].
+    pub fn is_stream(&self) -> bool {
+        self.stream
+    }
+
     fn backend(&self) -> &dyn Backend {
         self.backend
-            .get_or_init(|| match index(self.text.clone(), self.format) {
-                Ok(b) => b,
-                // The text was parsed once already by verification, with the same parser.
-                Err(e) => Box::new(Unindexable::new(e)),
-            })
+            .get_or_init(
+                || match index(self.text.clone(), self.format, self.stream) {
+                    Ok(b) => b,
+                    // The text was parsed once already by verification, with the same parser.
+                    Err(e) => Box::new(Unindexable::new(e)),
+                },
+            )
             .as_ref()
     }
 
@@ -809,6 +849,7 @@ impl Document {
         Ok(Document {
             format: self.format,
             text,
+            stream: self.stream,
             backend: OnceLock::new(),
         })
     }
@@ -845,6 +886,7 @@ impl Document {
         Ok(Document {
             format: self.format,
             text,
+            stream: self.stream,
             backend: OnceLock::from(next),
         })
     }

@@ -31,6 +31,10 @@ struct DataBuilder {
     documents: usize,
     second_document: Option<Location>,
     root: Option<Value>,
+    /// Stream mode: the data of each document so far.
+    stream: Option<Vec<Value>>,
+    /// Stream mode: the document (1-based) each anchor id was defined in.
+    anchor_documents: HashMap<usize, usize>,
     error: Option<ParseError>,
 }
 
@@ -45,9 +49,15 @@ impl DataBuilder {
     fn insert(&mut self, value: Value, anchor: usize, size: u64) {
         if anchor > 0 {
             self.anchors.insert(anchor, (value.clone(), size));
+            if self.stream.is_some() {
+                self.anchor_documents.insert(anchor, self.documents);
+            }
         }
         match self.stack.last_mut() {
-            None => self.root = Some(value),
+            None => match &mut self.stream {
+                Some(documents) => documents.push(value),
+                None => self.root = Some(value),
+            },
             Some(open) => {
                 open.size = open.size.saturating_add(size);
                 match (&mut open.value, &mut open.pending) {
@@ -80,6 +90,20 @@ impl DataBuilder {
     }
 
     fn alias(&mut self, id: usize, mark: &Marker) {
+        if self.stream.is_some()
+            && self
+                .anchor_documents
+                .get(&id)
+                .is_some_and(|d| *d != self.documents)
+        {
+            self.error = Some(ParseError::Syntax {
+                location: location_of(mark),
+                message: "alias to an anchor of another document (each document of a stream \
+                          has its own anchors)"
+                    .into(),
+            });
+            return;
+        }
         let (value, size) = match self.anchors.get(&id) {
             Some((value, size)) => (value, *size),
             None => {
@@ -113,11 +137,11 @@ impl MarkedEventReceiver for DataBuilder {
         match ev {
             Event::DocumentStart => {
                 self.documents += 1;
-                if self.documents == 2 {
+                if self.documents == 2 && self.stream.is_none() {
                     self.second_document = Some(location_of(&mark));
                 }
             }
-            _ if self.documents > 1 => {}
+            _ if self.documents > 1 && self.stream.is_none() => {}
             Event::Scalar(v, style, anchor, tag) => {
                 self.budget.written();
                 self.insert(scalar_value(v, style, tag.as_ref()), anchor, 1)
@@ -139,7 +163,20 @@ impl MarkedEventReceiver for DataBuilder {
 
 /// The data of a YAML text (null for a text with no document).
 pub(crate) fn load(src: &str) -> Result<Value, ParseError> {
-    let mut b = DataBuilder::default();
+    load_as(src, false)
+}
+
+/// The data of a YAML stream: a sequence with the data of each document (empty for a text with
+/// no document).
+pub(crate) fn load_stream(src: &str) -> Result<Value, ParseError> {
+    load_as(src, true)
+}
+
+fn load_as(src: &str, stream: bool) -> Result<Value, ParseError> {
+    let mut b = DataBuilder {
+        stream: stream.then(Vec::new),
+        ..DataBuilder::default()
+    };
     if let Err(e) = limits::drive(src, &mut b, |b| b.error.is_some()) {
         return Err(ParseError::Syntax {
             location: Location {
@@ -158,7 +195,10 @@ pub(crate) fn load(src: &str) -> Result<Value, ParseError> {
             count: b.documents,
         });
     }
-    Ok(b.root.unwrap_or(Value::Null))
+    match b.stream {
+        Some(documents) => Ok(Value::Sequence(documents)),
+        None => Ok(b.root.unwrap_or(Value::Null)),
+    }
 }
 
 #[cfg(test)]

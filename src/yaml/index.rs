@@ -32,6 +32,9 @@ pub(crate) enum Style {
     FlowSeq,
     /// A single-pair mapping inside a flow sequence (`[a: b]`).
     FlowPair,
+    /// The synthetic sequence of the documents of a stream ([`build`] with `stream`): it spans
+    /// the whole text and is never edited itself.
+    Stream,
 }
 
 impl Style {
@@ -150,6 +153,10 @@ struct Builder<'a> {
     unsupported: Option<(usize, &'static str)>,
     error: Option<ParseError>,
     indent_unit: Option<usize>,
+    /// Stream mode: the synthetic root holding one item per document, and its items so far.
+    stream: Option<(NodeId, Vec<NodeId>)>,
+    /// Stream mode: the document (1-based) each anchor id was defined in.
+    anchor_documents: HashMap<usize, usize>,
 }
 
 /// Positions found while locating the start of a node.
@@ -164,7 +171,10 @@ struct Begin {
     explicit: bool,
 }
 
-pub(crate) fn build(src: &str, lines: &Lines) -> Result<(Tree, Index), ParseError> {
+/// Indexes `src`. Without `stream`, a text of more than one document is refused (Pomerium reads
+/// only the first); with it, the root is a synthetic sequence ([`Style::Stream`]) with one item
+/// per document, and the limits on depth and aliases hold for the whole stream.
+pub(crate) fn build(src: &str, lines: &Lines, stream: bool) -> Result<(Tree, Index), ParseError> {
     let mut b = Builder {
         src,
         lines,
@@ -182,7 +192,24 @@ pub(crate) fn build(src: &str, lines: &Lines) -> Result<(Tree, Index), ParseErro
         unsupported: None,
         error: None,
         indent_unit: None,
+        stream: None,
+        anchor_documents: HashMap::new(),
     };
+    if stream {
+        let span = Span {
+            props: 0,
+            start: 0,
+            end: src.len(),
+            style: Style::Stream,
+            indent: 0,
+            in_flow: false,
+            extra: 0,
+        };
+        let start = Location { line: 1, column: 1 };
+        let root = b.push_located(NodeKind::Sequence(Vec::new()), span, start);
+        b.tree.root = Some(root);
+        b.stream = Some((root, Vec::new()));
+    }
     if let Err(e) = limits::drive(src, &mut b, |b| b.error.is_some()) {
         return Err(ParseError::Syntax {
             location: location_of_marker(e.marker()),
@@ -197,6 +224,9 @@ pub(crate) fn build(src: &str, lines: &Lines) -> Result<(Tree, Index), ParseErro
             location,
             count: b.documents,
         });
+    }
+    if let Some((root, documents)) = b.stream.take() {
+        b.tree.node_mut(root).kind = NodeKind::Sequence(documents);
     }
     let index = Index {
         spans: b.spans,
@@ -308,11 +338,11 @@ impl MarkedEventReceiver for Builder<'_> {
         match ev {
             Event::DocumentStart => {
                 self.documents += 1;
-                if self.documents == 2 {
+                if self.documents == 2 && self.stream.is_none() {
                     self.second_document = Some(location_of_marker(&mark));
                 }
             }
-            _ if self.documents > 1 => {}
+            _ if self.documents > 1 && self.stream.is_none() => {}
             Event::Scalar(value, style, anchor, tag) => {
                 self.scalar(value, style, anchor, tag.as_ref(), &mark)
             }
@@ -368,6 +398,9 @@ impl Builder<'_> {
                 loop {
                     if self.byte(p) == Some(b'%') && scan::first_on_line(src, p) {
                         p = scan::line_content_end(src, p);
+                    } else if src[p..].starts_with("...") && scan::is_document_marker(src, p) {
+                        // The end of the previous document of a stream.
+                        p += 3;
                     } else if src[p..].starts_with("---") && scan::is_document_marker(src, p) {
                         p += 3;
                         last = p;
@@ -442,7 +475,13 @@ impl Builder<'_> {
     /// Records a new node in its parent (as an item, a key, or a value).
     fn attach(&mut self, id: NodeId, begin: &Begin) {
         let Some(frame) = self.stack.last_mut() else {
-            self.tree.root = Some(id);
+            match &mut self.stream {
+                Some((root, documents)) => {
+                    self.tree.node_mut(id).parent = Some((*root, Slot::Item(documents.len())));
+                    documents.push(id);
+                }
+                None => self.tree.root = Some(id),
+            }
             return;
         };
         let parent = frame.id;
@@ -500,6 +539,9 @@ impl Builder<'_> {
     fn anchor(&mut self, anchor: usize, id: NodeId) {
         if anchor > 0 {
             self.anchors.insert(anchor, id);
+            if self.stream.is_some() {
+                self.anchor_documents.insert(anchor, self.documents);
+            }
             // Known when the node ends (a collection's anchor is named before its content).
             self.anchor_sizes.remove(&anchor);
         }
@@ -607,6 +649,20 @@ impl Builder<'_> {
             });
             return;
         };
+        if self.stream.is_some()
+            && self
+                .anchor_documents
+                .get(&anchor)
+                .is_some_and(|d| *d != self.documents)
+        {
+            self.error = Some(ParseError::Syntax {
+                location,
+                message: "alias to an anchor of another document (each document of a stream \
+                          has its own anchors)"
+                    .into(),
+            });
+            return;
+        }
         let Some(size) = self.anchor_sizes.get(&anchor).copied() else {
             self.error = Some(ParseError::Syntax {
                 location,

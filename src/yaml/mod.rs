@@ -38,24 +38,36 @@ pub struct YamlDocument {
     index: Index,
     /// For a JSON file: its data as serde_json reads it. Edits then write JSON only.
     json: Option<Value>,
+    /// A stream of documents under a synthetic root ([`YamlDocument::parse_stream`]).
+    stream: bool,
 }
 
 impl YamlDocument {
     pub fn parse(text: String) -> Result<YamlDocument, ParseError> {
-        Self::parse_as(text, None)
+        Self::parse_as(text, None, false)
+    }
+
+    /// A stream of any number of documents: the root is a synthetic sequence with one item per
+    /// document (see `Document::parse_stream`).
+    pub fn parse_stream(text: String) -> Result<YamlDocument, ParseError> {
+        Self::parse_as(text, None, true)
     }
 
     /// A JSON file, checked by serde_json and edited as YAML flow collections.
     pub fn parse_json(text: String) -> Result<YamlDocument, ParseError> {
         let data = json::parse(&text)?;
-        Self::parse_as(text, Some(data))
+        Self::parse_as(text, Some(data), false)
     }
 
-    fn parse_as(text: String, json: Option<Value>) -> Result<YamlDocument, ParseError> {
+    fn parse_as(
+        text: String,
+        json: Option<Value>,
+        stream: bool,
+    ) -> Result<YamlDocument, ParseError> {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let src = &text[base..];
         let lines = Lines::new(src);
-        let (tree, index) = index::build(src, &lines)?;
+        let (tree, index) = index::build(src, &lines, stream)?;
         let eol = match src.find(['\n', '\r']) {
             Some(i) if src[i..].starts_with("\r\n") => "\r\n",
             Some(i) if src[i..].starts_with('\r') => "\r",
@@ -69,7 +81,13 @@ impl YamlDocument {
             tree,
             index,
             json,
+            stream,
         })
+    }
+
+    /// The synthetic root of a stream (`None` for a single document).
+    pub(crate) fn stream_root(&self) -> Option<NodeId> {
+        if self.stream { self.tree.root } else { None }
     }
 
     pub(crate) fn is_json(&self) -> bool {
@@ -121,13 +139,22 @@ impl Backend for YamlDocument {
     fn parse_data(&self, text: &str) -> Result<Value, ParseError> {
         match self.json {
             Some(_) => json::parse(text),
-            None => data::load(text.strip_prefix('\u{feff}').unwrap_or(text)),
+            None => {
+                let src = text.strip_prefix('\u{feff}').unwrap_or(text);
+                if self.stream {
+                    data::load_stream(src)
+                } else {
+                    data::load(src)
+                }
+            }
         }
     }
 
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {
         Ok(Box::new(if self.is_json() {
             YamlDocument::parse_json(text)?
+        } else if self.stream {
+            YamlDocument::parse_stream(text)?
         } else {
             YamlDocument::parse(text)?
         }))

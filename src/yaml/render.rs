@@ -132,6 +132,9 @@ impl<'a> Renderer<'a> {
                 what: "the edit names a node of another document",
             });
         }
+        if self.doc.stream_root() == Some(node) {
+            return Err(self.invalid(node, "the edit names the stream of documents itself"));
+        }
         Ok(())
     }
 
@@ -469,7 +472,11 @@ impl<'a> Renderer<'a> {
     /// Where a block value's region starts (just after its `:` or `-`) and what holds it.
     fn value_region(&self, node: NodeId) -> Result<(usize, Context), EditError> {
         let tree = &self.doc.tree;
-        let Some((parent, slot)) = tree.node(node).parent else {
+        let Some((parent, slot)) = tree
+            .node(node)
+            .parent
+            .filter(|(p, _)| self.doc.stream_root() != Some(*p))
+        else {
             return Err(self.unsupported(self.span(node).start, "replacing the whole document"));
         };
         let ps = self.span(parent);
