@@ -20,6 +20,7 @@ use crate::detect_report;
 use crate::diff;
 use crate::document::{Format, Location};
 use crate::step::{FileKind, Finding, Severity};
+use crate::surface::Surface;
 use crate::version::Version;
 
 /// The version of the JSON report's layout; raised on any incompatible change.
@@ -68,6 +69,8 @@ pub struct FileReport {
     /// The path as given on the command line (`-` for stdin).
     pub path: String,
     pub kind: FileKind,
+    /// Where the options live (a config file, a docker-compose file, …).
+    pub surface: Surface,
     pub format: Format,
     pub from: Version,
     pub to: Version,
@@ -420,12 +423,14 @@ fn render_file(out: &mut String, command: Command, file: &FileReport, color: boo
         (Command::Apply, true) => "migrated",
         (Command::Apply, false) => "already up to date",
     };
+    let what = match file.surface {
+        Surface::Config(_) => format!("{} config ({})", file.kind, file.format),
+        surface => format!("{surface} ({}, {})", file.kind, file.format),
+    };
     let _ = writeln!(
         out,
-        "{}: {} config ({}), {} -> {}: {}; {}",
+        "{}: {what}, {} -> {}: {}; {}",
         paint(color, PATH, &file.path),
-        file.kind,
-        file.format,
         file.from,
         file.to,
         status,
@@ -536,6 +541,8 @@ struct JsonReport<'a> {
 struct JsonFile<'a> {
     path: &'a str,
     kind: FileKind,
+    /// `config`, `compose`, `dotenv`, `kubernetes` or `helm`.
+    surface: &'static str,
     format: String,
     from: Version,
     to: Version,
@@ -582,6 +589,7 @@ pub fn render_json(report: &Report) -> String {
             .map(|f| JsonFile {
                 path: &f.path,
                 kind: f.kind,
+                surface: f.surface.name(),
                 format: f.format.to_string(),
                 from: f.from,
                 to: f.to,
@@ -645,6 +653,7 @@ mod tests {
             files: vec![FileReport {
                 path: "config.yaml".into(),
                 kind: FileKind::Core,
+                surface: Surface::Config(FileKind::Core),
                 format: Format::Yaml,
                 from: Version::new(0, 20),
                 to: Version::new(0, 25),

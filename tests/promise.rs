@@ -607,3 +607,93 @@ fn json_and_deleted_entries_say_check_will_not_see_the_action_again() -> TestRes
     assert_eq!(run(&["check", s(&config)])?.code, Some(1));
     Ok(())
 }
+
+/// The same promise on the deployment surfaces (`tests/surfaces/*/*`): `check` on the case's
+/// input exits 1 exactly when the migration would change it or reports an action (a removed
+/// variable still set), and after `apply`, `check` keeps every open action and nothing else. A
+/// file that does not concern Pomerium is skipped: `check` exits 0.
+#[test]
+fn surface_fixtures_keep_the_check_promise() -> TestResult {
+    let mut problems = Vec::new();
+    let mut rounds = 0;
+    let root = repo().join("tests/surfaces");
+    let mut cases: Vec<PathBuf> = Vec::new();
+    for surface in fs::read_dir(&root)? {
+        let surface = surface?.path();
+        for case in fs::read_dir(&surface)? {
+            let case = case?.path();
+            if case.is_dir() {
+                cases.push(case);
+            }
+        }
+    }
+    cases.sort();
+    for case in &cases {
+        let Some(input) = fs::read_dir(case)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("input"))
+            })
+        else {
+            problems.push(format!("{}: no input file", case.display()));
+            continue;
+        };
+        let args: Vec<String> = fs::read_to_string(case.join("args"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let to = args
+            .iter()
+            .position(|a| a == "--to")
+            .and_then(|i| args.get(i + 1))
+            .cloned();
+        let dir = tempfile::tempdir()?;
+        let config = dir.path().join(input.file_name().ok_or("no name")?);
+        fs::copy(&input, &config)?;
+
+        // Before apply: exit 1 exactly when there is something to do.
+        let expected_text = fs::read_dir(case)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("expected"))
+            })
+            .map(fs::read_to_string)
+            .transpose()?
+            .unwrap_or_default();
+        let findings = fs::read_to_string(case.join("findings.txt")).unwrap_or_default();
+        let pending = expected_text != fs::read_to_string(&input)?
+            || findings.lines().any(|l| l.contains(" action-required "));
+        let mut check: Vec<String> = vec!["check".into(), s(&config).into()];
+        check.extend(args.iter().cloned());
+        let argv: Vec<&str> = check.iter().map(String::as_str).collect();
+        let before = run(&argv)?;
+        let want = if pending { 1 } else { 0 };
+        if before.code != Some(want) {
+            problems.push(format!(
+                "{}: check before apply exited {:?}, expected {want}: {}",
+                case.display(),
+                before.code,
+                before.stderr
+            ));
+        }
+        if case.join("skipped").exists() {
+            continue;
+        }
+        rounds += 1;
+        for p in promise(&config, &[], &args, to.as_deref()) {
+            problems.push(format!("{}: {p}", case.display()));
+        }
+    }
+    assert!(rounds >= 5, "only {rounds} surface rounds");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(())
+}

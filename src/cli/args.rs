@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::document::Format;
 use crate::step::{FileKind, Severity};
+use crate::surface::SurfaceKind;
 use crate::version::Version;
 use crate::write;
 
@@ -187,9 +188,13 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "VERSION")]
     pub to: Option<Version>,
 
-    /// What the files are: `auto` decides from the keys (keys only Core reads, such as routes,
-    /// against keys only the Console reads, such as database_url; a file with both, or with
-    /// neither, is refused until --kind says which).
+    /// What the files are: `auto` decides from the file (a docker-compose file by its
+    /// `services` of containers, a `.env` file by its name, a Kubernetes manifest by
+    /// `apiVersion`/`kind`, Helm values by the chart's sections; a config by its keys: keys
+    /// only Core reads, such as routes, against keys only the Console reads, such as
+    /// database_url; a config with both, or with neither, is refused until --kind says which).
+    /// `core`/`console` read every file as that kind of config; `compose`, `dotenv`,
+    /// `kubernetes` and `helm` read it as that surface.
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 
@@ -348,15 +353,36 @@ pub enum KindChoice {
     Core,
     /// An Enterprise Console config.
     Console,
+    /// A docker-compose file: the `environment` of every service running a Pomerium image
+    /// (and, with this, of a service without an image whose name contains `pomerium`).
+    Compose,
+    /// A `.env` file of `KEY=value` lines read by a Pomerium container.
+    Dotenv,
+    /// A Kubernetes manifest (workloads, ConfigMaps, Secrets, Ingresses, the Pomerium object).
+    Kubernetes,
+    /// Values of Pomerium's Helm charts (`pomerium` or `pomerium-console`).
+    Helm,
 }
 
 impl KindChoice {
-    /// The kind given, `None` for `auto`.
+    /// The config kind given, `None` for `auto` and for the surfaces.
     pub fn given(self) -> Option<FileKind> {
         match self {
-            KindChoice::Auto => None,
             KindChoice::Core => Some(FileKind::Core),
             KindChoice::Console => Some(FileKind::Console),
+            _ => None,
+        }
+    }
+
+    /// The surface given: `Config` for `core`/`console`, `None` for `auto`.
+    pub fn surface(self) -> Option<SurfaceKind> {
+        match self {
+            KindChoice::Auto => None,
+            KindChoice::Core | KindChoice::Console => Some(SurfaceKind::Config),
+            KindChoice::Compose => Some(SurfaceKind::Compose),
+            KindChoice::Dotenv => Some(SurfaceKind::Dotenv),
+            KindChoice::Kubernetes => Some(SurfaceKind::Kubernetes),
+            KindChoice::Helm => Some(SurfaceKind::Helm),
         }
     }
 }

@@ -28,6 +28,7 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
         from: args.from,
         to: args.to,
         kind: args.kind.given(),
+        surface: args.kind.surface(),
         input_format: args.input_format.map(Format::from),
         options: StepOptions {
             set: args.set.iter().cloned().collect::<BTreeMap<_, _>>(),
@@ -88,23 +89,30 @@ fn build_report(
     per_step: bool,
 ) -> Report {
     // Redacting and diffing is per file: in parallel, like the migration.
-    let entries: Vec<Result<FileReport, Refused>> = outcomes
+    let entries: Vec<Result<Result<FileReport, Refused>, Skipped>> = outcomes
         .par_iter()
         .map(|outcome| match &outcome.result {
-            Ok(file) => Ok(file_report(file, disk, show_secrets, per_step)),
-            Err(error) => Err(Refused {
+            Ok(file) => Ok(Ok(file_report(file, disk, show_secrets, per_step))),
+            // Not Pomerium's (a compose file with no Pomerium service): skipped, not refused.
+            Err(RunError::NotPomerium { path, reason }) => Err(Skipped {
+                path: path.clone(),
+                reason: reason.clone(),
+            }),
+            Err(error) => Ok(Err(Refused {
                 path: outcome.path.clone(),
                 error: error.to_string(),
                 exit_code: error.exit_code(),
-            }),
+            })),
         })
         .collect();
     let mut files = Vec::new();
     let mut refused = Vec::new();
+    let mut skipped = skipped;
     for entry in entries {
         match entry {
-            Ok(file) => files.push(file),
-            Err(r) => refused.push(r),
+            Ok(Ok(file)) => files.push(file),
+            Ok(Err(r)) => refused.push(r),
+            Err(s) => skipped.push(s),
         }
     }
     Report {
@@ -173,6 +181,7 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
         diff: diff::unified(&before.text, &after.text, &path),
         path,
         kind: file.kind,
+        surface: file.surface,
         format: file.format,
         from: file.from,
         to: file.to,
@@ -209,6 +218,14 @@ fn print_report(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<()> {
+    // A file named on the command line that is not Pomerium's says so whatever the verbosity.
+    for outcome in outcomes {
+        if let Err(RunError::NotPomerium { path, reason }) = &outcome.result
+            && !output.verbose
+        {
+            writeln!(err, "skipped {path}: {reason}")?;
+        }
+    }
     if output.verbose {
         for skipped in &report.skipped {
             writeln!(err, "skipped {}: {}", skipped.path, skipped.reason)?;

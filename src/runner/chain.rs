@@ -51,6 +51,7 @@ pub(super) fn migrate(
         input,
         format,
         kind,
+        surface: crate::surface::Surface::Config(kind),
         from,
         to,
         inferred: inferred.then_some(detection),

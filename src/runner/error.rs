@@ -88,6 +88,19 @@ pub enum RunError {
          writes nothing for an empty input"
     )]
     EmptyStdin,
+    /// A file that does not concern Pomerium (a compose file with no Pomerium service): skipped,
+    /// not refused (exit 0), and never read as a config.
+    #[error("{path}: skipped: {reason}")]
+    NotPomerium { path: String, reason: String },
+    #[error(
+        "{path}: read as a {surface} ({evidence}); pomerium-migrate does not migrate this \
+         surface yet. If the file is a Pomerium config, say so with --kind core or --kind console"
+    )]
+    SurfaceNotSupported {
+        path: String,
+        surface: String,
+        evidence: String,
+    },
     #[error("{path}: the same file is given twice; give each file once")]
     SameFileTwice { path: String },
     #[error("{}", describe_step_error(path, step, source))]
@@ -132,6 +145,7 @@ impl RunError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RunError::Step { .. } => 3,
+            RunError::NotPomerium { .. } => 0,
             _ => 2,
         }
     }

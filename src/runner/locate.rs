@@ -112,7 +112,7 @@ impl LineMap {
 /// its replacement that reads most like it (`X: "$5"` → `X: "$$5"`, `key: v` → `# key: v`), or
 /// to the note above that line when the step commented the key out; a deleted line to the line
 /// that now follows where it was.
-pub(super) struct ForwardMap {
+pub(crate) struct ForwardMap {
     /// 0-based input line → 0-based line of the migrated text.
     lines: Vec<usize>,
 }
@@ -121,7 +121,7 @@ pub(super) struct ForwardMap {
 const MATCHED_BLOCK: usize = 4096;
 
 impl ForwardMap {
-    pub(super) fn new(input: &str, output: &str) -> ForwardMap {
+    pub(crate) fn new(input: &str, output: &str) -> ForwardMap {
         let old_lines: Vec<&str> = input.lines().collect();
         let new_lines: Vec<&str> = output.lines().collect();
         let last = new_lines.len().saturating_sub(1);
@@ -154,7 +154,7 @@ impl ForwardMap {
     }
 
     /// The 1-based line of the migrated text where 1-based input line `line` is.
-    pub(super) fn line(&self, line: usize) -> usize {
+    pub(crate) fn line(&self, line: usize) -> usize {
         let index = line.saturating_sub(1);
         self.lines
             .get(index)

@@ -17,7 +17,7 @@
 mod chain;
 mod error;
 pub mod input;
-mod locate;
+pub(crate) mod locate;
 mod settings;
 mod target;
 pub mod versions;
@@ -28,6 +28,7 @@ use crate::detect::Detection;
 use crate::detect_report;
 use crate::document::{Document, Format, Location, Value};
 use crate::step::{CreatedFile, FileKind, Finding, Step, StepOptions};
+use crate::surface::{self, Surface, SurfaceKind};
 use crate::version::Version;
 
 pub use error::RunError;
@@ -50,6 +51,10 @@ pub struct RunConfig<'a> {
     pub to: Option<Version>,
     /// `--kind`: the kind of every file; `None` decides each file's kind from its keys.
     pub kind: Option<FileKind>,
+    /// `--kind compose|dotenv|kubernetes|helm`: the surface of every file ([`crate::surface`]);
+    /// `Some(SurfaceKind::Config)` reads every file as a config. `None` with `kind` `None`
+    /// decides each file's surface from its name and shape.
+    pub surface: Option<SurfaceKind>,
     /// `--input-format`: the format of every file; `None` goes by each file's extension.
     pub input_format: Option<Format>,
     pub options: StepOptions,
@@ -77,6 +82,8 @@ pub struct FileRun {
     pub input: Input,
     pub format: Format,
     pub kind: FileKind,
+    /// Where the options live: a config file, or a surface such as a docker-compose file.
+    pub surface: Surface,
     pub from: Version,
     pub to: Version,
     /// What the keys say about the version, when `from` was inferred from them (no `--from`).
@@ -155,9 +162,13 @@ pub fn run(inputs: Vec<Input>, config: &RunConfig<'_>) -> Result<Vec<FileRun>, R
         .collect()
 }
 
-/// Reads what a file is and the versions it runs between, before any step runs.
-fn parse(input: Input, config: &RunConfig<'_>) -> Result<Parsed, RunError> {
-    let (format, document) = parse_input(&input, config.input_format)?;
+/// Reads what a config file is and the versions it runs between, before any step runs.
+fn parse(
+    input: Input,
+    format: Format,
+    document: Document,
+    config: &RunConfig<'_>,
+) -> Result<Parsed, RunError> {
     let detection =
         detect_file(&document, config.kind).map_err(|source| RunError::KindUndecided {
             path: input.source.display(),
@@ -183,22 +194,86 @@ fn parse(input: Input, config: &RunConfig<'_>) -> Result<Parsed, RunError> {
 
 /// A file read, parsed and detected, ready for its steps ([`prepare`], then [`migrate_one`]):
 /// what a run over many files handles one at a time.
-pub struct Prepared(Parsed);
+pub struct Prepared(PreparedFile);
+
+enum PreparedFile {
+    Config(Parsed),
+    Surface(surface::Prepared),
+}
 
 impl Prepared {
-    /// The kind the file was detected (or declared) as.
+    /// The kind the file was detected (or declared) as. A surface file is migrated with the
+    /// Core configs ([`crate::batch`]): its Console services take no values from a Core config.
     pub fn kind(&self) -> FileKind {
-        self.0.detection.kind
+        match &self.0 {
+            PreparedFile::Config(parsed) => parsed.detection.kind,
+            PreparedFile::Surface(_) => FileKind::Core,
+        }
+    }
+
+    /// Where the file's options live.
+    pub fn surface(&self) -> Surface {
+        match &self.0 {
+            PreparedFile::Config(parsed) => Surface::Config(parsed.detection.kind),
+            PreparedFile::Surface(prepared) => prepared.surface,
+        }
     }
 
     pub fn source(&self) -> &Source {
-        &self.0.input.source
+        match &self.0 {
+            PreparedFile::Config(parsed) => &parsed.input.source,
+            PreparedFile::Surface(prepared) => &prepared.input.source,
+        }
     }
 }
 
-/// Parses one input and decides its kind and versions; the error is this file's alone.
+/// Parses one input and decides its surface, then (for a config) its kind and versions; the
+/// error is this file's alone. The surface comes from `--kind` when it names one, else from
+/// the file ([`surface::detect_surface`]); `--kind core|console` reads every file as a config.
 pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunError> {
-    parse(input, config).map(Prepared)
+    let decide = config.surface.is_none() && config.kind.is_none();
+    let forced = config.surface.filter(|s| *s != SurfaceKind::Config);
+    // A `.env` file is not YAML: its name decides before any parse.
+    let dotenv = if forced == Some(SurfaceKind::Dotenv) {
+        Some("--kind dotenv".to_owned())
+    } else if decide && config.input_format.is_none() {
+        surface::detect_surface(input.source.path(), None)
+            .filter(|(surface, _)| *surface == Surface::Dotenv)
+            .map(|(_, evidence)| evidence)
+    } else {
+        None
+    };
+    if let Some(evidence) = dotenv {
+        return Ok(Prepared(PreparedFile::Surface(surface::Prepared {
+            input,
+            surface: Surface::Dotenv,
+            document: None,
+            evidence,
+        })));
+    }
+    let (format, document) = parse_input(&input, config.input_format)?;
+    let detected = if decide || forced.is_some() {
+        surface::detect_surface(None, Some(&document))
+    } else {
+        None
+    };
+    let surface = match (forced, detected) {
+        (None, None) => None,
+        (None, Some((surface, evidence))) => Some((surface, evidence)),
+        (Some(kind), detected) => Some((
+            surface::forced_surface(kind, detected.map(|(s, _)| s)),
+            format!("--kind {}", surface::kind_name(kind)),
+        )),
+    };
+    match surface {
+        None => parse(input, format, document, config).map(|p| Prepared(PreparedFile::Config(p))),
+        Some((surface, evidence)) => Ok(Prepared(PreparedFile::Surface(surface::Prepared {
+            input,
+            surface,
+            document: Some(document),
+            evidence,
+        }))),
+    }
 }
 
 /// Runs the steps over one prepared file; `core` is the migrated data of the Core config a
@@ -208,7 +283,10 @@ pub fn migrate_one(
     config: &RunConfig<'_>,
     core: Option<&Value>,
 ) -> Result<FileRun, RunError> {
-    chain::migrate(file.0, config, core)
+    match file.0 {
+        PreparedFile::Config(parsed) => chain::migrate(parsed, config, core),
+        PreparedFile::Surface(prepared) => surface::migrate(prepared, config),
+    }
 }
 
 /// The data of a migrated file, as a console file's steps read their Core config.
@@ -271,6 +349,7 @@ mod tests {
             from: Some(v(20)),
             to: None,
             kind: None,
+            surface: None,
             input_format: given,
             options: StepOptions::default(),
             output: None,
@@ -351,6 +430,7 @@ mod tests {
             from: Some(v(20)),
             to: None,
             kind: None,
+            surface: None,
             input_format: None,
             options: StepOptions::default(),
             output: None,
@@ -385,6 +465,7 @@ mod tests {
                     from: Some(v(24)),
                     to: Some(v(25)),
                     kind: Some(FileKind::Core),
+                    surface: None,
                     input_format: None,
                     options: StepOptions::default(),
                     output: None,

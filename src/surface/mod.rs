@@ -1,3 +1,303 @@
-//! Deployment surfaces: where Pomerium options live besides a config file.
+//! Deployment surfaces: where operators set Pomerium's options besides a config file.
+//!
+//! A file is a [`Surface`]: a config file (Core or Console, today's path, unchanged), a
+//! docker-compose file, a `.env` file, a Kubernetes manifest or Helm values. [`detect_surface`]
+//! tells which from the file's name and top-level shape, with its evidence; `--kind compose`
+//! (and `dotenv`, `kubernetes`, `helm`) says so instead ([`SurfaceKind`]). The runner decides the
+//! surface first ([`crate::runner::prepare`]) and dispatches: configs take the chain as they
+//! always did, the others go to [`migrate`], which hands each surface to its module.
+//!
+//! Every surface reuses the one chain through the *virtual config* ([`virtual_config`]): its
+//! pieces are projected into an ordinary config text, the release steps run on it, and what
+//! they did is mapped back onto the surface file, which is edited through the `Document` API
+//! and verified like any config. A surface's [`FileRun`] has the input and the result as its
+//! stages and its findings located in the surface file, so diff, report, `check` and `apply`
+//! work unchanged.
+//!
+//! A compose file or manifest that does not concern Pomerium is skipped, never read as a Core
+//! config ([`RunError::NotPomerium`], exit 0).
 
+pub mod compose;
+pub mod env;
+pub mod image;
 pub mod ingress;
+pub mod kubernetes;
+pub mod route_env;
+pub mod virtual_config;
+
+use std::fmt;
+use std::path::Path;
+
+use crate::document::{Document, NodeId, NodeKind};
+use crate::runner::{FileRun, Input, RunConfig, RunError};
+use crate::step::FileKind;
+
+/// Where a file's options live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Surface {
+    /// A Pomerium config file (YAML, JSON or TOML) of this kind.
+    Config(FileKind),
+    /// A docker-compose file: `services.*.environment` of the services running Pomerium.
+    Compose,
+    /// A `.env` file (`KEY=value` lines).
+    Dotenv,
+    /// A Kubernetes manifest (one or more objects: workloads, ConfigMaps, Secrets, Ingresses,
+    /// the `Pomerium` object).
+    Kubernetes,
+    /// Values of one of Pomerium's Helm charts.
+    Helm(HelmChart),
+}
+
+impl Surface {
+    /// The surface's short name, as `--kind` and the JSON report spell it (`config` for a
+    /// config file of either kind).
+    pub fn name(self) -> &'static str {
+        match self {
+            Surface::Config(_) => "config",
+            Surface::Compose => "compose",
+            Surface::Dotenv => "dotenv",
+            Surface::Kubernetes => "kubernetes",
+            Surface::Helm(_) => "helm",
+        }
+    }
+}
+
+/// Which Helm chart a values file is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HelmChart {
+    /// The deprecated `pomerium` chart (Core).
+    Pomerium,
+    /// The `pomerium-console` chart.
+    Console,
+}
+
+impl fmt::Display for Surface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Surface::Config(FileKind::Core) => f.write_str("core config"),
+            Surface::Config(FileKind::Console) => f.write_str("console config"),
+            Surface::Compose => f.write_str("docker-compose file"),
+            Surface::Dotenv => f.write_str(".env file"),
+            Surface::Kubernetes => f.write_str("Kubernetes manifest"),
+            Surface::Helm(HelmChart::Pomerium) => f.write_str("Helm values (pomerium chart)"),
+            Surface::Helm(HelmChart::Console) => {
+                f.write_str("Helm values (pomerium-console chart)")
+            }
+        }
+    }
+}
+
+/// A surface named with `--kind` (`core`/`console` are [`SurfaceKind::Config`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SurfaceKind {
+    Config,
+    Compose,
+    Dotenv,
+    Kubernetes,
+    Helm,
+}
+
+/// The surface `--kind` names, given what the file looks like (which Helm chart).
+pub fn forced_surface(kind: SurfaceKind, detected: Option<Surface>) -> Surface {
+    match (kind, detected) {
+        (SurfaceKind::Helm, Some(helm @ Surface::Helm(_))) => helm,
+        (SurfaceKind::Helm, _) => Surface::Helm(HelmChart::Pomerium),
+        (SurfaceKind::Compose, _) => Surface::Compose,
+        (SurfaceKind::Dotenv, _) => Surface::Dotenv,
+        (SurfaceKind::Kubernetes, _) => Surface::Kubernetes,
+        (SurfaceKind::Config, Some(Surface::Config(kind))) => Surface::Config(kind),
+        (SurfaceKind::Config, _) => Surface::Config(FileKind::Core),
+    }
+}
+
+/// The `--kind` value that names a surface.
+pub fn kind_name(kind: SurfaceKind) -> &'static str {
+    match kind {
+        SurfaceKind::Config => "core",
+        SurfaceKind::Compose => "compose",
+        SurfaceKind::Dotenv => "dotenv",
+        SurfaceKind::Kubernetes => "kubernetes",
+        SurfaceKind::Helm => "helm",
+    }
+}
+
+/// The surface a file is, when it is not a config file, with the evidence in words (`None`: a
+/// config file, whose kind the keys decide as before). `path` is the file's, when it has one.
+pub fn detect_surface(path: Option<&Path>, doc: Option<&Document>) -> Option<(Surface, String)> {
+    if let Some(name) = path.and_then(Path::file_name).and_then(|n| n.to_str())
+        && (name == ".env" || name.ends_with(".env") || name.starts_with(".env."))
+    {
+        return Some((Surface::Dotenv, format!("the file name `{name}`")));
+    }
+    let doc = doc?;
+    let root = doc.resolve(doc.root()?);
+    if !doc.is_mapping(root) {
+        return None;
+    }
+    if let Some(services) = doc.get(root, "services")
+        && is_compose_services(doc, services.value)
+    {
+        return Some((
+            Surface::Compose,
+            format!(
+                "`services` at {} is a mapping of containers (docker-compose)",
+                doc.location(services.key_node)
+            ),
+        ));
+    }
+    let scalar_key = |key: &str| doc.get(root, key).filter(|e| doc.str(e.value).is_some());
+    if let (Some(api), Some(kind)) = (scalar_key("apiVersion"), scalar_key("kind")) {
+        return Some((
+            Surface::Kubernetes,
+            format!(
+                "`apiVersion` at {} and `kind: {}` at {}",
+                doc.location(api.key_node),
+                doc.str(kind.value).unwrap_or_default(),
+                doc.location(kind.key_node)
+            ),
+        ));
+    }
+    helm_chart(doc, root)
+}
+
+/// Whether a `services` value is a compose file's: a mapping whose values are mappings that
+/// hold container settings. (Pomerium's own `services` option is a string.)
+fn is_compose_services(doc: &Document, services: NodeId) -> bool {
+    const CONTAINER_KEYS: &[&str] = &[
+        "image",
+        "build",
+        "environment",
+        "env_file",
+        "command",
+        "ports",
+        "volumes",
+        "depends_on",
+        "networks",
+    ];
+    let services = doc.resolve(services);
+    doc.is_mapping(services)
+        && doc.entries(services).iter().any(|s| {
+            let service = doc.resolve(s.value);
+            doc.is_mapping(service)
+                && doc
+                    .entries(service)
+                    .iter()
+                    .any(|e| CONTAINER_KEYS.contains(&e.key))
+        })
+}
+
+/// Helm values of Pomerium's charts: a `config` mapping in camelCase beside the chart's own
+/// sections (`authenticate`, `proxy`, … for the `pomerium` chart; `databaseUrl`, `licenseKey`
+/// under `config` for `pomerium-console`).
+fn helm_chart(doc: &Document, root: NodeId) -> Option<(Surface, String)> {
+    let config = doc.get(root, "config")?;
+    let config_map = doc.resolve(config.value);
+    if !matches!(doc.node(config_map).kind, NodeKind::Mapping(_)) {
+        return None;
+    }
+    let at = doc.location(config.key_node);
+    const CONSOLE: &[&str] = &["databaseUrl", "licenseKey", "databaseEncryptionKey"];
+    if let Some(key) = doc
+        .entries(config_map)
+        .iter()
+        .find(|e| CONSOLE.contains(&e.key))
+    {
+        return Some((
+            Surface::Helm(HelmChart::Console),
+            format!("`config.{}` at {}", key.key, doc.location(key.key_node)),
+        ));
+    }
+    const SECTIONS: &[&str] = &[
+        "authenticate",
+        "authorize",
+        "proxy",
+        "databroker",
+        "forwardAuth",
+        "ingressController",
+        "redis",
+    ];
+    let section = doc
+        .entries(root)
+        .into_iter()
+        .find(|e| SECTIONS.contains(&e.key) && doc.is_mapping(doc.resolve(e.value)))?;
+    Some((
+        Surface::Helm(HelmChart::Pomerium),
+        format!(
+            "`config` at {at} beside the chart section `{}` at {}",
+            section.key,
+            doc.location(section.key_node)
+        ),
+    ))
+}
+
+/// A surface file read and recognised, ready for [`migrate`].
+#[derive(Debug)]
+pub struct Prepared {
+    pub input: Input,
+    pub surface: Surface,
+    /// The YAML document, for the surfaces read as YAML.
+    pub document: Option<Document>,
+    pub evidence: String,
+}
+
+/// Migrates a surface file: each surface's module runs the chain through virtual configs.
+pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunError> {
+    let path = file.input.source.display();
+    match (file.surface, file.document) {
+        (Surface::Compose, Some(document)) => compose::migrate(file.input, document, config),
+        (Surface::Kubernetes, Some(document)) => {
+            kubernetes::migrate(file.input, document, config)
+        }
+        (surface, _) => Err(RunError::SurfaceNotSupported {
+            path,
+            surface: surface.to_string(),
+            evidence: file.evidence,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::Format;
+
+    fn detect(path: &str, text: &str) -> Option<Surface> {
+        let doc = Document::parse(text.to_owned(), Format::Yaml).ok();
+        detect_surface(Some(Path::new(path)), doc.as_ref()).map(|(s, _)| s)
+    }
+
+    #[test]
+    fn surfaces_are_told_by_name_and_shape() {
+        let compose = "services:\n  pomerium:\n    image: pomerium/pomerium:v0.19.0\n";
+        assert_eq!(
+            detect("docker-compose.yml", compose),
+            Some(Surface::Compose)
+        );
+        // Pomerium's own `services` option is a string: a config.
+        assert_eq!(
+            detect("config.yaml", "services: all\naddress: :443\n"),
+            None
+        );
+        assert_eq!(detect("config.yaml", "routes: []\n"), None);
+        assert_eq!(detect(".env", "A=1\n"), Some(Surface::Dotenv));
+        assert_eq!(detect("pomerium.env", ""), Some(Surface::Dotenv));
+        let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: p}\n";
+        assert_eq!(detect("d.yaml", deployment), Some(Surface::Kubernetes));
+        let helm = "config:\n  sharedSecret: x\nauthenticate:\n  idp:\n    provider: google\n";
+        assert_eq!(
+            detect("values.yaml", helm),
+            Some(Surface::Helm(HelmChart::Pomerium))
+        );
+        let console = "config:\n  databaseUrl: x\n";
+        assert_eq!(
+            detect("values.yaml", console),
+            Some(Surface::Helm(HelmChart::Console))
+        );
+        let evidence = Document::parse(compose.to_owned(), Format::Yaml)
+            .ok()
+            .and_then(|d| detect_surface(None, Some(&d)))
+            .map(|(_, e)| e)
+            .unwrap_or_default();
+        assert!(evidence.contains("`services` at 1:1"), "{evidence}");
+    }
+}

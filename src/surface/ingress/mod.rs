@@ -9,3 +9,4 @@
 pub mod annotations;
 pub mod controller;
 pub mod crd;
+pub mod manifest;

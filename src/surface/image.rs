@@ -1,0 +1,106 @@
+//! Container images: which are Pomerium's, and the version their tag names.
+//!
+//! Core is published as `pomerium/pomerium` (Docker Hub; `docker.io/…` and other registries
+//! mirror the same path). The Enterprise Console is
+//! `docker.cloudsmith.io/pomerium/enterprise/pomerium-console` (pomerium/documentation, the
+//! Enterprise quickstart's docker-compose file and the "Pull a specific tagged release" page).
+
+use crate::step::FileKind;
+use crate::version::Version;
+
+/// An image reference split into its parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Image<'a> {
+    /// Registry and path, without tag or digest (`docker.io/pomerium/pomerium`).
+    pub name: &'a str,
+    /// The tag as written (`v0.19.0`), `None` when there is none.
+    pub tag: Option<&'a str>,
+    /// Where the tag starts in the reference (byte offset), for rewriting it.
+    pub tag_at: Option<usize>,
+}
+
+impl<'a> Image<'a> {
+    pub fn parse(reference: &'a str) -> Image<'a> {
+        let without_digest = reference.split('@').next().unwrap_or(reference);
+        let last_slash = without_digest.rfind('/').map_or(0, |i| i + 1);
+        match without_digest[last_slash..].rfind(':') {
+            Some(colon) => {
+                let at = last_slash + colon;
+                Image {
+                    name: &without_digest[..at],
+                    tag: Some(&without_digest[at + 1..]),
+                    tag_at: Some(at + 1),
+                }
+            }
+            None => Image {
+                name: without_digest,
+                tag: None,
+                tag_at: None,
+            },
+        }
+    }
+
+    /// The Pomerium component this image runs, `None` for other images.
+    pub fn component(&self) -> Option<FileKind> {
+        let path = self.name.to_ascii_lowercase();
+        if path == "pomerium/pomerium" || path.ends_with("/pomerium/pomerium") {
+            Some(FileKind::Core)
+        } else if path.ends_with("pomerium/enterprise/pomerium-console")
+            || path == "pomerium/pomerium-console"
+            || path.ends_with("/pomerium/pomerium-console")
+        {
+            Some(FileKind::Console)
+        } else {
+            None
+        }
+    }
+
+    /// The release the tag names (`v0.19.0`, `0.19`, `v0.19.0-nonroot`), `None` for `latest`,
+    /// a `${…}` tag or anything else.
+    pub fn version(&self) -> Option<Version> {
+        let tag = self.tag?;
+        let core = tag.split('-').next().unwrap_or(tag);
+        let digits = core.strip_prefix(['v', 'V']).unwrap_or(core);
+        if !digits.contains('.') {
+            return None;
+        }
+        core.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_told_by_their_path() {
+        let core = Image::parse("pomerium/pomerium:v0.19.0");
+        assert_eq!(core.component(), Some(FileKind::Core));
+        assert_eq!(core.tag, Some("v0.19.0"));
+        assert_eq!(core.version(), Some(Version::new(0, 19)));
+        let hub = Image::parse("docker.io/pomerium/pomerium:v0.22.1@sha256:abc");
+        assert_eq!(hub.component(), Some(FileKind::Core));
+        assert_eq!(hub.version(), Some(Version::new(0, 22)));
+        let console =
+            Image::parse("docker.cloudsmith.io/pomerium/enterprise/pomerium-console:v0.27.2");
+        assert_eq!(console.component(), Some(FileKind::Console));
+        assert_eq!(console.version(), Some(Version::new(0, 27)));
+        for other in [
+            "postgres:15",
+            "pomerium/verify:latest",
+            "pomerium/ingress-controller:v0.25.0",
+            "localhost:5000/app",
+        ] {
+            assert_eq!(Image::parse(other).component(), None, "{other}");
+        }
+        assert_eq!(Image::parse("localhost:5000/app").tag, None);
+        assert_eq!(Image::parse("pomerium/pomerium").version(), None);
+        assert_eq!(Image::parse("pomerium/pomerium:latest").version(), None);
+        assert_eq!(Image::parse("pomerium/pomerium:${TAG}").version(), None);
+        let tagged = "pomerium/pomerium:v0.19.0";
+        assert_eq!(
+            Image::parse(tagged).tag_at.map(|i| &tagged[i..]),
+            Some("v0.19.0")
+        );
+    }
+}

@@ -1,0 +1,434 @@
+//! The Ingress Controller's part of a Kubernetes manifest: what the release steps do to the
+//! Ingress annotations (through the virtual config), what the target's controller refuses, the
+//! `Pomerium` resource's removed and deprecated fields, and the controller image as version
+//! evidence. The manifest's other objects are the other Kubernetes parts' (and untouched here).
+
+use crate::document::{Document, Edit, Location, NodeId, Value};
+use crate::runner::{self, Input, RunConfig, RunError};
+use crate::step::{FileKind, Finding, RemovedMode, Severity};
+use crate::surface::image::Image;
+use crate::surface::virtual_config::{self, Fate, Piece};
+use crate::validate::marker;
+use crate::version::Version;
+
+use super::annotations::{self, PREFIX, Projection};
+use super::{controller, crd};
+
+/// The id of findings about the controller image.
+pub const CONTROLLER_IMAGE: &str = "controller-image";
+
+/// The workload kinds whose pod template may run the controller, and where their containers
+/// are.
+const WORKLOADS: &[(&str, &[&str])] = &[
+    ("Deployment", &["spec", "template", "spec"]),
+    ("StatefulSet", &["spec", "template", "spec"]),
+    ("DaemonSet", &["spec", "template", "spec"]),
+    ("ReplicaSet", &["spec", "template", "spec"]),
+    ("Job", &["spec", "template", "spec"]),
+    (
+        "CronJob",
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+    ),
+    ("Pod", &["spec"]),
+];
+
+/// A container of the manifest that runs the Ingress Controller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ControllerImage {
+    /// The image reference as written.
+    pub reference: String,
+    /// Where the reference is.
+    pub at: Location,
+    /// The Pomerium release its tag embeds (`None`: no tag the table knows).
+    pub version: Option<Version>,
+}
+
+/// The containers of the manifest's workloads whose image is `pomerium/ingress-controller`.
+pub fn controller_images(doc: &Document) -> Vec<ControllerImage> {
+    let mut out = Vec::new();
+    for object in annotations::objects(doc) {
+        let Some(kind) = doc.get(object, "kind").and_then(|e| doc.str(e.value)) else {
+            continue;
+        };
+        let Some((_, path)) = WORKLOADS.iter().find(|(k, _)| *k == kind) else {
+            continue;
+        };
+        let mut pod = Some(object);
+        for key in *path {
+            pod = pod
+                .and_then(|m| doc.get(m, key))
+                .map(|e| doc.resolve(e.value));
+        }
+        let Some(pod) = pod else {
+            continue;
+        };
+        for list in ["initContainers", "containers"] {
+            let Some(containers) = doc.get(pod, list) else {
+                continue;
+            };
+            for container in doc.items(doc.resolve(containers.value)) {
+                let Some(image) = doc.get(doc.resolve(*container), "image") else {
+                    continue;
+                };
+                let Some(reference) = doc.str(image.value) else {
+                    continue;
+                };
+                let parsed = Image::parse(reference);
+                let name = parsed.name.to_ascii_lowercase();
+                if name == "pomerium/ingress-controller"
+                    || name.ends_with("/pomerium/ingress-controller")
+                {
+                    out.push(ControllerImage {
+                        reference: reference.to_owned(),
+                        at: doc.location(image.value),
+                        version: parsed.tag.and_then(controller::pomerium_version),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `Pomerium` resources of the manifest.
+pub fn pomerium_objects(doc: &Document) -> Vec<NodeId> {
+    annotations::objects(doc)
+        .into_iter()
+        .filter(|o| crd::is_pomerium_object(doc, *o))
+        .collect()
+}
+
+/// What the manifest holds of the Ingress Controller's, in words, for `detect` (empty: none).
+pub fn describe(doc: &Document) -> Vec<String> {
+    let mut out = Vec::new();
+    for ingress in annotations::ingresses(doc) {
+        if ingress.annotations.is_empty() && ingress.orphans.is_empty() {
+            continue;
+        }
+        out.push(format!(
+            "Ingress `{}` at {} with {} `{PREFIX}` annotation{}",
+            ingress.name,
+            doc.location(ingress.object),
+            ingress.annotations.len(),
+            if ingress.annotations.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+    }
+    for object in pomerium_objects(doc) {
+        out.push(format!(
+            "Pomerium resource `{}` at {}",
+            annotations::object_name(doc, object),
+            doc.location(object)
+        ));
+    }
+    for image in controller_images(doc) {
+        out.push(match image.version {
+            Some(v) => format!(
+                "controller image `{}` at {} (embeds Pomerium {v}: `--from` evidence)",
+                image.reference, image.at
+            ),
+            None => format!(
+                "controller image `{}` at {} (a tag that names no known release: no version \
+                 evidence)",
+                image.reference, image.at
+            ),
+        });
+    }
+    out
+}
+
+/// Whether the manifest concerns the Ingress Controller: an Ingress with a
+/// `ingress.pomerium.io/` annotation (or a marker the tool left among them), a `Pomerium`
+/// resource, or a controller container.
+pub fn concerns_controller(doc: &Document) -> bool {
+    annotations::ingresses(doc)
+        .iter()
+        .any(|i| !i.annotations.is_empty() || !i.orphans.is_empty())
+        || !pomerium_objects(doc).is_empty()
+        || !controller_images(doc).is_empty()
+}
+
+/// The Ingress Controller's contribution to a manifest's run: edits of the manifest document
+/// (to apply together with the other parts'), findings located in it, and the versions.
+#[derive(Debug)]
+pub struct Part {
+    pub edits: Vec<Edit>,
+    pub findings: Vec<Finding>,
+    pub warnings: Vec<String>,
+    pub from: Version,
+    pub to: Version,
+}
+
+/// Migrates the Ingress Controller's objects of a manifest. The starting release is `--from`,
+/// else the oldest controller image's (through the embedded Pomerium release), else what the
+/// annotations' options say (as for a config).
+pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<Part, RunError> {
+    let path = input.source.display();
+    let to_default = runner::default_target(config.steps);
+    let images = controller_images(doc);
+    let tagged = images.iter().filter_map(|i| i.version).min();
+    let mut warnings = Vec::new();
+    if let (Some(given), Some(tagged)) = (config.from, tagged)
+        && given != tagged
+    {
+        warnings.push(format!(
+            "{path}: --from {given}, but the ingress controller image is a release that embeds \
+             Pomerium {tagged}"
+        ));
+    }
+    let known_from = config.from.or(tagged);
+    let removed = config.options.removed;
+    let projection = annotations::project(doc);
+    let mut part = Part {
+        edits: Vec::new(),
+        findings: Vec::new(),
+        warnings,
+        from: to_default,
+        to: to_default,
+    };
+    let mut handled: Vec<(usize, usize)> = Vec::new();
+    if projection.route_names.is_empty() {
+        let from = known_from.unwrap_or(config.to.unwrap_or(to_default));
+        let (from, to) = runner::resolve_versions(from, config.to, config.steps)?;
+        part.from = from;
+        part.to = to;
+    } else {
+        let run = virtual_config::run_virtual(
+            &input.source,
+            projection.text.clone(),
+            FileKind::Core,
+            known_from,
+            config,
+        )?;
+        part.from = run.from;
+        part.to = run.to;
+        let pieces: Vec<Piece> = projection
+            .pieces
+            .iter()
+            .map(|p| Piece {
+                virtual_line: p.virtual_line,
+            })
+            .collect();
+        let fates = virtual_config::fates(&run, &pieces);
+        let mut options: Vec<String> = Vec::new();
+        for (piece, fate) in projection.pieces.iter().zip(&fates) {
+            if let Some(a) = projection.annotation(piece) {
+                options.push(a.option.clone());
+            }
+            if let Fate::Kept { path, .. } = fate
+                && let Some(key) = path.last()
+            {
+                options.push(key.clone());
+            }
+        }
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        for f in &run.findings {
+            let Some(at) = f.location.and_then(|at| annotations::relocate(&projection, at))
+            else {
+                continue;
+            };
+            let mut f = f.clone();
+            f.location = Some(at);
+            f.message = annotations::rewrite_message(&f.message, &projection, &options);
+            part.findings.push(f);
+        }
+        for (piece, fate) in projection.pieces.iter().zip(fates) {
+            if let Some(done) = apply_fate(doc, &run, &projection, piece, fate, removed, &mut part)
+            {
+                handled.push(done);
+            }
+        }
+    }
+    for (i, k, reason) in &projection.unreadable {
+        let Some(ingress) = projection.ingresses.get(*i) else {
+            continue;
+        };
+        let Some(a) = ingress.annotations.get(*k) else {
+            continue;
+        };
+        handled.push((*i, *k));
+        part.findings.push(Finding {
+            version: part.to,
+            step: annotations::UNREADABLE_ANNOTATION,
+            severity: Severity::ActionRequired,
+            location: Some(a.location),
+            message: format!(
+                "`{PREFIX}{}` of {}: {reason}; the controller reads annotation values as YAML, \
+                 so the release steps could not check it: left unchanged, check it by hand",
+                a.option,
+                ingress.display()
+            ),
+            link: annotations::LINK,
+        });
+    }
+    for (_, _, finding) in annotations::refused(&projection, part.to, &handled) {
+        part.findings.push(finding);
+    }
+    crd_part(doc, removed, &mut part);
+    for image in &images {
+        let Some(tagged) = image.version else {
+            continue;
+        };
+        if tagged >= part.to {
+            continue;
+        }
+        let suggestion = controller::controller_for(part.to)
+            .map(|r| format!(" (such as {})", r.tag))
+            .unwrap_or_default();
+        part.findings.push(Finding {
+            version: part.to,
+            step: CONTROLLER_IMAGE,
+            severity: Severity::ActionRequired,
+            location: Some(image.at),
+            message: format!(
+                "the ingress controller image `{}` runs Pomerium {tagged}, and the manifest's \
+                 annotations and Pomerium resource are now for {}: deploy a controller release \
+                 that embeds Pomerium {}{suggestion} with them",
+                image.reference, part.to, part.to
+            ),
+            link: annotations::LINK,
+        });
+    }
+    Ok(part)
+}
+
+/// The edits for one annotation's fate; the annotation when the chain renamed or removed it
+/// (the target's controller refusal is then the chain's to report).
+fn apply_fate(
+    doc: &Document,
+    run: &runner::FileRun,
+    projection: &Projection,
+    piece: &annotations::Piece,
+    fate: Fate,
+    removed: RemovedMode,
+    part: &mut Part,
+) -> Option<(usize, usize)> {
+    let ingress = projection.ingresses.get(piece.ingress)?;
+    let a = ingress.annotations.get(piece.annotation)?;
+    let key = (piece.ingress, piece.annotation);
+    match fate {
+        Fate::Kept {
+            path,
+            was,
+            value_changed,
+            markers,
+            ..
+        } => {
+            let renamed = path != was;
+            if renamed && let Some(new) = path.last() {
+                part.edits.push(Edit::RenameKey {
+                    entry: a.entry,
+                    new_key: format!("{PREFIX}{new}"),
+                });
+            }
+            if value_changed
+                && let Some(original) = a.text.as_deref()
+                && let Some(line) = key_line(run.result(), &path)
+            {
+                let text = annotations::value_text(
+                    run.result().text(),
+                    line,
+                    original.ends_with('\n'),
+                );
+                if text != original {
+                    part.edits.push(Edit::SetScalar {
+                        node: a.value,
+                        value: Value::String(text),
+                    });
+                }
+            }
+            for text in markers {
+                if doc.can_comment_out(a.entry) {
+                    part.edits.push(Edit::Annotate {
+                        entry: a.entry,
+                        text,
+                    });
+                }
+            }
+            renamed.then_some(key)
+        }
+        Fate::Removed { note, .. } => {
+            let comment = removed == RemovedMode::Comment && doc.can_comment_out(a.entry);
+            if comment {
+                let note = note.unwrap_or_else(|| {
+                    format!(
+                        "{} v{}: `{}` is no longer read",
+                        marker::TOOL,
+                        part.to,
+                        a.option
+                    )
+                });
+                part.edits.push(Edit::CommentOut {
+                    entry: a.entry,
+                    note,
+                });
+            } else {
+                part.edits.push(Edit::Delete { entry: a.entry });
+            }
+            Some(key)
+        }
+    }
+}
+
+/// The line of the entry a key path leads to (`["routes", "0", "load_balancing_policy"]`).
+fn key_line(doc: &Document, path: &[String]) -> Option<usize> {
+    let mut node = doc.root()?;
+    let mut line = None;
+    for segment in path {
+        node = doc.resolve(node);
+        if doc.is_sequence(node) {
+            node = *doc.items(node).get(segment.parse::<usize>().ok()?)?;
+            continue;
+        }
+        let entry = doc.get(node, segment)?;
+        line = Some(doc.location(entry.key_node).line);
+        node = entry.value;
+    }
+    line
+}
+
+/// The `Pomerium` resources' fields, and the markers an earlier run left in them.
+fn crd_part(doc: &Document, removed: RemovedMode, part: &mut Part) {
+    let objects = annotations::objects(doc);
+    let markers = marker::scan(doc);
+    for object in pomerium_objects(doc) {
+        let name = format!("the Pomerium resource `{}`", annotations::object_name(doc, object));
+        let plan = crd::plan(doc, object, &name, part.to, removed);
+        part.edits.extend(plan.edits);
+        part.findings.extend(plan.findings);
+        let start = doc.location(object).line;
+        let end = objects
+            .iter()
+            .map(|o| doc.location(*o).line)
+            .filter(|l| *l > start)
+            .min();
+        for m in markers.iter().filter(|m| {
+            m.state == marker::State::Open
+                && m.location.line >= start
+                && end.is_none_or(|e| m.location.line < e)
+        }) {
+            let change = crd::field_changes()
+                .iter()
+                .find(|c| c.qualified_id() == m.step);
+            part.findings.push(Finding {
+                version: change.map_or(part.to, |c| c.version),
+                step: change.map_or(crate::validate::MARKER, |c| c.id),
+                severity: Severity::ActionRequired,
+                location: Some(m.location),
+                message: format!(
+                    "{} [open action marked in the file: once done, delete this comment line; \
+                     to keep the entry as it is, write `accepted` instead of `action`]",
+                    if m.text.is_empty() {
+                        format!("open action of {}", m.step)
+                    } else {
+                        m.text.clone()
+                    }
+                ),
+                link: crd::LINK,
+            });
+        }
+    }
+}

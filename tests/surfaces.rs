@@ -1,0 +1,218 @@
+//! Fixture cases of the deployment surfaces (docker-compose files, `.env` files, Kubernetes
+//! manifests, Helm values): `tests/surfaces/<surface>/<case>/`.
+//!
+//! A case directory holds:
+//! - the input: the one file whose name starts with `input` (`input.yml`, `input.env`, …);
+//!   it is copied under that name into a temporary directory and migrated there;
+//! - `expected.<same extension>`: the file `apply` writes (equal to the input when nothing
+//!   changes);
+//! - `findings.txt` (required, even when empty): what `plan` reports, one finding per line,
+//!   `LINE:COLUMN SEVERITY ID: MESSAGE` (locations in the input);
+//! - `args` (optional): more command-line arguments, one per line (`--to`, `0.11`, …);
+//! - `skipped` (optional): the case is a file that does not concern Pomerium; its text is the
+//!   reason `plan` must give on stderr.
+//!
+//! `SURFACES_BLESS=1` writes `expected.*` and `findings.txt` from what the tool does, then
+//! fails, so that a blessed run never passes unseen.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+mod common;
+
+use common::{TestResult, bin, repo, s};
+
+/// Every case directory, sorted.
+pub fn cases() -> Result<Vec<PathBuf>, std::io::Error> {
+    let mut cases = Vec::new();
+    let root = repo().join("tests/surfaces");
+    for surface in fs::read_dir(&root)? {
+        let surface = surface?.path();
+        if !surface.is_dir() {
+            continue;
+        }
+        for case in fs::read_dir(&surface)? {
+            let case = case?.path();
+            if case.is_dir() {
+                cases.push(case);
+            }
+        }
+    }
+    cases.sort();
+    Ok(cases)
+}
+
+/// The case's input file.
+pub fn input_of(case: &Path) -> Result<PathBuf, String> {
+    let mut inputs: Vec<PathBuf> = fs::read_dir(case)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("input"))
+        })
+        .collect();
+    match inputs.len() {
+        1 => Ok(inputs.remove(0)),
+        n => Err(format!("{}: {n} input files, expected one", case.display())),
+    }
+}
+
+/// The case's extra arguments.
+pub fn args_of(case: &Path) -> Vec<String> {
+    fs::read_to_string(case.join("args"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn findings_text(report: &Json) -> String {
+    let mut out = String::new();
+    for file in report["files"].as_array().into_iter().flatten() {
+        for f in file["findings"].as_array().into_iter().flatten() {
+            let at = match (f["line"].as_u64(), f["column"].as_u64()) {
+                (Some(l), Some(c)) => format!("{l}:{c}"),
+                _ => "-".to_owned(),
+            };
+            out.push_str(&format!(
+                "{at} {} {}: {}\n",
+                f["severity"].as_str().unwrap_or_default(),
+                f["id"].as_str().unwrap_or_default(),
+                f["message"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
+
+fn run_case(case: &Path, bless: bool) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut problems = Vec::new();
+    let input = input_of(case)?;
+    let name = input.file_name().ok_or("no file name")?;
+    let ext = input
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
+    let expected_path = case.join(format!("expected{ext}"));
+    let findings_path = case.join("findings.txt");
+    let args = args_of(case);
+    let dir = tempfile::tempdir()?;
+    let copy = dir.path().join(name);
+    fs::copy(&input, &copy)?;
+
+    // plan: the findings, located in the input.
+    let plan = bin()
+        .env("NO_COLOR", "1")
+        .arg("plan")
+        .arg(s(&copy))
+        .args(&args)
+        .args(["--format", "json"])
+        .output()?;
+    let stderr = String::from_utf8_lossy(&plan.stderr).into_owned();
+    if plan.status.code() != Some(0) {
+        problems.push(format!("plan exited {:?}: {stderr}", plan.status.code()));
+        return Ok(problems);
+    }
+    let report: Json = serde_json::from_slice(&plan.stdout)?;
+    let found = findings_text(&report);
+    if let Ok(reason) = fs::read_to_string(case.join("skipped")) {
+        let reason = reason.trim();
+        if !stderr.contains(&format!("skipped {}: {reason}", s(&copy))) {
+            problems.push(format!("not skipped with `{reason}`: {stderr}"));
+        }
+        if report["files"].as_array().is_some_and(|f| !f.is_empty()) {
+            problems.push("a skipped file is in the report's files".into());
+        }
+    }
+
+    // apply: the file as written.
+    let apply = bin()
+        .env("NO_COLOR", "1")
+        .arg("apply")
+        .arg(s(&copy))
+        .args(&args)
+        .args(["--no-backup", "-q"])
+        .output()?;
+    if apply.status.code() != Some(0) {
+        problems.push(format!(
+            "apply exited {:?}: {}",
+            apply.status.code(),
+            String::from_utf8_lossy(&apply.stderr)
+        ));
+        return Ok(problems);
+    }
+    let written = fs::read_to_string(&copy)?;
+
+    if bless {
+        fs::write(&expected_path, &written)?;
+        fs::write(&findings_path, &found)?;
+        problems.push("blessed: expected output and findings written".into());
+        return Ok(problems);
+    }
+    match fs::read_to_string(&expected_path) {
+        Ok(expected) if expected == written => {}
+        Ok(expected) => problems.push(format!(
+            "written file differs from {}:\n--- expected\n{expected}\n--- written\n{written}",
+            expected_path.display()
+        )),
+        Err(e) => problems.push(format!("{}: {e}", expected_path.display())),
+    }
+    match fs::read_to_string(&findings_path) {
+        Ok(expected) if expected == found => {}
+        Ok(expected) => problems.push(format!(
+            "findings differ from findings.txt:\n--- expected\n{expected}\n--- found\n{found}"
+        )),
+        Err(e) => problems.push(format!(
+            "{}: {e} (every case needs one, even empty)",
+            findings_path.display()
+        )),
+    }
+    Ok(problems)
+}
+
+#[test]
+fn every_surface_case_migrates_as_expected() -> TestResult {
+    let bless = std::env::var_os("SURFACES_BLESS").is_some();
+    let cases = cases()?;
+    assert!(cases.len() >= 6, "only {} surface cases", cases.len());
+    let mut problems = Vec::new();
+    for case in &cases {
+        for p in run_case(case, bless)? {
+            problems.push(format!("{}: {p}", case.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    Ok(())
+}
+
+/// A case without `findings.txt` fails: the harness does not take a missing file as "no
+/// findings".
+#[test]
+fn a_case_without_findings_txt_fails() -> TestResult {
+    let cases = cases()?;
+    let case = cases.first().ok_or("no surface case")?;
+    let dir = tempfile::tempdir()?;
+    let copy = dir.path().join("case");
+    fs::create_dir(&copy)?;
+    for entry in fs::read_dir(case)? {
+        let entry = entry?.path();
+        let name = entry.file_name().ok_or("no name")?;
+        if name != "findings.txt" {
+            fs::copy(&entry, copy.join(name))?;
+        }
+    }
+    let problems = run_case(&copy, false)?;
+    assert!(
+        problems.iter().any(|p| p.contains("every case needs one")),
+        "{problems:?}"
+    );
+    Ok(())
+}
