@@ -598,6 +598,19 @@ pub fn rewrite_message(message: &str, projection: &Projection, options: &[&str])
     for option in options {
         out = out.replace(&format!("`{option}`"), &format!("`{PREFIX}{option}`"));
     }
+    // The route the steps speak of is the Ingress.
+    for (route, ingress) in [
+        ("each of these routes", "each of these Ingresses"),
+        ("this policy to the route", "this annotation to the Ingress"),
+        (
+            "this policy to each of these Ingresses",
+            "this annotation to each of these Ingresses",
+        ),
+        (" the route", " the Ingress"),
+        (" this route", " this Ingress"),
+    ] {
+        out = out.replace(route, ingress);
+    }
     // The policy the v0.20 step proposes, as the annotation that holds it: the lines below
     // `policy:` are indented, so they read as the block scalar's text.
     out.replace("\npolicy:\n", &format!("\n{PREFIX}policy: |\n"))
@@ -625,10 +638,9 @@ pub fn refused(
                     annotation,
                     controller,
                 } => format!(
-                    "{name}: no longer accepted from ingress-controller {} (Pomerium {}), the \
-                     release that runs Pomerium {to} is {controller}, {refusal}{}",
+                    "{name}: ingress-controller {controller}, which runs Pomerium {to}, no longer \
+                     accepts it (gone since {}), {refusal}{}",
                     annotation.gone.map(|g| g.to_string()).unwrap_or_default(),
-                    annotation.gone.map_or(to, controller::pomerium_of),
                     gone_advice(&a.option, to)
                 ),
                 Acceptance::NotYet {
@@ -671,18 +683,23 @@ pub fn refused(
 /// What to do instead of an annotation the controller dropped.
 fn gone_advice(option: &str, to: Version) -> String {
     let policy = if to >= Version::new(0, 32) {
-        "`load_balancing_policy` (the Envoy tuning objects are no longer configurable from 0.32)"
+        format!(
+            "`{PREFIX}load_balancing_policy` (the policy's own settings are no longer \
+             configurable from 0.32)"
+        )
     } else {
-        "`lb_policy`, with `least_request_lb_config`, `ring_hash_lb_config` or \
-         `maglev_lb_config` for the policy's settings"
+        format!(
+            "`{PREFIX}lb_policy`, and its settings with `{PREFIX}least_request_lb_config`, \
+             `{PREFIX}ring_hash_lb_config` or `{PREFIX}maglev_lb_config`"
+        )
     };
     match option {
         // ingress-controller commit 068a5f9 (#122) replaced it by the fields of the Envoy
         // cluster's `lb_config` choice, which v0.32.0 (commit b7c47dc) narrowed to
         // `load_balancing_policy`.
         "lb_config" => format!(
-            ": `lb_config` named Envoy's choice of load-balancer settings, not a field; set the \
-             policy with `{PREFIX}` {policy}, or remove the annotation"
+            ": `lb_config` named Envoy's choice of load-balancer settings, not a setting; set the \
+             policy with {policy}, or remove the annotation"
         ),
         _ => ": remove it, or write what it did in the annotations the release accepts".to_owned(),
     }
@@ -863,12 +880,12 @@ mod tests {
         assert!(
             what[0]
                 .1
-                .contains("no longer accepted from ingress-controller v0.16.1")
+                .contains("v0.16.1, which runs Pomerium 0.16, no longer accepts it")
         );
         assert!(
             what[0]
                 .1
-                .contains("`lb_policy`, with `least_request_lb_config`")
+                .contains("`ingress.pomerium.io/lb_policy`, and its settings")
         );
         assert!(
             what[1]
@@ -884,7 +901,12 @@ mod tests {
         // is left to it.
         let found = refused(&p, Version::new(0, 32), &[(0, 2)]);
         assert_eq!(found.len(), 1);
-        assert!(found[0].2.message.contains("`load_balancing_policy`"));
+        assert!(
+            found[0]
+                .2
+                .message
+                .contains("`ingress.pomerium.io/load_balancing_policy`")
+        );
         // Before the first controller release, nothing is checked.
         assert!(refused(&p, Version::new(0, 14), &[]).is_empty());
     }

@@ -135,18 +135,31 @@ pub fn is_pomerium_object(doc: &Document, object: NodeId) -> bool {
         && text("apiVersion").is_some_and(|v| v.starts_with("ingress.pomerium.io/"))
 }
 
-/// The entry a dotted field path leads to under `spec`.
-fn field_entry<'a>(doc: &'a Document, spec: NodeId, field: &str) -> Option<EntryRef<'a>> {
+/// The entries a dotted field path leads through under `spec`, outermost first (`None` when the
+/// field is not there).
+fn field_entries<'a>(doc: &'a Document, spec: NodeId, field: &str) -> Option<Vec<EntryRef<'a>>> {
     let mut map = spec;
-    let mut segments = field.split('.').peekable();
-    while let Some(segment) = segments.next() {
+    let mut out = Vec::new();
+    for segment in field.split('.') {
         let entry = doc.get(map, segment)?;
-        if segments.peek().is_none() {
-            return Some(entry);
-        }
         map = doc.resolve(entry.value);
+        out.push(entry);
     }
-    None
+    Some(out)
+}
+
+/// The entry to remove for a removed field: the field, or the outermost mapping below `spec`
+/// that holds nothing else (`storage` when it holds only `redis`: the controller refuses a
+/// `storage` with no backend in it, where no `storage` means in-memory storage).
+fn removal_target<'a>(doc: &Document, path: &'a [EntryRef<'a>]) -> Option<&'a EntryRef<'a>> {
+    let mut target = path.last()?;
+    for outer in path.iter().rev().skip(1) {
+        if doc.entries(doc.resolve(outer.value)).len() != 1 {
+            break;
+        }
+        target = outer;
+    }
+    Some(target)
 }
 
 /// What one `Pomerium` object needs: edits of the document it is in, and findings located in
@@ -165,7 +178,10 @@ pub fn plan(doc: &Document, object: NodeId, name: &str, to: Version, removed: Re
         return plan;
     };
     for change in field_changes().iter().filter(|c| c.version <= to) {
-        let Some(entry) = field_entry(doc, spec, change.field) else {
+        let Some(path) = field_entries(doc, spec, change.field) else {
+            continue;
+        };
+        let Some(entry) = path.last() else {
             continue;
         };
         let superseded = field_changes().iter().any(|later| {
@@ -204,7 +220,10 @@ pub fn plan(doc: &Document, object: NodeId, name: &str, to: Version, removed: Re
                     ActionWhen::Never => false,
                     ActionWhen::Unless(keep) => value.as_deref().map(str::trim) != Some(keep),
                 };
-                let comment = removed == RemovedMode::Comment && doc.can_comment_out(entry.id);
+                let Some(target) = removal_target(doc, &path) else {
+                    continue;
+                };
+                let comment = removed == RemovedMode::Comment && doc.can_comment_out(target.id);
                 let why = format!("removed from the Pomerium resource in {controller}");
                 if comment {
                     let note = if action {
@@ -217,13 +236,24 @@ pub fn plan(doc: &Document, object: NodeId, name: &str, to: Version, removed: Re
                         format!("{TOOL} v{}: {why}", change.version)
                     };
                     plan.edits.push(Edit::CommentOut {
-                        entry: entry.id,
+                        entry: target.id,
                         note,
                     });
                 } else {
-                    plan.edits.push(Edit::Delete { entry: entry.id });
+                    plan.edits.push(Edit::Delete { entry: target.id });
                 }
-                let done = if comment { "commented out" } else { "deleted" };
+                let mut done = if comment { "commented out" } else { "deleted" }.to_owned();
+                if target.id != entry.id {
+                    let depth = path
+                        .iter()
+                        .position(|e| e.id == target.id)
+                        .unwrap_or_default();
+                    let outer: Vec<&str> = path[..=depth].iter().map(|e| e.key).collect();
+                    done = format!(
+                        "{done} with `spec.{}`, which held nothing else",
+                        outer.join(".")
+                    );
+                }
                 plan.findings.push(finding(
                     Severity::Changed,
                     format!(
@@ -340,10 +370,15 @@ mod tests {
             ),
             "{out}"
         );
+        // `storage` held only `redis`: it goes as a whole (a `storage` with no backend is
+        // refused by the controller, no `storage` means in-memory).
         assert!(
-            out.contains("    # redis:\n    #   secret: pomerium/redis\n"),
+            out.contains("  # storage:\n  #   redis:\n  #     secret: pomerium/redis\n"),
             "{out}"
         );
+        assert!(findings.iter().any(|(_, m)| {
+            m.contains("commented out with `spec.storage`, which held nothing else")
+        }));
         assert!(out.contains("    # pomerium-migrate action v0.26/crd-cookie-secure:"));
         assert!(out.contains(
             "    # pomerium-migrate v0.31: removed from the Pomerium resource in \
@@ -368,6 +403,22 @@ mod tests {
         let (again, findings) = run(&out, 33);
         assert_eq!(again, out);
         assert_eq!(findings.len(), 1, "{findings:?}");
+    }
+
+    #[test]
+    fn a_removed_field_goes_alone_when_its_mapping_holds_more() {
+        let text = "apiVersion: ingress.pomerium.io/v1\nkind: Pomerium\nspec:\n  storage:\n    \
+                    redis:\n      secret: a/r\n    postgres:\n      secret: a/p\n";
+        let (out, _) = run(text, 25);
+        assert_eq!(
+            out,
+            "apiVersion: ingress.pomerium.io/v1\nkind: Pomerium\nspec:\n  storage:\n    # \
+             pomerium-migrate action v0.25/crd-storage-redis: removed from the Pomerium resource \
+             in ingress-controller v0.25.0; store the databroker in PostgreSQL with \
+             `storage.postgres` (a Secret with a `connection` key), or remove `storage` to keep \
+             it in memory; what Redis holds is not carried over\n    # redis:\n    #   secret: \
+             a/r\n    postgres:\n      secret: a/p\n"
+        );
     }
 
     #[test]

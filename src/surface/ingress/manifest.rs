@@ -226,7 +226,9 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
         }
         let options: Vec<&str> = options.iter().map(String::as_str).collect();
         for f in &run.findings {
-            let Some(at) = f.location.and_then(|at| annotations::relocate(&projection, at))
+            let Some(at) = f
+                .location
+                .and_then(|at| annotations::relocate(&projection, at))
             else {
                 continue;
             };
@@ -235,9 +237,15 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
             f.message = annotations::rewrite_message(&f.message, &projection, &options);
             part.findings.push(f);
         }
+        let back = Back {
+            doc,
+            run: &run,
+            projection: &projection,
+            options: &options,
+            removed,
+        };
         for (piece, fate) in projection.pieces.iter().zip(fates) {
-            if let Some(done) = apply_fate(doc, &run, &projection, piece, fate, removed, &mut part)
-            {
+            if let Some(done) = apply_fate(&back, piece, fate, &mut part) {
                 handled.push(done);
             }
         }
@@ -295,27 +303,38 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
     Ok(part)
 }
 
+/// What mapping the chain's result back onto the manifest needs.
+#[derive(Clone, Copy)]
+struct Back<'a> {
+    doc: &'a Document,
+    run: &'a runner::FileRun,
+    projection: &'a Projection,
+    /// The option names the messages speak of.
+    options: &'a [&'a str],
+    removed: RemovedMode,
+}
+
 /// The edits for one annotation's fate; the annotation when the chain renamed or removed it
 /// (the target's controller refusal is then the chain's to report).
 fn apply_fate(
-    doc: &Document,
-    run: &runner::FileRun,
-    projection: &Projection,
+    back: &Back<'_>,
     piece: &annotations::Piece,
     fate: Fate,
-    removed: RemovedMode,
     part: &mut Part,
 ) -> Option<(usize, usize)> {
+    let Back {
+        doc,
+        run,
+        projection,
+        options,
+        removed,
+    } = *back;
     let ingress = projection.ingresses.get(piece.ingress)?;
     let a = ingress.annotations.get(piece.annotation)?;
     let key = (piece.ingress, piece.annotation);
     match fate {
         Fate::Kept {
-            path,
-            was,
-            value_changed,
-            markers,
-            ..
+            path, was, markers, ..
         } => {
             let renamed = path != was;
             if renamed && let Some(new) = path.last() {
@@ -324,15 +343,14 @@ fn apply_fate(
                     new_key: format!("{PREFIX}{new}"),
                 });
             }
-            if value_changed
-                && let Some(original) = a.text.as_deref()
+            // The value's text as the chain left it: a new value, or a marker the chain put
+            // above a line of it (which the data does not show).
+            if let Some(original) = a.text.as_deref()
                 && let Some(line) = key_line(run.result(), &path)
             {
-                let text = annotations::value_text(
-                    run.result().text(),
-                    line,
-                    original.ends_with('\n'),
-                );
+                let text =
+                    annotations::value_text(run.result().text(), line, original.ends_with('\n'));
+                let text = rewrite_marker_lines(&text, projection, options);
                 if text != original {
                     part.edits.push(Edit::SetScalar {
                         node: a.value,
@@ -344,7 +362,7 @@ fn apply_fate(
                 if doc.can_comment_out(a.entry) {
                     part.edits.push(Edit::Annotate {
                         entry: a.entry,
-                        text,
+                        text: annotations::rewrite_message(&text, projection, options),
                     });
                 }
             }
@@ -353,14 +371,16 @@ fn apply_fate(
         Fate::Removed { note, .. } => {
             let comment = removed == RemovedMode::Comment && doc.can_comment_out(a.entry);
             if comment {
-                let note = note.unwrap_or_else(|| {
-                    format!(
-                        "{} v{}: `{}` is no longer read",
-                        marker::TOOL,
-                        part.to,
-                        a.option
-                    )
-                });
+                let note = note
+                    .map(|n| annotations::rewrite_message(&n, projection, options))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{} v{}: `{}` is no longer read",
+                            marker::TOOL,
+                            part.to,
+                            a.option
+                        )
+                    });
                 part.edits.push(Edit::CommentOut {
                     entry: a.entry,
                     note,
@@ -371,6 +391,21 @@ fn apply_fate(
             Some(key)
         }
     }
+}
+
+/// The tool's comment lines in an annotation's text (a marker the chain put above a line of
+/// the value) in the Ingress's terms; every other line as it is.
+fn rewrite_marker_lines(text: &str, projection: &Projection, options: &[&str]) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let comment = line.trim_start().strip_prefix('#').map(str::trim_start);
+            if comment.is_some_and(|c| c.starts_with(marker::TOOL)) {
+                annotations::rewrite_message(line, projection, options)
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect()
 }
 
 /// The line of the entry a key path leads to (`["routes", "0", "load_balancing_policy"]`).
@@ -395,7 +430,10 @@ fn crd_part(doc: &Document, removed: RemovedMode, part: &mut Part) {
     let objects = annotations::objects(doc);
     let markers = marker::scan(doc);
     for object in pomerium_objects(doc) {
-        let name = format!("the Pomerium resource `{}`", annotations::object_name(doc, object));
+        let name = format!(
+            "the Pomerium resource `{}`",
+            annotations::object_name(doc, object)
+        );
         let plan = crd::plan(doc, object, &name, part.to, removed);
         part.edits.extend(plan.edits);
         part.findings.extend(plan.findings);
