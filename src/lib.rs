@@ -3,7 +3,7 @@
 //!
 //! A run reads each file ([`runner::input`]), decides its kind and versions ([`detect`],
 //! [`runner::versions`]), indexes it as a format-neutral [`document::Document`] (backends:
-//! [`yaml`], JSON included, and `toml`), runs the steps of `migrations/` ([`migrations::STEPS`],
+//! [`yaml`], JSON included, `toml` and `dotenv`), runs the steps of `migrations/` ([`migrations::STEPS`],
 //! one module per Pomerium release, written against [`mod@step`]), renders and verifies each step's
 //! edits, and reports ([`report`], [`diff`], with [`redact`] keeping secrets out) before
 //! [`mod@write`] writes all or nothing. `docs/ARCHITECTURE.md` describes the flow and the
@@ -16,6 +16,7 @@ pub mod detect;
 pub mod detect_report;
 pub mod diff;
 pub mod document;
+pub(crate) mod dotenv;
 pub mod input_rules;
 pub mod keys;
 pub mod redact;

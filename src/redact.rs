@@ -6,7 +6,8 @@
 //! to the document's nodes and to comment lines (a removed `shared_secret` is commented out, so it
 //! is no longer a node but its value is still in the text):
 //!
-//! * **By key** (compared in lower case with `-` read as `_`, so `signing-key` = `signing_key`):
+//! * **By key** (compared in lower case with `-` read as `_`, so `signing-key` = `signing_key`,
+//!   and an environment variable such as `SHARED_SECRET` is judged by the key it sets):
 //!   the names in [`SECRET_KEYS`]; any key ending in `_secret`, `_key`, `_keys`, `_password`,
 //!   `_token`, `_service_account` or `_connection_string` (in Pomerium every such key holds key
 //!   material or credentials; the `…_file` variants hold paths and are not secret); and `key`
@@ -30,6 +31,7 @@ use base64::Engine as _;
 use crate::document::splice;
 use crate::document::{Document, Format, NodeId, NodeKind, Value};
 
+mod dotenv_comments;
 mod toml_comments;
 
 /// What a secret value is replaced with.
@@ -159,8 +161,9 @@ pub struct Redacted {
 }
 
 /// The document's text with every secret value replaced by [`REDACTED`]: nodes, and
-/// commented-out entries (`# KEY: value` lines, and in a TOML file `# key = value` lines read
-/// back as TOML by the `toml_comments` module).
+/// commented-out entries (`# KEY: value` lines, in a TOML file `# key = value` lines read
+/// back as TOML by the `toml_comments` module, in a `.env` file `# NAME=value` lines read back
+/// by the `dotenv_comments` module).
 pub fn redact(doc: &Document) -> Redacted {
     let mut finder = SpanFinder {
         doc,
@@ -178,6 +181,11 @@ pub fn redact(doc: &Document) -> Redacted {
     } = finder;
     if doc.format() == Format::Toml {
         let (comment_spans, comment_secrets) = toml_comments::secret_spans(doc.text());
+        spans.extend(comment_spans);
+        secrets.extend(comment_secrets);
+    }
+    if doc.format() == Format::Dotenv {
+        let (comment_spans, comment_secrets) = dotenv_comments::secret_spans(doc.text());
         spans.extend(comment_spans);
         secrets.extend(comment_secrets);
     }
@@ -652,6 +660,10 @@ mod tests {
                     (
                         Format::Toml,
                         format!("\"{spelled}\" = \"{VALUE}\"\nfrom = \"x\"\n"),
+                    ),
+                    (
+                        Format::Dotenv,
+                        format!("{}={VALUE}\nFROM=x\n", spelled.to_ascii_uppercase()),
                     ),
                 ] {
                     let doc = match Document::parse(text.clone(), format) {

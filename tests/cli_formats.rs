@@ -559,7 +559,9 @@ fn help_names_the_formats_and_input_format() -> TestResult {
         let out = run_in(dir.path(), &[command, "--help"], None)?;
         assert_eq!(out.code, 0);
         assert!(out.stdout.contains("--input-format <FORMAT>"), "{command}");
-        assert!(out.stdout.contains("toml: TOML"), "{command}");
+        let words = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(words.contains("toml: TOML"), "{command}");
+        assert!(words.contains("dotenv: `NAME=value` lines"), "{command}");
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Redaction of TOML and JSON documents: secret values in the document and in the lines the TOML
-//! backend writes when it comments an entry out are hidden; everything else stays readable.
+//! Redaction of TOML, JSON and `.env` documents: secret values in the document and in the lines
+//! the TOML and `.env` backends write when they comment an entry out are hidden; everything else
+//! stays readable.
 
 use pomerium_migrate::document::{Document, Edit, EntryId, Format};
 use pomerium_migrate::redact::{self, REDACTED};
@@ -303,5 +304,97 @@ fn toml_certificate_key_paths_are_shown_like_in_yaml() {
         "# pomerium-migrate test: removed certificates\n# [[certificates]]\n# cert = \"certs/a.pem\"\n# key = \"certs/a-key.pem\"\n\n# [[certificates]]\n# cert = \"certs/b.pem\"\n# key = <redacted>\n",
         "commented:\n{}",
         doc.text()
+    );
+}
+
+/// The environment variable that sets a config key: upper case, `-` and `.` read as `_` (Core
+/// binds `UPPER(key)`, nested keys with a `PARENT_` prefix; Console keys take `-` → `_`).
+fn env_name(key: &str) -> String {
+    key.to_ascii_uppercase().replace(['-', '.'], "_")
+}
+
+/// Every secret key of the tool's key tables, set as an environment variable in a `.env` file
+/// (however it is quoted, and once the backend has commented it out), is hidden.
+#[test]
+fn every_secret_env_variable_is_redacted_in_dotenv_files() {
+    const VALUE: &str = "not-a-real-secret-value-42";
+    let keys: Vec<&str> = pomerium_migrate::keys::all()
+        .map(|h| h.key)
+        .chain(pomerium_migrate::keys::console_keys())
+        .filter(|k| redact::is_secret_key(k, &[]) && *k != "key")
+        .collect();
+    assert!(
+        keys.len() >= 20,
+        "only {} secret keys: {keys:?}",
+        keys.len()
+    );
+    for name in [
+        "SHARED_SECRET",
+        "COOKIE_SECRET",
+        "IDP_CLIENT_SECRET",
+        "SIGNING_KEY",
+    ] {
+        assert!(
+            keys.iter().any(|k| env_name(k) == name),
+            "{name} is not among the secret keys"
+        );
+    }
+    for key in keys {
+        let name = env_name(key);
+        for (line, shown) in [
+            (format!("{name}={VALUE}"), ""),
+            (format!("export {name} = '{VALUE}' # c"), " # c"),
+            (format!("{name}=\"{VALUE}\""), ""),
+        ] {
+            let text = format!("# Pomerium\nIDP_PROVIDER=google\n{line}\nHTTP_PORT=80\n");
+            let doc = parse(&text, Format::Dotenv);
+            let out = redact::redact(&doc);
+            assert!(!out.text.contains(VALUE), "{name}: {}", out.text);
+            assert!(
+                out.text.contains(&format!("{REDACTED}{shown}\n")),
+                "{name}: {}",
+                out.text
+            );
+            assert!(
+                out.text.contains("IDP_PROVIDER=google\n") && out.text.contains("HTTP_PORT=80\n"),
+                "{}",
+                out.text
+            );
+            assert_eq!(out.secrets, vec![VALUE.to_owned()], "{name}");
+            let Some(entry) = doc.top(&name).map(|e| e.id) else {
+                panic!("{name} not read: {text}");
+            };
+            let commented = match doc.apply(&[Edit::CommentOut {
+                entry,
+                note: format!("pomerium-migrate test: removed {name}"),
+            }]) {
+                Ok(d) => d,
+                Err(e) => panic!("{name}: {e}"),
+            };
+            let out = redact::redact(&commented);
+            assert!(!out.text.contains(VALUE), "{name}: {}", out.text);
+            let before_value = line
+                .split(VALUE)
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(['\'', '"']);
+            assert!(
+                out.text
+                    .contains(&format!("\n# {before_value}{REDACTED}{shown}\n")),
+                "{}",
+                out.text
+            );
+            assert_eq!(out.secrets, vec![VALUE.to_owned()], "{name} commented out");
+        }
+    }
+}
+
+#[test]
+fn dotenv_files_keep_what_is_not_secret() {
+    let text = "IDP_PROVIDER=google\nCERTIFICATE_KEY=/etc/ssl/key.pem\nDATABASE_URL=postgres://u:pw@db/x\nMY_DSN='postgres://a:b@h/x'\n# IDP_CLIENT_ID=abc\n";
+    let out = redact::redact(&parse(text, Format::Dotenv));
+    assert_eq!(
+        out.text,
+        "IDP_PROVIDER=google\nCERTIFICATE_KEY=/etc/ssl/key.pem\nDATABASE_URL=<redacted>\nMY_DSN=<redacted>\n# IDP_CLIENT_ID=abc\n"
     );
 }

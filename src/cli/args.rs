@@ -32,8 +32,8 @@ each file starts at the oldest release its keys allow; `detect` shows why). Only
 change is rewritten: comments, blank lines, key order, quoting and indentation stay as they are. \
 Removed options are commented out with a note (deleted in JSON, which has no comments), and \
 everything the tool cannot do safely is reported as `action-required` with what to do by hand. \
-The format follows the file extension (.yaml/.yml, .json, .toml; stdin is YAML) unless \
---input-format names it.
+The format follows the file extension (.yaml/.yml, .json, .toml; stdin is YAML; .env files \
+are read as dotenv) unless --input-format names it.
 
 Start with `plan` to see the diff and the report, then `apply` (which keeps a backup). After \
 migrating, keys the target release does not read are reported as notes, with a suggestion when \
@@ -198,8 +198,8 @@ pub struct MigrateArgs {
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 
-    /// Read every FILE as this format instead of by its extension [default: by extension:
-    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
+    /// Read every FILE as this format instead of by its name [default: by name: `.json` JSON,
+    /// `.toml` TOML, `.env`, `*.env` and `.env.*` dotenv, anything else and stdin YAML].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
@@ -310,8 +310,8 @@ pub struct DetectArgs {
     #[arg(long, value_enum, default_value_t)]
     pub kind: KindChoice,
 
-    /// Read every FILE as this format instead of by its extension [default: by extension:
-    /// `.json` JSON, `.toml` TOML, anything else and stdin YAML].
+    /// Read every FILE as this format instead of by its name [default: by name: `.json` JSON,
+    /// `.toml` TOML, `.env`, `*.env` and `.env.*` dotenv, anything else and stdin YAML].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
 
@@ -396,6 +396,8 @@ pub enum InputFormat {
     Json,
     /// TOML (what `.toml` files are read as)
     Toml,
+    /// `NAME=value` lines (what `.env`, `*.env` and `.env.*` files are read as)
+    Dotenv,
 }
 
 impl From<InputFormat> for Format {
@@ -404,6 +406,7 @@ impl From<InputFormat> for Format {
             InputFormat::Yaml => Format::Yaml,
             InputFormat::Json => Format::Json,
             InputFormat::Toml => Format::Toml,
+            InputFormat::Dotenv => Format::Dotenv,
         }
     }
 }

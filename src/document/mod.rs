@@ -25,6 +25,7 @@ use thiserror::Error;
 pub use path::{Path, PathError, PathSeg};
 pub use value::{DataSeg, Value};
 
+use crate::dotenv;
 use crate::toml;
 use crate::yaml;
 
@@ -34,6 +35,8 @@ pub enum Format {
     Yaml,
     Json,
     Toml,
+    /// A `.env` file: `NAME=value` lines, read as docker compose reads an `env_file:`.
+    Dotenv,
 }
 
 impl fmt::Display for Format {
@@ -42,6 +45,7 @@ impl fmt::Display for Format {
             Format::Yaml => "yaml",
             Format::Json => "json",
             Format::Toml => "toml",
+            Format::Dotenv => "dotenv",
         })
     }
 }
@@ -489,6 +493,7 @@ fn index(text: String, format: Format, stream: bool) -> Result<Box<dyn Backend>,
         Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
         Format::Json => Box::new(yaml::YamlDocument::parse_json(text)?),
         Format::Toml => Box::new(toml::TomlDocument::parse(text)?),
+        Format::Dotenv => Box::new(dotenv::DotenvDocument::parse(text)?),
     })
 }
 
@@ -948,6 +953,7 @@ pub(crate) mod fault {
             }
             Format::Toml => text.insert_str(0, "injected_fault = 1\n"),
             Format::Yaml => text.push_str("injected_fault: 1\n"),
+            Format::Dotenv => text.push_str("injected_fault=1\n"),
         }
         text
     }

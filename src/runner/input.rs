@@ -127,15 +127,26 @@ pub fn format_for(source: &Source, given: Option<Format>) -> Format {
     given.unwrap_or_else(|| format_of(source))
 }
 
-/// The format a file's extension says (stdin and other names are read as YAML).
+/// The format a file's name says: its extension (`.json`, `.toml`, `.yaml`/`.yml`), else the
+/// names compose projects give environment files (`.env`, `*.env`, `.env.*`: dotenv); stdin and
+/// other names are read as YAML.
 pub fn format_of(source: &Source) -> Format {
-    let ext = source
-        .path()
-        .and_then(Path::extension)
+    let Some(path) = source.path() else {
+        return Format::Yaml;
+    };
+    let ext = path
+        .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_deref() {
         Some("json") => Format::Json,
         Some("toml") => Format::Toml,
+        Some("yaml" | "yml") => Format::Yaml,
+        Some("env") => Format::Dotenv,
+        _ if name == ".env" || name.starts_with(".env.") => Format::Dotenv,
         _ => Format::Yaml,
     }
 }
@@ -260,6 +271,18 @@ mod tests {
         assert_eq!(f("config.toml"), Format::Toml);
         assert_eq!(f("config"), Format::Yaml);
         assert_eq!(format_of(&Source::Stdin), Format::Yaml);
+        assert_eq!(f(".env"), Format::Dotenv);
+        assert_eq!(f("deploy/.env"), Format::Dotenv);
+        assert_eq!(f("pomerium.env"), Format::Dotenv);
+        assert_eq!(f("deploy/Pomerium.ENV"), Format::Dotenv);
+        assert_eq!(f(".env.production"), Format::Dotenv);
+        assert_eq!(f(".env.local"), Format::Dotenv);
+        // A config extension wins over the `.env.` prefix.
+        assert_eq!(f(".env.yaml"), Format::Yaml);
+        assert_eq!(f(".env.json"), Format::Json);
+        assert_eq!(f("config.env.toml"), Format::Toml);
+        assert_eq!(f("environment"), Format::Yaml);
+        assert_eq!(f(".envrc"), Format::Yaml);
     }
 
     #[test]
@@ -270,6 +293,11 @@ mod tests {
         assert_eq!(f("config.toml", None), Format::Toml);
         assert_eq!(format_for(&Source::Stdin, Some(Format::Toml)), Format::Toml);
         assert_eq!(format_for(&Source::Stdin, None), Format::Yaml);
+        assert_eq!(
+            format_for(&Source::Stdin, Some(Format::Dotenv)),
+            Format::Dotenv
+        );
+        assert_eq!(f(".env", Some(Format::Yaml)), Format::Yaml);
     }
 
     #[test]

@@ -233,7 +233,8 @@ impl Prepared {
 pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunError> {
     let decide = config.surface.is_none() && config.kind.is_none();
     let forced = config.surface.filter(|s| *s != SurfaceKind::Config);
-    // A `.env` file is not YAML: its name decides before any parse.
+    // A `.env` file is not YAML: its name (or `--kind dotenv`) decides before any parse, and it
+    // is read as dotenv.
     let dotenv = if forced == Some(SurfaceKind::Dotenv) {
         Some("--kind dotenv".to_owned())
     } else if decide && config.input_format.is_none() {
@@ -243,15 +244,26 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
     } else {
         None
     };
+    let given_format = match dotenv {
+        Some(_) => config.input_format.or(Some(Format::Dotenv)),
+        None => config.input_format,
+    };
+    let (format, document) = parse_input(&input, given_format)?;
+    // Environment variables are never read as config keys: that would find nothing to change.
+    let dotenv = dotenv.or_else(|| {
+        (format == Format::Dotenv).then(|| match config.input_format {
+            Some(_) => "--input-format dotenv".to_owned(),
+            None => "the file's name".to_owned(),
+        })
+    });
     if let Some(evidence) = dotenv {
         return Ok(Prepared(PreparedFile::Surface(surface::Prepared {
             input,
             surface: Surface::Dotenv,
-            document: None,
+            document: Some(document),
             evidence,
         })));
     }
-    let (format, document) = parse_input(&input, config.input_format)?;
     let detected = if decide || forced.is_some() {
         surface::detect_surface(None, Some(&document))
     } else {
