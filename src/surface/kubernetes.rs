@@ -14,19 +14,25 @@ use crate::step::{FileKind, Finding};
 use super::Surface;
 use super::ingress::manifest as controller;
 
-/// Migrates a manifest. One that concerns no part is [`RunError::NotPomerium`] (skipped).
+/// Migrates a manifest. One that concerns no part is refused as not supported yet (exit 2):
+/// it may hold Pomerium's options in a shape no part reads yet (a container's `env:`, a config
+/// in a ConfigMap), and `check` must not call such a file up to date. `evidence` says why the
+/// file was read as a manifest.
 pub fn migrate(
     input: Input,
     document: Document,
+    evidence: &str,
     config: &RunConfig<'_>,
 ) -> Result<FileRun, RunError> {
     let path = input.source.display();
     if !controller::concerns_controller(&document) {
-        return Err(RunError::NotPomerium {
+        return Err(RunError::SurfaceNotSupported {
             path,
-            reason: "a Kubernetes manifest with no Pomerium object (no `ingress.pomerium.io/` \
-                     annotation, `Pomerium` resource or Pomerium container)"
-                .into(),
+            surface: Surface::Kubernetes.to_string(),
+            evidence: format!(
+                "{evidence}; no `ingress.pomerium.io/` annotation, `Pomerium` resource or \
+                 ingress controller image"
+            ),
         });
     }
     let part = controller::migrate(&input, &document, config)?;

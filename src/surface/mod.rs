@@ -245,7 +245,9 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
     let path = file.input.source.display();
     match (file.surface, file.document) {
         (Surface::Compose, Some(document)) => compose::migrate(file.input, document, config),
-        (Surface::Kubernetes, Some(document)) => kubernetes::migrate(file.input, document, config),
+        (Surface::Kubernetes, Some(document)) => {
+            kubernetes::migrate(file.input, document, &file.evidence, config)
+        }
         (surface, _) => Err(RunError::SurfaceNotSupported {
             path,
             surface: surface.to_string(),
