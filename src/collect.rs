@@ -11,7 +11,8 @@
 //!
 //! Files found through a directory or a glob are taken by content: the file (a `.yaml`, `.yml`,
 //! `.json` or `.toml` name) must parse and its top-level keys must look like a Pomerium config
-//! ([`recognise`]). The others are skipped, with the reason, for `--verbose`. A directory or glob
+//! ([`recognise`]), or it must be a deployment surface in which something runs Pomerium (a
+//! docker-compose file with a Pomerium service, [`crate::surface`]). The others are skipped, with the reason, for `--verbose`. A directory or glob
 //! that yields no Pomerium file is an error of its own (exit 2), so that `check deploy/` cannot
 //! pass on nothing.
 
@@ -221,10 +222,22 @@ fn pick(
                     });
                 }
             };
-            recognise(&document).map_err(|reason| Skipped {
-                path: shown.clone(),
-                reason,
-            })?;
+            match crate::surface::detect_surface(None, Some(&document)) {
+                // A compose file is taken when a service runs Pomerium, and skipped with the
+                // reason otherwise; it is never read as a config.
+                Some((surface @ crate::surface::Surface::Compose, _)) => {
+                    if crate::surface::components(surface, &document, false).is_empty() {
+                        return Err(Skipped {
+                            path: shown,
+                            reason: "a docker-compose file with no Pomerium service".to_owned(),
+                        });
+                    }
+                }
+                _ => recognise(&document).map_err(|reason| Skipped {
+                    path: shown.clone(),
+                    reason,
+                })?,
+            }
             Ok(Entry {
                 path: shown,
                 input: Ok(input),

@@ -13,6 +13,7 @@ use crate::detect::{self, AmbiguousEscaping, Detection, ESCAPING_RELEASE, Eviden
 use crate::document::{Document, Format};
 use crate::report::{self, JSON_SCHEMA};
 use crate::step::FileKind;
+use crate::surface::{Component, Surface};
 use crate::version::Version;
 
 /// Evidence listed in one line of text before the rest is counted.
@@ -39,10 +40,23 @@ pub struct UndecidedFile {
     pub undecided: detect::KindUndecided,
 }
 
+/// What `detect` found out about a surface file (a docker-compose file, a manifest, …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurfaceFile {
+    pub path: String,
+    pub surface: Surface,
+    /// Why the file is that surface, in words (locations without the path).
+    pub evidence: String,
+    /// What in it runs Pomerium; empty: plan/apply/check skip the file.
+    pub components: Vec<Component>,
+}
+
 /// One file's entry in the `detect` report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DetectEntry {
     Detected(DetectedFile),
+    /// A deployment surface rather than a config file.
+    Surface(SurfaceFile),
     /// `plan`/`apply`/`check` refuse such a file without `--kind` (exit 2).
     Undecided(UndecidedFile),
 }
@@ -233,9 +247,47 @@ pub fn render_text(files: &[DetectEntry], color: bool) -> String {
         match entry {
             DetectEntry::Detected(file) => render_file(&mut out, file, color),
             DetectEntry::Undecided(file) => render_undecided(&mut out, file, color),
+            DetectEntry::Surface(file) => render_surface(&mut out, file, color),
         }
     }
     out
+}
+
+fn render_surface(out: &mut String, file: &SurfaceFile, color: bool) {
+    let _ = writeln!(
+        out,
+        "{}: {} ({})",
+        report::paint(color, report::PATH, &file.path),
+        file.surface,
+        file.evidence
+    );
+    if file.components.is_empty() {
+        let _ = writeln!(
+            out,
+            "  nothing in it runs Pomerium: plan, apply and check skip it"
+        );
+    }
+    for c in &file.components {
+        let image = c
+            .image
+            .as_deref()
+            .map_or_else(|| "no image".to_owned(), |i| format!("image `{i}`"));
+        let version = c.version.map_or_else(
+            || "no version in the tag: the start is inferred from the keys".to_owned(),
+            |v| format!("starts at {v}"),
+        );
+        let _ = writeln!(
+            out,
+            "  Pomerium {}: `{}`, {image} at {}:{} ({version})",
+            match c.kind {
+                FileKind::Core => "Core",
+                FileKind::Console => "Enterprise Console",
+            },
+            c.name,
+            file.path,
+            c.at
+        );
+    }
 }
 
 /// The kind evidence, one line per side (`none` for a side without any).
@@ -429,10 +481,32 @@ struct JsonDetectReport<'a> {
     schema: u32,
     command: &'static str,
     files: Vec<JsonDetectedFile<'a>>,
+    /// Deployment surfaces (absent when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    surfaces: Vec<JsonSurface<'a>>,
 }
 
-fn json_file(entry: &DetectEntry) -> JsonDetectedFile<'_> {
-    match entry {
+#[derive(Serialize)]
+struct JsonSurface<'a> {
+    path: &'a str,
+    surface: &'static str,
+    evidence: &'a str,
+    components: Vec<JsonComponent<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonComponent<'a> {
+    name: &'a str,
+    kind: FileKind,
+    image: Option<&'a str>,
+    line: usize,
+    column: usize,
+    version: Option<Version>,
+}
+
+fn json_file(entry: &DetectEntry) -> Option<JsonDetectedFile<'_>> {
+    Some(match entry {
+        DetectEntry::Surface(_) => return None,
         DetectEntry::Detected(f) => JsonDetectedFile {
             path: &f.path,
             kind: Some(f.detection.kind),
@@ -464,7 +538,7 @@ fn json_file(entry: &DetectEntry) -> JsonDetectedFile<'_> {
             needs_from: None,
             warnings: Vec::new(),
         },
-    }
+    })
 }
 
 /// The `detect` report as one pretty-printed JSON document (schema in README).
@@ -472,7 +546,30 @@ pub fn render_json(files: &[DetectEntry]) -> String {
     let json = JsonDetectReport {
         schema: JSON_SCHEMA,
         command: "detect",
-        files: files.iter().map(json_file).collect(),
+        files: files.iter().filter_map(json_file).collect(),
+        surfaces: files
+            .iter()
+            .filter_map(|f| match f {
+                DetectEntry::Surface(f) => Some(JsonSurface {
+                    path: &f.path,
+                    surface: f.surface.name(),
+                    evidence: &f.evidence,
+                    components: f
+                        .components
+                        .iter()
+                        .map(|c| JsonComponent {
+                            name: &c.name,
+                            kind: c.kind,
+                            image: c.image.as_deref(),
+                            line: c.at.line,
+                            column: c.at.column,
+                            version: c.version,
+                        })
+                        .collect(),
+                }),
+                _ => None,
+            })
+            .collect(),
     };
     // Serialising plain structs of strings and numbers cannot fail.
     let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();

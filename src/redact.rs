@@ -233,11 +233,28 @@ impl SpanFinder<'_> {
             }
             NodeKind::Sequence(items) => {
                 for item in items.clone() {
+                    if !secret && self.env_item(item) {
+                        continue;
+                    }
                     self.walk(item, ancestors, secret);
                 }
             }
             NodeKind::Mapping(entries) => {
+                // A Kubernetes `env:` entry: `name: SHARED_SECRET` makes its `value` secret.
+                let named_secret = entries.iter().any(|e| {
+                    e.key == "name"
+                        && self
+                            .doc
+                            .str(e.value)
+                            .is_some_and(|n| is_env_name(n) && is_secret_key(n, &[]))
+                });
                 for entry in entries.clone() {
+                    if named_secret && entry.key == "value" {
+                        ancestors.push(entry.key.clone());
+                        self.walk(entry.value, ancestors, true);
+                        ancestors.pop();
+                        continue;
+                    }
                     let names: Vec<&str> = ancestors.iter().map(String::as_str).collect();
                     // A path is shown only when written here (not through an alias).
                     let written_here = self.doc.resolve(entry.value) == entry.value;
@@ -254,6 +271,40 @@ impl SpanFinder<'_> {
             NodeKind::Alias(_) => {}
         }
     }
+}
+
+impl SpanFinder<'_> {
+    /// A list-form environment item (`- SHARED_SECRET=value`, docker-compose): when the name is
+    /// secret, the value after `=` is. Returns whether the item was such a secret item.
+    fn env_item(&mut self, item: NodeId) -> bool {
+        let Some((name, value)) = self.doc.str(item).and_then(|t| t.split_once('=')) else {
+            return false;
+        };
+        if value.is_empty() || !is_env_name(name) || !is_secret_key(name, &[]) {
+            return false;
+        }
+        let span = self.doc.span(item);
+        let written = &self.doc.text()[span.clone()];
+        let Some(eq) = written.find('=') else {
+            return false;
+        };
+        let quoted = written.starts_with(['"', '\'']);
+        let end = span.end - usize::from(quoted && written.len() > eq + 1);
+        if span.start + eq + 1 < end {
+            self.spans.push(span.start + eq + 1..end);
+            self.secrets.push(value.to_owned());
+        }
+        true
+    }
+}
+
+/// Whether `name` is written like an environment variable (`SHARED_SECRET`).
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// Replaces each span by [`REDACTED`], keeping the span's trailing line breaks so that the lines
@@ -681,6 +732,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every environment variable that sets a secret key (Core's binding of every release, the
+    /// Console's names) hides its value in each shape a surface writes it: a compose map, a
+    /// compose list item, a Kubernetes `env:` entry, a commented-out line.
+    #[test]
+    fn every_secret_environment_variable_is_redacted() {
+        const VALUE: &str = "not-a-real-secret-value-42";
+        let core = crate::surface::env::core_bindings()
+            .iter()
+            .filter(|b| is_secret_key(b.key.rsplit('.').next().unwrap_or(b.key), &[]))
+            .map(|b| b.env.to_owned());
+        let console = crate::keys::console_keys()
+            .filter(|k| is_secret_key(k, &[]))
+            .filter_map(crate::surface::env::console_env);
+        let names: Vec<String> = core.chain(console).collect();
+        for required in [
+            "SHARED_SECRET",
+            "COOKIE_SECRET",
+            "IDP_CLIENT_SECRET",
+            "LICENSE_KEY",
+            "DATABASE_URL",
+            "SIGNING_KEY",
+            "IDP_SERVICE_ACCOUNT",
+            "DATABROKER_STORAGE_CONNECTION_STRING",
+            "DATABASE_ENCRYPTION_KEY",
+        ] {
+            assert!(names.iter().any(|n| n == required), "{required} not listed");
+        }
+        for name in &names {
+            for text in [
+                format!("environment:\n  {name}: {VALUE}\n  OTHER: x\n"),
+                format!("environment:\n  - {name}={VALUE}\n  - OTHER=x\n"),
+                format!("environment:\n  - \"{name}={VALUE}\"\n"),
+                format!("env:\n  - name: {name}\n    value: {VALUE}\n"),
+                format!("environment:\n  # {name}: {VALUE}\n  OTHER: x\n"),
+            ] {
+                let doc = match Document::parse(text.clone(), Format::Yaml) {
+                    Ok(doc) => doc,
+                    Err(e) => panic!("{text}: {e}"),
+                };
+                let out = redact(&doc);
+                assert!(!out.text.contains(VALUE), "{name}: {}", out.text);
+                assert!(out.text.contains(REDACTED), "{name}: {}", out.text);
+                assert!(out.text.contains(name.as_str()), "{name}: {}", out.text);
+            }
+        }
+        // Names that are not secret keep their values.
+        let doc = Document::parse(
+            "env:\n  - name: IDP_PROVIDER\n    value: google\n  - A_KEY_FILE=/k.pem\n".into(),
+            Format::Yaml,
+        );
+        let out = doc.map(|d| redact(&d).text).unwrap_or_default();
+        assert!(out.contains("google") && out.contains("/k.pem"), "{out}");
     }
 
     #[test]

@@ -102,6 +102,15 @@ services:
       - ./config.yaml:/pomerium/config.yaml:ro
 ";
 
+/// A compose file with no Pomerium service: skipped, never read as a config.
+const FOREIGN_COMPOSE: &str = "\
+services:
+  db:
+    image: postgres:15
+    environment:
+      DATABASE_URL: postgres://db/app
+";
+
 const WORKFLOW: &str = "\
 name: CI
 on: [push]
@@ -181,9 +190,16 @@ fn tree() -> Result<Tree, Box<dyn std::error::Error>> {
         add(format!("json/site{n}.json"), &json_core(n), Some("core"))?;
         add(format!("toml/site{n}.toml"), &toml_core(n), Some("core"))?;
     }
+    // Compose files that run Pomerium are taken (a surface: its image and environment); one
+    // that does not is skipped.
     for n in 0..4 {
-        add(format!("envs/env{n:02}/docker-compose.yml"), COMPOSE, None)?;
+        add(
+            format!("envs/env{n:02}/docker-compose.yml"),
+            COMPOSE,
+            Some("core"),
+        )?;
     }
+    add("envs/db/docker-compose.yml".into(), FOREIGN_COMPOSE, None)?;
     add("ci/build.yml".into(), WORKFLOW, None)?;
     add("ci/release.yaml".into(), WORKFLOW, None)?;
     for n in 0..3 {
@@ -258,7 +274,7 @@ fn check_of_a_tree_reports_every_pomerium_file_and_skips_the_others() -> TestRes
         .map(|(p, k)| (format!("tree/{p}"), (*k).to_owned()))
         .collect();
     assert_eq!(found, expected);
-    assert_eq!(found.len(), 42);
+    assert_eq!(found.len(), 46);
 
     // In path order, whatever order the threads finished in.
     let order: Vec<&str> = report["files"]
@@ -291,7 +307,10 @@ fn check_of_a_tree_reports_every_pomerium_file_and_skips_the_others() -> TestRes
             .to_owned()
     };
     assert!(reason("tree/broken/half.yaml").starts_with("does not parse"));
-    assert!(reason("tree/envs/env00/docker-compose.yml").starts_with("not a Pomerium config"));
+    assert_eq!(
+        reason("tree/envs/db/docker-compose.yml"),
+        "a docker-compose file with no Pomerium service"
+    );
     assert!(reason("tree/ci/build.yml").contains("`jobs`"));
     // -v lists the skipped files on stderr; ignored and hidden files are never looked at.
     assert!(
@@ -357,13 +376,14 @@ fn check_of_a_tree_reports_every_pomerium_file_and_skips_the_others() -> TestRes
         !out.stderr
             .contains("tree/shared/console.yaml: takes values")
     );
-    assert_eq!(report["summary"]["files"], 42);
+    assert_eq!(report["summary"]["files"], 46);
     // detect takes the same tree.
     let detected = run_in(root, &["detect", "tree", "--format", "json"])?;
     assert_eq!(detected.code, 0, "{}", detected.stderr);
     let detected = json(&detected.stdout)?;
     assert_valid(&report_schema()?, &detected, "detect --format json");
     assert_eq!(detected["files"].as_array().map(Vec::len), Some(42));
+    assert_eq!(detected["surfaces"].as_array().map(Vec::len), Some(4));
     // The 32 Core configs that are not current change; the consoles only need actions.
     assert_eq!(report["summary"]["files_changed"], 32);
     assert_eq!(report["refused"], serde_json::json!([]));
@@ -423,7 +443,7 @@ fn one_refused_file_does_not_stop_the_others_and_sets_the_exit_code() -> TestRes
     // Up to date only: 0. A directory without a Pomerium config: 2, so CI cannot pass on
     // nothing. A glob with no Pomerium file: 2 as well.
     assert_eq!(run_in(root, &["check", "c"])?.code, 0);
-    write(root, "empty/docker-compose.yml", COMPOSE)?;
+    write(root, "empty/docker-compose.yml", FOREIGN_COMPOSE)?;
     let out = run_in(root, &["check", "empty"])?;
     assert_eq!(out.code, 2);
     assert!(

@@ -216,3 +216,73 @@ fn a_case_without_findings_txt_fails() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn detect_names_the_surface_and_its_pomerium_services() -> TestResult {
+    let issue = repo().join("tests/surfaces/compose/issue-example/input.yml");
+    let foreign = repo().join("tests/surfaces/compose/not-pomerium/input.yml");
+    let out = bin()
+        .env("NO_COLOR", "1")
+        .args(["detect", s(&issue), s(&foreign)])
+        .output()?;
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("input.yml: docker-compose file (`services` at 1:1 is a mapping"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Pomerium Core: `pomerium`, image `pomerium/pomerium:v0.19.0` at")
+            && text.contains("input.yml:3:12 (starts at 0.19)"),
+        "{text}"
+    );
+    assert!(text.contains("nothing in it runs Pomerium"), "{text}");
+    let out = bin()
+        .args(["detect", s(&issue), "--format", "json"])
+        .output()?;
+    let json: Json = serde_json::from_slice(&out.stdout)?;
+    let surface = &json["surfaces"][0];
+    assert_eq!(surface["surface"], "compose");
+    assert_eq!(surface["components"][0]["name"], "pomerium");
+    assert_eq!(surface["components"][0]["kind"], "core");
+    assert_eq!(surface["components"][0]["version"], "0.19");
+    assert_eq!(surface["components"][0]["line"], 3);
+    Ok(())
+}
+
+/// A directory run takes compose files that run Pomerium and skips the others (with a reason
+/// under `--verbose`), never reading them as configs.
+#[test]
+fn directory_runs_take_compose_files_and_skip_foreign_ones() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    fs::create_dir(dir.path().join("other"))?;
+    fs::copy(
+        repo().join("tests/surfaces/compose/issue-example/input.yml"),
+        dir.path().join("docker-compose.yml"),
+    )?;
+    fs::copy(
+        repo().join("tests/surfaces/compose/not-pomerium/input.yml"),
+        dir.path().join("other/compose.yaml"),
+    )?;
+    let out = bin()
+        .env("NO_COLOR", "1")
+        .args(["check", s(dir.path()), "-v", "--format", "json"])
+        .output()?;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("compose.yaml: a docker-compose file with no Pomerium service"),
+        "{stderr}"
+    );
+    let json: Json = serde_json::from_slice(&out.stdout)?;
+    let files = json["files"].as_array().ok_or("no files")?;
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0]["surface"], "compose");
+    // Only the foreign file: nothing to do, exit 0, and the skip is said without -v too.
+    let out = bin()
+        .args(["check", s(&dir.path().join("other/compose.yaml"))])
+        .output()?;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped "));
+    Ok(())
+}

@@ -184,9 +184,11 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "VERSION")]
     pub from: Option<Version>,
 
-    /// The version to migrate to [default: the newest version the tool knows].
+    /// The version to migrate to [default: the newest version the tool knows]. A patch
+    /// release (`v0.33.1`) is also the image tag `apply` writes for the Pomerium images of a
+    /// docker-compose file or manifest.
     #[arg(long, value_name = "VERSION")]
-    pub to: Option<Version>,
+    pub to: Option<Release>,
 
     /// What the files are: `auto` decides from the file (a docker-compose file by its
     /// `services` of containers, a `.env` file by its name, a Kubernetes manifest by
@@ -341,6 +343,29 @@ pub struct ExplainArgs {
     /// (`0.24`).
     #[arg(value_name = "STEP-ID|VERSION")]
     pub target: String,
+}
+
+/// A release as given with `--to`: its minor version (what the steps go by), and the text as
+/// given when it names a patch release (`v0.33.1`), which surfaces write as image tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    pub version: Version,
+    /// `0.33.1` (without a leading `v`), when a patch was given.
+    pub patch: Option<String>,
+}
+
+impl std::str::FromStr for Release {
+    type Err = crate::version::VersionError;
+
+    fn from_str(s: &str) -> Result<Release, Self::Err> {
+        let version: Version = s.parse()?;
+        let text = s.trim();
+        let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
+        Ok(Release {
+            version,
+            patch: (text.split('.').count() == 3).then(|| text.to_owned()),
+        })
+    }
 }
 
 /// `--kind`.

@@ -8,11 +8,12 @@ use serde::Serialize;
 use super::{CliError, DetectArgs, ExplainArgs, ListArgs, OutputFormat, Streams};
 use crate::collect;
 use crate::detect;
-use crate::detect_report::{self, DetectEntry, DetectedFile, UndecidedFile};
+use crate::detect_report::{self, DetectEntry, DetectedFile, SurfaceFile, UndecidedFile};
 use crate::document::Format;
 use crate::report;
 use crate::runner;
 use crate::step::{Scope, Step};
+use crate::surface::{self, Surface, SurfaceKind};
 use crate::version::Version;
 
 pub(super) fn detect(
@@ -34,6 +35,20 @@ pub(super) fn detect(
     let mut files = Vec::with_capacity(collected.entries.len());
     let mut code = 0;
     for entry in collected.entries {
+        // A `.env` file is told by its name, before any parse.
+        if args.kind.given().is_none()
+            && let Ok(input) = &entry.input
+            && let Some((surface @ Surface::Dotenv, evidence)) =
+                surface::detect_surface(input.source.path(), None)
+        {
+            files.push(DetectEntry::Surface(SurfaceFile {
+                path: input.source.display(),
+                surface,
+                evidence,
+                components: Vec::new(),
+            }));
+            continue;
+        }
         let parsed = entry.input.and_then(|input| {
             runner::parse_input(&input, args.input_format.map(Format::from)).map(|p| (input, p))
         });
@@ -46,6 +61,27 @@ pub(super) fn detect(
             }
         };
         let path = input.source.display();
+        let forced = args.kind.surface().filter(|s| *s != SurfaceKind::Config);
+        let detected = match (args.kind.given(), forced) {
+            (Some(_), _) => None,
+            (None, Some(kind)) => Some((
+                surface::forced_surface(
+                    kind,
+                    surface::detect_surface(None, Some(&document)).map(|(s, _)| s),
+                ),
+                format!("--kind {}", surface::kind_name(kind)),
+            )),
+            (None, None) => surface::detect_surface(None, Some(&document)),
+        };
+        if let Some((surface, evidence)) = detected {
+            files.push(DetectEntry::Surface(SurfaceFile {
+                components: surface::components(surface, &document, forced.is_some()),
+                path,
+                surface,
+                evidence,
+            }));
+            continue;
+        }
         let detection = match runner::detect_file(&document, args.kind.given()) {
             Ok(detection) => detection,
             Err(undecided) => {

@@ -26,7 +26,8 @@ use crate::write;
 fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'a> {
     RunConfig {
         from: args.from,
-        to: args.to,
+        to: args.to.as_ref().map(|r| r.version),
+        to_release: args.to.as_ref().and_then(|r| r.patch.clone()),
         kind: args.kind.given(),
         surface: args.kind.surface(),
         input_format: args.input_format.map(Format::from),
@@ -61,7 +62,7 @@ fn run_files(
     stdin: &mut dyn Read,
     refuse_empty_stdin: bool,
 ) -> Result<(Vec<Outcome>, Vec<Skipped>), CliError> {
-    runner::check_versions(args.from, args.to, config.steps)?;
+    runner::check_versions(args.from, config.to, config.steps)?;
     runner::check_settings(args.set.iter().map(|(key, _)| key), config.steps)?;
     let collected = collect::collect(&args.files, args.input_format.map(Format::from), stdin);
     // `apply`: an empty stdin is a broken pipe far more often than a config: writing its

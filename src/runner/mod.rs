@@ -49,6 +49,9 @@ use versions::FileVersions;
 pub struct RunConfig<'a> {
     pub from: Option<Version>,
     pub to: Option<Version>,
+    /// `--to` as given when it names a patch release (`0.33.1`): the image tag a surface's
+    /// Pomerium images are set to.
+    pub to_release: Option<String>,
     /// `--kind`: the kind of every file; `None` decides each file's kind from its keys.
     pub kind: Option<FileKind>,
     /// `--kind compose|dotenv|kubernetes|helm`: the surface of every file ([`crate::surface`]);
@@ -360,6 +363,7 @@ mod tests {
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
+            to_release: None,
             kind: None,
             surface: None,
             input_format: given,
@@ -441,6 +445,7 @@ mod tests {
         let config = RunConfig {
             from: Some(v(20)),
             to: None,
+            to_release: None,
             kind: None,
             surface: None,
             input_format: None,
@@ -476,6 +481,7 @@ mod tests {
                 let config = RunConfig {
                     from: Some(v(24)),
                     to: Some(v(25)),
+                    to_release: None,
                     kind: Some(FileKind::Core),
                     surface: None,
                     input_format: None,

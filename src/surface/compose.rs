@@ -25,7 +25,7 @@
 //! else inferred from the variables' keys as for a config. After the migration, an image tag
 //! older than the target is an action.
 
-use crate::document::{Document, Edit, EntryId, Location, NodeId, Value};
+use crate::document::{Document, Edit, EntryId, Location, NodeId, Position, Value};
 use crate::runner::{self, FileRun, Input, RunConfig, RunError, Stage};
 use crate::step::{FileKind, Finding, Severity};
 use crate::validate::marker;
@@ -149,6 +149,26 @@ pub fn migrate(
     })
 }
 
+/// The services that run Pomerium, as `detect` lists them.
+pub fn components(doc: &Document, forced: bool) -> Vec<super::Component> {
+    pomerium_services(doc, forced)
+        .into_iter()
+        .map(|s| super::Component {
+            version: s
+                .image
+                .as_ref()
+                .and_then(|(_, text)| Image::parse(text).version()),
+            at: s
+                .image
+                .as_ref()
+                .map_or(s.at, |(node, _)| doc.location(*node)),
+            image: s.image.map(|(_, text)| text),
+            name: s.name,
+            kind: s.kind,
+        })
+        .collect()
+}
+
 /// The services that run Pomerium, in file order.
 fn pomerium_services(doc: &Document, forced: bool) -> Vec<Service> {
     let Some(root) = doc.root() else {
@@ -245,7 +265,13 @@ fn migrate_service(
         to: config.to.unwrap_or(to_default),
     };
     let Some((_, env_node, env_at)) = service.environment else {
-        image_tag_finding(doc, service, tag_version, &mut done);
+        image_tag_finding(
+            doc,
+            service,
+            tag_version,
+            config.to_release.as_deref(),
+            &mut done,
+        );
         return Ok(done);
     };
     let env_map = doc.resolve(env_node);
@@ -262,7 +288,13 @@ fn migrate_service(
                 service.name
             ),
         ));
-        image_tag_finding(doc, service, tag_version, &mut done);
+        image_tag_finding(
+            doc,
+            service,
+            tag_version,
+            config.to_release.as_deref(),
+            &mut done,
+        );
         return Ok(done);
     }
     let vars = map_vars(doc, env_map);
@@ -356,7 +388,13 @@ fn migrate_service(
         origin_var.push(None);
     }
     if entries.is_empty() && orphans.is_empty() {
-        image_tag_finding(doc, service, tag_version, &mut done);
+        image_tag_finding(
+            doc,
+            service,
+            tag_version,
+            config.to_release.as_deref(),
+            &mut done,
+        );
         return Ok(done);
     }
 
@@ -386,12 +424,82 @@ fn migrate_service(
         done.findings.push(f);
     }
 
+    // Values the chain moved to new keys (`client_ca` → `downstream_mtls.ca`): the new key's
+    // variable is added, and the old variable is then no loss.
+    let added = virtual_config::added(&run, &pieces);
+    let mut moved = vec![false; fates.len()];
+    for new in &added {
+        let key = new.path.join(".");
+        let Some(text) = new.value.scalar_text() else {
+            continue;
+        };
+        let source = fates.iter().enumerate().position(|(n, f)| {
+            !moved[n]
+                && matches!(f, Fate::Removed { .. })
+                && projected_text(&vars[projected[n]].value) == Some(text.as_str())
+        });
+        if let Some(n) = source {
+            moved[n] = true;
+        }
+        let from_var = source.map(|n| &vars[projected[n]]);
+        let at = from_var.map_or(env_at, |v| v.at);
+        match env::env_for(kind, &key, to) {
+            Some(name) if vars.iter().all(|v| v.name != name) => {
+                done.edits.push(Edit::Insert {
+                    map: env_map,
+                    position: Position::End,
+                    key: name.clone(),
+                    value: Value::String(text),
+                });
+                done.findings.push(finding(
+                    to,
+                    ENV_RENAMED,
+                    Severity::Changed,
+                    at,
+                    match from_var {
+                        Some(var) => format!(
+                            "`{}` is now `{name}`: Pomerium {to} reads `{key}` from it",
+                            var.name
+                        ),
+                        None => format!("added `{name}`: Pomerium {to} reads `{key}` from it"),
+                    },
+                ));
+            }
+            Some(name) => done.findings.push(finding(
+                to,
+                ENV_NOT_READ,
+                Severity::ActionRequired,
+                at,
+                format!(
+                    "`{name}` is set already: check that it holds what the migration moved to \
+                     `{key}`"
+                ),
+            )),
+            None => done.findings.push(finding(
+                to,
+                ENV_NOT_READ,
+                Severity::ActionRequired,
+                at,
+                format!(
+                    "Pomerium {to} reads `{key}` from a config file only (no environment \
+                     variable sets it): set it there"
+                ),
+            )),
+        }
+    }
+
     // What the chain did, as edits of the compose file.
     for (n, fate) in fates.into_iter().enumerate() {
         let var = &vars[projected[n]];
-        apply_fate(doc, var, fate, kind, to, &mut done);
+        apply_fate(doc, var, fate, kind, to, moved[n], &mut done);
     }
-    image_tag_finding(doc, service, tag_version, &mut done);
+    image_tag_finding(
+        doc,
+        service,
+        tag_version,
+        config.to_release.as_deref(),
+        &mut done,
+    );
     Ok(done)
 }
 
@@ -402,6 +510,7 @@ fn apply_fate(
     fate: Fate,
     kind: FileKind,
     to: Version,
+    moved: bool,
     done: &mut ServiceDone,
 ) {
     match fate {
@@ -480,6 +589,9 @@ fn apply_fate(
             } else {
                 Edit::Delete { entry: var.entry }
             });
+            if moved {
+                return;
+            }
             let what = if commented {
                 "commented out"
             } else {
@@ -502,6 +614,14 @@ fn apply_fate(
                 ),
             ));
         }
+    }
+}
+
+/// The text a variable was projected with.
+fn projected_text(value: &VarValue) -> Option<&str> {
+    match value {
+        VarValue::Known(text) | VarValue::Unknown(text) => Some(text),
+        VarValue::Unset => None,
     }
 }
 
@@ -635,31 +755,72 @@ fn infer_from(vars: &[Var], kind: FileKind) -> Version {
     }
 }
 
-/// After the migration, an image older than the target is an action.
+/// After the migration, an image older than the target is an action; with `--to` naming a
+/// patch release (`v0.33.1`), the tag is rewritten to it instead.
 fn image_tag_finding(
     doc: &Document,
     service: &Service,
     tagged: Option<Version>,
+    release: Option<&str>,
     done: &mut ServiceDone,
 ) {
     let (Some((node, text)), Some(tagged)) = (&service.image, tagged) else {
         return;
     };
-    if tagged >= done.to {
+    let to = done.to;
+    let at = doc.location(*node);
+    if let Some(new) = release.and_then(|r| retag(text, r))
+        && (tagged < to || new != *text)
+    {
+        done.edits.push(Edit::SetScalar {
+            node: *node,
+            value: Value::String(new.clone()),
+        });
+        done.findings.push(finding(
+            to,
+            IMAGE_TAG,
+            Severity::Changed,
+            at,
+            format!("service `{}`: image `{text}` is now `{new}`", service.name),
+        ));
         return;
     }
-    let to = done.to;
+    if tagged >= to {
+        return;
+    }
     done.findings.push(finding(
         to,
         IMAGE_TAG,
         Severity::ActionRequired,
-        doc.location(*node),
+        at,
         format!(
             "service `{}` runs `{text}`, Pomerium {tagged}, and its variables are now for {to}: \
-             change the image tag to a {to} release when you deploy them",
+             change the image tag to a {to} release when you deploy them (or give the release \
+             with --to, e.g. --to v{to}.0, and apply rewrites the tag)",
             service.name
         ),
     ));
+}
+
+/// The image reference with its tag set to `release` (`0.33.1`), keeping a leading `v` or not
+/// as the old tag had it and any `-suffix` after the version; `None` for an image pinned by a
+/// digest or without a tag.
+fn retag(image: &str, release: &str) -> Option<String> {
+    if image.contains('@') {
+        return None;
+    }
+    let parsed = Image::parse(image);
+    let (tag, at) = (parsed.tag?, parsed.tag_at?);
+    let (version, suffix) = match tag.find('-') {
+        Some(i) => (&tag[..i], &tag[i..]),
+        None => (tag, ""),
+    };
+    let v = if version.starts_with(['v', 'V']) {
+        "v"
+    } else {
+        ""
+    };
+    Some(format!("{}{v}{release}{suffix}", &image[..at]))
 }
 
 #[cfg(test)]
@@ -683,6 +844,25 @@ mod tests {
             )]
         );
         assert!(markers_above(&lines, 2).is_empty());
+    }
+
+    #[test]
+    fn tags_are_rewritten_in_their_own_spelling() {
+        let r = |image| retag(image, "0.33.1");
+        assert_eq!(
+            r("pomerium/pomerium:v0.19.0").as_deref(),
+            Some("pomerium/pomerium:v0.33.1")
+        );
+        assert_eq!(
+            r("pomerium/pomerium:0.19.0").as_deref(),
+            Some("pomerium/pomerium:0.33.1")
+        );
+        assert_eq!(
+            r("docker.io/pomerium/pomerium:v0.19.0-nonroot").as_deref(),
+            Some("docker.io/pomerium/pomerium:v0.33.1-nonroot")
+        );
+        assert_eq!(r("pomerium/pomerium:v0.19.0@sha256:abc"), None);
+        assert_eq!(r("pomerium/pomerium"), None);
     }
 
     #[test]

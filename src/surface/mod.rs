@@ -28,9 +28,10 @@ pub mod virtual_config;
 use std::fmt;
 use std::path::Path;
 
-use crate::document::{Document, NodeId, NodeKind};
+use crate::document::{Document, Location, NodeId, NodeKind};
 use crate::runner::{FileRun, Input, RunConfig, RunError};
 use crate::step::FileKind;
+use crate::version::Version;
 
 /// Where a file's options live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -140,7 +141,7 @@ pub fn detect_surface(path: Option<&Path>, doc: Option<&Document>) -> Option<(Su
         return Some((
             Surface::Compose,
             format!(
-                "`services` at {} is a mapping of containers (docker-compose)",
+                "`services` at {} is a mapping of containers",
                 doc.location(services.key_node)
             ),
         ));
@@ -228,6 +229,29 @@ fn helm_chart(doc: &Document, root: NodeId) -> Option<(Surface, String)> {
             doc.location(section.key_node)
         ),
     ))
+}
+
+/// A container (or service) of a surface that runs Pomerium, as `detect` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Component {
+    /// The service or container name.
+    pub name: String,
+    pub kind: FileKind,
+    /// The image as written.
+    pub image: Option<String>,
+    /// Where the name (or the image) is.
+    pub at: Location,
+    /// The release the image tag names (exact `--from` evidence).
+    pub version: Option<Version>,
+}
+
+/// The parts of a surface file that run Pomerium (empty: the file does not concern Pomerium).
+/// `forced` is `--kind` naming the surface.
+pub fn components(surface: Surface, doc: &Document, forced: bool) -> Vec<Component> {
+    match surface {
+        Surface::Compose => compose::components(doc, forced),
+        _ => Vec::new(),
+    }
 }
 
 /// A surface file read and recognised, ready for [`migrate`].

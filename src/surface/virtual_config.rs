@@ -167,6 +167,7 @@ pub fn run_virtual(
     let virtual_config = RunConfig {
         from: from.or(config.from),
         to: config.to,
+        to_release: config.to_release.clone(),
         kind: Some(kind),
         surface: Some(super::SurfaceKind::Config),
         input_format: Some(crate::document::Format::Yaml),
@@ -263,6 +264,74 @@ pub fn fates(run: &FileRun, pieces: &[Piece]) -> Vec<Fate> {
             }
         })
         .collect()
+}
+
+/// An entry the chain wrote that no piece's line leads to (a value a step moved into a block,
+/// `client_ca` → `downstream_mtls.ca`, or a key a step added).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Added {
+    /// The key path (`["downstream_mtls", "ca"]`).
+    pub path: Vec<String>,
+    pub value: Value,
+    /// Its 1-based line in the result.
+    pub line: usize,
+}
+
+/// The scalar entries of the result that are new: on no line a piece went to, and not at the
+/// same path in the input.
+pub fn added(run: &FileRun, pieces: &[Piece]) -> Vec<Added> {
+    let original = run.original();
+    let result = run.result();
+    if !run.changed() {
+        return Vec::new();
+    }
+    let map = ForwardMap::new(original.text(), result.text());
+    let taken: Vec<usize> = pieces.iter().map(|p| map.line(p.virtual_line)).collect();
+    let mut out = Vec::new();
+    let mut path = Vec::new();
+    if let Some(root) = result.root() {
+        collect_added(result, original, root, &taken, &mut path, &mut out);
+    }
+    out
+}
+
+fn collect_added(
+    result: &Document,
+    original: &Document,
+    node: NodeId,
+    taken: &[usize],
+    path: &mut Vec<String>,
+    out: &mut Vec<Added>,
+) {
+    for entry in result.entries(node) {
+        if entry.merged_into.is_some() {
+            continue;
+        }
+        path.push(entry.key.to_owned());
+        let value = result.resolve(entry.value);
+        if result.is_mapping(value) {
+            collect_added(result, original, value, taken, path, out);
+        } else {
+            let line = result.location(entry.key_node).line;
+            if !taken.contains(&line) && value_at(original, path).is_none() {
+                out.push(Added {
+                    path: path.clone(),
+                    value: result.value(value),
+                    line,
+                });
+            }
+        }
+        path.pop();
+    }
+}
+
+/// The value node at a key path of mappings.
+fn value_at(doc: &Document, path: &[String]) -> Option<NodeId> {
+    let mut node = doc.root()?;
+    for key in path {
+        node = doc.get(node, key)?.value;
+    }
+    Some(node)
 }
 
 /// The action markers (`pomerium-migrate action …`, `… accepted …`) on the comment lines right
