@@ -238,6 +238,7 @@ fn migrate_stream(text: &str) -> Result<String, Box<dyn std::error::Error>> {
     let config = RunConfig {
         from: Some(Version::new(0, 31)),
         to: Some(pomerium_migrate::migrations::NEWEST),
+        to_release: None,
         kind: None,
         surface: None,
         input_format: None,
