@@ -37,7 +37,7 @@ pub struct Outcome {
 pub fn run(entries: Vec<Entry>, config: &RunConfig<'_>) -> Result<Vec<Outcome>, RunError> {
     runner::check_versions(config.from, config.to, config.steps)?;
     runner::check_settings(config.options.set.keys(), config.steps)?;
-    let entries = distinct(entries)?;
+    let entries = distinct(with_env_files(entries, config))?;
 
     // Phase 1: parse and detect.
     let prepared: Vec<(String, bool, Result<Prepared, RunError>)> = entries
@@ -153,6 +153,34 @@ fn core_for(i: usize, places: &[Place]) -> Option<usize> {
 
 /// Stdin at most once, and no file named twice on the command line; a file that a directory
 /// or a glob finds again is dropped.
+/// The files collected, then the `.env` files that the Pomerium services of the compose files
+/// among them name in `env_file:` (`plan docker-compose.yml` plans those too; see
+/// [`crate::surface::dotenv`]). Not when `--kind` reads every file as one thing.
+fn with_env_files(mut entries: Vec<Entry>, config: &RunConfig<'_>) -> Vec<Entry> {
+    let surfaces = config.kind.is_none()
+        && matches!(
+            config.surface,
+            None | Some(crate::surface::SurfaceKind::Compose)
+        );
+    if !surfaces {
+        return entries;
+    }
+    let paths: Vec<PathBuf> = entries
+        .iter()
+        .filter_map(|e| e.input.as_ref().ok())
+        .filter_map(|i| i.source.path().map(Path::to_owned))
+        .collect();
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    for path in crate::surface::dotenv::env_files_of_run(&refs) {
+        entries.push(Entry {
+            path: path.display().to_string(),
+            input: runner::Input::read(&path, &mut std::io::empty()),
+            explicit: false,
+        });
+    }
+    entries
+}
+
 fn distinct(entries: Vec<Entry>) -> Result<Vec<Entry>, RunError> {
     let stdin = entries
         .iter()

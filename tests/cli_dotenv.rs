@@ -1,14 +1,16 @@
-//! `.env` files through the real binary: which names are read as dotenv, what is refused (with
-//! `file:line:column`, exit 2, and never a value), and that a `.env` file is never read as a
-//! config that needs no change.
+//! `.env` files through the real binary: when a `.env` file is Pomerium's (a Pomerium service
+//! names it in `env_file:`, or `--kind dotenv`), what `plan`, `apply` and `check` do with it, and
+//! what is refused (with `file:line:column`, exit 2, and never a value). A `.env` file is never
+//! read as a config that needs no change.
 
 use std::fs;
+use std::path::Path;
 
 mod common;
 
 use common::{Run, TestResult};
 
-fn run(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Run {
+fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     let mut cmd = common::bin();
     cmd.current_dir(dir).env("NO_COLOR", "1").args(args);
     if let Some(text) = stdin {
@@ -22,33 +24,35 @@ fn run(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Run {
 
 const ENV: &str = "# Pomerium\nIDP_PROVIDER=google\nIDP_SERVICE_ACCOUNT='eyJzZWNyZXQiOiJ4In0='\n";
 
+const COMPOSE: &str = "services:\n  pomerium:\n    image: pomerium/pomerium:v0.19.0\n    env_file:\n      - ./env/pomerium.env\n      - path: ./env/local.env\n        required: false\n  proxy:\n    image: nginx\n    env_file: .env\n";
+
 #[test]
-fn env_file_names_are_read_as_dotenv_and_not_taken_for_configs() -> TestResult {
+fn a_env_file_no_pomerium_service_names_is_skipped() -> TestResult {
     let dir = tempfile::tempdir()?;
-    for name in [".env", "pomerium.env", ".env.production"] {
-        fs::write(dir.path().join(name), ENV)?;
-        for command in ["plan", "check"] {
-            let out = run(dir.path(), &[command, "--kind", "core", name], None);
-            assert_eq!(out.code, 2, "{command} {name}: {}", out.output());
-            assert!(
-                out.stderr.contains(&format!("{name}: read as a .env file")),
-                "{command} {name}: {}",
-                out.output()
-            );
-            assert!(
-                !out.output().contains("no change needed"),
-                "{}",
-                out.output()
-            );
-            assert!(!out.output().contains("eyJzZWNyZXQ"), "{}", out.output());
-        }
+    fs::write(dir.path().join("docker-compose.yml"), COMPOSE)?;
+    fs::write(dir.path().join(".env"), ENV)?;
+    for command in ["plan", "check"] {
+        let out = run(dir.path(), &[command, ".env"], None);
+        assert_eq!(out.code, 0, "{command}: {}", out.output());
+        assert!(
+            out.stderr.contains(
+                "skipped .env: a .env file that no Pomerium service of `docker-compose.yml` \
+                 names in `env_file:`"
+            ),
+            "{}",
+            out.output()
+        );
+        assert!(!out.output().contains("eyJzZWNyZXQ"), "{}", out.output());
     }
-    // The same text under a YAML name is not a mapping of options (as before).
-    fs::write(dir.path().join("env.yaml"), ENV)?;
-    let out = run(dir.path(), &["plan", "--kind", "core", "env.yaml"], None);
-    assert_eq!(out.code, 2, "{}", out.output());
+    // With --kind dotenv it is Pomerium's.
+    let out = run(
+        dir.path(),
+        &["check", ".env", "--kind", "dotenv", "--from", "0.19"],
+        None,
+    );
+    assert_eq!(out.code, 1, "{}", out.output());
     assert!(
-        !out.stderr.contains("read as a .env file"),
+        out.stdout.contains("IDP_SERVICE_ACCOUNT"),
         "{}",
         out.output()
     );
@@ -56,31 +60,119 @@ fn env_file_names_are_read_as_dotenv_and_not_taken_for_configs() -> TestResult {
 }
 
 #[test]
-fn input_format_dotenv_reads_any_name_and_stdin() -> TestResult {
+fn plan_on_a_compose_file_plans_the_env_files_its_pomerium_services_name() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    fs::write(dir.path().join("docker-compose.yml"), COMPOSE)?;
+    fs::write(
+        dir.path().join(".env"),
+        "IDP_SERVICE_ACCOUNT=not-pomeriums\n",
+    )?;
+    fs::create_dir(dir.path().join("env"))?;
+    let env = dir.path().join("env/pomerium.env");
+    fs::write(&env, ENV)?;
+    let out = run(dir.path(), &["plan", "docker-compose.yml"], None);
+    assert_eq!(out.code, 0, "{}", out.output());
+    // The env file is planned with the version of the image that reads it.
+    assert!(
+        out.stdout
+            .contains("env/pomerium.env: .env file (core, dotenv), 0.19 -> "),
+        "{}",
+        out.output()
+    );
+    assert!(
+        out.stdout.contains("+# IDP_SERVICE_ACCOUNT=<redacted>"),
+        "{}",
+        out.output()
+    );
+    // The missing optional file is a note; the proxy's .env is not Pomerium's.
+    assert!(
+        out.stdout.contains(
+            "docker-compose.yml:6:15  note             v0.33/env-file-missing  service \
+             `pomerium` reads `./env/local.env`"
+        ),
+        "{}",
+        out.output()
+    );
+    assert!(!out.output().contains("not-pomeriums"), "{}", out.output());
+    assert!(!out.stdout.contains("\n--- a/.env"), "{}", out.output());
+    assert!(!out.output().contains("eyJzZWNyZXQ"), "{}", out.output());
+
+    // The env file alone finds the compose file in the directory above.
+    let out = run(dir.path(), &["check", "env/pomerium.env"], None);
+    assert_eq!(out.code, 1, "{}", out.output());
+    let out = run(
+        dir.path(),
+        &["apply", "docker-compose.yml", "--no-backup", "-q"],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.output());
+    let written = fs::read_to_string(&env)?;
+    assert!(
+        written.contains("\n# IDP_SERVICE_ACCOUNT='eyJzZWNyZXQiOiJ4In0='\n"),
+        "{written}"
+    );
+    let out = run(dir.path(), &["check", "env/pomerium.env"], None);
+    assert_eq!(out.code, 0, "{}", out.output());
+    Ok(())
+}
+
+#[test]
+fn dotenv_by_flag_reads_any_name_and_stdin_and_never_as_config_keys() -> TestResult {
     let dir = tempfile::tempdir()?;
     fs::write(dir.path().join("settings.txt"), ENV)?;
     let out = run(
         dir.path(),
-        &["plan", "--input-format", "dotenv", "settings.txt"],
+        &[
+            "plan",
+            "--input-format",
+            "dotenv",
+            "--kind",
+            "dotenv",
+            "--from",
+            "0.19",
+            "settings.txt",
+        ],
         None,
     );
-    assert_eq!(out.code, 2, "{}", out.output());
+    assert_eq!(out.code, 0, "{}", out.output());
     assert!(
-        out.stderr.contains("settings.txt: read as a .env file"),
+        out.stdout
+            .contains("settings.txt: .env file (core, dotenv)"),
         "{}",
         out.output()
     );
     let out = run(
         dir.path(),
-        &["plan", "--input-format", "dotenv", "-"],
+        &["check", "--kind", "dotenv", "--from", "0.19", "-"],
         Some(ENV),
     );
-    assert_eq!(out.code, 2, "{}", out.output());
+    assert_eq!(out.code, 1, "{}", out.output());
+    // `--kind core` does not turn environment variables into config keys.
+    fs::write(dir.path().join("pomerium.env"), ENV)?;
+    let out = run(
+        dir.path(),
+        &["plan", "--kind", "core", "pomerium.env"],
+        None,
+    );
     assert!(
-        out.stderr.contains("-: read as a .env file"),
+        !out.output().contains("no change needed"),
         "{}",
         out.output()
     );
+    // `--kind dotenv` with a file read as YAML is refused, not guessed.
+    let out = run(
+        dir.path(),
+        &[
+            "plan",
+            "--kind",
+            "dotenv",
+            "--input-format",
+            "yaml",
+            "settings.txt",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 2, "{}", out.output());
     Ok(())
 }
 
@@ -103,7 +195,7 @@ fn what_compose_reads_otherwise_is_refused_at_its_place_without_values() -> Test
     ];
     for (text, message) in cases {
         fs::write(dir.path().join("x.env"), text)?;
-        let out = run(dir.path(), &["plan", "x.env"], None);
+        let out = run(dir.path(), &["plan", "--kind", "dotenv", "x.env"], None);
         assert_eq!(out.code, 2, "{text}: {}", out.output());
         assert!(out.stderr.contains(message), "{text}: {}", out.output());
         assert!(!out.output().contains("c2VjcmV0"), "{}", out.output());

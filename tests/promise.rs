@@ -656,6 +656,17 @@ fn surface_fixtures_keep_the_check_promise() -> TestResult {
         let dir = tempfile::tempdir()?;
         let config = dir.path().join(input.file_name().ok_or("no name")?);
         fs::copy(&input, &config)?;
+        // A compose file that names a `.env` input (`beside-NAME` files, see tests/surfaces.rs).
+        for entry in fs::read_dir(case)? {
+            let path = entry?.path();
+            if let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("beside-"))
+            {
+                fs::copy(&path, dir.path().join(name))?;
+            }
+        }
 
         // Before apply: exit 1 exactly when there is something to do.
         let expected_text = fs::read_dir(case)?

@@ -156,6 +156,46 @@ fn a_refused_annotation_fails_check_while_it_is_there() -> TestResult {
     Ok(())
 }
 
+/// `detect` lists the Ingresses with Pomerium annotations, the `Pomerium` resources and the
+/// controller containers, the image's tag read as the Pomerium release it embeds (table C4 of
+/// the fact sheet: controller v0.16.0 still embeds 0.15).
+#[test]
+fn detect_names_the_controller_objects_and_the_image_evidence() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let deployment = dir.path().join("controller.yaml");
+    fs::write(
+        &deployment,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: pomerium\nspec:\n  \
+         template:\n    spec:\n      containers:\n        - name: pomerium\n          image: \
+         pomerium/ingress-controller:v0.16.0\n",
+    )?;
+    let ingress = dir.path().join("ingress.yaml");
+    fs::write(&ingress, RENAME)?;
+    let (code, out, err) = run(&["detect", s(&deployment), s(&ingress), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out)?;
+    let surfaces = report["surfaces"].as_array().ok_or("no surfaces")?;
+    assert_eq!(surfaces.len(), 2, "{out}");
+    assert_eq!(surfaces[0]["surface"], "kubernetes");
+    let container = &surfaces[0]["components"][0];
+    assert_eq!(container["name"], "ingress controller container pomerium");
+    assert_eq!(container["image"], "pomerium/ingress-controller:v0.16.0");
+    assert_eq!(container["version"], "0.15");
+    assert_eq!(container["line"], 10);
+    let found = &surfaces[1]["components"][0];
+    assert_eq!(
+        found["name"],
+        "Ingress app (2 ingress.pomerium.io/ annotations)"
+    );
+    assert_eq!(found["version"], serde_json::Value::Null);
+    // The image is where `plan` starts: 0.15, so the 0.16 steps run.
+    let (code, out, _) = run(&["plan", s(&deployment), "--to", "0.16"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("0.15 -> 0.16"), "{out}");
+    assert!(out.contains("ingress controller image"), "{out}");
+    Ok(())
+}
+
 /// Objects of a manifest that are not the controller's.
 const OTHERS: &[&str] = &[
     "apiVersion: v1\nkind: Service\nmetadata:\n  name: app   # the app\nspec:\n  ports:\n    - \

@@ -10,7 +10,9 @@
 //!   `LINE:COLUMN SEVERITY ID: MESSAGE` (locations in the input);
 //! - `args` (optional): more command-line arguments, one per line (`--to`, `0.11`, …);
 //! - `skipped` (optional): the case is a file that does not concern Pomerium; its text is the
-//!   reason `plan` must give on stderr.
+//!   reason `plan` must give on stderr;
+//! - `beside-NAME` (optional): copied as `NAME` beside the input (a compose file that names a
+//!   `.env` input in `env_file:`); not migrated by the case.
 //!
 //! `SURFACES_BLESS=1` writes `expected.*` and `findings.txt` from what the tool does, then
 //! fails, so that a blessed run never passes unseen.
@@ -62,6 +64,22 @@ pub fn input_of(case: &Path) -> Result<PathBuf, String> {
     }
 }
 
+/// Copies the case's `beside-NAME` files into `dir` as `NAME`.
+pub fn copy_beside(case: &Path, dir: &Path) -> Result<(), std::io::Error> {
+    for entry in fs::read_dir(case)? {
+        let path = entry?.path();
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("beside-"))
+        else {
+            continue;
+        };
+        fs::copy(&path, dir.join(name))?;
+    }
+    Ok(())
+}
+
 /// The case's extra arguments.
 pub fn args_of(case: &Path) -> Vec<String> {
     fs::read_to_string(case.join("args"))
@@ -107,6 +125,7 @@ fn run_case(case: &Path, bless: bool) -> Result<Vec<String>, Box<dyn std::error:
     let dir = tempfile::tempdir()?;
     let copy = dir.path().join(name);
     fs::copy(&input, &copy)?;
+    copy_beside(case, dir.path())?;
 
     // plan: the findings, located in the input.
     let plan = bin()

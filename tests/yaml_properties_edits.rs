@@ -122,6 +122,22 @@ fn run_batch(doc: &Doc, seeds: &[Seed]) -> Result<(), TestCaseError> {
             );
         }
     }
+    // Item comment-outs (and annotations) are possible exactly in block sequences.
+    for p in &plans {
+        if let Plan::RemoveItem { seq, index, .. } | Plan::AnnotateItem { seq, index, .. } = p
+            && let Some(item) =
+                node_at(&parsed, seq).and_then(|s| parsed.items(s).get(*index).copied())
+        {
+            let flow = t_flow_seq(doc, seq);
+            prop_assert_eq!(
+                parsed.can_comment_out_item(item),
+                !flow,
+                "item {:?}[{}]",
+                seq,
+                index
+            );
+        }
+    }
     let result = parsed.apply(&edits);
     if let Some(kind) = predicted_refusal(doc, &recs, &text, &plans) {
         match result {
@@ -176,11 +192,24 @@ fn run_batch(doc: &Doc, seeds: &[Seed]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Whether the sequence at `seq` is written in flow style.
+fn t_flow_seq(doc: &Doc, seq: &[Seg]) -> bool {
+    matches!(model_node(&doc.root, seq), Some(Node::Seq(s)) if s.flow)
+}
+
 proptest! {
     #[test]
     fn edit_batches_give_the_model_data_and_keep_untouched_lines(
         doc in doc(),
         seeds in prop::collection::vec(seed(), 1..6),
+    ) {
+        run_batch(&doc, &seeds)?;
+    }
+
+    #[test]
+    fn item_edit_batches_give_the_model_data_and_keep_untouched_lines(
+        doc in doc(),
+        seeds in prop::collection::vec(item_seed(), 2..8),
     ) {
         run_batch(&doc, &seeds)?;
     }

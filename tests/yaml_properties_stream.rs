@@ -145,6 +145,16 @@ fn in_stream(p: &Plan, k: usize) -> Plan {
             path: prefixed(&path, k),
             value,
         },
+        Plan::RemoveItem { seq, index, note } => Plan::RemoveItem {
+            seq: prefixed(&seq, k),
+            index,
+            note,
+        },
+        Plan::AnnotateItem { seq, index, text } => Plan::AnnotateItem {
+            seq: prefixed(&seq, k),
+            index,
+            text,
+        },
     }
 }
 

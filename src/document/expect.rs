@@ -35,10 +35,18 @@ pub(super) fn expected_data_from(
         data,
         inserted_after: HashMap::new(),
     };
+    let mut items_removed = false;
     for edit in in_data_order(doc, edits) {
         match edit {
             Edit::SetScalar { node, value } | Edit::ReplaceValue { node, value } => {
                 expect.set(*node, value)?;
+            }
+            Edit::DeleteItem { item } | Edit::CommentOutItem { item, .. } => {
+                expect.mark_removed(*item)?;
+                items_removed = true;
+            }
+            Edit::AnnotateItem { item, .. } => {
+                expect.item_of(*item)?;
             }
             Edit::Insert {
                 map,
@@ -54,7 +62,30 @@ pub(super) fn expected_data_from(
             }
         }
     }
+    if items_removed {
+        sweep_removed(&mut expect.data);
+    }
     Ok(expect.data)
+}
+
+/// What a removed sequence item is replaced by until every edit is applied: the paths of later
+/// edits (taken from the unedited tree) still count the item. No parser produces this float
+/// spelling (it holds a NUL), so it cannot be confused with data.
+fn removed_item() -> Value {
+    Value::Float("\u{0}removed item".to_owned())
+}
+
+/// Takes the removed items out of every sequence.
+fn sweep_removed(data: &mut Value) {
+    match data {
+        Value::Sequence(items) => {
+            let marker = removed_item();
+            items.retain(|v| *v != marker);
+            items.iter_mut().for_each(sweep_removed);
+        }
+        Value::Mapping(entries) => entries.iter_mut().for_each(|(_, v)| sweep_removed(v)),
+        _ => {}
+    }
 }
 
 /// The edits in the order they apply to the data. Paths are taken from the unedited tree, so
@@ -72,9 +103,15 @@ fn in_data_order<'e>(doc: &Document, edits: &'e [Edit]) -> Vec<&'e Edit> {
         d
     };
     let rank = |e: &Edit| match e {
-        Edit::SetScalar { .. } | Edit::ReplaceValue { .. } | Edit::Annotate { .. } => (0, 0),
+        Edit::SetScalar { .. }
+        | Edit::ReplaceValue { .. }
+        | Edit::Annotate { .. }
+        | Edit::AnnotateItem { .. } => (0, 0),
         Edit::Insert { .. } => (1, 0),
-        Edit::CommentOut { .. } | Edit::Delete { .. } => (2, 0),
+        Edit::CommentOut { .. }
+        | Edit::Delete { .. }
+        | Edit::DeleteItem { .. }
+        | Edit::CommentOutItem { .. } => (2, 0),
         Edit::RenameKey { entry, .. } => (3, usize::MAX - depth(entry.map)),
     };
     let mut ordered: Vec<&Edit> = edits.iter().collect();
@@ -115,6 +152,37 @@ impl Expectation<'_> {
                 what: "the entry to edit does not exist",
             }),
         }
+    }
+
+    /// The sequence holding `item` and the item's index in it.
+    fn item_of(&self, item: NodeId) -> Result<(NodeId, usize), EditError> {
+        let tree = self.doc.tree();
+        let invalid = |what| EditError::Invalid {
+            location: if item.index() < tree.nodes.len() {
+                self.doc.location(item)
+            } else {
+                super::Location::default()
+            },
+            what,
+        };
+        if item.index() >= tree.nodes.len() {
+            return Err(invalid("the edit names a node of another document"));
+        }
+        match tree.node(item).parent {
+            Some((seq, super::Slot::Item(i))) => Ok((seq, i)),
+            _ => Err(invalid("the edit needs an item of a sequence")),
+        }
+    }
+
+    /// Marks `item` removed at every path where it appears (see [`removed_item`]).
+    fn mark_removed(&mut self, item: NodeId) -> Result<(), EditError> {
+        self.item_of(item)?;
+        for path in self.paths(item)? {
+            if let Some(slot) = lookup_mut(&mut self.data, &path) {
+                *slot = removed_item();
+            }
+        }
+        Ok(())
     }
 
     /// Calls `f` on the mapping at every path of `map`.

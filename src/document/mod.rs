@@ -344,6 +344,19 @@ pub enum Edit {
     /// line; the data does not change. Possible wherever [`Edit::CommentOut`] is
     /// ([`Document::can_comment_out`]). Used for the tool's action markers.
     Annotate { entry: EntryId, text: String },
+    /// Removes an item of a sequence (`- KEY=value`, or a `- name: X` mapping item, with all its
+    /// lines). A sequence emptied this way is written `[]`, so that it stays a sequence. In a
+    /// flow sequence (and JSON) the item and its comma go. TOML arrays: refused
+    /// ([`EditError::Unsupported`]).
+    DeleteItem { item: NodeId },
+    /// Turns an item of a block sequence into comment lines under a one-line note, as
+    /// [`Edit::CommentOut`] does for an entry. Possible where [`Document::can_comment_out_item`]
+    /// says so (not in a flow sequence, JSON or TOML); elsewhere use [`Edit::DeleteItem`].
+    CommentOutItem { item: NodeId, note: String },
+    /// Puts a comment line `# text` above the line that holds an item of a block sequence (its
+    /// `-`), indented like that line, as [`Edit::Annotate`] does for an entry. Possible wherever
+    /// [`Edit::CommentOutItem`] is.
+    AnnotateItem { item: NodeId, text: String },
 }
 
 /// Why a document could not be read.
@@ -441,6 +454,10 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     fn data(&self) -> Value;
     /// Whether an entry can be turned into comment lines.
     fn can_comment_out(&self, entry: EntryId) -> bool;
+    /// Whether a sequence item can be turned into comment lines.
+    fn can_comment_out_item(&self, _item: NodeId) -> bool {
+        false
+    }
     /// New text with the edits applied; no verification.
     fn render(&self, edits: &[Edit]) -> Result<String, EditError>;
     /// Parses a text of this format into a new backend.
@@ -814,6 +831,13 @@ impl Document {
     /// collection); otherwise a removal must delete.
     pub fn can_comment_out(&self, entry: EntryId) -> bool {
         self.backend().can_comment_out(entry)
+    }
+
+    /// Whether [`Edit::CommentOutItem`] (and [`Edit::AnnotateItem`]) is possible for this item:
+    /// an item of a block sequence in YAML (not JSON, not a flow sequence, not TOML, not a whole
+    /// document of a stream); otherwise a removal must use [`Edit::DeleteItem`].
+    pub fn can_comment_out_item(&self, item: NodeId) -> bool {
+        item.index() < self.tree().nodes.len() && self.backend().can_comment_out_item(item)
     }
 
     /// Alias nodes through which an edit of `node` would also show elsewhere.

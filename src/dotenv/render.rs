@@ -141,6 +141,12 @@ impl<'a> Renderer<'a> {
             Edit::SetScalar { node, value } | Edit::ReplaceValue { node, value } => {
                 self.set(i, *node, value)
             }
+            Edit::DeleteItem { .. } | Edit::CommentOutItem { .. } | Edit::AnnotateItem { .. } => {
+                Err(EditError::Invalid {
+                    location: Location { line: 1, column: 1 },
+                    what: "a .env file has no lists, so no item to edit",
+                })
+            }
             Edit::Insert {
                 map,
                 position,

@@ -44,16 +44,17 @@ const ENV_RENAMED: &str = "env-renamed";
 const IMAGE_TAG: &str = "image-tag";
 const ENV_LIST_FORM: &str = "env-list-form";
 
-/// A service that runs Pomerium.
-struct Service {
-    name: String,
-    kind: FileKind,
+/// A service that runs Pomerium (or, for [`super::dotenv`], a `.env` file one names: no image,
+/// the file's root as its environment).
+pub(crate) struct Service {
+    pub(crate) name: String,
+    pub(crate) kind: FileKind,
     /// The `image:` value node and its text.
-    image: Option<(NodeId, String)>,
+    pub(crate) image: Option<(NodeId, String)>,
     /// The `environment` entry.
-    environment: Option<(EntryId, NodeId, Location)>,
+    pub(crate) environment: Option<(EntryId, NodeId, Location)>,
     /// Where the service's name is.
-    at: Location,
+    pub(crate) at: Location,
 }
 
 /// One variable of a service's map-form `environment`.
@@ -128,6 +129,11 @@ pub fn migrate(
             document: result,
         });
     }
+    findings.extend(super::dotenv::missing_notes(
+        &stages[0].document,
+        input.source.path(),
+        to,
+    ));
     findings.sort_by_key(|f| f.location.map(|l| (l.line, l.column)));
     let kind = if services.iter().any(|s| s.kind == FileKind::Core) {
         FileKind::Core
@@ -170,7 +176,7 @@ pub fn components(doc: &Document, forced: bool) -> Vec<super::Component> {
 }
 
 /// The services that run Pomerium, in file order.
-fn pomerium_services(doc: &Document, forced: bool) -> Vec<Service> {
+pub(crate) fn pomerium_services(doc: &Document, forced: bool) -> Vec<Service> {
     let Some(root) = doc.root() else {
         return Vec::new();
     };
@@ -211,12 +217,12 @@ fn pomerium_services(doc: &Document, forced: bool) -> Vec<Service> {
 }
 
 /// What one service contributes to the file's run.
-struct ServiceDone {
-    edits: Vec<Edit>,
-    findings: Vec<Finding>,
-    warnings: Vec<String>,
-    from: Version,
-    to: Version,
+pub(crate) struct ServiceDone {
+    pub(crate) edits: Vec<Edit>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) from: Version,
+    pub(crate) to: Version,
 }
 
 fn finding(
@@ -236,7 +242,7 @@ fn finding(
     }
 }
 
-fn migrate_service(
+pub(crate) fn migrate_service(
     input: &Input,
     doc: &Document,
     service: &Service,
@@ -720,7 +726,7 @@ fn orphan_markers(doc: &Document, service: &Service, vars: &[Var]) -> Vec<(Strin
     marker::scan(doc)
         .into_iter()
         .filter(|m| m.state == marker::State::Open)
-        .filter(|m| m.location.line > env_at.line)
+        .filter(|m| m.location.line >= env_at.line)
         .filter(|m| next_service.is_none_or(|n| m.location.line < n))
         .filter(|m| !used.contains(&m.location.line))
         .map(|m| {

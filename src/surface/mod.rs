@@ -18,6 +18,7 @@
 //! config ([`RunError::NotPomerium`], exit 0).
 
 pub mod compose;
+pub mod dotenv;
 pub mod env;
 pub mod image;
 pub mod ingress;
@@ -250,6 +251,7 @@ pub struct Component {
 pub fn components(surface: Surface, doc: &Document, forced: bool) -> Vec<Component> {
     match surface {
         Surface::Compose => compose::components(doc, forced),
+        Surface::Kubernetes => ingress::manifest::components(doc),
         _ => Vec::new(),
     }
 }
@@ -269,6 +271,9 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
     let path = file.input.source.display();
     match (file.surface, file.document) {
         (Surface::Compose, Some(document)) => compose::migrate(file.input, document, config),
+        (Surface::Dotenv, Some(document)) => {
+            dotenv::migrate(file.input, document, config, file.evidence)
+        }
         (Surface::Kubernetes, Some(document)) => {
             kubernetes::migrate(file.input, document, &file.evidence, config)
         }

@@ -188,6 +188,15 @@ impl<'a> Renderer<'a> {
         self.doc.index.node(node).span.clone()
     }
 
+    /// Where a node starts, for a message (0 for a node of another document).
+    fn start_of(&self, node: NodeId) -> usize {
+        self.doc
+            .index
+            .nodes
+            .get(node.index())
+            .map_or(0, |n| n.span.start)
+    }
+
     fn shape(&self, node: NodeId) -> Shape {
         self.doc.index.node(node).shape
     }
@@ -313,6 +322,12 @@ impl<'a> Renderer<'a> {
             Edit::CommentOut { entry, note } => self.removal(i, *entry, Some(note.clone())),
             Edit::Annotate { entry, text } => self.annotate(i, *entry, text),
             Edit::Delete { entry } => self.removal(i, *entry, None),
+            Edit::DeleteItem { item }
+            | Edit::CommentOutItem { item, .. }
+            | Edit::AnnotateItem { item, .. } => Err(self.unsupported(
+                self.start_of(*item),
+                "removing or annotating an item of a TOML array",
+            )),
         }
     }
 

@@ -123,6 +123,20 @@ impl Backend for YamlDocument {
             .is_some_and(|s| s.style == Style::BlockMap)
     }
 
+    fn can_comment_out_item(&self, item: NodeId) -> bool {
+        let Some((seq, crate::document::Slot::Item(_))) =
+            self.tree.nodes.get(item.index()).and_then(|n| n.parent)
+        else {
+            return false;
+        };
+        !self.is_json()
+            && self
+                .index
+                .spans
+                .get(seq.index())
+                .is_some_and(|s| s.style == Style::BlockSeq)
+    }
+
     fn render(&self, edits: &[Edit]) -> Result<String, EditError> {
         if edits.is_empty() {
             return Ok(self.text.clone());

@@ -5,6 +5,8 @@
 //! mapping becomes `{}`, adjacent removals in a flow mapping share their commas). Overlapping
 //! splices, and edits inside an entry that is being removed, are refused as conflicts.
 
+mod items;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::YamlDocument;
@@ -41,6 +43,8 @@ pub(crate) struct Renderer<'a> {
     removed_extents: Vec<(usize, usize, EntryId)>,
     /// Comment lines to put above entries ([`Edit::Annotate`]), planned last.
     annotations: Vec<(usize, String)>,
+    /// Items removed per sequence ([`Edit::DeleteItem`], [`Edit::CommentOutItem`]).
+    item_removals: BTreeMap<NodeId, Vec<Removal>>,
 }
 
 impl<'a> Renderer<'a> {
@@ -54,6 +58,7 @@ impl<'a> Renderer<'a> {
             renames: HashMap::new(),
             removed_extents: Vec::new(),
             annotations: Vec::new(),
+            item_removals: BTreeMap::new(),
         }
     }
 
@@ -176,6 +181,7 @@ impl<'a> Renderer<'a> {
             self.add(edit)?;
         }
         self.plan_mappings()?;
+        self.plan_sequences()?;
         self.plan_annotations();
         self.check_nesting()?;
         if let Some(pos) = self.overlaps() {
@@ -246,6 +252,9 @@ impl<'a> Renderer<'a> {
                 self.annotations.push((es.start, text.clone()));
                 Ok(())
             }
+            Edit::DeleteItem { item } => self.remove_item(*item, None),
+            Edit::CommentOutItem { item, note } => self.remove_item(*item, Some(note.clone())),
+            Edit::AnnotateItem { item, text } => self.annotate_item(*item, text),
         }
     }
 
@@ -714,10 +723,16 @@ impl<'a> Renderer<'a> {
 
     /// Comments out entry `index`: a note line, then each line of the entry behind `# `.
     fn comment_out(&mut self, map: NodeId, entries: &[Entry], index: usize, note: &str) {
-        let src = self.src();
         let owner = Some(EntryId { map, index });
         let start = self.doc.index.entry_spans(map)[index].start;
         let end = self.value_end(entries, index);
+        self.comment_out_range(start, end, note, owner);
+    }
+
+    /// Comments out the text from `start` (a key, or an item's `-`) to `end`: a note line at
+    /// `start`'s column, then each line behind `# `.
+    fn comment_out_range(&mut self, start: usize, end: usize, note: &str, owner: Option<EntryId>) {
+        let src = self.src();
         let column = self.column(start);
         let pad = " ".repeat(column);
         let note = note.replace(['\n', '\r'], " ");

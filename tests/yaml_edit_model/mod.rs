@@ -24,6 +24,9 @@ pub enum Op {
     CommentOut,
     Delete,
     Replace,
+    DeleteItem,
+    CommentOutItem,
+    AnnotateItem,
 }
 
 #[derive(Clone, Debug)]
@@ -117,7 +120,30 @@ pub fn seed() -> impl Strategy<Value = Seed> {
         Just(Op::CommentOut),
         Just(Op::Delete),
         Just(Op::Replace),
+        Just(Op::DeleteItem),
+        Just(Op::CommentOutItem),
+        Just(Op::AnnotateItem),
     ];
+    seed_of(op.boxed())
+}
+
+/// Seeds that mostly remove or annotate sequence items (runs of neighbouring items, emptied
+/// sequences), mixed with the other edits.
+pub fn item_seed() -> impl Strategy<Value = Seed> {
+    let op = prop_oneof![
+        4 => Just(Op::DeleteItem),
+        3 => Just(Op::CommentOutItem),
+        1 => Just(Op::AnnotateItem),
+        1 => Just(Op::InsertEnd),
+        1 => Just(Op::InsertAfter),
+        1 => Just(Op::Delete),
+        1 => Just(Op::SetScalar),
+        1 => Just(Op::Rename),
+    ];
+    seed_of(op.boxed())
+}
+
+fn seed_of(op: BoxedStrategy<Op>) -> impl Strategy<Value = Seed> {
     let prefix = select(
         &[
             "new_key_", "renamed_", "x: ", "#", "123", "'q", "\"d", "a #", "*", "-", "[b", " lead",
@@ -154,6 +180,10 @@ pub struct Targets {
     pub values: Vec<(DataPath, bool)>,
     /// Every mapping: its path, its keys, flow style, and `- key:` layout.
     pub maps: Vec<(DataPath, Vec<String>, bool, bool)>,
+    /// Every item of a sequence: the sequence's path, the item's index, flow style.
+    pub items: Vec<(DataPath, usize, bool)>,
+    /// Every sequence: its path, its length, flow style.
+    pub seqs: Vec<(DataPath, usize, bool)>,
 }
 
 pub fn collect_targets(node: &Node, path: &[Seg], compact: bool, t: &mut Targets) {
@@ -175,7 +205,9 @@ pub fn collect_targets(node: &Node, path: &[Seg], compact: bool, t: &mut Targets
             }
         }
         Node::Seq(s) => {
+            t.seqs.push((path.to_vec(), s.items.len(), s.flow));
             for (i, item) in s.items.iter().enumerate() {
+                t.items.push((path.to_vec(), i, s.flow));
                 let p = child(path, Seg::Idx(i));
                 t.values
                     .push((p.clone(), matches!(item.value, Node::Scalar(_))));
@@ -213,6 +245,17 @@ pub enum Plan {
         path: DataPath,
         value: Data,
     },
+    /// Comment out (with a note) or delete an item.
+    RemoveItem {
+        seq: DataPath,
+        index: usize,
+        note: Option<String>,
+    },
+    AnnotateItem {
+        seq: DataPath,
+        index: usize,
+        text: String,
+    },
 }
 
 /// The text an edit claims.
@@ -231,6 +274,9 @@ pub fn claim(p: &Plan) -> Claim {
         Plan::SetScalar { path, .. } | Plan::Replace { path, .. } => Claim::Whole(path.clone()),
         Plan::Remove { map, key, .. } => Claim::Whole(child(map, Seg::Key(key.clone()))),
         Plan::Insert { map, .. } => Claim::Into(map.clone()),
+        Plan::RemoveItem { seq, index, .. } | Plan::AnnotateItem { seq, index, .. } => {
+            Claim::Whole(child(seq, Seg::Idx(*index)))
+        }
     }
 }
 
@@ -323,6 +369,28 @@ pub fn plan(doc: &Doc, recs: &Recs, seeds: &[Seed]) -> Vec<Plan> {
                 path: s.target.get(&t.values).0.clone(),
                 value: s.value.clone(),
             },
+            Op::DeleteItem | Op::CommentOutItem if !t.items.is_empty() => {
+                let (seq, index, _) = s.target.get(&t.items);
+                Plan::RemoveItem {
+                    seq: seq.clone(),
+                    index: *index,
+                    note: matches!(s.op, Op::CommentOutItem)
+                        .then(|| format!("{} (step {n})", s.note)),
+                }
+            }
+            // An item of a flow sequence cannot take a comment line (the engine refuses it,
+            // see `tests/yaml_item_edits.rs`).
+            Op::AnnotateItem if t.items.iter().any(|i| !i.2) => {
+                let block: Vec<&(DataPath, usize, bool)> =
+                    t.items.iter().filter(|i| !i.2).collect();
+                let (seq, index, _) = s.target.get(&block);
+                Plan::AnnotateItem {
+                    seq: seq.clone(),
+                    index: *index,
+                    text: format!("{} (step {n})", s.note),
+                }
+            }
+            Op::DeleteItem | Op::CommentOutItem | Op::AnnotateItem => continue,
         };
         if let Plan::Insert { map, .. } = &p
             && GAP_TWO_INSERTS_INTO_EMPTY_FLOW_MAP
@@ -432,7 +500,37 @@ pub fn to_edit(doc: &Document, p: &Plan) -> Option<Edit> {
             node: node_at(doc, path)?,
             value: to_value(value),
         },
+        Plan::RemoveItem { seq, index, note } => {
+            let item = *doc.items(node_at(doc, seq)?).get(*index)?;
+            match note {
+                Some(note) if doc.can_comment_out_item(item) => Edit::CommentOutItem {
+                    item,
+                    note: note.clone(),
+                },
+                // As for entries: where a comment cannot stand, the item is deleted.
+                _ => Edit::DeleteItem { item },
+            }
+        }
+        Plan::AnnotateItem { seq, index, text } => Edit::AnnotateItem {
+            item: *doc.items(node_at(doc, seq)?).get(*index)?,
+            text: text.clone(),
+        },
     })
+}
+
+/// Stands in for a removed item until every plan is applied (plans name items by their index in
+/// the input). The generator never writes a NUL.
+const REMOVED_ITEM: &str = "\u{0}removed";
+
+fn sweep_removed(d: &mut Data) {
+    match d {
+        Data::Seq(items) => {
+            items.retain(|i| *i != Data::Str(REMOVED_ITEM.into()));
+            items.iter_mut().for_each(sweep_removed);
+        }
+        Data::Map(entries) => entries.iter_mut().for_each(|(_, v)| sweep_removed(v)),
+        _ => {}
+    }
 }
 
 /// The model's data with the plans applied: values first, then insertions, removals and renames
@@ -441,7 +539,8 @@ pub fn expected_data(data: &Data, plans: &[Plan]) -> Data {
     let mut data = data.clone();
     // Renames deepest first: an outer rename must not hide an inner one's path.
     let rank = |p: &Plan| match p {
-        Plan::SetScalar { .. } | Plan::Replace { .. } => (0, 0),
+        Plan::SetScalar { .. } | Plan::Replace { .. } | Plan::AnnotateItem { .. } => (0, 0),
+        Plan::RemoveItem { .. } => (2, 0),
         // At one place, entries inserted after a sibling go before those added at the end.
         Plan::Insert { after: Some(_), .. } => (1, 0),
         Plan::Insert { after: None, .. } => (1, 1),
@@ -494,8 +593,15 @@ pub fn expected_data(data: &Data, plans: &[Plan]) -> Data {
                     }
                 }
             }
+            Plan::RemoveItem { seq, index, .. } => {
+                if let Some(slot) = data_at(&mut data, &child(seq, Seg::Idx(*index))) {
+                    *slot = Data::Str(REMOVED_ITEM.into());
+                }
+            }
+            Plan::AnnotateItem { .. } => {}
         }
     }
+    sweep_removed(&mut data);
     data
 }
 
@@ -630,6 +736,26 @@ pub fn predicted_refusal(
                 .map(|r| r.0),
             _ => None,
         });
+        let deleted_last = deleted_last.or_else(|| {
+            plans.iter().find_map(|p| match p {
+                Plan::RemoveItem {
+                    seq,
+                    index,
+                    note: None,
+                } => {
+                    let (_, len, flow) = t.seqs.iter().find(|s| &s.0 == seq)?;
+                    let all = (0..*len).all(|i| item_removal(plans, seq, i).is_some());
+                    if *flow || all {
+                        return None;
+                    }
+                    recs.items
+                        .get(&child(seq, Seg::Idx(*index)))
+                        .filter(|r| r.1 + 1 == recs.line_count)
+                        .map(|r| r.0)
+                }
+                _ => None,
+            })
+        });
         if let Some(first) = deleted_last
             && plans
                 .iter()
@@ -743,7 +869,88 @@ pub fn block_scalar_absorptions(
             }
         }
     }
+    // The same for runs of items deleted from a block sequence (not all of its items: a
+    // sequence left with none is written `[]` in place), with the run's keys left empty.
+    for (seq, len, flow) in &t.seqs {
+        let Some(Node::Seq(model)) = model_node(&doc.root, seq).filter(|_| !*flow) else {
+            continue;
+        };
+        let deleted = |i: usize| item_removal(plans, seq, i) == Some(false);
+        if (0..*len).all(|i| item_removal(plans, seq, i).is_some()) && (0..*len).all(deleted) {
+            continue;
+        }
+        let mut i = 1;
+        while i < *len {
+            if !deleted(i) || deleted(i - 1) {
+                i += 1;
+                continue;
+            }
+            let a = i;
+            while i + 1 < *len && deleted(i + 1) {
+                i += 1;
+            }
+            let b = i;
+            i += 1;
+            let Some(keep) = ends_in_block_scalar(&model.items[a - 1].value) else {
+                continue;
+            };
+            let line_of = |k: usize| recs.items.get(&child(seq, Seg::Idx(k)));
+            let (Some(first), Some(last)) = (line_of(a), line_of(b)) else {
+                continue;
+            };
+            let column = lines
+                .get(first.0)
+                .map_or(0, |l| l.len() - l.trim_start_matches(' ').len());
+            let start = last.1 + 1;
+            let (mut at, mut end) = (start, start);
+            while let Some(line) = lines.get(at) {
+                let spaces = line.len() - line.trim_start_matches(' ').len();
+                let blank = spaces == line.len();
+                let deep_comment = spaces > column && line[spaces..].starts_with('#');
+                if !blank && !deep_comment {
+                    break;
+                }
+                at += 1;
+                if deep_comment || keep {
+                    end = at;
+                }
+            }
+            if end > start {
+                out.push((seq.clone(), Vec::new(), last.1, start..end));
+            }
+        }
+    }
     out
+}
+
+/// The node of the model at a path.
+pub fn model_node<'a>(root: &'a Map, path: &[Seg]) -> Option<&'a Node> {
+    let (first, rest) = path.split_first()?;
+    let Seg::Key(k) = first else {
+        return None;
+    };
+    let mut node = &root.entries.iter().find(|e| &e.key == k)?.value;
+    for seg in rest {
+        node = match (seg, node) {
+            (Seg::Key(k), Node::Map(m)) => &m.entries.iter().find(|e| &e.key == k)?.value,
+            (Seg::Idx(i), Node::Seq(s)) => &s.items.get(*i)?.value,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// Whether the batch removes item `index` of `seq`: `Some(true)` with a note (comment-out),
+/// `Some(false)` without.
+pub fn item_removal(plans: &[Plan], seq: &[Seg], index: usize) -> Option<bool> {
+    plans.iter().find_map(|p| match p {
+        Plan::RemoveItem {
+            seq: s,
+            index: i,
+            note,
+        } if s == seq && *i == index => Some(note.is_some()),
+        _ => None,
+    })
 }
 
 pub fn refusal_kind(e: &EditError) -> &'static str {
@@ -798,10 +1005,53 @@ pub fn touched_lines(recs: &Recs, doc: &Doc, plans: &[Plan]) -> BTreeSet<usize> 
                     range((m.first, m.last));
                 }
             }
+            Plan::RemoveItem { seq, index, .. } => {
+                if let Some(r) = lines_of(&child(seq, Seg::Idx(*index))) {
+                    range(r);
+                }
+            }
+            Plan::AnnotateItem { .. } => {}
         }
     }
     let mut t = Targets::default();
     collect_targets(&Node::Map(doc.root.clone()), &[], false, &mut t);
+    // A run of neighbouring deleted items goes as one block (the lines between them too); a
+    // sequence whose items all go is written `[]` in place of its text.
+    for (seq, len, flow) in &t.seqs {
+        let removal = |i: usize| item_removal(plans, seq, i);
+        let deleted: Vec<bool> = (0..*len)
+            .map(|i| removal(i) == Some(false) || (*flow && removal(i).is_some()))
+            .collect();
+        let item_lines = |i: usize| lines_of(&child(seq, Seg::Idx(i)));
+        let mut i = 0;
+        while i < *len {
+            if !deleted[i] {
+                i += 1;
+                continue;
+            }
+            let a = i;
+            while i + 1 < *len && deleted[i + 1] {
+                i += 1;
+            }
+            let (first, last) = (item_lines(a), item_lines(i));
+            i += 1;
+            if let (Some(first), Some(last)) = (first, last) {
+                range((first.0, last.1));
+            }
+        }
+        // All deleted: `[]` replaces the sequence's text. Some commented out: `[]` goes on the
+        // holder's line (or after the last commented-out item, a line already touched).
+        if *len > 0
+            && (0..*len).all(|i| removal(i).is_some())
+            && let Some(r) = lines_of(seq)
+        {
+            if deleted.iter().all(|d| *d) {
+                range(r);
+            } else {
+                range((r.0, r.0));
+            }
+        }
+    }
     for (map, keys, _, _) in &t.maps {
         let Some(m) = recs.maps.get(map) else {
             continue;

@@ -35,6 +35,8 @@ const WORKLOADS: &[(&str, &[&str])] = &[
 /// A container of the manifest that runs the Ingress Controller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ControllerImage {
+    /// The container's name (`?` without one).
+    pub container: String,
     /// The image reference as written.
     pub reference: String,
     /// Where the reference is.
@@ -78,7 +80,13 @@ pub fn controller_images(doc: &Document) -> Vec<ControllerImage> {
                 if name == "pomerium/ingress-controller"
                     || name.ends_with("/pomerium/ingress-controller")
                 {
+                    let container = doc
+                        .get(doc.resolve(*container), "name")
+                        .and_then(|e| doc.scalar(e.value))
+                        .and_then(Value::scalar_text)
+                        .unwrap_or_else(|| "?".to_owned());
                     out.push(ControllerImage {
+                        container,
                         reference: reference.to_owned(),
                         at: doc.location(image.value),
                         version: parsed.tag.and_then(controller::pomerium_version),
@@ -98,43 +106,51 @@ pub fn pomerium_objects(doc: &Document) -> Vec<NodeId> {
         .collect()
 }
 
-/// What the manifest holds of the Ingress Controller's, in words, for `detect` (empty: none).
-pub fn describe(doc: &Document) -> Vec<String> {
+/// What `detect` lists of the manifest: each Ingress with Pomerium annotations, each `Pomerium`
+/// resource (both read by Pomerium Core through the controller), and each controller container
+/// with the Pomerium release its image embeds.
+pub fn components(doc: &Document) -> Vec<crate::surface::Component> {
     let mut out = Vec::new();
     for ingress in annotations::ingresses(doc) {
         if ingress.annotations.is_empty() && ingress.orphans.is_empty() {
             continue;
         }
-        out.push(format!(
-            "Ingress `{}` at {} with {} `{PREFIX}` annotation{}",
-            ingress.name,
-            doc.location(ingress.object),
-            ingress.annotations.len(),
-            if ingress.annotations.len() == 1 {
-                ""
-            } else {
-                "s"
-            }
-        ));
+        out.push(crate::surface::Component {
+            name: format!(
+                "Ingress {} ({} {PREFIX} annotation{})",
+                ingress.name,
+                ingress.annotations.len(),
+                if ingress.annotations.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ),
+            kind: FileKind::Core,
+            image: None,
+            at: doc.location(ingress.object),
+            version: None,
+        });
     }
     for object in pomerium_objects(doc) {
-        out.push(format!(
-            "Pomerium resource `{}` at {}",
-            annotations::object_name(doc, object),
-            doc.location(object)
-        ));
+        out.push(crate::surface::Component {
+            name: format!(
+                "Pomerium resource {}",
+                annotations::object_name(doc, object)
+            ),
+            kind: FileKind::Core,
+            image: None,
+            at: doc.location(object),
+            version: None,
+        });
     }
     for image in controller_images(doc) {
-        out.push(match image.version {
-            Some(v) => format!(
-                "controller image `{}` at {} (embeds Pomerium {v}: `--from` evidence)",
-                image.reference, image.at
-            ),
-            None => format!(
-                "controller image `{}` at {} (a tag that names no known release: no version \
-                 evidence)",
-                image.reference, image.at
-            ),
+        out.push(crate::surface::Component {
+            name: format!("ingress controller container {}", image.container),
+            kind: FileKind::Core,
+            image: Some(image.reference),
+            at: image.at,
+            version: image.version,
         });
     }
     out
