@@ -899,4 +899,150 @@ mod tests {
         assert_eq!(read(&path), "old\n");
         Ok(())
     }
+
+    /// Two steps may ask for the same file: once when they agree on its contents, refused when
+    /// they do not (neither version may win silently).
+    #[test]
+    fn one_file_asked_for_twice_is_created_once_or_refused() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let key = dir.path().join("certs/k.pem");
+        let file = |contents: &[u8]| CreatedFile {
+            path: key.clone(),
+            mode: 0o600,
+            contents: contents.to_vec(),
+        };
+        let agree = WritePlan {
+            configs: vec![],
+            created: vec![file(b"KEY"), file(b"KEY")],
+        };
+        let out = commit(&agree).map_err(io::Error::other)?;
+        assert_eq!(out.created.len(), 1);
+        assert_eq!(read(&key), "KEY");
+
+        let other = dir.path().join("certs/o.pem");
+        let disagree = WritePlan {
+            configs: vec![],
+            created: vec![
+                CreatedFile {
+                    path: other.clone(),
+                    mode: 0o600,
+                    contents: b"ONE".to_vec(),
+                },
+                CreatedFile {
+                    path: other.clone(),
+                    mode: 0o600,
+                    contents: b"TWO".to_vec(),
+                },
+            ],
+        };
+        let err = commit(&disagree);
+        assert!(
+            matches!(&err, Err(WriteError::WouldOverwrite { path }) if *path == other),
+            "{err:?}"
+        );
+        assert!(!other.exists());
+        Ok(())
+    }
+
+    /// A created file's path that cannot be read (here: it is a directory) is a system error
+    /// (exit 2), not taken for a free path.
+    #[test]
+    fn an_unreadable_created_path_is_an_io_error() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let taken = dir.path().join("k.pem");
+        fs::create_dir(&taken)?;
+        let plan = WritePlan {
+            configs: vec![],
+            created: vec![CreatedFile {
+                path: taken.clone(),
+                mode: 0o600,
+                contents: b"KEY".to_vec(),
+            }],
+        };
+        let err = commit(&plan);
+        assert!(
+            matches!(&err, Err(WriteError::Io { action, .. }) if *action == "read the existing file"),
+            "{err:?}"
+        );
+        assert_eq!(err.err().map(|e| e.exit_code()), Some(2));
+        assert!(taken.is_dir());
+        Ok(())
+    }
+
+    /// A regular file is written at the path given, however it is spelt (only a symlink is
+    /// followed to its target); a directory is refused as not a file.
+    #[test]
+    fn a_regular_file_is_its_own_target_and_a_directory_is_refused() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        fs::create_dir(dir.path().join("sub"))?;
+        let path = dir.path().join("sub/../c.yaml");
+        fs::write(&path, "old\n")?;
+        let mut write = config(&path, Some("old\n"), "new\n");
+        write.backup_suffix = None;
+        let out = commit(&WritePlan {
+            configs: vec![write],
+            created: vec![],
+        })
+        .map_err(io::Error::other)?;
+        assert_eq!(out.configs[0].target, path);
+        assert_eq!(read(&path), "new\n");
+
+        let sub = dir.path().join("sub");
+        let err = commit(&WritePlan {
+            configs: vec![config(&sub, Some("old\n"), "new\n")],
+            created: vec![],
+        });
+        assert!(
+            matches!(&err, Err(WriteError::NotAFile { path }) if *path == sub),
+            "{err:?}"
+        );
+        assert!(sub.is_dir());
+        Ok(())
+    }
+
+    /// A config that cannot be read again before it is replaced (here a directory took its
+    /// place) is reported as a failure to read it, and nothing is written.
+    #[test]
+    fn a_config_that_cannot_be_read_again_is_an_io_error() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.yaml");
+        fs::write(&path, "old\n")?;
+        let plan = WritePlan {
+            configs: vec![config(&path, Some("old\n"), "new\n")],
+            created: vec![],
+        };
+        let err = commit_with(&plan, &mut || {
+            let _ = fs::remove_file(&path);
+            let _ = fs::create_dir(&path);
+        });
+        assert!(
+            matches!(&err, Err(WriteError::Io { action, .. }) if *action == "read the file again"),
+            "{err:?}"
+        );
+        assert!(path.is_dir());
+        assert!(!dir.path().join("c.yaml.bak").exists());
+        Ok(())
+    }
+
+    /// A backup that cannot be made for any reason but a taken name (here: the name with the
+    /// suffix is too long for the file system) fails the write at once, leaving the config and
+    /// its directory as they were.
+    #[test]
+    fn a_backup_that_cannot_be_made_fails_the_write() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        // 253 bytes: a valid name, but not with ".bak" after it (most file systems allow 255).
+        let path = dir.path().join(format!("{}.yaml", "c".repeat(248)));
+        fs::write(&path, "old\n")?;
+        let err = commit(&WritePlan {
+            configs: vec![config(&path, Some("old\n"), "new\n")],
+            created: vec![],
+        });
+        assert!(
+            matches!(&err, Err(WriteError::Io { action, .. }) if *action == "write the backup"),
+            "{err:?}"
+        );
+        assert_eq!(read(&path), "old\n");
+        assert_eq!(fs::read_dir(dir.path())?.count(), 1);
+        Ok(())
+    }
 }

@@ -96,7 +96,7 @@ fn run_batch(doc: &Doc, seeds: &[Seed]) -> Result<(), TestCaseError> {
     );
     let parsed = Document::parse(text.clone(), Format::Yaml)
         .map_err(|e| TestCaseError::fail(format!("parse failed: {e}\n{text}")))?;
-    let plans = plan(doc, &recs, seeds);
+    let plans = plan(doc, seeds);
     let mut edits = Vec::new();
     for p in &plans {
         match to_edit(&parsed, p) {

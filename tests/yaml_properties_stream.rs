@@ -173,8 +173,7 @@ fn check(stream: &Stream, pick: usize, seeds: &[Seed]) -> Result<(), TestCaseErr
     let model = &stream.docs[k];
     let alone = Document::parse(alone_text.clone(), Format::Yaml)
         .map_err(|e| TestCaseError::fail(format!("parse failed: {e}\n{alone_text}")))?;
-    let recs = render(model).recs;
-    let plans = plan(model, &recs, seeds);
+    let plans = plan(model, seeds);
     let edit_alone: Option<Vec<_>> = plans.iter().map(|p| to_edit(&alone, p)).collect();
     let edit_stream: Option<Vec<_>> = plans
         .iter()

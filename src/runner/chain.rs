@@ -59,6 +59,7 @@ pub(super) fn migrate(
         stages: steps.stages,
         findings,
         created: steps.created,
+        decoded: Vec::new(),
     })
 }
 

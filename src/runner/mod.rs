@@ -98,6 +98,9 @@ pub struct FileRun {
     /// In step order, located in the input file.
     pub findings: Vec<Finding>,
     pub created: Vec<CreatedFile>,
+    /// Texts the file holds encoded (a Secret's base64 `data`, a `POLICY` variable), decoded,
+    /// before and after the chain: the report shows their diffs too.
+    pub decoded: Vec<crate::surface::decoded::DecodedView>,
 }
 
 impl FileRun {
@@ -251,7 +254,25 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
         Some(_) => config.input_format.or(Some(Format::Dotenv)),
         None => config.input_format,
     };
-    let (format, document) = parse_input(&input, given_format)?;
+    let (format, document) = match parse_input(&input, given_format) {
+        Ok(parsed) => parsed,
+        // Several documents: a Kubernetes manifest when one is an object (Pomerium reads only
+        // one document of a config, so a config file stays refused).
+        Err(
+            refused @ RunError::Parse {
+                source: crate::document::ParseError::MultipleDocuments { .. },
+                ..
+            },
+        ) if decide || forced == Some(SurfaceKind::Kubernetes) => {
+            match Document::parse_stream(input.text.clone()) {
+                Ok(stream) if surface::detect_surface(None, Some(&stream)).is_some() => {
+                    (Format::Yaml, stream)
+                }
+                _ => return Err(refused),
+            }
+        }
+        Err(e) => return Err(e),
+    };
     // Environment variables are never read as config keys: that would find nothing to change.
     let dotenv = dotenv.or_else(|| {
         (format == Format::Dotenv).then(|| match config.input_format {

@@ -99,10 +99,12 @@ pub fn migrate(
     let mut edits: Vec<Edit> = Vec::new();
     let mut findings: Vec<Finding> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
+    let mut decoded = Vec::new();
     let mut span: Option<(Version, Version)> = None;
     for service in &services {
         let done = migrate_service(&input, &document, service, config, to_default)?;
         edits.extend(done.edits);
+        decoded.extend(done.decoded);
         findings.extend(done.findings);
         warnings.extend(done.warnings);
         span = Some(match span {
@@ -152,6 +154,7 @@ pub fn migrate(
         stages,
         findings,
         created: Vec::new(),
+        decoded,
     })
 }
 
@@ -220,6 +223,8 @@ pub(crate) fn pomerium_services(doc: &Document, forced: bool) -> Vec<Service> {
 pub(crate) struct ServiceDone {
     pub(crate) edits: Vec<Edit>,
     pub(crate) findings: Vec<Finding>,
+    /// Decoded route lists (`POLICY`, `ROUTES`), for the report.
+    pub(crate) decoded: Vec<super::decoded::DecodedView>,
     pub(crate) warnings: Vec<String>,
     pub(crate) from: Version,
     pub(crate) to: Version,
@@ -266,6 +271,7 @@ pub(crate) fn migrate_service(
     let mut done = ServiceDone {
         edits: Vec::new(),
         findings: Vec::new(),
+        decoded: Vec::new(),
         warnings,
         from: config.from.or(tag_version).unwrap_or(to_default),
         to: config.to.unwrap_or(to_default),
@@ -338,8 +344,10 @@ pub(crate) fn migrate_service(
                     to,
                     location: var.at,
                 },
+                &input.source,
                 config,
-            );
+            )?;
+            done.decoded.extend(outcome.view);
             if let Some(new_value) = outcome.new_value {
                 done.edits.push(Edit::SetScalar {
                     node: var.value_node,

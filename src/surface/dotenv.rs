@@ -294,6 +294,8 @@ pub fn migrate(
         stages,
         findings,
         created: Vec::new(),
+        // `POLICY`/`ROUTES` in the file: their decoded lists.
+        decoded: done.decoded,
     })
 }
 

@@ -18,12 +18,18 @@
 //! config ([`RunError::NotPomerium`], exit 0).
 
 pub mod compose;
+pub mod decoded;
 pub mod dotenv;
+pub mod embedded;
+pub mod encoded;
 pub mod env;
+pub mod helm;
+pub mod helm_tables;
 pub mod image;
 pub mod ingress;
 pub mod kubernetes;
 pub mod route_env;
+pub mod route_list;
 pub mod virtual_config;
 
 use std::fmt;
@@ -133,6 +139,20 @@ pub fn detect_surface(path: Option<&Path>, doc: Option<&Document>) -> Option<(Su
     }
     let doc = doc?;
     let root = doc.resolve(doc.root()?);
+    if doc.is_stream() {
+        // A stream of documents is a manifest when one of them is a Kubernetes object.
+        return embedded::objects(doc).into_iter().find_map(|object| {
+            let kind = embedded::object_kind(doc, object)?;
+            Some((
+                Surface::Kubernetes,
+                format!(
+                    "a stream of {} documents; `kind: {kind}` at {}",
+                    doc.items(root).len(),
+                    doc.location(object)
+                ),
+            ))
+        });
+    }
     if !doc.is_mapping(root) {
         return None;
     }
@@ -274,8 +294,9 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
         (Surface::Dotenv, Some(document)) => {
             dotenv::migrate(file.input, document, config, file.evidence)
         }
-        (Surface::Kubernetes, Some(document)) => {
-            kubernetes::migrate(file.input, document, &file.evidence, config)
+        (Surface::Kubernetes, Some(document)) => kubernetes::migrate(file.input, document, config),
+        (Surface::Helm(chart), Some(document)) => {
+            helm::migrate(file.input, document, chart, config)
         }
         (surface, _) => Err(RunError::SurfaceNotSupported {
             path,

@@ -292,9 +292,7 @@ pub fn compatible(a: &Plan, b: &Plan) -> bool {
     match (claim(a), claim(b)) {
         (Claim::Whole(x), Claim::Whole(y)) => !within(&x, &y) && !within(&y, &x),
         (Claim::Whole(w), Claim::Key(k)) | (Claim::Key(k), Claim::Whole(w)) => !within(&w, &k),
-        (Claim::Key(x), Claim::Key(y)) => {
-            x != y && !(GAP_RENAME_INSIDE_RENAMED && (within(&x, &y) || within(&y, &x)))
-        }
+        (Claim::Key(x), Claim::Key(y)) => x != y,
         (Claim::Into(map), Claim::Whole(w)) | (Claim::Whole(w), Claim::Into(map)) => {
             !within(&w, &map)
         }
@@ -321,12 +319,10 @@ pub fn insertion_line(
     recs.entries.get(&child(map, Seg::Key(anchor))).map(|r| r.1)
 }
 
-pub fn plan(doc: &Doc, recs: &Recs, seeds: &[Seed]) -> Vec<Plan> {
+pub fn plan(doc: &Doc, seeds: &[Seed]) -> Vec<Plan> {
     let mut t = Targets::default();
     collect_targets(&Node::Map(doc.root.clone()), &[], false, &mut t);
     let scalars: Vec<&DataPath> = t.values.iter().filter(|v| v.1).map(|v| &v.0).collect();
-    let keys_of: HashMap<DataPath, Vec<String>> =
-        t.maps.iter().map(|m| (m.0.clone(), m.1.clone())).collect();
     let mut plans: Vec<Plan> = Vec::new();
     for (n, s) in seeds.iter().enumerate() {
         let new_key = format!("{}{n}", s.key_prefix);
@@ -392,52 +388,6 @@ pub fn plan(doc: &Doc, recs: &Recs, seeds: &[Seed]) -> Vec<Plan> {
             }
             Op::DeleteItem | Op::CommentOutItem | Op::AnnotateItem => continue,
         };
-        if let Plan::Insert { map, .. } = &p
-            && GAP_TWO_INSERTS_INTO_EMPTY_FLOW_MAP
-            && recs.maps.get(map).is_some_and(|m| m.flow)
-            && keys_of.get(map).is_some_and(Vec::is_empty)
-            && plans
-                .iter()
-                .any(|q| matches!(q, Plan::Insert { map: m, .. } if m == map))
-        {
-            continue;
-        }
-        if let Plan::Remove { map, .. } = &p
-            && GAP_EMPTYING_BY_MIXED_REMOVALS
-        {
-            let removals: Vec<&Plan> = plans
-                .iter()
-                .chain([&p])
-                .filter(|q| matches!(q, Plan::Remove { map: m, .. } if m == map))
-                .collect();
-            let mixed = removals
-                .iter()
-                .any(|q| matches!(q, Plan::Remove { note: Some(_), .. }))
-                && removals
-                    .iter()
-                    .any(|q| matches!(q, Plan::Remove { note: None, .. }));
-            if mixed && keys_of.get(map).is_some_and(|k| k.len() == removals.len()) {
-                continue;
-            }
-        }
-        if let Plan::SetScalar {
-            path,
-            value: Data::Str(v),
-        }
-        | Plan::Replace {
-            path,
-            value: Data::Str(v),
-        } = &p
-            && GAP_BLOCK_SCALAR_SET_TO_KEEP
-            && v.ends_with("\n\n")
-            && recs
-                .entries
-                .get(path)
-                .or_else(|| recs.items.get(path))
-                .is_some_and(|r| recs.block_ends.contains(&r.1))
-        {
-            continue;
-        }
         if plans.iter().all(|q| compatible(q, &p)) {
             plans.push(p);
         }

@@ -17,32 +17,6 @@ use proptest::sample::{select, subsequence};
 use yaml_rust2::{Yaml, YamlLoader};
 
 // ------------------------------------------------------------------------------------------------
-// Engine gaps these properties found. Each switch keeps the generator away from the inputs that
-// trigger one (the smallest failing input is in the comment); set it to `false` once the engine
-// handles that case, and the property covers it again.
-// ------------------------------------------------------------------------------------------------
-
-/// `a:\n  b: 1\n`: rename `a`, then (same batch) rename `a.b` → verification fails, because
-/// the intended data is computed with the outer rename applied first.
-pub const GAP_RENAME_INSIDE_RENAMED: bool = false;
-
-/// `a: 1\r\nb: 2` (CRLF, no final line break): delete `b` → `a: 1\r`, a stray carriage return.
-pub const GAP_CRLF_LAST_LINE_DELETE: bool = false;
-
-/// `a: {}\n`: insert `b: 1`, then `c: 2`, both at the end → `a: {b: 1c: 2, }`, which does not
-/// parse.
-pub const GAP_TWO_INSERTS_INTO_EMPTY_FLOW_MAP: bool = false;
-
-/// `- a: 1\n  b: 2\n` (or the root mapping): comment out `a` and delete `b` → refused as a
-/// conflict, because the `{}` that keeps the emptied mapping a mapping is placed at the end of
-/// the deleted line. (Emptying a mapping by one kind of removal works.)
-pub const GAP_EMPTYING_BY_MIXED_REMOVALS: bool = false;
-
-/// `a: |\n  x\n\nb: 1\n`: set `a` to `"k\n\n"` → `a: |+\n  k\n\n` followed by the old blank
-/// line, which `+` now keeps too (`"k\n\n\n"`); verification fails.
-pub const GAP_BLOCK_SCALAR_SET_TO_KEEP: bool = false;
-
-// ------------------------------------------------------------------------------------------------
 // The data a document means
 // ------------------------------------------------------------------------------------------------
 
@@ -310,8 +284,6 @@ pub struct Recs {
     /// First and last line of each sequence item (dash line to the value's last line).
     pub items: HashMap<DataPath, (usize, usize)>,
     pub maps: HashMap<DataPath, MapLines>,
-    /// Last lines of block scalars.
-    pub block_ends: BTreeSet<usize>,
     /// The number of lines of the text.
     pub line_count: usize,
     /// Blank and comment lines between entries and items.
@@ -442,8 +414,6 @@ pub fn scalar_lines(out: &mut Out, head: String, s: &Scalar, beside: &str, conte
                 out.push_block_content(String::new());
             }
             out.keep_open = *chomp == Chomp::Keep;
-            let end = out.last();
-            out.recs.block_ends.insert(end);
         }
         other => {
             out.push(format!("{head} {}{beside}", inline_text(other)));
@@ -1054,7 +1024,7 @@ pub fn doc() -> impl Strategy<Value = Doc> {
                 bom,
                 marker,
                 crlf,
-                final_newline: final_newline || (crlf && GAP_CRLF_LAST_LINE_DELETE),
+                final_newline,
                 unit,
             }
         },

@@ -65,7 +65,10 @@ pub struct FieldChange {
     pub version: Version,
     pub action: ActionWhen,
     pub source: &'static str,
+    /// What the change means.
     pub advice: &'static str,
+    /// What the user does when the change needs them (`None`: never).
+    pub todo: Option<&'static str>,
 }
 
 impl FieldChange {
@@ -75,7 +78,8 @@ impl FieldChange {
     }
 }
 
-/// Parses `crd-fields.tsv`: `id<TAB>field<TAB>change<TAB>tag<TAB>action<TAB>source<TAB>advice`.
+/// Parses `crd-fields.tsv`:
+/// `id<TAB>field<TAB>change<TAB>tag<TAB>action<TAB>source<TAB>advice<TAB>todo`.
 pub fn parse_fields(text: &'static str) -> Result<Vec<FieldChange>, TableError> {
     const TABLE: &str = "crd-fields.tsv";
     let mut out: Vec<FieldChange> = Vec::new();
@@ -86,8 +90,8 @@ pub fn parse_fields(text: &'static str) -> Result<Vec<FieldChange>, TableError> 
             reason,
         };
         let parts: Vec<&'static str> = line.split('\t').collect();
-        let [id, field, change, tag, action, source, advice] = parts[..] else {
-            return Err(err(format!("expected 7 fields, found {}", parts.len())));
+        let [id, field, change, tag, action, source, advice, todo] = parts[..] else {
+            return Err(err(format!("expected 8 fields, found {}", parts.len())));
         };
         if parts.iter().any(|p| p.trim().is_empty()) || out.iter().any(|f| f.id == id) {
             return Err(err(format!("bad entry `{id}`")));
@@ -106,6 +110,12 @@ pub fn parse_fields(text: &'static str) -> Result<Vec<FieldChange>, TableError> 
                 None => return Err(err(format!("unknown action `{other}`"))),
             },
         };
+        let todo = (todo != "-").then_some(todo);
+        if (action == ActionWhen::Never) != todo.is_none() {
+            return Err(err(format!(
+                "`{id}`: an action needs its todo, and only then"
+            )));
+        }
         out.push(FieldChange {
             id,
             field,
@@ -115,6 +125,7 @@ pub fn parse_fields(text: &'static str) -> Result<Vec<FieldChange>, TableError> 
             action,
             source,
             advice,
+            todo,
         });
     }
     Ok(out)
@@ -230,7 +241,7 @@ pub fn plan(doc: &Document, object: NodeId, name: &str, to: Version, removed: Re
                         format!(
                             "{TOOL} action {}: {why}; {}",
                             change.qualified_id(),
-                            change.advice
+                            change.todo.unwrap_or(change.advice)
                         )
                     } else {
                         format!("{TOOL} v{}: {why}", change.version)
@@ -268,10 +279,11 @@ pub fn plan(doc: &Document, object: NodeId, name: &str, to: Version, removed: Re
                     ),
                 ));
                 if action {
-                    let mut message = format!("{field}: {}", change.advice);
+                    let mut message = format!("{field}: ");
                     if let (Some(value), ActionWhen::Unless(_)) = (&value, change.action) {
-                        message.push_str(&format!(" (it was `{value}`)"));
+                        message.push_str(&format!("it was `{value}`; "));
                     }
+                    message.push_str(change.todo.unwrap_or(change.advice));
                     if !comment {
                         message.push_str(
                             " [no marker could be left where the field was: this action is \
@@ -311,10 +323,14 @@ mod tests {
         assert_eq!(version("crd-callback-path"), Some(v(31)));
         assert_eq!(version("crd-service-account"), Some(v(20)));
         assert_eq!(version("crd-refresh-directory"), Some(v(20)));
-        assert!(parse_fields("a\tb\tgone\tv0.1.0\tnever\ts\tx\n").is_err());
-        assert!(parse_fields("a\tb\tremoved\tv0.1.0\tmaybe\ts\tx\n").is_err());
-        assert!(parse_fields("a\tb\tremoved\tv0.1\tnever\ts\tx\n").is_err());
-        assert!(parse_fields("a\tb\tremoved\tv0.1.0\tnever\ts\n").is_err());
+        assert!(parse_fields("a\tb\tremoved\tv0.1.0\tnever\ts\tx\t-\n").is_ok());
+        assert!(parse_fields("a\tb\tgone\tv0.1.0\tnever\ts\tx\t-\n").is_err());
+        assert!(parse_fields("a\tb\tremoved\tv0.1.0\tmaybe\ts\tx\t-\n").is_err());
+        assert!(parse_fields("a\tb\tremoved\tv0.1\tnever\ts\tx\t-\n").is_err());
+        assert!(parse_fields("a\tb\tremoved\tv0.1.0\tnever\ts\tx\n").is_err());
+        // An action needs something to do, and a change without one has none.
+        assert!(parse_fields("a\tb\tremoved\tv0.1.0\talways\ts\tx\t-\n").is_err());
+        assert!(parse_fields("a\tb\tremoved\tv0.1.0\tnever\ts\tx\ty\n").is_err());
     }
 
     fn doc(text: &str) -> Document {
@@ -415,7 +431,7 @@ mod tests {
             "apiVersion: ingress.pomerium.io/v1\nkind: Pomerium\nspec:\n  storage:\n    # \
              pomerium-migrate action v0.25/crd-storage-redis: removed from the Pomerium resource \
              in ingress-controller v0.25.0; store the databroker in PostgreSQL with \
-             `storage.postgres` (a Secret with a `connection` key), or remove `storage` to keep \
+             `storage.postgres` (a Secret with a `connection` key), or leave `storage` out to keep \
              it in memory; what Redis holds is not carried over\n    # redis:\n    #   secret: \
              a/r\n    postgres:\n      secret: a/p\n"
         );

@@ -3,7 +3,7 @@
 //! `Pomerium` resource's removed and deprecated fields, and the controller image as version
 //! evidence. The manifest's other objects are the other Kubernetes parts' (and untouched here).
 
-use crate::document::{Document, Edit, Location, NodeId, Value};
+use crate::document::{Document, Edit, EntryId, Location, NodeId, Value};
 use crate::runner::{self, Input, RunConfig, RunError};
 use crate::step::{FileKind, Finding, RemovedMode, Severity};
 use crate::surface::image::Image;
@@ -41,12 +41,27 @@ pub struct ControllerImage {
     pub reference: String,
     /// Where the reference is.
     pub at: Location,
+    /// The `image` entry and its value node.
+    pub entry: EntryId,
+    pub node: NodeId,
     /// The Pomerium release its tag embeds (`None`: no tag the table knows).
     pub version: Option<Version>,
+    /// The release an earlier `apply` migrated the manifest to while this image stayed older:
+    /// the newest `controller-image` action marker above it (`vX.Y/controller-image`).
+    pub migrated_to: Option<Version>,
+}
+
+impl ControllerImage {
+    /// The release the manifest's controller objects are written for, as far as this container
+    /// tells: what an earlier run migrated them to, else the image's.
+    pub fn content_version(&self) -> Option<Version> {
+        self.version.max(self.migrated_to)
+    }
 }
 
 /// The containers of the manifest's workloads whose image is `pomerium/ingress-controller`.
 pub fn controller_images(doc: &Document) -> Vec<ControllerImage> {
+    let lines: Vec<&str> = doc.text().lines().collect();
     let mut out = Vec::new();
     for object in annotations::objects(doc) {
         let Some(kind) = doc.get(object, "kind").and_then(|e| doc.str(e.value)) else {
@@ -85,17 +100,54 @@ pub fn controller_images(doc: &Document) -> Vec<ControllerImage> {
                         .and_then(|e| doc.scalar(e.value))
                         .and_then(Value::scalar_text)
                         .unwrap_or_else(|| "?".to_owned());
+                    let at = doc.location(image.value);
+                    let key_line = doc.entry_location(image.id).line;
+                    let migrated_to = annotations::markers_above(&lines, key_line)
+                        .iter()
+                        .filter_map(|(text, _)| marker_release(text))
+                        .max();
                     out.push(ControllerImage {
                         container,
                         reference: reference.to_owned(),
-                        at: doc.location(image.value),
+                        at,
+                        entry: image.id,
+                        node: image.value,
                         version: parsed.tag.and_then(controller::pomerium_version),
+                        migrated_to,
                     });
                 }
             }
         }
     }
     out
+}
+
+/// The release of an open `controller-image` marker (`pomerium-migrate action
+/// v0.23/controller-image: …` gives 0.23).
+fn marker_release(text: &str) -> Option<Version> {
+    let rest = text.strip_prefix(marker::TOOL)?.trim_start();
+    let id = rest.strip_prefix("action ")?.split([':', ' ']).next()?;
+    let (release, step) = id.split_once('/')?;
+    (step == CONTROLLER_IMAGE).then_some(())?;
+    release.parse().ok()
+}
+
+/// The controller image retagged to the newest controller release that embeds exactly the
+/// Pomerium release `release` (`0.23.0` → `v0.23.1`, whose go.mod requires v0.23.0); `None`
+/// when no release does, or the image is pinned by a digest or has no tag.
+fn retag(reference: &str, release: &str) -> Option<String> {
+    if reference.contains('@') {
+        return None;
+    }
+    let wanted = format!("v{}", release.trim_start_matches(['v', 'V']));
+    let tag = controller::releases()
+        .iter()
+        .rev()
+        .find(|r| r.go_mod == wanted)?
+        .tag;
+    let parsed = Image::parse(reference);
+    let at = parsed.tag_at?;
+    Some(format!("{}{tag}", &reference[..at]))
 }
 
 /// The `Pomerium` resources of the manifest.
@@ -185,7 +237,10 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
     let path = input.source.display();
     let to_default = runner::default_target(config.steps);
     let images = controller_images(doc);
-    let tagged = images.iter().filter_map(|i| i.version).min();
+    let tagged = images
+        .iter()
+        .filter_map(ControllerImage::content_version)
+        .min();
     let mut warnings = Vec::new();
     if let (Some(given), Some(tagged)) = (config.from, tagged)
         && given != tagged
@@ -293,30 +348,75 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
     }
     crd_part(doc, removed, &mut part);
     for image in &images {
-        let Some(tagged) = image.version else {
-            continue;
-        };
-        if tagged >= part.to {
-            continue;
-        }
-        let suggestion = controller::controller_for(part.to)
-            .map(|r| format!(" (such as {})", r.tag))
-            .unwrap_or_default();
-        part.findings.push(Finding {
-            version: part.to,
-            step: CONTROLLER_IMAGE,
-            severity: Severity::ActionRequired,
-            location: Some(image.at),
-            message: format!(
-                "the ingress controller image `{}` runs Pomerium {tagged}, and the manifest's \
-                 annotations and Pomerium resource are now for {}: deploy a controller release \
-                 that embeds Pomerium {}{suggestion} with them",
-                image.reference, part.to, part.to
-            ),
-            link: annotations::LINK,
-        });
+        image_finding(doc, image, config.to_release.as_deref(), &mut part);
     }
     Ok(part)
+}
+
+/// After the migration, a controller image older than the target: retagged when `--to` names
+/// a Pomerium patch release some controller release embeds exactly, else an action, with a
+/// marker above the image that tells later runs which release the manifest is now for (the
+/// image alone would have them migrate it again: the `$` of 0.23 would double twice).
+fn image_finding(doc: &Document, image: &ControllerImage, release: Option<&str>, part: &mut Part) {
+    let (Some(tagged), to) = (image.version, part.to) else {
+        return;
+    };
+    if let Some(new) = release.and_then(|r| retag(&image.reference, r))
+        && (tagged < to || new != image.reference)
+        && tagged <= to
+    {
+        if new != image.reference {
+            part.edits.push(Edit::SetScalar {
+                node: image.node,
+                value: Value::String(new.clone()),
+            });
+            part.findings.push(Finding {
+                version: to,
+                step: CONTROLLER_IMAGE,
+                severity: Severity::Changed,
+                location: Some(image.at),
+                message: format!(
+                    "ingress controller container `{}`: image `{}` is now `{new}`, the \
+                     controller release that embeds Pomerium {}",
+                    image.container,
+                    image.reference,
+                    release.unwrap_or_default().trim_start_matches(['v', 'V'])
+                ),
+                link: annotations::LINK,
+            });
+        }
+        return;
+    }
+    if tagged >= to {
+        return;
+    }
+    let suggestion = controller::controller_for(to)
+        .map(|r| format!(" (such as {})", r.tag))
+        .unwrap_or_default();
+    let message = format!(
+        "the ingress controller image `{}` runs Pomerium {tagged}, and the manifest's \
+         annotations and Pomerium resource are now for {to}: deploy a controller release that \
+         embeds Pomerium {to}{suggestion} with them (or give the Pomerium release with --to, \
+         e.g. --to v{to}.0, and apply rewrites the tag)",
+        image.reference
+    );
+    if image.migrated_to.is_none_or(|m| m < to) && doc.can_comment_out(image.entry) {
+        part.edits.push(Edit::Annotate {
+            entry: image.entry,
+            text: format!(
+                "{} action v{to}/{CONTROLLER_IMAGE}: {message}",
+                marker::TOOL
+            ),
+        });
+    }
+    part.findings.push(Finding {
+        version: to,
+        step: CONTROLLER_IMAGE,
+        severity: Severity::ActionRequired,
+        location: Some(image.at),
+        message,
+        link: annotations::LINK,
+    });
 }
 
 /// What mapping the chain's result back onto the manifest needs.
@@ -484,5 +584,51 @@ fn crd_part(doc: &Document, removed: RemovedMode, part: &mut Part) {
                 link: crd::LINK,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controller_image_markers_name_their_release() {
+        let v = |minor| Some(Version::new(0, minor));
+        assert_eq!(
+            marker_release("pomerium-migrate action v0.23/controller-image: the image runs 0.22"),
+            v(23)
+        );
+        assert_eq!(
+            marker_release("pomerium-migrate action v0.23/escape-dollar-in-request-headers: x"),
+            None
+        );
+        assert_eq!(
+            marker_release("pomerium-migrate accepted v0.23/controller-image"),
+            None
+        );
+        assert_eq!(marker_release("something else"), None);
+    }
+
+    #[test]
+    fn images_are_retagged_to_the_controller_release_that_embeds_the_patch_release() {
+        let retagged = |image, release| retag(image, release);
+        // v0.23.1 is the newest controller release whose go.mod requires Pomerium v0.23.0.
+        assert_eq!(
+            retagged("pomerium/ingress-controller:v0.22.3", "0.23.0").as_deref(),
+            Some("pomerium/ingress-controller:v0.23.1")
+        );
+        assert_eq!(
+            retagged("ghcr.io/pomerium/ingress-controller:v0.31.0", "v0.32.1").as_deref(),
+            Some("ghcr.io/pomerium/ingress-controller:v0.32.3")
+        );
+        // No controller release embeds Pomerium v0.32.2; a digest pins the image.
+        assert_eq!(
+            retagged("pomerium/ingress-controller:v0.31.0", "0.32.2"),
+            None
+        );
+        assert_eq!(
+            retagged("pomerium/ingress-controller:v0.22.3@sha256:abc", "0.23.0"),
+            None
+        );
     }
 }
