@@ -483,38 +483,52 @@ pub fn image_version(doc: &Document) -> Option<Version> {
         .min()
 }
 
-/// The embedded configs' part of a manifest's run ([`super::kubernetes`] applies its edits with
-/// the other parts').
-#[derive(Debug)]
-pub struct ManifestPart {
-    pub edits: Vec<Edit>,
-    /// In manifest order.
-    pub findings: Vec<Finding>,
-    /// The decoded texts of entries the manifest shows encoded (base64, a quoted string).
-    pub decoded: Vec<super::decoded::DecodedView>,
-    pub from: Version,
-    pub to: Version,
-    pub kind: FileKind,
-}
-
-/// Migrates the configs a Kubernetes manifest embeds: each entry's edit, the findings on the
-/// manifest's lines, and the decoded texts of entries the manifest shows encoded. `None` when
-/// the manifest embeds no Pomerium config (and nothing that looks like one but cannot be read).
-pub fn manifest_part(
-    input: &crate::runner::Input,
-    document: &Document,
+/// Migrates the configs a Kubernetes manifest embeds, as the manifest's run: the manifest with
+/// each entry rewritten, the findings on its lines, and the decoded texts of entries the
+/// manifest shows encoded (base64, a quoted string). A manifest that embeds no Pomerium config
+/// is [`RunError::NotPomerium`].
+pub fn migrate_manifest(
+    input: crate::runner::Input,
+    document: Document,
     config: &RunConfig<'_>,
-) -> Result<Option<ManifestPart>, RunError> {
+) -> Result<FileRun, RunError> {
+    let path = input.source.display();
     let to_default = crate::runner::default_target(config.steps);
     let to = config.to.unwrap_or(to_default);
-    let found = find(document);
-    if found.configs.is_empty() && found.unreadable.is_empty() {
-        return Ok(None);
+    let found = find(&document);
+    let containers = pomerium_containers(&document);
+    if found.configs.is_empty() && found.unreadable.is_empty() && !containers.is_empty() {
+        return Err(RunError::SurfaceNotSupported {
+            path,
+            surface: "Kubernetes manifest".into(),
+            evidence: "a container runs a Pomerium image; its `env:` is not migrated yet".into(),
+        });
     }
-    let from = config.from.or_else(|| image_version(document));
-    let outcome = migrate(document, &input.source, from, to, config)?;
+    if found.configs.is_empty() && found.unreadable.is_empty() {
+        return Err(RunError::NotPomerium {
+            path,
+            reason: "a Kubernetes manifest with no Pomerium config in a ConfigMap or Secret".into(),
+        });
+    }
+    let from = config.from.or_else(|| image_version(&document));
+    let outcome = migrate(&document, &input.source, from, to, config)?;
     let edits = outcome.edits();
-    let findings = outcome.all_findings();
+    let mut findings = outcome.all_findings();
+    // The variables of Pomerium's containers are not read here: say so rather than pass them.
+    for container in containers {
+        if let Some(env) = document.get(container, "env")
+            && !document.items(document.resolve(env.value)).is_empty()
+        {
+            findings.push(finding(
+                to,
+                Severity::Note,
+                document.location(env.key_node),
+                "this Pomerium container's `env:` is not migrated by this version of \
+                 pomerium-migrate: check its variables against the releases by hand"
+                    .into(),
+            ));
+        }
+    }
     let span = outcome
         .migrated
         .iter()
@@ -547,14 +561,38 @@ pub fn manifest_part(
             });
         }
     }
-    Ok(Some(ManifestPart {
-        edits,
-        findings,
-        decoded,
+    let mut stages = vec![crate::runner::Stage {
+        step: None,
+        document,
+    }];
+    if !edits.is_empty() {
+        let result = stages[0]
+            .document
+            .apply(&edits)
+            .map_err(|source| RunError::Step {
+                path: path.clone(),
+                step: "embedded config".into(),
+                source,
+            })?;
+        stages.push(crate::runner::Stage {
+            step: None,
+            document: result,
+        });
+    }
+    Ok(FileRun {
+        input,
+        format: Format::Yaml,
+        kind,
+        surface: super::Surface::Kubernetes,
         from,
         to,
-        kind,
-    }))
+        inferred: None,
+        warnings: Vec::new(),
+        stages,
+        findings,
+        created: Vec::new(),
+        decoded,
+    })
 }
 
 #[cfg(test)]
