@@ -296,6 +296,16 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
             }
         }
         let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        // With `--removed delete` a removed annotation is deleted where the chain (run with
+        // `--removed comment`, so that the piece's line remains) commented its option out.
+        let deleted: Vec<usize> = projection
+            .pieces
+            .iter()
+            .zip(&fates)
+            .filter(|(_, fate)| matches!(fate, Fate::Removed { .. }))
+            .filter(|_| removed == RemovedMode::Delete)
+            .map(|(piece, _)| piece.virtual_line)
+            .collect();
         for f in &run.findings {
             let Some(at) = f
                 .location
@@ -304,8 +314,17 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
                 continue;
             };
             let mut f = f.clone();
-            f.location = Some(at);
             f.message = annotations::rewrite_message(&f.message, &projection, &options);
+            if f.location.is_some_and(|v| deleted.contains(&v.line)) {
+                f.message = f.message.replace("commented out", "deleted");
+                if f.severity == Severity::ActionRequired {
+                    f.message.push_str(
+                        "\n[the annotation was deleted (--removed delete), so no marker keeps \
+                         this action open: once applied, `check` will not report it again]",
+                    );
+                }
+            }
+            f.location = Some(at);
             part.findings.push(f);
         }
         let back = Back {
