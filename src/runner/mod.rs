@@ -225,6 +225,13 @@ impl Prepared {
         }
     }
 
+    /// Records the compose service of the run that names this `.env` file in `env_file:`.
+    pub fn set_named_by(&mut self, named_by: surface::dotenv::EnvFileRef) {
+        if let PreparedFile::Surface(prepared) = &mut self.0 {
+            prepared.named_by = Some(named_by);
+        }
+    }
+
     pub fn source(&self) -> &Source {
         match &self.0 {
             PreparedFile::Config(parsed) => &parsed.input.source,
@@ -286,6 +293,7 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             surface: Surface::Dotenv,
             document: Some(document),
             evidence,
+            named_by: None,
         })));
     }
     let detected = if decide || forced.is_some() {
@@ -301,6 +309,20 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             format!("--kind {}", surface::kind_name(kind)),
         )),
     };
+    // A manifest of one object is read as a stream too, so its handlers see one shape.
+    let document = match &surface {
+        Some((Surface::Kubernetes, _)) => match Document::parse_stream(input.text.clone()) {
+            Ok(stream) => stream,
+            Err(source) => {
+                return Err(RunError::Parse {
+                    path: input.source.display(),
+                    source,
+                    hint: "",
+                });
+            }
+        },
+        _ => document,
+    };
     match surface {
         None => parse(input, format, document, config).map(|p| Prepared(PreparedFile::Config(p))),
         Some((surface, evidence)) => Ok(Prepared(PreparedFile::Surface(surface::Prepared {
@@ -308,6 +330,7 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             surface,
             document: Some(document),
             evidence,
+            named_by: None,
         }))),
     }
 }
