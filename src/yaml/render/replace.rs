@@ -92,7 +92,7 @@ impl Renderer<'_> {
             // After an item's `-` on the same line: the first line needs no indentation.
             (ns.start, String::new())
         };
-        let padded_first = !(ns.props == ns.start && !scan::first_on_line(src, ns.start));
+        let padded_first = ns.props != ns.start || scan::first_on_line(src, ns.start);
         for (i, line) in lines.iter().enumerate() {
             if i > 0 {
                 out.push_str(eol);
