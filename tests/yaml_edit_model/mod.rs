@@ -648,9 +648,9 @@ pub fn expected_data(data: &Data, plans: &[Plan]) -> Data {
 /// - Likewise when the deleted entries follow a block scalar and take the lines below them that
 ///   would otherwise join it ([`block_scalar_absorptions`]): a block insertion right after them,
 ///   into their mapping or an enclosing one, is refused (`EditError::Conflict`).
-/// - In a file without a final line break, deleting the entry on the last line while inserting
-///   right above it (`EditError::Conflict`): the deletion takes the line break the insertion goes
-///   after.
+///
+/// A file without a final line break is edited as if it had one (the engine plans on a text ended
+/// by a line break), so deleting its last line while inserting right above it is no conflict.
 pub fn predicted_refusal(
     doc: &Doc,
     recs: &Recs,
@@ -744,49 +744,6 @@ pub fn predicted_refusal(
         if plans
             .iter()
             .any(|p| insertion_line(recs, &keys_of, p) == Some(*run_last))
-        {
-            return Some("conflict");
-        }
-    }
-    // In a file without a final line break, deleting the entry on its last line takes the break
-    // before it; a block insertion right above that entry goes at the same place.
-    if !doc.final_newline {
-        let deleted_last = plans.iter().find_map(|p| match p {
-            Plan::Remove {
-                map,
-                key,
-                note: None,
-            } if !recs.maps.get(map).is_some_and(|m| m.flow) => recs
-                .entries
-                .get(&child(map, Seg::Key(key.clone())))
-                .filter(|r| r.1 + 1 == recs.line_count)
-                .map(|r| r.0),
-            _ => None,
-        });
-        let deleted_last = deleted_last.or_else(|| {
-            plans.iter().find_map(|p| match p {
-                Plan::RemoveItem {
-                    seq,
-                    index,
-                    note: None,
-                } => {
-                    let (_, len, flow) = t.seqs.iter().find(|s| &s.0 == seq)?;
-                    let all = (0..*len).all(|i| item_removal(plans, seq, i).is_some());
-                    if *flow || all {
-                        return None;
-                    }
-                    recs.items
-                        .get(&child(seq, Seg::Idx(*index)))
-                        .filter(|r| r.1 + 1 == recs.line_count)
-                        .map(|r| r.0)
-                }
-                _ => None,
-            })
-        });
-        if let Some(first) = deleted_last
-            && plans
-                .iter()
-                .any(|p| insertion_line(recs, &keys_of, p).is_some_and(|l| l + 1 == first))
         {
             return Some("conflict");
         }
