@@ -778,7 +778,7 @@ mod tests {
 
     /// Every environment variable that sets a secret key (Core's binding of every release, the
     /// Console's names) hides its value in each shape a surface writes it: a compose map, a
-    /// compose list item, a Kubernetes `env:` entry, a commented-out line.
+    /// compose list item, a Kubernetes `env:` entry, a `.env` line, a commented-out line.
     #[test]
     fn every_secret_environment_variable_is_redacted() {
         const VALUE: &str = "not-a-real-secret-value-42";
@@ -812,6 +812,21 @@ mod tests {
                 format!("environment:\n  # {name}: {VALUE}\n  OTHER: x\n"),
             ] {
                 let doc = match Document::parse(text.clone(), Format::Yaml) {
+                    Ok(doc) => doc,
+                    Err(e) => panic!("{text}: {e}"),
+                };
+                let out = redact(&doc);
+                assert!(!out.text.contains(VALUE), "{name}: {}", out.text);
+                assert!(out.text.contains(REDACTED), "{name}: {}", out.text);
+                assert!(out.text.contains(name.as_str()), "{name}: {}", out.text);
+            }
+            // A `.env` file: a variable, an exported quoted one, a commented-out one.
+            for text in [
+                format!("{name}={VALUE}\nOTHER=x\n"),
+                format!("export {name}=\"{VALUE}\" # c\n"),
+                format!("# {name}={VALUE}\nOTHER=x\n"),
+            ] {
+                let doc = match Document::parse(text.clone(), Format::Dotenv) {
                     Ok(doc) => doc,
                     Err(e) => panic!("{text}: {e}"),
                 };
