@@ -54,7 +54,13 @@ pub fn run(entries: Vec<Entry>, config: &RunConfig<'_>) -> Result<Vec<Outcome>, 
     let places: Vec<Place> = prepared
         .iter()
         .map(|(_, explicit, p)| Place {
-            kind: p.as_ref().ok().map(Prepared::kind),
+            // Only config files pair: a compose file or manifest is no Core config to take
+            // values from.
+            kind: p
+                .as_ref()
+                .ok()
+                .filter(|p| matches!(p.surface(), crate::surface::Surface::Config(_)))
+                .map(Prepared::kind),
             dir: p.as_ref().ok().and_then(|p| directory_of(p.source())),
             explicit: *explicit,
         })

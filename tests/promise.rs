@@ -337,6 +337,8 @@ fn apply_then_check_reports_every_open_action() -> TestResult {
         ("examples/core-0.22-toml/config.toml", None),
         ("examples/core-0.23-json/config.json", Some("0.23")),
         ("examples/console-0.14/config.yaml", None),
+        ("examples/compose-0.19/docker-compose.yml", None),
+        ("examples/kubernetes-0.22/pomerium.yaml", None),
     ] {
         let dir = tempfile::tempdir()?;
         let src = repo().join(example);

@@ -364,7 +364,8 @@ pub(crate) fn migrate_vars(
     }
     // Markers left in the environment block with no variable below them (a variable the tool
     // commented out under an action marker): projected at the end, so they stay reported.
-    let orphans = orphan_markers(doc, container, vars);
+    let projected_vars: Vec<Var> = projected.iter().map(|&i| vars[i].clone()).collect();
+    let orphans = orphan_markers(doc, container, &projected_vars);
     let projection = virtual_config::project(&entries);
     let mut text = projection.text.clone();
     let mut origins: Vec<Origin> = Vec::new();
@@ -664,21 +665,23 @@ pub(crate) fn markers_above(lines: &[&str], line: usize) -> Vec<(String, Locatio
             break;
         };
         let text = raw.trim_start();
-        let Some(comment) = text.strip_prefix('#') else {
+        let Some(comment) = text.strip_prefix('#').map(str::trim_start) else {
             break;
         };
-        let comment = comment.trim_start();
-        if comment.starts_with(&format!("{} action", marker::TOOL))
-            || comment.starts_with(&format!("{} accepted", marker::TOOL))
+        // Only the markers right above: another comment (a variable commented out above this
+        // one, with its own marker) ends them.
+        if !(comment.starts_with(&format!("{} action ", marker::TOOL))
+            || comment.starts_with(&format!("{} accepted ", marker::TOOL)))
         {
-            out.push((
-                comment.to_owned(),
-                Location {
-                    line: at,
-                    column: raw.len() - text.len() + 1,
-                },
-            ));
+            break;
         }
+        out.push((
+            comment.to_owned(),
+            Location {
+                line: at,
+                column: raw.len() - text.len() + 1,
+            },
+        ));
         at -= 1;
     }
     out.reverse();
@@ -831,10 +834,12 @@ mod tests {
         let lines = [
             "environment:",
             "  # pomerium-migrate action v0.24/redis: gone",
-            "  # plain comment",
             "  DATABROKER_STORAGE_TYPE: redis",
+            "  # pomerium-migrate action v0.29/opentelemetry: replaced",
+            "  # TRACING_PROVIDER: jaeger",
+            "  OTEL_TRACES_SAMPLER_ARG: x",
         ];
-        let found = markers_above(&lines, 4);
+        let found = markers_above(&lines, 3);
         assert_eq!(
             found,
             [(
@@ -843,6 +848,8 @@ mod tests {
             )]
         );
         assert!(markers_above(&lines, 2).is_empty());
+        // The marker of a variable commented out above is not this one's.
+        assert!(markers_above(&lines, 6).is_empty());
     }
 
     #[test]
