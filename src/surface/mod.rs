@@ -303,6 +303,7 @@ pub struct Component {
 pub fn components(surface: Surface, doc: &Document, forced: bool) -> Vec<Component> {
     match surface {
         Surface::Compose => compose::components(doc, forced),
+        Surface::Dotenv => dotenv::components(None, forced),
         Surface::Kubernetes => kubernetes::FINDERS.iter().flat_map(|f| f(doc)).collect(),
         Surface::Helm(chart) => helm::components(doc, chart),
         _ => Vec::new(),
