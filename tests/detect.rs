@@ -134,6 +134,50 @@ fn route_and_nested_keys_count() {
     );
 }
 
+/// A route's own maps and lists of maps are walked (their keys are known options); its
+/// `policy` is PPL and is not.
+#[test]
+fn keys_inside_a_route_are_walked_except_its_policy() {
+    let sites = detect::key_sites(&doc(
+        "routes:\n  - from: https://a.example.com\n    to: http://a\n    \
+         rewrite_response_headers:\n      - header: Location\n        prefix: http://a\n    \
+         policy:\n      - allow:\n          or:\n            - email:\n                \
+         is: a@example.com\n",
+    ));
+    let header = sites
+        .iter()
+        .find(|s| s.path == "routes[0].rewrite_response_headers[0].header");
+    assert_eq!(
+        header.map(|s| &s.level),
+        Some(&Level::Nested("rewrite_response_headers".to_owned())),
+        "{sites:?}"
+    );
+    assert!(
+        !sites
+            .iter()
+            .any(|s| s.path.starts_with("routes[0].policy[")),
+        "{sites:?}"
+    );
+}
+
+/// The evidence for a kind is the evidence against the other kind.
+#[test]
+fn kind_evidence_for_one_kind_is_against_the_other() {
+    let d = detect::detect_as(&doc("routes: []\nlicense_key: k\n"), FileKind::Console);
+    let keys = |e: &[detect::Evidence]| e.iter().map(|e| e.key.clone()).collect::<Vec<_>>();
+    let evidence = &d.kind_evidence;
+    assert_eq!(keys(evidence.of(FileKind::Core)), ["routes"]);
+    assert_eq!(keys(evidence.of(FileKind::Console)), ["license_key"]);
+    assert_eq!(
+        keys(evidence.of(FileKind::Core)),
+        keys(evidence.against(FileKind::Console))
+    );
+    assert_eq!(
+        keys(evidence.of(FileKind::Console)),
+        keys(evidence.against(FileKind::Core))
+    );
+}
+
 #[test]
 fn free_form_maps_and_unknown_keys_give_no_evidence() {
     // A header named like a 0.30 option, Envoy health check fields named like 0.33 options, and
