@@ -405,6 +405,16 @@ fn redis_storage_means_0_23_or_older() {
     assert_eq!(d.max_version, keys::NEWEST);
 }
 
+/// Keys that pin the version to one release from both sides (0.23 or newer, 0.23 or older)
+/// agree: that release, not a contradiction.
+#[test]
+fn bounds_that_meet_at_one_release_are_not_contradictory() {
+    let d = detect("databroker_storage_type: redis\ndownstream_mtls:\n  enforcement: policy\n");
+    assert_eq!((d.min_version, d.max_version), (v(23), v(23)));
+    assert!(!d.contradictory);
+    assert_eq!(d.start_version(), v(23));
+}
+
 #[test]
 fn a_double_percent_is_refused_like_a_dollar() {
     let d = doc(&DOLLAR.replace("$5", "100%% sure"));
