@@ -415,6 +415,30 @@ fn bounds_that_meet_at_one_release_are_not_contradictory() {
     assert_eq!(d.start_version(), v(23));
 }
 
+/// A key still read in the release a run starts from fits it; it misfits only a later start.
+/// Likewise a key first read in that release.
+#[test]
+fn misfits_start_after_the_last_release_that_reads_a_key() {
+    let redis = doc("databroker_storage_type: redis\nroutes: []\n");
+    assert_eq!(detect::misfits(&redis, FileKind::Core, v(23)), []);
+    let late = detect::misfits(&redis, FileKind::Core, v(24));
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert_eq!(late[0].path, "databroker_storage_type");
+    assert_eq!(late[0].version, Some(v(23)));
+
+    let mtls = doc("downstream_mtls:\n  enforcement: policy\n");
+    assert_eq!(detect::misfits(&mtls, FileKind::Core, v(23)), []);
+    let early = detect::misfits(&mtls, FileKind::Core, v(22));
+    let paths: Vec<_> = early.iter().map(|e| (e.path.as_str(), e.version)).collect();
+    assert_eq!(
+        paths,
+        [
+            ("downstream_mtls", Some(v(23))),
+            ("downstream_mtls.enforcement", Some(v(23)))
+        ]
+    );
+}
+
 #[test]
 fn a_double_percent_is_refused_like_a_dollar() {
     let d = doc(&DOLLAR.replace("$5", "100%% sure"));
