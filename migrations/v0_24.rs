@@ -423,6 +423,11 @@ crate::step! {
     /// that are already paths stay as they are; a value that looks like base64 but does not decode
     /// to PEM is left with an action.
     ///
+    /// A config embedded in a Kubernetes ConfigMap or Secret (`StepOptions::embedded_in`) has no
+    /// directory beside it: there the step writes no file and changes nothing, and reports an
+    /// action instead that proposes a Secret holding the PEM data (`kubectl create secret tls`),
+    /// a volume and volumeMount of it in the Pomerium container, and the mounted paths to set.
+    ///
     /// The new files must be deployed with the config: Pomerium reads them where it runs, and
     /// resolves a relative path such as `certs/app.example.com.pem` from its working directory
     /// (in the official container image, the directory that holds the config). The findings
@@ -523,6 +528,11 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
             continue;
         }
         let base = subject_name.unwrap_or_else(|| format!("certificates-{}", index + 1));
+        if let Some(host) = &cx.options.embedded_in {
+            let message = propose_secret(index, host, &base, &embedded);
+            cx.action(Some(doc.location(embedded[0].node)), message);
+            continue;
+        }
         let Some(choice) = planned.choose(&cx.options.disk, &certs_dir, &base, &embedded) else {
             cx.action(
                 Some(doc.location(embedded[0].node)),
@@ -538,6 +548,56 @@ fn certificates_to_files(cx: &mut StepContext<'_>) {
             point_at_file(cx, index, file, &config_dir, path, reused);
         }
     }
+}
+
+/// The action for a `certificates` item of a config embedded in a Kubernetes object, where no
+/// file can be written: the PEM data goes into a Secret mounted into the Pomerium container,
+/// and the item names the mounted files. Nothing is changed: until the Secret exists, the
+/// paths would name nothing.
+fn propose_secret(index: usize, host: &str, base: &str, embedded: &[Embedded]) -> String {
+    // A Secret name is a DNS subdomain and a volume name a DNS label: lower case, no `_`.
+    let secret: String = format!("pomerium-tls-{base}")
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let volume = secret.replace('.', "-");
+    let dir = format!("/etc/pomerium/tls/{base}");
+    let has = |field: &str| embedded.iter().any(|e| e.field == field);
+    let create = if has("cert") && has("key") {
+        format!("kubectl create secret tls {secret} --cert={base}.pem --key={base}-key.pem")
+    } else if has("key") {
+        format!("kubectl create secret generic {secret} --from-file=tls.key={base}-key.pem")
+    } else {
+        format!("kubectl create secret generic {secret} --from-file=tls.crt={base}.pem")
+    };
+    let set: Vec<String> = embedded
+        .iter()
+        .map(|e| {
+            let file = if e.field == "key" {
+                "tls.key"
+            } else {
+                "tls.crt"
+            };
+            format!("`{}: {dir}/{file}`", e.field)
+        })
+        .collect();
+    let fields: Vec<&str> = embedded.iter().map(|e| e.field).collect();
+    format!(
+        "`certificates[{index}]` holds base64-encoded PEM data ({}) in {host}; Pomerium 0.24 \
+         reads only file paths, and no file can be written beside a config embedded in a \
+         Kubernetes object. Put the data in a Secret (`{create}`, from the decoded PEM), mount \
+         it into the Pomerium container (a volume `{volume}` with `secret.secretName: {secret}`, \
+         and a volumeMount of it at `{dir}`, read-only), then set {}",
+        fields.join(" and "),
+        set.join(" and ")
+    )
 }
 
 /// The config's directory (`.` for stdin) and where new files go (`--certs-dir`, else `certs/`

@@ -20,6 +20,7 @@ use crate::collect::Entry;
 use crate::document::Value;
 use crate::runner::{self, FileRun, Prepared, RunConfig, RunError, Source};
 use crate::step::FileKind;
+use crate::surface::dotenv::EnvFileRef;
 
 /// One file of the run: its report path and what became of it.
 #[derive(Debug)]
@@ -37,21 +38,29 @@ pub struct Outcome {
 pub fn run(entries: Vec<Entry>, config: &RunConfig<'_>) -> Result<Vec<Outcome>, RunError> {
     runner::check_versions(config.from, config.to, config.steps)?;
     runner::check_settings(config.options.set.keys(), config.steps)?;
-    let entries = distinct(with_env_files(entries, config))?;
+    let (entries, named) = with_env_files(entries, config);
+    let entries = distinct(entries)?;
 
     // Phase 1: parse and detect.
-    let prepared: Vec<(String, bool, Result<Prepared, RunError>)> = entries
+    let mut prepared: Vec<(String, bool, Result<Prepared, RunError>)> = entries
         .into_par_iter()
         .map(|entry| {
             let prepared = entry.input.and_then(|input| runner::prepare(input, config));
             (entry.path, entry.explicit, prepared)
         })
         .collect();
+    name_env_files(&mut prepared, &named);
 
     let places: Vec<Place> = prepared
         .iter()
         .map(|(_, explicit, p)| Place {
-            kind: p.as_ref().ok().map(Prepared::kind),
+            // Only config files pair: a compose file or manifest is no Core config to take
+            // values from.
+            kind: p
+                .as_ref()
+                .ok()
+                .filter(|p| matches!(p.surface(), crate::surface::Surface::Config(_)))
+                .map(Prepared::kind),
             dir: p.as_ref().ok().and_then(|p| directory_of(p.source())),
             explicit: *explicit,
         })
@@ -155,30 +164,72 @@ fn core_for(i: usize, places: &[Place]) -> Option<usize> {
 /// or a glob finds again is dropped.
 /// The files collected, then the `.env` files that the Pomerium services of the compose files
 /// among them name in `env_file:` (`plan docker-compose.yml` plans those too; see
-/// [`crate::surface::dotenv`]). Not when `--kind` reads every file as one thing.
-fn with_env_files(mut entries: Vec<Entry>, config: &RunConfig<'_>) -> Vec<Entry> {
+/// [`crate::surface::dotenv`]), with the services that name them. Not when `--kind` reads every
+/// file as one thing.
+fn with_env_files(
+    mut entries: Vec<Entry>,
+    config: &RunConfig<'_>,
+) -> (Vec<Entry>, Vec<(PathBuf, EnvFileRef)>) {
     let surfaces = config.kind.is_none()
         && matches!(
             config.surface,
             None | Some(crate::surface::SurfaceKind::Compose)
         );
     if !surfaces {
-        return entries;
+        return (entries, Vec::new());
     }
     let paths: Vec<PathBuf> = entries
         .iter()
         .filter_map(|e| e.input.as_ref().ok())
         .filter_map(|i| i.source.path().map(Path::to_owned))
         .collect();
+    let known: Vec<PathBuf> = paths.iter().filter_map(|p| p.canonicalize().ok()).collect();
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-    for path in crate::surface::dotenv::env_files_of_run(&refs) {
-        entries.push(Entry {
-            path: path.display().to_string(),
-            input: runner::Input::read(&path, &mut std::io::empty()),
-            explicit: false,
-        });
+    let mut named: Vec<(PathBuf, EnvFileRef)> = Vec::new();
+    for r in crate::surface::dotenv::env_files_of_run(&refs) {
+        let Ok(identity) = r.path.canonicalize() else {
+            continue;
+        };
+        if !known.contains(&identity) && named.iter().all(|(p, _)| *p != identity) {
+            entries.push(Entry {
+                path: r.path.display().to_string(),
+                input: runner::Input::read(&r.path, &mut std::io::empty()),
+                explicit: false,
+            });
+        }
+        named.push((identity, r));
     }
-    entries
+    (entries, named)
+}
+
+/// Tells each `.env` file of the run which compose service of the run names it.
+fn name_env_files(
+    prepared: &mut [(String, bool, Result<Prepared, RunError>)],
+    named: &[(PathBuf, EnvFileRef)],
+) {
+    if named.is_empty() {
+        return;
+    }
+    for (_, _, p) in prepared.iter_mut() {
+        let Ok(p) = p else {
+            continue;
+        };
+        if p.surface() != crate::surface::Surface::Dotenv {
+            continue;
+        }
+        let Some(identity) = p.source().path().and_then(|s| s.canonicalize().ok()) else {
+            continue;
+        };
+        // A Core service first: a Console one only when no Core service names the file.
+        let found = named
+            .iter()
+            .filter(|(n, _)| *n == identity)
+            .map(|(_, r)| r)
+            .min_by_key(|r| r.kind != FileKind::Core);
+        if let Some(r) = found {
+            p.set_named_by(r.clone());
+        }
+    }
 }
 
 fn distinct(entries: Vec<Entry>) -> Result<Vec<Entry>, RunError> {

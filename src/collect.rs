@@ -29,6 +29,10 @@ use crate::keys;
 use crate::report::Skipped;
 use crate::runner::{self, Input, RunError, Source};
 
+/// Why a manifest is skipped (it starts like the reason of other files that are not configs).
+const NO_POMERIUM_OBJECT: &str =
+    "not a Pomerium config: a Kubernetes manifest with no container running a Pomerium image";
+
 /// The file extensions a directory walk or a glob looks at (Pomerium's formats).
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
 
@@ -215,6 +219,29 @@ fn pick(
             })?;
             let document = match runner::parse_input(&input, input_format) {
                 Ok((_, document)) => document,
+                // A manifest of several objects: taken when something in it runs Pomerium.
+                Err(RunError::Parse {
+                    source: crate::document::ParseError::MultipleDocuments { .. },
+                    ..
+                }) if let Some(stream) = crate::surface::manifest_stream(&input.text) => {
+                    if crate::surface::components(
+                        crate::surface::Surface::Kubernetes,
+                        &stream,
+                        false,
+                    )
+                    .is_empty()
+                    {
+                        return Err(Skipped {
+                            path: shown,
+                            reason: NO_POMERIUM_OBJECT.to_owned(),
+                        });
+                    }
+                    return Ok(Entry {
+                        path: shown,
+                        input: Ok(input),
+                        explicit: false,
+                    });
+                }
                 Err(error) => {
                     return Err(Skipped {
                         path: shown,
@@ -230,6 +257,14 @@ fn pick(
                         return Err(Skipped {
                             path: shown,
                             reason: "a docker-compose file with no Pomerium service".to_owned(),
+                        });
+                    }
+                }
+                Some((surface @ crate::surface::Surface::Kubernetes, _)) => {
+                    if crate::surface::components(surface, &document, false).is_empty() {
+                        return Err(Skipped {
+                            path: shown,
+                            reason: NO_POMERIUM_OBJECT.to_owned(),
                         });
                     }
                 }

@@ -32,6 +32,7 @@ use crate::document::splice;
 use crate::document::{Document, Format, NodeId, NodeKind, Value};
 
 mod dotenv_comments;
+mod kubernetes;
 mod toml_comments;
 
 /// What a secret value is replaced with.
@@ -105,8 +106,20 @@ pub fn is_clearly_a_path(value: &str) -> bool {
         && !is_secret_value(value)
 }
 
+/// A key compared in snake_case: lower case, `-` read as `_`, and a camelCase Helm value name
+/// read as the option its chart writes (`signingKey` = `signing_key`, see
+/// `surface::helm_tables::snake_case`).
 fn normalize(key: &str) -> String {
-    key.trim().to_ascii_lowercase().replace('-', "_")
+    crate::surface::helm_tables::snake_case(key.trim())
+        .to_ascii_lowercase()
+        .replace('-', "_")
+}
+
+/// Whether `value` is the base64 route list of a `POLICY` or `ROUTES` variable: shown only
+/// decoded, where the ordinary rule redacts it (the encoded text would show every route's
+/// secrets at once).
+pub fn is_encoded_route_list(variable: &str, value: &str) -> bool {
+    matches!(variable, "POLICY" | "ROUTES") && crate::surface::encoded::decode(value).is_ok()
 }
 
 /// Whether a value is secret by its content, whatever its key.
@@ -189,7 +202,15 @@ pub fn redact(doc: &Document) -> Redacted {
         spans.extend(comment_spans);
         secrets.extend(comment_secrets);
     }
-    let text = replace_spans(doc.text(), &mut spans);
+    // A manifest's Secrets and embedded configs: whole values replaced, or redacted inside.
+    let (whole, manifest_secrets) = kubernetes::replacements(doc);
+    secrets.extend(manifest_secrets);
+    spans.retain(|s| {
+        !whole
+            .iter()
+            .any(|(r, _)| r.start <= s.start && s.end <= r.end)
+    });
+    let text = replace_spans(doc.text(), &mut spans, whole);
     // `# KEY: value` comments, also in TOML (an option kept from a YAML config); JSON has none.
     let (text, comment_secrets) = redact_comments(&text);
     secrets.extend(comment_secrets);
@@ -240,14 +261,16 @@ impl SpanFinder<'_> {
                 }
             }
             NodeKind::Mapping(entries) => {
-                // A Kubernetes `env:` entry: `name: SHARED_SECRET` makes its `value` secret.
-                let named_secret = entries.iter().any(|e| {
-                    e.key == "name"
-                        && self
-                            .doc
-                            .str(e.value)
-                            .is_some_and(|n| is_env_name(n) && is_secret_key(n, &[]))
-                });
+                // A Kubernetes `env:` entry: `name: SHARED_SECRET` makes its `value` secret,
+                // and `name: POLICY` its base64 route list.
+                let env_name = entries
+                    .iter()
+                    .find(|e| e.key == "name")
+                    .and_then(|e| self.doc.str(e.value))
+                    .map(str::to_owned);
+                let named_secret = env_name
+                    .as_deref()
+                    .is_some_and(|n| is_env_name(n) && is_secret_key(n, &[]));
                 for entry in entries.clone() {
                     if named_secret && entry.key == "value" {
                         ancestors.push(entry.key.clone());
@@ -262,7 +285,14 @@ impl SpanFinder<'_> {
                         NodeKind::Scalar(Value::String(s)) if written_here => Some(s.as_str()),
                         _ => None,
                     };
-                    let entry_secret = secret || is_secret_entry(&entry.key, &names, text);
+                    let variable = if entry.key == "value" {
+                        env_name.as_deref().unwrap_or_default()
+                    } else {
+                        entry.key.as_str()
+                    };
+                    let entry_secret = secret
+                        || is_secret_entry(&entry.key, &names, text)
+                        || text.is_some_and(|t| is_encoded_route_list(variable, t));
                     ancestors.push(entry.key.clone());
                     self.walk(entry.value, ancestors, entry_secret);
                     ancestors.pop();
@@ -308,8 +338,12 @@ fn is_env_name(name: &str) -> bool {
 }
 
 /// Replaces each span by [`REDACTED`], keeping the span's trailing line breaks so that the lines
-/// after it stay lines.
-fn replace_spans(text: &str, spans: &mut [Range<usize>]) -> String {
+/// after it stay lines, and makes the `extra` replacements (which no span overlaps).
+fn replace_spans(
+    text: &str,
+    spans: &mut [Range<usize>],
+    extra: Vec<(Range<usize>, String)>,
+) -> String {
     spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
     let mut replacements: Vec<(Range<usize>, String)> = Vec::with_capacity(spans.len());
     let mut done = 0;
@@ -325,6 +359,8 @@ fn replace_spans(text: &str, spans: &mut [Range<usize>]) -> String {
         replacements.push((span.clone(), replacement));
         done = span.end;
     }
+    replacements.extend(extra);
+    replacements.sort_by_key(|(r, _)| r.start);
     splice::apply(
         text,
         replacements.iter().map(|(r, t)| (r.clone(), t.as_str())),
@@ -613,6 +649,12 @@ mod tests {
             "autocert_eab_mac_key",
             "ssh_host_keys",
             "Shared_Secret",
+            // Helm values of the Console chart, written as the chart's `snakecase` makes them.
+            "signingKey",
+            "licenseKey",
+            "sharedSecret",
+            "databaseEncryptionKey",
+            "clientSecret",
         ] {
             assert!(is_secret_key(key, &[]), "{key}");
         }
@@ -736,7 +778,7 @@ mod tests {
 
     /// Every environment variable that sets a secret key (Core's binding of every release, the
     /// Console's names) hides its value in each shape a surface writes it: a compose map, a
-    /// compose list item, a Kubernetes `env:` entry, a commented-out line.
+    /// compose list item, a Kubernetes `env:` entry, a `.env` line, a commented-out line.
     #[test]
     fn every_secret_environment_variable_is_redacted() {
         const VALUE: &str = "not-a-real-secret-value-42";
@@ -770,6 +812,21 @@ mod tests {
                 format!("environment:\n  # {name}: {VALUE}\n  OTHER: x\n"),
             ] {
                 let doc = match Document::parse(text.clone(), Format::Yaml) {
+                    Ok(doc) => doc,
+                    Err(e) => panic!("{text}: {e}"),
+                };
+                let out = redact(&doc);
+                assert!(!out.text.contains(VALUE), "{name}: {}", out.text);
+                assert!(out.text.contains(REDACTED), "{name}: {}", out.text);
+                assert!(out.text.contains(name.as_str()), "{name}: {}", out.text);
+            }
+            // A `.env` file: a variable, an exported quoted one, a commented-out one.
+            for text in [
+                format!("{name}={VALUE}\nOTHER=x\n"),
+                format!("export {name}=\"{VALUE}\" # c\n"),
+                format!("# {name}={VALUE}\nOTHER=x\n"),
+            ] {
+                let doc = match Document::parse(text.clone(), Format::Dotenv) {
                     Ok(doc) => doc,
                     Err(e) => panic!("{text}: {e}"),
                 };
@@ -967,7 +1024,7 @@ mod tests {
         let end = text.find("b:").unwrap_or(0);
         let mut spans = vec![start..end, start + 2..start + 4];
         assert_eq!(
-            replace_spans(text, &mut spans),
+            replace_spans(text, &mut spans, Vec::new()),
             "a: x\nk: <redacted>\nb: y\n"
         );
     }

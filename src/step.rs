@@ -138,6 +138,11 @@ pub struct StepOptions {
     /// The files on disk as this run sees them: steps ask it whether a file they would create
     /// exists already, and the report asks the same view afterwards.
     pub disk: Disk,
+    /// Set when the config is not a file of its own but text inside another file (a Kubernetes
+    /// ConfigMap or Secret entry): how that place is shown to the user. No file can be placed
+    /// beside such a config, so steps then create none ([`StepContext::create_file`] refuses)
+    /// and say instead how to deliver the data where Pomerium runs.
+    pub embedded_in: Option<String>,
 }
 
 /// What the files a run may create hold on disk, read at most once per path per run, so that
@@ -317,8 +322,15 @@ impl<'a> StepContext<'a> {
     }
 
     /// Asks for a file to be created (written before the config, removed if that fails).
-    pub fn create_file(&mut self, file: CreatedFile) {
+    /// Refused (nothing is asked for, `false`) when the config is embedded in another file
+    /// ([`StepOptions::embedded_in`]): there is no directory beside it to write to, and a step
+    /// must check that before it rewrites a value to name the file.
+    pub fn create_file(&mut self, file: CreatedFile) -> bool {
+        if self.options.embedded_in.is_some() {
+            return false;
+        }
         self.created.push(file);
+        true
     }
 
     pub fn created_files(&self) -> &[CreatedFile] {
@@ -603,6 +615,38 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 10, "only {checked} migration files found");
+        Ok(())
+    }
+
+    fn noop(_: &mut StepContext<'_>) {}
+
+    crate::step! {
+        /// Test step.
+        static FILE_STEP = Step {
+            version: Version::new(0, 24), id: "file-step", title: "t", scope: Scope::Core,
+            handles: &[], link: "", run: noop,
+        };
+    }
+
+    /// A config embedded in another file has no directory of its own: asking for a file there
+    /// is refused, whatever the step does next; a config file of its own gets its file.
+    #[test]
+    fn an_embedded_config_gets_no_created_file() -> Result<(), crate::document::ParseError> {
+        let doc = Document::parse("a: 1\n".to_owned(), crate::document::Format::Yaml)?;
+        let file = CreatedFile {
+            path: PathBuf::from("certs/a.pem"),
+            mode: 0o644,
+            contents: b"pem".to_vec(),
+        };
+        for (embedded_in, expected) in [(None, 1), (Some("ConfigMap `c`".to_owned()), 0)] {
+            let options = StepOptions {
+                embedded_in: embedded_in.clone(),
+                ..StepOptions::default()
+            };
+            let mut cx = StepContext::new(&FILE_STEP, &doc, FileKind::Core, &options, None, None);
+            assert_eq!(cx.create_file(file.clone()), embedded_in.is_none());
+            assert_eq!(cx.created_files().len(), expected, "{embedded_in:?}");
+        }
         Ok(())
     }
 

@@ -202,3 +202,48 @@ fn what_compose_reads_otherwise_is_refused_at_its_place_without_values() -> Test
     }
     Ok(())
 }
+
+#[test]
+fn a_compose_file_elsewhere_in_the_run_names_the_env_file() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    fs::create_dir_all(dir.path().join("deploy/compose"))?;
+    fs::create_dir_all(dir.path().join("env"))?;
+    let compose = "services:\n  pomerium:\n    image: pomerium/pomerium:v0.19.0\n    env_file: ../../env/pomerium.env\n";
+    fs::write(
+        dir.path().join("deploy/compose/docker-compose.yml"),
+        compose,
+    )?;
+    fs::write(dir.path().join("env/pomerium.env"), ENV)?;
+    // Alone, nothing beside it or above it names it.
+    let out = run(dir.path(), &["check", "env/pomerium.env"], None);
+    assert_eq!(out.code, 0, "{}", out.output());
+    assert!(
+        out.stderr.contains("skipped env/pomerium.env: "),
+        "{}",
+        out.output()
+    );
+    // With the compose file in the run, named or not, it is planned at the image's version.
+    for args in [
+        vec![
+            "check",
+            "deploy/compose/docker-compose.yml",
+            "env/pomerium.env",
+        ],
+        vec![
+            "check",
+            "env/pomerium.env",
+            "deploy/compose/docker-compose.yml",
+        ],
+        vec!["check", "deploy/compose/docker-compose.yml"],
+    ] {
+        let out = run(dir.path(), &args, None);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.output());
+        assert!(
+            out.stdout
+                .contains("pomerium.env: .env file (core, dotenv), 0.19 -> "),
+            "{args:?}: {}",
+            out.output()
+        );
+    }
+    Ok(())
+}

@@ -28,6 +28,8 @@ use common::{TestResult, repo};
 const CORE: &str = "examples/core-0.20/config.yaml";
 const CONSOLE: &str = "examples/console-0.14/config.yaml";
 const JSON_CORE: &str = "examples/core-0.23-json/config.json";
+const COMPOSE: &str = "examples/compose-0.19/docker-compose.yml";
+const KUBERNETES: &str = "examples/kubernetes-0.22/pomerium.yaml";
 
 /// Steps that must report on the Core example with the README's command.
 const CORE_STEPS: &[&str] = &[
@@ -165,8 +167,13 @@ fn quick_start_is_two_commands_and_the_second_is_what_ci_runs() -> TestResult {
 #[test]
 fn main_command_reports_every_expected_step_and_writes_nothing() -> TestResult {
     let args = readme_args()?;
-    assert!(args.iter().any(|a| a == CORE) && args.iter().any(|a| a == CONSOLE));
-    let before: Vec<Vec<u8>> = [CORE, CONSOLE]
+    for file in [CORE, CONSOLE, COMPOSE, KUBERNETES] {
+        assert!(
+            args.iter().any(|a| a == file),
+            "{file} is not in the command"
+        );
+    }
+    let before: Vec<Vec<u8>> = [CORE, CONSOLE, COMPOSE, KUBERNETES]
         .iter()
         .map(|f| fs::read(repo().join(f)))
         .collect::<Result<_, _>>()?;
@@ -182,7 +189,14 @@ fn main_command_reports_every_expected_step_and_writes_nothing() -> TestResult {
         out.stdout
             .contains(&format!("--- a/{CONSOLE}\n+++ b/{CONSOLE}\n"))
     );
-    assert!(out.stdout.contains("2 of 2 files would change"));
+    assert!(out.stdout.contains("4 of 4 files would change"));
+    // The surfaces are read as such, never as configs.
+    assert!(out.stdout.contains(&format!(
+        "{COMPOSE}: docker-compose file (core, yaml), 0.19 -> 0.33: would change"
+    )));
+    assert!(out.stdout.contains(&format!(
+        "{KUBERNETES}: Kubernetes manifest (core, yaml), 0.22 -> 0.33: would change"
+    )));
 
     let reported = reported_steps(&out.stdout);
     for (file, steps) in [(CORE, CORE_STEPS), (CONSOLE, CONSOLE_STEPS)] {
@@ -201,7 +215,7 @@ fn main_command_reports_every_expected_step_and_writes_nothing() -> TestResult {
     );
 
     // `plan` writes nothing: the configs are unchanged and no certificate was written.
-    for (file, bytes) in [CORE, CONSOLE].iter().zip(&before) {
+    for (file, bytes) in [CORE, CONSOLE, COMPOSE, KUBERNETES].iter().zip(&before) {
         assert_eq!(&fs::read(repo().join(file))?, bytes, "{file} changed");
     }
     assert!(!repo().join("examples/core-0.20/certs").exists());
@@ -389,13 +403,13 @@ fn findings(file: &Json) -> Vec<(String, String)> {
 #[test]
 fn applied_examples_are_final() -> TestResult {
     let dir = tempfile::tempdir()?;
-    copy_examples(dir.path(), &[CORE, CONSOLE])?;
+    copy_examples(dir.path(), &[CORE, CONSOLE, COMPOSE, KUBERNETES])?;
     let args = readme_args()?;
     let out = run(dir.path(), &variant(&args, "apply", &[]))?;
     assert_eq!(out.code, Some(0), "stderr: {}", out.stderr);
 
-    // Backups of both configs and the decoded certificates beside the Core config.
-    for file in [CORE, CONSOLE] {
+    // Backups of every file and the decoded certificates beside the Core config.
+    for file in [CORE, CONSOLE, COMPOSE, KUBERNETES] {
         assert_eq!(
             fs::read(dir.path().join(format!("{file}.bak")))?,
             fs::read(repo().join(file))?
@@ -571,7 +585,9 @@ fn inferred_starts_change_what_the_real_versions_change() -> TestResult {
         Ok(files.iter().map(|f| f["diff"].clone()).collect())
     };
     let inferred = diffs(None)?;
-    assert_eq!(inferred.len(), 2);
+    // The config files first, then the compose file and the manifest (whose start is their
+    // image tag).
+    assert_eq!(inferred.len(), 4);
     assert!(inferred.iter().all(Json::is_string));
     // One `--from` applies to both files, so compare each file with its own real release.
     assert_eq!(inferred[0], diffs(Some("0.19"))?[0], "Core diff");

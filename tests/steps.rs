@@ -19,6 +19,8 @@
 //!   - `removed comment|delete`
 //!   - `notes all`
 //!   - `certs-dir PATH` (relative to the case directory, like `--certs-dir`)
+//!   - `embedded-in TEXT` — the config is embedded in another file (`StepOptions::embedded_in`,
+//!     e.g. a Kubernetes ConfigMap entry); such a case must ask for no file
 //!   - `from V` and `to V` — run every registered step with from < version <= to whose scope fits
 //!     the kind, in registry order, instead of only the named step; `to` is the run's target
 //!     (`StepOptions::target`), as with `--to` (a case without them runs with no target)
@@ -103,6 +105,9 @@ fn parse_options(case_dir: &Path) -> Result<CaseOptions, String> {
             ("notes", "relevant") => options.step_options.notes = NotesMode::Relevant,
             ("certs-dir", dir) if !dir.is_empty() => {
                 options.step_options.certs_dir = Some(case_dir.join(dir));
+            }
+            ("embedded-in", host) if !host.is_empty() => {
+                options.step_options.embedded_in = Some(host.to_owned());
             }
             ("from", v) => from = Some(version(v)?),
             ("to", v) => to = Some(version(v)?),
@@ -266,6 +271,12 @@ fn run_fixture(case_dir: &Path, step: &'static Step) -> Result<RunResult, String
         core.as_ref(),
         &config_path,
     )?;
+    if options.step_options.embedded_in.is_some() && !created.is_empty() {
+        return Err(format!(
+            "the config is embedded in another file, yet the steps ask for {} file(s)",
+            created.len()
+        ));
+    }
     let input_doc = Document::parse(input.clone(), format)
         .map_err(|e| format!("the input does not parse: {e}"))?;
     check_no_secrets(&input_doc, &findings)?;

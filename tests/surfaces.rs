@@ -269,10 +269,10 @@ fn detect_names_the_surface_and_its_pomerium_services() -> TestResult {
     Ok(())
 }
 
-/// A directory run takes compose files that run Pomerium and skips the others (with a reason
+/// A directory run takes compose files and manifests that run Pomerium and skips the others (with a reason
 /// under `--verbose`), never reading them as configs.
 #[test]
-fn directory_runs_take_compose_files_and_skip_foreign_ones() -> TestResult {
+fn directory_runs_take_surfaces_that_run_pomerium_and_skip_the_others() -> TestResult {
     let dir = tempfile::tempdir()?;
     fs::create_dir(dir.path().join("other"))?;
     fs::copy(
@@ -282,6 +282,15 @@ fn directory_runs_take_compose_files_and_skip_foreign_ones() -> TestResult {
     fs::copy(
         repo().join("tests/surfaces/compose/not-pomerium/input.yml"),
         dir.path().join("other/compose.yaml"),
+    )?;
+    // Manifests of several objects: taken when a container runs Pomerium.
+    fs::copy(
+        repo().join("tests/surfaces/kubernetes/workload-env/input.yaml"),
+        dir.path().join("pomerium.yaml"),
+    )?;
+    fs::copy(
+        repo().join("tests/surfaces/kubernetes/not-pomerium/input.yaml"),
+        dir.path().join("other/web.yaml"),
     )?;
     let out = bin()
         .env("NO_COLOR", "1")
@@ -293,10 +302,14 @@ fn directory_runs_take_compose_files_and_skip_foreign_ones() -> TestResult {
         stderr.contains("compose.yaml: a docker-compose file with no Pomerium service"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("web.yaml: not a Pomerium config: a Kubernetes manifest with no container"),
+        "{stderr}"
+    );
     let json: Json = serde_json::from_slice(&out.stdout)?;
     let files = json["files"].as_array().ok_or("no files")?;
-    assert_eq!(files.len(), 1, "{files:?}");
-    assert_eq!(files[0]["surface"], "compose");
+    let surfaces: Vec<&str> = files.iter().filter_map(|f| f["surface"].as_str()).collect();
+    assert_eq!(surfaces, ["compose", "kubernetes"], "{files:?}");
     // Only the foreign file: nothing to do, exit 0, and the skip is said without -v too.
     let out = bin()
         .args(["check", s(&dir.path().join("other/compose.yaml"))])

@@ -1,7 +1,8 @@
 import re, subprocess, sys
 G=["git","--git-dir=/work/.mirror/pomerium+pomerium/repo"]
 def files(tag):
-    out=subprocess.run(G+["ls-tree","--name-only",tag,"config/"],capture_output=True,text=True).stdout.split()
+    # config/ and its sub-packages (config/otelconfig holds the squashed OpenTelemetry options)
+    out=subprocess.run(G+["ls-tree","-r","--name-only",tag,"config/"],capture_output=True,text=True).stdout.split()
     return [f for f in out if f.endswith(".go") and not f.endswith("_test.go")]
 def structs(tag):
     res={}
@@ -26,7 +27,10 @@ def structs(tag):
                         t=re.search(r'mapstructure:"([^"]*)"',tags)
                         fields.append((name,typ,t.group(1) if t else None))
                 d+=line.count('{')-line.count('}')
-            res[m.group(1)]=(fields,f)
+            # a struct of a sub-package is named as Go code refers to it (otelconfig.Config)
+            parts=f.split("/")
+            name=m.group(1) if len(parts)==2 else parts[-2]+"."+m.group(1)
+            res.setdefault(name,(fields,f))
     return res
 def bind(tag):
     minor=int(tag.split('.')[1])

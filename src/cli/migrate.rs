@@ -46,6 +46,8 @@ fn run_config<'a>(args: &MigrateArgs, steps: &'a [&'static Step]) -> RunConfig<'
             target: None,
             // One view of the disk for the whole run: steps and report agree.
             disk: Disk::default(),
+            // Per embedded config: the Kubernetes surface sets it.
+            embedded_in: None,
         },
         output: None,
         steps,
@@ -154,12 +156,25 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
     } else {
         shown(file.result())
     };
-    let secrets: Vec<String> = before
+    let mut secrets: Vec<String> = before
         .secrets
         .iter()
         .chain(&after.secrets)
         .cloned()
         .collect();
+    // Encoded texts (base64 Secret data, `POLICY`) are shown decoded after the file's diff,
+    // redacted like a config.
+    let mut diff_text = diff::unified(&before.text, &after.text, &path);
+    for view in &file.decoded {
+        let (old, new) = view.shown(show_secrets);
+        diff_text.push_str(&diff::unified(
+            &old.text,
+            &new.text,
+            &format!("{path} ({}, decoded)", view.label),
+        ));
+        secrets.extend(old.secrets);
+        secrets.extend(new.secrets);
+    }
     let step_diffs = per_step.then(|| {
         file.step_changes()
             .map(|(step, old, new)| StepDiff {
@@ -179,7 +194,7 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
         })
         .collect();
     FileReport {
-        diff: diff::unified(&before.text, &after.text, &path),
+        diff: diff_text,
         path,
         kind: file.kind,
         surface: file.surface,

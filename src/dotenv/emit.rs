@@ -4,8 +4,12 @@
 //! A value keeps the quoting it had where that quoting can hold the new text; otherwise it takes
 //! the next that can: unquoted, then single quotes, then double quotes, which hold anything but
 //! a few control characters. Unquoted and single-quoted values are written only when every
-//! reader of `.env` files agrees on them (no `$`, which compose would substitute into, no
-//! backslash, no `#` after a blank); double quotes escape what compose would otherwise expand.
+//! reader of `.env` files agrees on them (no backslash, no `#` after a blank).
+//!
+//! A `$` is written as it is, unquoted or in double quotes: the data model keeps compose's
+//! `${…}` substitutions as written (see the module documentation of `dotenv`), so a value with a
+//! `$` is a template, such as one a step moved from another variable, and must stay one. Single
+//! quotes, where compose substitutes nothing, are not used for it.
 
 use super::Quote;
 
@@ -20,7 +24,7 @@ fn plain_ok(value: &str) -> bool {
             return false;
         }
         after_blank = c.is_whitespace();
-        if c.is_control() || matches!(c, '$' | '\\') {
+        if c.is_control() || c == '\\' {
             return false;
         }
     }
@@ -33,7 +37,7 @@ fn plain_ok(value: &str) -> bool {
 fn single_ok(value: &str) -> bool {
     !value
         .chars()
-        .any(|c| c.is_control() || matches!(c, '\'' | '\\'))
+        .any(|c| c.is_control() || matches!(c, '\'' | '\\' | '$'))
 }
 
 /// `value` between double quotes, escaped; `Err` for a control character no escape writes.
@@ -44,7 +48,6 @@ fn double(value: &str) -> Result<String, &'static str> {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            '$' => out.push_str("\\$"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push('\t'),
@@ -83,11 +86,14 @@ mod tests {
         assert_eq!(value("a #b", Quote::Plain), Ok("'a #b'".into()));
         assert_eq!(value("#b", Quote::Plain), Ok("'#b'".into()));
         assert_eq!(value(" a", Quote::Plain), Ok("' a'".into()));
-        assert_eq!(value("${X}", Quote::Plain), Ok("'${X}'".into()));
+        // A `$` stays a substitution: never between single quotes.
+        assert_eq!(value("${X}", Quote::Plain), Ok("${X}".into()));
+        assert_eq!(value("${X}", Quote::Single), Ok("\"${X}\"".into()));
+        assert_eq!(value("a ${X} #b", Quote::Plain), Ok("\"a ${X} #b\"".into()));
         assert_eq!(value("abc", Quote::Single), Ok("'abc'".into()));
         assert_eq!(value("abc", Quote::Double), Ok("\"abc\"".into()));
         assert_eq!(value("it's", Quote::Plain), Ok("it's".into()));
-        assert_eq!(value("it's $x", Quote::Single), Ok("\"it's \\$x\"".into()));
+        assert_eq!(value("it's $x", Quote::Single), Ok("\"it's $x\"".into()));
         assert_eq!(
             value("a\\b\"c\nd", Quote::Plain),
             Ok("\"a\\\\b\\\"c\\nd\"".into())

@@ -27,7 +27,8 @@
 //!
 //! Values are modelled after quote and escape processing but **without `${…}` interpolation**:
 //! a value holding a `$` is kept as written (`\$` in double quotes as `$`), so callers can tell
-//! that compose may substitute into it and treat the value as unknown.
+//! that compose may substitute into it and treat the value as unknown; a value with a `$` that
+//! an edit writes is written as such a template (unquoted or in double quotes, see `emit`).
 //!
 //! # Refused, with `file:line:column`
 //!

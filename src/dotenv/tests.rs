@@ -203,10 +203,13 @@ fn set_scalar_keeps_the_quoting_where_it_can() {
     let d = doc("P=plain # c\nS='single'\nD=\"double\"\nB\n");
     let cases = [
         ("P", "new", "P=new # c\n"),
-        ("P", "has $X", "P='has $X' # c\n"),
-        ("P", "it's $X", "P=\"it's \\$X\" # c\n"),
+        ("P", "has spaces", "P=has spaces # c\n"),
+        ("P", "has #hash", "P='has #hash' # c\n"),
+        ("P", "${X}", "P=${X} # c\n"),
+        ("P", "it's ${X} #1", "P=\"it's ${X} #1\" # c\n"),
         ("S", "two words", "S='two words'\n"),
         ("S", "it's", "S=\"it's\"\n"),
+        ("S", "$HOME", "S=\"$HOME\"\n"),
         ("D", "a\nb", "D=\"a\\nb\"\n"),
         ("D", "x", "D=\"x\"\n"),
     ];

@@ -41,6 +41,7 @@ pub(super) fn migrate(
     let steps = run.steps(document, &chain)?;
     let findings = super::target::validate_result(
         &steps.stages,
+        steps.line_map,
         kind,
         to,
         config.steps,
@@ -59,6 +60,7 @@ pub(super) fn migrate(
         stages: steps.stages,
         findings,
         created: steps.created,
+        decoded: Vec::new(),
     })
 }
 
@@ -84,6 +86,9 @@ struct StepsDone {
     /// Actions that left no marker: index into `findings`, and the step.
     untraced: Vec<(usize, &'static Step)>,
     created: Vec<CreatedFile>,
+    /// The line map from the result back to the input, when a step's findings needed it
+    /// already (validation needs the same one).
+    line_map: Option<LineMap>,
 }
 
 impl ChainRun<'_> {
@@ -97,6 +102,7 @@ impl ChainRun<'_> {
             findings: Vec::new(),
             untraced: Vec::new(),
             created: Vec::new(),
+            line_map: None,
         };
         // The data the chain means to produce (without `--per-step`), and the steps that edited.
         let mut expected: Option<Value> = None;
@@ -188,6 +194,10 @@ impl ChainRun<'_> {
                     source,
                 })?;
         }
+        // Built for the stage that is still the last: it maps the result.
+        done.line_map = line_map
+            .filter(|(at, _)| *at == done.stages.len())
+            .map(|(_, map)| map);
         Ok(done)
     }
 }

@@ -98,6 +98,9 @@ pub struct FileRun {
     /// In step order, located in the input file.
     pub findings: Vec<Finding>,
     pub created: Vec<CreatedFile>,
+    /// Texts the file holds encoded (a Secret's base64 `data`, a `POLICY` variable), decoded,
+    /// before and after the chain: the report shows their diffs too.
+    pub decoded: Vec<crate::surface::decoded::DecodedView>,
 }
 
 impl FileRun {
@@ -222,6 +225,13 @@ impl Prepared {
         }
     }
 
+    /// Records the compose service of the run that names this `.env` file in `env_file:`.
+    pub fn set_named_by(&mut self, named_by: surface::dotenv::EnvFileRef) {
+        if let PreparedFile::Surface(prepared) = &mut self.0 {
+            prepared.named_by = Some(named_by);
+        }
+    }
+
     pub fn source(&self) -> &Source {
         match &self.0 {
             PreparedFile::Config(parsed) => &parsed.input.source,
@@ -251,7 +261,25 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
         Some(_) => config.input_format.or(Some(Format::Dotenv)),
         None => config.input_format,
     };
-    let (format, document) = parse_input(&input, given_format)?;
+    let (format, document) = match parse_input(&input, given_format) {
+        Ok(parsed) => parsed,
+        // Several documents: a Kubernetes manifest when one is an object (Pomerium reads only
+        // one document of a config, so a config file stays refused).
+        Err(
+            refused @ RunError::Parse {
+                source: crate::document::ParseError::MultipleDocuments { .. },
+                ..
+            },
+        ) if decide || forced == Some(SurfaceKind::Kubernetes) => {
+            match Document::parse_stream(input.text.clone()) {
+                Ok(stream) if surface::detect_surface(None, Some(&stream)).is_some() => {
+                    (Format::Yaml, stream)
+                }
+                _ => return Err(refused),
+            }
+        }
+        Err(e) => return Err(e),
+    };
     // Environment variables are never read as config keys: that would find nothing to change.
     let dotenv = dotenv.or_else(|| {
         (format == Format::Dotenv).then(|| match config.input_format {
@@ -265,6 +293,7 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             surface: Surface::Dotenv,
             document: Some(document),
             evidence,
+            named_by: None,
         })));
     }
     let detected = if decide || forced.is_some() {
@@ -280,6 +309,20 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             format!("--kind {}", surface::kind_name(kind)),
         )),
     };
+    // A manifest of one object is read as a stream too, so its handlers see one shape.
+    let document = match &surface {
+        Some((Surface::Kubernetes, _)) => match Document::parse_stream(input.text.clone()) {
+            Ok(stream) => stream,
+            Err(source) => {
+                return Err(RunError::Parse {
+                    path: input.source.display(),
+                    source,
+                    hint: "",
+                });
+            }
+        },
+        _ => document,
+    };
     match surface {
         None => parse(input, format, document, config).map(|p| Prepared(PreparedFile::Config(p))),
         Some((surface, evidence)) => Ok(Prepared(PreparedFile::Surface(surface::Prepared {
@@ -287,6 +330,7 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             surface,
             document: Some(document),
             evidence,
+            named_by: None,
         }))),
     }
 }

@@ -1,6 +1,8 @@
 //! The end of every run: validation at the target release and the action markers of the input
 //! ([`crate::validate`]), merged with what the steps reported.
 
+use std::collections::{HashMap, HashSet};
+
 use super::Stage;
 use super::locate::LineMap;
 use crate::detect;
@@ -26,6 +28,7 @@ use crate::version::Version;
 /// left no marker and that no rule keeps open says that `check` will not report it again.
 pub(super) fn validate_result(
     stages: &[Stage],
+    line_map: Option<LineMap>,
     kind: FileKind,
     to: Version,
     chain: &[&'static Step],
@@ -38,42 +41,61 @@ pub(super) fn validate_result(
         return findings;
     };
     let (original, result) = (&first.document, &last.document);
-    let map = (stages.len() > 1).then(|| LineMap::new(original.text(), result.text()));
+    // From the result back to the input: the steps' own when they built it already.
+    let map = (stages.len() > 1)
+        .then(|| line_map.unwrap_or_else(|| LineMap::new(original.text(), result.text())));
     let to_input = |at: Location| match &map {
         Some(map) => map.locate(result, at),
         None => Some(at),
     };
     let result_keys = detect::key_sites(result);
+    // The first key written at each place (a file has thousands: every lookup below is by hash).
+    let mut key_at: HashMap<Location, &detect::KeySite> = HashMap::new();
+    for site in &result_keys {
+        key_at.entry(site.location).or_insert(site);
+    }
     // Each rule with the location of its key's value, both in the input.
-    let rules: Vec<(RuleFinding, Option<Location>)> = validate::validate(result, kind, to, chain)
+    let rules: Vec<(RuleFinding, Option<Location>)> =
+        validate::validate_with_keys(result, &result_keys, kind, to, chain)
+            .into_iter()
+            .map(|mut rule| {
+                let at = rule.finding.location;
+                let value_at = at
+                    .and_then(|at| key_at.get(&at))
+                    .and_then(|site| result.select_str(&site.path).first().map(|v| v.node))
+                    .and_then(|node| to_input(result.location(node)));
+                rule.finding.location = at.and_then(to_input);
+                (rule, value_at)
+            })
+            .collect();
+    let input_keys: HashSet<(String, Location)> = detect::key_sites(original)
         .into_iter()
-        .map(|mut rule| {
-            let at = rule.finding.location;
-            let value_at = result_keys
-                .iter()
-                .find(|site| Some(site.location) == at)
-                .and_then(|site| result.select_str(&site.path).first().map(|v| v.node))
-                .and_then(|node| to_input(result.location(node)));
-            rule.finding.location = at.and_then(to_input);
-            (rule, value_at)
-        })
+        .map(|k| (k.key, k.location))
         .collect();
-    let input_keys = detect::key_sites(original);
     let markers = marker::scan(original);
     let line = |f: &Finding| f.location.map(|l| l.line);
 
-    // Actions kept by choice.
+    // Actions kept by choice: the accepted markers by step and line (the marker's own line and
+    // the line it is attached to), the first in the file for each.
+    let mut accepted: HashMap<(&str, usize), &marker::Marker> = HashMap::new();
+    for m in markers
+        .iter()
+        .filter(|m| m.state == marker::State::Accepted)
+    {
+        for l in [Some(m.location.line), m.attached_line]
+            .into_iter()
+            .flatten()
+        {
+            accepted.entry((m.step.as_str(), l)).or_insert(m);
+        }
+    }
     for f in &mut findings {
         let Some(at) = line(f) else { continue };
-        if f.severity != Severity::ActionRequired {
+        if f.severity != Severity::ActionRequired || accepted.is_empty() {
             continue;
         }
         let id = format!("v{}/{}", f.version, f.step);
-        if let Some(m) = markers.iter().find(|m| {
-            m.state == marker::State::Accepted
-                && m.step == id
-                && (m.attached_line == Some(at) || m.location.line == at)
-        }) {
+        if let Some(m) = accepted.get(&(id.as_str(), at)) {
             f.severity = Severity::Note;
             f.message = format!(
                 "accepted by the marker at line {}: {}",
@@ -83,9 +105,11 @@ pub(super) fn validate_result(
     }
 
     // Actions without a marker: does a rule keep them open?
+    let rule_names: HashSet<&str> = rules.iter().map(|(r, _)| r.rule.as_str()).collect();
     for &(index, step) in untraced {
-        let covers = validate::coverage(step);
-        let kept = rules.iter().any(|(r, _)| covers.contains(&r.rule.as_str()));
+        let kept = validate::coverage(step)
+            .iter()
+            .any(|rule| rule_names.contains(rule));
         if let Some(f) = findings.get_mut(index)
             && f.severity == Severity::ActionRequired
             && !kept
@@ -97,50 +121,64 @@ pub(super) fn validate_result(
         }
     }
 
-    let step_lines = |severity: Option<Severity>| -> Vec<usize> {
-        findings
-            .iter()
-            .filter(|f| severity.is_none_or(|s| f.severity == s))
-            .filter_map(line)
-            .collect()
-    };
-    let action_lines = step_lines(Some(Severity::ActionRequired));
+    let action_lines: HashSet<usize> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::ActionRequired)
+        .filter_map(line)
+        .collect();
     let open: Vec<&marker::Marker> = markers
         .iter()
         .filter(|m| m.state == marker::State::Open)
         .collect();
-    let reported_at =
-        |at: Option<Location>| at.is_some_and(|at| findings.iter().any(|f| f.location == Some(at)));
+    // The open markers by the line they are attached to.
+    let mut open_at: HashMap<usize, Vec<&marker::Marker>> = HashMap::new();
+    for m in &open {
+        if let Some(l) = m.attached_line {
+            open_at.entry(l).or_default().push(m);
+        }
+    }
+    let finding_locations: HashSet<Location> = findings.iter().filter_map(|f| f.location).collect();
+    let reported_at = |at: Option<Location>| at.is_some_and(|at| finding_locations.contains(&at));
     let rules: Vec<Finding> = rules
         .into_iter()
         .filter(|(r, value_at)| {
             let at = line(&r.finding);
             if r.finding.severity == Severity::ActionRequired {
                 let by_step = at.is_some_and(|l| action_lines.contains(&l));
-                let by_marker = at.is_some()
-                    && open.iter().any(|m| {
-                        m.attached_line == at
-                            && chain
-                                .iter()
-                                .find(|s| s.qualified_id() == m.step)
-                                .is_some_and(|s| s.handles.contains(&r.key.as_str()))
-                    });
+                let by_marker = at.and_then(|l| open_at.get(&l)).is_some_and(|markers| {
+                    markers.iter().any(|m| {
+                        chain
+                            .iter()
+                            .find(|s| s.qualified_id() == m.step)
+                            .is_some_and(|s| s.handles.contains(&r.key.as_str()))
+                    })
+                });
                 !by_step && !by_marker
             } else {
-                let left_in_place = input_keys
-                    .iter()
-                    .any(|k| k.key == r.key && Some(k.location) == r.finding.location);
+                let left_in_place = r
+                    .finding
+                    .location
+                    .is_some_and(|at| input_keys.contains(&(r.key.clone(), at)));
                 !(left_in_place && (reported_at(r.finding.location) || reported_at(*value_at)))
             }
         })
         .map(|(r, _)| r.finding)
         .collect();
+    // The step and line of every action the steps reported, for the open markers to check.
+    let step_actions: HashSet<(String, usize)> = if open.is_empty() {
+        HashSet::new()
+    } else {
+        findings
+            .iter()
+            .filter(|f| f.severity == Severity::ActionRequired)
+            .filter_map(|f| Some((format!("v{}/{}", f.version, f.step), line(f)?)))
+            .collect()
+    };
     let reported = |m: &marker::Marker| {
-        findings.iter().any(|f| {
-            f.severity == Severity::ActionRequired
-                && format!("v{}/{}", f.version, f.step) == m.step
-                && line(f).is_some_and(|l| l == m.location.line || Some(l) == m.attached_line)
-        })
+        [Some(m.location.line), m.attached_line]
+            .into_iter()
+            .flatten()
+            .any(|l| step_actions.contains(&(m.step.clone(), l)))
     };
     let open: Vec<marker::Marker> = open.into_iter().filter(|m| !reported(m)).cloned().collect();
     let fallback = Finding {

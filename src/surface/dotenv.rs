@@ -1,10 +1,10 @@
 //! `.env` files: the variables a Pomerium container reads through a compose service's
 //! `env_file:`.
 //!
-//! A `.env` file counts as Pomerium's only when a service that runs Pomerium, in a compose file
-//! beside it or in the directory above (`*compose*.yml`/`.yaml`; a compose file elsewhere is
-//! not looked for), names it in `env_file:` (a path or a list of paths or of `{path: …}`
-//! entries, relative to the compose file), or when `--kind dotenv` says so. A compose project's own `.env` feeds `${…}` interpolation of the
+//! A `.env` file counts as Pomerium's only when a service that runs Pomerium names it in
+//! `env_file:` (a path or a list of paths or of `{path: …}` entries, relative to the compose
+//! file), in a compose file of the same run or in one beside it or in the directory above
+//! (`*compose*.yml`/`.yaml`; other places are not searched), or when `--kind dotenv` says so. A compose project's own `.env` feeds `${…}` interpolation of the
 //! compose file, not a container: it is skipped with a line saying so, never read as a config.
 //!
 //! The file's variables are migrated exactly as a compose service's `environment:` is
@@ -17,12 +17,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::document::{Document, Edit, EntryId, Format, Location, NodeId, Value};
+use crate::document::{Document, Edit, Format, Location, NodeId, Value};
 use crate::runner::{self, FileRun, Input, RunConfig, RunError, Stage};
 use crate::step::{FileKind, Finding, Severity};
 use crate::version::Version;
 
-use super::compose::{self, Service};
+use super::compose;
+use super::env_vars::{self, Container};
 use super::image::Image;
 use super::{Surface, SurfaceKind};
 
@@ -44,11 +45,14 @@ pub struct EnvFileRef {
     pub required: bool,
     /// Where the path is written in the compose file.
     pub at: Location,
+    /// The compose file.
+    pub compose: PathBuf,
 }
 
 /// The `env_file:` entries of the services that run Pomerium in a compose document, resolved
-/// against `dir` (the compose file's directory).
-pub fn env_files(doc: &Document, dir: &Path) -> Vec<EnvFileRef> {
+/// against the compose file's directory.
+pub fn env_files(doc: &Document, compose: &Path) -> Vec<EnvFileRef> {
+    let dir = compose.parent().unwrap_or(Path::new("."));
     let Some(services) = doc.root().and_then(|root| doc.get(root, "services")) else {
         return Vec::new();
     };
@@ -101,6 +105,7 @@ pub fn env_files(doc: &Document, dir: &Path) -> Vec<EnvFileRef> {
                 path: dir.join(written),
                 required,
                 at: doc.location(path_node),
+                compose: compose.to_owned(),
             });
         }
     }
@@ -154,43 +159,44 @@ fn read_compose(path: &Path) -> Option<Document> {
     .then_some(doc)
 }
 
-/// The Pomerium service that names `env` in its `env_file:`, with the compose file, and the
-/// compose files beside `env`.
-fn naming_service(env: &Path) -> (Option<(PathBuf, EnvFileRef)>, Vec<PathBuf>) {
+/// The Pomerium service that names `env` in its `env_file:`, and the compose files beside
+/// `env`.
+fn naming_service(env: &Path) -> (Option<EnvFileRef>, Vec<PathBuf>) {
     let Ok(target) = env.canonicalize() else {
         return (None, Vec::new());
     };
     let (beside, above) = compose_files_near(env);
-    let mut found: Option<(PathBuf, EnvFileRef)> = None;
+    let mut found: Option<EnvFileRef> = None;
     for compose_path in beside.iter().chain(&above) {
         let Some(doc) = read_compose(compose_path) else {
             continue;
         };
-        let dir = compose_path.parent().unwrap_or(Path::new("."));
-        for r in env_files(&doc, dir) {
-            if r.path.canonicalize().ok().as_ref() != Some(&target) {
-                continue;
-            }
-            // A Core service wins over a Console one; otherwise the first found.
-            let better = match &found {
-                None => true,
-                Some((_, f)) => f.kind == FileKind::Console && r.kind == FileKind::Core,
-            };
-            if better {
-                found = Some((compose_path.clone(), r));
+        for r in env_files(&doc, compose_path) {
+            if r.path.canonicalize().ok().as_ref() == Some(&target) {
+                found = better(found, r);
             }
         }
     }
     (found, beside)
 }
 
-/// Migrates a `.env` file. A file no Pomerium service reads (without `--kind dotenv`) is
-/// [`RunError::NotPomerium`].
+/// Of two services that name one file, a Core one wins over a Console one; otherwise the first.
+fn better(found: Option<EnvFileRef>, next: EnvFileRef) -> Option<EnvFileRef> {
+    match found {
+        Some(f) if !(f.kind == FileKind::Console && next.kind == FileKind::Core) => Some(f),
+        _ => Some(next),
+    }
+}
+
+/// Migrates a `.env` file. `named_by` is the service of a compose file of the run that names
+/// it, if any; else compose files beside it are looked at. A file no Pomerium service reads
+/// (without `--kind dotenv`) is [`RunError::NotPomerium`].
 pub fn migrate(
     input: Input,
     document: Document,
     config: &RunConfig<'_>,
     evidence: String,
+    named_by: Option<EnvFileRef>,
 ) -> Result<FileRun, RunError> {
     let path = input.source.display();
     if document.format() != Format::Dotenv {
@@ -201,9 +207,13 @@ pub fn migrate(
         });
     }
     let forced = config.surface == Some(SurfaceKind::Dotenv);
-    let (named, composes) = match input.source.path() {
+    let (near, composes) = match input.source.path() {
         Some(p) => naming_service(p),
         None => (None, Vec::new()),
+    };
+    let named = match (named_by, near) {
+        (Some(r), Some(n)) => better(Some(r), n),
+        (r, n) => r.or(n),
     };
     if named.is_none() && !forced {
         let looked = composes
@@ -228,17 +238,17 @@ pub fn migrate(
         };
         return Err(RunError::NotPomerium { path, reason });
     }
-    let kind = named.as_ref().map_or(FileKind::Core, |(_, r)| r.kind);
-    let tag = named.as_ref().and_then(|(_, r)| r.tag);
+    let kind = named.as_ref().map_or(FileKind::Core, |r| r.kind);
+    let tag = named.as_ref().and_then(|r| r.tag);
     let mut warnings = Vec::new();
-    if let (Some(given), Some(tagged), Some((compose_path, r))) = (config.from, tag, &named)
+    if let (Some(given), Some(tagged), Some(r)) = (config.from, tag, &named)
         && given != tagged
     {
         warnings.push(format!(
             "{path}: --from {given}, but service `{}` of {} that reads this file runs an image \
              tagged for {tagged}",
             r.service,
-            compose_path.display()
+            r.compose.display()
         ));
     }
     let config = RunConfig {
@@ -253,21 +263,19 @@ pub fn migrate(
         });
     };
     let whole = Location { line: 1, column: 1 };
-    let service = Service {
+    let container = Container {
+        what: "file",
         name: path.clone(),
         kind,
         image: None,
-        environment: Some((
-            EntryId {
-                map: root,
-                index: 0,
-            },
-            root,
-            whole,
-        )),
-        at: whole,
+        env_at: whole,
+        env_name: "variables",
+        env_map: Some(root),
+        lines: 1..=document.text().lines().count().max(1),
+        owner: None,
     };
-    let done = compose::migrate_service(&input, &document, &service, &config, to_default)?;
+    let vars = compose::map_vars(&document, root);
+    let done = env_vars::migrate_vars(&input, &document, &container, &vars, &config, to_default)?;
     warnings.extend(done.warnings);
     let mut findings = done.findings;
     findings.sort_by_key(|f| f.location.map(|l| (l.line, l.column)));
@@ -294,6 +302,8 @@ pub fn migrate(
         stages,
         findings,
         created: Vec::new(),
+        // `POLICY`/`ROUTES` in the file: their decoded lists.
+        decoded: done.decoded,
     })
 }
 
@@ -311,8 +321,7 @@ pub fn missing_notes(doc: &Document, compose_path: Option<&Path>, to: Version) -
     let Some(compose_path) = compose_path else {
         return Vec::new();
     };
-    let dir = compose_path.parent().unwrap_or(Path::new("."));
-    env_files(doc, dir)
+    env_files(doc, compose_path)
         .into_iter()
         .filter(|r| !r.path.exists())
         .map(|r| Finding {
@@ -336,30 +345,20 @@ pub fn missing_notes(doc: &Document, compose_path: Option<&Path>, to: Version) -
         .collect()
 }
 
-/// The existing `.env` files the Pomerium services of the compose files among `inputs` name,
-/// that are not inputs themselves: `plan docker-compose.yml` plans them too.
-pub fn env_files_of_run(inputs: &[&Path]) -> Vec<PathBuf> {
-    let known: Vec<PathBuf> = inputs
-        .iter()
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
-    let mut out: Vec<PathBuf> = Vec::new();
-    let mut seen: Vec<PathBuf> = Vec::new();
+/// The `env_file:` entries, of files that exist, of the Pomerium services of the compose
+/// files among `inputs`: `plan docker-compose.yml` plans those files too, and each is
+/// Pomerium's because its service names it.
+pub fn env_files_of_run(inputs: &[&Path]) -> Vec<EnvFileRef> {
+    let mut out = Vec::new();
     for input in inputs.iter().filter(|p| is_compose_name(p)) {
         let Some(doc) = read_compose(input) else {
             continue;
         };
-        let dir = input.parent().unwrap_or(Path::new("."));
-        for r in env_files(&doc, dir) {
-            let Ok(identity) = r.path.canonicalize() else {
-                continue;
-            };
-            if !identity.is_file() || known.contains(&identity) || seen.contains(&identity) {
-                continue;
-            }
-            seen.push(identity);
-            out.push(r.path);
-        }
+        out.extend(
+            env_files(&doc, input)
+                .into_iter()
+                .filter(|r| r.path.is_file()),
+        );
     }
     out
 }
@@ -392,7 +391,7 @@ mod tests {
             "    image: postgres\n",
             "    env_file: db.env\n",
         ));
-        let found = env_files(&doc, Path::new("deploy"));
+        let found = env_files(&doc, Path::new("deploy/docker-compose.yml"));
         let summary: Vec<String> = found
             .iter()
             .map(|r| {

@@ -218,6 +218,15 @@ mod tests {
     }
 
     #[test]
+    fn squashed_options_of_sub_packages_are_top_level() {
+        assert_eq!(
+            core_key("OTEL_TRACES_SAMPLER_ARG", v(29)),
+            Some("otel_traces_sampler_arg")
+        );
+        assert_eq!(core_key("OTEL_TRACES_EXPORTER", v(28)), None);
+    }
+
+    #[test]
     fn console_names_are_upper_snake() {
         assert_eq!(console_key("LICENSE_KEY"), Some("license_key"));
         assert_eq!(console_key("DATABASE_URL"), Some("database_url"));

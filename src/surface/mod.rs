@@ -18,10 +18,19 @@
 //! config ([`RunError::NotPomerium`], exit 0).
 
 pub mod compose;
+pub mod decoded;
 pub mod dotenv;
+pub mod embedded;
+pub mod encoded;
 pub mod env;
+pub(crate) mod env_vars;
+pub mod helm;
+pub mod helm_tables;
 pub mod image;
+pub mod ingress;
+pub mod kubernetes;
 pub mod route_env;
+pub mod route_list;
 pub mod virtual_config;
 
 use std::fmt;
@@ -131,6 +140,20 @@ pub fn detect_surface(path: Option<&Path>, doc: Option<&Document>) -> Option<(Su
     }
     let doc = doc?;
     let root = doc.resolve(doc.root()?);
+    if doc.is_stream() {
+        // A stream of documents is a manifest when one of them is a Kubernetes object.
+        return embedded::objects(doc).into_iter().find_map(|object| {
+            let kind = embedded::object_kind(doc, object)?;
+            Some((
+                Surface::Kubernetes,
+                format!(
+                    "a stream of {} documents; `kind: {kind}` at {}",
+                    doc.items(root).len(),
+                    doc.location(object)
+                ),
+            ))
+        });
+    }
     if !doc.is_mapping(root) {
         return None;
     }
@@ -249,8 +272,112 @@ pub struct Component {
 pub fn components(surface: Surface, doc: &Document, forced: bool) -> Vec<Component> {
     match surface {
         Surface::Compose => compose::components(doc, forced),
+        Surface::Kubernetes => kubernetes::FINDERS.iter().flat_map(|f| f(doc)).collect(),
         _ => Vec::new(),
     }
+}
+
+/// A Kubernetes manifest read as a stream of objects: every document a mapping (or empty), at
+/// least one with `apiVersion` and `kind`. `None` for other texts.
+pub fn manifest_stream(text: &str) -> Option<Document> {
+    let doc = Document::parse_stream(text.to_owned()).ok()?;
+    let root = doc.root()?;
+    let items = doc.items(root);
+    let mut objects = 0;
+    for &item in items {
+        let item = doc.resolve(item);
+        match &doc.node(item).kind {
+            NodeKind::Mapping(_) => {
+                let has = |key: &str| {
+                    doc.get(item, key)
+                        .is_some_and(|e| doc.str(e.value).is_some())
+                };
+                if has("apiVersion") && has("kind") {
+                    objects += 1;
+                }
+            }
+            NodeKind::Scalar(crate::document::Value::Null) => {}
+            _ => return None,
+        }
+    }
+    (objects > 0).then_some(doc)
+}
+
+/// A container as `detect` lists it.
+pub(crate) fn component(doc: &Document, c: env_vars::Container) -> Component {
+    Component {
+        version: c
+            .image
+            .as_ref()
+            .and_then(|(_, text)| image::Image::parse(text).version()),
+        at: c
+            .image
+            .as_ref()
+            .map_or(c.env_at, |(node, _)| doc.location(*node)),
+        image: c.image.map(|(_, text)| text),
+        name: c.name,
+        kind: c.kind,
+    }
+}
+
+/// What a surface module did to its file, before it is applied.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub edits: Vec<crate::document::Edit>,
+    pub findings: Vec<crate::step::Finding>,
+    pub warnings: Vec<String>,
+    pub decoded: Vec<decoded::DecodedView>,
+}
+
+/// The [`FileRun`] of a surface file: its input, and the result of `edits` (applied and verified
+/// like any config's) when there are any; findings sorted by line. `what` names the edits in
+/// an error.
+pub(crate) fn file_run(
+    input: Input,
+    document: Document,
+    outcome: Outcome,
+    (kind, surface, from, to): (FileKind, Surface, Version, Version),
+    what: &str,
+) -> Result<FileRun, RunError> {
+    let Outcome {
+        edits,
+        mut findings,
+        warnings,
+        decoded,
+    } = outcome;
+    let mut stages = vec![crate::runner::Stage {
+        step: None,
+        document,
+    }];
+    if !edits.is_empty() {
+        let result = stages[0]
+            .document
+            .apply(&edits)
+            .map_err(|source| RunError::Step {
+                path: input.source.display(),
+                step: what.to_owned(),
+                source,
+            })?;
+        stages.push(crate::runner::Stage {
+            step: None,
+            document: result,
+        });
+    }
+    findings.sort_by_key(|f| f.location.map(|l| (l.line, l.column)));
+    Ok(FileRun {
+        input,
+        format: crate::document::Format::Yaml,
+        kind,
+        surface,
+        from,
+        to,
+        inferred: None,
+        warnings,
+        stages,
+        findings,
+        created: Vec::new(),
+        decoded,
+    })
 }
 
 /// A surface file read and recognised, ready for [`migrate`].
@@ -261,6 +388,8 @@ pub struct Prepared {
     /// The YAML document, for the surfaces read as YAML.
     pub document: Option<Document>,
     pub evidence: String,
+    /// For a `.env` file: the service of a compose file of the run that names it.
+    pub named_by: Option<dotenv::EnvFileRef>,
 }
 
 /// Migrates a surface file: each surface's module runs the chain through virtual configs.
@@ -268,8 +397,12 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
     let path = file.input.source.display();
     match (file.surface, file.document) {
         (Surface::Compose, Some(document)) => compose::migrate(file.input, document, config),
+        (Surface::Kubernetes, Some(document)) => kubernetes::migrate(file.input, document, config),
         (Surface::Dotenv, Some(document)) => {
-            dotenv::migrate(file.input, document, config, file.evidence)
+            dotenv::migrate(file.input, document, config, file.evidence, file.named_by)
+        }
+        (Surface::Helm(chart), Some(document)) => {
+            helm::migrate(file.input, document, chart, config)
         }
         (surface, _) => Err(RunError::SurfaceNotSupported {
             path,

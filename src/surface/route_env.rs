@@ -3,15 +3,16 @@
 //! `config/custom.go:385-412`, does so for any route list, `ROUTES` included).
 //!
 //! This is the one hook every environment surface (compose, `.env`, Kubernetes `env:`) calls
-//! for such a variable; decoding, migrating the routes through a virtual config and
-//! re-encoding them the same way belongs here. Until that lands, the hook leaves the value as
-//! it is and says so in a note, so that nothing is claimed to be checked that was not.
+//! for such a variable; [`super::route_list`] decodes the value, migrates the routes through
+//! the chain and encodes them back the way they were written.
 
 use crate::document::Location;
-use crate::step::{FileKind, Finding, Severity};
+use crate::runner::{RunConfig, RunError, Source};
+use crate::step::{FileKind, Finding};
 use crate::version::Version;
 
-use crate::runner::RunConfig;
+use super::decoded::DecodedView;
+use super::route_list::{self, RouteList};
 
 /// A route-list variable found on a surface.
 #[derive(Clone, Debug)]
@@ -28,29 +29,40 @@ pub struct RouteListVar<'a> {
 }
 
 /// What became of a route-list variable.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct RouteListOutcome {
     /// The new value (re-encoded as the old one was), `None` to leave it as it is.
     pub new_value: Option<String>,
     /// Located in the surface file.
     pub findings: Vec<Finding>,
+    /// The decoded list before and after, for the report.
+    pub view: Option<DecodedView>,
 }
 
-/// Migrates the routes a `POLICY`/`ROUTES` variable holds.
-pub fn migrate_route_list(var: &RouteListVar<'_>, _config: &RunConfig<'_>) -> RouteListOutcome {
-    RouteListOutcome {
-        new_value: None,
-        findings: vec![Finding {
-            version: var.to,
-            step: "env-route-list",
-            severity: Severity::Note,
-            location: Some(var.location),
-            message: format!(
-                "`{}` holds a base64 list of routes; this version of pomerium-migrate does not \
-                 decode it: check its routes against the releases from {} to {} by hand",
-                var.name, var.from, var.to
-            ),
-            link: "",
-        }],
+/// Migrates the routes a `POLICY`/`ROUTES` variable holds (Core's variables: the Console reads
+/// no route list). `source` is the surface file, for error messages.
+pub fn migrate_route_list(
+    var: &RouteListVar<'_>,
+    source: &Source,
+    config: &RunConfig<'_>,
+) -> Result<RouteListOutcome, RunError> {
+    if var.kind != FileKind::Core {
+        return Ok(RouteListOutcome::default());
     }
+    let migrated = route_list::migrate(
+        &RouteList {
+            name: var.name,
+            value: var.value,
+            from: Some(var.from),
+            report_version: var.to,
+            location: var.location,
+        },
+        source,
+        config,
+    )?;
+    Ok(RouteListOutcome {
+        new_value: migrated.new_value,
+        findings: migrated.findings,
+        view: migrated.view,
+    })
 }

@@ -127,6 +127,10 @@ impl Backend for TomlDocument {
         self.data.clone()
     }
 
+    fn data_equals(&self, expected: &Value) -> bool {
+        self.data == *expected
+    }
+
     fn can_comment_out(&self, entry: EntryId) -> bool {
         self.can_comment_out_entry(entry)
     }

@@ -19,6 +19,7 @@
 //! JSON has no comments, and `--removed delete` removes the entry: such actions leave no marker
 //! ([`Placement::untraced`]); the runner says so in the finding.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::document::{Document, Edit, EntryId, Location, NodeId, NodeKind};
@@ -111,7 +112,10 @@ pub fn scan(doc: &Document) -> Vec<Marker> {
         let Some((state, step, body)) = parse_comment(comment) else {
             continue;
         };
-        if scalars.iter().any(|r| r.start < start && start < r.end) {
+        // The ranges are disjoint and in text order: only the last one starting before this
+        // line can hold it.
+        let before = scalars.partition_point(|r| r.start < start);
+        if before > 0 && start < scalars[before - 1].end {
             continue;
         }
         let attached_line = lines[n + 1..]
@@ -147,7 +151,8 @@ fn line_starts(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// The byte ranges of scalars written over several lines.
+/// The byte ranges of scalars written over several lines, in text order (a walk of the tree
+/// meets nodes in the order they are written; ranges never overlap).
 fn multiline_scalars(doc: &Document) -> Vec<Range<usize>> {
     fn walk(doc: &Document, node: NodeId, out: &mut Vec<Range<usize>>, depth: usize) {
         if depth > 64 || doc.resolve(node) != node {
@@ -216,8 +221,11 @@ pub fn findings(markers: &[Marker], steps: &[&'static Step], fallback: Finding) 
 /// The entries that enclose `at`, outermost first: each entry whose key starts at or before
 /// `at` and whose value ends after it. Aliases are not followed.
 pub fn entries_at(doc: &Document, at: Location) -> Vec<EntryId> {
-    let text = doc.text();
-    let offset = offset_of(text, at);
+    entries_at_offset(doc, offset_of(doc.text(), &line_offsets(doc.text()), at))
+}
+
+/// [`entries_at`] at a byte offset.
+fn entries_at_offset(doc: &Document, offset: usize) -> Vec<EntryId> {
     let mut chain = Vec::new();
     if let Some(root) = doc.root() {
         walk(doc, root, offset, &mut chain, 0);
@@ -245,27 +253,33 @@ fn walk(doc: &Document, node: NodeId, offset: usize, chain: &mut Vec<EntryId>, d
             }
         }
         NodeKind::Sequence(items) => {
-            for item in items {
-                let span = doc.span(*item);
-                if span.start <= offset && offset <= span.end {
-                    walk(doc, *item, offset, chain, depth + 1);
-                    return;
-                }
+            // Items are written in order, so their starts and their ends both grow: the first
+            // item with `start <= offset <= end` is the first whose end reaches `offset`, if it
+            // starts at or before it (a binary search: a list of routes is long).
+            let first = items.partition_point(|item| doc.span(*item).end < offset);
+            if let Some(item) = items.get(first)
+                && doc.span(*item).start <= offset
+            {
+                walk(doc, *item, offset, chain, depth + 1);
             }
         }
         NodeKind::Scalar(_) | NodeKind::Alias(_) => {}
     }
 }
 
-/// The byte offset of a 1-based line and character column in `text` (clamped to the text).
-fn offset_of(text: &str, at: Location) -> usize {
-    let mut start = 0;
-    for _ in 1..at.line {
-        match text[start..].find('\n') {
-            Some(k) => start += k + 1,
-            None => return text.len(),
-        }
-    }
+/// The byte offset where each line of `text` starts.
+fn line_offsets(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(k, _)| k + 1))
+        .collect()
+}
+
+/// The byte offset of a 1-based line and character column in `text` (clamped to the text);
+/// `lines` is [`line_offsets`] of `text`.
+fn offset_of(text: &str, lines: &[usize], at: Location) -> usize {
+    let Some(&start) = lines.get(at.line.max(1) - 1) else {
+        return text.len();
+    };
     let line_end = text[start..].find('\n').map_or(text.len(), |k| start + k);
     text[start..line_end]
         .char_indices()
@@ -294,9 +308,28 @@ pub fn place(doc: &Document, step: &Step, findings: &[Finding], edits: &[Edit]) 
         edits: edits.to_vec(),
         ..Placement::default()
     };
-    let existing = scan(doc);
+    if !findings
+        .iter()
+        .any(|f| f.severity == Severity::ActionRequired)
+    {
+        return out;
+    }
     let id = step.qualified_id();
-    let mut marked: Vec<EntryId> = Vec::new();
+    // The lines this step's markers are already attached to.
+    let existing: HashSet<usize> = scan(doc)
+        .into_iter()
+        .filter(|m| m.step == id)
+        .filter_map(|m| m.attached_line)
+        .collect();
+    let lines = line_offsets(doc.text());
+    // The first edit that removes each entry.
+    let mut removals: HashMap<EntryId, usize> = HashMap::new();
+    for (k, edit) in edits.iter().enumerate() {
+        if let Edit::CommentOut { entry, .. } | Edit::Delete { entry } = edit {
+            removals.entry(*entry).or_insert(k);
+        }
+    }
+    let mut marked: HashSet<EntryId> = HashSet::new();
     for (i, finding) in findings.iter().enumerate() {
         if finding.severity != Severity::ActionRequired {
             continue;
@@ -305,17 +338,13 @@ pub fn place(doc: &Document, step: &Step, findings: &[Finding], edits: &[Edit]) 
             out.untraced.push(i);
             continue;
         };
-        let chain = entries_at(doc, at);
+        let chain = entries_at_offset(doc, offset_of(doc.text(), &lines, at));
         if chain.is_empty() {
             out.untraced.push(i);
             continue;
         }
         // The outermost entry the step removes decides: its note, or no trace at all.
-        let removed = chain.iter().find_map(|e| {
-            out.edits.iter().position(|edit| {
-                matches!(edit, Edit::CommentOut { entry, .. } | Edit::Delete { entry } if entry == e)
-            })
-        });
+        let removed = chain.iter().find_map(|e| removals.get(e).copied());
         if let Some(k) = removed {
             match &mut out.edits[k] {
                 Edit::CommentOut { note, .. } => {
@@ -338,11 +367,8 @@ pub fn place(doc: &Document, step: &Step, findings: &[Finding], edits: &[Edit]) 
             .location(doc.entry(entry).map_or(entry.map, |e| e.key_node))
             .line;
         let entry_line = line_of_entry(doc, entry).unwrap_or(line);
-        if existing
-            .iter()
-            .any(|m| m.step == id && m.attached_line == Some(entry_line))
-        {
-            marked.push(entry);
+        if existing.contains(&entry_line) {
+            marked.insert(entry);
             continue;
         }
         if !doc.can_comment_out(entry) {
@@ -354,7 +380,7 @@ pub fn place(doc: &Document, step: &Step, findings: &[Finding], edits: &[Edit]) 
             text: action_text(step, &finding.message),
         });
         out.annotated.push(i);
-        marked.push(entry);
+        marked.insert(entry);
     }
     out
 }

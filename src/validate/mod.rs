@@ -22,6 +22,7 @@
 
 pub mod marker;
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use crate::detect::{self, Level};
@@ -263,7 +264,21 @@ pub fn validate(
     steps: &[&'static Step],
 ) -> Vec<RuleFinding> {
     match kind {
-        FileKind::Core => core(doc, to, steps),
+        FileKind::Core => core(doc, &detect::key_sites(doc), to, steps),
+        FileKind::Console => console(doc, to, steps),
+    }
+}
+
+/// [`validate`] of a document whose [`detect::key_sites`] are known already.
+pub fn validate_with_keys(
+    doc: &Document,
+    sites: &[detect::KeySite],
+    kind: FileKind,
+    to: Version,
+    steps: &[&'static Step],
+) -> Vec<RuleFinding> {
+    match kind {
+        FileKind::Core => core(doc, sites, to, steps),
         FileKind::Console => console(doc, to, steps),
     }
 }
@@ -281,11 +296,15 @@ fn explain(step: Option<&Step>) -> String {
     })
 }
 
-fn core(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding> {
+fn core(
+    doc: &Document,
+    sites: &[detect::KeySite],
+    to: Version,
+    steps: &[&'static Step],
+) -> Vec<RuleFinding> {
     let mut out = Vec::new();
-    let sites = detect::key_sites(doc);
-    let mut refused_sites: Vec<Location> = Vec::new();
-    for site in &sites {
+    let mut refused_sites: HashSet<Location> = HashSet::new();
+    for site in sites {
         let qualified = match site.level {
             Level::Global => site.key.clone(),
             Level::Route => format!("routes.{}", site.key),
@@ -297,7 +316,7 @@ fn core(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding
         else {
             continue;
         };
-        refused_sites.push(site.location);
+        refused_sites.insert(site.location);
         let step = handler(steps, &site.key, FileKind::Core);
         out.push(RuleFinding {
             rule: format!("{REFUSED_KEY}:{qualified}"),
@@ -335,7 +354,7 @@ fn core(doc: &Document, to: Version, steps: &[&'static Step]) -> Vec<RuleFinding
             });
         }
     }
-    for unknown in detect::unknown_keys(doc, FileKind::Core, to) {
+    for unknown in detect::unknown_keys_of(sites, to) {
         if refused_sites.contains(&unknown.location) {
             continue;
         }

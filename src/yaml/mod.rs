@@ -116,6 +116,14 @@ impl Backend for YamlDocument {
         }
     }
 
+    fn data_equals(&self, expected: &Value) -> bool {
+        match (&self.json, self.tree.root) {
+            (Some(data), _) => data == expected,
+            (None, Some(root)) => self.tree.data_equals(root, expected),
+            (None, None) => *expected == Value::Null,
+        }
+    }
+
     fn can_comment_out(&self, entry: EntryId) -> bool {
         self.index
             .spans
@@ -179,5 +187,58 @@ impl Backend for YamlDocument {
             .spans
             .get(node.index())
             .map_or(0..0, |s| s.start + self.base..s.end + self.base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What verification relies on: comparing the tree with a value in place says exactly what
+    /// building the tree's data and comparing it says.
+    #[test]
+    fn data_equals_agrees_with_the_data() -> Result<(), ParseError> {
+        let texts = [
+            "a: &x {b: [1, 2.5, ~, true]}\nc: *x\nd: [*x, 'q']\n",
+            "base: &b {k: v}\nroute:\n  <<: *b\n  k: w\n",
+            "- x\n- {y: [z, {w: 1}]}\n",
+            "",
+        ];
+        for text in texts {
+            let doc = YamlDocument::parse(text.to_owned())?;
+            let data = doc.data();
+            assert!(doc.data_equals(&data), "{text:?}");
+            let mut changed = Vec::new();
+            match &data {
+                Value::Mapping(entries) => {
+                    let mut fewer = entries.clone();
+                    fewer.pop();
+                    changed.push(Value::Mapping(fewer));
+                    let mut renamed = entries.clone();
+                    renamed[0].0 = Value::String("renamed".into());
+                    changed.push(Value::Mapping(renamed));
+                    let mut deeper = entries.clone();
+                    deeper[0].1 = Value::Sequence(vec![deeper[0].1.clone()]);
+                    changed.push(Value::Mapping(deeper));
+                }
+                Value::Sequence(items) => {
+                    let mut more = items.clone();
+                    more.push(Value::Int(1));
+                    changed.push(Value::Sequence(more));
+                    let mut other = items.clone();
+                    other[0] = Value::String("y".into());
+                    changed.push(Value::Sequence(other));
+                }
+                _ => changed.push(Value::Mapping(Vec::new())),
+            }
+            for value in changed {
+                assert_ne!(value, data);
+                assert!(!doc.data_equals(&value), "{text:?}: {value:?}");
+            }
+        }
+        let json = YamlDocument::parse_json("{\"a\": [1, {\"b\": null}]}".to_owned())?;
+        assert!(json.data_equals(&json.data()));
+        assert!(!json.data_equals(&Value::Null));
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! mapping becomes `{}`, adjacent removals in a flow mapping share their commas). Overlapping
 //! splices, and edits inside an entry that is being removed, are refused as conflicts.
 
+mod block;
 mod items;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -310,7 +311,7 @@ impl<'a> Renderer<'a> {
                 };
                 format!("{sep}{text}")
             }
-            Style::Literal | Style::Folded => self.block_scalar_text(value, s),
+            Style::Literal | Style::Folded => self.block_scalar_text(node, value, s),
             _ => return Err(self.invalid(node, "this node is not a scalar")),
         };
         match self.props_without_tags(s) {
@@ -347,57 +348,6 @@ impl<'a> Renderer<'a> {
                 .is_some_and(|e| e.colon.is_none()),
             _ => false,
         }
-    }
-
-    /// A new block scalar in the old one's place, or a quoted scalar when the value cannot be
-    /// written as one (leading spaces, control characters).
-    fn block_scalar_text(&self, value: &Value, s: Span) -> String {
-        let Value::String(text) = value else {
-            return emit::scalar(value, Quote::Plain, false);
-        };
-        // The header line plus one content line hold one line break; more means the value was
-        // written over several lines (a folded value reads as one line, but was not written so).
-        let written_lines = self.src()[s.start..s.end].matches('\n').count();
-        if !text.contains('\n') && written_lines > 1 {
-            // Several lines became one (a pasted certificate became its file's path): that
-            // reads best on the key's line, as a person would write it.
-            return emit::scalar(value, self.quote_for(Style::Plain), false);
-        }
-        let fits = !text.is_empty()
-            && !text.starts_with([' ', '\n'])
-            && !text.chars().any(|c| c != '\n' && c.is_control())
-            && !text
-                .split('\n')
-                .any(|l| l.starts_with(' ') || l.starts_with('\t'));
-        if !fits {
-            return emit::double_quoted(text);
-        }
-        let indicator = if s.style == Style::Folded && !text.contains('\n') {
-            '>'
-        } else {
-            '|'
-        };
-        let body = text.trim_end_matches('\n');
-        let trailing = text.len() - body.len();
-        if trailing > 1 {
-            // `+` would also keep any blank lines that follow the old scalar: quote instead.
-            return emit::double_quoted(text);
-        }
-        let chomp = if trailing == 0 { "-" } else { "" };
-        let eol = self.doc.eol;
-        let pad = " ".repeat(s.indent.max(1));
-        let mut out = format!("{indicator}{chomp}");
-        for line in body.split('\n') {
-            out.push_str(eol);
-            if !line.is_empty() {
-                out.push_str(&pad);
-                out.push_str(line);
-            }
-        }
-        for _ in 1..trailing {
-            out.push_str(eol);
-        }
-        out
     }
 
     fn remove(&mut self, entry: EntryId, note: Option<String>) -> Result<(), EditError> {
