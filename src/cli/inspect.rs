@@ -45,7 +45,10 @@ pub(super) fn detect(
                 path: input.source.display(),
                 surface,
                 evidence,
-                components: Vec::new(),
+                components: surface::dotenv::components(
+                    input.source.path(),
+                    args.kind.surface() == Some(SurfaceKind::Dotenv),
+                ),
             }));
             continue;
         }
