@@ -684,7 +684,16 @@ fn pomerium(
     if let Some(config_entry) = doc.get(root, "config")
         && let Some(extra) = doc.get(config_entry.value, "extraOpts")
     {
-        extra_opts(input, doc, doc.resolve(extra.value), from, config, done)?;
+        let key_line = doc.location(extra.key_node).line;
+        extra_opts(
+            input,
+            doc,
+            key_line,
+            doc.resolve(extra.value),
+            from,
+            config,
+            done,
+        )?;
     }
     Ok(())
 }
@@ -694,6 +703,7 @@ fn pomerium(
 fn extra_opts(
     input: &Input,
     doc: &Document,
+    key_line: usize,
     node: NodeId,
     from: Option<Version>,
     config: &RunConfig<'_>,
@@ -704,14 +714,23 @@ fn extra_opts(
     }
     let text = doc.text();
     let span = doc.span(node);
-    let at = doc.location(node);
     // A flow mapping (`extraOpts: {a: 1}`) is not a block to replace.
     if text.get(span.start..span.start + 1) == Some("{") {
         return Ok(());
     }
-    let line_start = text[..span.start].rfind('\n').map_or(0, |n| n + 1);
-    let indent = span.start - line_start;
-    let block = &text[line_start..span.end];
+    let first_entry = text[..span.start].rfind('\n').map_or(0, |n| n + 1);
+    let indent = span.start - first_entry;
+    // The block as `Edit::ReplaceBlock` replaces it: every line after the key's line (comments
+    // above the first entry included), written at indent 0.
+    let Some(block_start) = text
+        .match_indices('\n')
+        .nth(key_line.saturating_sub(1))
+        .map(|(n, _)| n + 1)
+        .filter(|start| *start <= first_entry)
+    else {
+        return Ok(());
+    };
+    let block = &text[block_start..span.end];
     let mut dedented = String::with_capacity(block.len());
     for line in block.split_inclusive('\n') {
         let strip = line
@@ -735,24 +754,27 @@ fn extra_opts(
     if done.inferred.is_none() {
         done.inferred = Some(run.from);
     }
+    // Findings without a line are about a whole config (a top-level option it lacks), which
+    // `extraOpts` is only a part of: the chart renders the rest.
     for f in &run.findings {
-        let location = f.location.map(|l| Location {
-            line: at.line + l.line - 1,
-            column: l.column + indent,
-        });
+        let Some(at) = f.location else {
+            continue;
+        };
         done.findings.push(Finding {
-            location: location.or(Some(at)),
+            location: Some(Location {
+                line: key_line + at.line,
+                column: at.column + indent,
+            }),
             ..f.clone()
         });
     }
     if run.changed() {
-        let result = run.result();
-        if let Some(root) = result.root() {
-            done.edits.push(Edit::ReplaceValue {
-                node,
-                value: result.value(root),
-            });
-        }
+        // The migrated block, comments and commented-out options included, written back at
+        // the mapping's place.
+        done.edits.push(Edit::ReplaceBlock {
+            node,
+            yaml: run.result().text().to_owned(),
+        });
     }
     Ok(())
 }
