@@ -251,11 +251,24 @@ fn detect_names_the_surface_and_its_pomerium_services() -> TestResult {
         "{text}"
     );
     assert!(
-        text.contains("Pomerium Core: `pomerium`, image `pomerium/pomerium:v0.19.0` at")
-            && text.contains("input.yml:3:12 (starts at 0.19)"),
+        text.contains("Pomerium Core: `pomerium` at")
+            && text.contains("input.yml:3:12, image `pomerium/pomerium:v0.19.0` (starts at 0.19)"),
         "{text}"
     );
     assert!(text.contains("nothing in it runs Pomerium"), "{text}");
+    // A manifest of several objects is read as a stream, not refused as a config would be.
+    let manifest = repo().join("tests/surfaces/kubernetes/workload-env/input.yaml");
+    let out = bin()
+        .env("NO_COLOR", "1")
+        .args(["detect", s(&manifest)])
+        .output()?;
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Kubernetes manifest (a stream of 2 documents")
+            && text.contains("image `pomerium/pomerium:v0.10.6` (starts at 0.10)"),
+        "{text}"
+    );
     let out = bin()
         .args(["detect", s(&issue), "--format", "json"])
         .output()?;

@@ -50,7 +50,21 @@ pub(super) fn detect(
             continue;
         }
         let parsed = entry.input.and_then(|input| {
-            runner::parse_input(&input, args.input_format.map(Format::from)).map(|p| (input, p))
+            match runner::parse_input(&input, args.input_format.map(Format::from)) {
+                Ok(p) => Ok((input, p)),
+                // Several documents: a Kubernetes manifest, read as a stream, when one is an
+                // object (a config stays refused).
+                Err(
+                    refused @ runner::RunError::Parse {
+                        source: crate::document::ParseError::MultipleDocuments { .. },
+                        ..
+                    },
+                ) if args.kind.given().is_none() => match surface::manifest_stream(&input.text) {
+                    Some(stream) => Ok((input, (Format::Yaml, stream))),
+                    None => Err(refused),
+                },
+                Err(e) => Err(e),
+            }
         });
         let (input, (format, document)) = match parsed {
             Ok(parsed) => parsed,

@@ -272,6 +272,25 @@ pub fn components(surface: Surface, doc: &Document, forced: bool) -> Vec<Compone
     match surface {
         Surface::Compose => compose::components(doc, forced),
         Surface::Kubernetes => kubernetes::FINDERS.iter().flat_map(|f| f(doc)).collect(),
+        // Values of Pomerium's own charts configure Pomerium as a whole.
+        Surface::Helm(chart) => doc
+            .root()
+            .and_then(|root| doc.get(root, "config"))
+            .map(|config| Component {
+                name: match chart {
+                    HelmChart::Pomerium => "pomerium chart".to_owned(),
+                    HelmChart::Console => "pomerium-console chart".to_owned(),
+                },
+                kind: match chart {
+                    HelmChart::Pomerium => FileKind::Core,
+                    HelmChart::Console => FileKind::Console,
+                },
+                image: None,
+                at: doc.location(config.key_node),
+                version: None,
+            })
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     }
 }
