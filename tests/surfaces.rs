@@ -331,3 +331,59 @@ fn directory_runs_take_surfaces_that_run_pomerium_and_skip_the_others() -> TestR
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped "));
     Ok(())
 }
+
+/// Applying a case again to its own expected output changes nothing: every surface's migration
+/// is idempotent, with the same arguments (the start then comes from the same image tag).
+#[test]
+fn every_surface_case_is_idempotent() -> TestResult {
+    let mut problems = Vec::new();
+    for case in cases()? {
+        if case.join("skipped").exists() {
+            continue;
+        }
+        let input = input_of(&case)?;
+        let name = input.file_name().ok_or("no file name")?;
+        let ext = input
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| format!(".{e}"))
+            .unwrap_or_default();
+        let expected = fs::read_to_string(case.join(format!("expected{ext}")))?;
+        let dir = tempfile::tempdir()?;
+        let copy = dir.path().join(name);
+        fs::write(&copy, &expected)?;
+        // Files beside the input (a compose file naming a .env file) come along.
+        for entry in fs::read_dir(&case)? {
+            let path = entry?.path();
+            if let Some(n) = path.file_name().and_then(|n| n.to_str())
+                && let Some(original) = n.strip_prefix("beside-")
+            {
+                fs::copy(&path, dir.path().join(original))?;
+            }
+        }
+        let out = bin()
+            .arg("apply")
+            .arg(s(&copy))
+            .args(args_of(&case))
+            .args(["--no-backup", "-q"])
+            .output()?;
+        if out.status.code() != Some(0) {
+            problems.push(format!(
+                "{}: apply on the expected output exited {:?}: {}",
+                case.display(),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        let again = fs::read_to_string(&copy)?;
+        if again != expected {
+            problems.push(format!(
+                "{}: a second apply changed the file:\n{again}",
+                case.display()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    Ok(())
+}
