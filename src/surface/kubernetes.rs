@@ -45,10 +45,14 @@ pub type Handler = fn(&Input, &Document, &RunConfig<'_>) -> Result<Option<Part>,
 pub type Finder = fn(&Document) -> Vec<Component>;
 
 /// Every handler, in the order their edits are collected.
-pub const HANDLERS: &[Handler] = &[workloads, embedded_configs];
+pub const HANDLERS: &[Handler] = &[workloads, embedded_configs, ingress_controller];
 
 /// Every finder.
-pub const FINDERS: &[Finder] = &[workload_components, embedded_components];
+pub const FINDERS: &[Finder] = &[
+    workload_components,
+    embedded_components,
+    super::ingress::manifest::components,
+];
 
 /// Migrates a manifest (a stream document).
 pub fn migrate(
@@ -85,7 +89,8 @@ pub fn migrate(
             path: input.source.display(),
             reason: "a Kubernetes manifest with nothing that runs or configures Pomerium (no \
                      container with a Pomerium image, no Pomerium config in a ConfigMap or \
-                     Secret)"
+                     Secret, no `ingress.pomerium.io/` annotation, `Pomerium` resource or \
+                     ingress controller image)"
                 .into(),
         });
     }
@@ -366,6 +371,28 @@ fn embedded_configs(
         }
     }
     Ok(Some(part))
+}
+
+/// The Pomerium Ingress Controller's objects ([`super::ingress`]): `ingress.pomerium.io/`
+/// annotations of Ingresses, the `Pomerium` resource, the controller image.
+fn ingress_controller(
+    input: &Input,
+    doc: &Document,
+    config: &RunConfig<'_>,
+) -> Result<Option<Part>, RunError> {
+    use super::ingress::manifest;
+    if !manifest::concerns_controller(doc) {
+        return Ok(None);
+    }
+    let done = manifest::migrate(input, doc, config)?;
+    Ok(Some(Part {
+        edits: done.edits,
+        findings: done.findings,
+        warnings: done.warnings,
+        versions: Some((done.from, done.to)),
+        kind: Some(FileKind::Core),
+        decoded: Vec::new(),
+    }))
 }
 
 fn note(to: Version, at: Location, message: String) -> Finding {

@@ -27,6 +27,7 @@ pub(crate) mod env_vars;
 pub mod helm;
 pub mod helm_tables;
 pub mod image;
+pub mod ingress;
 pub mod kubernetes;
 pub mod route_env;
 pub mod route_list;
