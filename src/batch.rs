@@ -82,10 +82,16 @@ pub fn run(entries: Vec<Entry>, config: &RunConfig<'_>) -> Result<Vec<Outcome>, 
             Err(e) => (Err(e), None),
         })
         .unzip();
+    // Only a Core config that a console config of the run takes values from needs its migrated
+    // data built (a copy of the whole file's data).
+    let needed: std::collections::HashSet<usize> = cores_of.iter().flatten().copied().collect();
     let core_data: Vec<Option<Value>> = done
         .iter()
-        .map(|r| match r {
-            Ok(file) if file.kind == FileKind::Core => runner::result_data(file),
+        .enumerate()
+        .map(|(i, r)| match r {
+            Ok(file) if file.kind == FileKind::Core && needed.contains(&i) => {
+                runner::result_data(file)
+            }
             _ => None,
         })
         .collect();

@@ -145,6 +145,10 @@ fn in_stream(p: &Plan, k: usize) -> Plan {
             path: prefixed(&path, k),
             value,
         },
+        Plan::ReplaceBlock { path, value } => Plan::ReplaceBlock {
+            path: prefixed(&path, k),
+            value,
+        },
         Plan::RemoveItem { seq, index, note } => Plan::RemoveItem {
             seq: prefixed(&seq, k),
             index,

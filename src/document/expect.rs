@@ -41,6 +41,14 @@ pub(super) fn expected_data_from(
             Edit::SetScalar { node, value } | Edit::ReplaceValue { node, value } => {
                 expect.set(*node, value)?;
             }
+            Edit::ReplaceBlock { node, yaml } => {
+                let (value, _) =
+                    crate::yaml::replacement_data(yaml).map_err(|what| EditError::Invalid {
+                        location: doc.location(*node),
+                        what,
+                    })?;
+                expect.set(*node, &value)?;
+            }
             Edit::DeleteItem { item } | Edit::CommentOutItem { item, .. } => {
                 expect.mark_removed(*item)?;
                 items_removed = true;
@@ -105,6 +113,7 @@ fn in_data_order<'e>(doc: &Document, edits: &'e [Edit]) -> Vec<&'e Edit> {
     let rank = |e: &Edit| match e {
         Edit::SetScalar { .. }
         | Edit::ReplaceValue { .. }
+        | Edit::ReplaceBlock { .. }
         | Edit::Annotate { .. }
         | Edit::AnnotateItem { .. } => (0, 0),
         Edit::Insert { .. } => (1, 0),

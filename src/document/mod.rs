@@ -380,6 +380,15 @@ pub enum Edit {
     /// `-`), indented like that line, as [`Edit::Annotate`] does for an entry. Possible wherever
     /// [`Edit::CommentOutItem`] is.
     AnnotateItem { item: NodeId, text: String },
+    /// Replaces a block mapping or block sequence by `yaml`, YAML text written at indent 0 and
+    /// re-indented to the node's place; comments inside it are kept. For the value of an entry,
+    /// the replaced text is every line after the key's line (comments above its first entry
+    /// included), so `yaml` is the whole block as a person reads it. The expected data is the
+    /// data of `yaml`. Refused when `yaml` does not parse as one document
+    /// ([`EditError::Invalid`]), holds document markers or directives, or defines anchors while
+    /// an alias follows the node in the file (it could then name them); and when the node is
+    /// not a block collection, or holds an anchor used outside it. YAML only.
+    ReplaceBlock { node: NodeId, yaml: String },
 }
 
 /// Why a document could not be read.

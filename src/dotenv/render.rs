@@ -147,6 +147,10 @@ impl<'a> Renderer<'a> {
                     what: "a .env file has no lists, so no item to edit",
                 })
             }
+            Edit::ReplaceBlock { .. } => Err(EditError::Invalid {
+                location: Location { line: 1, column: 1 },
+                what: "a .env file has no YAML block to replace",
+            }),
             Edit::Insert {
                 map,
                 position,

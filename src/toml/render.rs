@@ -328,6 +328,10 @@ impl<'a> Renderer<'a> {
                 self.start_of(*item),
                 "removing or annotating an item of a TOML array",
             )),
+            Edit::ReplaceBlock { node, .. } => Err(self.unsupported(
+                self.start_of(*node),
+                "replacing a value by YAML text in a TOML file",
+            )),
         }
     }
 

@@ -173,6 +173,11 @@ pub(crate) fn load_stream(src: &str) -> Result<Value, ParseError> {
 }
 
 fn load_as(src: &str, stream: bool) -> Result<Value, ParseError> {
+    load_with_anchors(src, stream).map(|(value, _)| value)
+}
+
+/// The data of a YAML text and whether it defines an anchor.
+pub(crate) fn load_with_anchors(src: &str, stream: bool) -> Result<(Value, bool), ParseError> {
     let mut b = DataBuilder {
         stream: stream.then(Vec::new),
         ..DataBuilder::default()
@@ -195,9 +200,10 @@ fn load_as(src: &str, stream: bool) -> Result<Value, ParseError> {
             count: b.documents,
         });
     }
+    let anchored = !b.anchors.is_empty();
     match b.stream {
-        Some(documents) => Ok(Value::Sequence(documents)),
-        None => Ok(b.root.unwrap_or(Value::Null)),
+        Some(documents) => Ok((Value::Sequence(documents), anchored)),
+        None => Ok((b.root.unwrap_or(Value::Null), anchored)),
     }
 }
 

@@ -24,6 +24,22 @@ use crate::document::{
 };
 use index::{Index, Style};
 
+/// The data of the YAML text an `Edit::ReplaceBlock` writes and whether it defines an anchor, or
+/// why it cannot be written: it must be one document without markers or directives.
+pub(crate) fn replacement_data(yaml: &str) -> Result<(Value, bool), &'static str> {
+    let yaml = yaml.strip_prefix('\u{feff}').unwrap_or(yaml);
+    let marker = yaml.split(['\n', '\r']).any(|line| {
+        line.starts_with('%')
+            || ((line.starts_with("---") || line.starts_with("..."))
+                && line[3..].chars().next().is_none_or(char::is_whitespace))
+    });
+    if marker {
+        return Err("the replacement YAML holds a document marker or a directive");
+    }
+    data::load_with_anchors(yaml, false)
+        .map_err(|_| "the replacement YAML does not parse as one YAML document")
+}
+
 /// A YAML config file, indexed for lossless editing.
 #[derive(Debug, Clone)]
 pub struct YamlDocument {

@@ -7,6 +7,7 @@
 
 mod block;
 mod items;
+mod replace;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -256,6 +257,10 @@ impl<'a> Renderer<'a> {
             Edit::DeleteItem { item } => self.remove_item(*item, None),
             Edit::CommentOutItem { item, note } => self.remove_item(*item, Some(note.clone())),
             Edit::AnnotateItem { item, text } => self.annotate_item(*item, text),
+            Edit::ReplaceBlock { node, yaml } => {
+                self.check_node(*node)?;
+                self.replace_block(*node, yaml)
+            }
         }
     }
 

@@ -27,6 +27,7 @@ pub enum Op {
     DeleteItem,
     CommentOutItem,
     AnnotateItem,
+    ReplaceBlock,
 }
 
 #[derive(Clone, Debug)]
@@ -123,6 +124,7 @@ pub fn seed() -> impl Strategy<Value = Seed> {
         Just(Op::DeleteItem),
         Just(Op::CommentOutItem),
         Just(Op::AnnotateItem),
+        Just(Op::ReplaceBlock),
     ];
     seed_of(op.boxed())
 }
@@ -139,6 +141,7 @@ pub fn item_seed() -> impl Strategy<Value = Seed> {
         1 => Just(Op::Delete),
         1 => Just(Op::SetScalar),
         1 => Just(Op::Rename),
+        1 => Just(Op::ReplaceBlock),
     ];
     seed_of(op.boxed())
 }
@@ -184,9 +187,15 @@ pub struct Targets {
     pub items: Vec<(DataPath, usize, bool)>,
     /// Every sequence: its path, its length, flow style.
     pub seqs: Vec<(DataPath, usize, bool)>,
+    /// Every value written as a block mapping or sequence.
+    pub blocks: Vec<DataPath>,
 }
 
 pub fn collect_targets(node: &Node, path: &[Seg], compact: bool, t: &mut Targets) {
+    let block = matches!(node, Node::Map(m) if !m.flow) || matches!(node, Node::Seq(s) if !s.flow);
+    if block && !path.is_empty() {
+        t.blocks.push(path.to_vec());
+    }
     match node {
         Node::Scalar(_) => {}
         Node::Map(m) => {
@@ -256,6 +265,11 @@ pub enum Plan {
         index: usize,
         text: String,
     },
+    /// Replace a block collection by the block YAML text of `value` (see [`block_yaml`]).
+    ReplaceBlock {
+        path: DataPath,
+        value: Data,
+    },
 }
 
 /// The text an edit claims.
@@ -271,7 +285,9 @@ pub enum Claim {
 pub fn claim(p: &Plan) -> Claim {
     match p {
         Plan::Rename { map, key, .. } => Claim::Key(child(map, Seg::Key(key.clone()))),
-        Plan::SetScalar { path, .. } | Plan::Replace { path, .. } => Claim::Whole(path.clone()),
+        Plan::SetScalar { path, .. }
+        | Plan::Replace { path, .. }
+        | Plan::ReplaceBlock { path, .. } => Claim::Whole(path.clone()),
         Plan::Remove { map, key, .. } => Claim::Whole(child(map, Seg::Key(key.clone()))),
         Plan::Insert { map, .. } => Claim::Into(map.clone()),
         Plan::RemoveItem { seq, index, .. } | Plan::AnnotateItem { seq, index, .. } => {
@@ -387,6 +403,11 @@ pub fn plan(doc: &Doc, seeds: &[Seed]) -> Vec<Plan> {
                 }
             }
             Op::DeleteItem | Op::CommentOutItem | Op::AnnotateItem => continue,
+            Op::ReplaceBlock if !t.blocks.is_empty() => Plan::ReplaceBlock {
+                path: s.target.get(&t.blocks).clone(),
+                value: s.value.clone(),
+            },
+            Op::ReplaceBlock => continue,
         };
         if plans.iter().all(|q| compatible(q, &p)) {
             plans.push(p);
@@ -465,7 +486,58 @@ pub fn to_edit(doc: &Document, p: &Plan) -> Option<Edit> {
             item: *doc.items(node_at(doc, seq)?).get(*index)?,
             text: text.clone(),
         },
+        Plan::ReplaceBlock { path, value } => Edit::ReplaceBlock {
+            node: node_at(doc, path)?,
+            yaml: block_yaml(value),
+        },
     })
+}
+
+/// `value` as YAML text at indent 0, in block style where it is a non-empty collection, with a
+/// comment line first and strings double-quoted.
+pub fn block_yaml(value: &Data) -> String {
+    fn inline(d: &Data) -> String {
+        match d {
+            Data::Null => "null".into(),
+            Data::Bool(b) => b.to_string(),
+            Data::Int(i) => i.to_string(),
+            Data::Str(s) => double_quoted(s),
+            Data::Map(_) => "{}".into(),
+            Data::Seq(_) => "[]".into(),
+        }
+    }
+    fn nested(d: &Data) -> bool {
+        matches!(d, Data::Map(m) if !m.is_empty()) || matches!(d, Data::Seq(s) if !s.is_empty())
+    }
+    fn lines(d: &Data, indent: usize, out: &mut Vec<String>) {
+        let pad = " ".repeat(indent);
+        match d {
+            Data::Map(entries) if !entries.is_empty() => {
+                for (k, v) in entries {
+                    if nested(v) {
+                        out.push(format!("{pad}{}:", double_quoted(k)));
+                        lines(v, indent + 2, out);
+                    } else {
+                        out.push(format!("{pad}{}: {}", double_quoted(k), inline(v)));
+                    }
+                }
+            }
+            Data::Seq(items) if !items.is_empty() => {
+                for v in items {
+                    if nested(v) {
+                        out.push(format!("{pad}-"));
+                        lines(v, indent + 2, out);
+                    } else {
+                        out.push(format!("{pad}- {}", inline(v)));
+                    }
+                }
+            }
+            other => out.push(format!("{pad}{}", inline(other))),
+        }
+    }
+    let mut out = vec!["# replaced".to_owned()];
+    lines(value, 0, &mut out);
+    out.join("\n") + "\n"
 }
 
 /// Stands in for a removed item until every plan is applied (plans name items by their index in
@@ -489,7 +561,10 @@ pub fn expected_data(data: &Data, plans: &[Plan]) -> Data {
     let mut data = data.clone();
     // Renames deepest first: an outer rename must not hide an inner one's path.
     let rank = |p: &Plan| match p {
-        Plan::SetScalar { .. } | Plan::Replace { .. } | Plan::AnnotateItem { .. } => (0, 0),
+        Plan::SetScalar { .. }
+        | Plan::Replace { .. }
+        | Plan::ReplaceBlock { .. }
+        | Plan::AnnotateItem { .. } => (0, 0),
         Plan::RemoveItem { .. } => (2, 0),
         // At one place, entries inserted after a sibling go before those added at the end.
         Plan::Insert { after: Some(_), .. } => (1, 0),
@@ -502,7 +577,9 @@ pub fn expected_data(data: &Data, plans: &[Plan]) -> Data {
     let mut inserted: Vec<String> = Vec::new();
     for p in ordered {
         match p {
-            Plan::SetScalar { path, value } | Plan::Replace { path, value } => {
+            Plan::SetScalar { path, value }
+            | Plan::Replace { path, value }
+            | Plan::ReplaceBlock { path, value } => {
                 if let Some(slot) = data_at(&mut data, path) {
                     *slot = value.clone();
                 }
@@ -571,9 +648,9 @@ pub fn expected_data(data: &Data, plans: &[Plan]) -> Data {
 /// - Likewise when the deleted entries follow a block scalar and take the lines below them that
 ///   would otherwise join it ([`block_scalar_absorptions`]): a block insertion right after them,
 ///   into their mapping or an enclosing one, is refused (`EditError::Conflict`).
-/// - In a file without a final line break, deleting the entry on the last line while inserting
-///   right above it (`EditError::Conflict`): the deletion takes the line break the insertion goes
-///   after.
+///
+/// A file without a final line break is edited as if it had one (the engine plans on a text ended
+/// by a line break), so deleting its last line while inserting right above it is no conflict.
 pub fn predicted_refusal(
     doc: &Doc,
     recs: &Recs,
@@ -667,49 +744,6 @@ pub fn predicted_refusal(
         if plans
             .iter()
             .any(|p| insertion_line(recs, &keys_of, p) == Some(*run_last))
-        {
-            return Some("conflict");
-        }
-    }
-    // In a file without a final line break, deleting the entry on its last line takes the break
-    // before it; a block insertion right above that entry goes at the same place.
-    if !doc.final_newline {
-        let deleted_last = plans.iter().find_map(|p| match p {
-            Plan::Remove {
-                map,
-                key,
-                note: None,
-            } if !recs.maps.get(map).is_some_and(|m| m.flow) => recs
-                .entries
-                .get(&child(map, Seg::Key(key.clone())))
-                .filter(|r| r.1 + 1 == recs.line_count)
-                .map(|r| r.0),
-            _ => None,
-        });
-        let deleted_last = deleted_last.or_else(|| {
-            plans.iter().find_map(|p| match p {
-                Plan::RemoveItem {
-                    seq,
-                    index,
-                    note: None,
-                } => {
-                    let (_, len, flow) = t.seqs.iter().find(|s| &s.0 == seq)?;
-                    let all = (0..*len).all(|i| item_removal(plans, seq, i).is_some());
-                    if *flow || all {
-                        return None;
-                    }
-                    recs.items
-                        .get(&child(seq, Seg::Idx(*index)))
-                        .filter(|r| r.1 + 1 == recs.line_count)
-                        .map(|r| r.0)
-                }
-                _ => None,
-            })
-        });
-        if let Some(first) = deleted_last
-            && plans
-                .iter()
-                .any(|p| insertion_line(recs, &keys_of, p).is_some_and(|l| l + 1 == first))
         {
             return Some("conflict");
         }
@@ -940,7 +974,9 @@ pub fn touched_lines(recs: &Recs, doc: &Doc, plans: &[Plan]) -> BTreeSet<usize> 
                     range((k, k));
                 }
             }
-            Plan::SetScalar { path, .. } | Plan::Replace { path, .. } => {
+            Plan::SetScalar { path, .. }
+            | Plan::Replace { path, .. }
+            | Plan::ReplaceBlock { path, .. } => {
                 if let Some(r) = lines_of(path) {
                     range(r);
                 }

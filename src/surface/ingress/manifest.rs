@@ -296,6 +296,16 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
             }
         }
         let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        // With `--removed delete` a removed annotation is deleted where the chain (run with
+        // `--removed comment`, so that the piece's line remains) commented its option out.
+        let deleted: Vec<usize> = projection
+            .pieces
+            .iter()
+            .zip(&fates)
+            .filter(|(_, fate)| matches!(fate, Fate::Removed { .. }))
+            .filter(|_| removed == RemovedMode::Delete)
+            .map(|(piece, _)| piece.virtual_line)
+            .collect();
         for f in &run.findings {
             let Some(at) = f
                 .location
@@ -304,8 +314,17 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
                 continue;
             };
             let mut f = f.clone();
-            f.location = Some(at);
             f.message = annotations::rewrite_message(&f.message, &projection, &options);
+            if f.location.is_some_and(|v| deleted.contains(&v.line)) {
+                f.message = f.message.replace("commented out", "deleted");
+                if f.severity == Severity::ActionRequired {
+                    f.message.push_str(
+                        "\n[the annotation was deleted (--removed delete), so no marker keeps \
+                         this action open: once applied, `check` will not report it again]",
+                    );
+                }
+            }
+            f.location = Some(at);
             part.findings.push(f);
         }
         let back = Back {
@@ -346,6 +365,7 @@ pub fn migrate(input: &Input, doc: &Document, config: &RunConfig<'_>) -> Result<
     for (_, _, finding) in annotations::refused(&projection, part.to, &handled) {
         part.findings.push(finding);
     }
+    header_secrets(&projection, &mut part);
     crd_part(doc, removed, &mut part);
     for image in &images {
         image_finding(doc, image, config.to_release.as_deref(), &mut part);
@@ -417,6 +437,45 @@ fn image_finding(doc: &Document, image: &ControllerImage, release: Option<&str>,
         message,
         link: annotations::LINK,
     });
+}
+
+/// The id of the notes about Secrets whose values are request headers.
+pub const HEADER_SECRET: &str = "header-secret-dollar";
+
+/// Pomerium 0.23 started expanding `$` in request header values (`v0.23/escape-dollar-in-request-headers`).
+const DOLLAR_RELEASE: Version = Version::new(0, 23);
+
+/// A run across 0.23: the values of a Secret that `set_request_headers_secret` names are
+/// merged into the route's `set_request_headers` (ingress-controller
+/// pomerium/ingress_annotations.go, `applySecretAnnotations`), so the `$` escaping concerns them
+/// too. The tool does not edit the Secret (its data is secret and may live elsewhere): a note
+/// says what to do.
+fn header_secrets(projection: &Projection, part: &mut Part) {
+    if !(part.from < DOLLAR_RELEASE && DOLLAR_RELEASE <= part.to) {
+        return;
+    }
+    for ingress in &projection.ingresses {
+        for a in &ingress.annotations {
+            if a.option != "set_request_headers_secret" {
+                continue;
+            }
+            part.findings.push(Finding {
+                version: DOLLAR_RELEASE,
+                step: HEADER_SECRET,
+                severity: Severity::Note,
+                location: Some(a.location),
+                message: format!(
+                    "the values of the Secret that `{PREFIX}set_request_headers_secret` of {} \
+                     names become request headers of the route: from 0.23 a `$` in them starts \
+                     a substitution and `$$` is a literal `$`, so double every `$` in that \
+                     Secret's values (pomerium-migrate does not edit Secrets an annotation \
+                     names)",
+                    ingress.display()
+                ),
+                link: "https://www.pomerium.com/docs/deploy/upgrading#v0230",
+            });
+        }
+    }
 }
 
 /// What mapping the chain's result back onto the manifest needs.
