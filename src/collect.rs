@@ -30,8 +30,8 @@ use crate::report::Skipped;
 use crate::runner::{self, Input, RunError, Source};
 
 /// Why a manifest is skipped (it starts like the reason of other files that are not configs).
-const NO_POMERIUM_OBJECT: &str =
-    "not a Pomerium config: a Kubernetes manifest with no container running a Pomerium image";
+const NO_POMERIUM_OBJECT: &str = "not a Pomerium config: a Kubernetes manifest with no container running a Pomerium image \
+     and no Pomerium config in a ConfigMap or Secret";
 
 /// The file extensions a directory walk or a glob looks at (Pomerium's formats).
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "toml"];
@@ -268,6 +268,8 @@ fn pick(
                         });
                     }
                 }
+                // Helm values of Pomerium's charts always concern it.
+                Some((crate::surface::Surface::Helm(_), _)) => {}
                 _ => recognise(&document).map_err(|reason| Skipped {
                     path: shown.clone(),
                     reason,

@@ -845,6 +845,23 @@ mod tests {
         assert!(out.contains("google") && out.contains("/k.pem"), "{out}");
     }
 
+    /// A quoted list-form item keeps its quotes around the redacted value, so the output is
+    /// still the YAML it was.
+    #[test]
+    fn quoted_environment_items_keep_their_quotes() {
+        for (open, close) in [("\"", "\""), ("'", "'"), ("", "")] {
+            let text = format!("environment:\n  - {open}SHARED_SECRET=c2VjcmV0{close}\n");
+            let doc = match Document::parse(text.clone(), Format::Yaml) {
+                Ok(doc) => doc,
+                Err(e) => panic!("{text}: {e}"),
+            };
+            assert_eq!(
+                redact(&doc).text,
+                format!("environment:\n  - {open}SHARED_SECRET={REDACTED}{close}\n")
+            );
+        }
+    }
+
     #[test]
     fn secret_values_are_recognised_by_content() {
         assert!(is_secret_value("postgres://pomerium:hunter2@db:5432/x"));

@@ -247,3 +247,35 @@ fn a_compose_file_elsewhere_in_the_run_names_the_env_file() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn detect_names_the_service_that_reads_a_env_file() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    fs::write(dir.path().join("docker-compose.yml"), COMPOSE)?;
+    fs::write(dir.path().join(".env"), ENV)?;
+    fs::create_dir(dir.path().join("env"))?;
+    fs::write(dir.path().join("env/pomerium.env"), ENV)?;
+    let out = run(dir.path(), &["detect", "env/pomerium.env", ".env"], None);
+    assert_eq!(out.code, 0, "{}", out.output());
+    assert!(
+        out.stdout.contains(
+            "  Pomerium Core: `pomerium (docker-compose.yml)`, image \
+             `pomerium/pomerium:v0.19.0` at env/pomerium.env:1:1 (starts at 0.19)"
+        ),
+        "{}",
+        out.output()
+    );
+    assert!(
+        out.stdout
+            .contains(".env: .env file (the file name `.env`)\n  nothing in it runs Pomerium"),
+        "{}",
+        out.output()
+    );
+    let out = run(dir.path(), &["detect", "--kind", "dotenv", ".env"], None);
+    assert!(
+        out.stdout.contains("Pomerium Core: `--kind dotenv`"),
+        "{}",
+        out.output()
+    );
+    Ok(())
+}

@@ -134,6 +134,50 @@ fn route_and_nested_keys_count() {
     );
 }
 
+/// A route's own maps and lists of maps are walked (their keys are known options); its
+/// `policy` is PPL and is not.
+#[test]
+fn keys_inside_a_route_are_walked_except_its_policy() {
+    let sites = detect::key_sites(&doc(
+        "routes:\n  - from: https://a.example.com\n    to: http://a\n    \
+         rewrite_response_headers:\n      - header: Location\n        prefix: http://a\n    \
+         policy:\n      - allow:\n          or:\n            - email:\n                \
+         is: a@example.com\n",
+    ));
+    let header = sites
+        .iter()
+        .find(|s| s.path == "routes[0].rewrite_response_headers[0].header");
+    assert_eq!(
+        header.map(|s| &s.level),
+        Some(&Level::Nested("rewrite_response_headers".to_owned())),
+        "{sites:?}"
+    );
+    assert!(
+        !sites
+            .iter()
+            .any(|s| s.path.starts_with("routes[0].policy[")),
+        "{sites:?}"
+    );
+}
+
+/// The evidence for a kind is the evidence against the other kind.
+#[test]
+fn kind_evidence_for_one_kind_is_against_the_other() {
+    let d = detect::detect_as(&doc("routes: []\nlicense_key: k\n"), FileKind::Console);
+    let keys = |e: &[detect::Evidence]| e.iter().map(|e| e.key.clone()).collect::<Vec<_>>();
+    let evidence = &d.kind_evidence;
+    assert_eq!(keys(evidence.of(FileKind::Core)), ["routes"]);
+    assert_eq!(keys(evidence.of(FileKind::Console)), ["license_key"]);
+    assert_eq!(
+        keys(evidence.of(FileKind::Core)),
+        keys(evidence.against(FileKind::Console))
+    );
+    assert_eq!(
+        keys(evidence.of(FileKind::Console)),
+        keys(evidence.against(FileKind::Core))
+    );
+}
+
 #[test]
 fn free_form_maps_and_unknown_keys_give_no_evidence() {
     // A header named like a 0.30 option, Envoy health check fields named like 0.33 options, and
@@ -359,6 +403,40 @@ fn redis_storage_means_0_23_or_older() {
     );
     let d = detect("databroker_storage_type: postgres\nroutes: []\n");
     assert_eq!(d.max_version, keys::NEWEST);
+}
+
+/// Keys that pin the version to one release from both sides (0.23 or newer, 0.23 or older)
+/// agree: that release, not a contradiction.
+#[test]
+fn bounds_that_meet_at_one_release_are_not_contradictory() {
+    let d = detect("databroker_storage_type: redis\ndownstream_mtls:\n  enforcement: policy\n");
+    assert_eq!((d.min_version, d.max_version), (v(23), v(23)));
+    assert!(!d.contradictory);
+    assert_eq!(d.start_version(), v(23));
+}
+
+/// A key still read in the release a run starts from fits it; it misfits only a later start.
+/// Likewise a key first read in that release.
+#[test]
+fn misfits_start_after_the_last_release_that_reads_a_key() {
+    let redis = doc("databroker_storage_type: redis\nroutes: []\n");
+    assert_eq!(detect::misfits(&redis, FileKind::Core, v(23)), []);
+    let late = detect::misfits(&redis, FileKind::Core, v(24));
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert_eq!(late[0].path, "databroker_storage_type");
+    assert_eq!(late[0].version, Some(v(23)));
+
+    let mtls = doc("downstream_mtls:\n  enforcement: policy\n");
+    assert_eq!(detect::misfits(&mtls, FileKind::Core, v(23)), []);
+    let early = detect::misfits(&mtls, FileKind::Core, v(22));
+    let paths: Vec<_> = early.iter().map(|e| (e.path.as_str(), e.version)).collect();
+    assert_eq!(
+        paths,
+        [
+            ("downstream_mtls", Some(v(23))),
+            ("downstream_mtls.enforcement", Some(v(23)))
+        ]
+    );
 }
 
 #[test]

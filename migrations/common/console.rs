@@ -154,4 +154,26 @@ mod tests {
             "validation_mode"
         );
     }
+
+    /// A file's spelling is the one most of its top-level keys use; a tie, or no key that
+    /// shows either, is dash-case.
+    #[test]
+    fn a_file_is_spelt_the_way_most_of_its_keys_are() {
+        let of = |text: &str| match Document::parse(text.to_owned(), crate::document::Format::Yaml)
+        {
+            Ok(doc) => Spelling::of(&doc),
+            Err(e) => panic!("{text}: {e}"),
+        };
+        assert_eq!(
+            of("license-key: a\ndatabase-url: b\nshared_secret: c\n"),
+            Spelling::Dash
+        );
+        assert_eq!(
+            of("license_key: a\ndatabase-url: b\nshared_secret: c\n"),
+            Spelling::Snake
+        );
+        assert_eq!(of("license_key: a\ndatabase-url: b\n"), Spelling::Dash);
+        assert_eq!(of("audience: a\n"), Spelling::Dash);
+        assert_eq!(of(""), Spelling::Dash);
+    }
 }

@@ -45,26 +45,21 @@ pub(super) fn detect(
                 path: input.source.display(),
                 surface,
                 evidence,
-                components: Vec::new(),
+                components: surface::dotenv::components(
+                    input.source.path(),
+                    args.kind.surface() == Some(SurfaceKind::Dotenv),
+                ),
             }));
             continue;
         }
         let parsed = entry.input.and_then(|input| {
-            match runner::parse_input(&input, args.input_format.map(Format::from)) {
-                Ok(p) => Ok((input, p)),
-                // Several documents: a Kubernetes manifest, read as a stream, when one is an
-                // object (a config stays refused).
-                Err(
-                    refused @ runner::RunError::Parse {
-                        source: crate::document::ParseError::MultipleDocuments { .. },
-                        ..
-                    },
-                ) if args.kind.given().is_none() => match surface::manifest_stream(&input.text) {
-                    Some(stream) => Ok((input, (Format::Yaml, stream))),
-                    None => Err(refused),
-                },
-                Err(e) => Err(e),
-            }
+            let format = args.input_format.map(Format::from);
+            let parsed = if args.kind.given().is_some() {
+                runner::parse_input(&input, format)
+            } else {
+                runner::parse_input_or_manifest(&input, format)
+            };
+            parsed.map(|p| (input, p))
         });
         let (input, (format, document)) = match parsed {
             Ok(parsed) => parsed,

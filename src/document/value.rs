@@ -224,6 +224,18 @@ mod tests {
         )
     }
 
+    /// Values are shown in flow style, items and entries separated by ", " (not led by it).
+    #[test]
+    fn values_display_in_flow_style() {
+        let v = Value::Sequence(vec![
+            Value::Int(1),
+            Value::String("a".into()),
+            map(&[("k", Value::Null), ("l", Value::Bool(true))]),
+            Value::Sequence(vec![]),
+        ]);
+        assert_eq!(v.to_string(), r#"[1, "a", {"k": null, "l": true}, []]"#);
+    }
+
     #[test]
     fn difference_names_the_path_but_not_the_value() {
         let e = map(&[("a", map(&[("b", Value::String("secret1".into()))]))]);

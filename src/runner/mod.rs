@@ -261,24 +261,10 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
         Some(_) => config.input_format.or(Some(Format::Dotenv)),
         None => config.input_format,
     };
-    let (format, document) = match parse_input(&input, given_format) {
-        Ok(parsed) => parsed,
-        // Several documents: a Kubernetes manifest when one is an object (Pomerium reads only
-        // one document of a config, so a config file stays refused).
-        Err(
-            refused @ RunError::Parse {
-                source: crate::document::ParseError::MultipleDocuments { .. },
-                ..
-            },
-        ) if decide || forced == Some(SurfaceKind::Kubernetes) => {
-            match Document::parse_stream(input.text.clone()) {
-                Ok(stream) if surface::detect_surface(None, Some(&stream)).is_some() => {
-                    (Format::Yaml, stream)
-                }
-                _ => return Err(refused),
-            }
-        }
-        Err(e) => return Err(e),
+    let (format, document) = if decide || forced == Some(SurfaceKind::Kubernetes) {
+        parse_input_or_manifest(&input, given_format)?
+    } else {
+        parse_input(&input, given_format)?
     };
     // Environment variables are never read as config keys: that would find nothing to change.
     let dotenv = dotenv.or_else(|| {
@@ -332,6 +318,29 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
             evidence,
             named_by: None,
         }))),
+    }
+}
+
+/// [`parse_input`], except that several YAML documents are read as a Kubernetes manifest
+/// stream ([`Document::parse_stream`]) when one of them is a Kubernetes object. Pomerium reads
+/// only one document of a config, so any other stream stays refused.
+pub fn parse_input_or_manifest(
+    input: &Input,
+    given: Option<Format>,
+) -> Result<(Format, Document), RunError> {
+    match parse_input(input, given) {
+        Err(
+            refused @ RunError::Parse {
+                source: crate::document::ParseError::MultipleDocuments { .. },
+                ..
+            },
+        ) => match Document::parse_stream(input.text.clone()) {
+            Ok(stream) if surface::detect_surface(None, Some(&stream)).is_some() => {
+                Ok((Format::Yaml, stream))
+            }
+            _ => Err(refused),
+        },
+        other => other,
     }
 }
 

@@ -35,7 +35,8 @@ const ENV_FILE_MISSING: &str = "env-file-missing";
 pub struct EnvFileRef {
     pub service: String,
     pub kind: FileKind,
-    /// The version the service's image tag names.
+    /// The service's image as written, and the version its tag names.
+    pub image: Option<String>,
     pub tag: Option<Version>,
     /// The path as written.
     pub written: String,
@@ -100,6 +101,7 @@ pub fn env_files(doc: &Document, compose: &Path) -> Vec<EnvFileRef> {
             out.push(EnvFileRef {
                 service: service.name.clone(),
                 kind: service.kind,
+                image: service.image.as_ref().map(|(_, text)| text.clone()),
                 tag,
                 written: written.to_owned(),
                 path: dir.join(written),
@@ -185,6 +187,36 @@ fn better(found: Option<EnvFileRef>, next: EnvFileRef) -> Option<EnvFileRef> {
     match found {
         Some(f) if !(f.kind == FileKind::Console && next.kind == FileKind::Core) => Some(f),
         _ => Some(next),
+    }
+}
+
+/// What `detect` lists for a `.env` file: the Pomerium service of a compose file beside it (or
+/// in the directory above) that names it, or, with `--kind dotenv` (`forced`), Core. Empty: the
+/// file is skipped.
+pub fn components(path: Option<&Path>, forced: bool) -> Vec<super::Component> {
+    let at = Location { line: 1, column: 1 };
+    match path.map(naming_service) {
+        Some((Some(r), _)) => vec![super::Component {
+            name: format!(
+                "{} ({})",
+                r.service,
+                r.compose
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            ),
+            kind: r.kind,
+            image: r.image,
+            at,
+            version: r.tag,
+        }],
+        _ if forced => vec![super::Component {
+            name: "--kind dotenv".into(),
+            kind: FileKind::Core,
+            image: None,
+            at,
+            version: None,
+        }],
+        _ => Vec::new(),
     }
 }
 

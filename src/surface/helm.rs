@@ -118,6 +118,41 @@ pub fn migrate(
     })
 }
 
+/// What `detect` lists of Helm values: the chart's Pomerium component, with the release the
+/// values name.
+pub fn components(doc: &Document, chart: HelmChart) -> Vec<super::Component> {
+    let Some(root) = doc.root() else {
+        return Vec::new();
+    };
+    let at = doc
+        .get(root, "config")
+        .map_or(Location { line: 1, column: 1 }, |e| {
+            doc.location(e.key_node)
+        });
+    let image = doc.get(root, "image").and_then(|i| {
+        let repository = doc
+            .get(i.value, "repository")
+            .and_then(|e| doc.str(e.value));
+        let tag = doc.get(i.value, "tag").and_then(|e| doc.str(e.value));
+        match (repository, tag) {
+            (Some(r), Some(t)) if !t.is_empty() => Some(format!("{r}:{t}")),
+            (Some(r), _) => Some(r.to_owned()),
+            _ => None,
+        }
+    });
+    let (name, kind) = match chart {
+        HelmChart::Console => ("pomerium-console chart", FileKind::Console),
+        HelmChart::Pomerium => ("pomerium chart", FileKind::Core),
+    };
+    vec![super::Component {
+        name: name.to_owned(),
+        kind,
+        image,
+        at,
+        version: version_evidence(doc, chart).map(|(v, _)| v),
+    }]
+}
+
 /// What the values' migration produced.
 #[derive(Default)]
 struct Done {

@@ -305,15 +305,17 @@ fn workloads(
 
 /// The configs embedded in ConfigMaps and Secrets, as `detect` lists them.
 fn embedded_components(doc: &Document) -> Vec<Component> {
+    // The configs start where the manifest's Pomerium containers run (their image tag).
+    let version = super::embedded::image_version(doc);
     super::embedded::find(doc)
         .configs
         .into_iter()
         .map(|c| Component {
-            name: c.host,
+            name: c.host.replace('`', ""),
             kind: c.kind,
             image: None,
             at: c.key_at,
-            version: None,
+            version,
         })
         .collect()
 }

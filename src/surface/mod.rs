@@ -219,7 +219,38 @@ fn helm_chart(doc: &Document, root: NodeId) -> Option<(Surface, String)> {
         return None;
     }
     let at = doc.location(config.key_node);
-    const CONSOLE: &[&str] = &["databaseUrl", "licenseKey", "databaseEncryptionKey"];
+    // The image the values deploy names the chart (`image.repository`: the Console chart's
+    // default is `docker.cloudsmith.io/pomerium/enterprise/pomerium-console`, the pomerium
+    // chart's `pomerium/pomerium`; pomerium-helm `charts/*/values.yaml`).
+    if let Some(repository) = doc
+        .get(root, "image")
+        .and_then(|i| doc.get(i.value, "repository"))
+        && let Some(component) = doc
+            .str(repository.value)
+            .and_then(|r| image::Image::parse(r).component())
+    {
+        let chart = match component {
+            FileKind::Console => HelmChart::Console,
+            FileKind::Core => HelmChart::Pomerium,
+        };
+        return Some((
+            Surface::Helm(chart),
+            format!(
+                "`config` at {at} and `image.repository: {}` at {}",
+                doc.str(repository.value).unwrap_or_default(),
+                doc.location(repository.key_node)
+            ),
+        ));
+    }
+    // Values only the Console chart has (`charts/pomerium-console/values.yaml`, `config:`).
+    const CONSOLE: &[&str] = &[
+        "databaseUrl",
+        "licenseKey",
+        "databaseEncryptionKey",
+        "audience",
+        "prometheusUrl",
+        "customerId",
+    ];
     if let Some(key) = doc
         .entries(config_map)
         .iter()
@@ -272,26 +303,9 @@ pub struct Component {
 pub fn components(surface: Surface, doc: &Document, forced: bool) -> Vec<Component> {
     match surface {
         Surface::Compose => compose::components(doc, forced),
+        Surface::Dotenv => dotenv::components(None, forced),
         Surface::Kubernetes => kubernetes::FINDERS.iter().flat_map(|f| f(doc)).collect(),
-        // Values of Pomerium's own charts configure Pomerium as a whole.
-        Surface::Helm(chart) => doc
-            .root()
-            .and_then(|root| doc.get(root, "config"))
-            .map(|config| Component {
-                name: match chart {
-                    HelmChart::Pomerium => "pomerium chart".to_owned(),
-                    HelmChart::Console => "pomerium-console chart".to_owned(),
-                },
-                kind: match chart {
-                    HelmChart::Pomerium => FileKind::Core,
-                    HelmChart::Console => FileKind::Console,
-                },
-                image: None,
-                at: doc.location(config.key_node),
-                version: None,
-            })
-            .into_iter()
-            .collect(),
+        Surface::Helm(chart) => helm::components(doc, chart),
         _ => Vec::new(),
     }
 }

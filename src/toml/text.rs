@@ -111,6 +111,11 @@ mod tests {
         assert_eq!(&src[end..], " = 1");
         assert_eq!(scan_key_path("= 1", 0), None);
         assert_eq!(scan_key_path("\"open", 0), None);
+        // An escaped quote does not end a quoted key.
+        let src = r#""x\"y" . z = 1"#;
+        let (keys, _) = scan_key_path(src, 0).unwrap_or_default();
+        let texts: Vec<&str> = keys.iter().map(|r| &src[r.clone()]).collect();
+        assert_eq!(texts, [r#""x\"y""#, "z"]);
     }
 
     #[test]
