@@ -268,17 +268,17 @@ fn render_surface(out: &mut String, file: &SurfaceFile, color: bool) {
         );
     }
     for c in &file.components {
-        let image = c
-            .image
-            .as_deref()
-            .map_or_else(|| "no image".to_owned(), |i| format!("image `{i}`"));
-        let version = c.version.map_or_else(
-            || "no version in the tag: the start is inferred from the keys".to_owned(),
-            |v| format!("starts at {v}"),
-        );
+        // A container says what its image tag tells; values of a chart have no image.
+        let image = match (&c.image, c.version) {
+            (Some(i), Some(v)) => format!(", image `{i}` (starts at {v})"),
+            (Some(i), None) => format!(
+                ", image `{i}` (no version in the tag: the start is inferred from the keys)"
+            ),
+            (None, _) => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  Pomerium {}: `{}`, {image} at {}:{} ({version})",
+            "  Pomerium {}: `{}` at {}:{}{image}",
             match c.kind {
                 FileKind::Core => "Core",
                 FileKind::Console => "Enterprise Console",

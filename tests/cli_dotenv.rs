@@ -259,8 +259,8 @@ fn detect_names_the_service_that_reads_a_env_file() -> TestResult {
     assert_eq!(out.code, 0, "{}", out.output());
     assert!(
         out.stdout.contains(
-            "  Pomerium Core: `pomerium (docker-compose.yml)`, image \
-             `pomerium/pomerium:v0.19.0` at env/pomerium.env:1:1 (starts at 0.19)"
+            "  Pomerium Core: `pomerium (docker-compose.yml)` at env/pomerium.env:1:1, image \
+             `pomerium/pomerium:v0.19.0` (starts at 0.19)"
         ),
         "{}",
         out.output()

@@ -251,11 +251,24 @@ fn detect_names_the_surface_and_its_pomerium_services() -> TestResult {
         "{text}"
     );
     assert!(
-        text.contains("Pomerium Core: `pomerium`, image `pomerium/pomerium:v0.19.0` at")
-            && text.contains("input.yml:3:12 (starts at 0.19)"),
+        text.contains("Pomerium Core: `pomerium` at")
+            && text.contains("input.yml:3:12, image `pomerium/pomerium:v0.19.0` (starts at 0.19)"),
         "{text}"
     );
     assert!(text.contains("nothing in it runs Pomerium"), "{text}");
+    // A manifest of several objects is read as a stream, not refused as a config would be.
+    let manifest = repo().join("tests/surfaces/kubernetes/workload-env/input.yaml");
+    let out = bin()
+        .env("NO_COLOR", "1")
+        .args(["detect", s(&manifest)])
+        .output()?;
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Kubernetes manifest (a stream of 2 documents")
+            && text.contains("image `pomerium/pomerium:v0.10.6` (starts at 0.10)"),
+        "{text}"
+    );
     let out = bin()
         .args(["detect", s(&issue), "--format", "json"])
         .output()?;
@@ -316,5 +329,75 @@ fn directory_runs_take_surfaces_that_run_pomerium_and_skip_the_others() -> TestR
         .output()?;
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped "));
+    Ok(())
+}
+
+/// Applying a case again to its own expected output changes nothing: every surface's migration
+/// is idempotent with the same arguments, the start coming from the same image tag. A case that
+/// names `--from` runs again from its target, as an operator would: v0.23's `$` doubling is
+/// wrong when run twice from before 0.23 (see "Version inference" in `docs/ARCHITECTURE.md`).
+#[test]
+fn every_surface_case_is_idempotent() -> TestResult {
+    let mut problems = Vec::new();
+    for case in cases()? {
+        if case.join("skipped").exists() {
+            continue;
+        }
+        let input = input_of(&case)?;
+        let name = input.file_name().ok_or("no file name")?;
+        let ext = input
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| format!(".{e}"))
+            .unwrap_or_default();
+        let expected = fs::read_to_string(case.join(format!("expected{ext}")))?;
+        let dir = tempfile::tempdir()?;
+        let copy = dir.path().join(name);
+        fs::write(&copy, &expected)?;
+        // Files beside the input (a compose file naming a .env file) come along.
+        for entry in fs::read_dir(&case)? {
+            let path = entry?.path();
+            if let Some(n) = path.file_name().and_then(|n| n.to_str())
+                && let Some(original) = n.strip_prefix("beside-")
+            {
+                fs::copy(&path, dir.path().join(original))?;
+            }
+        }
+        let mut args = args_of(&case);
+        let to = args
+            .iter()
+            .position(|a| a == "--to")
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| pomerium_migrate::migrations::NEWEST.to_string());
+        if let Some(i) = args.iter().position(|a| a == "--from")
+            && let Some(value) = args.get_mut(i + 1)
+        {
+            *value = to;
+        }
+        let out = bin()
+            .arg("apply")
+            .arg(s(&copy))
+            .args(&args)
+            .args(["--no-backup", "-q"])
+            .output()?;
+        if out.status.code() != Some(0) {
+            problems.push(format!(
+                "{}: apply on the expected output exited {:?}: {}",
+                case.display(),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        let again = fs::read_to_string(&copy)?;
+        if again != expected {
+            problems.push(format!(
+                "{}: a second apply changed the file:\n{again}",
+                case.display()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
     Ok(())
 }
