@@ -331,3 +331,108 @@ fn deleting_items_after_a_block_scalar_takes_the_lines_that_would_join_it() {
     });
     assert_eq!(out, "l:\n- |+\n  keep\n\n- c\n");
 }
+
+/// `routes[0].headers` ends with a plain item after a `+` block scalar; deleting that item and
+/// the next route leaves the scalar last in route 0, right above the blank line that stood before
+/// route 2. That blank line must go with the deleted route, or the scalar would keep it as one
+/// more line break of its value. `header` is the block scalar's header (`|+` or `>+`), `own` the
+/// scalar's own trailing blank lines, `gap` the blank lines before route 2.
+fn nested_keep_scalar(header: &str, own: &str, gap: &str) -> (String, String) {
+    let head = format!(
+        "routes:\n  - from: https://a.example.com\n    headers:\n      - {header}\n        a\n{own}"
+    );
+    let text = format!(
+        "{head}      - https://b.example.com\n  - from: https://c.example.com\n    to: [x, y]\n\
+         {gap}  - from: https://d.example.com\n"
+    );
+    (text, format!("{head}  - from: https://d.example.com\n"))
+}
+
+#[test]
+fn a_keep_scalar_left_last_by_a_nested_deletion_does_not_take_the_lines_below() {
+    for header in ["|+", ">+"] {
+        for own in ["", "\n", "\n\n"] {
+            for gap in ["", "\n", "\n\n"] {
+                let (text, expected) = nested_keep_scalar(header, own, gap);
+                let doc = common::parse(&text, Format::Yaml);
+                let edits = vec![
+                    Edit::DeleteItem {
+                        item: node(&doc, "routes[1]"),
+                    },
+                    Edit::DeleteItem {
+                        item: node(&doc, "routes[0].headers[1]"),
+                    },
+                ];
+                let out = match doc.apply(&edits) {
+                    Ok(d) => d.text().to_owned(),
+                    Err(e) => panic!("edit failed: {e}\n{text}"),
+                };
+                assert_eq!(out, expected, "{header} own {own:?} gap {gap:?}");
+                // The scalar keeps exactly its own line breaks, and nothing else changed.
+                let data = common::parse(&out, Format::Yaml).data();
+                let headers = data
+                    .get("routes")
+                    .and_then(|r| match r {
+                        Value::Sequence(routes) => routes.first(),
+                        _ => None,
+                    })
+                    .and_then(|r| r.get("headers"));
+                let value = format!("a\n{own}");
+                assert_eq!(
+                    headers,
+                    Some(&Value::Sequence(vec![s(&value)])),
+                    "{header} own {own:?} gap {gap:?}"
+                );
+                assert_eq!(doc.expected_data(&edits), Ok(data));
+            }
+        }
+    }
+}
+
+#[test]
+fn what_ends_an_item_once_the_batch_is_applied_decides_the_lines_taken_below_it() {
+    // A deleted entry leaves `k: |+` last in item 0: the blank line before item 2 goes with
+    // item 1.
+    let text = "l:\n  - k: |+\n      a\n    gone: 1\n  - x: 2\n\n  - y: 3\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::DeleteItem {
+                item: node(d, "l[1]"),
+            },
+            Edit::Delete {
+                entry: common::entry(d, "l[0].gone"),
+            },
+        ]
+    });
+    assert_eq!(out, "l:\n  - k: |+\n      a\n  - y: 3\n");
+    // A commented-out last item ends the scalar with its `# ` lines: the blank line stays.
+    let text = "l:\n  - h:\n      - |+\n        a\n      - b\n  - x: 2\n\n  - y: 3\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::DeleteItem {
+                item: node(d, "l[1]"),
+            },
+            Edit::CommentOutItem {
+                item: node(d, "l[0].h[1]"),
+                note: "removed".into(),
+            },
+        ]
+    });
+    assert_eq!(
+        out,
+        "l:\n  - h:\n      - |+\n        a\n      # removed\n      # - b\n\n  - y: 3\n"
+    );
+    // The scalar itself deleted: nothing below is taken for it.
+    let text = "l:\n  - h:\n      - b\n      - |+\n        a\n  - x: 2\n\n  - y: 3\n";
+    let out = apply(text, |d| {
+        vec![
+            Edit::DeleteItem {
+                item: node(d, "l[1]"),
+            },
+            Edit::DeleteItem {
+                item: node(d, "l[0].h[1]"),
+            },
+        ]
+    });
+    assert_eq!(out, "l:\n  - h:\n      - b\n\n  - y: 3\n");
+}

@@ -24,6 +24,7 @@ struct Removal {
     note: Option<String>,
 }
 
+#[derive(Clone)]
 struct Insertion {
     position: Position,
     key: String,
@@ -473,8 +474,12 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// When the text of `node` ends with a block scalar (it, or its last descendant, is one):
-    /// whether that scalar keeps trailing blank lines (`+`).
+    /// When the text of `node`, once the batch is applied, ends with a block scalar (it, or the
+    /// last descendant that the batch keeps, is one): whether that scalar keeps trailing blank
+    /// lines (`+`). The batch's deletions inside `node` can leave a block scalar last that was
+    /// not last before (`- |+` followed by a deleted item); a commented-out last entry or item,
+    /// an entry inserted at the end (never a block scalar) or an emptied `{}`/`[]` ends the text
+    /// otherwise. So the removals and insertions must all still be on record while planning.
     fn ends_in_block_scalar(&self, mut node: NodeId) -> Option<bool> {
         loop {
             let s = self.span(node);
@@ -482,8 +487,22 @@ impl<'a> Renderer<'a> {
                 (_, Style::Literal | Style::Folded) => {
                     return Some(scan::block_header(self.src(), s.start).keep);
                 }
-                (NodeKind::Mapping(e), Style::BlockMap) => node = e.last()?.value,
-                (NodeKind::Sequence(items), Style::BlockSeq) => node = *items.last()?,
+                (NodeKind::Mapping(e), Style::BlockMap) => {
+                    let last = last_kept(self.removals.get(&node), e.len())?;
+                    let inserted_after = self.inserts.get(&node).is_some_and(|ins| {
+                        ins.iter().any(|i| match i.position {
+                            Position::After(a) => a.index >= last,
+                            Position::End => true,
+                        })
+                    });
+                    if inserted_after {
+                        return None;
+                    }
+                    node = e[last].value;
+                }
+                (NodeKind::Sequence(items), Style::BlockSeq) => {
+                    node = items[last_kept(self.item_removals.get(&node), items.len())?];
+                }
                 _ => return None,
             }
         }
@@ -569,9 +588,10 @@ impl<'a> Renderer<'a> {
         let NodeKind::Mapping(entries) = &doc.tree.node(map).kind else {
             return Ok(());
         };
-        let mut removals = self.removals.remove(&map).unwrap_or_default();
+        // Cloned, not taken: `ends_in_block_scalar` still reads them for enclosing containers.
+        let mut removals = self.removals.get(&map).cloned().unwrap_or_default();
         removals.sort_by_key(|r| r.index);
-        let inserts = self.inserts.remove(&map).unwrap_or_default();
+        let inserts = self.inserts.get(&map).cloned().unwrap_or_default();
         let all_removed = removals.len() == entries.len() && inserts.is_empty();
 
         if all_removed && removals.iter().all(|r| r.note.is_none()) {
@@ -753,13 +773,13 @@ impl<'a> Renderer<'a> {
         };
         let mut removed: Vec<usize> = self
             .removals
-            .remove(&map)
-            .unwrap_or_default()
-            .iter()
+            .get(&map)
+            .into_iter()
+            .flatten()
             .map(|r| r.index)
             .collect();
         removed.sort_unstable();
-        let mut inserts = self.inserts.remove(&map).unwrap_or_default();
+        let mut inserts = self.inserts.get(&map).cloned().unwrap_or_default();
         inserts.sort_by_key(|i| matches!(i.position, Position::End));
 
         // A new entry placed after an entry that goes takes that entry's place: its text is
@@ -1008,6 +1028,20 @@ impl Renderer<'_> {
             quote_of(style)
         }
     }
+}
+
+/// The last of `len` entries or items that the batch does not delete, given the container's
+/// removals; `None` when that one is commented out (its `# ` lines end the container's text) or
+/// when none is left. Of two removals of one index the first planned counts, as in planning.
+fn last_kept(removals: Option<&Vec<Removal>>, len: usize) -> Option<usize> {
+    for i in (0..len).rev() {
+        match removals.and_then(|rs| rs.iter().find(|r| r.index == i)) {
+            None => return Some(i),
+            Some(r) if r.note.is_some() => return None,
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 fn quote_of(style: Style) -> Quote {

@@ -751,17 +751,64 @@ pub fn predicted_refusal(
     None
 }
 
-/// Whether the text of `node` ends with a block scalar (it, or its last descendant, is one), and
-/// whether that scalar keeps its trailing blank lines (`+`).
-pub fn ends_in_block_scalar(node: &Node) -> Option<bool> {
+/// Whether the text of `node` (at `path`), once the batch is applied, ends with a block scalar,
+/// and whether that scalar keeps its trailing blank lines (`+`). The last entry or item the batch
+/// keeps is followed down, so a block scalar that the batch's
+/// deletions leave last counts (`- |+` before a deleted item); a commented-out last entry or
+/// item, an entry inserted after the last kept one (never a block scalar) or a container left
+/// with nothing (`{}`, `[]`) ends the text with something else.
+pub fn ends_in_block_scalar_after(node: &Node, path: &[Seg], plans: &[Plan]) -> Option<bool> {
     match node {
         Node::Scalar(Scalar::Block { chomp, .. }) => Some(*chomp == Chomp::Keep),
-        Node::Scalar(_) => None,
-        Node::Map(m) if !m.flow => m
-            .entries
-            .last()
-            .and_then(|e| ends_in_block_scalar(&e.value)),
-        Node::Seq(s) if !s.flow => s.items.last().and_then(|i| ends_in_block_scalar(&i.value)),
+        Node::Map(m) if !m.flow => {
+            let removal = |k: &String| {
+                plans.iter().find_map(|p| match p {
+                    Plan::Remove { map, key, note } if map == path && key == k => {
+                        Some(note.is_some())
+                    }
+                    _ => None,
+                })
+            };
+            let mut last = None;
+            for (i, e) in m.entries.iter().enumerate().rev() {
+                match removal(&e.key) {
+                    None => {
+                        last = Some(i);
+                        break;
+                    }
+                    Some(true) => return None,
+                    Some(false) => {}
+                }
+            }
+            let last = last?;
+            let inserted_after = plans.iter().any(|p| match p {
+                Plan::Insert { map, after, .. } if map == path => match after {
+                    None => true,
+                    Some(a) => m.entries[last..].iter().any(|e| &e.key == a),
+                },
+                _ => false,
+            });
+            if inserted_after {
+                return None;
+            }
+            let e = &m.entries[last];
+            ends_in_block_scalar_after(&e.value, &child(path, Seg::Key(e.key.clone())), plans)
+        }
+        Node::Seq(s) if !s.flow => {
+            let mut last = None;
+            for i in (0..s.items.len()).rev() {
+                match item_removal(plans, path, i) {
+                    None => {
+                        last = Some(i);
+                        break;
+                    }
+                    Some(true) => return None,
+                    Some(false) => {}
+                }
+            }
+            let i = last?;
+            ends_in_block_scalar_after(&s.items[i].value, &child(path, Seg::Idx(i)), plans)
+        }
         _ => None,
     }
 }
@@ -791,7 +838,8 @@ pub fn map_at<'a>(root: &'a Map, path: &[Seg]) -> Option<&'a Map> {
 /// Runs of neighbouring entries that the batch deletes from a block mapping right after an entry
 /// whose value ends with a block scalar. Deleting them would let the lines below them join that
 /// scalar — comments indented deeper than the mapping, the blank lines before such comments, and
-/// for a `+` scalar any blank lines — so those lines go with the run. Returns, per run with such
+/// for a `+` scalar any blank lines — so those lines go with the run. The scalar is the one that
+/// ends the entry's text once the batch is applied ([`ends_in_block_scalar_after`]). Returns, per run with such
 /// lines: the mapping, the run's keys, the run's last line and the lines that go with it.
 pub fn block_scalar_absorptions(
     doc: &Doc,
@@ -824,7 +872,10 @@ pub fn block_scalar_absorptions(
             }
             let b = i;
             i += 1;
-            let Some(keep) = ends_in_block_scalar(&model.entries[a - 1].value) else {
+            let before = child(map, Seg::Key(keys[a - 1].clone()));
+            let Some(keep) =
+                ends_in_block_scalar_after(&model.entries[a - 1].value, &before, plans)
+            else {
                 continue;
             };
             let line_of = |k: usize| recs.entries.get(&child(map, Seg::Key(keys[k].clone())));
@@ -875,7 +926,9 @@ pub fn block_scalar_absorptions(
             }
             let b = i;
             i += 1;
-            let Some(keep) = ends_in_block_scalar(&model.items[a - 1].value) else {
+            let before = child(seq, Seg::Idx(a - 1));
+            let Some(keep) = ends_in_block_scalar_after(&model.items[a - 1].value, &before, plans)
+            else {
                 continue;
             };
             let line_of = |k: usize| recs.items.get(&child(seq, Seg::Idx(k)));

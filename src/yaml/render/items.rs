@@ -89,7 +89,8 @@ impl Renderer<'_> {
         // Inner sequences first, as for mappings (see `plan_mappings`).
         let seqs: Vec<NodeId> = self.item_removals.keys().rev().copied().collect();
         for seq in seqs {
-            let mut removals = self.item_removals.remove(&seq).unwrap_or_default();
+            // Cloned, not taken: `ends_in_block_scalar` still reads them for enclosing sequences.
+            let mut removals = self.item_removals.get(&seq).cloned().unwrap_or_default();
             removals.sort_by_key(|r| r.index);
             removals.dedup_by_key(|r| r.index);
             match self.span(seq).style {
