@@ -270,7 +270,13 @@ fn render_surface(out: &mut String, file: &SurfaceFile, color: bool) {
     for c in &file.components {
         // A container says what its image tag tells; values of a chart have no image.
         let image = match (&c.image, c.version) {
-            (Some(i), Some(v)) => format!(", image `{i}` (starts at {v})"),
+            (Some(i), Some(v)) => match c.marked.filter(|m| *m > v) {
+                Some(m) => format!(
+                    ", image `{i}` (tagged {v}; starts at {m}, the release the pomerium-migrate \
+                     marker above the image says an earlier apply migrated to)"
+                ),
+                None => format!(", image `{i}` (starts at {v})"),
+            },
             (Some(i), None) => format!(
                 ", image `{i}` (no version in the tag: the start is inferred from the keys)"
             ),

@@ -333,9 +333,11 @@ fn directory_runs_take_surfaces_that_run_pomerium_and_skip_the_others() -> TestR
 }
 
 /// Applying a case again to its own expected output changes nothing: every surface's migration
-/// is idempotent with the same arguments, the start coming from the same image tag. A case that
-/// names `--from` runs again from its target, as an operator would: v0.23's `$` doubling is
-/// wrong when run twice from before 0.23 (see "Version inference" in `docs/ARCHITECTURE.md`).
+/// is idempotent with the same arguments. A case whose file has a Pomerium image runs again
+/// without `--from`, from what inference reads (the image-tag marker an apply leaves above an
+/// older tag); another case that names `--from` runs again from its target, as an operator
+/// would: v0.23's `$` doubling is wrong when run twice from before 0.23 (see "Version
+/// inference" in `docs/ARCHITECTURE.md`).
 #[test]
 fn every_surface_case_is_idempotent() -> TestResult {
     let mut problems = Vec::new();
@@ -370,10 +372,18 @@ fn every_surface_case_is_idempotent() -> TestResult {
             .and_then(|i| args.get(i + 1))
             .cloned()
             .unwrap_or_else(|| pomerium_migrate::migrations::NEWEST.to_string());
-        if let Some(i) = args.iter().position(|a| a == "--from")
-            && let Some(value) = args.get_mut(i + 1)
-        {
-            *value = to;
+        // A Pomerium image is version evidence: the second run starts where inference puts it
+        // (the tag, or the image-tag marker the first apply left above an older tag), as a
+        // later `plan`/`apply` without `--from` would.
+        let image_evidence = ["pomerium/pomerium:", "pomerium-console:"]
+            .iter()
+            .any(|i| expected.contains(i));
+        if let Some(i) = args.iter().position(|a| a == "--from") {
+            if image_evidence {
+                args.drain(i..(i + 2).min(args.len()));
+            } else if let Some(value) = args.get_mut(i + 1) {
+                *value = to;
+            }
         }
         let out = bin()
             .arg("apply")
@@ -394,6 +404,111 @@ fn every_surface_case_is_idempotent() -> TestResult {
         if again != expected {
             problems.push(format!(
                 "{}: a second apply changed the file:\n{again}",
+                case.display()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    Ok(())
+}
+
+/// An apply that leaves a Pomerium image older than its target (no patch `--to`) marks the
+/// image with the release it migrated to; later runs start there, not at the tag, so v0.23's
+/// `$` → `$$` is not applied twice: a second apply changes nothing, and `check` reports the
+/// image-tag action alone until the tag is changed, then passes. Deleting the marker returns
+/// to the tag as evidence.
+#[test]
+fn image_markers_keep_later_runs_from_migrating_again() -> TestResult {
+    let mut problems = Vec::new();
+    for case in [
+        "compose/image-marker-policy-dollar",
+        "kubernetes/image-marker-workload-env",
+        "kubernetes/image-marker-configmap",
+    ] {
+        let case = repo().join("tests/surfaces").join(case);
+        let input = input_of(&case)?;
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join(input.file_name().ok_or("no file name")?);
+        fs::copy(&input, &file)?;
+        let run = |cmd: &str| {
+            let mut c = bin();
+            c.arg(cmd).arg(s(&file)).args(["--format", "json"]);
+            if cmd == "apply" {
+                c.arg("--no-backup");
+            }
+            c.output()
+        };
+        let first = run("apply")?;
+        let after_first = fs::read_to_string(&file)?;
+        if first.status.code() != Some(0) || !after_first.contains("# pomerium-migrate action v") {
+            problems.push(format!("{}: first apply left no marker", case.display()));
+            continue;
+        }
+        // The case's expected output holds `a$$5` (the route list decoded, for base64).
+        let ext = input
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| format!(".{e}"))
+            .unwrap_or_default();
+        if after_first != fs::read_to_string(case.join(format!("expected{ext}")))? {
+            problems.push(format!(
+                "{}: the first apply is not the expected output",
+                case.display()
+            ));
+        }
+        run("apply")?;
+        if fs::read_to_string(&file)? != after_first {
+            problems.push(format!(
+                "{}: a second apply changed the file",
+                case.display()
+            ));
+        }
+        let check = run("check")?;
+        let report: Json = serde_json::from_slice(&check.stdout)?;
+        let findings: Vec<&Json> = report["files"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|f| f["findings"].as_array().into_iter().flatten())
+            .collect();
+        let changed = report["files"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["changed"] == true);
+        if changed
+            || findings.iter().any(|f| {
+                f["severity"] != "note"
+                    && !f["id"].as_str().unwrap_or_default().ends_with("/image-tag")
+            })
+        {
+            problems.push(format!(
+                "{}: check after apply wants more than the image tag: {report}",
+                case.display()
+            ));
+        }
+        // The tag changed (the marker may stay): nothing left to do.
+        fs::write(&file, after_first.replace("v0.22.0", "v0.33.0"))?;
+        let check = run("check")?;
+        if check.status.code() != Some(0) {
+            problems.push(format!(
+                "{}: check after the tag change exited {:?}",
+                case.display(),
+                check.status.code()
+            ));
+        }
+        // The marker deleted, the tag old: the tag is the evidence again, and the `$` would
+        // be escaped a second time.
+        let unmarked: String = after_first
+            .lines()
+            .filter(|l| !l.contains("pomerium-migrate action v0.33/image-tag"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(&file, &unmarked)?;
+        let plan = run("plan")?;
+        if !String::from_utf8_lossy(&plan.stdout).contains("escape-dollar-in-request-headers") {
+            problems.push(format!(
+                "{}: without the marker, the run did not start at the tag",
                 case.display()
             ));
         }

@@ -97,9 +97,11 @@ pub(crate) fn pomerium_services(doc: &Document, forced: bool) -> Vec<Container> 
         if !doc.is_mapping(service) {
             continue;
         }
-        let image = doc
-            .get(service, "image")
+        let image_entry = doc.get(service, "image");
+        let image = image_entry
+            .as_ref()
             .and_then(|e| doc.str(e.value).map(|t| (e.value, t.to_owned())));
+        let image_entry = image_entry.map(|e| e.id);
         let kind = match &image {
             Some((_, text)) => Image::parse(text).component(),
             None if forced && s.key.to_ascii_lowercase().contains("pomerium") => {
@@ -123,6 +125,7 @@ pub(crate) fn pomerium_services(doc: &Document, forced: bool) -> Vec<Container> 
             name: s.key.to_owned(),
             kind,
             image,
+            image_entry,
             env_at,
             env_name: "environment",
             env_map,

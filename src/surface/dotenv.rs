@@ -69,10 +69,13 @@ pub fn env_files(doc: &Document, compose: &Path) -> Vec<EnvFileRef> {
         let Some(env_file) = doc.get(node, "env_file") else {
             continue;
         };
+        // The image's tag, or the release an image-tag marker above it says an earlier apply
+        // migrated the service's variables to (see `super::image::marker_release`).
         let tag = service
             .image
             .as_ref()
-            .and_then(|(_, text)| Image::parse(text).version());
+            .and_then(|(_, text)| Image::parse(text).version())
+            .map(|t| t.max(env_vars::image_migrated_to(doc, &service).unwrap_or(t)));
         let value = doc.resolve(env_file.value);
         let items: Vec<NodeId> = if doc.is_sequence(value) {
             doc.items(value).to_vec()
@@ -197,6 +200,7 @@ pub fn components(path: Option<&Path>, forced: bool) -> Vec<super::Component> {
     let at = Location { line: 1, column: 1 };
     match path.map(naming_service) {
         Some((Some(r), _)) => vec![super::Component {
+            marked: None,
             name: format!(
                 "{} ({})",
                 r.service,
@@ -210,6 +214,7 @@ pub fn components(path: Option<&Path>, forced: bool) -> Vec<super::Component> {
             version: r.tag,
         }],
         _ if forced => vec![super::Component {
+            marked: None,
             name: "--kind dotenv".into(),
             kind: FileKind::Core,
             image: None,
@@ -300,6 +305,7 @@ pub fn migrate(
         name: path.clone(),
         kind,
         image: None,
+        image_entry: None,
         env_at: whole,
         env_name: "variables",
         env_map: Some(root),

@@ -472,13 +472,19 @@ pub fn pomerium_containers(doc: &Document) -> Vec<NodeId> {
 }
 
 /// The release the manifest's Pomerium containers run, from their image tags (the oldest when
-/// several differ): exact `--from` evidence for the configs it holds.
+/// several differ): exact `--from` evidence for the configs it holds. A container whose image
+/// an earlier `apply` left older than its target carries an image-tag action marker naming
+/// that target ([`super::image::marker_release`]): it counts as that release.
 pub fn image_version(doc: &Document) -> Option<Version> {
+    let lines: Vec<&str> = doc.text().lines().collect();
     pomerium_containers(doc)
         .into_iter()
         .filter_map(|c| {
-            let image = doc.get(c, "image").and_then(|e| doc.str(e.value))?;
-            super::image::Image::parse(image).version()
+            let entry = doc.get(c, "image")?;
+            let tagged = super::image::Image::parse(doc.str(entry.value)?).version()?;
+            let line = doc.entry_location(entry.id).line;
+            let marked = super::image::marked_release(&lines, line, super::image::IMAGE_TAG);
+            Some(tagged.max(marked.unwrap_or(tagged)))
         })
         .min()
 }

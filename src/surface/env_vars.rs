@@ -42,7 +42,7 @@ use super::virtual_config::{self, Fate, Origin, Piece, VirtualEntry};
 const ENV_IGNORED: &str = "env-ignored";
 const ENV_NOT_READ: &str = "env-not-read";
 const ENV_RENAMED: &str = "env-renamed";
-const IMAGE_TAG: &str = "image-tag";
+use super::image::IMAGE_TAG;
 
 /// A container (compose service, pod-template container) that runs Pomerium.
 #[derive(Clone, Debug)]
@@ -53,6 +53,8 @@ pub(crate) struct Container {
     pub kind: FileKind,
     /// The `image:` value node and its text.
     pub image: Option<(NodeId, String)>,
+    /// The `image:` entry, where the image-tag action marker goes.
+    pub image_entry: Option<EntryId>,
     /// Where its variables are (the `environment`/`env` key); findings without a variable go
     /// here.
     pub env_at: Location,
@@ -286,9 +288,14 @@ pub(crate) fn migrate_vars(
         .image
         .as_ref()
         .and_then(|(_, text)| Image::parse(text).version());
+    // An earlier apply that left the tag older marked the image with the release it migrated
+    // the variables to: that is where they start now.
+    let migrated_to = image_migrated_to(doc, container);
+    let evidence = tag_version.max(migrated_to);
     let mut warnings = Vec::new();
     if let (Some(given), Some(tagged)) = (config.from, tag_version)
         && given != tagged
+        && migrated_to.is_none_or(|m| m != given)
     {
         warnings.push(format!(
             "{path}: --from {given}, but the image of {} is tagged for {tagged}",
@@ -300,14 +307,15 @@ pub(crate) fn migrate_vars(
         findings: Vec::new(),
         decoded: Vec::new(),
         warnings,
-        from: config.from.or(tag_version).unwrap_or(to_default),
+        from: config.from.or(evidence).unwrap_or(to_default),
         to: config.to.unwrap_or(to_default),
     };
     let env_at = container.env_at;
     let kind = container.kind;
 
-    // The release the variables are read at: --from, the image tag, else their keys.
-    let from = match config.from.or(tag_version) {
+    // The release the variables are read at: --from, the image's marker or tag, else their
+    // keys.
+    let from = match config.from.or(evidence) {
         Some(from) => from,
         None => infer_from(vars, kind),
     };
@@ -397,7 +405,7 @@ pub(crate) fn migrate_vars(
         image_tag_finding(
             doc,
             container,
-            tag_version,
+            (tag_version, migrated_to),
             config.to_release.as_deref(),
             &mut done,
         );
@@ -530,7 +538,7 @@ pub(crate) fn migrate_vars(
     image_tag_finding(
         doc,
         container,
-        tag_version,
+        (tag_version, migrated_to),
         config.to_release.as_deref(),
         &mut done,
     );
@@ -757,12 +765,23 @@ fn infer_from(vars: &[Var], kind: FileKind) -> Version {
     }
 }
 
+/// The release an image-tag action marker above the container's `image:` names (see
+/// [`super::image::marker_release`]).
+pub(crate) fn image_migrated_to(doc: &Document, container: &Container) -> Option<Version> {
+    let entry = container.image_entry?;
+    let lines: Vec<&str> = doc.text().lines().collect();
+    super::image::marked_release(&lines, doc.entry_location(entry).line, IMAGE_TAG)
+}
+
 /// After the migration, an image older than the target is an action; with `--to` naming a
-/// patch release (`v0.33.1`), the tag is rewritten to it instead.
+/// patch release (`v0.33.1`), the tag is rewritten to it instead. An action leaves a marker
+/// above the `image:` entry naming the release the variables now are for, so that later runs
+/// start there rather than at the older tag (0.23's `$` escaping must not run twice); where no
+/// comment can stand (JSON), the message says to give `--from` on later runs.
 fn image_tag_finding(
     doc: &Document,
     container: &Container,
-    tagged: Option<Version>,
+    (tagged, migrated_to): (Option<Version>, Option<Version>),
     release: Option<&str>,
     done: &mut Done,
 ) {
@@ -790,17 +809,38 @@ fn image_tag_finding(
     if tagged >= to {
         return;
     }
+    let entry = container.image_entry.filter(|e| doc.can_comment_out(*e));
+    let later = if entry.is_some() {
+        format!(
+            "; the marker above the image tells later runs the variables are migrated to {to} \
+             (delete it once the tag is changed)"
+        )
+    } else {
+        format!(
+            "; no comment can stand here, so give --from {to} on later runs until the tag is \
+             changed (the tag alone would have them migrate the variables again)"
+        )
+    };
+    let message = format!(
+        "{} runs `{text}`, Pomerium {tagged}, and its variables are now for {to}: \
+         change the image tag to a {to} release when you deploy them (or give the release \
+         with --to, e.g. --to v{to}.0, and apply rewrites the tag){later}",
+        container.describe()
+    );
+    if let Some(entry) = entry
+        && migrated_to.is_none_or(|m| m < to)
+    {
+        done.edits.push(Edit::Annotate {
+            entry,
+            text: format!("{} action v{to}/{IMAGE_TAG}: {message}", marker::TOOL),
+        });
+    }
     done.findings.push(finding(
         to,
         IMAGE_TAG,
         Severity::ActionRequired,
         at,
-        format!(
-            "{} runs `{text}`, Pomerium {tagged}, and its variables are now for {to}: \
-             change the image tag to a {to} release when you deploy them (or give the release \
-             with --to, e.g. --to v{to}.0, and apply rewrites the tag)",
-            container.describe()
-        ),
+        message,
     ));
 }
 

@@ -145,6 +145,7 @@ pub fn components(doc: &Document, chart: HelmChart) -> Vec<super::Component> {
         HelmChart::Pomerium => ("pomerium chart", FileKind::Core),
     };
     vec![super::Component {
+        marked: None,
         name: name.to_owned(),
         kind,
         image,

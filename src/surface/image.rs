@@ -6,7 +6,34 @@
 //! Enterprise quickstart's docker-compose file and the "Pull a specific tagged release" page).
 
 use crate::step::FileKind;
+use crate::validate::marker;
 use crate::version::Version;
+
+/// The id of the action about a Pomerium image older than the target (compose services,
+/// Kubernetes containers).
+pub const IMAGE_TAG: &str = "image-tag";
+
+/// The release an open image action marker names (`pomerium-migrate action v0.33/image-tag: …`
+/// gives 0.33 for `step` `image-tag`): the release an earlier `apply` migrated the options
+/// beside an image to while its tag stayed older. Later runs start there instead of at the
+/// tag, so steps that are not idempotent (0.23's `$` escaping) do not run twice; deleting the
+/// marker (after changing the tag) returns to the tag as evidence.
+pub fn marker_release(text: &str, step: &str) -> Option<Version> {
+    let rest = text.strip_prefix(marker::TOOL)?.trim_start();
+    let id = rest.strip_prefix("action ")?.split([':', ' ']).next()?;
+    let (release, id_step) = id.split_once('/')?;
+    (id_step == step).then_some(())?;
+    release.parse().ok()
+}
+
+/// The newest release an image action marker `step` right above line `line` (1-based, the
+/// image's key) names, in a text split into `lines`.
+pub fn marked_release(lines: &[&str], line: usize, step: &str) -> Option<Version> {
+    super::env_vars::markers_above(lines, line)
+        .iter()
+        .filter_map(|(text, _)| marker_release(text, step))
+        .max()
+}
 
 /// An image reference split into its parts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,6 +98,33 @@ impl<'a> Image<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_markers_name_their_release() {
+        let step = "image-tag";
+        assert_eq!(
+            marker_release("pomerium-migrate action v0.33/image-tag: runs 0.22", step),
+            Some(Version::new(0, 33))
+        );
+        assert_eq!(
+            marker_release("pomerium-migrate action v0.33/controller-image: x", step),
+            None
+        );
+        assert_eq!(
+            marker_release("pomerium-migrate accepted v0.33/image-tag", step),
+            None
+        );
+        assert_eq!(marker_release("something else", step), None);
+        let lines = [
+            "services:",
+            "  pomerium:",
+            "    # pomerium-migrate action v0.30/image-tag: older",
+            "    # pomerium-migrate action v0.33/image-tag: newer",
+            "    image: pomerium/pomerium:v0.22.0",
+        ];
+        assert_eq!(marked_release(&lines, 5, step), Some(Version::new(0, 33)));
+        assert_eq!(marked_release(&lines, 2, step), None);
+    }
 
     #[test]
     fn images_are_told_by_their_path() {

@@ -182,6 +182,7 @@ fn pomerium_containers(doc: &Document) -> Vec<(Container, Option<NodeId>, Option
                         owner: Some(format!("{kind} `{object_name}`")),
                         kind: component,
                         image,
+                        image_entry: image_entry.map(|e| e.id),
                         env_at: at,
                         env_name: "env",
                         env_map: None,
@@ -311,6 +312,7 @@ fn embedded_components(doc: &Document) -> Vec<Component> {
         .configs
         .into_iter()
         .map(|c| Component {
+            marked: None,
             name: c.host.replace('`', ""),
             kind: c.kind,
             image: None,

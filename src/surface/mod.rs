@@ -296,6 +296,9 @@ pub struct Component {
     pub at: Location,
     /// The release the image tag names (exact `--from` evidence).
     pub version: Option<Version>,
+    /// The release an image action marker above the image names: an earlier `apply` migrated
+    /// the options to it while the tag stayed older, and runs start there.
+    pub marked: Option<Version>,
 }
 
 /// The parts of a surface file that run Pomerium (empty: the file does not concern Pomerium).
@@ -338,7 +341,9 @@ pub fn manifest_stream(text: &str) -> Option<Document> {
 
 /// A container as `detect` lists it.
 pub(crate) fn component(doc: &Document, c: env_vars::Container) -> Component {
+    let marked = env_vars::image_migrated_to(doc, &c);
     Component {
+        marked,
         version: c
             .image
             .as_ref()

@@ -102,10 +102,8 @@ pub fn controller_images(doc: &Document) -> Vec<ControllerImage> {
                         .unwrap_or_else(|| "?".to_owned());
                     let at = doc.location(image.value);
                     let key_line = doc.entry_location(image.id).line;
-                    let migrated_to = annotations::markers_above(&lines, key_line)
-                        .iter()
-                        .filter_map(|(text, _)| marker_release(text))
-                        .max();
+                    let migrated_to =
+                        crate::surface::image::marked_release(&lines, key_line, CONTROLLER_IMAGE);
                     out.push(ControllerImage {
                         container,
                         reference: reference.to_owned(),
@@ -124,12 +122,9 @@ pub fn controller_images(doc: &Document) -> Vec<ControllerImage> {
 
 /// The release of an open `controller-image` marker (`pomerium-migrate action
 /// v0.23/controller-image: …` gives 0.23).
+#[cfg(test)]
 fn marker_release(text: &str) -> Option<Version> {
-    let rest = text.strip_prefix(marker::TOOL)?.trim_start();
-    let id = rest.strip_prefix("action ")?.split([':', ' ']).next()?;
-    let (release, step) = id.split_once('/')?;
-    (step == CONTROLLER_IMAGE).then_some(())?;
-    release.parse().ok()
+    crate::surface::image::marker_release(text, CONTROLLER_IMAGE)
 }
 
 /// The controller image retagged to the newest controller release that embeds exactly the
@@ -182,6 +177,7 @@ pub fn components(doc: &Document) -> Vec<crate::surface::Component> {
             image: None,
             at: doc.location(ingress.object),
             version: None,
+            marked: None,
         });
     }
     for object in pomerium_objects(doc) {
@@ -194,6 +190,7 @@ pub fn components(doc: &Document) -> Vec<crate::surface::Component> {
             image: None,
             at: doc.location(object),
             version: None,
+            marked: None,
         });
     }
     for image in controller_images(doc) {
@@ -203,6 +200,7 @@ pub fn components(doc: &Document) -> Vec<crate::surface::Component> {
             image: Some(image.reference),
             at: image.at,
             version: image.version,
+            marked: image.migrated_to,
         });
     }
     out
