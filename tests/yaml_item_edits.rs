@@ -436,3 +436,59 @@ fn what_ends_an_item_once_the_batch_is_applied_decides_the_lines_taken_below_it(
     });
     assert_eq!(out, "l:\n  - h:\n      - b\n\n  - y: 3\n");
 }
+
+/// In a file without a final line break, deleting the last item leaves last the line before it,
+/// which had a break of its own. After a `|+` block scalar with trailing blank lines that break is
+/// part of the value, so it stays; elsewhere it goes, and other block scalars read the same.
+#[test]
+fn a_keep_scalar_left_last_in_a_file_without_a_final_break_keeps_its_breaks() {
+    for (text, want) in [
+        ("l:\n- |+\n  a\n\n- b", "l:\n- |+\n  a\n\n"),
+        // Without a blank line, the scalar's last line reads the same with or without its break.
+        ("l:\n- |+\n  a\n- b", "l:\n- |+\n  a"),
+        ("l:\n  - >+\n    a\n\n  - b", "l:\n  - >+\n    a\n\n"),
+    ] {
+        let out = apply(text, |d| {
+            vec![Edit::DeleteItem {
+                item: node(d, "l[1]"),
+            }]
+        });
+        assert_eq!(out, want, "from {text:?}");
+    }
+    for header in ["|", "|-", ">"] {
+        let text = format!("l:\n- {header}\n  a\n\n- b");
+        let out = apply(&text, |d| {
+            vec![Edit::DeleteItem {
+                item: node(d, "l[1]"),
+            }]
+        });
+        let before = common::parse(&text, Format::Yaml).data();
+        let after = common::parse(&out, Format::Yaml).data();
+        let item = |v: &Value| match v {
+            Value::Mapping(m) => match m.first() {
+                Some((_, Value::Sequence(items))) => items.first().cloned(),
+                _ => None,
+            },
+            _ => None,
+        };
+        assert_eq!(item(&after), item(&before), "{header}: {out:?}");
+    }
+}
+
+#[test]
+fn a_keep_scalar_left_last_by_an_entry_deletion_keeps_its_breaks() {
+    let text = "a: |+\n  x\n\nb: 1";
+    let out = apply(text, |d| {
+        vec![Edit::Delete {
+            entry: common::entry(d, "b"),
+        }]
+    });
+    assert_eq!(out, "a: |+\n  x\n\n");
+    let text = "a: |+\n  x\nb: 1";
+    let out = apply(text, |d| {
+        vec![Edit::Delete {
+            entry: common::entry(d, "b"),
+        }]
+    });
+    assert_eq!(out, "a: |+\n  x");
+}

@@ -167,10 +167,27 @@ impl Backend for YamlDocument {
         }
         // Edits are planned on a text that ends with a line break, so that the last line is a
         // line like any other; a file without a final break gets it back without one.
+        let mut planned = None;
         let mut out = splice::with_final_break(self.src(), self.eol, |work| {
-            render::Renderer::new(self, work).render(edits)
+            let rendered = render::Renderer::new(self, work).render(edits)?;
+            planned = Some(rendered.clone());
+            Ok::<_, EditError>(rendered)
         })?;
         out.insert_str(0, &self.text[..self.base]);
+        // When the edits leave a line that had a break of its own last (say the end of a `|+`
+        // block scalar, whose value holds its trailing breaks), dropping that break would change
+        // the data: the break is kept then.
+        if let Some(planned) = planned.filter(|p| p.len() != out.len() - self.base) {
+            let last_line = |t: &str| t.rsplit(['\n', '\r']).next().map(str::to_owned);
+            let end_edited = last_line(self.src()) != last_line(&out);
+            let full = format!("{}{planned}", &self.text[..self.base]);
+            if end_edited
+                && let (Ok(with), Ok(without)) = (self.parse_data(&full), self.parse_data(&out))
+                && with != without
+            {
+                return Ok(full);
+            }
+        }
         Ok(out)
     }
 
