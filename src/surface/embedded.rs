@@ -383,14 +383,7 @@ pub fn migrate(
 }
 
 fn finding(version: Version, severity: Severity, at: Location, message: String) -> Finding {
-    Finding {
-        version,
-        step: STEP_ID,
-        severity,
-        location: Some(at),
-        message,
-        link: "",
-    }
+    super::finding(version, STEP_ID, severity, at, message)
 }
 
 /// Runs one embedded config. What the chain refuses stops the manifest's run as it would stop

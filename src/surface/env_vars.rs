@@ -33,10 +33,10 @@ use crate::step::{FileKind, Finding, Severity};
 use crate::validate::marker;
 use crate::version::Version;
 
-use super::env;
 use super::image::Image;
 use super::route_env::{self, RouteListVar};
 use super::virtual_config::{self, Fate, Origin, Piece, VirtualEntry};
+use super::{env, finding};
 
 /// The step ids of the findings this module reports itself.
 const ENV_IGNORED: &str = "env-ignored";
@@ -244,23 +244,6 @@ pub(crate) struct Done {
     pub warnings: Vec<String>,
     pub from: Version,
     pub to: Version,
-}
-
-fn finding(
-    to: Version,
-    step: &'static str,
-    severity: Severity,
-    at: Location,
-    message: String,
-) -> Finding {
-    Finding {
-        version: to,
-        step,
-        severity,
-        location: Some(at),
-        message,
-        link: "",
-    }
 }
 
 /// A variable's value as written: `$` (interpolation) makes it unknown, empty unset.

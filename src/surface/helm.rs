@@ -43,7 +43,7 @@ use super::helm_tables::{
 };
 use super::image::Image;
 use super::virtual_config::{self, Fate, Origin, Piece, VirtualEntry};
-use super::{HelmChart, Surface};
+use super::{HelmChart, Surface, finding};
 
 /// Ids of the findings this module reports itself.
 const HELM_VALUE: &str = "helm-value";
@@ -161,23 +161,6 @@ struct Done {
     findings: Vec<Finding>,
     /// The release the chain inferred from the options, when nothing else said.
     inferred: Option<Version>,
-}
-
-fn finding(
-    to: Version,
-    step: &'static str,
-    severity: Severity,
-    at: Location,
-    message: String,
-) -> Finding {
-    Finding {
-        version: to,
-        step,
-        severity,
-        location: Some(at),
-        message,
-        link: "",
-    }
 }
 
 /// The release the values name: a chart version written as Helm labels charts

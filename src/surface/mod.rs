@@ -38,7 +38,7 @@ use std::path::Path;
 
 use crate::document::{Document, Location, NodeId, NodeKind};
 use crate::runner::{FileRun, Input, RunConfig, RunError};
-use crate::step::FileKind;
+use crate::step::{FileKind, Finding, Severity};
 use crate::version::Version;
 
 /// Where a file's options live.
@@ -447,6 +447,25 @@ pub fn migrate(file: Prepared, config: &RunConfig<'_>) -> Result<FileRun, RunErr
             surface: surface.to_string(),
             evidence: file.evidence,
         }),
+    }
+}
+
+/// A finding a surface reports itself (not a release step's), located in the surface file;
+/// `to` is the release it concerns.
+pub(crate) fn finding(
+    to: Version,
+    step: &'static str,
+    severity: Severity,
+    at: Location,
+    message: String,
+) -> Finding {
+    Finding {
+        version: to,
+        step,
+        severity,
+        location: Some(at),
+        message,
+        link: "",
     }
 }
 
