@@ -115,6 +115,19 @@ pub(crate) fn runs(sorted: &[usize]) -> Vec<(usize, usize)> {
     out
 }
 
+/// Renders a whole file whose first `base` bytes (a BOM) are no part of the edited text: the
+/// rest is planned through [`with_final_break`] and the prefix put back in front.
+pub(crate) fn render_after_prefix<E>(
+    text: &str,
+    base: usize,
+    eol: &str,
+    render: impl FnOnce(&str) -> Result<String, E>,
+) -> Result<String, E> {
+    let mut out = with_final_break(&text[base..], eol, render)?;
+    out.insert_str(0, &text[..base]);
+    Ok(out)
+}
+
 /// Renders on `src` ended by a line break, so that its last line is a line like any other:
 /// deleted last lines take their own break along (the line before them keeps its break, which
 /// now ends the text) and new lines at the end are written like any others. A `src` without a

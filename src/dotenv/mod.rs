@@ -506,12 +506,11 @@ impl Backend for DotenvDocument {
         if edits.is_empty() {
             return Ok(self.text.clone());
         }
-        // Planned on a text ending with a line break, so that the last line is like any other.
-        let mut out = splice::with_final_break(self.src(), self.eol, |work| {
+        // Edits are planned on a text that ends with a line break, so that the last line is a
+        // line like any other; a file without a final break gets it back without one.
+        splice::render_after_prefix(&self.text, self.base, self.eol, |work| {
             render::Renderer::new(self, work).render(edits)
-        })?;
-        out.insert_str(0, &self.text[..self.base]);
-        Ok(out)
+        })
     }
 
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {
