@@ -804,29 +804,24 @@ mod tests {
             assert!(names.iter().any(|n| n == required), "{required} not listed");
         }
         for name in &names {
-            for text in [
+            // Compose and Kubernetes shapes; then a `.env` file: a variable, an exported quoted
+            // one, a commented-out one.
+            let yaml = [
                 format!("environment:\n  {name}: {VALUE}\n  OTHER: x\n"),
                 format!("environment:\n  - {name}={VALUE}\n  - OTHER=x\n"),
                 format!("environment:\n  - \"{name}={VALUE}\"\n"),
                 format!("env:\n  - name: {name}\n    value: {VALUE}\n"),
                 format!("environment:\n  # {name}: {VALUE}\n  OTHER: x\n"),
-            ] {
-                let doc = match Document::parse(text.clone(), Format::Yaml) {
-                    Ok(doc) => doc,
-                    Err(e) => panic!("{text}: {e}"),
-                };
-                let out = redact(&doc);
-                assert!(!out.text.contains(VALUE), "{name}: {}", out.text);
-                assert!(out.text.contains(REDACTED), "{name}: {}", out.text);
-                assert!(out.text.contains(name.as_str()), "{name}: {}", out.text);
-            }
-            // A `.env` file: a variable, an exported quoted one, a commented-out one.
-            for text in [
+            ];
+            let dotenv = [
                 format!("{name}={VALUE}\nOTHER=x\n"),
                 format!("export {name}=\"{VALUE}\" # c\n"),
                 format!("# {name}={VALUE}\nOTHER=x\n"),
-            ] {
-                let doc = match Document::parse(text.clone(), Format::Dotenv) {
+            ];
+            let cases = (yaml.into_iter().map(|t| (t, Format::Yaml)))
+                .chain(dotenv.into_iter().map(|t| (t, Format::Dotenv)));
+            for (text, format) in cases {
+                let doc = match Document::parse(text.clone(), format) {
                     Ok(doc) => doc,
                     Err(e) => panic!("{text}: {e}"),
                 };
