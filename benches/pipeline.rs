@@ -66,6 +66,8 @@ fn main() {
         Ok(d) => d,
         Err(e) => panic!("no temporary directory: {e}"),
     };
+    // `PIPELINE_KEEP=DIR` writes the generated configs there and leaves them, for profiling.
+    let keep = std::env::var_os("PIPELINE_KEEP").map(PathBuf::from);
     println!("each figure: median of {runs} runs, CPU time (user + system) and peak RSS\n");
     println!(
         "{:>9}  {:>8}  {:>17}  {:>17}  {:>7}  {:>17}  {:>7}",
@@ -73,7 +75,10 @@ fn main() {
     );
     let mut rows = Vec::new();
     for &routes in &sizes {
-        let file = dir.path().join(format!("routes-{routes}.yaml"));
+        let file = keep
+            .as_deref()
+            .unwrap_or(dir.path())
+            .join(format!("routes-{routes}.yaml"));
         let text = support::pipeline_config(routes);
         if let Err(e) = std::fs::write(&file, &text) {
             panic!("cannot write {}: {e}", file.display());
@@ -92,7 +97,9 @@ fn main() {
             nothing.cpu / bare.cpu,
         );
         rows.push((routes, bare, migrate, nothing));
-        let _ = std::fs::remove_file(&file);
+        if keep.is_none() {
+            let _ = std::fs::remove_file(&file);
+        }
     }
     println!();
     println!("peak RSS, plan / bare load:");
