@@ -8,7 +8,7 @@
 use super::Location;
 
 /// The start offset of every line of a text.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lines {
     starts: Vec<usize>,
 }
