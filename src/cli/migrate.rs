@@ -184,12 +184,13 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
             })
             .collect()
     });
+    let scrubber = redact::Scrubber::new(&secrets);
     let findings = file
         .findings
         .iter()
         .cloned()
         .map(|mut f| {
-            f.message = redact::scrub(&f.message, &secrets);
+            f.message = scrubber.scrub(&f.message);
             f
         })
         .collect();
