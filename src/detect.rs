@@ -21,7 +21,7 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::document::{Document, Location, NodeId};
+use crate::document::{Document, EntryRef, Location, NodeId};
 use crate::keys::{self, KeyHistory};
 use crate::step::{FileKind, Finding, Severity};
 use crate::version::Version;
@@ -102,75 +102,199 @@ pub struct KeySite {
 
 /// Every key of `doc` at the levels described in the module documentation, in file order.
 pub fn key_sites(doc: &Document) -> Vec<KeySite> {
-    let mut out = Vec::new();
-    if let Some(root) = doc.root() {
-        walk(doc, root, &Level::Global, "", &mut out, 0);
-    }
-    out
+    let sites = Sites::of(doc);
+    (0..sites.len()).map(|i| sites.key_site(i)).collect()
 }
 
 /// Aliases can nest deeply in hostile input; real configs are a few levels deep.
 const MAX_DEPTH: usize = 24;
 
-fn walk(
-    doc: &Document,
-    map: NodeId,
-    level: &Level,
-    path: &str,
-    out: &mut Vec<KeySite>,
-    depth: usize,
-) {
-    if depth > MAX_DEPTH {
-        return;
-    }
-    for entry in doc.entries(map) {
-        let key = entry.key;
-        // Built by hand: `format!` is measurably slower for the ~10 keys of every route.
-        let mut here = String::with_capacity(path.len() + 1 + key.len());
-        if !path.is_empty() {
-            here.push_str(path);
-            here.push('.');
-        }
-        here.push_str(key);
-        out.push(KeySite {
-            key: key.to_owned(),
-            path: here.clone(),
-            location: doc.location(entry.key_node),
-            level: level.clone(),
-        });
-        let routes = *level == Level::Global && (key == "routes" || key == "policy");
-        // A route's `policy` is PPL, not a list of routes.
-        let opaque = FREE_FORM.contains(&key) || (*level == Level::Route && key == "policy");
-        if !routes && (opaque || keys::lookup(key).is_none()) {
-            continue;
-        }
-        let child_level = if routes {
-            Level::Route
-        } else {
-            Level::Nested(key.to_owned())
-        };
-        let value = doc.resolve(entry.value);
-        if doc.is_mapping(value) && !routes {
-            walk(doc, value, &child_level, &here, out, depth + 1);
-        } else if doc.is_sequence(value) {
-            for (i, item) in doc.items(value).iter().enumerate() {
-                let item = doc.resolve(*item);
-                if doc.is_mapping(item) {
-                    walk(doc, item, &child_level, &indexed(&here, i), out, depth + 1);
-                }
-            }
+/// Where a key was read, borrowed from the document (see [`Level`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SiteLevel<'d> {
+    Global,
+    Route,
+    Nested(&'d str),
+}
+
+impl SiteLevel<'_> {
+    fn owned(self) -> Level {
+        match self {
+            SiteLevel::Global => Level::Global,
+            SiteLevel::Route => Level::Route,
+            SiteLevel::Nested(parent) => Level::Nested(parent.to_owned()),
         }
     }
 }
 
-/// `path[i]`.
-fn indexed(path: &str, i: usize) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(path.len() + 8);
-    out.push_str(path);
-    // Writing to a String cannot fail.
-    let _ = write!(out, "[{i}]");
-    out
+/// No parent site: a top-level key.
+const TOP: u32 = u32::MAX;
+
+/// One key of the file, as [`KeySite`] without building its strings: the key is borrowed from
+/// the document and the data path is written only when asked for ([`Sites::path`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Site<'d> {
+    pub key: &'d str,
+    pub location: Location,
+    pub level: SiteLevel<'d>,
+    /// The entry's value as written (an alias is not followed).
+    pub value: NodeId,
+    /// The key's history in the Core table ([`keys::lookup`]).
+    pub history: Option<&'static KeyHistory>,
+    /// The site whose value holds this key ([`TOP`] for a top-level key) …
+    parent: u32,
+    /// … and the item of that value's sequence it is in ([`TOP`] when the value is a mapping).
+    item: u32,
+}
+
+/// The keys of a document in file order, read once and shared by detection, validation and
+/// the unknown-key notes. Building it allocates one list; the keys are borrowed.
+#[derive(Debug)]
+pub(crate) struct Sites<'d> {
+    list: Vec<Site<'d>>,
+}
+
+/// What decides how a key is walked into, worked out once per distinct key of a walk.
+#[derive(Clone, Copy)]
+struct KeyClass {
+    history: Option<&'static KeyHistory>,
+    free_form: bool,
+}
+
+impl<'d> Sites<'d> {
+    pub fn of(doc: &'d Document) -> Sites<'d> {
+        let mut sites = Sites { list: Vec::new() };
+        if let Some(root) = doc.root() {
+            let mut classes: HashMap<&'d str, KeyClass> = HashMap::new();
+            sites.walk(doc, root, SiteLevel::Global, TOP, TOP, &mut classes, 0);
+        }
+        sites
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &mut self,
+        doc: &'d Document,
+        map: NodeId,
+        level: SiteLevel<'d>,
+        parent: u32,
+        item: u32,
+        classes: &mut HashMap<&'d str, KeyClass>,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        for entry in doc.entries_iter(map) {
+            let key: &'d str = entry.key;
+            let class = *classes.entry(key).or_insert_with(|| KeyClass {
+                history: keys::lookup(key),
+                free_form: FREE_FORM.contains(&key),
+            });
+            let here = self.list.len() as u32;
+            self.list.push(Site {
+                key,
+                location: doc.location(entry.key_node),
+                level,
+                value: entry.value,
+                history: class.history,
+                parent,
+                item,
+            });
+            let routes = level == SiteLevel::Global && (key == "routes" || key == "policy");
+            // A route's `policy` is PPL, not a list of routes.
+            let opaque = class.free_form || (level == SiteLevel::Route && key == "policy");
+            if !routes && (opaque || class.history.is_none()) {
+                continue;
+            }
+            let child_level = if routes {
+                SiteLevel::Route
+            } else {
+                SiteLevel::Nested(key)
+            };
+            let value = doc.resolve(entry.value);
+            if doc.is_mapping(value) && !routes {
+                self.walk(doc, value, child_level, here, TOP, classes, depth + 1);
+            } else if doc.is_sequence(value) {
+                for (i, item) in doc.items(value).iter().enumerate() {
+                    let item = doc.resolve(*item);
+                    if doc.is_mapping(item) {
+                        self.walk(doc, item, child_level, here, i as u32, classes, depth + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Site<'d>> {
+        self.list.iter()
+    }
+
+    pub fn get(&self, i: usize) -> &Site<'d> {
+        &self.list[i]
+    }
+
+    /// The data path of site `i`, e.g. `routes[2].downstream_mtls.ca`.
+    pub fn path(&self, i: usize) -> String {
+        let mut out = String::new();
+        self.write_path(i, &mut out);
+        out
+    }
+
+    fn write_path(&self, i: usize, out: &mut String) {
+        use std::fmt::Write as _;
+        let site = &self.list[i];
+        if site.parent != TOP {
+            self.write_path(site.parent as usize, out);
+            if site.item != TOP {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "[{}]", site.item);
+            }
+            out.push('.');
+        }
+        out.push_str(site.key);
+    }
+
+    /// Whether the data path of site `i`, read back as a [`crate::document::Path`], leads
+    /// through the same keys: no key on the way is empty, `*`, or holds `.`, `[` or `]`.
+    pub fn plain_path(&self, i: usize) -> bool {
+        let mut at = i as u32;
+        while at != TOP {
+            let site = &self.list[at as usize];
+            if site.key.is_empty() || site.key == "*" || site.key.contains(['.', '[', ']']) {
+                return false;
+            }
+            at = site.parent;
+        }
+        true
+    }
+
+    /// Site `i` as an owned [`KeySite`].
+    pub fn key_site(&self, i: usize) -> KeySite {
+        let site = &self.list[i];
+        KeySite {
+            key: site.key.to_owned(),
+            path: self.path(i),
+            location: site.location,
+            level: site.level.owned(),
+        }
+    }
+
+    /// The evidence of site `i`.
+    fn evidence(&self, i: usize, version: Option<Version>) -> Evidence {
+        let site = &self.list[i];
+        Evidence {
+            key: site.key.to_owned(),
+            path: self.path(i),
+            location: site.location,
+            version,
+            value: None,
+        }
+    }
 }
 
 /// A key that decided something, with where it is written.
@@ -190,16 +314,6 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    fn of(site: &KeySite, version: Option<Version>) -> Evidence {
-        Evidence {
-            key: site.key.clone(),
-            path: site.path.clone(),
-            location: site.location,
-            version,
-            value: None,
-        }
-    }
-
     /// `` `path` `` or, for value evidence, `` `path` (a `${pomerium.…}` substitution) ``.
     pub fn subject(&self) -> String {
         match self.value {
@@ -259,23 +373,26 @@ impl KindEvidence {
 }
 
 /// Weighs the top-level keys of `sites` (see [`KindEvidence`]).
-pub fn kind_evidence(sites: &[KeySite]) -> KindEvidence {
+pub(crate) fn kind_evidence(sites: &Sites<'_>) -> KindEvidence {
     let mut evidence = KindEvidence::default();
-    for site in sites.iter().filter(|s| s.level == Level::Global) {
-        let key = site.key.as_str();
+    for (i, site) in sites.iter().enumerate() {
+        if site.level != SiteLevel::Global {
+            continue;
+        }
+        let key = site.key;
         if key.starts_with("x-") || key.starts_with('.') {
             continue;
         }
         let console = keys::is_console_key(key);
         if key.contains('-') {
             if console {
-                evidence.console.push(Evidence::of(site, None));
+                evidence.console.push(sites.evidence(i, None));
             }
             continue;
         }
         match (keys::lookup(key).is_some(), console) {
-            (true, false) => evidence.core.push(Evidence::of(site, None)),
-            (false, true) => evidence.console.push(Evidence::of(site, None)),
+            (true, false) => evidence.core.push(sites.evidence(i, None)),
+            (false, true) => evidence.console.push(sites.evidence(i, None)),
             _ => {}
         }
     }
@@ -385,7 +502,7 @@ impl Detection {
 /// Detects kind and version range; the kind is decided from the keys (`--kind auto`, see
 /// [`KindEvidence`]).
 pub fn detect(doc: &Document) -> Result<Detection, KindUndecided> {
-    let sites = key_sites(doc);
+    let sites = Sites::of(doc);
     let evidence = kind_evidence(&sites);
     match evidence.decide() {
         Some(kind) => Ok(detection(doc, kind, evidence, &sites)),
@@ -396,16 +513,58 @@ pub fn detect(doc: &Document) -> Result<Detection, KindUndecided> {
 /// Detects the version range of a file whose kind the user gave (`--kind core|console`); the
 /// kind evidence is still weighed, so that evidence against the given kind can be reported.
 pub fn detect_as(doc: &Document, kind: FileKind) -> Detection {
-    let sites = key_sites(doc);
+    let sites = Sites::of(doc);
     detection(doc, kind, kind_evidence(&sites), &sites)
 }
 
 /// Something in the file that bounds the version: a key's first and last release, or a value
-/// only some releases accept.
-struct Bound {
-    evidence: Evidence,
+/// only some releases accept. A file has one for nearly every key: it stays small.
+struct Bound<'v> {
+    what: BoundBy<'v>,
     min: Option<Version>,
     max: Option<Version>,
+}
+
+/// What a [`Bound`] comes from: a key (by its index in the [`Sites`]), or a value.
+enum BoundBy<'v> {
+    Key(usize),
+    Value(&'v Evidence),
+}
+
+impl Bound<'_> {
+    fn evidence(&self, sites: &Sites<'_>, version: Option<Version>) -> Evidence {
+        match self.what {
+            BoundBy::Key(i) => sites.evidence(i, version),
+            BoundBy::Value(evidence) => Evidence {
+                version,
+                ..evidence.clone()
+            },
+        }
+    }
+}
+
+/// The bounds of a file ([`bounds`]), holding the evidence of the value bounds.
+struct Bounds {
+    /// Per key site with a bound: its index and the bound.
+    keys: Vec<(usize, Option<Version>, Option<Version>)>,
+    values: Vec<(Evidence, Option<Version>, Option<Version>)>,
+}
+
+impl Bounds {
+    /// Every bound, in file order (keys, then values).
+    fn iter(&self) -> impl Iterator<Item = Bound<'_>> {
+        let keys = self.keys.iter().map(|&(i, min, max)| Bound {
+            what: BoundBy::Key(i),
+            min,
+            max,
+        });
+        let values = self.values.iter().map(|(e, min, max)| Bound {
+            what: BoundBy::Value(e),
+            min: *min,
+            max: *max,
+        });
+        keys.chain(values)
+    }
 }
 
 /// What a `${pomerium.…}` reference in a request header means (0.23 added the substitution).
@@ -414,33 +573,38 @@ const SUBSTITUTION: &str = "a `${pomerium.…}` substitution";
 const REDIS: &str = "the value `redis`";
 
 /// Every bound the keys and values of `doc` put on the version, for a file of `kind`, in file
-/// order (keys, then values).
-fn bounds(doc: &Document, kind: FileKind, sites: &[KeySite]) -> Vec<Bound> {
-    let bound = |site: &KeySite, min: Option<Version>, max: Option<Version>| Bound {
-        evidence: Evidence::of(site, None),
-        min,
-        max,
+/// order (keys, then values). Only the keys that bound something are listed, each key's
+/// history looked up once.
+fn bounds(doc: &Document, kind: FileKind, sites: &Sites<'_>) -> Bounds {
+    let mut out = Bounds {
+        keys: Vec::new(),
+        values: Vec::new(),
     };
-    let mut out: Vec<Bound> = match kind {
-        FileKind::Core => sites
-            .iter()
-            .filter_map(|s| keys::lookup(&s.key).map(|k| (s, core_bounds(k))))
-            .map(|(s, (lo, hi))| bound(s, lo, hi))
-            .collect(),
-        FileKind::Console => sites
-            .iter()
-            .filter(|s| s.level == Level::Global)
-            .filter_map(|s| {
-                let snake = s.key.replace('-', "_");
-                CONSOLE_KEYS
-                    .iter()
-                    .find(|(k, _, _)| *k == snake)
-                    .map(|(_, lo, hi)| bound(s, *lo, *hi))
-            })
-            .collect(),
-    };
+    match kind {
+        FileKind::Core => {
+            for (i, site) in sites.iter().enumerate() {
+                let (min, max) = site.history.map_or((None, None), core_bounds);
+                if min.is_some() || max.is_some() {
+                    out.keys.push((i, min, max));
+                }
+            }
+        }
+        FileKind::Console => {
+            for (i, site) in sites.iter().enumerate() {
+                if site.level != SiteLevel::Global {
+                    continue;
+                }
+                let snake = site.key.replace('-', "_");
+                if let Some((_, min, max)) = CONSOLE_KEYS.iter().find(|(k, _, _)| *k == snake)
+                    && (min.is_some() || max.is_some())
+                {
+                    out.keys.push((i, *min, *max));
+                }
+            }
+        }
+    }
     if kind == FileKind::Core {
-        out.extend(value_bounds(doc));
+        out.values = value_bounds(doc);
     }
     out
 }
@@ -449,7 +613,7 @@ fn bounds(doc: &Document, kind: FileKind, sites: &[KeySite]) -> Vec<Bound> {
 /// `set_request_headers` value means 0.23 or newer (the substitution did not exist before;
 /// Pomerium v0.23.0, `config/policy.go` and the upgrade guide), `databroker_storage_type: redis`
 /// means 0.23 or older (0.24 removed Redis storage; the upgrade guide, v0.24.0).
-fn value_bounds(doc: &Document) -> Vec<Bound> {
+fn value_bounds(doc: &Document) -> Vec<(Evidence, Option<Version>, Option<Version>)> {
     let mut out = Vec::new();
     let value_evidence = |path: String, key: &str, node: NodeId, what: &'static str| Evidence {
         key: key.to_owned(),
@@ -460,41 +624,82 @@ fn value_bounds(doc: &Document) -> Vec<Bound> {
     };
     for header in request_header_values(doc) {
         if doc
-            .str(header.node)
+            .str(header.node())
             .is_some_and(|v| v.contains("${pomerium."))
         {
-            let key = header.entry.map(|e| e.key.to_owned()).unwrap_or_default();
-            out.push(Bound {
-                evidence: value_evidence(header.path, &key, header.node, SUBSTITUTION),
-                min: Some(ESCAPING_RELEASE),
-                max: None,
-            });
+            out.push((
+                value_evidence(header.path(), header.entry.key, header.node(), SUBSTITUTION),
+                Some(ESCAPING_RELEASE),
+                None,
+            ));
         }
     }
-    for storage in doc.select_str("databroker_storage_type") {
-        if doc
-            .str(storage.node)
+    if let Some(root) = doc.root()
+        && let Some(storage) = doc.get(root, "databroker_storage_type")
+        && doc
+            .str(storage.value)
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("redis"))
-        {
-            out.push(Bound {
-                evidence: value_evidence(
-                    storage.path,
-                    "databroker_storage_type",
-                    storage.node,
-                    REDIS,
-                ),
-                min: None,
-                max: Some(Version::new(0, 23)),
-            });
-        }
+    {
+        out.push((
+            value_evidence(
+                "databroker_storage_type".to_owned(),
+                "databroker_storage_type",
+                storage.value,
+                REDIS,
+            ),
+            None,
+            Some(Version::new(0, 23)),
+        ));
     }
     out
 }
 
-/// The values of every route's `set_request_headers` (under `routes` and the older `policy`).
-fn request_header_values(doc: &Document) -> Vec<crate::document::Selected<'_>> {
-    let mut out = doc.select_str("routes[*].set_request_headers.*");
-    out.extend(doc.select_str("policy[*].set_request_headers.*"));
+/// A value of a route's `set_request_headers`, with what its data path is made of (written only
+/// when asked for: a file has a header or two in each of thousands of routes).
+struct RequestHeader<'d> {
+    /// `routes` or `policy`.
+    list: &'static str,
+    route: usize,
+    entry: EntryRef<'d>,
+}
+
+impl RequestHeader<'_> {
+    /// The header's value as written (an alias is not followed).
+    fn node(&self) -> NodeId {
+        self.entry.value
+    }
+
+    /// `routes[2].set_request_headers.X-Team`.
+    fn path(&self) -> String {
+        format!(
+            "{}[{}].set_request_headers.{}",
+            self.list, self.route, self.entry.key
+        )
+    }
+}
+
+/// The values of every route's `set_request_headers` (under `routes` and the older `policy`),
+/// as `routes[*].set_request_headers.*` then `policy[*].set_request_headers.*` select them.
+fn request_header_values(doc: &Document) -> Vec<RequestHeader<'_>> {
+    let mut out = Vec::new();
+    let Some(root) = doc.root() else {
+        return out;
+    };
+    for list in ["routes", "policy"] {
+        let Some(routes) = doc.get(root, list) else {
+            continue;
+        };
+        for (route, item) in doc.items(routes.value).iter().enumerate() {
+            let Some(headers) = doc.get(*item, "set_request_headers") else {
+                continue;
+            };
+            out.extend(doc.entries_iter(headers.value).map(|entry| RequestHeader {
+                list,
+                route,
+                entry,
+            }));
+        }
+    }
     out
 }
 
@@ -502,7 +707,7 @@ fn detection(
     doc: &Document,
     kind: FileKind,
     kind_evidence: KindEvidence,
-    sites: &[KeySite],
+    sites: &Sites<'_>,
 ) -> Detection {
     let bounds = bounds(doc, kind, sites);
     let min_version = bounds
@@ -515,19 +720,15 @@ fn detection(
         .filter_map(|b| b.max)
         .min()
         .unwrap_or(keys::NEWEST);
-    let with_version = |b: &Bound, v: Option<Version>| Evidence {
-        version: v,
-        ..b.evidence.clone()
-    };
     let min_evidence = bounds
         .iter()
         .filter(|b| b.min == Some(min_version))
-        .map(|b| with_version(b, b.min))
+        .map(|b| b.evidence(sites, b.min))
         .collect();
     let max_evidence = bounds
         .iter()
         .filter(|b| b.max == Some(max_version))
-        .map(|b| with_version(b, b.max))
+        .map(|b| b.evidence(sites, b.max))
         .collect();
     Detection {
         kind,
@@ -540,24 +741,63 @@ fn detection(
     }
 }
 
+/// The bound a [`Bound`] breaks for a run from `from`, if it breaks one.
+fn misfit(b: &Bound, from: Version) -> Option<Version> {
+    match (b.min, b.max) {
+        (Some(min), _) if from < min => Some(min),
+        (_, Some(max)) if max < from => Some(max),
+        _ => None,
+    }
+}
+
 /// What in `doc` does not fit release `from` for a file of `kind`: keys (and values) first read
 /// after it, or last read before it. Each carries the bound it breaks (`version`).
 pub fn misfits(doc: &Document, kind: FileKind, from: Version) -> Vec<Evidence> {
-    let sites = key_sites(doc);
+    let sites = Sites::of(doc);
     bounds(doc, kind, &sites)
-        .into_iter()
-        .filter_map(|b| {
-            let version = match (b.min, b.max) {
-                (Some(min), _) if from < min => min,
-                (_, Some(max)) if max < from => max,
-                _ => return None,
-            };
-            Some(Evidence {
-                version: Some(version),
-                ..b.evidence
-            })
-        })
+        .iter()
+        .filter_map(|b| Some(b.evidence(&sites, Some(misfit(&b, from)?))))
         .collect()
+}
+
+/// [`misfits`] as a warning shows them: the first `shown` in full, and how many there are and
+/// on which side of `from` (a file has thousands when `--from` is far off; only a few are
+/// printed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MisfitSummary {
+    pub shown: Vec<Evidence>,
+    pub count: usize,
+    /// Some misfit was last read before `from`.
+    pub older: bool,
+    /// Some misfit was first read after `from`.
+    pub newer: bool,
+}
+
+pub(crate) fn misfit_summary(
+    doc: &Document,
+    kind: FileKind,
+    from: Version,
+    shown: usize,
+) -> MisfitSummary {
+    let sites = Sites::of(doc);
+    let mut summary = MisfitSummary {
+        shown: Vec::new(),
+        count: 0,
+        older: false,
+        newer: false,
+    };
+    for b in bounds(doc, kind, &sites).iter() {
+        let Some(version) = misfit(&b, from) else {
+            continue;
+        };
+        summary.count += 1;
+        summary.older |= version < from;
+        summary.newer |= version > from;
+        if summary.shown.len() < shown {
+            summary.shown.push(b.evidence(&sites, Some(version)));
+        }
+    }
+    summary
 }
 
 /// The bounds a Core key puts on the version: `first_seen` unless it is the oldest release (the
@@ -607,7 +847,7 @@ pub fn refuse_ambiguous_escaping(
         return Ok(());
     }
     for header in request_header_values(doc) {
-        let Some(value) = doc.str(header.node) else {
+        let Some(value) = doc.str(header.node()) else {
             continue;
         };
         let found = if value.contains('$') {
@@ -618,8 +858,8 @@ pub fn refuse_ambiguous_escaping(
             continue;
         };
         return Err(AmbiguousEscaping {
-            location: doc.location(header.node),
-            path: header.path,
+            location: doc.location(header.node()),
+            path: header.path(),
             found,
             min: lo,
             max: hi,
@@ -665,38 +905,66 @@ pub fn unknown_keys(doc: &Document, kind: FileKind, version: Version) -> Vec<Unk
     if kind != FileKind::Core {
         return Vec::new();
     }
-    unknown_keys_of(&key_sites(doc), version)
+    let sites = Sites::of(doc);
+    unknown_sites(&sites, version)
+        .into_iter()
+        .map(|u| UnknownKey {
+            key: sites.get(u.site).key.to_owned(),
+            path: sites.path(u.site),
+            location: sites.get(u.site).location,
+            suggestion: u.suggestion,
+            history: u.history,
+            version,
+        })
+        .collect()
 }
 
-/// [`unknown_keys`] of a Core config whose [`key_sites`] are known already.
-pub fn unknown_keys_of(sites: &[KeySite], version: Version) -> Vec<UnknownKey> {
+/// An unknown key as [`unknown_sites`] finds it: the [`UnknownKey`] of a site, without its
+/// strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct UnknownSite {
+    /// The index of the key in its [`Sites`].
+    pub site: usize,
+    pub suggestion: Option<&'static str>,
+    pub history: Option<KeyHistory>,
+}
+
+/// [`unknown_keys`] of a Core config whose [`Sites`] are known already, in file order. What a
+/// key is for `version` is worked out once per distinct key.
+pub(crate) fn unknown_sites(sites: &Sites<'_>, version: Version) -> Vec<UnknownSite> {
+    // Per key: `None` when `version` reads it, else its history and suggestion.
+    type Verdict = Option<(Option<KeyHistory>, Option<&'static str>)>;
+    let mut verdicts: HashMap<&str, Verdict> = HashMap::new();
     let mut out = Vec::new();
-    for site in sites {
-        let checked = match &site.level {
-            Level::Global | Level::Route => true,
-            Level::Nested(parent) => CHECKED_BLOCKS.contains(&parent.as_str()),
+    for (i, site) in sites.iter().enumerate() {
+        let checked = match site.level {
+            SiteLevel::Global | SiteLevel::Route => true,
+            SiteLevel::Nested(parent) => CHECKED_BLOCKS.contains(&parent),
         };
         // `<<` never reaches here (merges are resolved); keys are never empty in practice.
         if !checked || site.key.is_empty() {
             continue;
         }
-        let history = keys::lookup(&site.key).copied();
-        if history.is_some_and(|h| h.known_in(version)) {
-            continue;
-        }
-        out.push(UnknownKey {
+        let verdict = *verdicts.entry(site.key).or_insert_with(|| {
+            let history = site.history.copied();
+            if history.is_some_and(|h| h.known_in(version)) {
+                return None;
+            }
             // A key with a history is what it is (removed, or newer): never a typo.
-            suggestion: if history.is_none() {
-                suggest(&site.key, version)
+            let suggestion = if history.is_none() {
+                suggest(site.key, version)
             } else {
                 None
-            },
-            history,
-            key: site.key.clone(),
-            path: site.path.clone(),
-            location: site.location,
-            version,
+            };
+            Some((history, suggestion))
         });
+        if let Some((history, suggestion)) = verdict {
+            out.push(UnknownSite {
+                site: i,
+                suggestion,
+                history,
+            });
+        }
     }
     out
 }
@@ -765,4 +1033,112 @@ pub fn unknown_key_findings(doc: &Document, kind: FileKind, version: Version) ->
         .iter()
         .map(UnknownKey::finding)
         .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod oracle;
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::document::Format;
+
+    fn parse(text: &str) -> Option<Document> {
+        Document::parse(text.to_owned(), Format::Yaml).ok()
+    }
+
+    const RELEASES: [Version; 5] = [
+        Version::new(0, 15),
+        Version::new(0, 22),
+        Version::new(0, 23),
+        Version::new(0, 24),
+        Version::new(0, 33),
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// The keys read once into [`Sites`], and everything weighed from them, are what the
+        /// separate walks found.
+        #[test]
+        fn shared_reading_matches_the_separate_walks(text in oracle::configs::config()) {
+            let Some(doc) = parse(&text) else {
+                return Err(TestCaseError::reject("not YAML"));
+            };
+            prop_assert_eq!(key_sites(&doc), oracle::key_sites(&doc), "{}", text);
+            prop_assert_eq!(detect(&doc), oracle::detect(&doc), "{}", text);
+            for kind in [FileKind::Core, FileKind::Console] {
+                prop_assert_eq!(detect_as(&doc, kind), oracle::detect_as(&doc, kind));
+                for from in RELEASES {
+                    let all = oracle::misfits(&doc, kind, from);
+                    prop_assert_eq!(&misfits(&doc, kind, from), &all);
+                    let summary = misfit_summary(&doc, kind, from, 2);
+                    prop_assert_eq!(summary.count, all.len());
+                    prop_assert_eq!(&summary.shown[..], &all[..all.len().min(2)]);
+                    prop_assert_eq!(
+                        summary.older,
+                        all.iter().any(|e| e.version.is_some_and(|v| v < from))
+                    );
+                    prop_assert_eq!(
+                        summary.newer,
+                        all.iter().any(|e| e.version.is_some_and(|v| v > from))
+                    );
+                    prop_assert_eq!(
+                        unknown_keys(&doc, kind, from),
+                        oracle::unknown_keys(&doc, kind, from)
+                    );
+                }
+            }
+            let old_headers = oracle::request_header_values(&doc);
+            let headers = request_header_values(&doc);
+            prop_assert_eq!(headers.len(), old_headers.len());
+            for (new, old) in headers.iter().zip(&old_headers) {
+                prop_assert_eq!(new.path(), old.path.clone());
+                prop_assert_eq!(new.node(), old.node);
+            }
+        }
+
+        /// A plain data path leads to the site's own value, as selecting it did.
+        #[test]
+        fn plain_paths_select_the_site_value(text in oracle::configs::config()) {
+            let Some(doc) = parse(&text) else {
+                return Err(TestCaseError::reject("not YAML"));
+            };
+            let sites = Sites::of(&doc);
+            for i in 0..sites.len() {
+                let path = sites.path(i);
+                if sites.plain_path(i) {
+                    let selected = doc.select_str(&path);
+                    prop_assert_eq!(
+                        selected.first().map(|s| s.node),
+                        Some(sites.get(i).value),
+                        "{} in {}", path, text
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn odd_keys_are_not_plain_paths() {
+        let doc = parse("\"a.b\": 1\n\"c[0]\": 2\n\"*\": 3\nd: {e: 4}\n");
+        let Some(doc) = doc else {
+            panic!("test input does not parse");
+        };
+        let sites = Sites::of(&doc);
+        let plain: Vec<(String, bool)> = (0..sites.len())
+            .map(|i| (sites.path(i), sites.plain_path(i)))
+            .collect();
+        assert_eq!(
+            plain,
+            [
+                ("a.b".to_owned(), false),
+                ("c[0]".to_owned(), false),
+                ("*".to_owned(), false),
+                ("d".to_owned(), true),
+            ]
+        );
+    }
 }

@@ -176,11 +176,9 @@ pub fn run_warnings(
         out.push(line);
     }
     if let Some(from) = from {
-        let misfits = detect::misfits(doc, detection.kind, from);
-        if !misfits.is_empty() {
-            let newer = misfits.iter().any(|e| e.version.is_some_and(|v| v > from));
-            let older = misfits.iter().any(|e| e.version.is_some_and(|v| v < from));
-            let looks = match (older, newer) {
+        let misfits = detect::misfit_summary(doc, detection.kind, from, SHOWN_IN_LINE);
+        if misfits.count > 0 {
+            let looks = match (misfits.older, misfits.newer) {
                 (true, false) => "; the file looks older than --from",
                 (false, true) => "; the file looks newer than --from",
                 _ => "",
@@ -188,7 +186,7 @@ pub fn run_warnings(
             out.push(format!(
                 "--from {from} does not fit this file: {}{looks}; {} (see `pomerium-migrate \
                  detect`)",
-                misfit_list(&misfits, from, file),
+                misfit_list(&misfits.shown, misfits.count, from, file),
                 range_text(detection)
             ));
         }
@@ -213,8 +211,9 @@ fn kind_warning(d: &Detection, file: &str) -> Option<String> {
     ))
 }
 
-/// `` `a` at FILE:1:1 was removed in 0.24, `b` at FILE:2:1 was added in 0.30 ``.
-fn misfit_list(misfits: &[Evidence], from: Version, file: &str) -> String {
+/// `` `a` at FILE:1:1 was removed in 0.24, `b` at FILE:2:1 was added in 0.30 ``; `count` is
+/// how many misfits there are in all (`misfits` may hold only the first few).
+fn misfit_list(misfits: &[Evidence], count: usize, from: Version, file: &str) -> String {
     let mut text = misfits
         .iter()
         .take(SHOWN_IN_LINE)
@@ -231,8 +230,8 @@ fn misfit_list(misfits: &[Evidence], from: Version, file: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    if misfits.len() > SHOWN_IN_LINE {
-        let _ = write!(text, " and {} more", misfits.len() - SHOWN_IN_LINE);
+    if count > SHOWN_IN_LINE {
+        let _ = write!(text, " and {} more", count - SHOWN_IN_LINE);
     }
     text
 }
@@ -674,6 +673,7 @@ mod tests {
                 evidence("set_authorization_header", 7, Some(Version::new(0, 23))),
                 evidence("mcp", 9, Some(Version::new(0, 30))),
             ],
+            2,
             from,
             "c.yaml",
         );

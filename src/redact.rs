@@ -24,6 +24,7 @@
 //!
 //! Redacting too much only hides a value from the display; the written files are never redacted.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use base64::Engine as _;
@@ -33,6 +34,8 @@ use crate::document::{Document, Format, NodeId, NodeKind, Value};
 
 mod dotenv_comments;
 mod kubernetes;
+#[cfg(test)]
+mod oracle;
 mod toml_comments;
 
 /// What a secret value is replaced with.
@@ -122,12 +125,20 @@ pub fn is_encoded_route_list(variable: &str, value: &str) -> bool {
     matches!(variable, "POLICY" | "ROUTES") && crate::surface::encoded::decode(value).is_ok()
 }
 
-/// Whether a value is secret by its content, whatever its key.
+/// Whether a value is secret by its content, whatever its key. Every value of a document is
+/// asked, so nothing is allocated unless the value may be base64 key material.
 pub fn is_secret_value(value: &str) -> bool {
     value.contains("PRIVATE KEY-----")
         || has_url_password(value)
-        || value.to_ascii_lowercase().contains("password=")
+        || contains_ignoring_ascii_case(value.as_bytes(), b"password=")
         || is_base64_private_key(value)
+}
+
+/// Whether `haystack` contains `needle` (ASCII) with ASCII letters compared in either case.
+fn contains_ignoring_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// `scheme://user:password@host…` with a non-empty password.
@@ -149,6 +160,18 @@ fn has_url_password(value: &str) -> bool {
 }
 
 fn is_base64_private_key(value: &str) -> bool {
+    // Without whitespace it must be 64 characters of base64 at least: checked before the
+    // compact text is built.
+    let mut compact_len = 0;
+    for c in value.chars().filter(|c| !c.is_whitespace()) {
+        if !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')) {
+            return false;
+        }
+        compact_len += 1;
+    }
+    if compact_len < 64 {
+        return false;
+    }
     let compact: String = value.split_whitespace().collect();
     if compact.len() < 64
         || !compact
@@ -178,14 +201,9 @@ pub struct Redacted {
 /// back as TOML by the `toml_comments` module, in a `.env` file `# NAME=value` lines read back
 /// by the `dotenv_comments` module).
 pub fn redact(doc: &Document) -> Redacted {
-    let mut finder = SpanFinder {
-        doc,
-        spans: Vec::new(),
-        secrets: Vec::new(),
-        alias_budget: 10_000,
-    };
+    let mut finder = SpanFinder::new(doc, 10_000);
     if let Some(root) = doc.root() {
-        finder.walk(root, &mut Vec::new(), false);
+        finder.walk(root, 0, false);
     }
     let SpanFinder {
         mut spans,
@@ -219,45 +237,110 @@ pub fn redact(doc: &Document) -> Redacted {
     Redacted { text, secrets }
 }
 
+/// What the secret rule says about a key, whatever its place (see [`is_secret_entry`]): worked
+/// out once per distinct key of a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct KeyRule {
+    /// Secret by name wherever it is (`shared_secret`, `*_key`, …).
+    secret: bool,
+    /// `key`: secret, and taking a path, inside `certificates` only.
+    certificate_pair_key: bool,
+    /// Takes key material or a path wherever it is (`certificate_key`).
+    key_or_path: bool,
+    /// `certificates`, which makes a `key` below it secret.
+    certificates: bool,
+}
+
+impl KeyRule {
+    fn of(key: &str) -> KeyRule {
+        let norm = normalize(key);
+        let certificate_pair_key = norm == "key";
+        KeyRule {
+            secret: !certificate_pair_key
+                && (SECRET_KEYS.contains(&norm.as_str())
+                    || SECRET_SUFFIXES.iter().any(|s| norm.ends_with(s))),
+            certificate_pair_key,
+            key_or_path: norm == "certificate_key",
+            certificates: norm == "certificates",
+        }
+    }
+
+    /// [`is_secret_entry`] of this key below `certificates` ancestors named `certificates`.
+    fn secret_entry(self, certificates: usize, value: Option<&str>) -> bool {
+        let in_certificates = certificates > 0;
+        let secret = self.secret || (self.certificate_pair_key && in_certificates);
+        let key_or_path = self.key_or_path || (self.certificate_pair_key && in_certificates);
+        secret && !(key_or_path && value.is_some_and(is_clearly_a_path))
+    }
+}
+
 struct SpanFinder<'d> {
     doc: &'d Document,
     spans: Vec<Range<usize>>,
     secrets: Vec<String>,
     /// Bounds the work of following aliases under secret keys (alias bombs).
     alias_budget: usize,
+    /// The rule of every key met so far (a file repeats the same keys in every route).
+    keys: HashMap<&'d str, KeyRule>,
 }
 
-impl SpanFinder<'_> {
-    fn walk(&mut self, id: NodeId, ancestors: &mut Vec<String>, secret: bool) {
-        let target = self.doc.resolve(id);
+impl<'d> SpanFinder<'d> {
+    fn new(doc: &'d Document, alias_budget: usize) -> SpanFinder<'d> {
+        SpanFinder {
+            doc,
+            spans: Vec::new(),
+            secrets: Vec::new(),
+            alias_budget,
+            keys: HashMap::new(),
+        }
+    }
+
+    /// Visits `id`, the value of the keys `ancestors` (outermost first).
+    fn walk_below(&mut self, id: NodeId, ancestors: &[String], secret: bool) {
+        let certificates = ancestors
+            .iter()
+            .filter(|a| KeyRule::of(a).certificates)
+            .count();
+        self.walk(id, certificates, secret);
+    }
+
+    fn key_rule(&mut self, key: &'d str) -> KeyRule {
+        *self.keys.entry(key).or_insert_with(|| KeyRule::of(key))
+    }
+
+    /// Visits `id`; `certificates` is how many of the enclosing mappings' keys are
+    /// `certificates` (all that matters of the keys above for the rule).
+    fn walk(&mut self, id: NodeId, certificates: usize, secret: bool) {
+        let doc = self.doc;
+        let target = doc.resolve(id);
         if target != id {
             // An alias: its anchor is visited where it is written; under a secret key the
             // anchored value is secret too, wherever it is written.
             if secret && self.alias_budget > 0 {
                 self.alias_budget -= 1;
-                self.walk(target, ancestors, true);
+                self.walk(target, certificates, true);
             }
             return;
         }
-        match &self.doc.node(id).kind {
+        match &doc.node(id).kind {
             NodeKind::Scalar(value) => {
                 let text = match value {
                     Value::String(s) => Some(s.as_str()),
                     _ => None,
                 };
                 if secret || text.is_some_and(is_secret_value) {
-                    self.spans.push(self.doc.span(id));
+                    self.spans.push(doc.span(id));
                     if let Some(t) = value.scalar_text() {
                         self.secrets.push(t);
                     }
                 }
             }
             NodeKind::Sequence(items) => {
-                for item in items.clone() {
+                for &item in items {
                     if !secret && self.env_item(item) {
                         continue;
                     }
-                    self.walk(item, ancestors, secret);
+                    self.walk(item, certificates, secret);
                 }
             }
             NodeKind::Mapping(entries) => {
@@ -266,36 +349,31 @@ impl SpanFinder<'_> {
                 let env_name = entries
                     .iter()
                     .find(|e| e.key == "name")
-                    .and_then(|e| self.doc.str(e.value))
-                    .map(str::to_owned);
-                let named_secret = env_name
-                    .as_deref()
-                    .is_some_and(|n| is_env_name(n) && is_secret_key(n, &[]));
-                for entry in entries.clone() {
+                    .and_then(|e| doc.str(e.value));
+                let named_secret =
+                    env_name.is_some_and(|n| is_env_name(n) && is_secret_key(n, &[]));
+                for entry in entries {
+                    let rule = self.key_rule(&entry.key);
+                    let below = certificates + usize::from(rule.certificates);
                     if named_secret && entry.key == "value" {
-                        ancestors.push(entry.key.clone());
-                        self.walk(entry.value, ancestors, true);
-                        ancestors.pop();
+                        self.walk(entry.value, below, true);
                         continue;
                     }
-                    let names: Vec<&str> = ancestors.iter().map(String::as_str).collect();
                     // A path is shown only when written here (not through an alias).
-                    let written_here = self.doc.resolve(entry.value) == entry.value;
-                    let text = match &self.doc.node(entry.value).kind {
+                    let written_here = doc.resolve(entry.value) == entry.value;
+                    let text = match &doc.node(entry.value).kind {
                         NodeKind::Scalar(Value::String(s)) if written_here => Some(s.as_str()),
                         _ => None,
                     };
                     let variable = if entry.key == "value" {
-                        env_name.as_deref().unwrap_or_default()
+                        env_name.unwrap_or_default()
                     } else {
                         entry.key.as_str()
                     };
                     let entry_secret = secret
-                        || is_secret_entry(&entry.key, &names, text)
+                        || rule.secret_entry(certificates, text)
                         || text.is_some_and(|t| is_encoded_route_list(variable, t));
-                    ancestors.push(entry.key.clone());
-                    self.walk(entry.value, ancestors, entry_secret);
-                    ancestors.pop();
+                    self.walk(entry.value, below, entry_secret);
                 }
             }
             NodeKind::Alias(_) => {}
@@ -593,40 +671,109 @@ impl<'a> CommentLine<'a> {
 /// Replaces every occurrence of a secret value in a message (defence in depth for errors and
 /// findings, which are written not to contain values).
 pub fn scrub(message: &str, secrets: &[String]) -> String {
-    let mut out = message.to_owned();
-    let mut needles: Vec<String> = Vec::new();
-    for secret in secrets {
-        let secret = secret.trim();
-        if secret.chars().count() < 4 || secret == REDACTED {
-            continue;
+    Scrubber::new(secrets).scrub(message)
+}
+
+/// [`scrub`] for many messages with the same secrets: what to look for is worked out once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scrubber {
+    /// Longest first, so that a secret containing another is replaced whole.
+    needles: Vec<String>,
+}
+
+impl Scrubber {
+    pub fn new(secrets: &[String]) -> Scrubber {
+        let mut needles: Vec<String> = Vec::new();
+        for secret in secrets {
+            let secret = secret.trim();
+            if secret.chars().count() < 4 || secret == REDACTED {
+                continue;
+            }
+            needles.push(secret.to_owned());
+            let escaped = format!("{secret:?}");
+            needles.push(escaped[1..escaped.len() - 1].to_owned());
+            if secret.contains('\n') {
+                needles.extend(
+                    secret
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| l.len() >= 16)
+                        .map(str::to_owned),
+                );
+            }
         }
-        needles.push(secret.to_owned());
-        let escaped = format!("{secret:?}");
-        needles.push(escaped[1..escaped.len() - 1].to_owned());
-        if secret.contains('\n') {
-            needles.extend(
-                secret
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| l.len() >= 16)
-                    .map(str::to_owned),
-            );
-        }
+        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        needles.dedup();
+        Scrubber { needles }
     }
-    // Longest first, so that a secret containing another is replaced whole.
-    needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
-    needles.dedup();
-    for needle in needles {
-        if out.contains(&needle) {
-            out = out.replace(&needle, REDACTED);
+
+    /// `message` with every secret replaced by [`REDACTED`].
+    pub fn scrub(&self, message: &str) -> String {
+        let mut out = message.to_owned();
+        for needle in &self.needles {
+            if out.contains(needle.as_str()) {
+                out = out.replace(needle.as_str(), REDACTED);
+            }
         }
+        out
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Judging each distinct key once redacts what judging every occurrence redacted.
+        #[test]
+        fn redaction_by_key_rule_matches_the_rule_per_occurrence(
+            text in crate::detect::oracle::configs::config()
+        ) {
+            let Ok(doc) = Document::parse(text.clone(), Format::Yaml) else {
+                return Err(proptest::test_runner::TestCaseError::reject("not YAML"));
+            };
+            proptest::prop_assert_eq!(redact(&doc), oracle::redact(&doc), "{}", text);
+        }
+
+        /// The value test without allocation agrees with the one that lower-cased and
+        /// compacted every value.
+        #[test]
+        fn secret_values_are_judged_as_before(
+            value in proptest::prelude::prop_oneof![
+                ".*",
+                "[A-Za-z0-9+/= \n\t]{0,120}",
+                "(PaSsWoRd=|password =|x://a:b@c|PRIVATE KEY-----|é| )+",
+            ]
+        ) {
+            proptest::prop_assert_eq!(is_secret_value(&value), oracle::is_secret_value(&value));
+        }
+
+        #[test]
+        fn scrubbing_many_messages_matches_scrubbing_each(
+            secrets in proptest::collection::vec("[a-z\n\"]{0,20}", 0..4),
+            message in "[a-z\n\" ]{0,60}",
+        ) {
+            proptest::prop_assert_eq!(
+                Scrubber::new(&secrets).scrub(&message),
+                oracle::scrub(&message, &secrets)
+            );
+        }
+    }
+
+    #[test]
+    fn base64_private_keys_are_secret_values() {
+        use base64::Engine as _;
+        let key =
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
+        let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+        assert!(is_secret_value(&encoded));
+        // Wrapped over lines, as a PEM body is.
+        let wrapped = format!("{}\n  {}", &encoded[..40], &encoded[40..]);
+        assert!(is_secret_value(&wrapped));
+        assert!(!is_secret_value(&encoded[..60]));
+    }
 
     #[test]
     fn secret_keys_follow_the_rule() {

@@ -708,6 +708,25 @@ impl Document {
         out
     }
 
+    /// [`Document::entries`] one at a time: without building a list when the mapping has no
+    /// merge key (the common case, which readers that visit every mapping of a large file hit
+    /// once per mapping); the same entries in the same order.
+    pub fn entries_iter(&self, map: NodeId) -> EntriesIter<'_> {
+        let map = self.resolve(map);
+        match &self.tree().node(map).kind {
+            NodeKind::Mapping(entries) if !entries.iter().any(|e| e.key == "<<") => EntriesIter {
+                inner: EntriesInner::Own {
+                    map,
+                    entries,
+                    next: 0,
+                },
+            },
+            _ => EntriesIter {
+                inner: EntriesInner::Listed(self.entries(map).into_iter()),
+            },
+        }
+    }
+
     fn collect_entries<'a>(
         &'a self,
         map: NodeId,
@@ -1067,6 +1086,49 @@ impl Backend for Unindexable {
     }
     fn unindexable(&self) -> Option<EditError> {
         Some(self.error.clone())
+    }
+}
+
+/// The entries of a mapping, as [`Document::entries_iter`] gives them.
+#[derive(Debug)]
+pub struct EntriesIter<'a> {
+    inner: EntriesInner<'a>,
+}
+
+#[derive(Debug)]
+enum EntriesInner<'a> {
+    /// A mapping without merge keys: its own entries, the first of each key.
+    Own {
+        map: NodeId,
+        entries: &'a [Entry],
+        next: usize,
+    },
+    Listed(std::vec::IntoIter<EntryRef<'a>>),
+}
+
+impl<'a> Iterator for EntriesIter<'a> {
+    type Item = EntryRef<'a>;
+
+    fn next(&mut self) -> Option<EntryRef<'a>> {
+        match &mut self.inner {
+            EntriesInner::Own { map, entries, next } => loop {
+                let index = *next;
+                let e = entries.get(index)?;
+                *next += 1;
+                // A key written twice is read once, as `entries` reads it (the first).
+                if entries[..index].iter().any(|seen| seen.key == e.key) {
+                    continue;
+                }
+                return Some(EntryRef {
+                    id: EntryId { map: *map, index },
+                    key: &e.key,
+                    key_node: e.key_node,
+                    value: e.value,
+                    merged_into: None,
+                });
+            },
+            EntriesInner::Listed(list) => list.next(),
+        }
     }
 }
 

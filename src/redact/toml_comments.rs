@@ -57,14 +57,9 @@ pub(super) fn secret_spans(text: &str) -> (Vec<Range<usize>>, Vec<String>) {
             Some(path) => path.clone(),
             None => real_table_at(&real_headers, body.start),
         };
-        let mut finder = SpanFinder {
-            doc: &entry.document,
-            spans: Vec::new(),
-            secrets: Vec::new(),
-            alias_budget: 0,
-        };
+        let mut finder = SpanFinder::new(&entry.document, 0);
         if let Some(root) = entry.document.root() {
-            finder.walk(root, &mut table.clone(), path_is_secret(&table));
+            finder.walk_below(root, &table, path_is_secret(&table));
         }
         for span in finder.spans {
             if let (Some(start), Some(end)) = (entry.to_src(span.start), entry.to_src(span.end)) {

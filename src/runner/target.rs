@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use super::Stage;
 use super::locate::LineMap;
 use crate::detect;
-use crate::document::Location;
+use crate::document::{Location, NodeId, Path};
 use crate::step::{FileKind, Finding, Step};
 use crate::validate::RuleFinding;
 use crate::version::Version;
@@ -48,28 +48,54 @@ pub(super) fn validate_result(
         Some(map) => map.locate(result, at),
         None => Some(at),
     };
-    let result_keys = detect::key_sites(result);
-    // The first key written at each place (a file has thousands: every lookup below is by hash).
-    let mut key_at: HashMap<Location, &detect::KeySite> = HashMap::new();
-    for site in &result_keys {
-        key_at.entry(site.location).or_insert(site);
+    // The keys of the result, read once for every check below; a run that changed nothing
+    // reads the input's.
+    let result_sites = detect::Sites::of(result);
+    let input_sites = (stages.len() > 1).then(|| detect::Sites::of(original));
+    let input_sites = input_sites.as_ref().unwrap_or(&result_sites);
+    let found = validate::validate_sites(result, &result_sites, kind, to, chain);
+    // The first key written at the place of each rule (a file has thousands: every lookup
+    // below is by hash).
+    let mut key_at: HashMap<Location, Option<usize>> = found
+        .iter()
+        .filter_map(|rule| Some((rule.finding.location?, None)))
+        .collect();
+    for (i, site) in result_sites.iter().enumerate() {
+        if let Some(slot @ None) = key_at.get_mut(&site.location) {
+            *slot = Some(i);
+        }
     }
+    // The node a key's data path leads to in the result.
+    let value_of = |i: usize| -> Option<NodeId> {
+        if result_sites.plain_path(i) {
+            return Some(result_sites.get(i).value);
+        }
+        // A key that reads as several path segments (or none): what the path selects.
+        let path = Path::parse(&result_sites.path(i)).ok()?;
+        result.select(&path).first().map(|v| v.node)
+    };
     // Each rule with the location of its key's value, both in the input.
-    let rules: Vec<(RuleFinding, Option<Location>)> =
-        validate::validate_with_keys(result, &result_keys, kind, to, chain)
-            .into_iter()
-            .map(|mut rule| {
-                let at = rule.finding.location;
-                let value_at = at
-                    .and_then(|at| key_at.get(&at))
-                    .and_then(|site| result.select_str(&site.path).first().map(|v| v.node))
-                    .and_then(|node| to_input(result.location(node)));
-                rule.finding.location = at.and_then(to_input);
-                (rule, value_at)
-            })
-            .collect();
-    let input_keys: HashSet<(String, Location)> = detect::key_sites(original)
+    let rules: Vec<(RuleFinding, Option<Location>)> = found
         .into_iter()
+        .map(|mut rule| {
+            let at = rule.finding.location;
+            let value_at = at
+                .and_then(|at| key_at.get(&at).copied().flatten())
+                .and_then(value_of)
+                .and_then(|node| to_input(result.location(node)));
+            rule.finding.location = at.and_then(to_input);
+            (rule, value_at)
+        })
+        .collect();
+    // The keys of the input at the places of the rules' notes (the only places asked about).
+    let note_at: HashSet<Location> = rules
+        .iter()
+        .filter(|(r, _)| r.finding.severity != Severity::ActionRequired)
+        .filter_map(|(r, _)| r.finding.location)
+        .collect();
+    let input_keys: HashSet<(&str, Location)> = input_sites
+        .iter()
+        .filter(|k| note_at.contains(&k.location))
         .map(|k| (k.key, k.location))
         .collect();
     let markers = marker::scan(original);
@@ -158,7 +184,7 @@ pub(super) fn validate_result(
                 let left_in_place = r
                     .finding
                     .location
-                    .is_some_and(|at| input_keys.contains(&(r.key.clone(), at)));
+                    .is_some_and(|at| input_keys.contains(&(r.key.as_str(), at)));
                 !(left_in_place && (reported_at(r.finding.location) || reported_at(*value_at)))
             }
         })

@@ -21,11 +21,13 @@
 //! keeps an action open ([`marker`]).
 
 pub mod marker;
+#[cfg(test)]
+mod oracle;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use crate::detect::{self, Level};
+use crate::detect::{self, SiteLevel};
 use crate::document::{Document, Location};
 use crate::step::{FileKind, Finding, Severity, Step};
 use crate::version::Version;
@@ -264,15 +266,15 @@ pub fn validate(
     steps: &[&'static Step],
 ) -> Vec<RuleFinding> {
     match kind {
-        FileKind::Core => core(doc, &detect::key_sites(doc), to, steps),
+        FileKind::Core => core(doc, &detect::Sites::of(doc), to, steps),
         FileKind::Console => console(doc, to, steps),
     }
 }
 
-/// [`validate`] of a document whose [`detect::key_sites`] are known already.
-pub fn validate_with_keys(
+/// [`validate`] of a document whose keys ([`detect::Sites`]) are read already.
+pub(crate) fn validate_sites(
     doc: &Document,
-    sites: &[detect::KeySite],
+    sites: &detect::Sites<'_>,
     kind: FileKind,
     to: Version,
     steps: &[&'static Step],
@@ -298,29 +300,44 @@ fn explain(step: Option<&Step>) -> String {
 
 fn core(
     doc: &Document,
-    sites: &[detect::KeySite],
+    sites: &detect::Sites<'_>,
     to: Version,
     steps: &[&'static Step],
 ) -> Vec<RuleFinding> {
     let mut out = Vec::new();
     let mut refused_sites: HashSet<Location> = HashSet::new();
-    for site in sites {
-        let qualified = match site.level {
-            Level::Global => site.key.clone(),
-            Level::Route => format!("routes.{}", site.key),
-            Level::Nested(_) => continue,
+    // The refused-key row of each key, looked up once per key and level.
+    let mut rows: HashMap<(&str, bool), Option<&'static Row>> = HashMap::new();
+    for (i, site) in sites.iter().enumerate() {
+        // A top-level option is refused by its name, a route option as `routes.NAME`.
+        let route = match site.level {
+            SiteLevel::Global => false,
+            SiteLevel::Route => true,
+            SiteLevel::Nested(_) => continue,
         };
-        let Some(row) = refused_keys()
-            .iter()
-            .find(|r| r.key == qualified && r.from <= to)
-        else {
+        let row = *rows.entry((site.key, route)).or_insert_with(|| {
+            refused_keys().iter().find(|r| {
+                let name = if route {
+                    r.key.strip_prefix("routes.")
+                } else {
+                    Some(r.key)
+                };
+                name == Some(site.key) && r.from <= to
+            })
+        });
+        let Some(row) = row else {
             continue;
         };
         refused_sites.insert(site.location);
-        let step = handler(steps, &site.key, FileKind::Core);
+        let step = handler(steps, site.key, FileKind::Core);
+        let qualified = if route {
+            format!("routes.{}", site.key)
+        } else {
+            site.key.to_owned()
+        };
         out.push(RuleFinding {
             rule: format!("{REFUSED_KEY}:{qualified}"),
-            key: site.key.clone(),
+            key: site.key.to_owned(),
             finding: Finding {
                 version: to,
                 step: REFUSED_KEY,
@@ -329,7 +346,7 @@ fn core(
                 message: format!(
                     "`{}`: Pomerium {to} refuses to start with this option (removed in {}); \
                      remove it and set what replaces it{}",
-                    site.path,
+                    sites.path(i),
                     row.from,
                     explain(step)
                 ),
@@ -354,10 +371,19 @@ fn core(
             });
         }
     }
-    for unknown in detect::unknown_keys_of(sites, to) {
-        if refused_sites.contains(&unknown.location) {
+    for found in detect::unknown_sites(sites, to) {
+        let site = sites.get(found.site);
+        if refused_sites.contains(&site.location) {
             continue;
         }
+        let unknown = detect::UnknownKey {
+            key: site.key.to_owned(),
+            path: sites.path(found.site),
+            location: site.location,
+            suggestion: found.suggestion,
+            history: found.history,
+            version: to,
+        };
         let (id, message) = match unknown.history {
             Some(crate::keys::KeyHistory {
                 last_seen: Some(last),
@@ -651,6 +677,26 @@ mod tests {
     use super::*;
     use crate::document::Format;
     use crate::keys;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Validation over the keys read once gives what it gave over its own walk.
+        #[test]
+        fn validation_over_shared_keys_matches_the_separate_walk(
+            text in crate::detect::oracle::configs::config()
+        ) {
+            let Ok(doc) = Document::parse(text.clone(), Format::Yaml) else {
+                return Err(proptest::test_runner::TestCaseError::reject("not YAML"));
+            };
+            let steps = crate::migrations::STEPS;
+            for to in [15, 20, 23, 24, 27, 33] {
+                let to = Version::new(0, to);
+                let old = oracle::core(&doc, &detect::oracle::key_sites(&doc), to, steps);
+                proptest::prop_assert_eq!(validate(&doc, FileKind::Core, to, steps), old);
+            }
+        }
+    }
 
     #[test]
     fn embedded_tables_parse() {
