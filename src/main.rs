@@ -38,6 +38,8 @@ fn main() -> ExitCode {
         auto_color: out_choice != ColorChoice::Never,
         auto_color_stderr: err_choice != ColorChoice::Never,
         before_write_check: None,
+        // Returning from `main` ends the process: the run's results need not be freed.
+        process_exits: true,
     };
     match cli::execute(args, &mut streams) {
         Ok(code) => ExitCode::from(code),

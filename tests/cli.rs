@@ -193,6 +193,7 @@ fn run_chain_hooked(args: &[&str], stdin: &str, mut hook: Option<&mut dyn FnMut(
                     auto_color: false,
                     auto_color_stderr: false,
                     before_write_check: hook.as_mut().map(|h| &mut **h as &mut dyn FnMut()),
+                    process_exits: false,
                 };
                 cli::execute_with(cli, CHAIN, &mut streams)
             };

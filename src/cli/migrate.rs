@@ -269,16 +269,20 @@ fn print_report(
     if output.quiet {
         return Ok(());
     }
-    let mut shown = report.clone();
-    if let Some(only) = args.only {
+    // `--only` shows part of the report: a filtered copy. Without it the report is shown as it
+    // is (a copy would hold every diff twice).
+    let filtered = args.only.map(|only| {
+        let mut shown = report.clone();
         shown.retain_only(only.into());
-    }
+        shown
+    });
+    let shown = filtered.as_ref().unwrap_or(report);
     let rendered = match args.format {
-        ReportFormat::Text => report::render_text(&shown, text),
-        ReportFormat::Json => report::render_json(&shown),
-        ReportFormat::Github => report::github::render(&shown),
-        ReportFormat::Sarif => report::sarif::render(&shown),
-        ReportFormat::Markdown => report::markdown::render(&shown),
+        ReportFormat::Text => report::render_text(shown, text),
+        ReportFormat::Json => report::render_json(shown),
+        ReportFormat::Github => report::github::render(shown),
+        ReportFormat::Sarif => report::sarif::render(shown),
+        ReportFormat::Markdown => report::markdown::render(shown),
     };
     out.write_all(rendered.as_bytes())?;
     out.flush()
@@ -388,7 +392,9 @@ fn report_run(
             streams.stderr,
         )?;
     }
-    Ok(refused_code(&report).max(u8::from(pending)))
+    let code = refused_code(&report).max(u8::from(pending));
+    streams.release((outcomes, report));
+    Ok(code)
 }
 
 pub(super) fn plan(
@@ -548,5 +554,8 @@ pub(super) fn apply(
             streams.stderr,
         )?,
     }
-    Ok(refused_code(&report))
+    let code = refused_code(&report);
+    streams.release((planned.plan, planned.destinations, report));
+    streams.release(outcomes);
+    Ok(code)
 }

@@ -62,6 +62,24 @@ pub struct Streams<'a> {
     /// Test hook: called by `apply` after the new files are prepared and before the originals
     /// are checked for changes (see [`crate::write::commit_with`]).
     pub before_write_check: Option<&'a mut dyn FnMut()>,
+    /// The process ends right after this command (the binary sets it): the run's documents,
+    /// results and report are left for the operating system to take back instead of being
+    /// freed one by one, once everything is written and flushed. Library callers and tests
+    /// leave it `false`, and everything is dropped as usual.
+    pub process_exits: bool,
+}
+
+impl Streams<'_> {
+    /// Done with `value`, whose output is written: dropped, or when the process is about to
+    /// exit ([`Streams::process_exits`]) not freed at all, since freeing a large run's
+    /// documents piece by piece costs time the exit gives back for nothing.
+    pub(crate) fn release<T>(&self, value: T) {
+        if self.process_exits {
+            std::mem::forget(value);
+        } else {
+            drop(value);
+        }
+    }
 }
 
 /// Runs a parsed command line against the registry of steps; returns the exit code.

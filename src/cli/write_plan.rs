@@ -93,7 +93,7 @@ fn config_write(
 ) -> Result<Option<ConfigWrite>, CliError> {
     let in_place = file.input.source.path() == Some(path);
     let original = if in_place {
-        Some(file.input.bytes.clone())
+        Some(file.input.bytes().to_vec())
     } else {
         read_existing(path)?
     };

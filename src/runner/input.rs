@@ -76,8 +76,8 @@ impl Destination {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Input {
     pub source: Source,
-    /// The exact bytes read (compared again before writing).
-    pub bytes: Vec<u8>,
+    /// The text read: the exact bytes, which are UTF-8 (compared again before writing, see
+    /// [`Input::bytes`]).
     pub text: String,
 }
 
@@ -103,9 +103,14 @@ impl Input {
         Input::from_bytes(source, bytes)
     }
 
+    /// The exact bytes read: the text's, since only UTF-8 is accepted.
+    pub fn bytes(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+
     pub fn from_bytes(source: Source, bytes: Vec<u8>) -> Result<Input, RunError> {
-        let text = String::from_utf8(bytes.clone()).map_err(|e| {
-            let before = &bytes[..e.utf8_error().valid_up_to()];
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = before.iter().filter(|b| **b == b'\n').count() + 1;
             let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
             RunError::NotUtf8 {
@@ -113,11 +118,7 @@ impl Input {
                 location: Location { line, column },
             }
         })?;
-        Ok(Input {
-            source,
-            bytes,
-            text,
-        })
+        Ok(Input { source, text })
     }
 }
 

@@ -372,15 +372,22 @@ impl Builder<'_> {
         let Some(start) = self.lines.start(m.line().saturating_sub(1)) else {
             return self.src.len();
         };
-        let rest = &self.src[start..];
-        rest.char_indices()
-            .nth(m.col())
-            .map_or(self.src.len(), |(i, _)| start + i)
+        // The character `col` places after the line's start; the count may run past the line.
+        let index = self.lines.chars_before(self.src, start) + m.col();
+        self.lines.char_offset(self.src, index)
     }
 
     fn column(&self, pos: usize) -> usize {
-        let start = scan::line_start(self.src, pos);
-        self.src[start..pos].chars().count()
+        // The line table finds the start without walking back along a long line; right after
+        // a `\r` (of a `\r\n`), the line starts here, as `scan::line_start` says.
+        let start = match pos.checked_sub(1).and_then(|p| self.byte(p)) {
+            Some(b'\n' | b'\r') => pos,
+            _ => self
+                .lines
+                .start(self.lines.line_of(pos))
+                .map_or(0, |s| s.min(pos)),
+        };
+        self.lines.chars_before(self.src, pos) - self.lines.chars_before(self.src, start)
     }
 
     /// Finds where the next node starts: past the indicator its parent needs (`-`, `?`, `:`,
