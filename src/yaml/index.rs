@@ -725,7 +725,7 @@ impl Builder<'_> {
             extra: 0,
         };
         let id = self.push_located(NodeKind::Alias(target), span, location);
-        self.tree.node_mut(target).aliases.push(id);
+        self.tree.add_alias(target, id);
         self.attach(id, &begin);
         self.cursor = end;
         self.sized(0, size.saturating_add(1));
