@@ -197,7 +197,10 @@ fn findings_in_a_one_line_file_name_their_columns() {
         .collect();
     assert_eq!(found.len(), 300, "{stdout}");
     for (line, place) in found.iter().zip(&expected) {
-        assert!(line.starts_with(place.as_str()), "{line} should start with {place}");
+        assert!(
+            line.starts_with(place.as_str()),
+            "{line} should start with {place}"
+        );
     }
 }
 
