@@ -101,6 +101,32 @@ fn main() {
             let _ = std::fs::remove_file(&file);
         }
     }
+    // A large file written on one line (minified JSON): columns and offsets must not be found
+    // by walking along the line from its start, or this row grows with the square of the size.
+    if sizes.contains(&10_000) {
+        let file = keep
+            .as_deref()
+            .unwrap_or(dir.path())
+            .join("routes-10000.min.json");
+        let text = one_line_json(&support::pipeline_config(10_000));
+        if let Err(e) = std::fs::write(&file, &text) {
+            panic!("cannot write {}: {e}", file.display());
+        }
+        let size_mb = text.len() as f64 / 1e6;
+        let bare = measure(runs, 0, || bare_load_command(&file));
+        let migrate = measure(runs, 0, || plan_command(&file, "0.22"));
+        let nothing = measure(runs, 0, || plan_command(&file, "0.33"));
+        println!(
+            "{:>9}  {size_mb:>5.1} MB  {}  {}  {:>6.2}x  {}  {:>6.2}x",
+            "10k, JSON",
+            show(bare),
+            show(migrate),
+            migrate.cpu / bare.cpu,
+            show(nothing),
+            nothing.cpu / bare.cpu,
+        );
+        println!("           (the same 10,000 routes as JSON on one line)");
+    }
     println!();
     println!("peak RSS, plan / bare load:");
     for (routes, bare, migrate, nothing) in &rows {
@@ -151,6 +177,30 @@ fn main() {
             verdict(cost.cpu < 1.0 && cost.rss_mb < 100.0)
         );
     }
+}
+
+/// A YAML config as JSON written on one line.
+fn one_line_json(yaml: &str) -> String {
+    fn convert(node: &yaml_rust2::Yaml) -> serde_json::Value {
+        use yaml_rust2::Yaml;
+        match node {
+            Yaml::Hash(map) => serde_json::Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.as_str().unwrap_or_default().to_owned(), convert(v)))
+                    .collect(),
+            ),
+            Yaml::Array(items) => serde_json::Value::Array(items.iter().map(convert).collect()),
+            Yaml::Boolean(b) => serde_json::Value::Bool(*b),
+            Yaml::Integer(n) => serde_json::Value::from(*n),
+            Yaml::String(s) | Yaml::Real(s) => serde_json::Value::String(s.clone()),
+            _ => serde_json::Value::Null,
+        }
+    }
+    let docs = match yaml_rust2::YamlLoader::load_from_str(yaml) {
+        Ok(d) => d,
+        Err(e) => panic!("the generated config does not load: {e}"),
+    };
+    docs.first().map(convert).unwrap_or_default().to_string()
 }
 
 /// An alias bomb, a chain of merges and deep nesting.

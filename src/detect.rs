@@ -16,6 +16,8 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+
+use foldhash::HashMapExt as _;
 use std::fmt;
 
 use serde::Serialize;
@@ -165,7 +167,7 @@ impl<'d> Sites<'d> {
     pub fn of(doc: &'d Document) -> Sites<'d> {
         let mut sites = Sites { list: Vec::new() };
         if let Some(root) = doc.root() {
-            let mut classes: HashMap<&'d str, KeyClass> = HashMap::new();
+            let mut classes: foldhash::HashMap<&'d str, KeyClass> = foldhash::HashMap::new();
             sites.walk(doc, root, SiteLevel::Global, TOP, TOP, &mut classes, 0);
         }
         sites
@@ -179,7 +181,7 @@ impl<'d> Sites<'d> {
         level: SiteLevel<'d>,
         parent: u32,
         item: u32,
-        classes: &mut HashMap<&'d str, KeyClass>,
+        classes: &mut foldhash::HashMap<&'d str, KeyClass>,
         depth: usize,
     ) {
         if depth > MAX_DEPTH {
@@ -779,13 +781,13 @@ pub(crate) fn misfit_summary(
     from: Version,
     shown: usize,
 ) -> MisfitSummary {
-    let sites = Sites::of(doc);
     let mut summary = MisfitSummary {
         shown: Vec::new(),
         count: 0,
         older: false,
         newer: false,
     };
+    let sites = Sites::of(doc);
     for b in bounds(doc, kind, &sites).iter() {
         let Some(version) = misfit(&b, from) else {
             continue;
@@ -798,6 +800,26 @@ pub(crate) fn misfit_summary(
         }
     }
     summary
+}
+
+/// [`misfit_summary`] of a file whose [`Detection`] (of the same document) is known: a release
+/// inside the detected range breaks no bound (the range is where every bound holds), so the
+/// keys are read again only for a release outside it.
+pub(crate) fn misfit_summary_of(
+    doc: &Document,
+    detection: &Detection,
+    from: Version,
+    shown: usize,
+) -> MisfitSummary {
+    if detection.min_version <= from && from <= detection.max_version {
+        return MisfitSummary {
+            shown: Vec::new(),
+            count: 0,
+            older: false,
+            newer: false,
+        };
+    }
+    misfit_summary(doc, detection.kind, from, shown)
 }
 
 /// The bounds a Core key puts on the version: `first_seen` unless it is the oldest release (the
@@ -934,7 +956,7 @@ pub(crate) struct UnknownSite {
 pub(crate) fn unknown_sites(sites: &Sites<'_>, version: Version) -> Vec<UnknownSite> {
     // Per key: `None` when `version` reads it, else its history and suggestion.
     type Verdict = Option<(Option<KeyHistory>, Option<&'static str>)>;
-    let mut verdicts: HashMap<&str, Verdict> = HashMap::new();
+    let mut verdicts: foldhash::HashMap<&str, Verdict> = foldhash::HashMap::new();
     let mut out = Vec::new();
     for (i, site) in sites.iter().enumerate() {
         let checked = match site.level {
@@ -1049,11 +1071,14 @@ mod tests {
         Document::parse(text.to_owned(), Format::Yaml).ok()
     }
 
-    const RELEASES: [Version; 5] = [
+    const RELEASES: [Version; 8] = [
         Version::new(0, 15),
+        Version::new(0, 19),
         Version::new(0, 22),
         Version::new(0, 23),
         Version::new(0, 24),
+        Version::new(0, 28),
+        Version::new(0, 31),
         Version::new(0, 33),
     ];
 
@@ -1075,6 +1100,10 @@ mod tests {
                     let all = oracle::misfits(&doc, kind, from);
                     prop_assert_eq!(&misfits(&doc, kind, from), &all);
                     let summary = misfit_summary(&doc, kind, from, 2);
+                    prop_assert_eq!(
+                        &misfit_summary_of(&doc, &detect_as(&doc, kind), from, 2),
+                        &summary
+                    );
                     prop_assert_eq!(summary.count, all.len());
                     prop_assert_eq!(&summary.shown[..], &all[..all.len().min(2)]);
                     prop_assert_eq!(

@@ -176,7 +176,7 @@ pub fn run_warnings(
         out.push(line);
     }
     if let Some(from) = from {
-        let misfits = detect::misfit_summary(doc, detection.kind, from, SHOWN_IN_LINE);
+        let misfits = detect::misfit_summary_of(doc, detection, from, SHOWN_IN_LINE);
         if misfits.count > 0 {
             let looks = match (misfits.older, misfits.newer) {
                 (true, false) => "; the file looks older than --from",

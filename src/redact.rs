@@ -24,7 +24,6 @@
 //!
 //! Redacting too much only hides a value from the display; the written files are never redacted.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use base64::Engine as _;
@@ -281,7 +280,7 @@ struct SpanFinder<'d> {
     /// Bounds the work of following aliases under secret keys (alias bombs).
     alias_budget: usize,
     /// The rule of every key met so far (a file repeats the same keys in every route).
-    keys: HashMap<&'d str, KeyRule>,
+    keys: foldhash::HashMap<&'d str, KeyRule>,
 }
 
 impl<'d> SpanFinder<'d> {
@@ -291,7 +290,7 @@ impl<'d> SpanFinder<'d> {
             spans: Vec::new(),
             secrets: Vec::new(),
             alias_budget,
-            keys: HashMap::new(),
+            keys: foldhash::HashMap::default(),
         }
     }
 

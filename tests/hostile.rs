@@ -167,3 +167,48 @@ fn deep_json_and_toml_are_refused_by_their_parsers() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.starts_with("error: deep.toml:1:"), "{stderr}");
 }
+
+/// A config written on one line (minified JSON) is read with the same line and column numbers
+/// as any other: every finding names line 1 and the column of its key, counted in characters
+/// after non-ASCII text earlier on the line.
+#[test]
+fn findings_in_a_one_line_file_name_their_columns() {
+    let mut text = String::from("{\"idp_client_id\":\"é€😀\",\"routes\":[");
+    for n in 0..300 {
+        if n > 0 {
+            text.push(',');
+        }
+        text.push_str(&format!(
+            "{{\"from\":\"https://a{n}.example.com\",\"to\":\"http://b\",\"ownr\":\"é{n}\"}}"
+        ));
+    }
+    text.push_str("]}");
+    let (code, stdout, stderr) = run_in("one-line.json", &text, &["plan", "--from", "0.33"]);
+    assert_eq!(code, 0, "{stderr}");
+    // The expected column of each unknown key: characters before its opening quote, plus one.
+    let expected: Vec<String> = text
+        .match_indices("\"ownr\"")
+        .map(|(at, _)| format!("one-line.json:1:{} ", text[..at].chars().count() + 1))
+        .collect();
+    assert_eq!(expected.len(), 300);
+    let found: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("`routes[") && l.contains(".ownr`"))
+        .collect();
+    assert_eq!(found.len(), 300, "{stdout}");
+    for (line, place) in found.iter().zip(&expected) {
+        assert!(
+            line.starts_with(place.as_str()),
+            "{line} should start with {place}"
+        );
+    }
+}
+
+/// Writes `text` as `name` in a new directory and runs the binary with `args` and `name`.
+fn run_in(name: &str, text: &str, args: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temporary directory: {e}"));
+    fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("cannot write: {e}"));
+    let mut all = args.to_vec();
+    all.push(name);
+    run(dir.path(), &all)
+}

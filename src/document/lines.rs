@@ -7,10 +7,37 @@
 
 use super::Location;
 
-/// The start offset of every line of a text.
-#[derive(Debug, Clone)]
+/// The start offset of every line of a text, and what it takes to count characters in it
+/// without walking from the start of a line: a file written on one line (minified JSON) would
+/// otherwise cost a walk along that line for every node.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lines {
     starts: Vec<usize>,
+    /// `None` when the text is ASCII (a character is a byte). Otherwise the number of characters
+    /// before every [`CHUNK`]th byte.
+    chars: Option<Vec<usize>>,
+}
+
+/// The spacing of [`Lines::chars`]' checkpoints, in bytes.
+const CHUNK: usize = 256;
+
+/// The characters that start in `bytes` (UTF-8: every byte that is not a continuation byte).
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count()
+}
+
+/// The character checkpoints of a text, or `None` for ASCII.
+fn char_checkpoints(src: &str) -> Option<Vec<usize>> {
+    if src.is_ascii() {
+        return None;
+    }
+    let mut seen = 0;
+    let mut table = Vec::with_capacity(src.len() / CHUNK + 1);
+    for chunk in src.as_bytes().chunks(CHUNK) {
+        table.push(seen);
+        seen += count_chars(chunk);
+    }
+    Some(table)
 }
 
 impl Lines {
@@ -25,14 +52,20 @@ impl Lines {
                 _ => {}
             }
         }
-        Lines { starts }
+        Lines {
+            starts,
+            chars: char_checkpoints(src),
+        }
     }
 
     /// Lines ended by `\n` only (TOML, where `\r` alone is not a line break).
     pub(crate) fn lf_only(src: &str) -> Lines {
         let mut starts = vec![0];
         starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        Lines { starts }
+        Lines {
+            starts,
+            chars: char_checkpoints(src),
+        }
     }
 
     /// The 0-based line holding a byte offset (the last line for an offset past the end).
@@ -51,14 +84,51 @@ impl Lines {
         let pos = pos.min(src.len());
         let line = self.line_of(pos);
         let start = self.starts[line].min(pos);
-        let column = src
-            .get(start..pos)
-            .map_or(pos - start, |s| s.chars().count())
-            + 1;
+        let column = if src.get(start..pos).is_some() {
+            self.chars_before(src, pos) - self.chars_before(src, start)
+        } else {
+            pos - start
+        } + 1;
         Location {
             line: line + 1,
             column,
         }
+    }
+
+    /// The number of characters before byte offset `pos` of `src` (the text of this table).
+    pub(crate) fn chars_before(&self, src: &str, pos: usize) -> usize {
+        let pos = pos.min(src.len());
+        match &self.chars {
+            None => pos,
+            Some(table) => {
+                let chunk = pos / CHUNK;
+                let from = chunk * CHUNK;
+                table.get(chunk).copied().unwrap_or(0) + count_chars(&src.as_bytes()[from..pos])
+            }
+        }
+    }
+
+    /// The byte offset of the character numbered `index` (from 0) of `src`, the text of this
+    /// table; `src.len()` when the text has no such character.
+    pub(crate) fn char_offset(&self, src: &str, index: usize) -> usize {
+        let Some(table) = &self.chars else {
+            return index.min(src.len());
+        };
+        // The last checkpoint at or before the character, then a walk of at most one chunk.
+        let chunk = table
+            .partition_point(|seen| *seen <= index)
+            .saturating_sub(1);
+        let from = chunk * CHUNK;
+        let mut left = index - table.get(chunk).copied().unwrap_or(0);
+        for (i, b) in src.as_bytes().iter().enumerate().skip(from) {
+            if (b & 0xC0) != 0x80 {
+                if left == 0 {
+                    return i;
+                }
+                left -= 1;
+            }
+        }
+        src.len()
     }
 }
 
@@ -92,5 +162,34 @@ mod tests {
         let at = src.find('=').unwrap_or_default();
         assert_eq!(lines.location(src, at).to_string(), "2:4");
         assert_eq!(lines.location(src, 999).to_string(), "3:1");
+    }
+
+    /// The character counts agree with `str::chars` at every offset and index, across
+    /// checkpoints, in ASCII and non-ASCII text alike.
+    #[test]
+    fn character_counts_match_chars() {
+        let mut src = String::new();
+        for i in 0..300 {
+            src.push_str(if i % 7 == 0 { "é€😀a" } else { "ab" });
+        }
+        for text in [src.as_str(), "plain ascii text", "", "€"] {
+            let lines = Lines::new(text);
+            for (n, (at, _)) in text.char_indices().enumerate() {
+                assert_eq!(lines.chars_before(text, at), n, "{at}");
+                assert_eq!(lines.char_offset(text, n), at, "{n}");
+            }
+            let total = text.chars().count();
+            assert_eq!(lines.chars_before(text, text.len()), total);
+            assert_eq!(lines.char_offset(text, total), text.len());
+            assert_eq!(lines.char_offset(text, total + 5), text.len());
+        }
+    }
+
+    #[test]
+    fn columns_on_one_long_line_count_characters() {
+        let src = format!("{}x", "é".repeat(1000));
+        let lines = Lines::new(&src);
+        let at = src.len() - 1;
+        assert_eq!(lines.location(&src, at).to_string(), "1:1001");
     }
 }

@@ -56,7 +56,7 @@ pub(super) fn validate_result(
     let found = validate::validate_sites(result, &result_sites, kind, to, chain);
     // The first key written at the place of each rule (a file has thousands: every lookup
     // below is by hash).
-    let mut key_at: HashMap<Location, Option<usize>> = found
+    let mut key_at: foldhash::HashMap<Location, Option<usize>> = found
         .iter()
         .filter_map(|rule| Some((rule.finding.location?, None)))
         .collect();
@@ -88,12 +88,12 @@ pub(super) fn validate_result(
         })
         .collect();
     // The keys of the input at the places of the rules' notes (the only places asked about).
-    let note_at: HashSet<Location> = rules
+    let note_at: foldhash::HashSet<Location> = rules
         .iter()
         .filter(|(r, _)| r.finding.severity != Severity::ActionRequired)
         .filter_map(|(r, _)| r.finding.location)
         .collect();
-    let input_keys: HashSet<(&str, Location)> = input_sites
+    let input_keys: foldhash::HashSet<(&str, Location)> = input_sites
         .iter()
         .filter(|k| note_at.contains(&k.location))
         .map(|k| (k.key, k.location))

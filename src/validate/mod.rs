@@ -24,7 +24,9 @@ pub mod marker;
 #[cfg(test)]
 mod oracle;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use foldhash::HashMapExt as _;
 use std::sync::LazyLock;
 
 use crate::detect::{self, SiteLevel};
@@ -307,7 +309,14 @@ fn core(
     let mut out = Vec::new();
     let mut refused_sites: HashSet<Location> = HashSet::new();
     // The refused-key row of each key, looked up once per key and level.
-    let mut rows: HashMap<(&str, bool), Option<&'static Row>> = HashMap::new();
+    let mut rows: foldhash::HashMap<(&str, bool), Option<&'static Row>> = foldhash::HashMap::new();
+    // The step that handles each key reported, looked up once per key.
+    let mut handlers: foldhash::HashMap<&str, Option<&'static Step>> = foldhash::HashMap::new();
+    let mut handler_of = |key| {
+        *handlers
+            .entry(key)
+            .or_insert_with(|| handler(steps, key, FileKind::Core))
+    };
     for (i, site) in sites.iter().enumerate() {
         // A top-level option is refused by its name, a route option as `routes.NAME`.
         let route = match site.level {
@@ -329,7 +338,7 @@ fn core(
             continue;
         };
         refused_sites.insert(site.location);
-        let step = handler(steps, site.key, FileKind::Core);
+        let step = handler_of(site.key);
         let qualified = if route {
             format!("routes.{}", site.key)
         } else {
@@ -395,7 +404,7 @@ fn core(
                      (\"unknown config option\"): delete it{}",
                     unknown.path,
                     Version::new(last.major, last.minor + 1),
-                    explain(handler(steps, &unknown.key, FileKind::Core))
+                    explain(handler_of(site.key))
                 ),
             ),
             Some(h) => (
