@@ -10,7 +10,7 @@ use super::Location;
 /// The start offset of every line of a text, and what it takes to count characters in it
 /// without walking from the start of a line: a file written on one line (minified JSON) would
 /// otherwise cost a walk along that line for every node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lines {
     starts: Vec<usize>,
     /// `None` when the text is ASCII (a character is a byte). Otherwise the number of characters

@@ -64,7 +64,9 @@ pub(crate) struct Span {
     pub indent: usize,
     /// Whether the node is inside a flow collection.
     pub in_flow: bool,
-    /// Collections: index of their entry spans or dashes in [`Index`].
+    /// Collections: index of their entry spans or dashes in [`Index`], numbered in document
+    /// order (the order the collections open), so that an index grafted from parts
+    /// (`super::graft`) numbers them as a whole parse does.
     pub extra: u32,
 }
 
@@ -80,7 +82,7 @@ pub(crate) struct EntrySpan {
 }
 
 /// The text index of a YAML document.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Index {
     pub spans: Vec<Span>,
     /// Entry spans of the mappings (see [`Index::entry_spans`]).
@@ -91,6 +93,17 @@ pub(crate) struct Index {
     pub indent_unit: usize,
     /// A place the scanner could not follow: edits are refused rather than guessed.
     pub unsupported: Option<(usize, &'static str)>,
+    /// Whether the text has an alias anywhere.
+    pub aliases: bool,
+}
+
+/// What [`build_counted`] saw beyond the index.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Seen {
+    /// Whether any node has properties (an anchor or a tag) or is an alias.
+    pub props: bool,
+    /// The deepest nesting of collections.
+    pub depth: usize,
 }
 
 impl Index {
@@ -157,6 +170,8 @@ struct Builder<'a> {
     stream: Option<(NodeId, Vec<NodeId>)>,
     /// Stream mode: the document (1-based) each anchor id was defined in.
     anchor_documents: HashMap<usize, usize>,
+    seen: Seen,
+    aliases: bool,
 }
 
 /// Positions found while locating the start of a node.
@@ -175,6 +190,15 @@ struct Begin {
 /// only the first); with it, the root is a synthetic sequence ([`Style::Stream`]) with one item
 /// per document, and the limits on depth and aliases hold for the whole stream.
 pub(crate) fn build(src: &str, lines: &Lines, stream: bool) -> Result<(Tree, Index), ParseError> {
+    build_counted(src, lines, stream).map(|(tree, index, _)| (tree, index))
+}
+
+/// [`build`], and what it saw beyond the index.
+pub(crate) fn build_counted(
+    src: &str,
+    lines: &Lines,
+    stream: bool,
+) -> Result<(Tree, Index, Seen), ParseError> {
     let mut b = Builder {
         src,
         lines,
@@ -194,6 +218,8 @@ pub(crate) fn build(src: &str, lines: &Lines, stream: bool) -> Result<(Tree, Ind
         indent_unit: None,
         stream: None,
         anchor_documents: HashMap::new(),
+        seen: Seen::default(),
+        aliases: false,
     };
     if stream {
         let span = Span {
@@ -234,8 +260,9 @@ pub(crate) fn build(src: &str, lines: &Lines, stream: bool) -> Result<(Tree, Ind
         dashes: b.dashes,
         indent_unit: b.indent_unit.unwrap_or(2),
         unsupported: b.unsupported,
+        aliases: b.aliases,
     };
-    Ok((b.tree, index))
+    Ok((b.tree, index, b.seen))
 }
 
 fn location_of_marker(m: &Marker) -> Location {
@@ -572,6 +599,7 @@ impl Builder<'_> {
         tag: Option<&Tag>,
         mark: &Marker,
     ) {
+        self.seen.props |= anchor > 0 || tag.is_some();
         let begin = self.begin(usize::from(anchor > 0) + usize::from(tag.is_some()));
         let src = self.src;
         let marker = self.marker_offset(mark);
@@ -645,6 +673,8 @@ impl Builder<'_> {
     }
 
     fn alias(&mut self, anchor: usize, mark: &Marker) {
+        self.seen.props = true;
+        self.aliases = true;
         let begin = self.begin(0);
         let start = self.marker_offset(mark);
         let end = scan::token_end(self.src, start, self.in_flow());
@@ -702,6 +732,7 @@ impl Builder<'_> {
     }
 
     fn collection(&mut self, map: bool, anchor: usize, tagged: bool, mark: &Marker) {
+        self.seen.props |= anchor > 0 || tagged;
         let begin = self.begin(usize::from(anchor > 0) + usize::from(tagged));
         let start = begin.content;
         if self.stack.len() >= MAX_DEPTH {
@@ -742,6 +773,16 @@ impl Builder<'_> {
         {
             self.indent_unit = Some((column as i64 - parent.indent) as usize);
         }
+        // Entry spans and dashes are numbered in the order collections open.
+        let extra = if map {
+            self.entries.push(Vec::new());
+            self.entries.len() - 1
+        } else if !flow {
+            self.dashes.push(Vec::new());
+            self.dashes.len() - 1
+        } else {
+            0
+        };
         let span = Span {
             props: begin.props.min(start),
             start,
@@ -749,7 +790,7 @@ impl Builder<'_> {
             style,
             indent: column,
             in_flow,
-            extra: 0,
+            extra: extra as u32,
         };
         let kind = if map {
             NodeKind::Mapping(Vec::new())
@@ -777,6 +818,7 @@ impl Builder<'_> {
             anchor,
             size: 1,
         });
+        self.seen.depth = self.seen.depth.max(self.stack.len());
     }
 
     fn end_collection(&mut self) {
@@ -808,14 +850,17 @@ impl Builder<'_> {
         }
         let span = &mut self.spans[frame.id.index()];
         span.end = end;
+        let extra = span.extra as usize;
         let kind = if frame.map {
-            span.extra = self.entries.len() as u32;
-            self.entries.push(std::mem::take(&mut frame.entry_spans));
+            if let Some(slot) = self.entries.get_mut(extra) {
+                *slot = std::mem::take(&mut frame.entry_spans);
+            }
             NodeKind::Mapping(frame.entries)
         } else {
-            if !frame.flow {
-                span.extra = self.dashes.len() as u32;
-                self.dashes.push(frame.dashes);
+            if !frame.flow
+                && let Some(slot) = self.dashes.get_mut(extra)
+            {
+                *slot = frame.dashes;
             }
             NodeKind::Sequence(frame.items)
         };

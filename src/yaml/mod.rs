@@ -7,6 +7,7 @@
 
 mod data;
 mod emit;
+mod graft;
 mod index;
 mod json;
 mod limits;
@@ -20,7 +21,7 @@ pub use index::yaml_to_value;
 use crate::document::lines::Lines;
 use crate::document::splice;
 use crate::document::{
-    Backend, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
+    Backend, Edit, EditError, EntryId, Location, Next, NodeId, ParseError, Tree, Value,
 };
 use index::{Index, Style};
 
@@ -84,11 +85,7 @@ impl YamlDocument {
         let src = &text[base..];
         let lines = Lines::new(src);
         let (tree, index) = index::build(src, &lines, stream)?;
-        let eol = match src.find(['\n', '\r']) {
-            Some(i) if src[i..].starts_with("\r\n") => "\r\n",
-            Some(i) if src[i..].starts_with('\r') => "\r",
-            _ => "\n",
-        };
+        let eol = eol_of(src);
         Ok(YamlDocument {
             text,
             base,
@@ -99,6 +96,70 @@ impl YamlDocument {
             json,
             stream,
         })
+    }
+
+    /// The document a batch of edits makes, with an index grafted from this one's where the
+    /// edits allow (see [`graft`]), parsed in full otherwise.
+    fn render_next_yaml(&self, edits: &[Edit]) -> Result<Next, EditError> {
+        let src = self.src();
+        let plain = self.base == 0
+            && !self.stream
+            && self.json.is_none()
+            && (src.ends_with('\n') || src.ends_with('\r'));
+        if edits.is_empty() || !plain {
+            let text = self.render(edits)?;
+            let backend = self.reparse(text.clone());
+            return Ok(Next {
+                text,
+                backend,
+                grafted: false,
+            });
+        }
+        // With a final break and no BOM, `render` plans on the text as it is.
+        let (text, splices) = render::Renderer::new(self, src).render_with_splices(edits)?;
+        let Some((tree, index, lines)) = graft::graft(self, &splices, &text) else {
+            let backend = self.reparse(text.clone());
+            return Ok(Next {
+                text,
+                backend,
+                grafted: false,
+            });
+        };
+        let next = YamlDocument {
+            eol: eol_of(&text),
+            text: text.clone(),
+            base: 0,
+            lines,
+            tree,
+            index,
+            json: None,
+            stream: false,
+        };
+        if cfg!(debug_assertions) {
+            next.assert_same_as_parsed();
+        }
+        Ok(Next {
+            text,
+            backend: Ok(Box::new(next)),
+            grafted: true,
+        })
+    }
+
+    /// Debug builds compare every grafted index with a whole parse of the same text.
+    fn assert_same_as_parsed(&self) {
+        match YamlDocument::parse(self.text.clone()) {
+            Ok(full) => {
+                assert_eq!(self.tree, full.tree, "grafted tree differs:\n{}", self.text);
+                assert_eq!(
+                    self.index, full.index,
+                    "grafted index differs:\n{}",
+                    self.text
+                );
+                assert_eq!(self.lines, full.lines);
+                assert_eq!(self.eol, full.eol);
+            }
+            Err(e) => panic!("grafted an index for a text that does not parse: {e}"),
+        }
     }
 
     /// The synthetic root of a stream (`None` for a single document).
@@ -117,6 +178,15 @@ impl YamlDocument {
 
     pub(crate) fn location_at(&self, pos: usize) -> Location {
         self.lines.location(self.src(), pos)
+    }
+}
+
+/// The line break a text uses first (`\n` when it has none).
+fn eol_of(src: &str) -> &'static str {
+    match src.find(['\n', '\r']) {
+        Some(i) if src[i..].starts_with("\r\n") => "\r\n",
+        Some(i) if src[i..].starts_with('\r') => "\r",
+        _ => "\n",
     }
 }
 
@@ -213,6 +283,10 @@ impl Backend for YamlDocument {
         } else {
             YamlDocument::parse(text)?
         }))
+    }
+
+    fn render_next(&self, edits: &[Edit]) -> Result<Next, EditError> {
+        self.render_next_yaml(edits)
     }
 
     fn span(&self, node: NodeId) -> Range<usize> {

@@ -18,6 +18,9 @@ use super::scan;
 use crate::document::splice::{self, SplicePlan};
 use crate::document::{Edit, EditError, Entry, EntryId, NodeId, NodeKind, Position, Slot, Value};
 
+/// Where a rendered text changed: `(start, end, new length)` of a splice of the old text.
+pub(crate) type Changed = (usize, usize, usize);
+
 #[derive(Clone)]
 struct Removal {
     index: usize,
@@ -172,6 +175,26 @@ impl<'a> Renderer<'a> {
     }
 
     pub(crate) fn render(mut self, edits: &[Edit]) -> Result<String, EditError> {
+        self.plan(edits)?;
+        Ok(self.apply())
+    }
+
+    /// [`Renderer::render`], and where the text changed: `(start, end, new length)` of each
+    /// splice, in order (for grafting the next index, see `super::graft`).
+    pub(crate) fn render_with_splices(
+        mut self,
+        edits: &[Edit],
+    ) -> Result<(String, Vec<Changed>), EditError> {
+        self.plan(edits)?;
+        let splices = (&self.splices)
+            .into_iter()
+            .map(|s| (s.start, s.end, s.text.len()))
+            .collect();
+        Ok((self.apply(), splices))
+    }
+
+    /// Plans every splice of the batch, sorted and checked for conflicts.
+    fn plan(&mut self, edits: &[Edit]) -> Result<(), EditError> {
         if let Some((pos, what)) = self.doc.index.unsupported {
             return Err(self.unsupported(pos, what));
         }
@@ -192,7 +215,7 @@ impl<'a> Renderer<'a> {
                 location: self.loc(pos),
             });
         }
-        Ok(self.apply())
+        Ok(())
     }
 
     fn add(&mut self, edit: &Edit) -> Result<(), EditError> {

@@ -1,0 +1,110 @@
+//! Property test of the step re-index (issue 11): after a batch of edits, the next document's
+//! index — grafted from the previous one where the edits allow (`yaml::graft`) — is the index a
+//! whole parse of the new text gives: every node, its data, kind, location, parent and span,
+//! every entry span and dash, the line table and the indentation step. The final verification
+//! of a grafted document still parses its text in full, and agrees.
+
+// This test uses the generators, the planner and the printer of the shared models; the rest of
+// them serves `yaml_properties_edits.rs`.
+#[allow(dead_code)]
+mod yaml_edit_model;
+#[allow(dead_code)]
+mod yaml_model;
+
+use pomerium_migrate::document::{Document, Format};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+
+use yaml_edit_model::*;
+use yaml_model::*;
+
+/// How many batches were grafted rather than parsed in full, to show the property is not
+/// vacuous (see [`grafting_is_exercised`]).
+fn check(doc: &Doc, seeds: &[Seed]) -> Result<bool, TestCaseError> {
+    let Rendered { text, recs } = render(doc);
+    let parsed = Document::parse(text.clone(), Format::Yaml)
+        .map_err(|e| TestCaseError::fail(format!("parse failed: {e}\n{text}")))?;
+    let plans = plan(doc, seeds);
+    let Some(edits) = plans
+        .iter()
+        .map(|p| to_edit(&parsed, p))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Err(TestCaseError::fail(format!("no node for a plan\n{text}")));
+    };
+    if predicted_refusal(doc, &recs, &text, &plans).is_some() {
+        return Ok(false);
+    }
+    let mut expected = None;
+    let next = match parsed.apply_composed(&edits, &mut expected) {
+        Ok(next) => next,
+        // `yaml_properties_edits.rs` holds the engine to its refusals.
+        Err(_) => return Ok(false),
+    };
+    let full = Document::parse(next.text().to_owned(), Format::Yaml)
+        .map_err(|e| TestCaseError::fail(format!("the result does not parse: {e}")))?;
+    prop_assert_eq!(
+        next.backend_dump_for_debug(),
+        full.backend_dump_for_debug(),
+        "grafted: {}\nplans: {:?}\n--- input\n{}\n--- output\n{}",
+        next.is_grafted(),
+        plans,
+        text,
+        next.text()
+    );
+    let expected = expected.ok_or_else(|| TestCaseError::fail("no expected data after a batch"))?;
+    prop_assert_eq!(next.verify(&expected), Ok(()));
+    // The next step reads the grafted document: a second batch on it gives what the same batch
+    // gives on a whole parse.
+    let again: Vec<_> = plans.iter().filter_map(|p| to_edit(&next, p)).collect();
+    let from_graft = next
+        .apply_composed(&again, &mut None)
+        .map(|d| d.text().to_owned());
+    let from_full = full
+        .apply_composed(&again, &mut None)
+        .map(|d| d.text().to_owned());
+    prop_assert_eq!(from_graft, from_full);
+    Ok(next.is_grafted())
+}
+
+proptest! {
+    #[test]
+    fn a_grafted_index_is_the_index_of_a_whole_parse(
+        doc in doc(),
+        seeds in prop::collection::vec(seed(), 1..6),
+    ) {
+        check(&doc, &seeds)?;
+    }
+
+    #[test]
+    fn a_grafted_index_after_item_edits_is_the_index_of_a_whole_parse(
+        doc in doc(),
+        seeds in prop::collection::vec(item_seed(), 2..8),
+    ) {
+        check(&doc, &seeds)?;
+    }
+}
+
+/// The properties above hold trivially if nothing is grafted: most generated batches must be.
+#[test]
+fn grafting_is_exercised() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = (doc(), prop::collection::vec(seed(), 1..6));
+    let (mut grafted, mut total) = (0, 0);
+    for _ in 0..200 {
+        let Ok(tree) = strategy.new_tree(&mut runner) else {
+            continue;
+        };
+        let (doc, seeds) = tree.current();
+        total += 1;
+        match check(&doc, &seeds) {
+            Ok(true) => grafted += 1,
+            Ok(false) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(
+        grafted * 3 >= total,
+        "only {grafted} of {total} batches were grafted"
+    );
+}
