@@ -2,10 +2,11 @@
 //!
 //! The texts given here are already redacted (see [`crate::redact`]); this module only formats.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
-use similar::{Algorithm, ChangeTag, TextDiff};
+use similar::{Algorithm, ChangeTag, DiffOp, TextDiff, udiff::UnifiedHunkHeader};
 
 /// Lines of unchanged context around each change, as `git diff` shows.
 pub const CONTEXT_LINES: usize = 3;
@@ -33,21 +34,148 @@ pub fn unified(old: &str, new: &str, path: &str) -> String {
     {
         let _ = writeln!(out, "{}", hunk.header());
         for change in hunk.iter_changes() {
-            let sign = match change.tag() {
-                ChangeTag::Delete => '-',
-                ChangeTag::Insert => '+',
-                ChangeTag::Equal => ' ',
-            };
-            let value: &str = change.value();
-            // A CR of a CRLF file stays in the line: the diff shows the bytes as they are.
-            let line = value.strip_suffix('\n').unwrap_or(value);
-            let _ = writeln!(out, "{sign}{line}");
-            if change.missing_newline() {
-                let _ = writeln!(out, "\\ No newline at end of file");
+            write_change(
+                &mut out,
+                change.tag(),
+                change.value(),
+                change.missing_newline(),
+            );
+        }
+    }
+    out
+}
+
+/// One line of a hunk.
+fn write_change(out: &mut String, tag: ChangeTag, value: &str, missing_newline: bool) {
+    let sign = match tag {
+        ChangeTag::Delete => '-',
+        ChangeTag::Insert => '+',
+        ChangeTag::Equal => ' ',
+    };
+    // A CR of a CRLF file stays in the line: the diff shows the bytes as they are.
+    let line = value.strip_suffix('\n').unwrap_or(value);
+    let _ = writeln!(out, "{sign}{line}");
+    if missing_newline {
+        let _ = writeln!(out, "\\ No newline at end of file");
+    }
+}
+
+/// The operations of [`line_diff`], kept to show or map the same two texts again without
+/// diffing them again.
+pub fn line_ops(old: &str, new: &str) -> Vec<DiffOp> {
+    line_diff(old, new).ops().to_vec()
+}
+
+/// [`unified`] from the operations of a line diff already made: `ops` must be [`line_ops`] of
+/// `old` and `new`, or of two texts for which [`same_line_equalities`] holds with them. The
+/// bytes are [`unified`]'s (same hunks, context and headers) without diffing again.
+pub fn unified_from_ops(old: &str, new: &str, ops: &[DiffOp], path: &str) -> String {
+    let mut out = String::new();
+    if old == new {
+        return out;
+    }
+    let (old_lines, new_lines) = (lines(old), lines(new));
+    let label = diff_label(path);
+    let _ = writeln!(out, "--- a/{label}");
+    let _ = writeln!(out, "+++ b/{label}");
+    // As `similar`'s unified diff groups and shows them.
+    for group in similar::group_diff_ops(ops.to_vec(), CONTEXT_LINES) {
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{}", UnifiedHunkHeader::new(&group));
+        for op in &group {
+            for change in op.iter_changes(&old_lines[..], &new_lines[..]) {
+                let value: &str = change.value();
+                write_change(&mut out, change.tag(), value, change.missing_newline());
             }
         }
     }
     out
+}
+
+/// The lines of `text` as [`line_diff`] cuts them: each with its terminator (`\n`, `\r\n` or a
+/// lone `\r`), the last one without when the text does not end with one.
+fn lines(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() / 32 + 1);
+    let (mut start, mut i) = (0, 0);
+    while let Some(&byte) = bytes.get(i) {
+        let end = match byte {
+            b'\n' => Some(i + 1),
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => Some(i + 2),
+            b'\r' => Some(i + 1),
+            _ => None,
+        };
+        match end {
+            Some(end) => {
+                out.push(&text[start..end]);
+                start = end;
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    if start < bytes.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Lines that may differ between the two pairs for [`same_line_equalities`] to look further;
+/// more (a redaction of many secrets) is diffed again rather than checked.
+const MAX_CHANGED_LINES: usize = 4096;
+
+/// Whether the line diff of `b` has the same operations as that of `a`, known without diffing
+/// either: the pairs have as many lines on each side, and lines equal in exactly the same
+/// places (a line of `b` equals another line of `b` exactly when the lines at the same places
+/// in `a` are equal). `a` is a file's texts and `b` the same texts as shown, secrets redacted.
+///
+/// Why the operations are then the same: for texts of more than 100 lines `similar` diffs
+/// numbers standing for the lines, numbered by first occurrence, and two pairs with lines
+/// equal in the same places get the same numbers; everything after reads only the numbers.
+/// Smaller texts are diffed as text and are not checked here (`false`): diffing them again is
+/// cheap.
+pub fn same_line_equalities(a: (&str, &str), b: (&str, &str)) -> bool {
+    let (a_old, a_new, b_old, b_new) = (lines(a.0), lines(a.1), lines(b.0), lines(b.1));
+    if a_old.len() != b_old.len() || a_new.len() != b_new.len() {
+        return false;
+    }
+    if a_old.len() <= 100 && a_new.len() <= 100 {
+        return false;
+    }
+    let pairs = || {
+        a_old
+            .iter()
+            .zip(&b_old)
+            .chain(a_new.iter().zip(&b_new))
+            .map(|(x, y)| (*x, *y))
+    };
+    let mut changed: Vec<(&str, &str)> = Vec::new();
+    for (x, y) in pairs() {
+        if x != y {
+            if changed.len() == MAX_CHANGED_LINES {
+                return false;
+            }
+            changed.push((x, y));
+        }
+    }
+    // Among the lines that differ: equal in `a` exactly where equal in `b` (a one-to-one
+    // correspondence of their texts).
+    let mut forward: HashMap<&str, &str> = HashMap::new();
+    let mut backward: HashMap<&str, &str> = HashMap::new();
+    for &(x, y) in &changed {
+        if *forward.entry(x).or_insert(y) != y || *backward.entry(y).or_insert(x) != x {
+            return false;
+        }
+    }
+    // A line that is the same in both pairs must equal none of the lines that differ, on
+    // either side (it would be equal to one of them in one pair only).
+    let values: HashSet<&str> = changed.iter().flat_map(|&(x, y)| [x, y]).collect();
+    let lengths: HashSet<usize> = values.iter().map(|v| v.len()).collect();
+    pairs()
+        .filter(|(x, y)| x == y)
+        .all(|(x, _)| !(lengths.contains(&x.len()) && values.contains(x)))
 }
 
 /// The line-by-line diff of two texts, for the unified diff and for mapping lines back to the
@@ -142,6 +270,146 @@ mod tests {
             coloured.contains("\n ---x\n"),
             "context lines stay plain: {coloured:?}"
         );
+    }
+
+    use proptest::prelude::*;
+
+    /// A text of lines from a small set (so that lines repeat, as keys and values of routes
+    /// do), with every kind of line end and sometimes none at the end.
+    fn text(max_lines: usize) -> impl Strategy<Value = String> {
+        let line = prop_oneof![
+            4 => (0u8..12).prop_map(|n| format!("  key{n}: v\n")),
+            2 => (0u8..200).prop_map(|n| format!("- from: https://r{n}\n")),
+            1 => Just("\n".to_owned()),
+            1 => (0u8..3).prop_map(|n| format!("crlf{n}\r\n")),
+            1 => Just("cr\r".to_owned()),
+        ];
+        (prop::collection::vec(line, 0..max_lines), any::<bool>()).prop_map(|(lines, cut)| {
+            let mut text = lines.concat();
+            if cut && text.ends_with('\n') {
+                text.pop();
+                text.push_str("end");
+            }
+            text
+        })
+    }
+
+    /// `new` as `old` edited: lines dropped, added and changed here and there, the rest kept.
+    fn edited(old: &str, edits: &[(u8, u8)]) -> String {
+        let mut lines: Vec<String> = lines(old).into_iter().map(str::to_owned).collect();
+        for &(at, what) in edits {
+            let at = usize::from(at) % (lines.len() + 1);
+            match what % 4 {
+                0 if at < lines.len() => {
+                    lines.remove(at);
+                }
+                1 => lines.insert(at, format!("  added{}: x\n", what % 7)),
+                2 if at < lines.len() => lines[at] = format!("  key{}: changed\n", what % 5),
+                _ => lines.insert(at, "\n".to_owned()),
+            }
+        }
+        lines.concat()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The diff shown from kept operations is the diff made from the texts, byte for byte.
+        #[test]
+        fn the_diff_from_kept_operations_is_the_diff_of_the_texts(
+            old in text(250),
+            edits in prop::collection::vec((any::<u8>(), any::<u8>()), 0..12),
+            other in text(40),
+            whole in any::<bool>(),
+        ) {
+            let new = if whole { other } else { edited(&old, &edits) };
+            prop_assert_eq!(
+                unified_from_ops(&old, &new, &line_ops(&old, &new), "c.yaml"),
+                unified(&old, &new, "c.yaml")
+            );
+        }
+
+        /// When the check holds, the second pair's diff has the first pair's operations; texts
+        /// whose lines are renamed one to one (as a redaction of distinct secrets does) pass it.
+        #[test]
+        fn texts_with_lines_equal_in_the_same_places_diff_alike(
+            old in text(250),
+            edits in prop::collection::vec((any::<u8>(), any::<u8>()), 0..12),
+            renamed in prop::collection::vec(0u8..12, 0..4),
+            collide in any::<bool>(),
+            only_old in any::<bool>(),
+        ) {
+            let new = edited(&old, &edits);
+            // Some `keyN` lines shown otherwise: one to one, or all as the same line, in both
+            // texts or in the old one only.
+            let show = |text: &str, side_old: bool| -> String {
+                lines(text)
+                    .into_iter()
+                    .map(|l| {
+                        let hit = renamed.iter().any(|n| l == format!("  key{n}: v\n"));
+                        match (hit, collide) {
+                            _ if !side_old && only_old => l.to_owned(),
+                            (true, false) => l.replace(": v", ": <redacted>"),
+                            (true, true) => "  key: <redacted>\n".to_owned(),
+                            (false, _) => l.to_owned(),
+                        }
+                    })
+                    .collect()
+            };
+            let (shown_old, shown_new) = (show(&old, true), show(&new, false));
+            let same = same_line_equalities((&old, &new), (&shown_old, &shown_new));
+            if same {
+                prop_assert_eq!(line_ops(&old, &new), line_ops(&shown_old, &shown_new));
+                prop_assert_eq!(
+                    unified_from_ops(&shown_old, &shown_new, &line_ops(&old, &new), "c.yaml"),
+                    unified(&shown_old, &shown_new, "c.yaml")
+                );
+            }
+            let long = lines(&old).len() > 100 || lines(&new).len() > 100;
+            if long && !collide && !only_old {
+                prop_assert!(same, "a one-to-one renaming must pass");
+            }
+        }
+    }
+
+    #[test]
+    fn lines_are_cut_as_the_line_diff_cuts_them() {
+        assert_eq!(lines("a\nb\r\nc\rd"), ["a\n", "b\r\n", "c\r", "d"]);
+        assert_eq!(lines(""), Vec::<&str>::new());
+        assert_eq!(lines("\r\n\n"), ["\r\n", "\n"]);
+    }
+
+    #[test]
+    fn lines_made_equal_or_unequal_by_the_second_pair_fail_the_check() {
+        let body: String = (0..120).map(|n| format!("line {n}\n")).collect();
+        let old = format!("a: 1\nb: 2\n{body}");
+        let new = format!("a: 1\nb: 3\n{body}");
+        assert!(same_line_equalities((&old, &new), (&old, &new)));
+        // Two different lines shown alike: equal in the second pair only.
+        let shown = |t: &str| t.replace("a: 1", "x").replace("b: 2", "x");
+        assert!(!same_line_equalities(
+            (&old, &new),
+            (&shown(&old), &shown(&new))
+        ));
+        // A line shown as another line of the file.
+        let clash = |t: &str| t.replace("a: 1", "line 5");
+        assert!(!same_line_equalities(
+            (&old, &new),
+            (&clash(&old), &clash(&new))
+        ));
+        // Shown differently in one text only.
+        assert!(!same_line_equalities(
+            (&old, &new),
+            (&old.replace("a: 1", "a: <redacted>"), &new)
+        ));
+        // Renamed one to one everywhere: same operations.
+        let renamed = |t: &str| t.replace("a: 1", "a: <redacted>");
+        assert!(same_line_equalities(
+            (&old, &new),
+            (&renamed(&old), &renamed(&new))
+        ));
+        // Short texts are not judged: diffing them again is cheap.
+        assert!(!same_line_equalities(("a\n", "b\n"), ("a\n", "b\n")));
     }
 
     #[test]

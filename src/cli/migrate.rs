@@ -164,7 +164,16 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
         .collect();
     // Encoded texts (base64 Secret data, `POLICY`) are shown decoded after the file's diff,
     // redacted like a config.
-    let mut diff_text = diff::unified(&before.text, &after.text, &path);
+    let mut diff_text = if file.stages.len() > 1
+        && diff::same_line_equalities(
+            (file.original().text(), file.result().text()),
+            (&before.text, &after.text),
+        ) {
+        // The texts as shown have the line diff of the texts: the run's serves.
+        diff::unified_from_ops(&before.text, &after.text, file.line_ops(), &path)
+    } else {
+        diff::unified(&before.text, &after.text, &path)
+    };
     for view in &file.decoded {
         let (old, new) = view.shown(show_secrets);
         diff_text.push_str(&diff::unified(

@@ -7,6 +7,9 @@ use super::versions::{FileVersions, select_steps};
 use super::{Destination, FileRun, Parsed, RunConfig, RunError, Stage};
 use std::path::Path;
 
+use similar::DiffOp;
+
+use crate::diff;
 use crate::document::{Document, Value};
 use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
 
@@ -39,9 +42,20 @@ pub(super) fn migrate(
         verify_each_step: config.verify_each_step,
     };
     let steps = run.steps(document, &chain)?;
+    // The line diff of the input and the result, when they differ: validation maps the
+    // result's lines back with it, the report shows it, `apply` maps lines forward with it.
+    let (line_map, line_ops) = match (steps.line_map, &steps.stages[..]) {
+        (Some((map, ops)), _) => (Some(map), Some(ops)),
+        (None, [first, .., last]) => {
+            let (input, result) = (first.document.text(), last.document.text());
+            let ops = diff::line_ops(input, result);
+            (Some(LineMap::from_ops(input, &ops)), Some(ops))
+        }
+        (None, _) => (None, None),
+    };
     let findings = super::target::validate_result(
         &steps.stages,
-        steps.line_map,
+        line_map,
         kind,
         to,
         config.steps,
@@ -61,6 +75,7 @@ pub(super) fn migrate(
         findings,
         created: steps.created,
         decoded: Vec::new(),
+        line_ops: line_ops.map(std::sync::OnceLock::from).unwrap_or_default(),
     })
 }
 
@@ -86,9 +101,9 @@ struct StepsDone {
     /// Actions that left no marker: index into `findings`, and the step.
     untraced: Vec<(usize, &'static Step)>,
     created: Vec<CreatedFile>,
-    /// The line map from the result back to the input, when a step's findings needed it
-    /// already (validation needs the same one).
-    line_map: Option<LineMap>,
+    /// The line map from the result back to the input, with the line diff it was made from,
+    /// when a step's findings needed it already (validation needs the same one).
+    line_map: Option<(LineMap, Vec<DiffOp>)>,
 }
 
 impl ChainRun<'_> {
@@ -108,7 +123,7 @@ impl ChainRun<'_> {
         let mut expected: Option<Value> = None;
         let mut edited_by: Vec<&'static Step> = Vec::new();
         // The line map from the latest stage back to the input, built when first needed.
-        let mut line_map: Option<(usize, LineMap)> = None;
+        let mut line_map: Option<(usize, LineMap, Vec<DiffOp>)> = None;
         for &step in chain {
             let Some(current) = done.stages.last() else {
                 break;
@@ -151,12 +166,13 @@ impl ChainRun<'_> {
             if done.stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
                 if line_map
                     .as_ref()
-                    .is_none_or(|(at, _)| *at != done.stages.len())
+                    .is_none_or(|(at, _, _)| *at != done.stages.len())
                 {
-                    let map = LineMap::new(input.text(), current.text());
-                    line_map = Some((done.stages.len(), map));
+                    let ops = diff::line_ops(input.text(), current.text());
+                    let map = LineMap::from_ops(input.text(), &ops);
+                    line_map = Some((done.stages.len(), map, ops));
                 }
-                if let Some((_, map)) = &line_map {
+                if let Some((_, map, _)) = &line_map {
                     for f in &mut step_findings {
                         f.location = f.location.and_then(|at| map.locate(current, at));
                     }
@@ -196,8 +212,8 @@ impl ChainRun<'_> {
         }
         // Built for the stage that is still the last: it maps the result.
         done.line_map = line_map
-            .filter(|(at, _)| *at == done.stages.len())
-            .map(|(_, map)| map);
+            .filter(|(at, _, _)| *at == done.stages.len())
+            .map(|(_, map, ops)| (map, ops));
         Ok(done)
     }
 }

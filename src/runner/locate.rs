@@ -3,7 +3,7 @@
 //! line it comes from (a diff of the two), and locates what a step added at the nearest
 //! enclosing node the input has.
 
-use similar::DiffTag;
+use similar::{DiffOp, DiffTag};
 
 use crate::document::{Document, EditError, Location, NodeId, NodeKind};
 
@@ -54,9 +54,14 @@ enum Origin {
 
 impl LineMap {
     pub(super) fn new(input: &str, current: &str) -> LineMap {
-        let diff = crate::diff::line_diff(input, current);
+        LineMap::from_ops(input, &crate::diff::line_ops(input, current))
+    }
+
+    /// The map from `ops`, the line diff ([`crate::diff::line_ops`]) of `input` and the
+    /// intermediate text.
+    pub(super) fn from_ops(input: &str, ops: &[DiffOp]) -> LineMap {
         let mut lines = Vec::new();
-        for op in diff.ops() {
+        for op in ops {
             let old = op.old_range();
             for k in 0..op.new_range().len() {
                 lines.push(match op.tag() {
@@ -122,12 +127,16 @@ const MATCHED_BLOCK: usize = 4096;
 
 impl ForwardMap {
     pub(crate) fn new(input: &str, output: &str) -> ForwardMap {
+        ForwardMap::from_ops(input, output, &crate::diff::line_ops(input, output))
+    }
+
+    /// The map from `ops`, the line diff ([`crate::diff::line_ops`]) of `input` and `output`.
+    pub(crate) fn from_ops(input: &str, output: &str, ops: &[DiffOp]) -> ForwardMap {
         let old_lines: Vec<&str> = input.lines().collect();
         let new_lines: Vec<&str> = output.lines().collect();
         let last = new_lines.len().saturating_sub(1);
         let mut lines = vec![0; old_lines.len()];
-        let diff = crate::diff::line_diff(input, output);
-        for op in diff.ops() {
+        for op in ops {
             let (old, new) = (op.old_range(), op.new_range());
             // Lines keep their order: each old line of a block matches at or after the last.
             let mut floor = new.start;

@@ -101,6 +101,9 @@ pub struct FileRun {
     /// Texts the file holds encoded (a Secret's base64 `data`, a `POLICY` variable), decoded,
     /// before and after the chain: the report shows their diffs too.
     pub decoded: Vec<crate::surface::decoded::DecodedView>,
+    /// The line diff of the input and the result ([`FileRun::line_ops`]), made once for the
+    /// run's line maps, its report and `apply`'s locations.
+    pub(crate) line_ops: std::sync::OnceLock<Vec<similar::DiffOp>>,
 }
 
 impl FileRun {
@@ -119,9 +122,10 @@ impl FileRun {
     /// writes), index for index with [`FileRun::findings`]; columns are kept (see
     /// `locate::ForwardMap` for how lines move).
     pub fn result_locations(&self) -> Vec<Option<Location>> {
-        let map = self
-            .changed()
-            .then(|| locate::ForwardMap::new(self.original().text(), self.result().text()));
+        let map = self.changed().then(|| {
+            let (input, result) = (self.original().text(), self.result().text());
+            locate::ForwardMap::from_ops(input, result, self.line_ops())
+        });
         self.findings
             .iter()
             .map(|f| {
@@ -134,6 +138,13 @@ impl FileRun {
                 })
             })
             .collect()
+    }
+
+    /// The line diff of the input and the result ([`crate::diff::line_ops`]), made when first
+    /// needed unless the run made it already.
+    pub(crate) fn line_ops(&self) -> &[similar::DiffOp] {
+        self.line_ops
+            .get_or_init(|| crate::diff::line_ops(self.original().text(), self.result().text()))
     }
 
     /// Whether the migrated text differs from the input.
@@ -175,16 +186,16 @@ fn parse(
     document: Document,
     config: &RunConfig<'_>,
 ) -> Result<Parsed, RunError> {
-    let detection =
-        detect_file(&document, config.kind).map_err(|source| RunError::KindUndecided {
+    let (detection, misfits) = versions::detect_run_file(&document, config.kind, config.from)
+        .map_err(|source| RunError::KindUndecided {
             path: input.source.display(),
             source,
         })?;
     let versions = versions::file_versions(&input, &document, &detection, config)?;
-    let warnings = detect_report::run_warnings(
+    let warnings = detect_report::run_warnings_with(
         &input.source.display(),
-        &document,
         &detection,
+        misfits.as_ref(),
         config.kind.is_some(),
         config.from,
     );

@@ -342,6 +342,7 @@ pub fn migrate(
         created: Vec::new(),
         // `POLICY`/`ROUTES` in the file: their decoded lists.
         decoded: done.decoded,
+        line_ops: Default::default(),
     })
 }
 

@@ -115,6 +115,7 @@ pub fn migrate(
         findings,
         created: Vec::new(),
         decoded: Vec::new(),
+        line_ops: Default::default(),
     })
 }
 

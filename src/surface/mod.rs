@@ -415,6 +415,7 @@ pub(crate) fn file_run(
         findings,
         created: Vec::new(),
         decoded,
+        line_ops: Default::default(),
     })
 }
 
