@@ -16,14 +16,13 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-
-use foldhash::HashMapExt as _;
 use std::fmt;
 
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::document::{Document, EntryRef, Location, NodeId};
+use crate::document::{Document, EntryRef, Location, NodeId, NodeKind};
+use crate::keys::cache::KeyCache;
 use crate::keys::{self, KeyHistory};
 use crate::step::{FileKind, Finding, Severity};
 use crate::version::Version;
@@ -143,6 +142,8 @@ pub(crate) struct Site<'d> {
     pub value: NodeId,
     /// The key's history in the Core table ([`keys::lookup`]).
     pub history: Option<&'static KeyHistory>,
+    /// [`Sites::plain_path`] of this site.
+    plain: bool,
     /// The site whose value holds this key ([`TOP`] for a top-level key) …
     parent: u32,
     /// … and the item of that value's sequence it is in ([`TOP`] when the value is a mapping).
@@ -161,13 +162,15 @@ pub(crate) struct Sites<'d> {
 struct KeyClass {
     history: Option<&'static KeyHistory>,
     free_form: bool,
+    /// Read back as a path segment, the key is itself (see [`Sites::plain_path`]).
+    plain: bool,
 }
 
 impl<'d> Sites<'d> {
     pub fn of(doc: &'d Document) -> Sites<'d> {
         let mut sites = Sites { list: Vec::new() };
         if let Some(root) = doc.root() {
-            let mut classes: foldhash::HashMap<&'d str, KeyClass> = foldhash::HashMap::new();
+            let mut classes = KeyCache::new();
             sites.walk(doc, root, SiteLevel::Global, TOP, TOP, &mut classes, 0);
         }
         sites
@@ -181,7 +184,7 @@ impl<'d> Sites<'d> {
         level: SiteLevel<'d>,
         parent: u32,
         item: u32,
-        classes: &mut foldhash::HashMap<&'d str, KeyClass>,
+        classes: &mut KeyCache<'d, KeyClass>,
         depth: usize,
     ) {
         if depth > MAX_DEPTH {
@@ -189,17 +192,20 @@ impl<'d> Sites<'d> {
         }
         for entry in doc.entries_iter(map) {
             let key: &'d str = entry.key;
-            let class = *classes.entry(key).or_insert_with(|| KeyClass {
+            let class = classes.get(key, |key| KeyClass {
                 history: keys::lookup(key),
                 free_form: FREE_FORM.contains(&key),
+                plain: !(key.is_empty() || key == "*" || key.contains(['.', '[', ']'])),
             });
             let here = self.list.len() as u32;
+            let plain = class.plain && (parent == TOP || self.list[parent as usize].plain);
             self.list.push(Site {
                 key,
                 location: doc.location(entry.key_node),
                 level,
                 value: entry.value,
                 history: class.history,
+                plain,
                 parent,
                 item,
             });
@@ -215,15 +221,19 @@ impl<'d> Sites<'d> {
                 SiteLevel::Nested(key)
             };
             let value = doc.resolve(entry.value);
-            if doc.is_mapping(value) && !routes {
-                self.walk(doc, value, child_level, here, TOP, classes, depth + 1);
-            } else if doc.is_sequence(value) {
-                for (i, item) in doc.items(value).iter().enumerate() {
-                    let item = doc.resolve(*item);
-                    if doc.is_mapping(item) {
-                        self.walk(doc, item, child_level, here, i as u32, classes, depth + 1);
+            match &doc.node(value).kind {
+                NodeKind::Mapping(_) if !routes => {
+                    self.walk(doc, value, child_level, here, TOP, classes, depth + 1);
+                }
+                NodeKind::Sequence(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let item = doc.resolve(*item);
+                        if doc.is_mapping(item) {
+                            self.walk(doc, item, child_level, here, i as u32, classes, depth + 1);
+                        }
                     }
                 }
+                _ => {}
             }
         }
     }
@@ -264,15 +274,7 @@ impl<'d> Sites<'d> {
     /// Whether the data path of site `i`, read back as a [`crate::document::Path`], leads
     /// through the same keys: no key on the way is empty, `*`, or holds `.`, `[` or `]`.
     pub fn plain_path(&self, i: usize) -> bool {
-        let mut at = i as u32;
-        while at != TOP {
-            let site = &self.list[at as usize];
-            if site.key.is_empty() || site.key == "*" || site.key.contains(['.', '[', ']']) {
-                return false;
-            }
-            at = site.parent;
-        }
-        true
+        self.list[i].plain
     }
 
     /// Site `i` as an owned [`KeySite`].
@@ -627,7 +629,7 @@ fn value_bounds(doc: &Document) -> Vec<(Evidence, Option<Version>, Option<Versio
     for header in request_header_values(doc) {
         if doc
             .str(header.node())
-            .is_some_and(|v| v.contains("${pomerium."))
+            .is_some_and(|v| v.contains('$') && v.contains("${pomerium."))
         {
             out.push((
                 value_evidence(header.path(), header.entry.key, header.node(), SUBSTITUTION),
@@ -711,7 +713,15 @@ fn detection(
     kind_evidence: KindEvidence,
     sites: &Sites<'_>,
 ) -> Detection {
-    let bounds = bounds(doc, kind, sites);
+    detection_of(kind, kind_evidence, sites, &bounds(doc, kind, sites))
+}
+
+fn detection_of(
+    kind: FileKind,
+    kind_evidence: KindEvidence,
+    sites: &Sites<'_>,
+    bounds: &Bounds,
+) -> Detection {
     let min_version = bounds
         .iter()
         .filter_map(|b| b.min)
@@ -765,7 +775,7 @@ pub fn misfits(doc: &Document, kind: FileKind, from: Version) -> Vec<Evidence> {
 /// [`misfits`] as a warning shows them: the first `shown` in full, and how many there are and
 /// on which side of `from` (a file has thousands when `--from` is far off; only a few are
 /// printed).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct MisfitSummary {
     pub shown: Vec<Evidence>,
     pub count: usize,
@@ -781,14 +791,19 @@ pub(crate) fn misfit_summary(
     from: Version,
     shown: usize,
 ) -> MisfitSummary {
+    let sites = Sites::of(doc);
+    summary_of(&sites, &bounds(doc, kind, &sites), from, shown)
+}
+
+/// [`misfit_summary`] from the bounds of a file.
+fn summary_of(sites: &Sites<'_>, bounds: &Bounds, from: Version, shown: usize) -> MisfitSummary {
     let mut summary = MisfitSummary {
         shown: Vec::new(),
         count: 0,
         older: false,
         newer: false,
     };
-    let sites = Sites::of(doc);
-    for b in bounds(doc, kind, &sites).iter() {
+    for b in bounds.iter() {
         let Some(version) = misfit(&b, from) else {
             continue;
         };
@@ -796,10 +811,40 @@ pub(crate) fn misfit_summary(
         summary.older |= version < from;
         summary.newer |= version > from;
         if summary.shown.len() < shown {
-            summary.shown.push(b.evidence(&sites, Some(version)));
+            summary.shown.push(b.evidence(sites, Some(version)));
         }
     }
     summary
+}
+
+/// [`detect`] (`kind` `None`) or [`detect_as`], and with `from` the [`misfit_summary`] of the
+/// `--from` warning, reading the keys and weighing their bounds once for both.
+pub(crate) fn detect_for_run(
+    doc: &Document,
+    kind: Option<FileKind>,
+    from: Option<Version>,
+    shown: usize,
+) -> Result<(Detection, Option<MisfitSummary>), KindUndecided> {
+    let sites = Sites::of(doc);
+    let evidence = kind_evidence(&sites);
+    let Some(kind) = kind.or_else(|| evidence.decide()) else {
+        return Err(KindUndecided { evidence });
+    };
+    let bounds = bounds(doc, kind, &sites);
+    let detection = detection_of(kind, evidence, &sites, &bounds);
+    let misfits = from.map(|from| {
+        if in_range(&detection, from) {
+            MisfitSummary::default()
+        } else {
+            summary_of(&sites, &bounds, from, shown)
+        }
+    });
+    Ok((detection, misfits))
+}
+
+/// Whether `from` lies inside the detected range, where no bound breaks.
+fn in_range(detection: &Detection, from: Version) -> bool {
+    detection.min_version <= from && from <= detection.max_version
 }
 
 /// [`misfit_summary`] of a file whose [`Detection`] (of the same document) is known: a release
@@ -811,13 +856,8 @@ pub(crate) fn misfit_summary_of(
     from: Version,
     shown: usize,
 ) -> MisfitSummary {
-    if detection.min_version <= from && from <= detection.max_version {
-        return MisfitSummary {
-            shown: Vec::new(),
-            count: 0,
-            older: false,
-            newer: false,
-        };
+    if in_range(detection, from) {
+        return MisfitSummary::default();
     }
     misfit_summary(doc, detection.kind, from, shown)
 }
@@ -956,7 +996,7 @@ pub(crate) struct UnknownSite {
 pub(crate) fn unknown_sites(sites: &Sites<'_>, version: Version) -> Vec<UnknownSite> {
     // Per key: `None` when `version` reads it, else its history and suggestion.
     type Verdict = Option<(Option<KeyHistory>, Option<&'static str>)>;
-    let mut verdicts: foldhash::HashMap<&str, Verdict> = foldhash::HashMap::new();
+    let mut verdicts: KeyCache<'_, Verdict> = KeyCache::new();
     let mut out = Vec::new();
     for (i, site) in sites.iter().enumerate() {
         let checked = match site.level {
@@ -967,7 +1007,7 @@ pub(crate) fn unknown_sites(sites: &Sites<'_>, version: Version) -> Vec<UnknownS
         if !checked || site.key.is_empty() {
             continue;
         }
-        let verdict = *verdicts.entry(site.key).or_insert_with(|| {
+        let verdict = verdicts.get(site.key, |_| {
             let history = site.history.copied();
             if history.is_some_and(|h| h.known_in(version)) {
                 return None;
@@ -1103,6 +1143,17 @@ mod tests {
                     prop_assert_eq!(
                         &misfit_summary_of(&doc, &detect_as(&doc, kind), from, 2),
                         &summary
+                    );
+                    prop_assert_eq!(
+                        detect_for_run(&doc, Some(kind), Some(from), 2),
+                        Ok((detect_as(&doc, kind), Some(summary.clone())))
+                    );
+                    prop_assert_eq!(
+                        detect_for_run(&doc, None, Some(from), 2),
+                        detect(&doc).map(|d| {
+                            let misfits = misfit_summary(&doc, d.kind, from, 2);
+                            (d, Some(misfits))
+                        })
                     );
                     prop_assert_eq!(summary.count, all.len());
                     prop_assert_eq!(&summary.shown[..], &all[..all.len().min(2)]);

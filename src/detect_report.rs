@@ -17,7 +17,7 @@ use crate::surface::{Component, Surface};
 use crate::version::Version;
 
 /// Evidence listed in one line of text before the rest is counted.
-const SHOWN_IN_LINE: usize = 4;
+pub(crate) const SHOWN_IN_LINE: usize = 4;
 
 /// What `detect` found out about one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,25 +171,37 @@ pub fn run_warnings(
     kind_given: bool,
     from: Option<Version>,
 ) -> Vec<String> {
+    let misfits = from.map(|from| detect::misfit_summary_of(doc, detection, from, SHOWN_IN_LINE));
+    run_warnings_with(file, detection, misfits.as_ref(), kind_given, from)
+}
+
+/// [`run_warnings`] with the misfits of `from` known already (`misfits` is
+/// [`detect::misfit_summary`] of `from` with [`SHOWN_IN_LINE`] shown, when `from` is given).
+pub(crate) fn run_warnings_with(
+    file: &str,
+    detection: &Detection,
+    misfits: Option<&detect::MisfitSummary>,
+    kind_given: bool,
+    from: Option<Version>,
+) -> Vec<String> {
     let mut out = Vec::new();
     if kind_given && let Some(line) = kind_warning(detection, file) {
         out.push(line);
     }
-    if let Some(from) = from {
-        let misfits = detect::misfit_summary_of(doc, detection, from, SHOWN_IN_LINE);
-        if misfits.count > 0 {
-            let looks = match (misfits.older, misfits.newer) {
-                (true, false) => "; the file looks older than --from",
-                (false, true) => "; the file looks newer than --from",
-                _ => "",
-            };
-            out.push(format!(
-                "--from {from} does not fit this file: {}{looks}; {} (see `pomerium-migrate \
-                 detect`)",
-                misfit_list(&misfits.shown, misfits.count, from, file),
-                range_text(detection)
-            ));
-        }
+    if let (Some(from), Some(misfits)) = (from, misfits)
+        && misfits.count > 0
+    {
+        let looks = match (misfits.older, misfits.newer) {
+            (true, false) => "; the file looks older than --from",
+            (false, true) => "; the file looks newer than --from",
+            _ => "",
+        };
+        out.push(format!(
+            "--from {from} does not fit this file: {}{looks}; {} (see `pomerium-migrate \
+             detect`)",
+            misfit_list(&misfits.shown, misfits.count, from, file),
+            range_text(detection)
+        ));
     }
     out
 }

@@ -17,6 +17,7 @@ use thiserror::Error;
 
 use crate::version::Version;
 
+pub(crate) mod cache;
 mod console;
 
 pub use console::{console_keys, is_console_key, parse_console_table};

@@ -30,6 +30,7 @@ use base64::Engine as _;
 
 use crate::document::splice;
 use crate::document::{Document, Format, NodeId, NodeKind, Value};
+use crate::keys::cache::KeyCache;
 
 mod dotenv_comments;
 mod kubernetes;
@@ -127,10 +128,14 @@ pub fn is_encoded_route_list(variable: &str, value: &str) -> bool {
 /// Whether a value is secret by its content, whatever its key. Every value of a document is
 /// asked, so nothing is allocated unless the value may be base64 key material.
 pub fn is_secret_value(value: &str) -> bool {
-    value.contains("PRIVATE KEY-----")
-        || has_url_password(value)
-        || contains_ignoring_ascii_case(value.as_bytes(), b"password=")
-        || is_base64_private_key(value)
+    // Most values are short words: each test is skipped when the value is too short for it or
+    // lacks a character it needs (found with one `memchr`).
+    let bytes = value.as_bytes();
+    (bytes.len() >= 16 && memchr::memmem::find(bytes, b"PRIVATE KEY-----").is_some())
+        || (memchr::memchr(b':', bytes).is_some() && has_url_password(value))
+        || (memchr::memchr(b'=', bytes).is_some()
+            && contains_ignoring_ascii_case(bytes, b"password="))
+        || (bytes.len() >= 64 && is_base64_private_key(value))
 }
 
 /// Whether `haystack` contains `needle` (ASCII) with ASCII letters compared in either case.
@@ -280,7 +285,7 @@ struct SpanFinder<'d> {
     /// Bounds the work of following aliases under secret keys (alias bombs).
     alias_budget: usize,
     /// The rule of every key met so far (a file repeats the same keys in every route).
-    keys: foldhash::HashMap<&'d str, KeyRule>,
+    keys: KeyCache<'d, KeyRule>,
 }
 
 impl<'d> SpanFinder<'d> {
@@ -290,7 +295,7 @@ impl<'d> SpanFinder<'d> {
             spans: Vec::new(),
             secrets: Vec::new(),
             alias_budget,
-            keys: foldhash::HashMap::default(),
+            keys: KeyCache::new(),
         }
     }
 
@@ -304,7 +309,7 @@ impl<'d> SpanFinder<'d> {
     }
 
     fn key_rule(&mut self, key: &'d str) -> KeyRule {
-        *self.keys.entry(key).or_insert_with(|| KeyRule::of(key))
+        self.keys.get(key, KeyRule::of)
     }
 
     /// Visits `id`; `certificates` is how many of the enclosing mappings' keys are
@@ -674,10 +679,11 @@ pub fn scrub(message: &str, secrets: &[String]) -> String {
 }
 
 /// [`scrub`] for many messages with the same secrets: what to look for is worked out once.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Scrubber {
-    /// Longest first, so that a secret containing another is replaced whole.
-    needles: Vec<String>,
+    /// Longest first, so that a secret containing another is replaced whole; each with its
+    /// searcher, built once.
+    needles: Vec<(String, memchr::memmem::Finder<'static>)>,
 }
 
 impl Scrubber {
@@ -703,14 +709,21 @@ impl Scrubber {
         }
         needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
         needles.dedup();
+        let needles = needles
+            .into_iter()
+            .map(|n| {
+                let finder = memchr::memmem::Finder::new(n.as_bytes()).into_owned();
+                (n, finder)
+            })
+            .collect();
         Scrubber { needles }
     }
 
     /// `message` with every secret replaced by [`REDACTED`].
     pub fn scrub(&self, message: &str) -> String {
         let mut out = message.to_owned();
-        for needle in &self.needles {
-            if out.contains(needle.as_str()) {
+        for (needle, finder) in &self.needles {
+            if finder.find(out.as_bytes()).is_some() {
                 out = out.replace(needle.as_str(), REDACTED);
             }
         }

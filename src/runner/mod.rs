@@ -191,16 +191,16 @@ fn parse(
     document: Document,
     config: &RunConfig<'_>,
 ) -> Result<Parsed, RunError> {
-    let detection =
-        detect_file(&document, config.kind).map_err(|source| RunError::KindUndecided {
+    let (detection, misfits) = versions::detect_run_file(&document, config.kind, config.from)
+        .map_err(|source| RunError::KindUndecided {
             path: input.source.display(),
             source,
         })?;
     let versions = versions::file_versions(&input, &document, &detection, config)?;
-    let warnings = detect_report::run_warnings(
+    let warnings = detect_report::run_warnings_with(
         &input.source.display(),
-        &document,
         &detection,
+        misfits.as_ref(),
         config.kind.is_some(),
         config.from,
     );

@@ -131,7 +131,7 @@ pub(super) fn validate_result(
     }
 
     // Actions without a marker: does a rule keep them open?
-    let rule_names: HashSet<&str> = rules.iter().map(|(r, _)| r.rule.as_str()).collect();
+    let rule_names: foldhash::HashSet<&str> = rules.iter().map(|(r, _)| r.rule.as_str()).collect();
     for &(index, step) in untraced {
         let kept = validate::coverage(step)
             .iter()

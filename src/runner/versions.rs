@@ -104,6 +104,16 @@ pub fn detect_file(
     }
 }
 
+/// [`detect_file`], and with `from` (`--from`) what of the file does not fit it (for
+/// [`crate::detect_report::run_warnings_with`]), the keys read once for both.
+pub(super) fn detect_run_file(
+    document: &Document,
+    kind: Option<FileKind>,
+    from: Option<Version>,
+) -> Result<(Detection, Option<detect::MisfitSummary>), KindUndecided> {
+    detect::detect_for_run(document, kind, from, crate::detect_report::SHOWN_IN_LINE)
+}
+
 /// `--from` when given, else the lowest version the keys allow ("Version inference" in
 /// `docs/ARCHITECTURE.md`), refusing when that
 /// guess could double-escape a `$` (see [`detect::refuse_ambiguous_escaping`]).

@@ -27,6 +27,8 @@ mod oracle;
 use std::collections::HashSet;
 
 use foldhash::HashMapExt as _;
+
+use crate::keys::cache::KeyCache;
 use std::sync::LazyLock;
 
 use crate::detect::{self, SiteLevel};
@@ -309,7 +311,7 @@ fn core(
     let mut out = Vec::new();
     let mut refused_sites: HashSet<Location> = HashSet::new();
     // The refused-key row of each key, looked up once per key and level.
-    let mut rows: foldhash::HashMap<(&str, bool), Option<&'static Row>> = foldhash::HashMap::new();
+    let mut rows: [KeyCache<'_, Option<&'static Row>>; 2] = [KeyCache::new(), KeyCache::new()];
     // The step that handles each key reported, looked up once per key.
     let mut handlers: foldhash::HashMap<&str, Option<&'static Step>> = foldhash::HashMap::new();
     let mut handler_of = |key| {
@@ -324,14 +326,14 @@ fn core(
             SiteLevel::Route => true,
             SiteLevel::Nested(_) => continue,
         };
-        let row = *rows.entry((site.key, route)).or_insert_with(|| {
+        let row = rows[usize::from(route)].get(site.key, |key| {
             refused_keys().iter().find(|r| {
                 let name = if route {
                     r.key.strip_prefix("routes.")
                 } else {
                     Some(r.key)
                 };
-                name == Some(site.key) && r.from <= to
+                name == Some(key) && r.from <= to
             })
         });
         let Some(row) = row else {
