@@ -257,7 +257,8 @@ impl<'d> Sites<'d> {
         out
     }
 
-    fn write_path(&self, i: usize, out: &mut String) {
+    /// Appends the data path of site `i` to `out`.
+    pub fn write_path(&self, i: usize, out: &mut String) {
         use std::fmt::Write as _;
         let site = &self.list[i];
         if site.parent != TOP {

@@ -312,6 +312,9 @@ fn core(
     let mut refused_sites: HashSet<Location> = HashSet::new();
     // The refused-key row of each key, looked up once per key and level.
     let mut rows: [KeyCache<'_, Option<&'static Row>>; 2] = [KeyCache::new(), KeyCache::new()];
+    // Per key and level: indices into `refused_written`.
+    let mut refused_texts: [KeyCache<'_, usize>; 2] = [KeyCache::new(), KeyCache::new()];
+    let mut refused_written: Vec<(String, String, &'static str)> = Vec::new();
     // The step that handles each key reported, looked up once per key.
     let mut handlers: foldhash::HashMap<&str, Option<&'static Step>> = foldhash::HashMap::new();
     let mut handler_of = |key| {
@@ -340,28 +343,41 @@ fn core(
             continue;
         };
         refused_sites.insert(site.location);
-        let step = handler_of(site.key);
-        let qualified = if route {
-            format!("routes.{}", site.key)
-        } else {
-            site.key.to_owned()
-        };
+        // The rule name, the end of the message and the link, written once per key and level.
+        let at = refused_texts[usize::from(route)].get(site.key, |key| {
+            let step = handler_of(key);
+            let qualified = if route {
+                format!("routes.{key}")
+            } else {
+                key.to_owned()
+            };
+            refused_written.push((
+                format!("{REFUSED_KEY}:{qualified}"),
+                format!(
+                    "`: Pomerium {to} refuses to start with this option (removed in {}); \
+                     remove it and set what replaces it{}",
+                    row.from,
+                    explain(step)
+                ),
+                step.map_or(UPGRADING, |s| s.link),
+            ));
+            refused_written.len() - 1
+        });
+        let (rule, tail, link) = &refused_written[at];
+        let mut message = String::with_capacity(tail.len() + 48);
+        message.push('`');
+        sites.write_path(i, &mut message);
+        message.push_str(tail);
         out.push(RuleFinding {
-            rule: format!("{REFUSED_KEY}:{qualified}"),
+            rule: rule.clone(),
             key: site.key.to_owned(),
             finding: Finding {
                 version: to,
                 step: REFUSED_KEY,
                 severity: Severity::ActionRequired,
                 location: Some(site.location),
-                message: format!(
-                    "`{}`: Pomerium {to} refuses to start with this option (removed in {}); \
-                     remove it and set what replaces it{}",
-                    sites.path(i),
-                    row.from,
-                    explain(step)
-                ),
-                link: step.map_or(UPGRADING, |s| s.link),
+                message,
+                link,
             },
         });
     }
@@ -382,64 +398,67 @@ fn core(
             });
         }
     }
+    // The rule name and the end of the message of each key, written once per key (a file
+    // repeats the same few unknown keys in thousands of routes): indices into `written`.
+    let mut texts: KeyCache<'_, usize> = KeyCache::new();
+    let mut written: Vec<(&'static str, String, String)> = Vec::new();
     for found in detect::unknown_sites(sites, to) {
         let site = sites.get(found.site);
         if refused_sites.contains(&site.location) {
             continue;
         }
-        let unknown = detect::UnknownKey {
-            key: site.key.to_owned(),
-            path: sites.path(found.site),
-            location: site.location,
-            suggestion: found.suggestion,
-            history: found.history,
-            version: to,
-        };
-        let (id, message) = match unknown.history {
-            Some(crate::keys::KeyHistory {
-                last_seen: Some(last),
-                ..
-            }) if last < to => (
-                IGNORED_KEY,
-                format!(
-                    "`{}` was removed in {} (last read by {last}); Pomerium {to} ignores it \
-                     (\"unknown config option\"): delete it{}",
-                    unknown.path,
-                    Version::new(last.major, last.minor + 1),
-                    explain(handler_of(site.key))
-                ),
-            ),
-            Some(h) => (
-                IGNORED_KEY,
-                format!(
-                    "`{}` is first read by Pomerium {}; {to} ignores it",
-                    unknown.path, h.first_seen
-                ),
-            ),
-            None => (
-                UNKNOWN_KEY,
-                match unknown.suggestion {
-                    Some(s) => format!(
-                        "`{}` is not a Pomerium option (no release reads it); Pomerium {to} \
-                         ignores it; did you mean `{s}`?",
-                        unknown.path
+        let at = texts.get(site.key, |key| {
+            let (id, tail) = match found.history {
+                Some(crate::keys::KeyHistory {
+                    last_seen: Some(last),
+                    ..
+                }) if last < to => (
+                    IGNORED_KEY,
+                    format!(
+                        "` was removed in {} (last read by {last}); Pomerium {to} ignores it \
+                         (\"unknown config option\"): delete it{}",
+                        Version::new(last.major, last.minor + 1),
+                        explain(handler_of(key))
                     ),
-                    None => format!(
-                        "`{}` is not a Pomerium option (no release reads it); Pomerium {to} \
-                         ignores it",
-                        unknown.path
+                ),
+                Some(h) => (
+                    IGNORED_KEY,
+                    format!(
+                        "` is first read by Pomerium {}; {to} ignores it",
+                        h.first_seen
                     ),
-                },
-            ),
-        };
+                ),
+                None => (
+                    UNKNOWN_KEY,
+                    match found.suggestion {
+                        Some(s) => format!(
+                            "` is not a Pomerium option (no release reads it); Pomerium {to} \
+                             ignores it; did you mean `{s}`?"
+                        ),
+                        None => format!(
+                            "` is not a Pomerium option (no release reads it); Pomerium {to} \
+                             ignores it"
+                        ),
+                    },
+                ),
+            };
+            written.push((id, format!("{id}:{key}"), tail));
+            written.len() - 1
+        });
+        let (id, rule, tail) = &written[at];
+        // `` `PATH` `` and the key's text.
+        let mut message = String::with_capacity(tail.len() + 48);
+        message.push('`');
+        sites.write_path(found.site, &mut message);
+        message.push_str(tail);
         out.push(RuleFinding {
-            rule: format!("{id}:{}", unknown.key),
-            key: unknown.key.clone(),
+            rule: rule.clone(),
+            key: site.key.to_owned(),
             finding: Finding {
                 version: to,
                 step: id,
                 severity: Severity::Note,
-                location: Some(unknown.location),
+                location: Some(site.location),
                 message,
                 link: REFERENCE,
             },
