@@ -261,7 +261,7 @@ impl Expectation<'_> {
         let key = self.key_of(entry)?;
         let doc = self.doc;
         if let Some(e) = doc.entry(entry)
-            && let Some(alias) = doc.tree().node(e.key_node).aliases.first()
+            && let Some(alias) = doc.tree().aliases_of(e.key_node).first()
         {
             return Err(EditError::AliasedKey {
                 location: doc.location(e.key_node),

@@ -16,6 +16,7 @@ pub mod path;
 pub(crate) mod splice;
 pub mod value;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -107,8 +108,6 @@ pub struct Node {
     pub location: Location,
     /// Where the node is written in its parent, to compute its data paths.
     pub(crate) parent: Option<(NodeId, Slot)>,
-    /// The alias nodes that refer to this node.
-    pub(crate) aliases: Vec<NodeId>,
 }
 
 /// A node's place in its parent.
@@ -124,6 +123,9 @@ pub(crate) enum Slot {
 pub struct Tree {
     pub(crate) nodes: Vec<Node>,
     pub(crate) root: Option<NodeId>,
+    /// The alias nodes that refer to each anchored node that has any (few documents have
+    /// aliases: a table beside the nodes keeps every node smaller).
+    pub(crate) aliases: BTreeMap<NodeId, Vec<NodeId>>,
 }
 
 impl Tree {
@@ -133,9 +135,18 @@ impl Tree {
             kind,
             location,
             parent: None,
-            aliases: Vec::new(),
         });
         id
+    }
+
+    /// The alias nodes that refer to `id`.
+    pub(crate) fn aliases_of(&self, id: NodeId) -> &[NodeId] {
+        self.aliases.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Records that `alias` refers to `target`.
+    pub(crate) fn add_alias(&mut self, target: NodeId, alias: NodeId) {
+        self.aliases.entry(target).or_default().push(alias);
     }
 
     pub(crate) fn node(&self, id: NodeId) -> &Node {
@@ -164,7 +175,7 @@ impl Tree {
                     .collect(),
                 NodeKind::Alias(target) => {
                     let target = *target;
-                    self.nodes[target.index()].aliases.push(id);
+                    self.add_alias(target, id);
                     Vec::new()
                 }
                 NodeKind::Scalar(_) => Vec::new(),
@@ -261,7 +272,7 @@ impl Tree {
                 suffix.pop();
             }
         }
-        for alias in &node.aliases {
+        for alias in self.aliases_of(id) {
             self.collect_paths(*alias, suffix, out, limit)?;
         }
         Ok(())
@@ -272,7 +283,7 @@ impl Tree {
         let mut cur = Some(id);
         let mut users = Vec::new();
         while let Some(n) = cur {
-            users.extend(self.node(n).aliases.iter().copied());
+            users.extend(self.aliases_of(n).iter().copied());
             cur = self.node(n).parent.map(|(p, _)| p);
         }
         users
@@ -286,8 +297,7 @@ impl Tree {
         let mut used = Vec::new();
         for n in &inside {
             if self
-                .node(*n)
-                .aliases
+                .aliases_of(*n)
                 .iter()
                 .any(|a| inside.binary_search(a).is_err())
             {

@@ -629,7 +629,6 @@ fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree,
             kind,
             location,
             parent: node.parent.map(|(p, slot)| (moves.id(p), slot)),
-            aliases: Vec::new(),
         });
         spans.push(span);
         Some(())
@@ -702,7 +701,6 @@ fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree,
                 kind,
                 location,
                 parent: node.parent.map(|(q, slot)| (sub_id(k, q), slot)),
-                aliases: Vec::new(),
             });
             spans.push(span);
         }
@@ -781,6 +779,7 @@ fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree,
     let tree = Tree {
         nodes,
         root: o.tree.root,
+        aliases: Default::default(),
     };
     let index = Index {
         spans,

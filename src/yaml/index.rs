@@ -136,10 +136,7 @@ struct Frame {
     flow: bool,
     /// Block: the collection's column; flow: the enclosing block indentation.
     indent: i64,
-    items: Vec<NodeId>,
-    dashes: Vec<usize>,
-    entries: Vec<Entry>,
-    entry_spans: Vec<EntrySpan>,
+    children: Buffers,
     pending_key: Option<(NodeId, EntrySpan)>,
     /// The anchor of the collection (0 for none).
     anchor: usize,
@@ -172,6 +169,19 @@ struct Builder<'a> {
     anchor_documents: HashMap<usize, usize>,
     seen: Seen,
     aliases: bool,
+    /// The buffers of collections that ended, to open the next ones with: a collection's
+    /// children are gathered there and copied out once, at their exact count, instead of
+    /// growing a new vector for every collection.
+    spare: Vec<Buffers>,
+}
+
+/// The children a collection gathers while it is open.
+#[derive(Default)]
+struct Buffers {
+    items: Vec<NodeId>,
+    dashes: Vec<usize>,
+    entries: Vec<Entry>,
+    entry_spans: Vec<EntrySpan>,
 }
 
 /// Positions found while locating the start of a node.
@@ -220,6 +230,7 @@ pub(crate) fn build_counted(
         anchor_documents: HashMap::new(),
         seen: Seen::default(),
         aliases: false,
+        spare: Vec::new(),
     };
     if stream {
         let span = Span {
@@ -520,10 +531,10 @@ impl Builder<'_> {
         };
         let parent = frame.id;
         if !frame.map {
-            self.tree.node_mut(id).parent = Some((parent, Slot::Item(frame.items.len())));
-            frame.items.push(id);
+            self.tree.node_mut(id).parent = Some((parent, Slot::Item(frame.children.items.len())));
+            frame.children.items.push(id);
             if let Some(d) = begin.dash {
-                frame.dashes.push(d);
+                frame.children.dashes.push(d);
             }
             return;
         }
@@ -539,7 +550,8 @@ impl Builder<'_> {
                     colon: None,
                     complex: begin.explicit,
                 };
-                self.tree.node_mut(id).parent = Some((parent, Slot::Key(frame.entries.len())));
+                self.tree.node_mut(id).parent =
+                    Some((parent, Slot::Key(frame.children.entries.len())));
                 frame.pending_key = Some((id, span));
             }
             Some((key_node, mut span)) => {
@@ -551,13 +563,14 @@ impl Builder<'_> {
                         String::new()
                     }
                 };
-                self.tree.node_mut(id).parent = Some((parent, Slot::Value(frame.entries.len())));
-                frame.entries.push(Entry {
+                self.tree.node_mut(id).parent =
+                    Some((parent, Slot::Value(frame.children.entries.len())));
+                frame.children.entries.push(Entry {
                     key,
                     key_node,
                     value: id,
                 });
-                frame.entry_spans.push(span);
+                frame.children.entry_spans.push(span);
             }
         }
     }
@@ -725,7 +738,7 @@ impl Builder<'_> {
             extra: 0,
         };
         let id = self.push_located(NodeKind::Alias(target), span, location);
-        self.tree.node_mut(target).aliases.push(id);
+        self.tree.add_alias(target, id);
         self.attach(id, &begin);
         self.cursor = end;
         self.sized(0, size.saturating_add(1));
@@ -810,10 +823,7 @@ impl Builder<'_> {
             map,
             flow,
             indent,
-            items: Vec::new(),
-            dashes: Vec::new(),
-            entries: Vec::new(),
-            entry_spans: Vec::new(),
+            children: self.spare.pop().unwrap_or_default(),
             pending_key: None,
             anchor,
             size: 1,
@@ -851,19 +861,24 @@ impl Builder<'_> {
         let span = &mut self.spans[frame.id.index()];
         span.end = end;
         let extra = span.extra as usize;
+        let children = &mut frame.children;
         let kind = if frame.map {
             if let Some(slot) = self.entries.get_mut(extra) {
-                *slot = std::mem::take(&mut frame.entry_spans);
+                *slot = children.entry_spans.as_slice().into();
             }
-            NodeKind::Mapping(frame.entries)
+            NodeKind::Mapping(children.entries.drain(..).collect())
         } else {
             if !frame.flow
                 && let Some(slot) = self.dashes.get_mut(extra)
             {
-                *slot = frame.dashes;
+                *slot = children.dashes.as_slice().into();
             }
-            NodeKind::Sequence(frame.items)
+            NodeKind::Sequence(children.items.as_slice().into())
         };
+        children.items.clear();
+        children.dashes.clear();
+        children.entry_spans.clear();
+        self.spare.push(frame.children);
         self.tree.node_mut(frame.id).kind = kind;
         self.cursor = end;
         self.sized(frame.anchor, frame.size);

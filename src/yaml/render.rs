@@ -161,8 +161,7 @@ impl<'a> Renderer<'a> {
         let tree = &self.doc.tree;
         if let Some(anchored) = tree.anchors_used_outside(node).first() {
             let alias = tree
-                .node(*anchored)
-                .aliases
+                .aliases_of(*anchored)
                 .first()
                 .copied()
                 .unwrap_or(*anchored);
