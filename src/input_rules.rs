@@ -51,6 +51,12 @@ fn yaml_printable(c: char) -> bool {
 /// The first character of a YAML text that yaml.v3 refuses, with its 1-based line and column
 /// (in characters, as every location of the tool).
 pub fn check_yaml_characters(text: &str) -> Result<(), InputRuleError> {
+    // Printable ASCII, tab and line breaks are accepted: a text of nothing else (most configs)
+    // needs no line and column counting.
+    let accepted = |b: u8| (0x20..0x7F).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r');
+    if text.bytes().all(accepted) {
+        return Ok(());
+    }
     let mut line = 1;
     let mut column = 1;
     let mut previous = None;
@@ -132,6 +138,17 @@ fn walk(doc: &Document, id: NodeId, found: &mut Option<InputRuleError>, depth: u
 mod tests {
     use super::*;
     use crate::document::Format;
+
+    proptest::proptest! {
+        /// The ASCII shortcut accepts exactly what the character check accepts.
+        #[test]
+        fn the_ascii_shortcut_agrees_with_the_character_check(
+            text in "[\\x00-\\x7f\u{80}-\u{a0}\u{fffd}-\u{ffff}a-z\n]{0,40}"
+        ) {
+            let by_character = text.chars().all(yaml_printable);
+            proptest::prop_assert_eq!(check_yaml_characters(&text).is_ok(), by_character);
+        }
+    }
 
     fn doc(text: &str, format: Format) -> Document {
         Document::parse(text.to_owned(), format).unwrap_or_else(|e| panic!("{e}\n{text}"))

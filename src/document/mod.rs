@@ -590,6 +590,15 @@ pub struct Document {
     grafted: bool,
 }
 
+/// Follows aliases in `tree` to the node they name.
+fn resolve_in(tree: &Tree, mut id: NodeId) -> NodeId {
+    // Alias chains are finite: an alias can only name an anchor defined before it.
+    while let NodeKind::Alias(target) = tree.node(id).kind {
+        id = target;
+    }
+    id
+}
+
 /// Builds the backend of a format.
 fn index(text: String, format: Format, stream: bool) -> Result<Box<dyn Backend>, ParseError> {
     Ok(match format {
@@ -693,16 +702,14 @@ impl Document {
 
     /// A node, with aliases followed.
     pub fn node(&self, id: NodeId) -> &Node {
-        self.tree().node(self.resolve(id))
+        // The tree is fetched once (through the backend): readers call this for every node.
+        let tree = self.tree();
+        tree.node(resolve_in(tree, id))
     }
 
     /// Follows aliases to the node they name.
-    pub fn resolve(&self, mut id: NodeId) -> NodeId {
-        // Alias chains are finite: an alias can only name an anchor defined before it.
-        while let NodeKind::Alias(target) = self.tree().node(id).kind {
-            id = target;
-        }
-        id
+    pub fn resolve(&self, id: NodeId) -> NodeId {
+        resolve_in(self.tree(), id)
     }
 
     /// The location of a node's content (of the alias itself for an alias).

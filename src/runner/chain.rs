@@ -1,5 +1,5 @@
-//! Running the chain over one parsed file: every selected step in order, keeping each
-//! intermediate document, moving findings and errors into the input's lines, then validating
+//! Running the chain over one parsed file: every selected step in order (keeping each
+//! intermediate document for `plan --per-step`, else only the input and the latest), moving findings and errors into the input's lines, then validating
 //! the result at the target ([`super::target`]).
 
 use super::locate::{LineMap, relocate};
@@ -94,7 +94,8 @@ struct ChainRun<'r> {
 
 /// What the steps of one file produced.
 struct StepsDone {
-    /// Never empty: the input, then one per step that changed the text.
+    /// Never empty: the input, then one per step that changed the text with `--per-step`, else
+    /// only the last of those (the result).
     stages: Vec<Stage>,
     /// Located in the input.
     findings: Vec<Finding>,
@@ -122,6 +123,8 @@ impl ChainRun<'_> {
         // The data the chain means to produce (without `--per-step`), and the steps that edited.
         let mut expected: Option<Value> = None;
         let mut edited_by: Vec<&'static Step> = Vec::new();
+        // How many documents the steps made so far: the latest one's number keys its line map.
+        let mut made = 0usize;
         // The line map from the latest stage back to the input, built when first needed.
         let mut line_map: Option<(usize, LineMap, Vec<DiffOp>)> = None;
         for &step in chain {
@@ -153,7 +156,7 @@ impl ChainRun<'_> {
             let outcome = outcome.map_err(|source| RunError::Step {
                 path: self.path.clone(),
                 step: step.qualified_id(),
-                source: if done.stages.len() > 1 {
+                source: if made > 0 {
                     relocate(source, &LineMap::new(input.text(), current.text()))
                 } else {
                     source
@@ -163,14 +166,11 @@ impl ChainRun<'_> {
             let first = done.findings.len();
             done.untraced
                 .extend(outcome.untraced.iter().map(|i| (first + i, step)));
-            if done.stages.len() > 1 && step_findings.iter().any(|f| f.location.is_some()) {
-                if line_map
-                    .as_ref()
-                    .is_none_or(|(at, _, _)| *at != done.stages.len())
-                {
+            if made > 0 && step_findings.iter().any(|f| f.location.is_some()) {
+                if line_map.as_ref().is_none_or(|(at, _, _)| *at != made) {
                     let ops = diff::line_ops(input.text(), current.text());
                     let map = LineMap::from_ops(input.text(), &ops);
-                    line_map = Some((done.stages.len(), map, ops));
+                    line_map = Some((made, map, ops));
                 }
                 if let Some((_, map, _)) = &line_map {
                     for f in &mut step_findings {
@@ -183,16 +183,16 @@ impl ChainRun<'_> {
             if let Some(next) = outcome.document {
                 edited_by.push(step);
                 if next.text() != current.text() {
-                    done.stages.push(Stage {
+                    made += 1;
+                    let stage = Stage {
                         step: Some(step),
                         document: next,
-                    });
+                    };
                     // Only `--per-step` reads the documents between the input and the result
-                    // again (their diffs); otherwise just their texts are kept.
-                    if !self.verify_each_step
-                        && let [_, .., previous, _] = &mut done.stages[..]
-                    {
-                        previous.document.release_index();
+                    // again (their diffs); otherwise the new result replaces the previous one.
+                    match &mut done.stages[..] {
+                        [_, previous] if !self.verify_each_step => *previous = stage,
+                        _ => done.stages.push(stage),
                     }
                 }
             }
@@ -210,9 +210,9 @@ impl ChainRun<'_> {
                     source,
                 })?;
         }
-        // Built for the stage that is still the last: it maps the result.
+        // Built for the document that is still the last: it maps the result.
         done.line_map = line_map
-            .filter(|(at, _, _)| *at == done.stages.len())
+            .filter(|(at, _, _)| *at == made)
             .map(|(_, map, ops)| (map, ops));
         Ok(done)
     }

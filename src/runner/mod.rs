@@ -3,7 +3,8 @@
 //! The runner takes the inputs as read ([`input`]), parses each in its format, decides its kind
 //! and the versions it runs between ([`versions`]), and runs the steps
 //! `from < version <= to` whose scope fits the kind one after another (`chain`), keeping every
-//! intermediate document so that `--per-step` can show what each step did. Findings and errors
+//! intermediate document when `--per-step` shows what each step did (else only the input and
+//! the result). Findings and errors
 //! are moved back into the input's lines (`locate`). One file at a time ([`prepare`], then
 //! [`migrate_one`]); [`crate::batch`] runs many, Core files before the console files that take
 //! values (such as the signing key) from them. Nothing is written here: the caller decides what
@@ -71,7 +72,8 @@ pub struct RunConfig<'a> {
     pub verify_each_step: bool,
 }
 
-/// One document state of a file: the input, then one per step that changed the text.
+/// One document state of a file: the input, then one per step that changed the text (with
+/// [`RunConfig::verify_each_step`]; else only the last of those, the result).
 #[derive(Debug)]
 pub struct Stage {
     /// The step that produced this state; `None` for the input.
@@ -93,7 +95,8 @@ pub struct FileRun {
     pub inferred: Option<Detection>,
     /// A `--kind` or `--from` given that the file's keys contradict, one line each.
     pub warnings: Vec<String>,
-    /// Never empty: `stages[0]` is the input.
+    /// Never empty: `stages[0]` is the input, the last is the result. The documents in between
+    /// are kept only with [`RunConfig::verify_each_step`] (`plan --per-step`).
     pub stages: Vec<Stage>,
     /// In step order, located in the input file.
     pub findings: Vec<Finding>,
@@ -152,7 +155,9 @@ impl FileRun {
         self.result().text() != self.original().text()
     }
 
-    /// Each step that changed the text, with the documents before and after it.
+    /// Each step that changed the text, with the documents before and after it (with
+    /// [`RunConfig::verify_each_step`]; otherwise the last such step, with the input and the
+    /// result).
     pub fn step_changes(&self) -> impl Iterator<Item = (&'static Step, &Document, &Document)> {
         self.stages
             .windows(2)
