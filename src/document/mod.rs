@@ -509,34 +509,16 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     fn render(&self, edits: &[Edit]) -> Result<String, EditError>;
     /// Parses a text of this format into a new backend.
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError>;
-    /// [`Backend::render`], and the backend of the new text when this backend can build it
-    /// from its own index without parsing the whole text (YAML grafts the parts the edits
-    /// touched, see `yaml::graft`); `None` where it cannot.
-    fn render_grafted(
-        &self,
-        edits: &[Edit],
-    ) -> Result<(String, Option<Box<dyn Backend>>), EditError> {
+    /// [`Backend::render`], and where the text changed when this backend can build the next
+    /// index from its own ([`Backend::graft`]); `None` where it cannot.
+    fn render_spliced(&self, edits: &[Edit]) -> Result<(String, Option<Vec<Changed>>), EditError> {
         Ok((self.render(edits)?, None))
     }
-    /// [`Backend::render`], and the backend of the new text for the next step of a chain:
-    /// grafted where [`Backend::render_grafted`] can, parsed in full otherwise.
-    fn render_next(&self, edits: &[Edit]) -> Result<Next, EditError> {
-        let (text, grafted) = self.render_grafted(edits)?;
-        Ok(match grafted {
-            Some(backend) => Next {
-                text,
-                backend: Ok(backend),
-                grafted: true,
-            },
-            None => {
-                let backend = self.reparse(text.clone());
-                Next {
-                    text,
-                    backend,
-                    grafted: false,
-                }
-            }
-        })
+    /// The backend of `text`, which `splices` ([`Backend::render_spliced`]) made of this
+    /// backend's text, built from this one's index without parsing the whole text (YAML grafts
+    /// the parts the edits touched, see `yaml::graft`); `None` where it must be parsed in full.
+    fn graft(&self, _splices: &[Changed], _text: &str) -> Option<Box<dyn Backend>> {
+        None
     }
     /// The data of a text of this format, as [`Backend::data`] would give it after
     /// [`Backend::reparse`]; backends override it with a parse that builds no index.
@@ -551,13 +533,8 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     }
 }
 
-/// What [`Backend::render_next`] gives: the new text and its backend.
-pub(crate) struct Next {
-    pub text: String,
-    pub backend: Result<Box<dyn Backend>, ParseError>,
-    /// Whether the backend was built from the old one's index rather than from the whole text.
-    pub grafted: bool,
-}
+/// Where a rendered text changed: `(start, end, new length)` of a splice of the old text.
+pub(crate) type Changed = (usize, usize, usize);
 
 /// A parsed config file.
 ///
@@ -586,7 +563,7 @@ pub struct Document {
     stream: bool,
     backend: OnceLock<Box<dyn Backend>>,
     /// Whether the backend was grafted from the previous document's index (see
-    /// [`Backend::render_next`]): [`Document::verify`] then parses the text in full.
+    /// [`Backend::graft`]): [`Document::verify`] then parses the text in full.
     grafted: bool,
 }
 
@@ -995,32 +972,35 @@ impl Document {
         let backend = self.backend();
         // The next index is grafted from this one where the edits allow (the next step reads
         // it); the check below parses the new text in full all the same.
-        let (text, next) = backend.render_grafted(edits)?;
+        let (text, splices) = backend.render_spliced(edits)?;
         #[cfg(test)]
-        let (text, next) = {
+        let (text, splices) = {
             let corrupted = fault::corrupt(text.clone(), self.format, edits.is_empty());
             if corrupted == text {
-                (text, next)
+                (text, splices)
             } else {
                 (corrupted, None)
             }
         };
-        let grafted = next.is_some();
-        let expected = self.expected_data(edits)?;
-        let actual = backend
-            .parse_data(&text)
-            .map_err(|e| EditError::Verification {
-                detail: format!("the edited text does not parse: {e}"),
-            })?;
-        if let Some(detail) = value::first_difference(&expected, &actual) {
-            return Err(EditError::Verification { detail });
+        {
+            let expected = self.expected_data(edits)?;
+            let actual = backend
+                .parse_data(&text)
+                .map_err(|e| EditError::Verification {
+                    detail: format!("the edited text does not parse: {e}"),
+                })?;
+            if let Some(detail) = value::first_difference(&expected, &actual) {
+                return Err(EditError::Verification { detail });
+            }
         }
+        // Grafted once the check's data is gone, so that the two are never held at once.
+        let next = splices.and_then(|s| backend.graft(&s, &text));
         Ok(Document {
             format: self.format,
             text,
             stream: self.stream,
+            grafted: next.is_some(),
             backend: next.map_or_else(OnceLock::new, OnceLock::from),
-            grafted,
         })
     }
 
@@ -1040,18 +1020,14 @@ impl Document {
         expected: &mut Option<Value>,
     ) -> Result<Document, EditError> {
         let backend = self.backend();
-        let Next {
-            text,
-            backend: next,
-            grafted,
-        } = backend.render_next(edits)?;
+        let (text, splices) = backend.render_spliced(edits)?;
         #[cfg(test)]
-        let (text, next, grafted) = {
+        let (text, splices) = {
             let corrupted = fault::corrupt(text.clone(), self.format, edits.is_empty());
             if corrupted == text {
-                (text, next, grafted)
+                (text, splices)
             } else {
-                (corrupted.clone(), backend.reparse(corrupted), false)
+                (corrupted, None)
             }
         };
         let base = match expected.take() {
@@ -1059,9 +1035,17 @@ impl Document {
             None => self.data(),
         };
         *expected = Some(expect::expected_data_from(self, base, edits)?);
-        let next = next.map_err(|e| EditError::Verification {
-            detail: format!("the edited text does not parse: {e}"),
-        })?;
+        let (next, grafted) = match splices.and_then(|s| backend.graft(&s, &text)) {
+            Some(next) => (next, true),
+            None => {
+                let next = backend
+                    .reparse(text.clone())
+                    .map_err(|e| EditError::Verification {
+                        detail: format!("the edited text does not parse: {e}"),
+                    })?;
+                (next, false)
+            }
+        };
         Ok(Document {
             format: self.format,
             text,

@@ -323,7 +323,7 @@ fn shift(pos: usize, by: isize) -> usize {
 /// text) turned `old`'s text into `text`, or `None` where the text must be parsed in full.
 pub(crate) fn graft(
     old: &YamlDocument,
-    splices: &[super::render::Changed],
+    splices: &[crate::document::Changed],
     text: &str,
 ) -> Option<(Tree, Index, Lines)> {
     let src = old.src();

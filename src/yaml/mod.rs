@@ -21,7 +21,7 @@ pub use index::yaml_to_value;
 use crate::document::lines::Lines;
 use crate::document::splice;
 use crate::document::{
-    Backend, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
+    Backend, Changed, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
 };
 use index::{Index, Style};
 
@@ -98,12 +98,12 @@ impl YamlDocument {
         })
     }
 
-    /// The text a batch of edits makes, and its document with an index grafted from this
-    /// one's where the edits allow (see [`graft`]).
-    fn render_grafted_yaml(
+    /// The text a batch of edits makes, and where it changed when the next index can be
+    /// grafted from this one's (see [`graft`]).
+    fn render_spliced_yaml(
         &self,
         edits: &[Edit],
-    ) -> Result<(String, Option<YamlDocument>), EditError> {
+    ) -> Result<(String, Option<Vec<Changed>>), EditError> {
         let src = self.src();
         let plain = self.base == 0
             && !self.stream
@@ -114,12 +114,16 @@ impl YamlDocument {
         }
         // With a final break and no BOM, `render` plans on the text as it is.
         let (text, splices) = render::Renderer::new(self, src).render_with_splices(edits)?;
-        let Some((tree, index, lines)) = graft::graft(self, &splices, &text) else {
-            return Ok((text, None));
-        };
+        Ok((text, Some(splices)))
+    }
+
+    /// The document of `text`, which `splices` made of this one's text, with its index grafted
+    /// from this one's; `None` where the text must be parsed in full.
+    fn grafted(&self, splices: &[Changed], text: &str) -> Option<YamlDocument> {
+        let (tree, index, lines) = graft::graft(self, splices, text)?;
         let next = YamlDocument {
-            eol: eol_of(&text),
-            text: text.clone(),
+            eol: eol_of(text),
+            text: text.to_owned(),
             base: 0,
             lines,
             tree,
@@ -130,7 +134,7 @@ impl YamlDocument {
         if cfg!(debug_assertions) {
             next.assert_same_as_parsed();
         }
-        Ok((text, Some(next)))
+        Some(next)
     }
 
     /// Debug builds compare every grafted index with a whole parse of the same text.
@@ -273,12 +277,13 @@ impl Backend for YamlDocument {
         }))
     }
 
-    fn render_grafted(
-        &self,
-        edits: &[Edit],
-    ) -> Result<(String, Option<Box<dyn Backend>>), EditError> {
-        let (text, next) = self.render_grafted_yaml(edits)?;
-        Ok((text, next.map(|d| Box::new(d) as Box<dyn Backend>)))
+    fn render_spliced(&self, edits: &[Edit]) -> Result<(String, Option<Vec<Changed>>), EditError> {
+        self.render_spliced_yaml(edits)
+    }
+
+    fn graft(&self, splices: &[Changed], text: &str) -> Option<Box<dyn Backend>> {
+        self.grafted(splices, text)
+            .map(|d| Box::new(d) as Box<dyn Backend>)
     }
 
     fn span(&self, node: NodeId) -> Range<usize> {

@@ -16,10 +16,9 @@ use super::emit::{self, Layout, Quote};
 use super::index::{EntrySpan, Span, Style};
 use super::scan;
 use crate::document::splice::{self, SplicePlan};
-use crate::document::{Edit, EditError, Entry, EntryId, NodeId, NodeKind, Position, Slot, Value};
-
-/// Where a rendered text changed: `(start, end, new length)` of a splice of the old text.
-pub(crate) type Changed = (usize, usize, usize);
+use crate::document::{
+    Changed, Edit, EditError, Entry, EntryId, NodeId, NodeKind, Position, Slot, Value,
+};
 
 #[derive(Clone)]
 struct Removal {
