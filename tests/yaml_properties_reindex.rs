@@ -52,6 +52,16 @@ fn check(doc: &Doc, seeds: &[Seed]) -> Result<bool, TestCaseError> {
         text,
         next.text()
     );
+    // `--per-step` (`Document::apply`) grafts the same index, after its own full check.
+    let per_step = parsed.apply(&edits).map_err(|e| {
+        TestCaseError::fail(format!("apply failed where apply_composed did not: {e}"))
+    })?;
+    prop_assert_eq!(per_step.text(), next.text());
+    prop_assert_eq!(per_step.is_grafted(), next.is_grafted());
+    prop_assert_eq!(
+        per_step.backend_dump_for_debug(),
+        full.backend_dump_for_debug()
+    );
     let expected = expected.ok_or_else(|| TestCaseError::fail("no expected data after a batch"))?;
     prop_assert_eq!(next.verify(&expected), Ok(()));
     // The next step reads the grafted document: a second batch on it gives what the same batch

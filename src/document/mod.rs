@@ -509,16 +509,33 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     fn render(&self, edits: &[Edit]) -> Result<String, EditError>;
     /// Parses a text of this format into a new backend.
     fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError>;
-    /// [`Backend::render`], and the backend of the new text for the next step of a chain. A
-    /// backend may build it from its own index instead of parsing the whole text (YAML grafts
-    /// the parts the edits touched, see `yaml::graft`); [`Next::grafted`] says so.
+    /// [`Backend::render`], and the backend of the new text when this backend can build it
+    /// from its own index without parsing the whole text (YAML grafts the parts the edits
+    /// touched, see `yaml::graft`); `None` where it cannot.
+    fn render_grafted(
+        &self,
+        edits: &[Edit],
+    ) -> Result<(String, Option<Box<dyn Backend>>), EditError> {
+        Ok((self.render(edits)?, None))
+    }
+    /// [`Backend::render`], and the backend of the new text for the next step of a chain:
+    /// grafted where [`Backend::render_grafted`] can, parsed in full otherwise.
     fn render_next(&self, edits: &[Edit]) -> Result<Next, EditError> {
-        let text = self.render(edits)?;
-        let backend = self.reparse(text.clone());
-        Ok(Next {
-            text,
-            backend,
-            grafted: false,
+        let (text, grafted) = self.render_grafted(edits)?;
+        Ok(match grafted {
+            Some(backend) => Next {
+                text,
+                backend: Ok(backend),
+                grafted: true,
+            },
+            None => {
+                let backend = self.reparse(text.clone());
+                Next {
+                    text,
+                    backend,
+                    grafted: false,
+                }
+            }
         })
     }
     /// The data of a text of this format, as [`Backend::data`] would give it after
@@ -976,9 +993,19 @@ impl Document {
     /// An empty batch returns an identical document.
     pub fn apply(&self, edits: &[Edit]) -> Result<Document, EditError> {
         let backend = self.backend();
-        let text = backend.render(edits)?;
+        // The next index is grafted from this one where the edits allow (the next step reads
+        // it); the check below parses the new text in full all the same.
+        let (text, next) = backend.render_grafted(edits)?;
         #[cfg(test)]
-        let text = fault::corrupt(text, self.format, edits.is_empty());
+        let (text, next) = {
+            let corrupted = fault::corrupt(text.clone(), self.format, edits.is_empty());
+            if corrupted == text {
+                (text, next)
+            } else {
+                (corrupted, None)
+            }
+        };
+        let grafted = next.is_some();
         let expected = self.expected_data(edits)?;
         let actual = backend
             .parse_data(&text)
@@ -992,8 +1019,8 @@ impl Document {
             format: self.format,
             text,
             stream: self.stream,
-            backend: OnceLock::new(),
-            grafted: false,
+            backend: next.map_or_else(OnceLock::new, OnceLock::from),
+            grafted,
         })
     }
 

@@ -83,13 +83,20 @@ impl Old<'_> {
         }
     }
 
-    /// The first character of child `k`: its `-`, or the start of its entry.
+    /// The first character of child `k`: its `-`, or the start of its entry. `None` for an
+    /// entry whose key is empty (`: value`): an empty node sits where the token before it ends,
+    /// which may be in the sibling before, so the entry's place is not its own.
     fn first_char(&self, parent: NodeId, k: usize) -> Option<usize> {
         match self.style(parent)? {
             Style::BlockSeq => self.index.dashes(parent).get(k).copied(),
             Style::BlockMap => {
                 let span = self.index.entry_spans(parent).get(k)?;
-                (!span.complex).then_some(span.start)
+                let key = match &self.tree.node(parent).kind {
+                    NodeKind::Mapping(entries) => entries.get(k)?.key_node,
+                    _ => return None,
+                };
+                let empty_key = self.style(key) == Some(Style::Empty);
+                (!span.complex && !empty_key).then_some(span.start)
             }
             _ => None,
         }
@@ -143,6 +150,9 @@ impl Old<'_> {
         let next = self.last_descendant(parent).index() + 1;
         if next >= self.tree.nodes.len() {
             return Some(self.src.len());
+        }
+        if self.style(NodeId(next as u32)) == Some(Style::Empty) {
+            return None;
         }
         let pos = match self.tree.nodes[next].parent? {
             (p, Slot::Key(k)) => self.index.entry_spans(p).get(k)?.start,
@@ -396,11 +406,20 @@ pub(crate) fn graft(
                     NodeKind::Mapping(entries) => entries.iter().any(|e| e.key == "<<"),
                     _ => false,
                 });
+                // An empty key sits where the token before it ends: in the whole text, that
+                // may be before the unit.
+                let empty_key = match &tree.node(r).kind {
+                    NodeKind::Mapping(entries) => entries.iter().any(|e| {
+                        index.spans.get(e.key_node.index()).map(|s| s.style) == Some(Style::Empty)
+                    }),
+                    _ => false,
+                };
                 if r.index() != 0
                     || span.style != parent_span.style
                     || span.indent != parent_span.indent
                     || scan::skip_trivia(piece, span.end) != piece.len()
                     || merges
+                    || empty_key
                 {
                     return None;
                 }
@@ -1027,6 +1046,35 @@ tail: x
         })?;
         assert_eq!(next.text(), "a: {}\nc: []\nd: 2\n");
         assert!(grafted);
+        Ok(())
+    }
+
+    #[test]
+    fn an_empty_key_is_no_unit_boundary() -> Result<(), EditError> {
+        // The empty key sits at the end of the line before it: editing that line moves it.
+        let doc = parse("plain key: in-line value\n: # Both empty\n\"quoted key\":\n- entry\n");
+        for edit in [
+            |d: &Document| -> Vec<Edit> {
+                d.top("plain key")
+                    .map(|e| Edit::SetScalar {
+                        node: e.value,
+                        value: Value::String("new value".into()),
+                    })
+                    .into_iter()
+                    .collect()
+            },
+            |d: &Document| -> Vec<Edit> {
+                d.top("plain key")
+                    .map(|e| Edit::RenameKey {
+                        entry: e.id,
+                        new_key: "renamed_key_x".into(),
+                    })
+                    .into_iter()
+                    .collect()
+            },
+        ] {
+            step(&doc, edit)?;
+        }
         Ok(())
     }
 

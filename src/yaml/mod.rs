@@ -21,7 +21,7 @@ pub use index::yaml_to_value;
 use crate::document::lines::Lines;
 use crate::document::splice;
 use crate::document::{
-    Backend, Edit, EditError, EntryId, Location, Next, NodeId, ParseError, Tree, Value,
+    Backend, Edit, EditError, EntryId, Location, NodeId, ParseError, Tree, Value,
 };
 use index::{Index, Style};
 
@@ -98,32 +98,24 @@ impl YamlDocument {
         })
     }
 
-    /// The document a batch of edits makes, with an index grafted from this one's where the
-    /// edits allow (see [`graft`]), parsed in full otherwise.
-    fn render_next_yaml(&self, edits: &[Edit]) -> Result<Next, EditError> {
+    /// The text a batch of edits makes, and its document with an index grafted from this
+    /// one's where the edits allow (see [`graft`]).
+    fn render_grafted_yaml(
+        &self,
+        edits: &[Edit],
+    ) -> Result<(String, Option<YamlDocument>), EditError> {
         let src = self.src();
         let plain = self.base == 0
             && !self.stream
             && self.json.is_none()
             && (src.ends_with('\n') || src.ends_with('\r'));
         if edits.is_empty() || !plain {
-            let text = self.render(edits)?;
-            let backend = self.reparse(text.clone());
-            return Ok(Next {
-                text,
-                backend,
-                grafted: false,
-            });
+            return Ok((self.render(edits)?, None));
         }
         // With a final break and no BOM, `render` plans on the text as it is.
         let (text, splices) = render::Renderer::new(self, src).render_with_splices(edits)?;
         let Some((tree, index, lines)) = graft::graft(self, &splices, &text) else {
-            let backend = self.reparse(text.clone());
-            return Ok(Next {
-                text,
-                backend,
-                grafted: false,
-            });
+            return Ok((text, None));
         };
         let next = YamlDocument {
             eol: eol_of(&text),
@@ -138,11 +130,7 @@ impl YamlDocument {
         if cfg!(debug_assertions) {
             next.assert_same_as_parsed();
         }
-        Ok(Next {
-            text,
-            backend: Ok(Box::new(next)),
-            grafted: true,
-        })
+        Ok((text, Some(next)))
     }
 
     /// Debug builds compare every grafted index with a whole parse of the same text.
@@ -285,8 +273,12 @@ impl Backend for YamlDocument {
         }))
     }
 
-    fn render_next(&self, edits: &[Edit]) -> Result<Next, EditError> {
-        self.render_next_yaml(edits)
+    fn render_grafted(
+        &self,
+        edits: &[Edit],
+    ) -> Result<(String, Option<Box<dyn Backend>>), EditError> {
+        let (text, next) = self.render_grafted_yaml(edits)?;
+        Ok((text, next.map(|d| Box::new(d) as Box<dyn Backend>)))
     }
 
     fn span(&self, node: NodeId) -> Range<usize> {
