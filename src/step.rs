@@ -476,7 +476,15 @@ pub fn run_step(
     core: Option<&Value>,
     config_path: Option<&std::path::Path>,
 ) -> Result<StepOutcome, crate::document::EditError> {
-    run_step_with(step, doc, kind, options, core, config_path, None)
+    run_step_with(
+        step,
+        Doc::Shared(doc),
+        kind,
+        options,
+        core,
+        config_path,
+        None,
+    )
 }
 
 /// [`run_step`] as one step of a chain verified once at its end: the edits are rendered and
@@ -493,21 +501,72 @@ pub fn run_step_composed(
     config_path: Option<&std::path::Path>,
     expected: &mut Option<Value>,
 ) -> Result<StepOutcome, crate::document::EditError> {
-    run_step_with(step, doc, kind, options, core, config_path, Some(expected))
+    run_step_with(
+        step,
+        Doc::Shared(doc),
+        kind,
+        options,
+        core,
+        config_path,
+        Some(expected),
+    )
+}
+
+/// [`run_step_composed`] on a document whose index nothing reads afterwards (a chain's
+/// intermediate document, replaced by the step's result): the result's index is built from
+/// this one's by moving it (see [`Document::apply_composed_releasing`]). The document keeps
+/// its text.
+pub fn run_step_composed_releasing(
+    step: &Step,
+    doc: &mut Document,
+    kind: FileKind,
+    options: &StepOptions,
+    core: Option<&Value>,
+    config_path: Option<&std::path::Path>,
+    expected: &mut Option<Value>,
+) -> Result<StepOutcome, crate::document::EditError> {
+    run_step_with(
+        step,
+        Doc::Releasing(doc),
+        kind,
+        options,
+        core,
+        config_path,
+        Some(expected),
+    )
+}
+
+/// The document a step runs on, and whether its index may go to the step's result.
+enum Doc<'d> {
+    Shared(&'d Document),
+    Releasing(&'d mut Document),
+}
+
+impl Doc<'_> {
+    fn get(&self) -> &Document {
+        match self {
+            Doc::Shared(doc) => doc,
+            Doc::Releasing(doc) => doc,
+        }
+    }
 }
 
 fn run_step_with(
     step: &Step,
-    doc: &Document,
+    mut doc: Doc<'_>,
     kind: FileKind,
     options: &StepOptions,
     core: Option<&Value>,
     config_path: Option<&std::path::Path>,
     mut expected: Option<&mut Option<Value>>,
 ) -> Result<StepOutcome, crate::document::EditError> {
-    let mut cx = StepContext::new(step, doc, kind, options, core, config_path);
-    (step.run)(&mut cx);
-    let placement = crate::validate::marker::place(doc, step, &cx.findings, &cx.edits);
+    let (placement, findings, created) = {
+        let shared = doc.get();
+        let mut cx = StepContext::new(step, shared, kind, options, core, config_path);
+        (step.run)(&mut cx);
+        let placement = crate::validate::marker::place(shared, step, &cx.findings, &cx.edits);
+        (placement, cx.findings, cx.created)
+    };
     let mut untraced = placement.untraced;
     // A refused batch may be retried without its markers (below): keep the composed data it
     // started from.
@@ -515,7 +574,7 @@ fn run_step_with(
         Some(expected) if !placement.annotated.is_empty() => Some((*expected).clone()),
         _ => None,
     };
-    let document = match apply_batch(doc, &placement.edits, expected.as_deref_mut()) {
+    let document = match apply_batch(&mut doc, &placement.edits, expected.as_deref_mut()) {
         Ok(document) => document,
         Err(_) if !placement.annotated.is_empty() => {
             // A marker that does not fit the layout (the engine refused it) must not cost the
@@ -530,14 +589,14 @@ fn run_step_with(
                 .collect();
             untraced.extend(placement.annotated);
             untraced.sort_unstable();
-            apply_batch(doc, &own, expected)?
+            apply_batch(&mut doc, &own, expected)?
         }
         Err(e) => return Err(e),
     };
     Ok(StepOutcome {
         document,
-        findings: cx.findings,
-        created: cx.created,
+        findings,
+        created,
         untraced,
     })
 }
@@ -545,17 +604,20 @@ fn run_step_with(
 /// Applies one batch: verified on its own, or composed into `expected` for a verification at
 /// the end of the chain.
 fn apply_batch(
-    doc: &Document,
+    doc: &mut Doc<'_>,
     edits: &[Edit],
     expected: Option<&mut Option<Value>>,
 ) -> Result<Option<Document>, crate::document::EditError> {
     if edits.is_empty() {
         return Ok(None);
     }
-    match expected {
-        Some(expected) => Ok(Some(doc.apply_composed(edits, expected)?)),
-        None => {
-            let next = doc.apply(edits)?;
+    match (expected, doc) {
+        (Some(expected), Doc::Releasing(doc)) => {
+            Ok(Some(doc.apply_composed_releasing(edits, expected)?))
+        }
+        (Some(expected), Doc::Shared(doc)) => Ok(Some(doc.apply_composed(edits, expected)?)),
+        (None, doc) => {
+            let next = doc.get().apply(edits)?;
             // The next step reads it: index it now so a failure is this step's.
             next.ensure_indexed()?;
             Ok(Some(next))

@@ -18,9 +18,10 @@ use proptest::strategy::ValueTree;
 use yaml_edit_model::*;
 use yaml_model::*;
 
-/// How many batches were grafted rather than parsed in full, to show the property is not
-/// vacuous (see [`grafting_is_exercised`]).
-fn check(doc: &Doc, seeds: &[Seed]) -> Result<bool, TestCaseError> {
+/// Whether the first batch was grafted rather than parsed in full, and whether a batch on a
+/// document that gave up its index was, to show the property is not vacuous (see
+/// [`grafting_is_exercised`]).
+fn check(doc: &Doc, seeds: &[Seed]) -> Result<(bool, bool), TestCaseError> {
     let Rendered { text, recs } = render(doc);
     let parsed = Document::parse(text.clone(), Format::Yaml)
         .map_err(|e| TestCaseError::fail(format!("parse failed: {e}\n{text}")))?;
@@ -33,13 +34,13 @@ fn check(doc: &Doc, seeds: &[Seed]) -> Result<bool, TestCaseError> {
         return Err(TestCaseError::fail(format!("no node for a plan\n{text}")));
     };
     if predicted_refusal(doc, &recs, &text, &plans).is_some() {
-        return Ok(false);
+        return Ok((false, false));
     }
     let mut expected = None;
     let next = match parsed.apply_composed(&edits, &mut expected) {
         Ok(next) => next,
         // `yaml_properties_edits.rs` holds the engine to its refusals.
-        Err(_) => return Ok(false),
+        Err(_) => return Ok((false, false)),
     };
     let full = Document::parse(next.text().to_owned(), Format::Yaml)
         .map_err(|e| TestCaseError::fail(format!("the result does not parse: {e}")))?;
@@ -73,8 +74,47 @@ fn check(doc: &Doc, seeds: &[Seed]) -> Result<bool, TestCaseError> {
     let from_full = full
         .apply_composed(&again, &mut None)
         .map(|d| d.text().to_owned());
-    prop_assert_eq!(from_graft, from_full);
-    Ok(next.is_grafted())
+    prop_assert_eq!(&from_graft, &from_full);
+    let grafted = next.is_grafted();
+    // A chain without `--per-step`: each intermediate document gives its index to the next
+    // (`apply_composed_releasing`), the second batch consuming the first's grafted index and a
+    // third the second's. Every index is still the one a whole parse gives, the chain's data
+    // verifies at its end, and a document that gave up its index builds it again from its text.
+    let mut composed = Some(expected);
+    let mut current = next;
+    let mut released = false;
+    for round in 0..2 {
+        let edits: Vec<_> = plans.iter().filter_map(|p| to_edit(&current, p)).collect();
+        let Ok(after) = current.apply_composed_releasing(&edits, &mut composed) else {
+            break;
+        };
+        if round == 0 {
+            prop_assert_eq!(Ok(after.text().to_owned()), from_full.clone());
+        }
+        let whole = Document::parse(after.text().to_owned(), Format::Yaml)
+            .map_err(|e| TestCaseError::fail(format!("the result does not parse: {e}")))?;
+        prop_assert_eq!(
+            after.backend_dump_for_debug(),
+            whole.backend_dump_for_debug(),
+            "round {}, grafted: {}\nplans: {:?}\n--- before\n{}\n--- after\n{}",
+            round,
+            after.is_grafted(),
+            plans,
+            current.text(),
+            after.text()
+        );
+        let before = Document::parse(current.text().to_owned(), Format::Yaml)
+            .map_err(|e| TestCaseError::fail(format!("the text does not parse: {e}")))?;
+        prop_assert_eq!(
+            current.backend_dump_for_debug(),
+            before.backend_dump_for_debug()
+        );
+        released |= after.is_grafted();
+        current = after;
+    }
+    let composed = composed.ok_or_else(|| TestCaseError::fail("no expected data"))?;
+    prop_assert_eq!(current.verify(&composed), Ok(()));
+    Ok((grafted, released))
 }
 
 proptest! {
@@ -100,7 +140,7 @@ proptest! {
 fn grafting_is_exercised() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = (doc(), prop::collection::vec(seed(), 1..6));
-    let (mut grafted, mut total) = (0, 0);
+    let (mut grafted, mut released, mut total) = (0, 0, 0);
     for _ in 0..200 {
         let Ok(tree) = strategy.new_tree(&mut runner) else {
             continue;
@@ -108,13 +148,19 @@ fn grafting_is_exercised() {
         let (doc, seeds) = tree.current();
         total += 1;
         match check(&doc, &seeds) {
-            Ok(true) => grafted += 1,
-            Ok(false) => {}
+            Ok((first, owned)) => {
+                grafted += usize::from(first);
+                released += usize::from(owned);
+            }
             Err(e) => panic!("{e}"),
         }
     }
     assert!(
         grafted * 3 >= total,
         "only {grafted} of {total} batches were grafted"
+    );
+    assert!(
+        released * 8 >= total,
+        "only {released} of {total} chains grafted from a released index"
     );
 }

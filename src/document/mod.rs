@@ -520,6 +520,11 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     fn graft(&self, _splices: &[Changed], _text: &str) -> Option<Box<dyn Backend>> {
         None
     }
+    /// [`Backend::graft`] from a backend that is not needed afterwards: its index becomes the
+    /// next one's instead of being copied.
+    fn graft_owned(self: Box<Self>, splices: &[Changed], text: &str) -> Option<Box<dyn Backend>> {
+        self.graft(splices, text)
+    }
     /// The data of a text of this format, as [`Backend::data`] would give it after
     /// [`Backend::reparse`]; backends override it with a parse that builds no index.
     fn parse_data(&self, text: &str) -> Result<Value, ParseError> {
@@ -1019,6 +1024,39 @@ impl Document {
         edits: &[Edit],
         expected: &mut Option<Value>,
     ) -> Result<Document, EditError> {
+        let (text, splices) = self.compose(edits, expected)?;
+        let next = splices.and_then(|s| self.backend().graft(&s, &text));
+        self.composed(text, next)
+    }
+
+    /// [`Document::apply_composed`] on a document whose index is not read again: the new
+    /// document's index is built from this one's by moving it rather than copying it, and this
+    /// one keeps its text only (its index is built again from the text if anything reads it).
+    pub fn apply_composed_releasing(
+        &mut self,
+        edits: &[Edit],
+        expected: &mut Option<Value>,
+    ) -> Result<Document, EditError> {
+        let (text, splices) = self.compose(edits, expected)?;
+        let next = match splices {
+            Some(s) => {
+                self.grafted = false;
+                self.backend
+                    .take()
+                    .and_then(|backend| backend.graft_owned(&s, &text))
+            }
+            None => None,
+        };
+        self.composed(text, next)
+    }
+
+    /// The text a composed step's edits render to, where it changed when the next index can be
+    /// grafted, and `expected` carried forward by the edits.
+    fn compose(
+        &self,
+        edits: &[Edit],
+        expected: &mut Option<Value>,
+    ) -> Result<(String, Option<Vec<Changed>>), EditError> {
         let backend = self.backend();
         let (text, splices) = backend.render_spliced(edits)?;
         #[cfg(test)]
@@ -1035,14 +1073,27 @@ impl Document {
             None => self.data(),
         };
         *expected = Some(expect::expected_data_from(self, base, edits)?);
-        let (next, grafted) = match splices.and_then(|s| backend.graft(&s, &text)) {
+        Ok((text, splices))
+    }
+
+    /// The next document of a composed step: `next` is its grafted index, or `None` to parse
+    /// the text in full.
+    fn composed(
+        &self,
+        text: String,
+        next: Option<Box<dyn Backend>>,
+    ) -> Result<Document, EditError> {
+        let (next, grafted) = match next {
             Some(next) => (next, true),
             None => {
-                let next = backend
-                    .reparse(text.clone())
-                    .map_err(|e| EditError::Verification {
-                        detail: format!("the edited text does not parse: {e}"),
-                    })?;
+                let parsed = match self.backend.get() {
+                    Some(backend) => backend.reparse(text.clone()),
+                    // The index went to the graft, which gave up: the format's parser.
+                    None => index(text.clone(), self.format, self.stream),
+                };
+                let next = parsed.map_err(|e| EditError::Verification {
+                    detail: format!("the edited text does not parse: {e}"),
+                })?;
                 (next, false)
             }
         };
@@ -1061,6 +1112,15 @@ impl Document {
     pub fn release_index(&mut self) {
         self.backend = OnceLock::new();
         self.grafted = false;
+    }
+
+    /// Takes `other`'s index when this document has none and both have the same text (a step
+    /// whose edits left the text as it was, after [`Document::apply_composed_releasing`]).
+    pub fn adopt_index(&mut self, other: Document) {
+        if self.backend.get().is_none() && self.text == other.text && self.format == other.format {
+            self.backend = other.backend;
+            self.grafted = other.grafted;
+        }
     }
 
     /// Compares this document's data, as the format's parser reads it, with `expected`.

@@ -128,31 +128,55 @@ impl ChainRun<'_> {
         // The line map from the latest stage back to the input, built when first needed.
         let mut line_map: Option<(usize, LineMap, Vec<DiffOp>)> = None;
         for &step in chain {
+            let outcome = {
+                let (head, tail) = done.stages.split_at_mut(1);
+                let Some(input) = head.first() else {
+                    break;
+                };
+                match tail.last_mut() {
+                    // Without `--per-step` an intermediate document is replaced by the step's
+                    // result: its index is moved into the result's rather than copied (only
+                    // its text is read afterwards). The input's index stays: findings and
+                    // validation read it.
+                    Some(last) if !self.verify_each_step => step::run_step_composed_releasing(
+                        step,
+                        &mut last.document,
+                        self.kind,
+                        &self.options,
+                        self.core,
+                        self.config_path,
+                        &mut expected,
+                    ),
+                    last => {
+                        let current = last.map_or(&input.document, |s| &s.document);
+                        if self.verify_each_step {
+                            step::run_step(
+                                step,
+                                current,
+                                self.kind,
+                                &self.options,
+                                self.core,
+                                self.config_path,
+                            )
+                        } else {
+                            step::run_step_composed(
+                                step,
+                                current,
+                                self.kind,
+                                &self.options,
+                                self.core,
+                                self.config_path,
+                                &mut expected,
+                            )
+                        }
+                    }
+                }
+            };
             let Some(current) = done.stages.last() else {
                 break;
             };
             let current = &current.document;
             let input = &done.stages[0].document;
-            let outcome = if self.verify_each_step {
-                step::run_step(
-                    step,
-                    current,
-                    self.kind,
-                    &self.options,
-                    self.core,
-                    self.config_path,
-                )
-            } else {
-                step::run_step_composed(
-                    step,
-                    current,
-                    self.kind,
-                    &self.options,
-                    self.core,
-                    self.config_path,
-                    &mut expected,
-                )
-            };
             let outcome = outcome.map_err(|source| RunError::Step {
                 path: self.path.clone(),
                 step: step.qualified_id(),
@@ -194,6 +218,10 @@ impl ChainRun<'_> {
                         [_, previous] if !self.verify_each_step => *previous = stage,
                         _ => done.stages.push(stage),
                     }
+                } else if let [_, previous] = &mut done.stages[..] {
+                    // The same text: the previous document, which may have given its index
+                    // to this one, takes it back.
+                    previous.document.adopt_index(next);
                 }
             }
         }

@@ -65,7 +65,6 @@ struct Part {
 
 struct Old<'a> {
     src: &'a str,
-    lines: &'a Lines,
     tree: &'a Tree,
     index: &'a Index,
 }
@@ -321,11 +320,45 @@ fn shift(pos: usize, by: isize) -> usize {
 
 /// The next document's index after `splices` (`(start, end, new length)`, sorted, in the old
 /// text) turned `old`'s text into `text`, or `None` where the text must be parsed in full.
+/// `old` stays as it is: its tree and index are copied.
 pub(crate) fn graft(
     old: &YamlDocument,
     splices: &[crate::document::Changed],
     text: &str,
 ) -> Option<(Tree, Index, Lines)> {
+    let (parts, new_lines) = plan(old, splices, text)?;
+    let (tree, index) = assemble(
+        old.tree.clone(),
+        old.index.clone(),
+        &old.lines,
+        &parts,
+        text,
+        &new_lines,
+    )?;
+    Some((tree, index, new_lines))
+}
+
+/// [`graft`] from a document that is not needed afterwards: its tree and index become the
+/// next one's, the nodes outside the edited parts moved rather than copied.
+pub(crate) fn graft_owned(
+    old: YamlDocument,
+    splices: &[crate::document::Changed],
+    text: &str,
+) -> Option<(Tree, Index, Lines)> {
+    let (parts, new_lines) = plan(&old, splices, text)?;
+    let YamlDocument {
+        tree, index, lines, ..
+    } = old;
+    let (tree, index) = assemble(tree, index, &lines, &parts, text, &new_lines)?;
+    Some((tree, index, new_lines))
+}
+
+/// The edited parts of `old`'s text, each parsed on its own, and the lines of `text`.
+fn plan(
+    old: &YamlDocument,
+    splices: &[crate::document::Changed],
+    text: &str,
+) -> Option<(Vec<Part>, Lines)> {
     let src = old.src();
     if old.stream
         || old.json.is_some()
@@ -341,7 +374,6 @@ pub(crate) fn graft(
     let root = old.tree.root?;
     let o = Old {
         src,
-        lines: &old.lines,
         tree: &old.tree,
         index: &old.index,
     };
@@ -437,8 +469,7 @@ pub(crate) fn graft(
             old_last,
         });
     }
-    let (tree, index) = assemble(&o, &parts, text, &new_lines)?;
-    Some((tree, index, new_lines))
+    Some((parts, new_lines))
 }
 
 /// How ids, bytes and lines move after each part.
@@ -466,9 +497,16 @@ impl Moves {
 }
 
 /// Puts the parts in place of the old children and moves everything else.
-fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree, Index)> {
-    let old_lines = o.lines;
-    let old_count = o.tree.nodes.len();
+fn assemble(
+    old_tree: Tree,
+    mut old_index: Index,
+    old_lines: &Lines,
+    parts: &[Part],
+    text: &str,
+    lines: &Lines,
+) -> Option<(Tree, Index)> {
+    let old_count = old_tree.nodes.len();
+    let root = old_tree.root;
     let mut moves = Moves {
         ids: Vec::with_capacity(old_count),
         text: Vec::with_capacity(parts.len()),
@@ -501,7 +539,7 @@ fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree,
             if std::mem::replace(&mut wide[id.index()], true) {
                 break;
             }
-            up = o.tree.node(id).parent.map(|(q, _)| q);
+            up = old_tree.nodes.get(id.index())?.parent.map(|(q, _)| q);
         }
     }
     // The parts of each parent, and the id of each part's first new node.
@@ -509,11 +547,11 @@ fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree,
     for (k, p) in parts.iter().enumerate() {
         by_parent.entry(p.unit.parent).or_default().push(k);
     }
-    let total = shift(o.tree.nodes.len(), ids);
+    let total = shift(old_count, ids);
     let mut nodes: Vec<Node> = Vec::with_capacity(total);
     let mut spans: Vec<Span> = Vec::with_capacity(total);
-    let mut entries: Vec<Vec<EntrySpan>> = Vec::with_capacity(o.index.entries.len());
-    let mut dashes: Vec<Vec<usize>> = Vec::with_capacity(o.index.dashes.len());
+    let mut entries: Vec<Vec<EntrySpan>> = Vec::with_capacity(old_index.entries.len());
+    let mut dashes: Vec<Vec<usize>> = Vec::with_capacity(old_index.dashes.len());
     let part_first: Vec<usize> = parts
         .iter()
         .map(|p| moves.id(NodeId(p.old_first as u32)).index())
@@ -528,17 +566,25 @@ fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree,
     };
     let mut resized: Vec<NodeId> = Vec::new();
 
-    let push_old = |x: usize,
-                    seg: usize,
-                    nodes: &mut Vec<Node>,
-                    spans: &mut Vec<Span>,
-                    entries: &mut Vec<Vec<EntrySpan>>,
-                    dashes: &mut Vec<Vec<usize>>,
-                    resized: &mut Vec<NodeId>|
+    // The old nodes are taken in order, each moved into the new tree; those of the parts'
+    // old children are dropped on the way.
+    let mut old_nodes = old_tree.nodes.into_iter().enumerate();
+    let mut push_old = |x: usize,
+                        seg: usize,
+                        nodes: &mut Vec<Node>,
+                        spans: &mut Vec<Span>,
+                        entries: &mut Vec<Vec<EntrySpan>>,
+                        dashes: &mut Vec<Vec<usize>>,
+                        resized: &mut Vec<NodeId>|
      -> Option<()> {
         let id = NodeId(x as u32);
-        let node = &o.tree.nodes[x];
-        let old_span = o.index.spans[x];
+        let node = loop {
+            let (at, node) = old_nodes.next()?;
+            if at == x {
+                break node;
+            }
+        };
+        let old_span = *old_index.spans.get(x)?;
         let (by, lines_by) = seg
             .checked_sub(1)
             .map_or((0, 0), |k| (moves.text[k].1, moves.text[k].2));
@@ -553,77 +599,122 @@ fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree,
         let mut location = node.location;
         location.line = shift(location.line, lines_by);
         let grafts = if wide { by_parent.get(&id) } else { None };
-        let kind = match &node.kind {
-            NodeKind::Scalar(v) => NodeKind::Scalar(v.clone()),
+        let kind = match node.kind {
+            NodeKind::Scalar(v) => NodeKind::Scalar(v),
             NodeKind::Alias(_) => return None,
-            NodeKind::Sequence(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                let mut own = Vec::new();
-                let mut k = 0;
-                for &g in grafts.map_or(&[][..], Vec::as_slice) {
-                    let p = &parts[g];
-                    out.extend(items[k..p.unit.first].iter().map(|i| moves.id(*i)));
-                    own.extend(o.index.dashes(id)[k..p.unit.first].iter().map(|d| pos(*d)));
-                    if let Some(r) = p.tree.root {
-                        if let NodeKind::Sequence(new) = &p.tree.node(r).kind {
-                            out.extend(new.iter().map(|i| sub_id(g, *i)));
+            NodeKind::Sequence(mut items) => {
+                let mut own = if old_span.style == Style::BlockSeq {
+                    std::mem::take(old_index.dashes.get_mut(old_span.extra as usize)?)
+                } else {
+                    Vec::new()
+                };
+                match grafts {
+                    None => {
+                        for i in &mut items {
+                            *i = moves.id(*i);
                         }
-                        own.extend(p.index.dashes(r).iter().map(|d| d + p.new_start));
+                        for d in &mut own {
+                            *d = pos(*d);
+                        }
                     }
-                    k = p.unit.last + 1;
+                    Some(grafts) => {
+                        let (old_items, old_own) = (items, own);
+                        items = Vec::with_capacity(old_items.len());
+                        own = Vec::with_capacity(old_own.len());
+                        let mut k = 0;
+                        for &g in grafts {
+                            let p = &parts[g];
+                            items.extend(old_items[k..p.unit.first].iter().map(|i| moves.id(*i)));
+                            own.extend(old_own.get(k..p.unit.first)?.iter().map(|d| pos(*d)));
+                            if let Some(r) = p.tree.root {
+                                if let NodeKind::Sequence(new) = &p.tree.node(r).kind {
+                                    items.extend(new.iter().map(|i| sub_id(g, *i)));
+                                }
+                                own.extend(p.index.dashes(r).iter().map(|d| d + p.new_start));
+                            }
+                            k = p.unit.last + 1;
+                        }
+                        items.extend(old_items[k..].iter().map(|i| moves.id(*i)));
+                        if old_span.style == Style::BlockSeq {
+                            own.extend(old_own.get(k..)?.iter().map(|d| pos(*d)));
+                        }
+                    }
                 }
-                out.extend(items[k..].iter().map(|i| moves.id(*i)));
                 if old_span.style == Style::BlockSeq {
-                    if grafts.is_some() {
-                        own.extend(o.index.dashes(id)[k..].iter().map(|d| pos(*d)));
-                    } else {
-                        own = o.index.dashes(id).iter().map(|d| pos(*d)).collect();
-                    }
                     span.extra = dashes.len() as u32;
                     dashes.push(own);
                 }
-                NodeKind::Sequence(out)
+                NodeKind::Sequence(items)
             }
-            NodeKind::Mapping(list) => {
-                let mut out = Vec::with_capacity(list.len());
-                let mut own = Vec::new();
-                let old_own = o.index.entry_spans(id);
-                let moved = |es: &EntrySpan| EntrySpan {
-                    start: pos(es.start),
-                    colon: es.colon.map(pos),
-                    complex: es.complex,
-                };
-                let moved_entry = |e: &Entry| Entry {
-                    key: e.key.clone(),
-                    key_node: moves.id(e.key_node),
-                    value: moves.id(e.value),
-                };
-                let mut k = 0;
-                for &g in grafts.map_or(&[][..], Vec::as_slice) {
-                    let p = &parts[g];
-                    out.extend(list[k..p.unit.first].iter().map(moved_entry));
-                    own.extend(old_own[k..p.unit.first].iter().map(moved));
-                    if let Some(r) = p.tree.root {
-                        if let NodeKind::Mapping(new) = &p.tree.node(r).kind {
-                            out.extend(new.iter().map(|e| Entry {
-                                key: e.key.clone(),
-                                key_node: sub_id(g, e.key_node),
-                                value: sub_id(g, e.value),
-                            }));
-                        }
-                        own.extend(p.index.entry_spans(r).iter().map(|es| EntrySpan {
-                            start: es.start + p.new_start,
-                            colon: es.colon.map(|c| c + p.new_start),
-                            complex: es.complex,
-                        }));
+            NodeKind::Mapping(mut list) => {
+                let mut own = match old_span.style {
+                    Style::BlockMap | Style::FlowMap | Style::FlowPair => {
+                        std::mem::take(old_index.entries.get_mut(old_span.extra as usize)?)
                     }
-                    k = p.unit.last + 1;
+                    _ => Vec::new(),
+                };
+                let moved = |es: &mut EntrySpan| {
+                    es.start = pos(es.start);
+                    es.colon = es.colon.map(pos);
+                };
+                let moved_entry = |e: &mut Entry| {
+                    e.key_node = moves.id(e.key_node);
+                    e.value = moves.id(e.value);
+                };
+                match grafts {
+                    None => {
+                        list.iter_mut().for_each(moved_entry);
+                        own.iter_mut().for_each(moved);
+                    }
+                    Some(grafts) => {
+                        let mut old_list = list.into_iter();
+                        let mut old_own = own.into_iter();
+                        list = Vec::with_capacity(old_list.len());
+                        own = Vec::with_capacity(old_own.len());
+                        let mut k = 0;
+                        for &g in grafts {
+                            let p = &parts[g];
+                            for _ in k..p.unit.first {
+                                let (mut e, mut es) = (old_list.next()?, old_own.next()?);
+                                moved_entry(&mut e);
+                                moved(&mut es);
+                                list.push(e);
+                                own.push(es);
+                            }
+                            // The part's old children.
+                            for _ in p.unit.first..=p.unit.last {
+                                old_list.next()?;
+                                old_own.next()?;
+                            }
+                            if let Some(r) = p.tree.root {
+                                if let NodeKind::Mapping(new) = &p.tree.node(r).kind {
+                                    list.extend(new.iter().map(|e| Entry {
+                                        key: e.key.clone(),
+                                        key_node: sub_id(g, e.key_node),
+                                        value: sub_id(g, e.value),
+                                    }));
+                                }
+                                own.extend(p.index.entry_spans(r).iter().map(|es| EntrySpan {
+                                    start: es.start + p.new_start,
+                                    colon: es.colon.map(|c| c + p.new_start),
+                                    complex: es.complex,
+                                }));
+                            }
+                            k = p.unit.last + 1;
+                        }
+                        for mut e in old_list {
+                            moved_entry(&mut e);
+                            list.push(e);
+                        }
+                        for mut es in old_own {
+                            moved(&mut es);
+                            own.push(es);
+                        }
+                    }
                 }
-                out.extend(list[k..].iter().map(moved_entry));
-                own.extend(old_own[k..].iter().map(moved));
                 span.extra = entries.len() as u32;
                 entries.push(own);
-                NodeKind::Mapping(out)
+                NodeKind::Mapping(list)
             }
         };
         if let Some(grafts) = grafts {
@@ -725,7 +816,7 @@ fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree,
         }
         cursor = p.old_last + 1;
     }
-    for x in cursor..o.tree.nodes.len() {
+    for x in cursor..old_count {
         push_old(
             x,
             parts.len(),
@@ -797,7 +888,7 @@ fn assemble(o: &Old, parts: &[Part], text: &str, lines: &Lines) -> Option<(Tree,
         .unwrap_or(2);
     let tree = Tree {
         nodes,
-        root: o.tree.root,
+        root,
         aliases: Default::default(),
     };
     let index = Index {
@@ -922,6 +1013,39 @@ tail: x
                 .collect()
         })?;
         assert!(grafted);
+        Ok(())
+    }
+
+    #[test]
+    fn a_released_index_is_moved_into_the_next() -> Result<(), EditError> {
+        // The input keeps its index; the intermediate document gives its own to the next step's
+        // (debug builds compare each grafted index with a whole parse).
+        let input = parse(ROUTES);
+        let mut expected = None;
+        let mut middle = input.apply_composed(&rename_lb(&input), &mut expected)?;
+        assert!(middle.is_grafted());
+        let edits: Vec<Edit> = middle
+            .top("tail")
+            .map(|e| Edit::SetScalar {
+                node: e.value,
+                value: Value::String("z".into()),
+            })
+            .into_iter()
+            .collect();
+        let last = middle.apply_composed_releasing(&edits, &mut expected)?;
+        assert!(last.is_grafted());
+        assert!(!last.text().contains("lb_policy:") && last.text().ends_with("tail: z\n"));
+        let full = parse(last.text());
+        assert_eq!(last.backend_dump_for_debug(), full.backend_dump_for_debug());
+        // The released document still answers from its text.
+        assert_eq!(
+            middle.backend_dump_for_debug(),
+            parse(middle.text()).backend_dump_for_debug()
+        );
+        if let Some(expected) = &expected {
+            last.verify(expected)?;
+        }
+        assert!(expected.is_some());
         Ok(())
     }
 

@@ -137,6 +137,26 @@ impl YamlDocument {
         Some(next)
     }
 
+    /// [`YamlDocument::grafted`] from a document that is not needed afterwards: its tree and
+    /// index are moved into the next one's rather than copied.
+    fn grafted_owned(self, splices: &[Changed], text: &str) -> Option<YamlDocument> {
+        let (tree, index, lines) = graft::graft_owned(self, splices, text)?;
+        let next = YamlDocument {
+            eol: eol_of(text),
+            text: text.to_owned(),
+            base: 0,
+            lines,
+            tree,
+            index,
+            json: None,
+            stream: false,
+        };
+        if cfg!(debug_assertions) {
+            next.assert_same_as_parsed();
+        }
+        Some(next)
+    }
+
     /// Debug builds compare every grafted index with a whole parse of the same text.
     fn assert_same_as_parsed(&self) {
         match YamlDocument::parse(self.text.clone()) {
@@ -283,6 +303,11 @@ impl Backend for YamlDocument {
 
     fn graft(&self, splices: &[Changed], text: &str) -> Option<Box<dyn Backend>> {
         self.grafted(splices, text)
+            .map(|d| Box::new(d) as Box<dyn Backend>)
+    }
+
+    fn graft_owned(self: Box<Self>, splices: &[Changed], text: &str) -> Option<Box<dyn Backend>> {
+        self.grafted_owned(splices, text)
             .map(|d| Box::new(d) as Box<dyn Backend>)
     }
 
