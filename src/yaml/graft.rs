@@ -34,7 +34,7 @@ use super::index::{self, EntrySpan, Index, Span, Style};
 use super::limits::MAX_DEPTH;
 use super::scan;
 use crate::document::lines::Lines;
-use crate::document::{Entry, Node, NodeId, NodeKind, Slot, Tree};
+use crate::document::{Entry, Node, NodeId, NodeKind, Slot, Tree, Value};
 
 /// Sibling children `first..=last` of the block collection `parent`, the text they take in the
 /// old text (`start..end`, whole lines), and how many bytes the splices inside change it by.
@@ -327,14 +327,8 @@ pub(crate) fn graft(
     text: &str,
 ) -> Option<(Tree, Index, Lines)> {
     let (parts, new_lines) = plan(old, splices, text)?;
-    let (tree, index) = assemble(
-        old.tree.clone(),
-        old.index.clone(),
-        &old.lines,
-        &parts,
-        text,
-        &new_lines,
-    )?;
+    let prev = Prev::Borrowed(&old.tree, &old.index);
+    let (tree, index) = assemble(prev, &old.lines, &parts, text, &new_lines)?;
     Some((tree, index, new_lines))
 }
 
@@ -349,7 +343,7 @@ pub(crate) fn graft_owned(
     let YamlDocument {
         tree, index, lines, ..
     } = old;
-    let (tree, index) = assemble(tree, index, &lines, &parts, text, &new_lines)?;
+    let (tree, index) = assemble(Prev::Owned(tree, index), &lines, &parts, text, &new_lines)?;
     Some((tree, index, new_lines))
 }
 
@@ -496,17 +490,63 @@ impl Moves {
     }
 }
 
+/// The old tree and index: the next one's nodes and lists are moved out of them when they are
+/// not needed afterwards, else copied.
+enum Prev<'a> {
+    Owned(Tree, Index),
+    Borrowed(&'a Tree, &'a Index),
+}
+
+impl Prev<'_> {
+    fn tree(&self) -> &Tree {
+        match self {
+            Prev::Owned(tree, _) => tree,
+            Prev::Borrowed(tree, _) => tree,
+        }
+    }
+
+    fn index(&self) -> &Index {
+        match self {
+            Prev::Owned(_, index) => index,
+            Prev::Borrowed(_, index) => index,
+        }
+    }
+
+    fn node(&mut self, x: usize) -> Option<Node> {
+        match self {
+            Prev::Owned(tree, _) => tree.nodes.get_mut(x).map(|node| Node {
+                kind: std::mem::replace(&mut node.kind, NodeKind::Scalar(Value::Null)),
+                ..*node
+            }),
+            Prev::Borrowed(tree, _) => tree.nodes.get(x).cloned(),
+        }
+    }
+
+    fn entries(&mut self, k: usize) -> Option<Vec<EntrySpan>> {
+        match self {
+            Prev::Owned(_, index) => index.entries.get_mut(k).map(std::mem::take),
+            Prev::Borrowed(_, index) => index.entries.get(k).cloned(),
+        }
+    }
+
+    fn dashes(&mut self, k: usize) -> Option<Vec<usize>> {
+        match self {
+            Prev::Owned(_, index) => index.dashes.get_mut(k).map(std::mem::take),
+            Prev::Borrowed(_, index) => index.dashes.get(k).cloned(),
+        }
+    }
+}
+
 /// Puts the parts in place of the old children and moves everything else.
 fn assemble(
-    old_tree: Tree,
-    mut old_index: Index,
+    mut prev: Prev<'_>,
     old_lines: &Lines,
     parts: &[Part],
     text: &str,
     lines: &Lines,
 ) -> Option<(Tree, Index)> {
-    let old_count = old_tree.nodes.len();
-    let root = old_tree.root;
+    let old_count = prev.tree().nodes.len();
+    let root = prev.tree().root;
     let mut moves = Moves {
         ids: Vec::with_capacity(old_count),
         text: Vec::with_capacity(parts.len()),
@@ -539,7 +579,7 @@ fn assemble(
             if std::mem::replace(&mut wide[id.index()], true) {
                 break;
             }
-            up = old_tree.nodes.get(id.index())?.parent.map(|(q, _)| q);
+            up = prev.tree().nodes.get(id.index())?.parent.map(|(q, _)| q);
         }
     }
     // The parts of each parent, and the id of each part's first new node.
@@ -550,8 +590,8 @@ fn assemble(
     let total = shift(old_count, ids);
     let mut nodes: Vec<Node> = Vec::with_capacity(total);
     let mut spans: Vec<Span> = Vec::with_capacity(total);
-    let mut entries: Vec<Vec<EntrySpan>> = Vec::with_capacity(old_index.entries.len());
-    let mut dashes: Vec<Vec<usize>> = Vec::with_capacity(old_index.dashes.len());
+    let mut entries: Vec<Vec<EntrySpan>> = Vec::with_capacity(prev.index().entries.len());
+    let mut dashes: Vec<Vec<usize>> = Vec::with_capacity(prev.index().dashes.len());
     let part_first: Vec<usize> = parts
         .iter()
         .map(|p| moves.id(NodeId(p.old_first as u32)).index())
@@ -566,9 +606,6 @@ fn assemble(
     };
     let mut resized: Vec<NodeId> = Vec::new();
 
-    // The old nodes are taken in order, each moved into the new tree; those of the parts'
-    // old children are dropped on the way.
-    let mut old_nodes = old_tree.nodes.into_iter().enumerate();
     let mut push_old = |x: usize,
                         seg: usize,
                         nodes: &mut Vec<Node>,
@@ -578,13 +615,8 @@ fn assemble(
                         resized: &mut Vec<NodeId>|
      -> Option<()> {
         let id = NodeId(x as u32);
-        let node = loop {
-            let (at, node) = old_nodes.next()?;
-            if at == x {
-                break node;
-            }
-        };
-        let old_span = *old_index.spans.get(x)?;
+        let node = prev.node(x)?;
+        let old_span = *prev.index().spans.get(x)?;
         let (by, lines_by) = seg
             .checked_sub(1)
             .map_or((0, 0), |k| (moves.text[k].1, moves.text[k].2));
@@ -604,7 +636,7 @@ fn assemble(
             NodeKind::Alias(_) => return None,
             NodeKind::Sequence(mut items) => {
                 let mut own = if old_span.style == Style::BlockSeq {
-                    std::mem::take(old_index.dashes.get_mut(old_span.extra as usize)?)
+                    prev.dashes(old_span.extra as usize)?
                 } else {
                     Vec::new()
                 };
@@ -649,7 +681,7 @@ fn assemble(
             NodeKind::Mapping(mut list) => {
                 let mut own = match old_span.style {
                     Style::BlockMap | Style::FlowMap | Style::FlowPair => {
-                        std::mem::take(old_index.entries.get_mut(old_span.extra as usize)?)
+                        prev.entries(old_span.extra as usize)?
                     }
                     _ => Vec::new(),
                 };
