@@ -617,7 +617,7 @@ fn apply_batch(
         }
         (Some(expected), Doc::Shared(doc)) => Ok(Some(doc.apply_composed(edits, expected)?)),
         (None, doc) => {
-            let next = doc.get().apply(edits)?;
+            let next = doc.get().apply_indexed(edits)?;
             // The next step reads it: index it now so a failure is this step's.
             next.ensure_indexed()?;
             Ok(Some(next))

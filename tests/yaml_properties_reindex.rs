@@ -53,14 +53,24 @@ fn check(doc: &Doc, seeds: &[Seed]) -> Result<(bool, bool), TestCaseError> {
         text,
         next.text()
     );
-    // `--per-step` (`Document::apply`) grafts the same index, after its own full check.
-    let per_step = parsed.apply(&edits).map_err(|e| {
+    // `--per-step` (`Document::apply_indexed`) grafts the same index, after its own full
+    // check; `Document::apply` grafts nothing and indexes the text in full when it is read.
+    let per_step = parsed.apply_indexed(&edits).map_err(|e| {
         TestCaseError::fail(format!("apply failed where apply_composed did not: {e}"))
     })?;
     prop_assert_eq!(per_step.text(), next.text());
     prop_assert_eq!(per_step.is_grafted(), next.is_grafted());
     prop_assert_eq!(
         per_step.backend_dump_for_debug(),
+        full.backend_dump_for_debug()
+    );
+    let plain = parsed.apply(&edits).map_err(|e| {
+        TestCaseError::fail(format!("apply failed where apply_composed did not: {e}"))
+    })?;
+    prop_assert_eq!(plain.text(), next.text());
+    prop_assert!(!plain.is_grafted());
+    prop_assert_eq!(
+        plain.backend_dump_for_debug(),
         full.backend_dump_for_debug()
     );
     let expected = expected.ok_or_else(|| TestCaseError::fail("no expected data after a batch"))?;

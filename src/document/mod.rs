@@ -974,9 +974,20 @@ impl Document {
     /// Applies a batch of edits in one pass, verifies the result and returns the new document.
     /// An empty batch returns an identical document.
     pub fn apply(&self, edits: &[Edit]) -> Result<Document, EditError> {
+        self.apply_verified(edits, false)
+    }
+
+    /// [`Document::apply`] for a caller that reads the result's index next (a step of a chain
+    /// verified step by step): the index is grafted from this one where the edits allow, rather
+    /// than parsed in full when first read. [`Document::apply`] leaves it to that first read, so
+    /// a caller that only wants the text pays for no index.
+    pub fn apply_indexed(&self, edits: &[Edit]) -> Result<Document, EditError> {
+        self.apply_verified(edits, true)
+    }
+
+    fn apply_verified(&self, edits: &[Edit], graft: bool) -> Result<Document, EditError> {
         let backend = self.backend();
-        // The next index is grafted from this one where the edits allow (the next step reads
-        // it); the check below parses the new text in full all the same.
+        // The check below parses the new text in full whether or not the next index is grafted.
         let (text, splices) = backend.render_spliced(edits)?;
         #[cfg(test)]
         let (text, splices) = {
@@ -999,7 +1010,9 @@ impl Document {
             }
         }
         // Grafted once the check's data is gone, so that the two are never held at once.
-        let next = splices.and_then(|s| backend.graft(&s, &text));
+        let next = splices
+            .filter(|_| graft)
+            .and_then(|s| backend.graft(&s, &text));
         Ok(Document {
             format: self.format,
             text,
