@@ -120,27 +120,18 @@ impl YamlDocument {
     /// The document of `text`, which `splices` made of this one's text, with its index grafted
     /// from this one's; `None` where the text must be parsed in full.
     fn grafted(&self, splices: &[Changed], text: &str) -> Option<YamlDocument> {
-        let (tree, index, lines) = graft::graft(self, splices, text)?;
-        let next = YamlDocument {
-            eol: eol_of(text),
-            text: text.to_owned(),
-            base: 0,
-            lines,
-            tree,
-            index,
-            json: None,
-            stream: false,
-        };
-        if cfg!(debug_assertions) {
-            next.assert_same_as_parsed();
-        }
-        Some(next)
+        graft::graft(self, splices, text).map(|parts| YamlDocument::from_graft(parts, text))
     }
 
     /// [`YamlDocument::grafted`] from a document that is not needed afterwards: its tree and
     /// index are moved into the next one's rather than copied.
     fn grafted_owned(self, splices: &[Changed], text: &str) -> Option<YamlDocument> {
-        let (tree, index, lines) = graft::graft_owned(self, splices, text)?;
+        graft::graft_owned(self, splices, text).map(|parts| YamlDocument::from_graft(parts, text))
+    }
+
+    /// The document of `text` with a grafted tree, index and line table (a graft refuses BOMs,
+    /// JSON and streams, so the text is a plain single document).
+    fn from_graft((tree, index, lines): (Tree, Index, Lines), text: &str) -> YamlDocument {
         let next = YamlDocument {
             eol: eol_of(text),
             text: text.to_owned(),
@@ -154,7 +145,7 @@ impl YamlDocument {
         if cfg!(debug_assertions) {
             next.assert_same_as_parsed();
         }
-        Some(next)
+        next
     }
 
     /// Debug builds compare every grafted index with a whole parse of the same text.
