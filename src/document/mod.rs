@@ -575,6 +575,23 @@ pub struct Document {
     /// Whether the backend was grafted from the previous document's index (see
     /// [`Backend::graft`]): [`Document::verify`] then parses the text in full.
     grafted: bool,
+    /// What a higher layer read from this document once and keeps with it (see
+    /// [`Document::derived`]).
+    derived: Derived,
+}
+
+/// One value derived from a document's content, of a type only its maker knows.
+#[derive(Default)]
+struct Derived(OnceLock<Box<dyn std::any::Any + Send + Sync>>);
+
+impl fmt::Debug for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Derived(set)"
+        } else {
+            "Derived(unset)"
+        })
+    }
 }
 
 /// Follows aliases in `tree` to the node they name.
@@ -610,6 +627,7 @@ impl Document {
             text,
             stream: false,
             backend: OnceLock::from(backend),
+            derived: Derived::default(),
             grafted: false,
         })
     }
@@ -636,6 +654,7 @@ impl Document {
             text,
             stream: true,
             backend: OnceLock::from(backend),
+            derived: Derived::default(),
             grafted: false,
         })
     }
@@ -655,6 +674,20 @@ impl Document {
                 },
             )
             .as_ref()
+    }
+
+    /// The value `make` derives from this document, made on the first call and kept: a
+    /// document's text never changes, so what is read from it once stays true. One kind of
+    /// value is kept (the key sites of [`crate::detect`]); asked for another type, this gives
+    /// `None` and the caller makes its own.
+    pub(crate) fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        make: impl FnOnce() -> T,
+    ) -> Option<&T> {
+        self.derived
+            .0
+            .get_or_init(|| Box::new(make()))
+            .downcast_ref::<T>()
     }
 
     /// Builds the editing index now if it was deferred, and reports a failure to build it (an
@@ -702,6 +735,15 @@ impl Document {
     /// The location of a node's content (of the alias itself for an alias).
     pub fn location(&self, id: NodeId) -> Location {
         self.tree().node(id).location
+    }
+
+    /// The text of an entry's key (empty for a key that is not a scalar); `None` when `entry`
+    /// is not an entry of this document.
+    pub(crate) fn entry_key(&self, entry: EntryId) -> Option<&str> {
+        match &self.tree().nodes.get(entry.map.index())?.kind {
+            NodeKind::Mapping(entries) => entries.get(entry.index).map(|e| e.key.as_str()),
+            _ => None,
+        }
     }
 
     /// The location of an entry's key.
@@ -1024,6 +1066,7 @@ impl Document {
             stream: self.stream,
             grafted: next.is_some(),
             backend: next.map_or_else(OnceLock::new, OnceLock::from),
+            derived: Derived::default(),
         })
     }
 
@@ -1120,6 +1163,7 @@ impl Document {
             text,
             stream: self.stream,
             backend: OnceLock::from(next),
+            derived: Derived::default(),
             grafted,
         })
     }
