@@ -88,6 +88,9 @@ pub struct Input {
 /// edits make the text longer; a larger file is refused (exit 2) before it is read.
 pub const MAX_INPUT_BYTES: usize = 1 << 30;
 
+// The YAML index keeps offsets in 32 bits: the limit leaves room for edits to grow a text.
+const _: () = assert!(MAX_INPUT_BYTES * 2 <= crate::yaml::MAX_TEXT);
+
 /// Refuses an input of `size` bytes when it is over [`MAX_INPUT_BYTES`].
 fn check_size(path: impl FnOnce() -> String, size: u64) -> Result<(), RunError> {
     if size > MAX_INPUT_BYTES as u64 {
@@ -356,8 +359,6 @@ mod tests {
             }
             Ok(()) => panic!("a file over the limit was accepted"),
         }
-        // The YAML index keeps offsets in 32 bits: the limit leaves room for edits to grow it.
-        assert!(MAX_INPUT_BYTES * 2 <= crate::yaml::MAX_TEXT);
     }
 
     #[test]

@@ -88,6 +88,11 @@ struct PackedSpan {
     in_flow: bool,
 }
 
+// What a node and its span take: a large file has hundreds of thousands of each, and a run holds
+// two or three indexes at once.
+const _: () = assert!(std::mem::size_of::<PackedSpan>() <= 24);
+const _: () = assert!(std::mem::size_of::<crate::document::Node>() <= 56);
+
 impl From<Span> for PackedSpan {
     fn from(s: Span) -> PackedSpan {
         PackedSpan {
@@ -1010,13 +1015,5 @@ mod tests {
         assert_eq!(spans.set_end(0, 7), Some(()));
         assert_eq!(spans.at(0), Span { end: 7, ..span });
         assert_eq!(spans.set_end(1, 7), None);
-    }
-
-    /// What a node and its span take: a large file has hundreds of thousands of each, and a run
-    /// holds two or three indexes at once (issue 11's memory bound).
-    #[test]
-    fn nodes_and_spans_stay_small() {
-        assert!(std::mem::size_of::<PackedSpan>() <= 24);
-        assert!(std::mem::size_of::<crate::document::Node>() <= 56);
     }
 }
