@@ -89,7 +89,7 @@ pub struct Input {
 pub const MAX_INPUT_BYTES: usize = 1 << 30;
 
 // The YAML index keeps offsets in 32 bits: the limit leaves room for edits to grow a text.
-const _: () = assert!(MAX_INPUT_BYTES * 2 <= crate::yaml::MAX_TEXT);
+const _: () = assert!(2 * MAX_INPUT_BYTES <= crate::yaml::MAX_TEXT + 1);
 
 /// Refuses an input of `size` bytes when it is over [`MAX_INPUT_BYTES`].
 fn check_size(path: impl FnOnce() -> String, size: u64) -> Result<(), RunError> {
