@@ -565,6 +565,11 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     fn parse_data(&self, text: &str) -> Result<Value, ParseError> {
         Ok(self.reparse(text.into())?.data())
     }
+    /// Whether `text` certainly parses to `expected` ([`Backend::parse_data`] equal to it),
+    /// judged without building its data; `false` leaves the judgement to `parse_data`.
+    fn text_has_data(&self, _text: &str, _expected: &Value) -> bool {
+        false
+    }
     /// Byte range of a node's value in the document's text (for redaction of secrets).
     fn span(&self, node: NodeId) -> Range<usize>;
     /// Why this stand-in has no index (see [`Document::ensure_indexed`]).
@@ -606,6 +611,23 @@ pub struct Document {
     /// Whether the backend was grafted from the previous document's index (see
     /// [`Backend::graft`]): [`Document::verify`] then parses the text in full.
     grafted: bool,
+    /// What a higher layer read from this document once and keeps with it (see
+    /// [`Document::derived`]).
+    derived: Derived,
+}
+
+/// One value derived from a document's content, of a type only its maker knows.
+#[derive(Default)]
+struct Derived(OnceLock<Box<dyn std::any::Any + Send + Sync>>);
+
+impl fmt::Debug for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Derived(set)"
+        } else {
+            "Derived(unset)"
+        })
+    }
 }
 
 /// Follows aliases in `tree` to the node they name.
@@ -648,6 +670,7 @@ impl Document {
             text,
             stream: false,
             backend: OnceLock::from(backend),
+            derived: Derived::default(),
             grafted: false,
         })
     }
@@ -679,6 +702,7 @@ impl Document {
             text,
             stream: true,
             backend: OnceLock::from(backend),
+            derived: Derived::default(),
             grafted: false,
         })
     }
@@ -696,6 +720,20 @@ impl Document {
                 Err(e) => Box::new(Unindexable::new(e)),
             })
             .as_ref()
+    }
+
+    /// The value `make` derives from this document, made on the first call and kept: a
+    /// document's text never changes, so what is read from it once stays true. One kind of
+    /// value is kept (the key sites of [`crate::detect`]); asked for another type, this gives
+    /// `None` and the caller makes its own.
+    pub(crate) fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        make: impl FnOnce() -> T,
+    ) -> Option<&T> {
+        self.derived
+            .0
+            .get_or_init(|| Box::new(make()))
+            .downcast_ref::<T>()
     }
 
     /// Builds the editing index now if it was deferred, and reports a failure to build it (an
@@ -743,6 +781,15 @@ impl Document {
     /// The location of a node's content (of the alias itself for an alias).
     pub fn location(&self, id: NodeId) -> Location {
         self.tree().node(id).location()
+    }
+
+    /// The text of an entry's key (empty for a key that is not a scalar); `None` when `entry`
+    /// is not an entry of this document.
+    pub(crate) fn entry_key(&self, entry: EntryId) -> Option<&str> {
+        match &self.tree().nodes.get(entry.map.index())?.kind {
+            NodeKind::Mapping(entries) => entries.get(entry.index).map(|e| e.key.as_str()),
+            _ => None,
+        }
     }
 
     /// The location of an entry's key.
@@ -1066,6 +1113,7 @@ impl Document {
             stream: self.stream,
             grafted: next.is_some(),
             backend: next.map_or_else(OnceLock::new, OnceLock::from),
+            derived: Derived::default(),
         })
     }
 
@@ -1164,6 +1212,7 @@ impl Document {
             text,
             stream: self.stream,
             backend: OnceLock::from(next),
+            derived: Derived::default(),
             grafted,
         })
     }
@@ -1189,7 +1238,10 @@ impl Document {
     pub fn verify(&self, expected: &Value) -> Result<(), EditError> {
         if self.grafted {
             // The index was grafted from the previous one's: verification reads the whole text
-            // with the format's parser instead.
+            // with the format's parser instead, comparing as it reads when the backend can.
+            if self.backend().text_has_data(&self.text, expected) {
+                return Ok(());
+            }
             let actual =
                 self.backend()
                     .parse_data(&self.text)

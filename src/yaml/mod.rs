@@ -302,6 +302,16 @@ impl Backend for YamlDocument {
         }
     }
 
+    fn text_has_data(&self, text: &str, expected: &Value) -> bool {
+        match self.json {
+            Some(_) => false,
+            None => {
+                let src = text.strip_prefix('\u{feff}').unwrap_or(text);
+                data::matches(src, self.stream, expected)
+            }
+        }
+    }
+
     fn reparse(&self, text: Arc<str>) -> Result<Box<dyn Backend>, ParseError> {
         Ok(Box::new(if self.is_json() {
             YamlDocument::parse_json_shared(text)?
