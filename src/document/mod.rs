@@ -101,21 +101,44 @@ pub struct Entry {
     pub value: NodeId,
 }
 
+/// A node of a [`Tree`]. A large file has hundreds of thousands of them, so the line and column
+/// of its [`Location`] and its place in its parent are kept in 32 bits (56 bytes in all, not 72):
+/// texts are limited far below 4 GiB (`runner::input::MAX_INPUT_BYTES`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
-    /// Where the node's content starts.
-    pub location: Location,
+    /// Where the node's content starts (see [`Node::location`]).
+    line: u32,
+    column: u32,
     /// Where the node is written in its parent, to compute its data paths.
     pub(crate) parent: Option<(NodeId, Slot)>,
 }
 
-/// A node's place in its parent.
+impl Node {
+    pub(crate) fn new(kind: NodeKind, location: Location, parent: Option<(NodeId, Slot)>) -> Node {
+        Node {
+            kind,
+            line: location.line as u32,
+            column: location.column as u32,
+            parent,
+        }
+    }
+
+    /// Where the node's content starts.
+    pub fn location(&self) -> Location {
+        Location {
+            line: self.line as usize,
+            column: self.column as usize,
+        }
+    }
+}
+
+/// A node's place in its parent: the entry's or item's position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {
-    Key(usize),
-    Value(usize),
-    Item(usize),
+    Key(u32),
+    Value(u32),
+    Item(u32),
 }
 
 /// The neutral view of a document that backends build.
@@ -131,11 +154,7 @@ pub struct Tree {
 impl Tree {
     pub(crate) fn push(&mut self, kind: NodeKind, location: Location) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        self.nodes.push(Node {
-            kind,
-            location,
-            parent: None,
-        });
+        self.nodes.push(Node::new(kind, location, None));
         id
     }
 
@@ -166,12 +185,17 @@ impl Tree {
                 NodeKind::Sequence(items) => items
                     .iter()
                     .enumerate()
-                    .map(|(n, c)| (*c, Slot::Item(n)))
+                    .map(|(n, c)| (*c, Slot::Item(n as u32)))
                     .collect(),
                 NodeKind::Mapping(entries) => entries
                     .iter()
                     .enumerate()
-                    .flat_map(|(n, e)| [(e.key_node, Slot::Key(n)), (e.value, Slot::Value(n))])
+                    .flat_map(|(n, e)| {
+                        [
+                            (e.key_node, Slot::Key(n as u32)),
+                            (e.value, Slot::Value(n as u32)),
+                        ]
+                    })
                     .collect(),
                 NodeKind::Alias(target) => {
                     let target = *target;
@@ -258,9 +282,11 @@ impl Tree {
             }
             Some((parent, slot)) => {
                 let seg = match slot {
-                    Slot::Item(n) => DataSeg::Index(n),
+                    Slot::Item(n) => DataSeg::Index(n as usize),
                     Slot::Value(n) => match &self.node(parent).kind {
-                        NodeKind::Mapping(entries) => DataSeg::Key(self.data(entries[n].key_node)),
+                        NodeKind::Mapping(entries) => {
+                            DataSeg::Key(self.data(entries[n as usize].key_node))
+                        }
                         _ => return Ok(()),
                     },
                     // Inside a key: the edit would change a key somewhere, which a path to a
@@ -429,6 +455,10 @@ pub enum ParseError {
          does not read configs nested this deep"
     )]
     TooDeep { location: Location, limit: usize },
+    /// A text longer than the index handles (an edit would have to grow a file far beyond the
+    /// size inputs are limited to).
+    #[error("{location}: the text is longer than {limit} bytes, more than pomerium-migrate reads")]
+    TooLarge { location: Location, limit: usize },
 }
 
 impl ParseError {
@@ -437,7 +467,8 @@ impl ParseError {
             ParseError::Syntax { location, .. }
             | ParseError::MultipleDocuments { location, .. }
             | ParseError::ExcessiveAliasing { location, .. }
-            | ParseError::TooDeep { location, .. } => *location,
+            | ParseError::TooDeep { location, .. }
+            | ParseError::TooLarge { location, .. } => *location,
         }
     }
 }
@@ -749,7 +780,7 @@ impl Document {
 
     /// The location of a node's content (of the alias itself for an alias).
     pub fn location(&self, id: NodeId) -> Location {
-        self.tree().node(id).location
+        self.tree().node(id).location()
     }
 
     /// The text of an entry's key (empty for a key that is not a scalar); `None` when `entry`
