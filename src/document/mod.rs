@@ -19,7 +19,7 @@ pub mod value;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use thiserror::Error;
 
@@ -101,21 +101,44 @@ pub struct Entry {
     pub value: NodeId,
 }
 
+/// A node of a [`Tree`]. A large file has hundreds of thousands of them, so the line and column
+/// of its [`Location`] and its place in its parent are kept in 32 bits (56 bytes in all, not 72):
+/// texts are limited far below 4 GiB (`runner::input::MAX_INPUT_BYTES`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
-    /// Where the node's content starts.
-    pub location: Location,
+    /// Where the node's content starts (see [`Node::location`]).
+    line: u32,
+    column: u32,
     /// Where the node is written in its parent, to compute its data paths.
     pub(crate) parent: Option<(NodeId, Slot)>,
 }
 
-/// A node's place in its parent.
+impl Node {
+    pub(crate) fn new(kind: NodeKind, location: Location, parent: Option<(NodeId, Slot)>) -> Node {
+        Node {
+            kind,
+            line: location.line as u32,
+            column: location.column as u32,
+            parent,
+        }
+    }
+
+    /// Where the node's content starts.
+    pub fn location(&self) -> Location {
+        Location {
+            line: self.line as usize,
+            column: self.column as usize,
+        }
+    }
+}
+
+/// A node's place in its parent: the entry's or item's position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {
-    Key(usize),
-    Value(usize),
-    Item(usize),
+    Key(u32),
+    Value(u32),
+    Item(u32),
 }
 
 /// The neutral view of a document that backends build.
@@ -131,11 +154,7 @@ pub struct Tree {
 impl Tree {
     pub(crate) fn push(&mut self, kind: NodeKind, location: Location) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        self.nodes.push(Node {
-            kind,
-            location,
-            parent: None,
-        });
+        self.nodes.push(Node::new(kind, location, None));
         id
     }
 
@@ -166,12 +185,17 @@ impl Tree {
                 NodeKind::Sequence(items) => items
                     .iter()
                     .enumerate()
-                    .map(|(n, c)| (*c, Slot::Item(n)))
+                    .map(|(n, c)| (*c, Slot::Item(n as u32)))
                     .collect(),
                 NodeKind::Mapping(entries) => entries
                     .iter()
                     .enumerate()
-                    .flat_map(|(n, e)| [(e.key_node, Slot::Key(n)), (e.value, Slot::Value(n))])
+                    .flat_map(|(n, e)| {
+                        [
+                            (e.key_node, Slot::Key(n as u32)),
+                            (e.value, Slot::Value(n as u32)),
+                        ]
+                    })
                     .collect(),
                 NodeKind::Alias(target) => {
                     let target = *target;
@@ -258,9 +282,11 @@ impl Tree {
             }
             Some((parent, slot)) => {
                 let seg = match slot {
-                    Slot::Item(n) => DataSeg::Index(n),
+                    Slot::Item(n) => DataSeg::Index(n as usize),
                     Slot::Value(n) => match &self.node(parent).kind {
-                        NodeKind::Mapping(entries) => DataSeg::Key(self.data(entries[n].key_node)),
+                        NodeKind::Mapping(entries) => {
+                            DataSeg::Key(self.data(entries[n as usize].key_node))
+                        }
                         _ => return Ok(()),
                     },
                     // Inside a key: the edit would change a key somewhere, which a path to a
@@ -429,6 +455,10 @@ pub enum ParseError {
          does not read configs nested this deep"
     )]
     TooDeep { location: Location, limit: usize },
+    /// A text longer than the index handles (an edit would have to grow a file far beyond the
+    /// size inputs are limited to).
+    #[error("{location}: the text is longer than {limit} bytes, more than pomerium-migrate reads")]
+    TooLarge { location: Location, limit: usize },
 }
 
 impl ParseError {
@@ -437,7 +467,8 @@ impl ParseError {
             ParseError::Syntax { location, .. }
             | ParseError::MultipleDocuments { location, .. }
             | ParseError::ExcessiveAliasing { location, .. }
-            | ParseError::TooDeep { location, .. } => *location,
+            | ParseError::TooDeep { location, .. }
+            | ParseError::TooLarge { location, .. } => *location,
         }
     }
 }
@@ -508,7 +539,7 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     /// New text with the edits applied; no verification.
     fn render(&self, edits: &[Edit]) -> Result<String, EditError>;
     /// Parses a text of this format into a new backend.
-    fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError>;
+    fn reparse(&self, text: Arc<str>) -> Result<Box<dyn Backend>, ParseError>;
     /// [`Backend::render`], and where the text changed when this backend can build the next
     /// index from its own ([`Backend::graft`]); `None` where it cannot.
     fn render_spliced(&self, edits: &[Edit]) -> Result<(String, Option<Vec<Changed>>), EditError> {
@@ -517,18 +548,27 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     /// The backend of `text`, which `splices` ([`Backend::render_spliced`]) made of this
     /// backend's text, built from this one's index without parsing the whole text (YAML grafts
     /// the parts the edits touched, see `yaml::graft`); `None` where it must be parsed in full.
-    fn graft(&self, _splices: &[Changed], _text: &str) -> Option<Box<dyn Backend>> {
+    fn graft(&self, _splices: &[Changed], _text: &Arc<str>) -> Option<Box<dyn Backend>> {
         None
     }
     /// [`Backend::graft`] from a backend that is not needed afterwards: its index becomes the
     /// next one's instead of being copied.
-    fn graft_owned(self: Box<Self>, splices: &[Changed], text: &str) -> Option<Box<dyn Backend>> {
+    fn graft_owned(
+        self: Box<Self>,
+        splices: &[Changed],
+        text: &Arc<str>,
+    ) -> Option<Box<dyn Backend>> {
         self.graft(splices, text)
     }
     /// The data of a text of this format, as [`Backend::data`] would give it after
     /// [`Backend::reparse`]; backends override it with a parse that builds no index.
     fn parse_data(&self, text: &str) -> Result<Value, ParseError> {
-        Ok(self.reparse(text.to_owned())?.data())
+        Ok(self.reparse(text.into())?.data())
+    }
+    /// Whether `text` certainly parses to `expected` ([`Backend::parse_data`] equal to it),
+    /// judged without building its data; `false` leaves the judgement to `parse_data`.
+    fn text_has_data(&self, _text: &str, _expected: &Value) -> bool {
+        false
     }
     /// Byte range of a node's value in the document's text (for redaction of secrets).
     fn span(&self, node: NodeId) -> Range<usize>;
@@ -563,13 +603,31 @@ pub(crate) type Changed = (usize, usize, usize);
 #[derive(Debug)]
 pub struct Document {
     format: Format,
-    text: String,
+    /// The text, shared with the backend (which reads it too) rather than copied.
+    text: Arc<str>,
     /// A YAML stream read by [`Document::parse_stream`].
     stream: bool,
     backend: OnceLock<Box<dyn Backend>>,
     /// Whether the backend was grafted from the previous document's index (see
     /// [`Backend::graft`]): [`Document::verify`] then parses the text in full.
     grafted: bool,
+    /// What a higher layer read from this document once and keeps with it (see
+    /// [`Document::derived`]).
+    derived: Derived,
+}
+
+/// One value derived from a document's content, of a type only its maker knows.
+#[derive(Default)]
+struct Derived(OnceLock<Box<dyn std::any::Any + Send + Sync>>);
+
+impl fmt::Debug for Derived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Derived(set)"
+        } else {
+            "Derived(unset)"
+        })
+    }
 }
 
 /// Follows aliases in `tree` to the node they name.
@@ -582,13 +640,14 @@ fn resolve_in(tree: &Tree, mut id: NodeId) -> NodeId {
 }
 
 /// Builds the backend of a format.
-fn index(text: String, format: Format, stream: bool) -> Result<Box<dyn Backend>, ParseError> {
+fn index(text: &Arc<str>, format: Format, stream: bool) -> Result<Box<dyn Backend>, ParseError> {
+    let shared = Arc::clone(text);
     Ok(match format {
-        Format::Yaml if stream => Box::new(yaml::YamlDocument::parse_stream(text)?),
-        Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
-        Format::Json => Box::new(yaml::YamlDocument::parse_json(text)?),
-        Format::Toml => Box::new(toml::TomlDocument::parse(text)?),
-        Format::Dotenv => Box::new(dotenv::DotenvDocument::parse(text)?),
+        Format::Yaml if stream => Box::new(yaml::YamlDocument::parse_stream_shared(shared)?),
+        Format::Yaml => Box::new(yaml::YamlDocument::parse_shared(shared)?),
+        Format::Json => Box::new(yaml::YamlDocument::parse_json_shared(shared)?),
+        Format::Toml => Box::new(toml::TomlDocument::parse(text.to_string())?),
+        Format::Dotenv => Box::new(dotenv::DotenvDocument::parse(text.to_string())?),
     })
 }
 
@@ -599,12 +658,19 @@ impl Document {
     /// Pomerium reads only the first. Manifests that hold several objects are read with
     /// [`Document::parse_stream`].
     pub fn parse(text: String, format: Format) -> Result<Document, ParseError> {
-        let backend = index(text.clone(), format, false)?;
+        Document::parse_shared(Arc::from(text), format)
+    }
+
+    /// [`Document::parse`] of a text the caller keeps too (the input as read), shared rather
+    /// than copied.
+    pub(crate) fn parse_shared(text: Arc<str>, format: Format) -> Result<Document, ParseError> {
+        let backend = index(&text, format, false)?;
         Ok(Document {
             format,
             text,
             stream: false,
             backend: OnceLock::from(backend),
+            derived: Derived::default(),
             grafted: false,
         })
     }
@@ -625,12 +691,18 @@ impl Document {
     /// Only YAML has streams: a JSON or TOML file holds one document and is read with
     /// [`Document::parse`].
     pub fn parse_stream(text: String) -> Result<Document, ParseError> {
-        let backend = index(text.clone(), Format::Yaml, true)?;
+        Document::parse_stream_shared(Arc::from(text))
+    }
+
+    /// [`Document::parse_stream`] of a text the caller keeps too, shared rather than copied.
+    pub(crate) fn parse_stream_shared(text: Arc<str>) -> Result<Document, ParseError> {
+        let backend = index(&text, Format::Yaml, true)?;
         Ok(Document {
             format: Format::Yaml,
             text,
             stream: true,
             backend: OnceLock::from(backend),
+            derived: Derived::default(),
             grafted: false,
         })
     }
@@ -642,14 +714,26 @@ impl Document {
 
     fn backend(&self) -> &dyn Backend {
         self.backend
-            .get_or_init(
-                || match index(self.text.clone(), self.format, self.stream) {
-                    Ok(b) => b,
-                    // The text was parsed once already by verification, with the same parser.
-                    Err(e) => Box::new(Unindexable::new(e)),
-                },
-            )
+            .get_or_init(|| match index(&self.text, self.format, self.stream) {
+                Ok(b) => b,
+                // The text was parsed once already by verification, with the same parser.
+                Err(e) => Box::new(Unindexable::new(e)),
+            })
             .as_ref()
+    }
+
+    /// The value `make` derives from this document, made on the first call and kept: a
+    /// document's text never changes, so what is read from it once stays true. One kind of
+    /// value is kept (the key sites of [`crate::detect`]); asked for another type, this gives
+    /// `None` and the caller makes its own.
+    pub(crate) fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        make: impl FnOnce() -> T,
+    ) -> Option<&T> {
+        self.derived
+            .0
+            .get_or_init(|| Box::new(make()))
+            .downcast_ref::<T>()
     }
 
     /// Builds the editing index now if it was deferred, and reports a failure to build it (an
@@ -696,7 +780,16 @@ impl Document {
 
     /// The location of a node's content (of the alias itself for an alias).
     pub fn location(&self, id: NodeId) -> Location {
-        self.tree().node(id).location
+        self.tree().node(id).location()
+    }
+
+    /// The text of an entry's key (empty for a key that is not a scalar); `None` when `entry`
+    /// is not an entry of this document.
+    pub(crate) fn entry_key(&self, entry: EntryId) -> Option<&str> {
+        match &self.tree().nodes.get(entry.map.index())?.kind {
+            NodeKind::Mapping(entries) => entries.get(entry.index).map(|e| e.key.as_str()),
+            _ => None,
+        }
     }
 
     /// The location of an entry's key.
@@ -1009,6 +1102,7 @@ impl Document {
                 return Err(EditError::Verification { detail });
             }
         }
+        let text: Arc<str> = text.into();
         // Grafted once the check's data is gone, so that the two are never held at once.
         let next = splices
             .filter(|_| graft)
@@ -1019,6 +1113,7 @@ impl Document {
             stream: self.stream,
             grafted: next.is_some(),
             backend: next.map_or_else(OnceLock::new, OnceLock::from),
+            derived: Derived::default(),
         })
     }
 
@@ -1038,6 +1133,7 @@ impl Document {
         expected: &mut Option<Value>,
     ) -> Result<Document, EditError> {
         let (text, splices) = self.compose(edits, expected)?;
+        let text: Arc<str> = text.into();
         let next = splices.and_then(|s| self.backend().graft(&s, &text));
         self.composed(text, next)
     }
@@ -1051,6 +1147,7 @@ impl Document {
         expected: &mut Option<Value>,
     ) -> Result<Document, EditError> {
         let (text, splices) = self.compose(edits, expected)?;
+        let text: Arc<str> = text.into();
         let next = match splices {
             Some(s) => {
                 self.grafted = false;
@@ -1093,16 +1190,16 @@ impl Document {
     /// the text in full.
     fn composed(
         &self,
-        text: String,
+        text: Arc<str>,
         next: Option<Box<dyn Backend>>,
     ) -> Result<Document, EditError> {
         let (next, grafted) = match next {
             Some(next) => (next, true),
             None => {
                 let parsed = match self.backend.get() {
-                    Some(backend) => backend.reparse(text.clone()),
+                    Some(backend) => backend.reparse(Arc::clone(&text)),
                     // The index went to the graft, which gave up: the format's parser.
-                    None => index(text.clone(), self.format, self.stream),
+                    None => index(&text, self.format, self.stream),
                 };
                 let next = parsed.map_err(|e| EditError::Verification {
                     detail: format!("the edited text does not parse: {e}"),
@@ -1115,6 +1212,7 @@ impl Document {
             text,
             stream: self.stream,
             backend: OnceLock::from(next),
+            derived: Derived::default(),
             grafted,
         })
     }
@@ -1140,7 +1238,10 @@ impl Document {
     pub fn verify(&self, expected: &Value) -> Result<(), EditError> {
         if self.grafted {
             // The index was grafted from the previous one's: verification reads the whole text
-            // with the format's parser instead.
+            // with the format's parser instead, comparing as it reads when the backend can.
+            if self.backend().text_has_data(&self.text, expected) {
+                return Ok(());
+            }
             let actual =
                 self.backend()
                     .parse_data(&self.text)
@@ -1242,7 +1343,7 @@ impl Backend for Unindexable {
     fn render(&self, _edits: &[Edit]) -> Result<String, EditError> {
         Err(self.error.clone())
     }
-    fn reparse(&self, _text: String) -> Result<Box<dyn Backend>, ParseError> {
+    fn reparse(&self, _text: Arc<str>) -> Result<Box<dyn Backend>, ParseError> {
         Err(ParseError::Syntax {
             location: Location::default(),
             message: self.error.to_string(),
