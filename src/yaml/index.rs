@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use smol_str::SmolStr;
 use yaml_rust2::Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -666,10 +667,12 @@ impl Builder<'_> {
             Some((key_node, mut span)) => {
                 span.colon = begin.colon;
                 let key = match &self.tree.node(key_node).kind {
-                    NodeKind::Scalar(v) => v.scalar_text().unwrap_or_default(),
+                    // Copied from the key's value without a `String` in between.
+                    NodeKind::Scalar(Value::String(s)) => SmolStr::new(s),
+                    NodeKind::Scalar(v) => v.scalar_text().map(SmolStr::from).unwrap_or_default(),
                     _ => {
                         span.complex = true;
-                        String::new()
+                        SmolStr::default()
                     }
                 };
                 self.tree.node_mut(id).parent =
