@@ -160,12 +160,15 @@ enum StoredLevel {
     Nested,
 }
 
-/// A [`Site`] without borrows, to be kept with its document: its key and location are read
-/// from the entry again.
+/// A [`Site`] without borrows, to be kept with its document: its key is read from the entry
+/// again.
 #[derive(Clone, Copy, Debug)]
 struct StoredSite {
     map: NodeId,
     index: u32,
+    /// The key's line and column (kept: finding them again reads two more nodes per site).
+    line: u32,
+    column: u32,
     value: NodeId,
     history: Option<&'static KeyHistory>,
     parent: u32,
@@ -179,27 +182,28 @@ struct StoredSite {
 struct SiteTable(Vec<StoredSite>);
 
 impl SiteTable {
-    fn of(sites: &Sites<'_>) -> SiteTable {
-        SiteTable(
-            sites
-                .list
-                .iter()
-                .map(|site| StoredSite {
-                    map: site.entry.map,
-                    index: site.entry.index as u32,
-                    level: match site.level {
-                        SiteLevel::Global => StoredLevel::Global,
-                        SiteLevel::Route => StoredLevel::Route,
-                        SiteLevel::Nested(_) => StoredLevel::Nested,
-                    },
-                    value: site.value,
-                    history: site.history,
-                    plain: site.plain,
-                    parent: site.parent,
-                    item: site.item,
-                })
-                .collect(),
-        )
+    /// `None` for a file too large for the table's 32-bit numbers: it is walked each time.
+    fn of(sites: &Sites<'_>) -> Option<SiteTable> {
+        let mut list = Vec::with_capacity(sites.list.len());
+        for site in &sites.list {
+            list.push(StoredSite {
+                map: site.entry.map,
+                index: u32::try_from(site.entry.index).ok()?,
+                line: u32::try_from(site.location.line).ok()?,
+                column: u32::try_from(site.location.column).ok()?,
+                level: match site.level {
+                    SiteLevel::Global => StoredLevel::Global,
+                    SiteLevel::Route => StoredLevel::Route,
+                    SiteLevel::Nested(_) => StoredLevel::Nested,
+                },
+                value: site.value,
+                history: site.history,
+                plain: site.plain,
+                parent: site.parent,
+                item: site.item,
+            });
+        }
+        Some(SiteTable(list))
     }
 
     /// The sites again, keys borrowed from `doc` (the document this table was made from).
@@ -217,7 +221,10 @@ impl SiteTable {
             };
             list.push(Site {
                 key: doc.entry_key(entry)?,
-                location: doc.entry_location(entry),
+                location: Location {
+                    line: stored.line as usize,
+                    column: stored.column as usize,
+                },
                 level,
                 value: stored.value,
                 history: stored.history,
@@ -262,6 +269,7 @@ impl<'d> Sites<'d> {
             return sites;
         }
         table
+            .and_then(Option::as_ref)
             .and_then(|table| table.sites(doc))
             .unwrap_or_else(|| Sites::walk_all(doc))
     }
