@@ -66,6 +66,20 @@ pub fn line_ops(old: &str, new: &str) -> Vec<DiffOp> {
     line_diff(old, new).ops().to_vec()
 }
 
+/// [`line_ops`] of `old` and `new`, made from `changes` (where the texts differ, known from the
+/// edits that made `new` of `old`) by diffing only the lines around each change, when they are
+/// given and hold for the texts; else of the whole texts. See [`crate::changes`] for how the
+/// two may differ (alignment only).
+pub(crate) fn line_ops_changed(
+    old: &str,
+    new: &str,
+    changes: Option<&crate::changes::Changes>,
+) -> Vec<DiffOp> {
+    changes
+        .and_then(|c| c.line_ops(old, new))
+        .unwrap_or_else(|| line_ops(old, new))
+}
+
 /// [`unified`] from the operations of a line diff already made: `ops` must be [`line_ops`] of
 /// `old` and `new`, or of two texts for which [`same_line_equalities`] holds with them. The
 /// bytes are [`unified`]'s (same hunks, context and headers) without diffing again.
@@ -96,7 +110,7 @@ pub fn unified_from_ops(old: &str, new: &str, ops: &[DiffOp], path: &str) -> Str
 
 /// The lines of `text` as [`line_diff`] cuts them: each with its terminator (`\n`, `\r\n` or a
 /// lone `\r`), the last one without when the text does not end with one.
-fn lines(text: &str) -> Vec<&str> {
+pub(crate) fn lines(text: &str) -> Vec<&str> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len() / 32 + 1);
     let (mut start, mut i) = (0, 0);

@@ -321,3 +321,117 @@ mod forward_tests {
         assert_eq!(lines, [1, 2, 3, 4]);
     }
 }
+
+/// The maps made from the line diff of the changes the steps made ([`crate::changes`]) against
+/// the texts themselves and against the maps made from the whole-text diff.
+#[cfg(test)]
+mod changed_tests {
+    use super::*;
+    use crate::changes::Changes;
+    use crate::diff::lines;
+    use proptest::prelude::*;
+
+    /// Each line of `text` with its byte range.
+    fn spans(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+        let mut at = 0;
+        lines(text)
+            .into_iter()
+            .map(|l| {
+                at += l.len();
+                (at - l.len()..at, l)
+            })
+            .collect()
+    }
+
+    /// A line's bytes with the byte before it (its start depends on it) and the one after.
+    fn around(range: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+        range.start.saturating_sub(1)..range.end + 1
+    }
+
+    fn config(routes: &[u8]) -> String {
+        let mut text = String::from("# head\nroutes:\n");
+        for (n, kind) in routes.iter().enumerate() {
+            text.push_str(&format!("  - from: https://r{n}\n"));
+            if kind % 2 == 0 {
+                text.push_str("    to: http://b\n");
+            }
+            if kind % 3 == 0 {
+                text.push_str("    allowed_users: [a]\n\n");
+            }
+        }
+        text
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Unchanged lines map to input lines of the same text, both ways; where the two diffs
+        /// agree the maps are the same maps.
+        #[test]
+        fn maps_from_the_changes_agree_with_the_texts(
+            routes in prop::collection::vec(any::<u8>(), 1..60),
+            picks in prop::collection::vec((any::<u16>(), 0u8..5), 0..10),
+        ) {
+            let old = config(&routes);
+            let starts: Vec<usize> = spans(&old).into_iter().map(|(r, _)| r.start).collect();
+            let mut edits: Vec<(usize, usize, &str)> = Vec::new();
+            let mut picked: Vec<(usize, u8)> = picks
+                .iter()
+                .map(|&(at, what)| (starts[usize::from(at) % starts.len()], what))
+                .collect();
+            picked.sort();
+            picked.dedup_by_key(|p| p.0);
+            for (at, what) in picked {
+                let line_end = old[at..].find('\n').map_or(old.len(), |i| at + i + 1);
+                edits.push(match what {
+                    0 => (at, at, "    # pomerium-migrate: note\n"),
+                    1 => (at, line_end, ""),
+                    2 => (at, line_end, "    # to: removed\n"),
+                    3 => (at, (at + 2).min(line_end), "  "),
+                    _ => (at, at, "\n"),
+                });
+            }
+            let mut new = String::new();
+            let mut last = 0;
+            for (s, e, t) in &edits {
+                new.push_str(&old[last..*s]);
+                new.push_str(t);
+                last = *e;
+            }
+            new.push_str(&old[last..]);
+            let splices: Vec<(usize, usize, usize)> =
+                edits.iter().map(|(s, e, t)| (*s, *e, t.len())).collect();
+            let changes = Changes::from_splices(&splices);
+            prop_assert!(changes.is_some());
+            let changes = changes.unwrap_or_default();
+            let ops = changes.line_ops(&old, &new);
+            prop_assert!(ops.is_some());
+            let ops = ops.unwrap_or_default();
+            let whole = crate::diff::line_ops(&old, &new);
+            let (back, back_whole) = (LineMap::from_ops(&old, &ops), LineMap::from_ops(&old, &whole));
+            let forward = ForwardMap::from_ops(&old, &new, &ops);
+            let forward_whole = ForwardMap::from_ops(&old, &new, &whole);
+            let (old_spans, new_spans) = (spans(&old), spans(&new));
+            for (i, (range, line)) in new_spans.iter().enumerate() {
+                if changes.unchanged_new(around(range)) {
+                    let from = back.to_input(i + 1);
+                    let source = from.and_then(|l| old_spans.get(l - 1)).map(|(_, l)| *l);
+                    prop_assert_eq!(source, Some(*line), "new line {}", i + 1);
+                }
+                if ops == whole {
+                    prop_assert_eq!(back.to_input(i + 1), back_whole.to_input(i + 1));
+                    prop_assert_eq!(back.nearest_input_line(i + 1), back_whole.nearest_input_line(i + 1));
+                }
+            }
+            for (i, (range, line)) in old_spans.iter().enumerate() {
+                if changes.unchanged_old(around(range)) {
+                    let to = forward.line(i + 1);
+                    prop_assert_eq!(new_spans.get(to - 1).map(|(_, l)| *l), Some(*line), "old line {}", i + 1);
+                }
+                if ops == whole {
+                    prop_assert_eq!(forward.line(i + 1), forward_whole.line(i + 1));
+                }
+            }
+        }
+    }
+}
