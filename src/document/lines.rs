@@ -52,6 +52,7 @@ impl Lines {
                 _ => {}
             }
         }
+        starts.shrink_to_fit();
         Lines {
             starts,
             chars: char_checkpoints(src),

@@ -19,7 +19,7 @@ pub mod value;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use thiserror::Error;
 
@@ -508,7 +508,7 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     /// New text with the edits applied; no verification.
     fn render(&self, edits: &[Edit]) -> Result<String, EditError>;
     /// Parses a text of this format into a new backend.
-    fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError>;
+    fn reparse(&self, text: Arc<str>) -> Result<Box<dyn Backend>, ParseError>;
     /// [`Backend::render`], and where the text changed when this backend can build the next
     /// index from its own ([`Backend::graft`]); `None` where it cannot.
     fn render_spliced(&self, edits: &[Edit]) -> Result<(String, Option<Vec<Changed>>), EditError> {
@@ -517,18 +517,22 @@ pub(crate) trait Backend: fmt::Debug + Send + Sync {
     /// The backend of `text`, which `splices` ([`Backend::render_spliced`]) made of this
     /// backend's text, built from this one's index without parsing the whole text (YAML grafts
     /// the parts the edits touched, see `yaml::graft`); `None` where it must be parsed in full.
-    fn graft(&self, _splices: &[Changed], _text: &str) -> Option<Box<dyn Backend>> {
+    fn graft(&self, _splices: &[Changed], _text: &Arc<str>) -> Option<Box<dyn Backend>> {
         None
     }
     /// [`Backend::graft`] from a backend that is not needed afterwards: its index becomes the
     /// next one's instead of being copied.
-    fn graft_owned(self: Box<Self>, splices: &[Changed], text: &str) -> Option<Box<dyn Backend>> {
+    fn graft_owned(
+        self: Box<Self>,
+        splices: &[Changed],
+        text: &Arc<str>,
+    ) -> Option<Box<dyn Backend>> {
         self.graft(splices, text)
     }
     /// The data of a text of this format, as [`Backend::data`] would give it after
     /// [`Backend::reparse`]; backends override it with a parse that builds no index.
     fn parse_data(&self, text: &str) -> Result<Value, ParseError> {
-        Ok(self.reparse(text.to_owned())?.data())
+        Ok(self.reparse(text.into())?.data())
     }
     /// Byte range of a node's value in the document's text (for redaction of secrets).
     fn span(&self, node: NodeId) -> Range<usize>;
@@ -563,7 +567,8 @@ pub(crate) type Changed = (usize, usize, usize);
 #[derive(Debug)]
 pub struct Document {
     format: Format,
-    text: String,
+    /// The text, shared with the backend (which reads it too) rather than copied.
+    text: Arc<str>,
     /// A YAML stream read by [`Document::parse_stream`].
     stream: bool,
     backend: OnceLock<Box<dyn Backend>>,
@@ -586,13 +591,14 @@ fn resolve_in(tree: &Tree, mut id: NodeId) -> NodeId {
 }
 
 /// Builds the backend of a format.
-fn index(text: String, format: Format, stream: bool) -> Result<Box<dyn Backend>, ParseError> {
+fn index(text: &Arc<str>, format: Format, stream: bool) -> Result<Box<dyn Backend>, ParseError> {
+    let shared = Arc::clone(text);
     Ok(match format {
-        Format::Yaml if stream => Box::new(yaml::YamlDocument::parse_stream(text)?),
-        Format::Yaml => Box::new(yaml::YamlDocument::parse(text)?),
-        Format::Json => Box::new(yaml::YamlDocument::parse_json(text)?),
-        Format::Toml => Box::new(toml::TomlDocument::parse(text)?),
-        Format::Dotenv => Box::new(dotenv::DotenvDocument::parse(text)?),
+        Format::Yaml if stream => Box::new(yaml::YamlDocument::parse_stream_shared(shared)?),
+        Format::Yaml => Box::new(yaml::YamlDocument::parse_shared(shared)?),
+        Format::Json => Box::new(yaml::YamlDocument::parse_json_shared(shared)?),
+        Format::Toml => Box::new(toml::TomlDocument::parse(text.to_string())?),
+        Format::Dotenv => Box::new(dotenv::DotenvDocument::parse(text.to_string())?),
     })
 }
 
@@ -603,7 +609,13 @@ impl Document {
     /// Pomerium reads only the first. Manifests that hold several objects are read with
     /// [`Document::parse_stream`].
     pub fn parse(text: String, format: Format) -> Result<Document, ParseError> {
-        let backend = index(text.clone(), format, false)?;
+        Document::parse_shared(Arc::from(text), format)
+    }
+
+    /// [`Document::parse`] of a text the caller keeps too (the input as read), shared rather
+    /// than copied.
+    pub(crate) fn parse_shared(text: Arc<str>, format: Format) -> Result<Document, ParseError> {
+        let backend = index(&text, format, false)?;
         Ok(Document {
             format,
             text,
@@ -630,7 +642,12 @@ impl Document {
     /// Only YAML has streams: a JSON or TOML file holds one document and is read with
     /// [`Document::parse`].
     pub fn parse_stream(text: String) -> Result<Document, ParseError> {
-        let backend = index(text.clone(), Format::Yaml, true)?;
+        Document::parse_stream_shared(Arc::from(text))
+    }
+
+    /// [`Document::parse_stream`] of a text the caller keeps too, shared rather than copied.
+    pub(crate) fn parse_stream_shared(text: Arc<str>) -> Result<Document, ParseError> {
+        let backend = index(&text, Format::Yaml, true)?;
         Ok(Document {
             format: Format::Yaml,
             text,
@@ -648,13 +665,11 @@ impl Document {
 
     fn backend(&self) -> &dyn Backend {
         self.backend
-            .get_or_init(
-                || match index(self.text.clone(), self.format, self.stream) {
-                    Ok(b) => b,
-                    // The text was parsed once already by verification, with the same parser.
-                    Err(e) => Box::new(Unindexable::new(e)),
-                },
-            )
+            .get_or_init(|| match index(&self.text, self.format, self.stream) {
+                Ok(b) => b,
+                // The text was parsed once already by verification, with the same parser.
+                Err(e) => Box::new(Unindexable::new(e)),
+            })
             .as_ref()
     }
 
@@ -1015,6 +1030,7 @@ impl Document {
                 return Err(EditError::Verification { detail });
             }
         }
+        let text: Arc<str> = text.into();
         // Grafted once the check's data is gone, so that the two are never held at once.
         let next = splices
             .as_ref()
@@ -1046,6 +1062,7 @@ impl Document {
         expected: &mut Option<Value>,
     ) -> Result<Document, EditError> {
         let (text, splices) = self.compose(edits, expected)?;
+        let text: Arc<str> = text.into();
         let next = splices
             .as_ref()
             .and_then(|s| self.backend().graft(s, &text));
@@ -1061,6 +1078,7 @@ impl Document {
         expected: &mut Option<Value>,
     ) -> Result<Document, EditError> {
         let (text, splices) = self.compose(edits, expected)?;
+        let text: Arc<str> = text.into();
         let next = match &splices {
             Some(s) => {
                 self.grafted = false;
@@ -1103,7 +1121,7 @@ impl Document {
     /// the text in full; `changed` where its text differs from this one's.
     fn composed(
         &self,
-        text: String,
+        text: Arc<str>,
         next: Option<Box<dyn Backend>>,
         changed: Option<Vec<Changed>>,
     ) -> Result<Document, EditError> {
@@ -1111,9 +1129,9 @@ impl Document {
             Some(next) => (next, true),
             None => {
                 let parsed = match self.backend.get() {
-                    Some(backend) => backend.reparse(text.clone()),
+                    Some(backend) => backend.reparse(Arc::clone(&text)),
                     // The index went to the graft, which gave up: the format's parser.
-                    None => index(text.clone(), self.format, self.stream),
+                    None => index(&text, self.format, self.stream),
                 };
                 let next = parsed.map_err(|e| EditError::Verification {
                     detail: format!("the edited text does not parse: {e}"),
@@ -1261,7 +1279,7 @@ impl Backend for Unindexable {
     fn render(&self, _edits: &[Edit]) -> Result<String, EditError> {
         Err(self.error.clone())
     }
-    fn reparse(&self, _text: String) -> Result<Box<dyn Backend>, ParseError> {
+    fn reparse(&self, _text: Arc<str>) -> Result<Box<dyn Backend>, ParseError> {
         Err(ParseError::Syntax {
             location: Location::default(),
             message: self.error.to_string(),

@@ -513,8 +513,8 @@ impl Backend for DotenvDocument {
         })
     }
 
-    fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {
-        Ok(Box::new(DotenvDocument::parse(text)?))
+    fn reparse(&self, text: std::sync::Arc<str>) -> Result<Box<dyn Backend>, ParseError> {
+        Ok(Box::new(DotenvDocument::parse(text.to_string())?))
     }
 
     /// The statements only, without the tree.

@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::RunError;
 use crate::document::{Document, Format, Location, NodeKind, Value};
@@ -78,7 +79,8 @@ pub struct Input {
     pub source: Source,
     /// The text read: the exact bytes, which are UTF-8 (compared again before writing, see
     /// [`Input::bytes`]).
-    pub text: String,
+    /// Shared with the document parsed from it.
+    pub text: Arc<str>,
 }
 
 impl Input {
@@ -118,7 +120,10 @@ impl Input {
                 location: Location { line, column },
             }
         })?;
-        Ok(Input { source, text })
+        Ok(Input {
+            source,
+            text: text.into(),
+        })
     }
 }
 
@@ -163,8 +168,8 @@ pub fn parse_input(input: &Input, given: Option<Format>) -> Result<(Format, Docu
     if format == Format::Yaml {
         input_rules::check_yaml_characters(&input.text).map_err(refused)?;
     }
-    let document =
-        Document::parse(input.text.clone(), format).map_err(|source| RunError::Parse {
+    let document = Document::parse_shared(Arc::clone(&input.text), format).map_err(|source| {
+        RunError::Parse {
             path: path.clone(),
             source,
             hint: if input.source == Source::Stdin && given.is_none() {
@@ -172,7 +177,8 @@ pub fn parse_input(input: &Input, given: Option<Format>) -> Result<(Format, Docu
             } else {
                 ""
             },
-        })?;
+        }
+    })?;
     input_rules::check_duplicate_keys(&document).map_err(refused)?;
     // TOML or JSON read as YAML is often one long plain string: a config that would silently
     // need no change.

@@ -313,16 +313,18 @@ pub fn prepare(input: Input, config: &RunConfig<'_>) -> Result<Prepared, RunErro
     };
     // A manifest of one object is read as a stream too, so its handlers see one shape.
     let document = match &surface {
-        Some((Surface::Kubernetes, _)) => match Document::parse_stream(input.text.clone()) {
-            Ok(stream) => stream,
-            Err(source) => {
-                return Err(RunError::Parse {
-                    path: input.source.display(),
-                    source,
-                    hint: "",
-                });
+        Some((Surface::Kubernetes, _)) => {
+            match Document::parse_stream_shared(std::sync::Arc::clone(&input.text)) {
+                Ok(stream) => stream,
+                Err(source) => {
+                    return Err(RunError::Parse {
+                        path: input.source.display(),
+                        source,
+                        hint: "",
+                    });
+                }
             }
-        },
+        }
         _ => document,
     };
     match surface {
@@ -350,7 +352,7 @@ pub fn parse_input_or_manifest(
                 source: crate::document::ParseError::MultipleDocuments { .. },
                 ..
             },
-        ) => match Document::parse_stream(input.text.clone()) {
+        ) => match Document::parse_stream_shared(std::sync::Arc::clone(&input.text)) {
             Ok(stream) if surface::detect_surface(None, Some(&stream)).is_some() => {
                 Ok((Format::Yaml, stream))
             }
@@ -510,7 +512,7 @@ mod tests {
         let mut stdin: &[u8] = b"a: 1\n";
         let input = Input::read(Path::new("-"), &mut stdin)?;
         assert_eq!(input.source, Source::Stdin);
-        assert_eq!(input.text, "a: 1\n");
+        assert_eq!(&*input.text, "a: 1\n");
         let config = RunConfig {
             from: Some(v(20)),
             to: None,

@@ -146,8 +146,8 @@ impl Backend for TomlDocument {
         })
     }
 
-    fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {
-        Ok(Box::new(TomlDocument::parse(text)?))
+    fn reparse(&self, text: std::sync::Arc<str>) -> Result<Box<dyn Backend>, ParseError> {
+        Ok(Box::new(TomlDocument::parse(text.to_string())?))
     }
 
     /// toml_edit's items converted directly, without building the tree or the index.

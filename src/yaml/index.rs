@@ -265,6 +265,12 @@ pub(crate) fn build_counted(
     if let Some((root, documents)) = b.stream.take() {
         b.tree.node_mut(root).kind = NodeKind::Sequence(documents);
     }
+    // The tables grew by doubling; the document keeps them for the whole run (the input's for
+    // findings and validation), so they are cut to their length once.
+    b.tree.nodes.shrink_to_fit();
+    b.spans.shrink_to_fit();
+    b.entries.shrink_to_fit();
+    b.dashes.shrink_to_fit();
     let index = Index {
         spans: b.spans,
         entries: b.entries,

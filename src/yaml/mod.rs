@@ -15,6 +15,7 @@ mod render;
 mod scan;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 pub use index::yaml_to_value;
 
@@ -44,8 +45,9 @@ pub(crate) fn replacement_data(yaml: &str) -> Result<(Value, bool), &'static str
 /// A YAML config file, indexed for lossless editing.
 #[derive(Debug, Clone)]
 pub struct YamlDocument {
-    /// The whole text as read, BOM included.
-    text: String,
+    /// The whole text as read, BOM included; shared with the `Document` that holds this index
+    /// rather than copied.
+    text: Arc<str>,
     /// Length of the BOM (0 or 3): spans are offsets into `text[base..]`.
     base: usize,
     lines: Lines,
@@ -61,23 +63,38 @@ pub struct YamlDocument {
 
 impl YamlDocument {
     pub fn parse(text: String) -> Result<YamlDocument, ParseError> {
+        Self::parse_as(text.into(), None, false)
+    }
+
+    /// [`YamlDocument::parse`] of a text shared with its caller.
+    pub(crate) fn parse_shared(text: Arc<str>) -> Result<YamlDocument, ParseError> {
         Self::parse_as(text, None, false)
     }
 
     /// A stream of any number of documents: the root is a synthetic sequence with one item per
     /// document (see `Document::parse_stream`).
     pub fn parse_stream(text: String) -> Result<YamlDocument, ParseError> {
+        Self::parse_as(text.into(), None, true)
+    }
+
+    /// [`YamlDocument::parse_stream`] of a text shared with its caller.
+    pub(crate) fn parse_stream_shared(text: Arc<str>) -> Result<YamlDocument, ParseError> {
         Self::parse_as(text, None, true)
     }
 
     /// A JSON file, checked by serde_json and edited as YAML flow collections.
     pub fn parse_json(text: String) -> Result<YamlDocument, ParseError> {
+        Self::parse_json_shared(text.into())
+    }
+
+    /// [`YamlDocument::parse_json`] of a text shared with its caller.
+    pub(crate) fn parse_json_shared(text: Arc<str>) -> Result<YamlDocument, ParseError> {
         let data = json::parse(&text)?;
         Self::parse_as(text, Some(data), false)
     }
 
     fn parse_as(
-        text: String,
+        text: Arc<str>,
         json: Option<Value>,
         stream: bool,
     ) -> Result<YamlDocument, ParseError> {
@@ -119,22 +136,22 @@ impl YamlDocument {
 
     /// The document of `text`, which `splices` made of this one's text, with its index grafted
     /// from this one's; `None` where the text must be parsed in full.
-    fn grafted(&self, splices: &[Changed], text: &str) -> Option<YamlDocument> {
+    fn grafted(&self, splices: &[Changed], text: &Arc<str>) -> Option<YamlDocument> {
         graft::graft(self, splices, text).map(|parts| YamlDocument::from_graft(parts, text))
     }
 
     /// [`YamlDocument::grafted`] from a document that is not needed afterwards: its tree and
     /// index are moved into the next one's rather than copied.
-    fn grafted_owned(self, splices: &[Changed], text: &str) -> Option<YamlDocument> {
+    fn grafted_owned(self, splices: &[Changed], text: &Arc<str>) -> Option<YamlDocument> {
         graft::graft_owned(self, splices, text).map(|parts| YamlDocument::from_graft(parts, text))
     }
 
     /// The document of `text` with a grafted tree, index and line table (a graft refuses BOMs,
     /// JSON and streams, so the text is a plain single document).
-    fn from_graft((tree, index, lines): (Tree, Index, Lines), text: &str) -> YamlDocument {
+    fn from_graft((tree, index, lines): (Tree, Index, Lines), text: &Arc<str>) -> YamlDocument {
         let next = YamlDocument {
             eol: eol_of(text),
-            text: text.to_owned(),
+            text: Arc::clone(text),
             base: 0,
             lines,
             tree,
@@ -150,7 +167,7 @@ impl YamlDocument {
 
     /// Debug builds compare every grafted index with a whole parse of the same text.
     fn assert_same_as_parsed(&self) {
-        match YamlDocument::parse(self.text.clone()) {
+        match YamlDocument::parse_shared(Arc::clone(&self.text)) {
             Ok(full) => {
                 assert_eq!(self.tree, full.tree, "grafted tree differs:\n{}", self.text);
                 assert_eq!(
@@ -236,7 +253,7 @@ impl Backend for YamlDocument {
 
     fn render(&self, edits: &[Edit]) -> Result<String, EditError> {
         if edits.is_empty() {
-            return Ok(self.text.clone());
+            return Ok(self.text.to_string());
         }
         // Edits are planned on a text that ends with a line break, so that the last line is a
         // line like any other; a file without a final break gets it back without one.
@@ -278,13 +295,13 @@ impl Backend for YamlDocument {
         }
     }
 
-    fn reparse(&self, text: String) -> Result<Box<dyn Backend>, ParseError> {
+    fn reparse(&self, text: Arc<str>) -> Result<Box<dyn Backend>, ParseError> {
         Ok(Box::new(if self.is_json() {
-            YamlDocument::parse_json(text)?
+            YamlDocument::parse_json_shared(text)?
         } else if self.stream {
-            YamlDocument::parse_stream(text)?
+            YamlDocument::parse_stream_shared(text)?
         } else {
-            YamlDocument::parse(text)?
+            YamlDocument::parse_shared(text)?
         }))
     }
 
@@ -292,12 +309,16 @@ impl Backend for YamlDocument {
         self.render_spliced_yaml(edits)
     }
 
-    fn graft(&self, splices: &[Changed], text: &str) -> Option<Box<dyn Backend>> {
+    fn graft(&self, splices: &[Changed], text: &Arc<str>) -> Option<Box<dyn Backend>> {
         self.grafted(splices, text)
             .map(|d| Box::new(d) as Box<dyn Backend>)
     }
 
-    fn graft_owned(self: Box<Self>, splices: &[Changed], text: &str) -> Option<Box<dyn Backend>> {
+    fn graft_owned(
+        self: Box<Self>,
+        splices: &[Changed],
+        text: &Arc<str>,
+    ) -> Option<Box<dyn Backend>> {
         self.grafted_owned(splices, text)
             .map(|d| Box::new(d) as Box<dyn Backend>)
     }
