@@ -322,7 +322,7 @@ fn line_start_after(text: &[u8], at: usize) -> usize {
 
 /// How many lines `stretch` holds, cut as [`crate::diff::lines`] cuts them; `stretch` starts
 /// at a line start, and a last line without its break counts.
-fn count_lines(stretch: &[u8]) -> usize {
+pub(crate) fn count_lines(stretch: &[u8]) -> usize {
     let breaks = memchr::memchr_iter(b'\n', stretch).count();
     let lone_cr = memchr::memchr_iter(b'\r', stretch)
         .filter(|&i| stretch.get(i + 1) != Some(&b'\n'))
