@@ -189,7 +189,7 @@ impl Changes {
             line_new += same;
             let old_lines = crate::diff::lines(old.get(w.old.clone())?);
             let new_lines = crate::diff::lines(new.get(w.new.clone())?);
-            for op in similar::capture_diff_slices(Algorithm::Patience, &old_lines, &new_lines) {
+            for op in window_ops(&old_lines, &new_lines) {
                 push(&mut ops, shifted(op, line_old, line_new));
             }
             line_old += old_lines.len();
@@ -209,21 +209,78 @@ impl Changes {
     }
 }
 
-#[cfg(test)]
-impl Changes {
-    /// Whether bytes `range` of the new text lie outside every region (unchanged).
-    pub(crate) fn unchanged_new(&self, range: Range<usize>) -> bool {
-        self.regions
-            .iter()
-            .all(|r| range.end <= r.new.start || range.start >= r.new.end)
-    }
+/// Cores (the lines between a window's common first and last lines) at most this many lines
+/// on each side multiplied are checked for a common line directly.
+const SMALL_CORE: usize = 256;
 
-    /// Whether bytes `range` of the old text lie outside every region (unchanged).
-    pub(crate) fn unchanged_old(&self, range: Range<usize>) -> bool {
-        self.regions
-            .iter()
-            .all(|r| range.end <= r.old.start || range.start >= r.old.end)
+/// The line diff of one window, as `similar`'s Patience diff makes it, without building its
+/// tables for the common shapes: after the lines common to both ends, only lines added, only
+/// lines removed, or lines replaced by others none of which equals another line of the core or
+/// a line next to it (so the compaction `similar` runs after the diff cannot move them). Every
+/// other window goes to `similar`.
+fn window_ops(old: &[&str], new: &[&str]) -> Vec<DiffOp> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let (old_rest, new_rest) = (&old[prefix..], &new[prefix..]);
+    let suffix = old_rest
+        .iter()
+        .rev()
+        .zip(new_rest.iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let old_core = &old_rest[..old_rest.len() - suffix];
+    let new_core = &new_rest[..new_rest.len() - suffix];
+    let simple = match (old_core.is_empty(), new_core.is_empty()) {
+        (true, _) | (_, true) => true,
+        (false, false) => {
+            let before = prefix.checked_sub(1).and_then(|i| old.get(i));
+            let after = old.get(prefix + old_core.len());
+            let next_to = |line: &&str| Some(line) == before || Some(line) == after;
+            old_core.len() * new_core.len() <= SMALL_CORE
+                && !old_core.iter().any(|l| next_to(l) || new_core.contains(l))
+                && !new_core.iter().any(next_to)
+        }
+    };
+    if !simple {
+        return similar::capture_diff_slices(Algorithm::Patience, old, new);
     }
+    let mut ops = Vec::with_capacity(3);
+    push(
+        &mut ops,
+        DiffOp::Equal {
+            old_index: 0,
+            new_index: 0,
+            len: prefix,
+        },
+    );
+    let (o, n) = (prefix, prefix);
+    match (old_core.len(), new_core.len()) {
+        (0, 0) => {}
+        (0, new_len) => ops.push(DiffOp::Insert {
+            old_index: o,
+            new_index: n,
+            new_len,
+        }),
+        (old_len, 0) => ops.push(DiffOp::Delete {
+            old_index: o,
+            old_len,
+            new_index: n,
+        }),
+        (old_len, new_len) => ops.push(DiffOp::Replace {
+            old_index: o,
+            old_len,
+            new_index: n,
+            new_len,
+        }),
+    }
+    push(
+        &mut ops,
+        DiffOp::Equal {
+            old_index: o + old_core.len(),
+            new_index: n + new_core.len(),
+            len: suffix,
+        },
+    );
+    ops
 }
 
 /// Appends `op`, joining it to an equal run just before it; empty runs are dropped.
@@ -585,6 +642,23 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// A window diffed without `similar`'s tables is diffed as `similar` diffs it.
+        #[test]
+        fn a_window_is_diffed_as_similar_diffs_it(
+            old in prop::collection::vec(0u8..6, 0..12),
+            new in prop::collection::vec(0u8..6, 0..12),
+            shared in prop::collection::vec(0u8..6, 0..4),
+        ) {
+            let line = |n: &u8| ["a\n", "b\n", "c\n", "\n", "d\r\n", "e"][usize::from(*n)];
+            // Lines common to both ends, as the padding of a window is.
+            let old: Vec<&str> = shared.iter().chain(&old).chain(&shared).map(line).collect();
+            let new: Vec<&str> = shared.iter().chain(&new).chain(&shared).map(line).collect();
+            prop_assert_eq!(
+                window_ops(&old, &new),
+                similar::capture_diff_slices(Algorithm::Patience, &old, &new)
+            );
+        }
 
         /// Composed through two steps, the changes hold for the input and the last text, and
         /// the line diff made from them is a diff of the two texts; where every window is
