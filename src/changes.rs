@@ -171,12 +171,13 @@ impl Changes {
             return None;
         }
         let (ob, nb) = (old.as_bytes(), new.as_bytes());
-        let windows = pad(ob, windows(ob, nb, &self.regions)?);
+        let windows = windows(ob, nb, &self.regions)?;
+        let groups = pad(ob, &windows);
         let mut ops = Vec::with_capacity(windows.len() * 3 + 1);
         let (mut line_old, mut line_new) = (0usize, 0usize);
         let mut at = 0usize;
-        for w in &windows {
-            let same = count_lines(ob.get(at..w.old.start)?);
+        for (g, members) in &groups {
+            let same = count_lines(ob.get(at..g.old.start)?);
             push(
                 &mut ops,
                 DiffOp::Equal {
@@ -187,14 +188,28 @@ impl Changes {
             );
             line_old += same;
             line_new += same;
-            let old_lines = crate::diff::lines(old.get(w.old.clone())?);
-            let new_lines = crate::diff::lines(new.get(w.new.clone())?);
-            for op in window_ops(&old_lines, &new_lines) {
+            let old_lines = crate::diff::lines(old.get(g.old.clone())?);
+            let new_lines = crate::diff::lines(new.get(g.new.clone())?);
+            // The windows of the group as line ranges of it.
+            let mut changed = Vec::with_capacity(members.len());
+            let (mut o, mut n, mut from) = (0usize, 0usize, g.old.start);
+            for w in windows.get(members.clone())? {
+                let same = count_lines(ob.get(from..w.old.start)?);
+                let (old_len, new_len) = (
+                    count_lines(ob.get(w.old.clone())?),
+                    count_lines(nb.get(w.new.clone())?),
+                );
+                changed.push((o + same..o + same + old_len, n + same..n + same + new_len));
+                o += same + old_len;
+                n += same + new_len;
+                from = w.old.end;
+            }
+            for op in window_ops(&old_lines, &new_lines, &changed) {
                 push(&mut ops, shifted(op, line_old, line_new));
             }
             line_old += old_lines.len();
             line_new += new_lines.len();
-            at = w.old.end;
+            at = g.old.end;
         }
         let same = count_lines(ob.get(at..)?);
         push(
@@ -209,75 +224,97 @@ impl Changes {
     }
 }
 
-/// Cores (the lines between a window's common first and last lines) at most this many lines
-/// on each side multiplied are checked for a common line directly.
-const SMALL_CORE: usize = 256;
+/// How many line comparisons [`window_ops`] makes at most to show that a window's changed
+/// lines match nothing; past that, `similar` diffs the window.
+const MAX_COMPARISONS: usize = 1 << 14;
 
-/// The line diff of one window, as `similar`'s Patience diff makes it, without building its
-/// tables for the common shapes: after the lines common to both ends, only lines added, only
-/// lines removed, or lines replaced by others none of which equals another line of the core or
-/// a line next to it (so the compaction `similar` runs after the diff cannot move them). Every
-/// other window goes to `similar`.
-fn window_ops(old: &[&str], new: &[&str]) -> Vec<DiffOp> {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let (old_rest, new_rest) = (&old[prefix..], &new[prefix..]);
-    let suffix = old_rest
-        .iter()
-        .rev()
-        .zip(new_rest.iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    let old_core = &old_rest[..old_rest.len() - suffix];
-    let new_core = &new_rest[..new_rest.len() - suffix];
-    let simple = match (old_core.is_empty(), new_core.is_empty()) {
-        (true, _) | (_, true) => true,
-        (false, false) => {
-            let before = prefix.checked_sub(1).and_then(|i| old.get(i));
-            let after = old.get(prefix + old_core.len());
-            let next_to = |line: &&str| Some(line) == before || Some(line) == after;
-            old_core.len() * new_core.len() <= SMALL_CORE
-                && !old_core.iter().any(|l| next_to(l) || new_core.contains(l))
-                && !new_core.iter().any(next_to)
+/// Windows this long on both sides may take `similar`'s shortcut for unrelated texts: they go to
+/// `similar` itself.
+const LONG_WINDOW: usize = 512;
+
+/// The line diff of one window (lines `old` and `new`, unchanged at both ends), as `similar`'s
+/// Patience diff makes it, without building its tables in the common case. `changed` are the
+/// line ranges of each side that the splices touched (in order, the lines between them the same
+/// on both sides). Trimmed of the lines they share at their ends, they are the cores; when no
+/// core line equals any line of the other side, the only longest common subsequence keeps every
+/// other line in place, Patience's anchors and `similar`'s compaction agree with it, and the
+/// diff is each core replaced, inserted or deleted where it is. Every other window goes to
+/// `similar`.
+fn window_ops(old: &[&str], new: &[&str], changed: &[(Range<usize>, Range<usize>)]) -> Vec<DiffOp> {
+    let whole = || similar::capture_diff_slices(Algorithm::Patience, old, new);
+    if old.len() >= LONG_WINDOW && new.len() >= LONG_WINDOW {
+        return whole();
+    }
+    let mut cores = Vec::with_capacity(changed.len());
+    let mut comparisons = 0usize;
+    for (o, n) in changed {
+        let (Some(os), Some(ns)) = (old.get(o.clone()), new.get(n.clone())) else {
+            return whole();
+        };
+        let prefix = os.iter().zip(ns).take_while(|(a, b)| a == b).count();
+        let suffix = os[prefix..]
+            .iter()
+            .rev()
+            .zip(ns[prefix..].iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let core = (
+            o.start + prefix..o.end - suffix,
+            n.start + prefix..n.end - suffix,
+        );
+        comparisons += core.0.len() * new.len() + core.1.len() * old.len();
+        if comparisons > MAX_COMPARISONS
+            || old[core.0.clone()].iter().any(|l| new.contains(l))
+            || new[core.1.clone()].iter().any(|l| old.contains(l))
+        {
+            return whole();
         }
-    };
-    if !simple {
-        return similar::capture_diff_slices(Algorithm::Patience, old, new);
+        cores.push(core);
     }
-    let mut ops = Vec::with_capacity(3);
+    let mut ops = Vec::with_capacity(cores.len() * 2 + 1);
+    let (mut o, mut n) = (0usize, 0usize);
+    for (oc, nc) in cores {
+        if oc.start - o != nc.start - n {
+            return whole();
+        }
+        push(
+            &mut ops,
+            DiffOp::Equal {
+                old_index: o,
+                new_index: n,
+                len: oc.start - o,
+            },
+        );
+        match (oc.len(), nc.len()) {
+            (0, 0) => {}
+            (0, new_len) => ops.push(DiffOp::Insert {
+                old_index: oc.start,
+                new_index: nc.start,
+                new_len,
+            }),
+            (old_len, 0) => ops.push(DiffOp::Delete {
+                old_index: oc.start,
+                old_len,
+                new_index: nc.start,
+            }),
+            (old_len, new_len) => ops.push(DiffOp::Replace {
+                old_index: oc.start,
+                old_len,
+                new_index: nc.start,
+                new_len,
+            }),
+        }
+        (o, n) = (oc.end, nc.end);
+    }
+    if old.len() - o != new.len() - n {
+        return whole();
+    }
     push(
         &mut ops,
         DiffOp::Equal {
-            old_index: 0,
-            new_index: 0,
-            len: prefix,
-        },
-    );
-    let (o, n) = (prefix, prefix);
-    match (old_core.len(), new_core.len()) {
-        (0, 0) => {}
-        (0, new_len) => ops.push(DiffOp::Insert {
             old_index: o,
             new_index: n,
-            new_len,
-        }),
-        (old_len, 0) => ops.push(DiffOp::Delete {
-            old_index: o,
-            old_len,
-            new_index: n,
-        }),
-        (old_len, new_len) => ops.push(DiffOp::Replace {
-            old_index: o,
-            old_len,
-            new_index: n,
-            new_len,
-        }),
-    }
-    push(
-        &mut ops,
-        DiffOp::Equal {
-            old_index: o + old_core.len(),
-            new_index: n + new_core.len(),
-            len: suffix,
+            len: old.len() - o,
         },
     );
     ops
@@ -432,9 +469,9 @@ fn windows(ob: &[u8], nb: &[u8], regions: &[Region]) -> Option<Vec<Region>> {
 }
 
 /// `windows` (line windows of both texts, apart) widened by [`PAD`] unchanged lines on each
-/// side, those that then meet joined.
-fn pad(ob: &[u8], windows: Vec<Region>) -> Vec<Region> {
-    let mut out: Vec<Region> = Vec::with_capacity(windows.len());
+/// side, those that then meet joined: each group with the indexes of the windows it holds.
+fn pad(ob: &[u8], windows: &[Region]) -> Vec<(Region, Range<usize>)> {
+    let mut out: Vec<(Region, Range<usize>)> = Vec::with_capacity(windows.len());
     for (i, w) in windows.iter().enumerate() {
         let floor = i.checked_sub(1).map_or(0, |p| windows[p].old.end);
         let ceiling = windows.get(i + 1).map_or(ob.len(), |n| n.old.start);
@@ -457,11 +494,12 @@ fn pad(ob: &[u8], windows: Vec<Region>) -> Vec<Region> {
             new: w.new.start - (w.old.start - start)..w.new.end + (end - w.old.end),
         };
         match out.last_mut() {
-            Some(last) if last.old.end >= padded.old.start => {
+            Some((last, members)) if last.old.end >= padded.old.start => {
                 last.old.end = padded.old.end;
                 last.new.end = padded.new.end;
+                members.end = i + 1;
             }
-            _ => out.push(padded),
+            _ => out.push((padded, i..i + 1)),
         }
     }
     out
@@ -646,16 +684,36 @@ mod tests {
         /// A window diffed without `similar`'s tables is diffed as `similar` diffs it.
         #[test]
         fn a_window_is_diffed_as_similar_diffs_it(
-            old in prop::collection::vec(0u8..6, 0..12),
-            new in prop::collection::vec(0u8..6, 0..12),
-            shared in prop::collection::vec(0u8..6, 0..4),
+            pieces in prop::collection::vec(
+                (
+                    prop::collection::vec(0u8..16, 0..4),
+                    prop::collection::vec(0u8..16, 0..4),
+                    prop::collection::vec(0u8..8, 1..4),
+                ),
+                1..4,
+            ),
+            pad in prop::collection::vec(0u8..8, 0..4),
         ) {
-            let line = |n: &u8| ["a\n", "b\n", "c\n", "\n", "d\r\n", "e"][usize::from(*n)];
-            // Lines common to both ends, as the padding of a window is.
-            let old: Vec<&str> = shared.iter().chain(&old).chain(&shared).map(line).collect();
-            let new: Vec<&str> = shared.iter().chain(&new).chain(&shared).map(line).collect();
+            // The unchanged lines repeat; half the changed ones are lines found nowhere else
+            // (as most lines a step writes are), which is the shape diffed without `similar`.
+            let lines = [
+                "a\n", "b\n", "c\n", "\n", "d\r\n", "e", "f\n", "g\n", "h\n", "i\n", "j\n",
+                "k\n", "l\r", "m\n", "n\n", "o",
+            ];
+            let line = |n: &u8| lines[usize::from(*n)];
+            // Unchanged lines, then changed ones and unchanged ones in turn.
+            let (mut old, mut new): (Vec<&str>, Vec<&str>) =
+                (pad.iter().map(line).collect(), pad.iter().map(line).collect());
+            let mut changed = Vec::new();
+            for (o, n, same) in &pieces {
+                changed.push((old.len()..old.len() + o.len(), new.len()..new.len() + n.len()));
+                old.extend(o.iter().map(line));
+                new.extend(n.iter().map(line));
+                old.extend(same.iter().map(line));
+                new.extend(same.iter().map(line));
+            }
             prop_assert_eq!(
-                window_ops(&old, &new),
+                window_ops(&old, &new, &changed),
                 similar::capture_diff_slices(Algorithm::Patience, &old, &new)
             );
         }
