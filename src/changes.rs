@@ -174,6 +174,9 @@ impl Changes {
         let windows = windows(ob, nb, &self.regions)?;
         let groups = pad(ob, &windows);
         let mut ops = Vec::with_capacity(windows.len() * 3 + 1);
+        // Reused from group to group.
+        let (mut old_lines, mut new_lines, mut changed, mut cores) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut line_old, mut line_new) = (0usize, 0usize);
         let mut at = 0usize;
         for (g, members) in &groups {
@@ -188,10 +191,10 @@ impl Changes {
             );
             line_old += same;
             line_new += same;
-            let old_lines = crate::diff::lines(old.get(g.old.clone())?);
-            let new_lines = crate::diff::lines(new.get(g.new.clone())?);
+            crate::diff::lines_into(old.get(g.old.clone())?, &mut old_lines);
+            crate::diff::lines_into(new.get(g.new.clone())?, &mut new_lines);
             // The windows of the group as line ranges of it.
-            let mut changed = Vec::with_capacity(members.len());
+            changed.clear();
             let (mut o, mut n, mut from) = (0usize, 0usize, g.old.start);
             for w in windows.get(members.clone())? {
                 let same = count_lines(ob.get(from..w.old.start)?);
@@ -204,9 +207,9 @@ impl Changes {
                 n += same + new_len;
                 from = w.old.end;
             }
-            for op in window_ops(&old_lines, &new_lines, &changed) {
+            window_ops(&old_lines, &new_lines, &changed, &mut cores, |op| {
                 push(&mut ops, shifted(op, line_old, line_new));
-            }
+            });
             line_old += old_lines.len();
             line_new += new_lines.len();
             at = g.old.end;
@@ -240,16 +243,26 @@ const LONG_WINDOW: usize = 512;
 /// other line in place, Patience's anchors and `similar`'s compaction agree with it, and the
 /// diff is each core replaced, inserted or deleted where it is. Every other window goes to
 /// `similar`.
-fn window_ops(old: &[&str], new: &[&str], changed: &[(Range<usize>, Range<usize>)]) -> Vec<DiffOp> {
-    let whole = || similar::capture_diff_slices(Algorithm::Patience, old, new);
+fn window_ops(
+    old: &[&str],
+    new: &[&str],
+    changed: &[(Range<usize>, Range<usize>)],
+    cores: &mut Vec<(Range<usize>, Range<usize>)>,
+    mut emit: impl FnMut(DiffOp),
+) {
+    let whole = |emit: &mut dyn FnMut(DiffOp)| {
+        for op in similar::capture_diff_slices(Algorithm::Patience, old, new) {
+            emit(op);
+        }
+    };
     if old.len() >= LONG_WINDOW && new.len() >= LONG_WINDOW {
-        return whole();
+        return whole(&mut emit);
     }
-    let mut cores = Vec::with_capacity(changed.len());
+    cores.clear();
     let mut comparisons = 0usize;
     for (o, n) in changed {
         let (Some(os), Some(ns)) = (old.get(o.clone()), new.get(n.clone())) else {
-            return whole();
+            return whole(&mut emit);
         };
         let prefix = os.iter().zip(ns).take_while(|(a, b)| a == b).count();
         let suffix = os[prefix..]
@@ -267,37 +280,44 @@ fn window_ops(old: &[&str], new: &[&str], changed: &[(Range<usize>, Range<usize>
             || old[core.0.clone()].iter().any(|l| new.contains(l))
             || new[core.1.clone()].iter().any(|l| old.contains(l))
         {
-            return whole();
+            return whole(&mut emit);
         }
         cores.push(core);
     }
-    let mut ops = Vec::with_capacity(cores.len() * 2 + 1);
+    // The lines between the cores are the same on both sides (checked before anything is
+    // emitted).
     let (mut o, mut n) = (0usize, 0usize);
-    for (oc, nc) in cores {
-        if oc.start - o != nc.start - n {
-            return whole();
+    for (oc, nc) in cores.iter() {
+        if oc.start < o || nc.start < n || oc.start - o != nc.start - n {
+            return whole(&mut emit);
         }
-        push(
-            &mut ops,
-            DiffOp::Equal {
+        (o, n) = (oc.end, nc.end);
+    }
+    if old.len() < o || new.len() < n || old.len() - o != new.len() - n {
+        return whole(&mut emit);
+    }
+    let (mut o, mut n) = (0usize, 0usize);
+    for (oc, nc) in cores.drain(..) {
+        if oc.start > o {
+            emit(DiffOp::Equal {
                 old_index: o,
                 new_index: n,
                 len: oc.start - o,
-            },
-        );
+            });
+        }
         match (oc.len(), nc.len()) {
             (0, 0) => {}
-            (0, new_len) => ops.push(DiffOp::Insert {
+            (0, new_len) => emit(DiffOp::Insert {
                 old_index: oc.start,
                 new_index: nc.start,
                 new_len,
             }),
-            (old_len, 0) => ops.push(DiffOp::Delete {
+            (old_len, 0) => emit(DiffOp::Delete {
                 old_index: oc.start,
                 old_len,
                 new_index: nc.start,
             }),
-            (old_len, new_len) => ops.push(DiffOp::Replace {
+            (old_len, new_len) => emit(DiffOp::Replace {
                 old_index: oc.start,
                 old_len,
                 new_index: nc.start,
@@ -306,18 +326,13 @@ fn window_ops(old: &[&str], new: &[&str], changed: &[(Range<usize>, Range<usize>
         }
         (o, n) = (oc.end, nc.end);
     }
-    if old.len() - o != new.len() - n {
-        return whole();
-    }
-    push(
-        &mut ops,
-        DiffOp::Equal {
+    if old.len() > o {
+        emit(DiffOp::Equal {
             old_index: o,
             new_index: n,
             len: old.len() - o,
-        },
-    );
-    ops
+        });
+    }
 }
 
 /// Appends `op`, joining it to an equal run just before it; empty runs are dropped.
@@ -712,10 +727,9 @@ mod tests {
                 old.extend(same.iter().map(line));
                 new.extend(same.iter().map(line));
             }
-            prop_assert_eq!(
-                window_ops(&old, &new, &changed),
-                similar::capture_diff_slices(Algorithm::Patience, &old, &new)
-            );
+            let mut ops = Vec::new();
+            window_ops(&old, &new, &changed, &mut Vec::new(), |op| push(&mut ops, op));
+            prop_assert_eq!(ops, similar::capture_diff_slices(Algorithm::Patience, &old, &new));
         }
 
         /// Composed through two steps, the changes hold for the input and the last text, and

@@ -116,12 +116,18 @@ pub fn unified_from_ops(old: &str, new: &str, ops: &[DiffOp], path: &str) -> Str
 /// lone `\r`), the last one without when the text does not end with one.
 pub(crate) fn lines(text: &str) -> Vec<&str> {
     let mut out = Vec::with_capacity(text.len() / 32 + 1);
+    lines_into(text, &mut out);
+    out
+}
+
+/// [`lines`] into `out` (emptied first), for a caller that cuts many short texts.
+pub(crate) fn lines_into<'a>(text: &'a str, out: &mut Vec<&'a str>) {
+    out.clear();
     let mut rest = text;
     while let Some((line, after)) = split_line(rest) {
         out.push(line);
         rest = after;
     }
-    out
 }
 
 /// The first line of `text` (as [`lines`] cuts it) and the text after it; `None` when `text` is

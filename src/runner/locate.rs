@@ -37,8 +37,10 @@ pub(super) fn relocate(mut err: EditError, map: &LineMap) -> EditError {
 /// into the file the user has: an unchanged line maps to itself, a line a step rewrote to the
 /// input line it replaced. A line a step added has no input line.
 pub(super) struct LineMap {
-    /// 0-based line of the intermediate text → where it comes from in the input.
-    lines: Vec<Origin>,
+    /// The operations of the line diff of the input and the intermediate text that hold lines
+    /// of the intermediate text (all but deletions), in order: a line is looked up in them, so
+    /// the map costs what the diff has operations, not what the text has lines.
+    ops: Vec<DiffOp>,
     /// How many lines the input has.
     input_lines: usize,
 }
@@ -52,6 +54,12 @@ enum Origin {
     AddedBefore(usize),
 }
 
+/// How many lines `str::lines` gives for `text`, counted without cutting it.
+fn count_str_lines(text: &str) -> usize {
+    let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    breaks + usize::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
 impl LineMap {
     pub(super) fn new(input: &str, current: &str) -> LineMap {
         LineMap::from_ops(input, &crate::diff::line_ops(input, current))
@@ -60,28 +68,34 @@ impl LineMap {
     /// The map from `ops`, the line diff ([`crate::diff::line_ops`]) of `input` and the
     /// intermediate text.
     pub(super) fn from_ops(input: &str, ops: &[DiffOp]) -> LineMap {
-        let mut lines = Vec::new();
-        for op in ops {
-            let old = op.old_range();
-            for k in 0..op.new_range().len() {
-                lines.push(match op.tag() {
-                    DiffTag::Equal => Origin::Input(old.start + k),
-                    // Lines written in place of others belong to the entry they replaced.
-                    DiffTag::Replace => Origin::Input(old.start + k.min(old.len() - 1)),
-                    DiffTag::Insert | DiffTag::Delete => Origin::AddedBefore(old.start),
-                });
-            }
-        }
         LineMap {
-            lines,
-            input_lines: input.lines().count(),
+            ops: ops
+                .iter()
+                .filter(|op| !op.new_range().is_empty())
+                .copied()
+                .collect(),
+            input_lines: count_str_lines(input),
         }
+    }
+
+    /// Where 0-based line `index` of the intermediate text comes from; `None` past its end.
+    fn origin(&self, index: usize) -> Option<Origin> {
+        let at = self.ops.partition_point(|op| op.new_range().end <= index);
+        let op = self.ops.get(at)?;
+        let (old, new) = (op.old_range(), op.new_range());
+        let k = index.checked_sub(new.start)?;
+        Some(match op.tag() {
+            DiffTag::Equal => Origin::Input(old.start + k),
+            // Lines written in place of others belong to the entry they replaced.
+            DiffTag::Replace => Origin::Input(old.start + k.min(old.len().saturating_sub(1))),
+            DiffTag::Insert | DiffTag::Delete => Origin::AddedBefore(old.start),
+        })
     }
 
     /// The 1-based input line a 1-based line of the intermediate text comes from; `None` for a
     /// line a step added (or one the text does not have).
     fn to_input(&self, line: usize) -> Option<usize> {
-        match self.lines.get(line.checked_sub(1)?)? {
+        match self.origin(line.checked_sub(1)?)? {
             Origin::Input(l) => Some(l + 1),
             Origin::AddedBefore(_) => None,
         }
@@ -90,9 +104,9 @@ impl LineMap {
     /// [`LineMap::to_input`], or for an added line the input line it follows (line 1 when it
     /// comes first), never past the input's last line.
     fn nearest_input_line(&self, line: usize) -> usize {
-        let before = match line.checked_sub(1).and_then(|i| self.lines.get(i)) {
+        let before = match line.checked_sub(1).and_then(|i| self.origin(i)) {
             Some(Origin::Input(l)) => l + 1,
-            Some(Origin::AddedBefore(next)) => *next,
+            Some(Origin::AddedBefore(next)) => next,
             None => self.input_lines,
         };
         before.clamp(1, self.input_lines.max(1))
@@ -343,6 +357,23 @@ mod changed_tests {
             .collect()
     }
 
+    /// The origin of every line of the intermediate text, and the input's line count, as the
+    /// map was built before it looked lines up in the operations.
+    fn every_line(input: &str, ops: &[DiffOp]) -> (Vec<Origin>, usize) {
+        let mut lines = Vec::new();
+        for op in ops {
+            let old = op.old_range();
+            for k in 0..op.new_range().len() {
+                lines.push(match op.tag() {
+                    DiffTag::Equal => Origin::Input(old.start + k),
+                    DiffTag::Replace => Origin::Input(old.start + k.min(old.len() - 1)),
+                    DiffTag::Insert | DiffTag::Delete => Origin::AddedBefore(old.start),
+                });
+            }
+        }
+        (lines, input.lines().count())
+    }
+
     fn config(routes: &[u8]) -> String {
         let mut text = String::from("# head\nroutes:\n");
         for (n, kind) in routes.iter().enumerate() {
@@ -355,6 +386,23 @@ mod changed_tests {
             }
         }
         text
+    }
+
+    #[test]
+    fn lines_are_counted_as_str_lines_counts_them() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "\n\n",
+            "a\r\nb\r\n",
+            "a\rb",
+            "x\r",
+            "\r\n",
+        ] {
+            assert_eq!(count_str_lines(text), text.lines().count(), "{text:?}");
+        }
     }
 
     proptest! {
@@ -404,6 +452,24 @@ mod changed_tests {
             let ops = ops.unwrap_or_default();
             let whole = crate::diff::line_ops(&old, &new);
             let (back, back_whole) = (LineMap::from_ops(&old, &ops), LineMap::from_ops(&old, &whole));
+            // The map looks lines up in the operations; the map of every line it replaced
+            // agrees with it.
+            for diff in [&ops, &whole] {
+                let (map, oracle) = (LineMap::from_ops(&old, diff), every_line(&old, diff));
+                for line in 0..oracle.0.len() + 3 {
+                    let expected = match line.checked_sub(1).and_then(|i| oracle.0.get(i)) {
+                        Some(Origin::Input(l)) => Some(l + 1),
+                        _ => None,
+                    };
+                    prop_assert_eq!(map.to_input(line), expected);
+                    let nearest = match line.checked_sub(1).and_then(|i| oracle.0.get(i)) {
+                        Some(Origin::Input(l)) => l + 1,
+                        Some(Origin::AddedBefore(next)) => *next,
+                        None => oracle.1,
+                    };
+                    prop_assert_eq!(map.nearest_input_line(line), nearest.clamp(1, oracle.1.max(1)));
+                }
+            }
             let forward = ForwardMap::from_ops(&old, &new, &ops);
             let forward_whole = ForwardMap::from_ops(&old, &new, &whole);
             let (old_spans, new_spans) = (spans(&old), spans(&new));
