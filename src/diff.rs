@@ -146,6 +146,19 @@ fn split_line(text: &str) -> Option<(&str, &str)> {
     Some((text.get(..end)?, text.get(end..)?))
 }
 
+/// The lines of a text as [`lines`] cuts them, one by one.
+struct LineIter<'a>(&'a str);
+
+impl<'a> Iterator for LineIter<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let (line, rest) = split_line(self.0)?;
+        self.0 = rest;
+        Some(line)
+    }
+}
+
 /// A window of consecutive lines of a text, indexed by their line numbers in the whole text,
 /// read by a cursor that only moves forward (the hunks of a diff come in order).
 struct LineWindow<'a> {
@@ -215,24 +228,23 @@ const MAX_CHANGED_LINES: usize = 4096;
 /// Smaller texts are diffed as text and are not checked here (`false`): diffing them again is
 /// cheap.
 pub fn same_line_equalities(a: (&str, &str), b: (&str, &str)) -> bool {
+    let count = |text: &str| crate::changes::count_lines(text.as_bytes());
+    let (old_lines, new_lines) = (count(a.0), count(a.1));
     if a == b {
         // The same texts: the same diff, when long enough to be judged at all (below).
-        return crate::changes::count_lines(a.0.as_bytes()) > 100
-            || crate::changes::count_lines(a.1.as_bytes()) > 100;
+        return old_lines > 100 || new_lines > 100;
     }
-    let (a_old, a_new, b_old, b_new) = (lines(a.0), lines(a.1), lines(b.0), lines(b.1));
-    if a_old.len() != b_old.len() || a_new.len() != b_new.len() {
+    if old_lines != count(b.0) || new_lines != count(b.1) {
         return false;
     }
-    if a_old.len() <= 100 && a_new.len() <= 100 {
+    if old_lines <= 100 && new_lines <= 100 {
         return false;
     }
+    // The lines of both pairs side by side, read again as needed rather than kept.
     let pairs = || {
-        a_old
-            .iter()
-            .zip(&b_old)
-            .chain(a_new.iter().zip(&b_new))
-            .map(|(x, y)| (*x, *y))
+        LineIter(a.0)
+            .zip(LineIter(b.0))
+            .chain(LineIter(a.1).zip(LineIter(b.1)))
     };
     let mut changed: Vec<(&str, &str)> = Vec::new();
     for (x, y) in pairs() {
