@@ -21,7 +21,7 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::document::{Document, EntryRef, Location, NodeId, NodeKind};
+use crate::document::{Document, EntryId, EntryRef, Location, NodeId, NodeKind};
 use crate::keys::cache::KeyCache;
 use crate::keys::{self, KeyHistory};
 use crate::step::{FileKind, Finding, Severity};
@@ -148,6 +148,94 @@ pub(crate) struct Site<'d> {
     parent: u32,
     /// … and the item of that value's sequence it is in ([`TOP`] when the value is a mapping).
     item: u32,
+    /// Where the entry is written (its key is read from there again, see [`SiteTable`]).
+    entry: EntryId,
+}
+
+/// Whether a stored site's level is global, a route's, or nested in its parent site's key.
+#[derive(Clone, Copy, Debug)]
+enum StoredLevel {
+    Global,
+    Route,
+    Nested,
+}
+
+/// A [`Site`] without borrows, to be kept with its document: its key is read from the entry
+/// again.
+#[derive(Clone, Copy, Debug)]
+struct StoredSite {
+    map: NodeId,
+    index: u32,
+    /// The key's line and column (kept: finding them again reads two more nodes per site).
+    line: u32,
+    column: u32,
+    value: NodeId,
+    history: Option<&'static KeyHistory>,
+    parent: u32,
+    item: u32,
+    level: StoredLevel,
+    plain: bool,
+}
+
+/// The sites of a document as kept with it ([`Document::derived`]): detection and validation
+/// read the same keys of a file that no step changed, and the walk is done once for both.
+struct SiteTable(Vec<StoredSite>);
+
+impl SiteTable {
+    /// `None` for a file too large for the table's 32-bit numbers: it is walked each time.
+    fn of(sites: &Sites<'_>) -> Option<SiteTable> {
+        let mut list = Vec::with_capacity(sites.list.len());
+        for site in &sites.list {
+            list.push(StoredSite {
+                map: site.entry.map,
+                index: u32::try_from(site.entry.index).ok()?,
+                line: u32::try_from(site.location.line).ok()?,
+                column: u32::try_from(site.location.column).ok()?,
+                level: match site.level {
+                    SiteLevel::Global => StoredLevel::Global,
+                    SiteLevel::Route => StoredLevel::Route,
+                    SiteLevel::Nested(_) => StoredLevel::Nested,
+                },
+                value: site.value,
+                history: site.history,
+                plain: site.plain,
+                parent: site.parent,
+                item: site.item,
+            });
+        }
+        Some(SiteTable(list))
+    }
+
+    /// The sites again, keys borrowed from `doc` (the document this table was made from).
+    fn sites<'d>(&self, doc: &'d Document) -> Option<Sites<'d>> {
+        let mut list: Vec<Site<'d>> = Vec::with_capacity(self.0.len());
+        for stored in &self.0 {
+            let level = match stored.level {
+                StoredLevel::Global => SiteLevel::Global,
+                StoredLevel::Route => SiteLevel::Route,
+                StoredLevel::Nested => SiteLevel::Nested(list.get(stored.parent as usize)?.key),
+            };
+            let entry = EntryId {
+                map: stored.map,
+                index: stored.index as usize,
+            };
+            list.push(Site {
+                key: doc.entry_key(entry)?,
+                location: Location {
+                    line: stored.line as usize,
+                    column: stored.column as usize,
+                },
+                level,
+                value: stored.value,
+                history: stored.history,
+                plain: stored.plain,
+                parent: stored.parent,
+                item: stored.item,
+                entry,
+            });
+        }
+        Some(Sites { list })
+    }
 }
 
 /// The keys of a document in file order, read once and shared by detection, validation and
@@ -167,7 +255,27 @@ struct KeyClass {
 }
 
 impl<'d> Sites<'d> {
+    /// The sites of `doc`, walked once per document: a second call reads them from the
+    /// table kept with it.
     pub fn of(doc: &'d Document) -> Sites<'d> {
+        let mut walked = None;
+        let table = doc.derived(|| {
+            let sites = Sites::walk_all(doc);
+            let table = SiteTable::of(&sites);
+            walked = Some(sites);
+            table
+        });
+        if let Some(sites) = walked {
+            return sites;
+        }
+        table
+            .and_then(Option::as_ref)
+            .and_then(|table| table.sites(doc))
+            .unwrap_or_else(|| Sites::walk_all(doc))
+    }
+
+    /// The sites of `doc`, read by walking its keys.
+    fn walk_all(doc: &'d Document) -> Sites<'d> {
         let mut sites = Sites { list: Vec::new() };
         if let Some(root) = doc.root() {
             let mut classes = KeyCache::new();
@@ -208,6 +316,7 @@ impl<'d> Sites<'d> {
                 plain,
                 parent,
                 item,
+                entry: entry.id,
             });
             let routes = level == SiteLevel::Global && (key == "routes" || key == "policy");
             // A route's `policy` is PPL, not a list of routes.
@@ -1110,6 +1219,52 @@ mod tests {
 
     fn parse(text: &str) -> Option<Document> {
         Document::parse(text.to_owned(), Format::Yaml).ok()
+    }
+
+    /// The sites a second reading takes from the table kept with the document are the ones
+    /// the walk gives, on every config of the repository and on merge keys and aliases.
+    #[test]
+    fn sites_read_again_from_the_kept_table_are_the_walked_ones() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut pending = vec![root.join("examples"), root.join("tests")];
+        let mut docs = vec![
+            parse("base: &b {log_level: info}\nroutes:\n  - <<: *b\n    from: https://a\n")
+                .map(|d| (String::from("merge"), d)),
+        ];
+        while let Some(dir) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let format = match path.extension().and_then(|e| e.to_str()) {
+                    Some("yaml" | "yml") => Format::Yaml,
+                    Some("json") => Format::Json,
+                    Some("toml") => Format::Toml,
+                    _ => {
+                        if path.is_dir() {
+                            pending.push(path);
+                        }
+                        continue;
+                    }
+                };
+                if let Ok(text) = std::fs::read_to_string(&path)
+                    && let Ok(doc) = Document::parse(text, format)
+                {
+                    docs.push(Some((path.display().to_string(), doc)));
+                }
+            }
+        }
+        let mut with_keys = 0;
+        for (name, doc) in docs.into_iter().flatten() {
+            let walked = format!("{:?}", Sites::walk_all(&doc));
+            let first = format!("{:?}", Sites::of(&doc));
+            let again = Sites::of(&doc);
+            assert_eq!(walked, first, "{name}");
+            assert_eq!(walked, format!("{again:?}"), "{name}");
+            with_keys += usize::from(again.len() > 0);
+        }
+        assert!(with_keys > 100, "only {with_keys} documents with keys");
     }
 
     const RELEASES: [Version; 8] = [

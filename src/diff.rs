@@ -114,6 +114,7 @@ pub fn unified_from_ops(old: &str, new: &str, ops: &[DiffOp], path: &str) -> Str
 
 /// The lines of `text` as [`line_diff`] cuts them: each with its terminator (`\n`, `\r\n` or a
 /// lone `\r`), the last one without when the text does not end with one.
+#[cfg(test)]
 pub(crate) fn lines(text: &str) -> Vec<&str> {
     let mut out = Vec::with_capacity(text.len() / 32 + 1);
     lines_into(text, &mut out);

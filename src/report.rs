@@ -260,15 +260,34 @@ pub fn line_ends(text: &str, findings: &[Finding]) -> BTreeMap<usize, usize> {
         .iter()
         .filter_map(|f| f.location.map(|l| l.line))
         .collect();
+    ends_of_lines(text, &wanted)
+}
+
+/// The width in characters (at least 1) of each of the `wanted` lines (1-based) of `text`,
+/// lines cut as [`str::lines`] cuts them and without their trailing `\r`s. Only the line breaks
+/// before the last wanted line are looked for, and only the wanted lines are read.
+fn ends_of_lines(text: &str, wanted: &std::collections::BTreeSet<usize>) -> BTreeMap<usize, usize> {
     let mut ends = BTreeMap::new();
-    if wanted.is_empty() {
-        return ends;
-    }
-    for (i, line) in text.lines().enumerate() {
-        if wanted.contains(&(i + 1)) {
-            let width = line.trim_end_matches('\r').chars().count();
-            ends.insert(i + 1, width.max(1));
+    let bytes = text.as_bytes();
+    let mut breaks = memchr::memchr_iter(b'\n', bytes);
+    let (mut line, mut start) = (1usize, 0usize);
+    for &want in wanted {
+        while line < want {
+            match breaks.next() {
+                Some(at) => {
+                    start = at + 1;
+                    line += 1;
+                }
+                None => return ends,
+            }
         }
+        // A text ending with a line break has no empty line after it.
+        if line != want || start >= bytes.len() {
+            continue;
+        }
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |n| start + n);
+        let width = text[start..end].trim_end_matches('\r').chars().count();
+        ends.insert(want, width.max(1));
     }
     ends
 }
@@ -634,6 +653,34 @@ pub fn render_json(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// [`super::ends_of_lines`] as it was first written: every line of the text read in turn.
+    fn ends_of_lines_by_every_line(
+        text: &str,
+        wanted: &std::collections::BTreeSet<usize>,
+    ) -> BTreeMap<usize, usize> {
+        let mut ends = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            if wanted.contains(&(i + 1)) {
+                let width = line.trim_end_matches('\r').chars().count();
+                ends.insert(i + 1, width.max(1));
+            }
+        }
+        ends
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn line_ends_read_only_the_wanted_lines_and_agree_with_reading_every_line(
+            text in "(a|é|\r|\n|\r\n| ){0,40}",
+            wanted in proptest::collection::btree_set(0usize..20, 0..8),
+        ) {
+            proptest::prop_assert_eq!(
+                super::ends_of_lines(&text, &wanted),
+                ends_of_lines_by_every_line(&text, &wanted)
+            );
+        }
+    }
+
     use super::*;
 
     fn finding(severity: Severity, line: Option<usize>, message: &str) -> Finding {

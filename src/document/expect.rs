@@ -178,7 +178,7 @@ impl Expectation<'_> {
             return Err(invalid("the edit names a node of another document"));
         }
         match tree.node(item).parent {
-            Some((seq, super::Slot::Item(i))) => Ok((seq, i)),
+            Some((seq, super::Slot::Item(i))) => Ok((seq, i as usize)),
             _ => Err(invalid("the edit needs an item of a sequence")),
         }
     }

@@ -19,6 +19,15 @@ pub enum RunError {
     Read { path: String, source: io::Error },
     #[error("{path}:{location}: the file is not UTF-8 text; save it as UTF-8 and run again")]
     NotUtf8 { path: String, location: Location },
+    #[error(
+        "{path}: the file is {size} bytes; pomerium-migrate reads files of up to {limit} bytes \
+         (1 GiB)"
+    )]
+    TooLarge {
+        path: String,
+        size: u64,
+        limit: usize,
+    },
     #[error("{path}:{source}{hint}")]
     Parse {
         path: String,

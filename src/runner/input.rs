@@ -83,12 +83,34 @@ pub struct Input {
     pub text: Arc<str>,
 }
 
+/// The largest input read, in bytes (1 GiB: a config of a million routes is about 400 MB). The
+/// YAML index keeps offsets, lines and columns in 32 bits, which this leaves room for even when
+/// edits make the text longer; a larger file is refused (exit 2) before it is read.
+pub const MAX_INPUT_BYTES: usize = 1 << 30;
+
+// The YAML index keeps offsets in 32 bits: the limit leaves room for edits to grow a text.
+const _: () = assert!(2 * MAX_INPUT_BYTES <= crate::yaml::MAX_TEXT + 1);
+
+/// Refuses an input of `size` bytes when it is over [`MAX_INPUT_BYTES`].
+fn check_size(path: impl FnOnce() -> String, size: u64) -> Result<(), RunError> {
+    if size > MAX_INPUT_BYTES as u64 {
+        return Err(RunError::TooLarge {
+            path: path(),
+            size,
+            limit: MAX_INPUT_BYTES,
+        });
+    }
+    Ok(())
+}
+
 impl Input {
     /// Reads `arg` (`-` = `stdin`).
     pub fn read(arg: &Path, stdin: &mut dyn Read) -> Result<Input, RunError> {
         let (source, bytes) = if arg.as_os_str() == "-" {
             let mut bytes = Vec::new();
+            // One byte more than the limit tells an input over it.
             stdin
+                .take(MAX_INPUT_BYTES as u64 + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|source| RunError::Read {
                     path: "-".into(),
@@ -96,6 +118,9 @@ impl Input {
                 })?;
             (Source::Stdin, bytes)
         } else {
+            if let Ok(meta) = std::fs::metadata(arg) {
+                check_size(|| arg.display().to_string(), meta.len())?;
+            }
             let bytes = std::fs::read(arg).map_err(|source| RunError::Read {
                 path: arg.display().to_string(),
                 source,
@@ -111,6 +136,7 @@ impl Input {
     }
 
     pub fn from_bytes(source: Source, bytes: Vec<u8>) -> Result<Input, RunError> {
+        check_size(|| source.display(), bytes.len() as u64)?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = before.iter().filter(|b| **b == b'\n').count() + 1;
@@ -315,6 +341,23 @@ mod tests {
                 assert!(e.to_string().starts_with("c.yaml:2:4: "), "{e}");
             }
             other => panic!("unexpected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn inputs_over_the_size_limit_are_refused_with_exit_2() {
+        let path = || "big.yaml".to_owned();
+        assert!(check_size(path, MAX_INPUT_BYTES as u64).is_ok());
+        match check_size(path, MAX_INPUT_BYTES as u64 + 1) {
+            Err(e) => {
+                assert_eq!(e.exit_code(), 2);
+                assert_eq!(
+                    e.to_string(),
+                    "big.yaml: the file is 1073741825 bytes; pomerium-migrate reads files of up \
+                     to 1073741824 bytes (1 GiB)"
+                );
+            }
+            Ok(()) => panic!("a file over the limit was accepted"),
         }
     }
 

@@ -60,7 +60,7 @@ pub(super) fn first_definition(src: &str, at: usize) -> Option<(String, Location
         })
         .flatten()
         .filter(|e| e.key == key)
-        .map(|e| tree.node(e.key_node).location)
+        .map(|e| tree.node(e.key_node).location())
         .filter(|l| *l < second)
         .max()?;
     Some((key, first))

@@ -164,7 +164,7 @@ impl<'a> Renderer<'a> {
 
     fn conflict(&self, node: NodeId) -> EditError {
         EditError::Conflict {
-            location: self.doc.tree.node(node).location,
+            location: self.doc.tree.node(node).location(),
         }
     }
 
@@ -204,7 +204,7 @@ impl<'a> Renderer<'a> {
     fn entry_info(&self, entry: EntryId) -> Result<&'a EntryInfo, EditError> {
         let doc: &'a TomlDocument = self.doc;
         doc.index.entry(entry).ok_or(EditError::Invalid {
-            location: doc.tree.node(entry.map).location,
+            location: doc.tree.node(entry.map).location(),
             what: "the entry to edit does not exist",
         })
     }
@@ -285,7 +285,10 @@ impl<'a> Renderer<'a> {
             first = false;
             match tree.node(cur).parent {
                 Some((parent, Slot::Value(index))) => {
-                    if self.removed.contains(&EntryId { map: parent, index }) {
+                    if self.removed.contains(&EntryId {
+                        map: parent,
+                        index: index as usize,
+                    }) {
                         return Err(self.conflict(node));
                     }
                     cur = parent;
@@ -358,7 +361,7 @@ impl<'a> Renderer<'a> {
     fn set_scalar(&mut self, i: usize, node: NodeId, value: &Value) -> Result<(), EditError> {
         let Shape::Scalar(style) = self.shape(node) else {
             return Err(EditError::Invalid {
-                location: self.doc.tree.node(node).location,
+                location: self.doc.tree.node(node).location(),
                 what: "the node to set is not a scalar",
             });
         };
@@ -381,7 +384,7 @@ impl<'a> Renderer<'a> {
     ) -> Result<(), EditError> {
         if self.table_kind(map).is_none() {
             return Err(EditError::Invalid {
-                location: self.doc.tree.node(map).location,
+                location: self.doc.tree.node(map).location(),
                 what: "the node to insert into is not a mapping",
             });
         }
@@ -389,7 +392,7 @@ impl<'a> Renderer<'a> {
             && (e.map != map || e.index >= self.entries_of(map).len())
         {
             return Err(EditError::Invalid {
-                location: self.doc.tree.node(map).location,
+                location: self.doc.tree.node(map).location(),
                 what: "the entry to insert after is not in this mapping",
             });
         }
@@ -445,7 +448,7 @@ impl<'a> Renderer<'a> {
         let span = self.span(node);
         match self.shape(node) {
             Shape::Key => Err(EditError::Invalid {
-                location: self.doc.tree.node(node).location,
+                location: self.doc.tree.node(node).location(),
                 what: "a key is not a value",
             }),
             Shape::Scalar(style) => {
@@ -557,7 +560,10 @@ impl<'a> Renderer<'a> {
         let Some((map, Slot::Value(index))) = self.doc.tree.node(node).parent else {
             return Err(self.unsupported(start, "a dotted table outside a table"));
         };
-        let info = self.entry_info(EntryId { map, index })?;
+        let info = self.entry_info(EntryId {
+            map,
+            index: index as usize,
+        })?;
         let Some(first) = info.pieces.first().cloned() else {
             return Err(self.unsupported(start, "a table without text"));
         };
@@ -626,7 +632,7 @@ impl<'a> Renderer<'a> {
         for k in keys {
             if !seen.insert(k.clone()) {
                 return Err(EditError::DuplicateKey {
-                    location: self.doc.tree.node(map).location,
+                    location: self.doc.tree.node(map).location(),
                     key: k,
                 });
             }

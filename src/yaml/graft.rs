@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 
 use super::YamlDocument;
-use super::index::{self, EntrySpan, Index, Span, Style};
+use super::index::{self, EntrySpan, Index, Span, Spans, Style};
 use super::limits::MAX_DEPTH;
 use super::scan;
 use crate::document::lines::Lines;
@@ -154,9 +154,9 @@ impl Old<'_> {
             return None;
         }
         let pos = match self.tree.nodes[next].parent? {
-            (p, Slot::Key(k)) => self.index.entry_spans(p).get(k)?.start,
+            (p, Slot::Key(k)) => self.index.entry_spans(p).get(k as usize)?.start,
             (p, Slot::Item(k)) if self.style(p) == Some(Style::BlockSeq) => {
-                *self.index.dashes(p).get(k)?
+                *self.index.dashes(p).get(k as usize)?
             }
             _ => return None,
         };
@@ -256,7 +256,7 @@ impl Old<'_> {
     /// The unit one level up: the child of the grandparent that holds `unit`.
     fn lift(&self, unit: &Unit) -> Option<Unit> {
         match self.tree.node(unit.parent).parent? {
-            (p, Slot::Item(k) | Slot::Value(k)) => self.unit(p, k, k),
+            (p, Slot::Item(k) | Slot::Value(k)) => self.unit(p, k as usize, k as usize),
             (_, Slot::Key(_)) => None,
         }
     }
@@ -514,9 +514,9 @@ impl Prev<'_> {
 
     fn node(&mut self, x: usize) -> Option<Node> {
         match self {
-            Prev::Owned(tree, _) => tree.nodes.get_mut(x).map(|node| Node {
-                kind: std::mem::replace(&mut node.kind, NodeKind::Scalar(Value::Null)),
-                ..*node
+            Prev::Owned(tree, _) => tree.nodes.get_mut(x).map(|node| {
+                let kind = std::mem::replace(&mut node.kind, NodeKind::Scalar(Value::Null));
+                Node::new(kind, node.location(), node.parent)
             }),
             Prev::Borrowed(tree, _) => tree.nodes.get(x).cloned(),
         }
@@ -589,7 +589,7 @@ fn assemble(
     }
     let total = shift(old_count, ids);
     let mut nodes: Vec<Node> = Vec::with_capacity(total);
-    let mut spans: Vec<Span> = Vec::with_capacity(total);
+    let mut spans = Spans::with_capacity(total);
     let mut entries: Vec<Vec<EntrySpan>> = Vec::with_capacity(prev.index().entries.len());
     let mut dashes: Vec<Vec<usize>> = Vec::with_capacity(prev.index().dashes.len());
     let part_first: Vec<usize> = parts
@@ -609,14 +609,14 @@ fn assemble(
     let mut push_old = |x: usize,
                         seg: usize,
                         nodes: &mut Vec<Node>,
-                        spans: &mut Vec<Span>,
+                        spans: &mut Spans,
                         entries: &mut Vec<Vec<EntrySpan>>,
                         dashes: &mut Vec<Vec<usize>>,
                         resized: &mut Vec<NodeId>|
      -> Option<()> {
         let id = NodeId(x as u32);
         let node = prev.node(x)?;
-        let old_span = *prev.index().spans.get(x)?;
+        let old_span = prev.index().spans.get(x)?;
         let (by, lines_by) = seg
             .checked_sub(1)
             .map_or((0, 0), |k| (moves.text[k].1, moves.text[k].2));
@@ -628,7 +628,7 @@ fn assemble(
             end: pos(old_span.end),
             ..old_span
         };
-        let mut location = node.location;
+        let mut location = node.location();
         location.line = shift(location.line, lines_by);
         let grafts = if wide { by_parent.get(&id) } else { None };
         let kind = match node.kind {
@@ -767,11 +767,11 @@ fn assemble(
                 location = lines.location(text, start);
             }
         }
-        nodes.push(Node {
+        nodes.push(Node::new(
             kind,
             location,
-            parent: node.parent.map(|(p, slot)| (moves.id(p), slot)),
-        });
+            node.parent.map(|(p, slot)| (moves.id(p), slot)),
+        ));
         spans.push(span);
         Some(())
     };
@@ -790,7 +790,7 @@ fn assemble(
             )?;
         }
         for (y, node) in p.tree.nodes.iter().enumerate().skip(1) {
-            let sub_span = p.index.spans[y];
+            let sub_span = p.index.spans.at(y);
             let mut span = Span {
                 props: sub_span.props + p.new_start,
                 start: sub_span.start + p.new_start,
@@ -837,13 +837,13 @@ fn assemble(
                     )
                 }
             };
-            let mut location = node.location;
+            let mut location = node.location();
             location.line += p.new_line;
-            nodes.push(Node {
+            nodes.push(Node::new(
                 kind,
                 location,
-                parent: node.parent.map(|(q, slot)| (sub_id(k, q), slot)),
-            });
+                node.parent.map(|(q, slot)| (sub_id(k, q), slot)),
+            ));
             spans.push(span);
         }
         cursor = p.old_last + 1;
@@ -870,12 +870,17 @@ fn assemble(
             NodeKind::Sequence(items) => items
                 .iter()
                 .enumerate()
-                .map(|(k, c)| (*c, Slot::Item(k)))
+                .map(|(k, c)| (*c, Slot::Item(k as u32)))
                 .collect(),
             NodeKind::Mapping(list) => list
                 .iter()
                 .enumerate()
-                .flat_map(|(k, e)| [(e.key_node, Slot::Key(k)), (e.value, Slot::Value(k))])
+                .flat_map(|(k, e)| {
+                    [
+                        (e.key_node, Slot::Key(k as u32)),
+                        (e.value, Slot::Value(k as u32)),
+                    ]
+                })
                 .collect(),
             _ => Vec::new(),
         };
@@ -901,14 +906,14 @@ fn assemble(
             _ => None,
         }?;
         let end = spans.get(last.index())?.end;
-        spans.get_mut(id.index())?.end = end;
+        spans.set_end(id.index(), end)?;
     }
 
     // The indentation step: the first block mapping nested deeper in a block mapping, as the
     // builder finds it.
     let indent_unit = nodes
         .iter()
-        .zip(&spans)
+        .zip(spans.iter())
         .find_map(|(node, span)| {
             let (p, _) = node.parent?;
             let parent = spans.get(p.index())?;

@@ -70,6 +70,101 @@ pub(crate) struct Span {
     pub extra: u32,
 }
 
+/// The longest text the index handles: [`Spans`] and the tree keep offsets, lines and columns in
+/// 32 bits. Inputs are refused far below this (`runner::input::MAX_INPUT_BYTES`); a text that an
+/// edit made longer still is refused by [`build`] rather than indexed wrongly.
+pub(crate) const MAX_TEXT: usize = i32::MAX as usize;
+
+/// A [`Span`] as [`Spans`] keeps it: 24 bytes rather than 40 (every offset is below
+/// [`MAX_TEXT`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PackedSpan {
+    props: u32,
+    start: u32,
+    end: u32,
+    indent: u32,
+    extra: u32,
+    style: Style,
+    in_flow: bool,
+}
+
+// What a node and its span take: a large file has hundreds of thousands of each, and a run holds
+// two or three indexes at once.
+const _: () = assert!(std::mem::size_of::<PackedSpan>() <= 24);
+const _: () = assert!(std::mem::size_of::<crate::document::Node>() <= 56);
+
+impl From<Span> for PackedSpan {
+    fn from(s: Span) -> PackedSpan {
+        PackedSpan {
+            props: s.props as u32,
+            start: s.start as u32,
+            end: s.end as u32,
+            indent: s.indent as u32,
+            extra: s.extra,
+            style: s.style,
+            in_flow: s.in_flow,
+        }
+    }
+}
+
+impl From<PackedSpan> for Span {
+    fn from(s: PackedSpan) -> Span {
+        Span {
+            props: s.props as usize,
+            start: s.start as usize,
+            end: s.end as usize,
+            indent: s.indent as usize,
+            extra: s.extra,
+            style: s.style,
+            in_flow: s.in_flow,
+        }
+    }
+}
+
+/// The span of every node, by node id, stored compactly: a large file has hundreds of thousands
+/// of nodes, and a run holds two or three indexes at once.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Spans(Vec<PackedSpan>);
+
+impl Spans {
+    pub(crate) fn with_capacity(n: usize) -> Spans {
+        Spans(Vec::with_capacity(n))
+    }
+
+    pub(crate) fn get(&self, id: usize) -> Option<Span> {
+        self.0.get(id).map(|s| Span::from(*s))
+    }
+
+    /// The span of node `id`, which must exist (as indexing a vector).
+    pub(crate) fn at(&self, id: usize) -> Span {
+        self.0[id].into()
+    }
+
+    pub(crate) fn push(&mut self, span: Span) {
+        self.0.push(span.into());
+    }
+
+    /// Sets where node `id` ends; `None` if there is no such node.
+    pub(crate) fn set_end(&mut self, id: usize, end: usize) -> Option<()> {
+        self.0.get_mut(id)?.end = end as u32;
+        Some(())
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Span> + '_ {
+        self.0.iter().map(|s| Span::from(*s))
+    }
+
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+}
+
+impl std::fmt::Debug for Spans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// Where an entry is written, beyond its key and value spans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct EntrySpan {
@@ -84,7 +179,7 @@ pub(crate) struct EntrySpan {
 /// The text index of a YAML document.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Index {
-    pub spans: Vec<Span>,
+    pub spans: Spans,
     /// Entry spans of the mappings (see [`Index::entry_spans`]).
     pub entries: Vec<Vec<EntrySpan>>,
     /// Dash positions of the block sequences (see [`Index::dashes`]).
@@ -148,7 +243,7 @@ struct Builder<'a> {
     src: &'a str,
     lines: &'a Lines,
     tree: Tree,
-    spans: Vec<Span>,
+    spans: Spans,
     entries: Vec<Vec<EntrySpan>>,
     dashes: Vec<Vec<usize>>,
     stack: Vec<Frame>,
@@ -209,11 +304,17 @@ pub(crate) fn build_counted(
     lines: &Lines,
     stream: bool,
 ) -> Result<(Tree, Index, Seen), ParseError> {
+    if src.len() > MAX_TEXT {
+        return Err(ParseError::TooLarge {
+            location: Location { line: 1, column: 1 },
+            limit: MAX_TEXT,
+        });
+    }
     let mut b = Builder {
         src,
         lines,
         tree: Tree::default(),
-        spans: Vec::new(),
+        spans: Spans::default(),
         entries: Vec::new(),
         dashes: Vec::new(),
         stack: Vec::new(),
@@ -528,7 +629,8 @@ impl Builder<'_> {
         let Some(frame) = self.stack.last_mut() else {
             match &mut self.stream {
                 Some((root, documents)) => {
-                    self.tree.node_mut(id).parent = Some((*root, Slot::Item(documents.len())));
+                    self.tree.node_mut(id).parent =
+                        Some((*root, Slot::Item(documents.len() as u32)));
                     documents.push(id);
                 }
                 None => self.tree.root = Some(id),
@@ -537,7 +639,8 @@ impl Builder<'_> {
         };
         let parent = frame.id;
         if !frame.map {
-            self.tree.node_mut(id).parent = Some((parent, Slot::Item(frame.children.items.len())));
+            self.tree.node_mut(id).parent =
+                Some((parent, Slot::Item(frame.children.items.len() as u32)));
             frame.children.items.push(id);
             if let Some(d) = begin.dash {
                 frame.children.dashes.push(d);
@@ -557,7 +660,7 @@ impl Builder<'_> {
                     complex: begin.explicit,
                 };
                 self.tree.node_mut(id).parent =
-                    Some((parent, Slot::Key(frame.children.entries.len())));
+                    Some((parent, Slot::Key(frame.children.entries.len() as u32)));
                 frame.pending_key = Some((id, span));
             }
             Some((key_node, mut span)) => {
@@ -570,7 +673,7 @@ impl Builder<'_> {
                     }
                 };
                 self.tree.node_mut(id).parent =
-                    Some((parent, Slot::Value(frame.children.entries.len())));
+                    Some((parent, Slot::Value(frame.children.entries.len() as u32)));
                 frame.children.entries.push(Entry {
                     key,
                     key_node,
@@ -841,7 +944,7 @@ impl Builder<'_> {
         let Some(mut frame) = self.stack.pop() else {
             return;
         };
-        let style = self.spans[frame.id.index()].style;
+        let style = self.spans.at(frame.id.index()).style;
         let end = match style {
             Style::FlowMap | Style::FlowSeq => {
                 let mut p = scan::skip_trivia(self.src, self.cursor);
@@ -864,9 +967,8 @@ impl Builder<'_> {
             let _ = (key_node, span);
             self.unsupported(end, "a key without a value");
         }
-        let span = &mut self.spans[frame.id.index()];
-        span.end = end;
-        let extra = span.extra as usize;
+        let extra = self.spans.at(frame.id.index()).extra as usize;
+        self.spans.set_end(frame.id.index(), end);
         let children = &mut frame.children;
         let kind = if frame.map {
             if let Some(slot) = self.entries.get_mut(extra) {
@@ -888,5 +990,30 @@ impl Builder<'_> {
         self.tree.node_mut(frame.id).kind = kind;
         self.cursor = end;
         self.sized(frame.anchor, frame.size);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The compact tables keep every value a text up to [`MAX_TEXT`] bytes can hold.
+    #[test]
+    fn spans_keep_offsets_up_to_the_largest_text() {
+        let span = Span {
+            props: MAX_TEXT - 2,
+            start: MAX_TEXT - 1,
+            end: MAX_TEXT,
+            style: Style::FlowPair,
+            indent: MAX_TEXT - 3,
+            in_flow: true,
+            extra: u32::MAX,
+        };
+        let mut spans = Spans::default();
+        spans.push(span);
+        assert_eq!(spans.get(0), Some(span));
+        assert_eq!(spans.set_end(0, 7), Some(()));
+        assert_eq!(spans.at(0), Span { end: 7, ..span });
+        assert_eq!(spans.set_end(1, 7), None);
     }
 }

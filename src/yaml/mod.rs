@@ -17,6 +17,7 @@ mod scan;
 use std::ops::Range;
 use std::sync::Arc;
 
+pub(crate) use index::MAX_TEXT;
 pub use index::yaml_to_value;
 
 use crate::document::lines::Lines;
@@ -137,12 +138,18 @@ impl YamlDocument {
     /// The document of `text`, which `splices` made of this one's text, with its index grafted
     /// from this one's; `None` where the text must be parsed in full.
     fn grafted(&self, splices: &[Changed], text: &Arc<str>) -> Option<YamlDocument> {
+        if text.len() > MAX_TEXT {
+            return None;
+        }
         graft::graft(self, splices, text).map(|parts| YamlDocument::from_graft(parts, text))
     }
 
     /// [`YamlDocument::grafted`] from a document that is not needed afterwards: its tree and
     /// index are moved into the next one's rather than copied.
     fn grafted_owned(self, splices: &[Changed], text: &Arc<str>) -> Option<YamlDocument> {
+        if text.len() > MAX_TEXT {
+            return None;
+        }
         graft::graft_owned(self, splices, text).map(|parts| YamlDocument::from_graft(parts, text))
     }
 
@@ -291,6 +298,16 @@ impl Backend for YamlDocument {
                 } else {
                     data::load(src)
                 }
+            }
+        }
+    }
+
+    fn text_has_data(&self, text: &str, expected: &Value) -> bool {
+        match self.json {
+            Some(_) => false,
+            None => {
+                let src = text.strip_prefix('\u{feff}').unwrap_or(text);
+                data::matches(src, self.stream, expected)
             }
         }
     }

@@ -72,7 +72,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn span(&self, id: NodeId) -> Span {
-        self.doc.index.spans[id.index()]
+        self.doc.index.spans.at(id.index())
     }
 
     fn loc(&self, pos: usize) -> crate::document::Location {
@@ -371,7 +371,7 @@ impl<'a> Renderer<'a> {
                 .doc
                 .index
                 .entry_spans(parent)
-                .get(i)
+                .get(i as usize)
                 .is_some_and(|e| e.colon.is_none()),
             _ => false,
         }
@@ -472,7 +472,7 @@ impl<'a> Renderer<'a> {
                     .doc
                     .index
                     .entry_spans(parent)
-                    .get(i)
+                    .get(i as usize)
                     .and_then(|e| e.colon)
                     .ok_or_else(|| {
                         self.unsupported(self.span(node).start, "a value without `:`")
@@ -484,7 +484,7 @@ impl<'a> Renderer<'a> {
                     .doc
                     .index
                     .dashes(parent)
-                    .get(i)
+                    .get(i as usize)
                     .copied()
                     .ok_or_else(|| {
                         self.unsupported(self.span(node).start, "an item without `-`")

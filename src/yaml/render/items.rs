@@ -27,7 +27,7 @@ impl Renderer<'_> {
                 "removing or annotating a whole document of a stream",
             ));
         }
-        Ok((seq, i))
+        Ok((seq, i as usize))
     }
 
     /// Where an item's text starts: its `-` in a block sequence, its properties in a flow one.

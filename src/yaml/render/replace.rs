@@ -32,7 +32,7 @@ impl Renderer<'_> {
             let tree = &self.doc.tree;
             let alias_after = (0..tree.nodes.len()).any(|i| {
                 matches!(tree.nodes[i].kind, NodeKind::Alias(_))
-                    && self.doc.index.spans[i].start >= ns.end
+                    && self.doc.index.spans.at(i).start >= ns.end
             });
             if alias_after {
                 return Err(self.invalid(
