@@ -116,7 +116,7 @@ fn walk(doc: &Document, id: NodeId, found: &mut Option<InputRuleError>, depth: u
                     };
                     if !earlier {
                         *found = Some(InputRuleError::DuplicateKey {
-                            key: entry.key.clone(),
+                            key: entry.key.to_string(),
                             first: doc.location(first.key_node),
                             second,
                         });

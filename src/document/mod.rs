@@ -21,6 +21,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
+use smol_str::SmolStr;
 use thiserror::Error;
 
 pub use path::{Path, PathError, PathSeg};
@@ -95,8 +96,10 @@ pub enum NodeKind {
 /// A mapping entry as written.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
-    /// The key's text; empty for a key that is not a scalar.
-    pub key: String,
+    /// The key's text; empty for a key that is not a scalar. Keys of up to 23 bytes (nearly all)
+    /// are kept inline: a large file has hundreds of thousands of entries, and a run holds two
+    /// or three trees at once.
+    pub key: SmolStr,
     pub key_node: NodeId,
     pub value: NodeId,
 }

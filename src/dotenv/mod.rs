@@ -430,7 +430,7 @@ impl DotenvDocument {
             let value = s.data.clone().map_or(Value::Null, Value::String);
             let value_node = tree.push(NodeKind::Scalar(value), lines.location(src, s.value.start));
             entries.push(crate::document::Entry {
-                key: s.name.clone(),
+                key: s.name.as_str().into(),
                 key_node,
                 value: value_node,
             });

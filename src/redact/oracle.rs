@@ -128,7 +128,7 @@ impl SpanFinder<'_> {
                     .is_some_and(|n| is_env_name(n) && is_secret_key(n, &[]));
                 for entry in entries.clone() {
                     if named_secret && entry.key == "value" {
-                        ancestors.push(entry.key.clone());
+                        ancestors.push(entry.key.to_string());
                         self.walk(entry.value, ancestors, true);
                         ancestors.pop();
                         continue;
@@ -148,7 +148,7 @@ impl SpanFinder<'_> {
                     let entry_secret = secret
                         || is_secret_entry(&entry.key, &names, text)
                         || text.is_some_and(|t| is_encoded_route_list(variable, t));
-                    ancestors.push(entry.key.clone());
+                    ancestors.push(entry.key.to_string());
                     self.walk(entry.value, ancestors, entry_secret);
                     ancestors.pop();
                 }

@@ -382,7 +382,7 @@ impl Builder<'_> {
             pieces: sub.all(),
         };
         let entry = Entry {
-            key: key.get().to_owned(),
+            key: key.get().into(),
             key_node,
             value,
         };
@@ -528,7 +528,7 @@ impl Builder<'_> {
                 other => self.value(other),
             };
             entries.push(Entry {
-                key: key.get().to_owned(),
+                key: key.get().into(),
                 key_node,
                 value,
             });

@@ -622,7 +622,7 @@ impl<'a> Renderer<'a> {
                 .iter()
                 .rev()
                 .find(|(r, _)| r.map == map && r.index == i)
-                .map_or(e.key.clone(), |(_, k)| k.clone());
+                .map_or_else(|| e.key.to_string(), |(_, k)| k.clone());
             keys.push(key);
         }
         for ins in self.inserts.get(&map).into_iter().flatten() {

@@ -434,7 +434,7 @@ mod tests {
             entries_at(&doc, at)
                 .iter()
                 .filter_map(|e| doc.entry(*e))
-                .map(|e| e.key.clone())
+                .map(|e| e.key.to_string())
                 .collect()
         };
         assert_eq!(keys(Location { line: 1, column: 1 }), ["a"]);

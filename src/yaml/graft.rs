@@ -95,7 +95,7 @@ impl Old<'_> {
                     _ => return None,
                 };
                 let empty_key = self.style(key) == Some(Style::Empty);
-                (!span.complex && !empty_key).then_some(span.start)
+                (!span.complex && !empty_key).then_some(span.start())
             }
             _ => None,
         }
@@ -154,7 +154,7 @@ impl Old<'_> {
             return None;
         }
         let pos = match self.tree.nodes[next].parent? {
-            (p, Slot::Key(k)) => self.index.entry_spans(p).get(k as usize)?.start,
+            (p, Slot::Key(k)) => self.index.entry_spans(p).get(k as usize)?.start(),
             (p, Slot::Item(k)) if self.style(p) == Some(Style::BlockSeq) => {
                 *self.index.dashes(p).get(k as usize)?
             }
@@ -203,7 +203,7 @@ impl Old<'_> {
                 if strict { l < pos } else { l <= pos }
             }),
             _ => self.index.entry_spans(parent).partition_point(|es| {
-                let l = line_start(es.start);
+                let l = line_start(es.start());
                 if strict { l < pos } else { l <= pos }
             }),
         };
@@ -686,8 +686,8 @@ fn assemble(
                     _ => Vec::new(),
                 };
                 let moved = |es: &mut EntrySpan| {
-                    es.start = pos(es.start);
-                    es.colon = es.colon.map(pos);
+                    es.set_start(pos(es.start()));
+                    es.set_colon(es.colon().map(pos));
                 };
                 let moved_entry = |e: &mut Entry| {
                     e.key_node = moves.id(e.key_node);
@@ -726,10 +726,12 @@ fn assemble(
                                         value: sub_id(g, e.value),
                                     }));
                                 }
-                                own.extend(p.index.entry_spans(r).iter().map(|es| EntrySpan {
-                                    start: es.start + p.new_start,
-                                    colon: es.colon.map(|c| c + p.new_start),
-                                    complex: es.complex,
+                                own.extend(p.index.entry_spans(r).iter().map(|es| {
+                                    EntrySpan::new(
+                                        es.start() + p.new_start,
+                                        es.colon().map(|c| c + p.new_start),
+                                        es.complex,
+                                    )
                                 }));
                             }
                             k = p.unit.last + 1;
@@ -755,9 +757,10 @@ fn assemble(
                 // The first child is new: so is where the collection starts.
                 let start = match &kind {
                     NodeKind::Sequence(_) => dashes.get(span.extra as usize)?.first().copied(),
-                    NodeKind::Mapping(_) => {
-                        entries.get(span.extra as usize)?.first().map(|es| es.start)
-                    }
+                    NodeKind::Mapping(_) => entries
+                        .get(span.extra as usize)?
+                        .first()
+                        .map(|es| es.start()),
                     _ => None,
                 }?;
                 if old_span.props == old_span.start {
@@ -819,10 +822,12 @@ fn assemble(
                         p.index
                             .entry_spans(NodeId(y as u32))
                             .iter()
-                            .map(|es| EntrySpan {
-                                start: es.start + p.new_start,
-                                colon: es.colon.map(|c| c + p.new_start),
-                                complex: es.complex,
+                            .map(|es| {
+                                EntrySpan::new(
+                                    es.start() + p.new_start,
+                                    es.colon().map(|c| c + p.new_start),
+                                    es.complex,
+                                )
                             })
                             .collect(),
                     );

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use smol_str::SmolStr;
 use yaml_rust2::Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -165,13 +166,14 @@ impl std::fmt::Debug for Spans {
     }
 }
 
-/// Where an entry is written, beyond its key and value spans.
+/// Where an entry is written, beyond its key and value spans (offsets in 32 bits, as in
+/// [`Spans`]: 16 bytes rather than 32).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct EntrySpan {
     /// Start of the key's properties, or of the `?` of an explicit key.
-    pub start: usize,
+    start: u32,
     /// The `:` between key and value.
-    pub colon: Option<usize>,
+    colon: Option<u32>,
     /// `? key` form, or a key that is not a scalar.
     pub complex: bool,
 }
@@ -199,6 +201,34 @@ pub(crate) struct Seen {
     pub props: bool,
     /// The deepest nesting of collections.
     pub depth: usize,
+}
+
+impl EntrySpan {
+    pub(crate) fn new(start: usize, colon: Option<usize>, complex: bool) -> EntrySpan {
+        EntrySpan {
+            start: start as u32,
+            colon: colon.map(|c| c as u32),
+            complex,
+        }
+    }
+
+    /// Start of the key's properties, or of the `?` of an explicit key.
+    pub(crate) fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    /// The `:` between key and value.
+    pub(crate) fn colon(&self) -> Option<usize> {
+        self.colon.map(|c| c as usize)
+    }
+
+    pub(crate) fn set_start(&mut self, start: usize) {
+        self.start = start as u32;
+    }
+
+    pub(crate) fn set_colon(&mut self, colon: Option<usize>) {
+        self.colon = colon.map(|c| c as u32);
+    }
 }
 
 impl Index {
@@ -649,27 +679,26 @@ impl Builder<'_> {
         }
         match frame.pending_key.take() {
             None => {
-                let span = EntrySpan {
-                    start: if begin.explicit {
-                        // The `?` is just before `props` (after trivia); find it again.
-                        self.src[..begin.props].rfind('?').unwrap_or(begin.props)
-                    } else {
-                        begin.props
-                    },
-                    colon: None,
-                    complex: begin.explicit,
+                let start = if begin.explicit {
+                    // The `?` is just before `props` (after trivia); find it again.
+                    self.src[..begin.props].rfind('?').unwrap_or(begin.props)
+                } else {
+                    begin.props
                 };
+                let span = EntrySpan::new(start, None, begin.explicit);
                 self.tree.node_mut(id).parent =
                     Some((parent, Slot::Key(frame.children.entries.len() as u32)));
                 frame.pending_key = Some((id, span));
             }
             Some((key_node, mut span)) => {
-                span.colon = begin.colon;
+                span.set_colon(begin.colon);
                 let key = match &self.tree.node(key_node).kind {
-                    NodeKind::Scalar(v) => v.scalar_text().unwrap_or_default(),
+                    // Copied from the key's value without a `String` in between.
+                    NodeKind::Scalar(Value::String(s)) => SmolStr::new(s),
+                    NodeKind::Scalar(v) => v.scalar_text().map(SmolStr::from).unwrap_or_default(),
                     _ => {
                         span.complex = true;
-                        String::new()
+                        SmolStr::default()
                     }
                 };
                 self.tree.node_mut(id).parent =

@@ -265,15 +265,15 @@ impl<'a> Renderer<'a> {
             Edit::Annotate { entry, text } => {
                 let (_, es) = self.entry(*entry)?;
                 if es.complex {
-                    return Err(self.unsupported(es.start, "a complex key"));
+                    return Err(self.unsupported(es.start(), "a complex key"));
                 }
                 if self.span(entry.map).style != Style::BlockMap {
                     return Err(self.unsupported(
-                        es.start,
+                        es.start(),
                         "an entry in a flow mapping cannot take a comment line",
                     ));
                 }
-                self.annotations.push((es.start, text.clone()));
+                self.annotations.push((es.start(), text.clone()));
                 Ok(())
             }
             Edit::DeleteItem { item } => self.remove_item(*item, None),
@@ -307,10 +307,10 @@ impl<'a> Renderer<'a> {
         let (e, es) = self.entry(entry)?;
         let key = self.span(e.key_node);
         if es.complex || !matches!(key.style, Style::Plain | Style::Single | Style::Double) {
-            return Err(self.unsupported(es.start, "a key that is not a plain or quoted scalar"));
+            return Err(self.unsupported(es.start(), "a key that is not a plain or quoted scalar"));
         }
         if self.span(entry.map).style == Style::FlowPair {
-            return Err(self.unsupported(es.start, "a flow pair"));
+            return Err(self.unsupported(es.start(), "a flow pair"));
         }
         let quote = self.quote_for(key.style);
         let text = emit::scalar(&Value::String(new_key.to_owned()), quote, key.in_flow);
@@ -372,7 +372,7 @@ impl<'a> Renderer<'a> {
                 .index
                 .entry_spans(parent)
                 .get(i as usize)
-                .is_some_and(|e| e.colon.is_none()),
+                .is_some_and(|e| e.colon().is_none()),
             _ => false,
         }
     }
@@ -380,23 +380,23 @@ impl<'a> Renderer<'a> {
     fn remove(&mut self, entry: EntryId, note: Option<String>) -> Result<(), EditError> {
         let (e, es) = self.entry(entry)?;
         if es.complex {
-            return Err(self.unsupported(es.start, "a complex key"));
+            return Err(self.unsupported(es.start(), "a complex key"));
         }
         match self.span(entry.map).style {
             Style::BlockMap => {}
             Style::FlowMap if note.is_none() => {}
             Style::FlowMap => {
                 return Err(self.unsupported(
-                    es.start,
+                    es.start(),
                     "an entry in a flow mapping cannot be commented out",
                 ));
             }
-            _ => return Err(self.unsupported(es.start, "a flow pair")),
+            _ => return Err(self.unsupported(es.start(), "a flow pair")),
         }
         self.check_anchors(e.key_node)?;
         self.check_anchors(e.value)?;
         let end = self.span(e.value).end;
-        self.removed_extents.push((es.start, end, entry));
+        self.removed_extents.push((es.start(), end, entry));
         self.removals.entry(entry.map).or_default().push(Removal {
             index: entry.index,
             note,
@@ -473,7 +473,7 @@ impl<'a> Renderer<'a> {
                     .index
                     .entry_spans(parent)
                     .get(i as usize)
-                    .and_then(|e| e.colon)
+                    .and_then(|e| e.colon())
                     .ok_or_else(|| {
                         self.unsupported(self.span(node).start, "a value without `:`")
                     })?;
@@ -667,7 +667,7 @@ impl<'a> Renderer<'a> {
         let n = entries.len();
         for (a, b) in splice::runs(deleted) {
             let owner = Some(EntryId { map, index: a });
-            let start = spans[a].start;
+            let start = spans[a].start();
             if scan::first_on_line(src, start) {
                 let from = scan::line_start(src, start);
                 let mut to = scan::next_line_start(src, self.value_end(entries, b));
@@ -681,7 +681,7 @@ impl<'a> Renderer<'a> {
                 self.splice(from, to, String::new(), owner);
             } else if b + 1 < n {
                 // `- a: 1` with `a` going: the next entry moves up onto the dash line.
-                self.splice(start, spans[b + 1].start, String::new(), owner);
+                self.splice(start, spans[b + 1].start(), String::new(), owner);
             } else {
                 return Err(self.unsupported(start, "removing every entry written after a `-`"));
             }
@@ -720,7 +720,7 @@ impl<'a> Renderer<'a> {
     /// Comments out entry `index`: a note line, then each line of the entry behind `# `.
     fn comment_out(&mut self, map: NodeId, entries: &[Entry], index: usize, note: &str) {
         let owner = Some(EntryId { map, index });
-        let start = self.doc.index.entry_spans(map)[index].start;
+        let start = self.doc.index.entry_spans(map)[index].start();
         let end = self.value_end(entries, index);
         self.comment_out_range(start, end, note, owner);
     }
@@ -843,11 +843,11 @@ impl<'a> Renderer<'a> {
                 let own_lines = |k: usize| {
                     let after = scan::skip_trivia_inline(src, self.value_end(entries, k));
                     let whole = self.multiline(flow, k)
-                        && scan::first_on_line(src, spans[k].start)
+                        && scan::first_on_line(src, spans[k].start())
                         && src.as_bytes().get(after) == Some(&b',')
                         && scan::rest_of_line_blank(src, after + 1);
                     whole.then(|| {
-                        let from = scan::line_start(src, spans[k].start);
+                        let from = scan::line_start(src, spans[k].start());
                         (from, scan::next_line_start(src, after))
                     })
                 };
@@ -858,7 +858,7 @@ impl<'a> Renderer<'a> {
                         self.splice(from, to, String::new(), owner);
                     }
                 } else {
-                    self.splice(spans[a].start, spans[b + 1].start, String::new(), owner);
+                    self.splice(spans[a].start(), spans[b + 1].start(), String::new(), owner);
                 }
             } else if let Some(prev) = (0..a).rev().find(|p| !removed.contains(p)) {
                 let (from, to) = (self.value_end(entries, prev), self.value_end(entries, b));
@@ -873,7 +873,7 @@ impl<'a> Renderer<'a> {
     /// Whether entry `i` of a flow mapping stands on another line than the mapping's `{`.
     fn multiline(&self, flow: &FlowMap<'_>, i: usize) -> bool {
         let lines = &self.doc.lines;
-        lines.line_of(flow.spans[i].start) != lines.line_of(flow.span.start)
+        lines.line_of(flow.spans[i].start()) != lines.line_of(flow.span.start)
     }
 
     /// A new value written after entry `a` of a flow mapping that stands on its own line: the
@@ -886,7 +886,7 @@ impl<'a> Renderer<'a> {
         layout: &Layout<'_>,
     ) -> (&'a str, String) {
         let src = self.src();
-        let start = flow.spans[a].start;
+        let start = flow.spans[a].start();
         let indent = &src[scan::line_start(src, start)..start];
         let outer = &src[scan::line_start(src, flow.span.start)..];
         let outer = &outer[..outer.len() - outer.trim_start_matches([' ', '\t']).len()];
@@ -939,11 +939,11 @@ impl<'a> Renderer<'a> {
             let pretty = |a: usize| self.flow_lines(flow, a, &ins.value, &layout);
             match anchor {
                 Some(a) if spans[a].complex => {
-                    return Err(self.unsupported(spans[a].start, "a complex key"));
+                    return Err(self.unsupported(spans[a].start(), "a complex key"));
                 }
                 Some(a) if removed.contains(&a) => {
                     return Err(EditError::Conflict {
-                        location: self.loc(spans[a].start),
+                        location: self.loc(spans[a].start()),
                     });
                 }
                 Some(a) if replaced.contains(&a) && !taken.contains(&a) => {
@@ -955,7 +955,7 @@ impl<'a> Renderer<'a> {
                     };
                     let owner = Some(EntryId { map, index: a });
                     let end = self.value_end(entries, a);
-                    self.splice(spans[a].start, end, format!("{key}: {value}"), owner);
+                    self.splice(spans[a].start(), end, format!("{key}: {value}"), owner);
                 }
                 Some(a) if count > 0 || replaced.contains(&a) => {
                     let at = self.value_end(entries, a);
