@@ -706,7 +706,9 @@ mod tests {
     #[test]
     fn a_documents_recorded_splices_give_its_line_diff() -> Result<(), Box<dyn std::error::Error>> {
         use crate::document::{Document, Edit, Format};
-        let text: String = (0..150).map(|n| format!("# about k{n}\nk{n}: v{n}\n")).collect();
+        let text: String = (0..150)
+            .map(|n| format!("# about k{n}\nk{n}: v{n}\n"))
+            .collect();
         let doc = Document::parse(text, Format::Yaml)?;
         let edits: Vec<Edit> = (0..150)
             .step_by(7)
