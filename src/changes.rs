@@ -227,6 +227,16 @@ impl Changes {
     }
 }
 
+/// The line diff of one step's text and the text it made (`new` made of `old` by one batch of
+/// edits, as `--per-step` keeps them), from the splices `new` records; `None` when it records
+/// none or they do not hold for the two texts.
+pub(crate) fn step_line_ops(
+    old: &crate::document::Document,
+    new: &crate::document::Document,
+) -> Option<Vec<DiffOp>> {
+    Changes::from_splices(new.changed()?)?.line_ops(old.text(), new.text())
+}
+
 /// How many line comparisons [`window_ops`] makes at most to show that a window's changed
 /// lines match nothing; past that, `similar` diffs the window.
 const MAX_COMPARISONS: usize = 1 << 14;
@@ -691,6 +701,35 @@ mod tests {
             changes.line_ops(&old, &text),
             Some(crate::diff::line_ops(&old, &text))
         );
+    }
+
+    #[test]
+    fn a_documents_recorded_splices_give_its_line_diff() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::document::{Document, Edit, Format};
+        let text: String = (0..150)
+            .map(|n| format!("# about k{n}\nk{n}: v{n}\n"))
+            .collect();
+        let doc = Document::parse(text, Format::Yaml)?;
+        let edits: Vec<Edit> = (0..150)
+            .step_by(7)
+            .filter_map(|n| {
+                let entry = doc.top(&format!("k{n}"))?;
+                Some(Edit::RenameKey {
+                    entry: entry.id,
+                    new_key: format!("renamed_{n}"),
+                })
+            })
+            .collect();
+        assert_eq!(edits.len(), 22);
+        let next = doc.apply(&edits)?;
+        assert!(next.changed().is_some_and(|c| c.len() == 22));
+        assert_eq!(
+            step_line_ops(&doc, &next),
+            Some(crate::diff::line_ops(doc.text(), next.text()))
+        );
+        // A parsed document records nothing: diffed whole.
+        assert_eq!(step_line_ops(&next, &doc), None);
+        Ok(())
     }
 
     proptest! {
