@@ -66,26 +66,44 @@ pub fn line_ops(old: &str, new: &str) -> Vec<DiffOp> {
     line_diff(old, new).ops().to_vec()
 }
 
-/// [`unified`] from the operations of a line diff already made: `ops` must be [`line_ops`] of
-/// `old` and `new`, or of two texts for which [`same_line_equalities`] holds with them. The
-/// bytes are [`unified`]'s (same hunks, context and headers) without diffing again.
+/// [`line_ops`] of `old` and `new`, made from `changes` (where the texts differ, known from the
+/// edits that made `new` of `old`) by diffing only the lines around each change, when they are
+/// given and hold for the texts; else of the whole texts. See [`crate::changes`] for how the
+/// two may differ (alignment only).
+pub(crate) fn line_ops_changed(
+    old: &str,
+    new: &str,
+    changes: Option<&crate::changes::Changes>,
+) -> Vec<DiffOp> {
+    changes
+        .and_then(|c| c.line_ops(old, new))
+        .unwrap_or_else(|| line_ops(old, new))
+}
+
+/// [`unified`] from the operations of a line diff already made: `ops` must be [`line_ops`] (or
+/// [`line_ops_changed`]) of `old` and `new`, or of two texts for which [`same_line_equalities`]
+/// holds with them. The bytes are [`unified`]'s (same hunks, context and headers) for the same
+/// operations, without diffing again; only the lines the hunks show are read.
 pub fn unified_from_ops(old: &str, new: &str, ops: &[DiffOp], path: &str) -> String {
     let mut out = String::new();
     if old == new {
         return out;
     }
-    let (old_lines, new_lines) = (lines(old), lines(new));
+    // Only the lines the hunks show are read, in order.
+    let (mut old_cursor, mut new_cursor) = (LineCursor::new(old), LineCursor::new(new));
     let label = diff_label(path);
     let _ = writeln!(out, "--- a/{label}");
     let _ = writeln!(out, "+++ b/{label}");
     // As `similar`'s unified diff groups and shows them.
     for group in similar::group_diff_ops(ops.to_vec(), CONTEXT_LINES) {
-        if group.is_empty() {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
-        }
+        };
+        let old_lines = old_cursor.window(first.old_range().start..last.old_range().end);
+        let new_lines = new_cursor.window(first.new_range().start..last.new_range().end);
         let _ = writeln!(out, "{}", UnifiedHunkHeader::new(&group));
         for op in &group {
-            for change in op.iter_changes(&old_lines[..], &new_lines[..]) {
+            for change in op.iter_changes(&old_lines, &new_lines) {
                 let value: &str = change.value();
                 write_change(&mut out, change.tag(), value, change.missing_newline());
             }
@@ -96,30 +114,104 @@ pub fn unified_from_ops(old: &str, new: &str, ops: &[DiffOp], path: &str) -> Str
 
 /// The lines of `text` as [`line_diff`] cuts them: each with its terminator (`\n`, `\r\n` or a
 /// lone `\r`), the last one without when the text does not end with one.
-fn lines(text: &str) -> Vec<&str> {
+#[cfg(test)]
+pub(crate) fn lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::with_capacity(text.len() / 32 + 1);
+    lines_into(text, &mut out);
+    out
+}
+
+/// [`lines`] into `out` (emptied first), for a caller that cuts many short texts.
+pub(crate) fn lines_into<'a>(text: &'a str, out: &mut Vec<&'a str>) {
+    out.clear();
+    let mut rest = text;
+    while let Some((line, after)) = split_line(rest) {
+        out.push(line);
+        rest = after;
+    }
+}
+
+/// The first line of `text` (as [`lines`] cuts it) and the text after it; `None` when `text` is
+/// empty.
+fn split_line(text: &str) -> Option<(&str, &str)> {
+    if text.is_empty() {
+        return None;
+    }
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() / 32 + 1);
-    let (mut start, mut i) = (0, 0);
-    while let Some(&byte) = bytes.get(i) {
-        let end = match byte {
-            b'\n' => Some(i + 1),
-            b'\r' if bytes.get(i + 1) == Some(&b'\n') => Some(i + 2),
-            b'\r' => Some(i + 1),
-            _ => None,
-        };
-        match end {
-            Some(end) => {
-                out.push(&text[start..end]);
-                start = end;
-                i = end;
-            }
-            None => i += 1,
+    let end = match memchr::memchr2(b'\n', b'\r', bytes) {
+        Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => i + 2,
+        Some(i) => i + 1,
+        None => bytes.len(),
+    };
+    // A line ends after an ASCII byte: a char boundary.
+    Some((text.get(..end)?, text.get(end..)?))
+}
+
+/// The lines of a text as [`lines`] cuts them, one by one.
+struct LineIter<'a>(&'a str);
+
+impl<'a> Iterator for LineIter<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let (line, rest) = split_line(self.0)?;
+        self.0 = rest;
+        Some(line)
+    }
+}
+
+/// A window of consecutive lines of a text, indexed by their line numbers in the whole text,
+/// read by a cursor that only moves forward (the hunks of a diff come in order).
+struct LineWindow<'a> {
+    first: usize,
+    lines: Vec<&'a str>,
+}
+
+impl<'a> std::ops::Index<usize> for LineWindow<'a> {
+    type Output = &'a str;
+
+    fn index(&self, line: usize) -> &&'a str {
+        &self.lines[line - self.first]
+    }
+}
+
+/// Reads lines of a text in increasing order without cutting the whole text into lines.
+struct LineCursor<'a> {
+    rest: &'a str,
+    line: usize,
+}
+
+impl<'a> LineCursor<'a> {
+    fn new(text: &'a str) -> LineCursor<'a> {
+        LineCursor {
+            rest: text,
+            line: 0,
         }
     }
-    if start < bytes.len() {
-        out.push(&text[start..]);
+
+    /// Lines `range` (at or after the lines read so far).
+    fn window(&mut self, range: std::ops::Range<usize>) -> LineWindow<'a> {
+        while self.line < range.start {
+            match split_line(self.rest) {
+                Some((_, after)) => self.rest = after,
+                None => break,
+            }
+            self.line += 1;
+        }
+        let mut lines = Vec::with_capacity(range.len());
+        while self.line < range.end {
+            let Some((line, after)) = split_line(self.rest) else {
+                break;
+            };
+            lines.push(line);
+            self.rest = after;
+            self.line += 1;
+        }
+        LineWindow {
+            first: range.start,
+            lines,
+        }
     }
-    out
 }
 
 /// Lines that may differ between the two pairs for [`same_line_equalities`] to look further;
@@ -137,19 +229,23 @@ const MAX_CHANGED_LINES: usize = 4096;
 /// Smaller texts are diffed as text and are not checked here (`false`): diffing them again is
 /// cheap.
 pub fn same_line_equalities(a: (&str, &str), b: (&str, &str)) -> bool {
-    let (a_old, a_new, b_old, b_new) = (lines(a.0), lines(a.1), lines(b.0), lines(b.1));
-    if a_old.len() != b_old.len() || a_new.len() != b_new.len() {
+    let count = |text: &str| crate::changes::count_lines(text.as_bytes());
+    let (old_lines, new_lines) = (count(a.0), count(a.1));
+    if a == b {
+        // The same texts: the same diff, when long enough to be judged at all (below).
+        return old_lines > 100 || new_lines > 100;
+    }
+    if old_lines != count(b.0) || new_lines != count(b.1) {
         return false;
     }
-    if a_old.len() <= 100 && a_new.len() <= 100 {
+    if old_lines <= 100 && new_lines <= 100 {
         return false;
     }
+    // The lines of both pairs side by side, read again as needed rather than kept.
     let pairs = || {
-        a_old
-            .iter()
-            .zip(&b_old)
-            .chain(a_new.iter().zip(&b_new))
-            .map(|(x, y)| (*x, *y))
+        LineIter(a.0)
+            .zip(LineIter(b.0))
+            .chain(LineIter(a.1).zip(LineIter(b.1)))
     };
     let mut changed: Vec<(&str, &str)> = Vec::new();
     for (x, y) in pairs() {

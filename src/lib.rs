@@ -10,6 +10,7 @@
 //! promises of each stage; [`cli`] is what the binary runs.
 
 pub mod batch;
+pub(crate) mod changes;
 pub mod cli;
 pub mod collect;
 pub mod detect;

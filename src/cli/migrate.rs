@@ -186,10 +186,25 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
     }
     let step_diffs = per_step.then(|| {
         file.step_changes()
-            .map(|(step, old, new)| StepDiff {
-                step: step.qualified_id(),
-                title: step.title.to_owned(),
-                diff: diff::unified(&shown(old).text, &shown(new).text, &path),
+            .map(|(step, old, new)| {
+                let (shown_old, shown_new) = (shown(old), shown(new));
+                // The step's own splices give its line diff when the texts as shown have it.
+                let ops = diff::same_line_equalities(
+                    (old.text(), new.text()),
+                    (&shown_old.text, &shown_new.text),
+                )
+                .then(|| crate::changes::step_line_ops(old, new))
+                .flatten();
+                StepDiff {
+                    step: step.qualified_id(),
+                    title: step.title.to_owned(),
+                    diff: match ops {
+                        Some(ops) => {
+                            diff::unified_from_ops(&shown_old.text, &shown_new.text, &ops, &path)
+                        }
+                        None => diff::unified(&shown_old.text, &shown_new.text, &path),
+                    },
+                }
             })
             .collect()
     });

@@ -102,7 +102,9 @@ impl Lines {
         match &self.chars {
             None => pos,
             Some(table) => {
-                let chunk = pos / CHUNK;
+                // The end of a text whose length is a multiple of CHUNK has no checkpoint of its
+                // own: count from the last one.
+                let chunk = (pos / CHUNK).min(table.len().saturating_sub(1));
                 let from = chunk * CHUNK;
                 table.get(chunk).copied().unwrap_or(0) + count_chars(&src.as_bytes()[from..pos])
             }
@@ -184,6 +186,22 @@ mod tests {
             assert_eq!(lines.char_offset(text, total), text.len());
             assert_eq!(lines.char_offset(text, total + 5), text.len());
         }
+    }
+
+    #[test]
+    fn the_end_of_a_text_of_whole_chunks_counts_its_characters() {
+        // 512 bytes: the end has no checkpoint of its own.
+        let text = format!("{}\n{}", "é".repeat(100), "a".repeat(311));
+        assert_eq!(text.len(), 2 * CHUNK);
+        let lines = Lines::new(&text);
+        assert_eq!(lines.chars_before(&text, text.len()), text.chars().count());
+        assert_eq!(
+            lines.location(&text, text.len()),
+            Location {
+                line: 2,
+                column: 312
+            }
+        );
     }
 
     #[test]

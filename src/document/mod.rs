@@ -614,6 +614,10 @@ pub struct Document {
     /// Whether the backend was grafted from the previous document's index (see
     /// [`Backend::graft`]): [`Document::verify`] then parses the text in full.
     grafted: bool,
+    /// Where this text differs from that of the document it was made from (the splices of
+    /// that text the edits rendered to), when the backend reports them: the chain composes
+    /// them into the line diff of its input and result (see [`crate::changes`]).
+    changed: Option<Vec<Changed>>,
     /// What a higher layer read from this document once and keeps with it (see
     /// [`Document::derived`]).
     derived: Derived,
@@ -675,6 +679,7 @@ impl Document {
             backend: OnceLock::from(backend),
             derived: Derived::default(),
             grafted: false,
+            changed: None,
         })
     }
 
@@ -707,6 +712,7 @@ impl Document {
             backend: OnceLock::from(backend),
             derived: Derived::default(),
             grafted: false,
+            changed: None,
         })
     }
 
@@ -1108,14 +1114,16 @@ impl Document {
         let text: Arc<str> = text.into();
         // Grafted once the check's data is gone, so that the two are never held at once.
         let next = splices
+            .as_ref()
             .filter(|_| graft)
-            .and_then(|s| backend.graft(&s, &text));
+            .and_then(|s| backend.graft(s, &text));
         Ok(Document {
             format: self.format,
             text,
             stream: self.stream,
             grafted: next.is_some(),
             backend: next.map_or_else(OnceLock::new, OnceLock::from),
+            changed: splices,
             derived: Derived::default(),
         })
     }
@@ -1137,8 +1145,10 @@ impl Document {
     ) -> Result<Document, EditError> {
         let (text, splices) = self.compose(edits, expected)?;
         let text: Arc<str> = text.into();
-        let next = splices.and_then(|s| self.backend().graft(&s, &text));
-        self.composed(text, next)
+        let next = splices
+            .as_ref()
+            .and_then(|s| self.backend().graft(s, &text));
+        self.composed(text, next, splices)
     }
 
     /// [`Document::apply_composed`] on a document whose index is not read again: the new
@@ -1151,16 +1161,16 @@ impl Document {
     ) -> Result<Document, EditError> {
         let (text, splices) = self.compose(edits, expected)?;
         let text: Arc<str> = text.into();
-        let next = match splices {
+        let next = match &splices {
             Some(s) => {
                 self.grafted = false;
                 self.backend
                     .take()
-                    .and_then(|backend| backend.graft_owned(&s, &text))
+                    .and_then(|backend| backend.graft_owned(s, &text))
             }
             None => None,
         };
-        self.composed(text, next)
+        self.composed(text, next, splices)
     }
 
     /// The text a composed step's edits render to, where it changed when the next index can be
@@ -1190,11 +1200,12 @@ impl Document {
     }
 
     /// The next document of a composed step: `next` is its grafted index, or `None` to parse
-    /// the text in full.
+    /// the text in full; `changed` where its text differs from this one's.
     fn composed(
         &self,
         text: Arc<str>,
         next: Option<Box<dyn Backend>>,
+        changed: Option<Vec<Changed>>,
     ) -> Result<Document, EditError> {
         let (next, grafted) = match next {
             Some(next) => (next, true),
@@ -1217,6 +1228,7 @@ impl Document {
             backend: OnceLock::from(next),
             derived: Derived::default(),
             grafted,
+            changed,
         })
     }
 
@@ -1235,6 +1247,13 @@ impl Document {
             self.backend = other.backend;
             self.grafted = other.grafted;
         }
+    }
+
+    /// Where this document's text differs from that of the document it was made from by
+    /// [`Document::apply`] or a composed step (the splices of that text, sorted), when the
+    /// backend reports them; `None` for a parsed document and for backends that do not.
+    pub(crate) fn changed(&self) -> Option<&[Changed]> {
+        self.changed.as_deref()
     }
 
     /// Compares this document's data, as the format's parser reads it, with `expected`.

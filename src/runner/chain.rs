@@ -9,6 +9,7 @@ use std::path::Path;
 
 use similar::DiffOp;
 
+use crate::changes::Changes;
 use crate::diff;
 use crate::document::{Document, Value};
 use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
@@ -48,7 +49,7 @@ pub(super) fn migrate(
         (Some((map, ops)), _) => (Some(map), Some(ops)),
         (None, [first, .., last]) => {
             let (input, result) = (first.document.text(), last.document.text());
-            let ops = diff::line_ops(input, result);
+            let ops = diff::line_ops_changed(input, result, steps.changes.as_ref());
             (Some(LineMap::from_ops(input, &ops)), Some(ops))
         }
         (None, _) => (None, None),
@@ -105,6 +106,9 @@ struct StepsDone {
     /// The line map from the result back to the input, with the line diff it was made from,
     /// when a step's findings needed it already (validation needs the same one).
     line_map: Option<(LineMap, Vec<DiffOp>)>,
+    /// Where the result differs from the input, composed from the steps' splices; `None` when
+    /// a step's edits did not report theirs (the texts are then diffed whole).
+    changes: Option<Changes>,
 }
 
 impl ChainRun<'_> {
@@ -119,6 +123,7 @@ impl ChainRun<'_> {
             untraced: Vec::new(),
             created: Vec::new(),
             line_map: None,
+            changes: Some(Changes::default()),
         };
         // The data the chain means to produce (without `--per-step`), and the steps that edited.
         let mut expected: Option<Value> = None;
@@ -181,7 +186,9 @@ impl ChainRun<'_> {
                 path: self.path.clone(),
                 step: step.qualified_id(),
                 source: if made > 0 {
-                    relocate(source, &LineMap::new(input.text(), current.text()))
+                    let ops =
+                        diff::line_ops_changed(input.text(), current.text(), done.changes.as_ref());
+                    relocate(source, &LineMap::from_ops(input.text(), &ops))
                 } else {
                     source
                 },
@@ -192,7 +199,8 @@ impl ChainRun<'_> {
                 .extend(outcome.untraced.iter().map(|i| (first + i, step)));
             if made > 0 && step_findings.iter().any(|f| f.location.is_some()) {
                 if line_map.as_ref().is_none_or(|(at, _, _)| *at != made) {
-                    let ops = diff::line_ops(input.text(), current.text());
+                    let ops =
+                        diff::line_ops_changed(input.text(), current.text(), done.changes.as_ref());
                     let map = LineMap::from_ops(input.text(), &ops);
                     line_map = Some((made, map, ops));
                 }
@@ -208,6 +216,11 @@ impl ChainRun<'_> {
                 edited_by.push(step);
                 if next.text() != current.text() {
                     made += 1;
+                    // The step's splices of the text it ran on, after those of the steps before.
+                    done.changes = done.changes.take().and_then(|so_far| {
+                        let step = Changes::from_splices(next.changed()?)?;
+                        so_far.then(&step)
+                    });
                     let stage = Stage {
                         step: Some(step),
                         document: next,

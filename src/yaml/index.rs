@@ -11,6 +11,7 @@ use yaml_rust2::Yaml;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::fast::{self, Mark};
 use super::limits::{self, AliasBudget, MAX_DEPTH};
 use super::scan;
 use crate::document::lines::Lines;
@@ -340,49 +341,17 @@ pub(crate) fn build_counted(
             limit: MAX_TEXT,
         });
     }
-    let mut b = Builder {
-        src,
-        lines,
-        tree: Tree::default(),
-        spans: Spans::default(),
-        entries: Vec::new(),
-        dashes: Vec::new(),
-        stack: Vec::new(),
-        cursor: 0,
-        anchors: HashMap::new(),
-        anchor_sizes: HashMap::new(),
-        budget: AliasBudget::default(),
-        documents: 0,
-        second_document: None,
-        unsupported: None,
-        error: None,
-        indent_unit: None,
-        stream: None,
-        anchor_documents: HashMap::new(),
-        seen: Seen::default(),
-        aliases: false,
-        spare: Vec::new(),
-    };
-    if stream {
-        let span = Span {
-            props: 0,
-            start: 0,
-            end: src.len(),
-            style: Style::Stream,
-            indent: 0,
-            in_flow: false,
-            extra: 0,
-        };
-        let start = Location { line: 1, column: 1 };
-        let root = b.push_located(NodeKind::Sequence(Vec::new()), span, start);
-        b.tree.root = Some(root);
-        b.stream = Some((root, Vec::new()));
-    }
-    if let Err(e) = limits::drive(src, &mut b, |b| b.error.is_some()) {
-        return Err(ParseError::Syntax {
-            location: location_of_marker(e.marker()),
-            message: e.info().to_owned(),
-        });
+    // The fast reader follows the usual subset of YAML; on anything else it gives up, and the
+    // text is read again by yaml-rust2 into a fresh builder, so what it sent is forgotten.
+    let mut b = Builder::new(src, lines, stream);
+    if fast::drive(src, &mut b).is_err() {
+        b = Builder::new(src, lines, stream);
+        if let Err(e) = limits::drive(src, &mut b, |b| b.error.is_some()) {
+            return Err(ParseError::Syntax {
+                location: location_of_marker(&Mark::from(e.marker())),
+                message: e.info().to_owned(),
+            });
+        }
     }
     if let Some(e) = b.error {
         return Err(e);
@@ -413,10 +382,54 @@ pub(crate) fn build_counted(
     Ok((b.tree, index, b.seen))
 }
 
-fn location_of_marker(m: &Marker) -> Location {
+impl<'a> Builder<'a> {
+    fn new(src: &'a str, lines: &'a Lines, stream: bool) -> Builder<'a> {
+        let mut b = Builder {
+            src,
+            lines,
+            tree: Tree::default(),
+            spans: Spans::default(),
+            entries: Vec::new(),
+            dashes: Vec::new(),
+            stack: Vec::new(),
+            cursor: 0,
+            anchors: HashMap::new(),
+            anchor_sizes: HashMap::new(),
+            budget: AliasBudget::default(),
+            documents: 0,
+            second_document: None,
+            unsupported: None,
+            error: None,
+            indent_unit: None,
+            stream: None,
+            anchor_documents: HashMap::new(),
+            seen: Seen::default(),
+            aliases: false,
+            spare: Vec::new(),
+        };
+        if stream {
+            let span = Span {
+                props: 0,
+                start: 0,
+                end: src.len(),
+                style: Style::Stream,
+                indent: 0,
+                in_flow: false,
+                extra: 0,
+            };
+            let start = Location { line: 1, column: 1 };
+            let root = b.push_located(NodeKind::Sequence(Vec::new()), span, start);
+            b.tree.root = Some(root);
+            b.stream = Some((root, Vec::new()));
+        }
+        b
+    }
+}
+
+fn location_of_marker(m: &Mark) -> Location {
     Location {
-        line: m.line(),
-        column: m.col() + 1,
+        line: m.line,
+        column: m.col + 1,
     }
 }
 
@@ -507,6 +520,16 @@ pub fn yaml_to_value(y: &Yaml) -> Value {
 
 impl MarkedEventReceiver for Builder<'_> {
     fn on_event(&mut self, ev: Event, mark: Marker) {
+        fast::Sink::event(self, ev, Mark::from(&mark));
+    }
+}
+
+impl fast::Sink for Builder<'_> {
+    fn done(&self) -> bool {
+        self.error.is_some()
+    }
+
+    fn event(&mut self, ev: Event, mark: Mark) {
         if self.error.is_some() {
             return;
         }
@@ -543,12 +566,12 @@ impl Builder<'_> {
         }
     }
 
-    fn marker_offset(&self, m: &Marker) -> usize {
-        let Some(start) = self.lines.start(m.line().saturating_sub(1)) else {
+    fn marker_offset(&self, m: &Mark) -> usize {
+        let Some(start) = self.lines.start(m.line.saturating_sub(1)) else {
             return self.src.len();
         };
         // The character `col` places after the line's start; the count may run past the line.
-        let index = self.lines.chars_before(self.src, start) + m.col();
+        let index = self.lines.chars_before(self.src, start) + m.col;
         self.lines.char_offset(self.src, index)
     }
 
@@ -748,7 +771,7 @@ impl Builder<'_> {
         style: TScalarStyle,
         anchor: usize,
         tag: Option<&Tag>,
-        mark: &Marker,
+        mark: &Mark,
     ) {
         self.seen.props |= anchor > 0 || tag.is_some();
         let begin = self.begin(usize::from(anchor > 0) + usize::from(tag.is_some()));
@@ -823,7 +846,7 @@ impl Builder<'_> {
         self.sized(anchor, 1);
     }
 
-    fn alias(&mut self, anchor: usize, mark: &Marker) {
+    fn alias(&mut self, anchor: usize, mark: &Mark) {
         self.seen.props = true;
         self.aliases = true;
         let begin = self.begin(0);
@@ -882,7 +905,7 @@ impl Builder<'_> {
         self.sized(0, size.saturating_add(1));
     }
 
-    fn collection(&mut self, map: bool, anchor: usize, tagged: bool, mark: &Marker) {
+    fn collection(&mut self, map: bool, anchor: usize, tagged: bool, mark: &Mark) {
         self.seen.props |= anchor > 0 || tagged;
         let begin = self.begin(usize::from(anchor > 0) + usize::from(tagged));
         let start = begin.content;

@@ -7,6 +7,7 @@
 
 mod data;
 mod emit;
+mod fast;
 mod graft;
 mod index;
 mod json;
