@@ -166,10 +166,16 @@ enum Chomping {
     Keep,
 }
 
-/// Bytes a text of the subset may hold: printable ASCII, line feeds, and the bytes of other
-/// characters (yaml-rust2 gives no character beyond ASCII a meaning of its own).
+/// Bytes a text of the subset may hold: printable ASCII, line breaks, and the bytes of other
+/// characters (yaml-rust2 gives no character beyond ASCII a meaning of its own). A carriage
+/// return must start a `\r\n` (checked apart).
 fn allowed_byte(b: u8) -> bool {
-    matches!(b, b' '..=b'~' | b'\n' | 0x80..)
+    matches!(b, b' '..=b'~' | b'\n' | b'\r' | 0x80..)
+}
+
+/// Whether a line break starts with `b` (every `\r` of an accepted text starts a `\r\n`).
+fn is_break(b: u8) -> bool {
+    b == b'\n' || b == b'\r'
 }
 
 /// The characters that start in `bytes` (UTF-8: the bytes that do not continue one).
@@ -179,7 +185,7 @@ fn count_chars(bytes: &[u8]) -> usize {
 
 /// yaml-rust2's `is_blank_or_breakz` on the subset's bytes (0 stands for the end).
 fn blankz(b: u8) -> bool {
-    matches!(b, b' ' | b'\n' | 0)
+    matches!(b, b' ' | b'\n' | b'\r' | 0)
 }
 
 fn is_flow(b: u8) -> bool {
@@ -217,7 +223,11 @@ impl<'a> Scanner<'a> {
             .chunks(256)
             .all(|c| c.iter().fold(true, |ok, b| ok & allowed_byte(*b)));
         if !fine {
-            return no("a byte outside printable ASCII and line feeds");
+            return no("a control character other than a line break");
+        }
+        let bytes = text.as_bytes();
+        if memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n')) {
+            return no("a carriage return alone");
         }
         Ok(Scanner {
             text,
@@ -286,17 +296,22 @@ impl<'a> Scanner<'a> {
         self.tokens.push_back((mark, tok));
     }
 
-    /// Past a line feed at `pos`.
+    /// Past a line break (`\n` or `\r\n`) at `pos`.
     fn newline(&mut self) {
-        self.pos += 1;
+        self.pos += if self.ch() == b'\r' { 2 } else { 1 };
         self.line += 1;
         self.line_start = self.pos;
         self.line_start_chars = self.chars_at(self.pos);
     }
 
-    /// The end of the line from `p` (its line feed, or the end of the text).
+    /// The end of the line from `p` (its line break, or the end of the text).
     fn line_end(&self, p: usize) -> usize {
-        memchr::memchr(b'\n', &self.s[p.min(self.s.len())..]).map_or(self.s.len(), |i| p + i)
+        let p = p.min(self.s.len());
+        match memchr::memchr(b'\n', &self.s[p..]) {
+            Some(i) if i > 0 && self.s[p + i - 1] == b'\r' => p + i - 1,
+            Some(i) => p + i,
+            None => self.s.len(),
+        }
     }
 
     fn fetch_next_token(&mut self) -> Res<()> {
@@ -364,7 +379,7 @@ impl<'a> Scanner<'a> {
         loop {
             match self.ch() {
                 b' ' => self.pos += 1,
-                b'\n' => {
+                b'\n' | b'\r' => {
                     if self.flow_level() > 0 {
                         return no("a flow collection over several lines");
                     }
@@ -517,7 +532,7 @@ impl<'a> Scanner<'a> {
             if !matches!(next, b',' | b']' | b'}') {
                 return no("a flow collection followed by something else than , ] }");
             }
-        } else if !matches!(next, b'\n' | 0) {
+        } else if !matches!(next, b'\n' | b'\r' | 0) {
             // A flow collection as a key, or content yaml-rust2 refuses.
             return no("a flow collection followed by more on its line");
         }
@@ -554,7 +569,7 @@ impl<'a> Scanner<'a> {
         self.roll_indent(mark.col, Tok::BlockSequenceStart, mark);
         self.skip_ws_to_eol()?;
         let c = self.ch();
-        if c == b'\n' || is_flow(c) {
+        if is_break(c) || is_flow(c) {
             self.roll_one_col_indent();
         }
         self.simple_key_allowed = true;
@@ -664,17 +679,17 @@ impl<'a> Scanner<'a> {
             }
             p = self.skip_blanks_from(p);
         }
-        if self.at(p) == b'\n' {
+        if is_break(self.at(p)) {
             if flow {
                 return no("a flow collection over several lines");
             }
             // A more indented line that is not a comment would continue the scalar.
             let mut q = p;
-            while self.at(q) == b'\n' {
-                let line = q + 1;
+            while is_break(self.at(q)) {
+                let line = q + if self.at(q) == b'\r' { 2 } else { 1 };
                 q = self.skip_blanks_from(line);
                 match self.at(q) {
-                    b'\n' => {}
+                    b'\n' | b'\r' => {}
                     0 => break,
                     c => {
                         let col = (q - line) as isize;
@@ -708,7 +723,7 @@ impl<'a> Scanner<'a> {
             // The run up to the next quote, backslash or line feed is copied as it is.
             let rest = &self.s[p..];
             let run = if single {
-                memchr::memchr2(b'\'', b'\n', rest)
+                memchr::memchr3(b'\'', b'\n', b'\r', rest)
             } else {
                 memchr::memchr3(b'"', b'\\', b'\n', rest)
             }
@@ -734,7 +749,7 @@ impl<'a> Scanner<'a> {
         let next = self.ch();
         let fine = match next {
             b',' | b'}' | b']' => self.flow_level() > 0,
-            b'\n' | 0 | b':' => true,
+            b'\n' | b'\r' | 0 | b':' => true,
             _ => false,
         };
         if !fine {
@@ -834,11 +849,11 @@ impl<'a> Scanner<'a> {
             }
         }
         self.skip_ws_to_eol()?;
-        if !matches!(self.ch(), b'\n' | 0) {
+        if !matches!(self.ch(), b'\n' | b'\r' | 0) {
             return no("content after a block scalar's header");
         }
         let mut chomping_break = false;
-        if self.ch() == b'\n' {
+        if is_break(self.ch()) {
             self.newline();
             chomping_break = true;
         }
@@ -859,7 +874,7 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                 }
                 max_indent = max_indent.max(self.col());
-                if self.ch() == b'\n' {
+                if is_break(self.ch()) {
                     self.newline();
                     trailing_breaks += 1;
                 } else {
@@ -950,7 +965,7 @@ impl<'a> Scanner<'a> {
             while self.col() < indent && self.ch() == b' ' {
                 self.pos += 1;
             }
-            if self.ch() == b'\n' {
+            if is_break(self.ch()) {
                 self.newline();
                 *breaks += 1;
             } else {
@@ -1436,6 +1451,8 @@ mod tests {
         "a: \"\"\nb: ''\n",
         "- - - a\n",
         "a:\n  - b:\n    - c\n",
+        "--- # c\r\na: b\r\nc:\r\n- d # e\r\n-\r\n  f: |\r\n    x\r\n\r\n    y\r\n  g: >-\r\n    z\r\n\r\nh: [i, 'j']\r\n",
+        "a: 1\r\nb: 2",
         "é: ü # ñ\nb: [ä, 'ö', \"€\"]\nc: |\n  text\nd: {k: 😀}\ne: \u{feff}x\n",
     ];
 
@@ -1454,7 +1471,8 @@ mod tests {
         "a: 1\n---\nb: 2\n",
         "a: 1\n...\n",
         "a:\tb\n",
-        "a: b\r\n",
+        "a: b\r",
+        "a: \"b\r\n\"\n",
         "a: multi\n  line\n",
         "a: 'multi\n  line'\n",
         "a: [b,\n  c]\n",
@@ -1674,6 +1692,7 @@ mod tests {
     struct Layout {
         step: usize,
         indentless: bool,
+        crlf: bool,
         comments: Vec<bool>,
         blank_lines: Vec<bool>,
     }
@@ -1789,19 +1808,25 @@ mod tests {
                 w.value(&Node::Block(b.clone()), 0, false);
             }
         }
-        w.out
+        if layout.crlf {
+            w.out.replace('\n', "\r\n")
+        } else {
+            w.out
+        }
     }
 
     fn layout() -> impl Strategy<Value = Layout> {
         (
             1usize..5,
             any::<bool>(),
+            prop::bool::weighted(0.3),
             prop::collection::vec(any::<bool>(), 1..7),
             prop::collection::vec(prop::bool::weighted(0.2), 1..7),
         )
-            .prop_map(|(step, indentless, comments, blank_lines)| Layout {
+            .prop_map(|(step, indentless, crlf, comments, blank_lines)| Layout {
                 step,
                 indentless,
+                crlf,
                 comments,
                 blank_lines,
             })

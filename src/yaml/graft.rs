@@ -355,7 +355,7 @@ fn plan(
 ) -> Option<(Vec<Part>, Lines)> {
     let src = old.src();
     if old.stream
-        || old.json.is_some()
+        || old.json
         || old.base != 0
         || text.starts_with('\u{feff}')
         || old.index.unsupported.is_some()

@@ -5,9 +5,18 @@ use crate::document::{Location, ParseError, Value};
 
 /// Parses JSON text (a BOM allowed) into the data model.
 pub(crate) fn parse(text: &str) -> Result<Value, ParseError> {
+    read(text).map(|v| convert(&v))
+}
+
+/// Checks that a text (a BOM allowed) is JSON, as [`parse`] does, without converting its data.
+pub(crate) fn check(text: &str) -> Result<(), ParseError> {
+    read(text).map(drop)
+}
+
+fn read(text: &str) -> Result<serde_json::Value, ParseError> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(v) => Ok(convert(&v)),
+        Ok(v) => Ok(v),
         Err(e) => Err(ParseError::Syntax {
             location: Location {
                 line: e.line().max(1),
@@ -70,5 +79,20 @@ mod tests {
     fn errors_have_a_location() {
         let e = parse("{\n  \"a\": 1,\n}").err();
         assert_eq!(e.map(|e| e.location().line), Some(3));
+    }
+
+    /// The check that keeps no data accepts and refuses exactly what `parse` does.
+    #[test]
+    fn check_agrees_with_parse() {
+        for text in [
+            "{\"a\": [1, 2.5, null, true, \"x\"]}",
+            "\u{feff}{}",
+            "{\n  \"a\": 1,\n}",
+            "[1, 2",
+            "{\"a\": 1} x",
+            "",
+        ] {
+            assert_eq!(check(text), parse(text).map(drop), "{text:?}");
+        }
     }
 }

@@ -16,7 +16,7 @@ mod render;
 mod scan;
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub(crate) use index::MAX_TEXT;
 pub use index::yaml_to_value;
@@ -57,31 +57,35 @@ pub struct YamlDocument {
     eol: &'static str,
     tree: Tree,
     index: Index,
-    /// For a JSON file: its data as serde_json reads it. Edits then write JSON only.
-    json: Option<Value>,
+    /// A JSON file: its data is what serde_json reads ([`json::parse`]). Edits then write JSON
+    /// only.
+    json: bool,
+    /// A JSON file's data, read again from the text the first time it is asked for: most
+    /// documents of a run never are (a large file's data takes as much memory as its tree).
+    json_data: OnceLock<Value>,
     /// A stream of documents under a synthetic root ([`YamlDocument::parse_stream`]).
     stream: bool,
 }
 
 impl YamlDocument {
     pub fn parse(text: String) -> Result<YamlDocument, ParseError> {
-        Self::parse_as(text.into(), None, false)
+        Self::parse_as(text.into(), false, false)
     }
 
     /// [`YamlDocument::parse`] of a text shared with its caller.
     pub(crate) fn parse_shared(text: Arc<str>) -> Result<YamlDocument, ParseError> {
-        Self::parse_as(text, None, false)
+        Self::parse_as(text, false, false)
     }
 
     /// A stream of any number of documents: the root is a synthetic sequence with one item per
     /// document (see `Document::parse_stream`).
     pub fn parse_stream(text: String) -> Result<YamlDocument, ParseError> {
-        Self::parse_as(text.into(), None, true)
+        Self::parse_as(text.into(), false, true)
     }
 
     /// [`YamlDocument::parse_stream`] of a text shared with its caller.
     pub(crate) fn parse_stream_shared(text: Arc<str>) -> Result<YamlDocument, ParseError> {
-        Self::parse_as(text, None, true)
+        Self::parse_as(text, false, true)
     }
 
     /// A JSON file, checked by serde_json and edited as YAML flow collections.
@@ -91,15 +95,12 @@ impl YamlDocument {
 
     /// [`YamlDocument::parse_json`] of a text shared with its caller.
     pub(crate) fn parse_json_shared(text: Arc<str>) -> Result<YamlDocument, ParseError> {
-        let data = json::parse(&text)?;
-        Self::parse_as(text, Some(data), false)
+        // Checked here; the data is read again when asked for (see `YamlDocument::json`).
+        json::check(&text)?;
+        Self::parse_as(text, true, false)
     }
 
-    fn parse_as(
-        text: Arc<str>,
-        json: Option<Value>,
-        stream: bool,
-    ) -> Result<YamlDocument, ParseError> {
+    fn parse_as(text: Arc<str>, json: bool, stream: bool) -> Result<YamlDocument, ParseError> {
         let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let src = &text[base..];
         let lines = Lines::new(src);
@@ -113,6 +114,7 @@ impl YamlDocument {
             tree,
             index,
             json,
+            json_data: OnceLock::new(),
             stream,
         })
     }
@@ -126,7 +128,7 @@ impl YamlDocument {
         let src = self.src();
         let plain = self.base == 0
             && !self.stream
-            && self.json.is_none()
+            && !self.json
             && (src.ends_with('\n') || src.ends_with('\r'));
         if edits.is_empty() || !plain {
             return Ok((self.render(edits)?, None));
@@ -164,7 +166,8 @@ impl YamlDocument {
             lines,
             tree,
             index,
-            json: None,
+            json: false,
+            json_data: OnceLock::new(),
             stream: false,
         };
         if cfg!(debug_assertions) {
@@ -195,8 +198,16 @@ impl YamlDocument {
         if self.stream { self.tree.root } else { None }
     }
 
+    /// A JSON file's data (see [`YamlDocument::json_data`]). The text passed `json::parse` when
+    /// this document was made; were it to fail now, the invalid value would fail verification
+    /// rather than pass it.
+    fn json_data(&self) -> &Value {
+        self.json_data
+            .get_or_init(|| json::parse(&self.text).unwrap_or(Value::Invalid))
+    }
+
     pub(crate) fn is_json(&self) -> bool {
-        self.json.is_some()
+        self.json
     }
 
     /// The text without its BOM; all spans point into it.
@@ -224,17 +235,17 @@ impl Backend for YamlDocument {
     }
 
     fn data(&self) -> Value {
-        match &self.json {
-            Some(data) => data.clone(),
-            None => self.tree.root.map_or(Value::Null, |r| self.tree.data(r)),
+        if self.json {
+            return self.json_data().clone();
         }
+        self.tree.root.map_or(Value::Null, |r| self.tree.data(r))
     }
 
     fn data_equals(&self, expected: &Value) -> bool {
-        match (&self.json, self.tree.root) {
-            (Some(data), _) => data == expected,
-            (None, Some(root)) => self.tree.data_equals(root, expected),
-            (None, None) => *expected == Value::Null,
+        match (self.json, self.tree.root) {
+            (true, _) => self.json_data() == expected,
+            (false, Some(root)) => self.tree.data_equals(root, expected),
+            (false, None) => *expected == Value::Null,
         }
     }
 
@@ -291,8 +302,8 @@ impl Backend for YamlDocument {
 
     fn parse_data(&self, text: &str) -> Result<Value, ParseError> {
         match self.json {
-            Some(_) => json::parse(text),
-            None => {
+            true => json::parse(text),
+            false => {
                 let src = text.strip_prefix('\u{feff}').unwrap_or(text);
                 if self.stream {
                     data::load_stream(src)
@@ -305,8 +316,8 @@ impl Backend for YamlDocument {
 
     fn text_has_data(&self, text: &str, expected: &Value) -> bool {
         match self.json {
-            Some(_) => false,
-            None => {
+            true => false,
+            false => {
                 let src = text.strip_prefix('\u{feff}').unwrap_or(text);
                 data::matches(src, self.stream, expected)
             }
