@@ -96,9 +96,11 @@ impl Renderer<'_> {
         let indicator = if folded { '>' } else { '|' };
 
         // Content indentation: the old scalar's, or one step below its parent when it had none.
-        let has_content = src[header_line_end..s.end]
-            .chars()
-            .any(|c| !c.is_whitespace());
+        // A scalar with no content may end before its header line does (a comment after the
+        // indicators is not part of it).
+        let has_content = src
+            .get(header_line_end..s.end)
+            .is_some_and(|body| body.chars().any(|c| !c.is_whitespace()));
         let parent = self.parent_indent(node);
         let unit = self.doc.index.indent_unit as i64;
         let indent = if has_content {
