@@ -579,21 +579,7 @@ mod tests {
     /// A text of lines from a small set (they repeat, as a config's keys do) with unique route
     /// lines among them, every kind of line break, sometimes none at the end.
     fn text(max_lines: usize) -> impl Strategy<Value = String> {
-        let line = prop_oneof![
-            4 => (0u8..12).prop_map(|n| format!("  key{n}: v\n")),
-            3 => (0u32..100_000).prop_map(|n| format!("- from: https://r{n}\n")),
-            1 => Just("\n".to_owned()),
-            1 => (0u8..3).prop_map(|n| format!("crlf{n}\r\n")),
-            1 => Just("cr\r".to_owned()),
-        ];
-        (prop::collection::vec(line, 0..max_lines), any::<bool>()).prop_map(|(lines, cut)| {
-            let mut text = lines.concat();
-            if cut && text.ends_with('\n') {
-                text.pop();
-                text.push_str("end");
-            }
-            text
-        })
+        crate::diff::tests::text_with_routes(max_lines, 100_000)
     }
 
     /// Splices of `text` at random bytes (char boundaries), sorted and apart, each replacing

@@ -328,7 +328,7 @@ pub fn diff_label(path: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -373,9 +373,15 @@ mod tests {
     /// A text of lines from a small set (so that lines repeat, as keys and values of routes
     /// do), with every kind of line end and sometimes none at the end.
     fn text(max_lines: usize) -> impl Strategy<Value = String> {
+        text_with_routes(max_lines, 200)
+    }
+
+    /// [`text`] with `from` lines drawn from `routes` routes (many routes: lines that occur once,
+    /// as a config's route names do).
+    pub(crate) fn text_with_routes(max_lines: usize, routes: u32) -> impl Strategy<Value = String> {
         let line = prop_oneof![
             4 => (0u8..12).prop_map(|n| format!("  key{n}: v\n")),
-            2 => (0u8..200).prop_map(|n| format!("- from: https://r{n}\n")),
+            3 => (0..routes).prop_map(|n| format!("- from: https://r{n}\n")),
             1 => Just("\n".to_owned()),
             1 => (0u8..3).prop_map(|n| format!("crlf{n}\r\n")),
             1 => Just("cr\r".to_owned()),
