@@ -456,7 +456,7 @@ macro_rules! step {
 /// What running one step produced.
 #[derive(Debug)]
 pub struct StepOutcome {
-    /// The edited document (verified, except by [`run_step_composed`]); `None` when the step
+    /// The edited document (verified, except by [`run_chain_step`] with `expected`); `None` when the step
     /// queued no edit.
     pub document: Option<Document>,
     pub findings: Vec<Finding>,
@@ -476,9 +476,9 @@ pub fn run_step(
     core: Option<&Value>,
     config_path: Option<&std::path::Path>,
 ) -> Result<StepOutcome, crate::document::EditError> {
-    run_step_with(
+    run_chain_step(
         step,
-        Doc::Shared(doc),
+        StepDoc::Shared(doc),
         kind,
         options,
         core,
@@ -487,73 +487,35 @@ pub fn run_step(
     )
 }
 
-/// [`run_step`] as one step of a chain verified once at its end: the edits are rendered and
-/// the result indexed, and `expected` — the data the chain means to produce so far, `None`
-/// before the chain's first edit — is carried forward by this step's edits (see
-/// [`Document::apply_composed`]). The caller compares the last document with it
-/// ([`Document::verify`]).
-pub fn run_step_composed(
-    step: &Step,
-    doc: &Document,
-    kind: FileKind,
-    options: &StepOptions,
-    core: Option<&Value>,
-    config_path: Option<&std::path::Path>,
-    expected: &mut Option<Value>,
-) -> Result<StepOutcome, crate::document::EditError> {
-    run_step_with(
-        step,
-        Doc::Shared(doc),
-        kind,
-        options,
-        core,
-        config_path,
-        Some(expected),
-    )
-}
-
-/// [`run_step_composed`] on a document whose index nothing reads afterwards (a chain's
-/// intermediate document, replaced by the step's result): the result's index is built from
-/// this one's by moving it (see [`Document::apply_composed_releasing`]). The document keeps
-/// its text.
-pub fn run_step_composed_releasing(
-    step: &Step,
-    doc: &mut Document,
-    kind: FileKind,
-    options: &StepOptions,
-    core: Option<&Value>,
-    config_path: Option<&std::path::Path>,
-    expected: &mut Option<Value>,
-) -> Result<StepOutcome, crate::document::EditError> {
-    run_step_with(
-        step,
-        Doc::Releasing(doc),
-        kind,
-        options,
-        core,
-        config_path,
-        Some(expected),
-    )
-}
-
-/// The document a step runs on, and whether its index may go to the step's result.
-enum Doc<'d> {
+/// The document a step runs on ([`run_chain_step`]), and whether its index may go to the
+/// step's result.
+pub enum StepDoc<'d> {
+    /// Read only: the result's index is grafted from a copy of this one's.
     Shared(&'d Document),
+    /// A chain's intermediate document, replaced by the step's result: the result's index is
+    /// built from this one's by moving it (see [`Document::apply_composed_releasing`]). The
+    /// document keeps its text.
     Releasing(&'d mut Document),
 }
 
-impl Doc<'_> {
+impl StepDoc<'_> {
     fn get(&self) -> &Document {
         match self {
-            Doc::Shared(doc) => doc,
-            Doc::Releasing(doc) => doc,
+            StepDoc::Shared(doc) => doc,
+            StepDoc::Releasing(doc) => doc,
         }
     }
 }
 
-fn run_step_with(
+/// [`run_step`] as one step of a chain. With `expected` the chain is verified once at its end:
+/// the edits are rendered and the result indexed, and `expected` — the data the chain means to
+/// produce so far, `None` before the chain's first edit — is carried forward by this step's
+/// edits (see [`Document::apply_composed`]); the caller compares the last document with it
+/// ([`Document::verify`]). Without it the step's result is verified on its own, as by
+/// [`run_step`].
+pub fn run_chain_step(
     step: &Step,
-    mut doc: Doc<'_>,
+    mut doc: StepDoc<'_>,
     kind: FileKind,
     options: &StepOptions,
     core: Option<&Value>,
@@ -604,7 +566,7 @@ fn run_step_with(
 /// Applies one batch: verified on its own, or composed into `expected` for a verification at
 /// the end of the chain.
 fn apply_batch(
-    doc: &mut Doc<'_>,
+    doc: &mut StepDoc<'_>,
     edits: &[Edit],
     expected: Option<&mut Option<Value>>,
 ) -> Result<Option<Document>, crate::document::EditError> {
@@ -612,10 +574,10 @@ fn apply_batch(
         return Ok(None);
     }
     match (expected, doc) {
-        (Some(expected), Doc::Releasing(doc)) => {
+        (Some(expected), StepDoc::Releasing(doc)) => {
             Ok(Some(doc.apply_composed_releasing(edits, expected)?))
         }
-        (Some(expected), Doc::Shared(doc)) => Ok(Some(doc.apply_composed(edits, expected)?)),
+        (Some(expected), StepDoc::Shared(doc)) => Ok(Some(doc.apply_composed(edits, expected)?)),
         (None, doc) => {
             let next = doc.get().apply_indexed(edits)?;
             // The next step reads it: index it now so a failure is this step's.

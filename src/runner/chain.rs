@@ -12,7 +12,7 @@ use similar::DiffOp;
 use crate::changes::Changes;
 use crate::diff;
 use crate::document::{Document, Value};
-use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepOptions};
+use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepDoc, StepOptions};
 
 pub(super) fn migrate(
     file: Parsed,
@@ -138,44 +138,23 @@ impl ChainRun<'_> {
                 let Some(input) = head.first() else {
                     break;
                 };
-                match tail.last_mut() {
-                    // Without `--per-step` an intermediate document is replaced by the step's
-                    // result: its index is moved into the result's rather than copied (only
-                    // its text is read afterwards). The input's index stays: findings and
-                    // validation read it.
-                    Some(last) if !self.verify_each_step => step::run_step_composed_releasing(
-                        step,
-                        &mut last.document,
-                        self.kind,
-                        &self.options,
-                        self.core,
-                        self.config_path,
-                        &mut expected,
-                    ),
-                    last => {
-                        let current = last.map_or(&input.document, |s| &s.document);
-                        if self.verify_each_step {
-                            step::run_step(
-                                step,
-                                current,
-                                self.kind,
-                                &self.options,
-                                self.core,
-                                self.config_path,
-                            )
-                        } else {
-                            step::run_step_composed(
-                                step,
-                                current,
-                                self.kind,
-                                &self.options,
-                                self.core,
-                                self.config_path,
-                                &mut expected,
-                            )
-                        }
-                    }
-                }
+                // Without `--per-step` an intermediate document is replaced by the step's
+                // result: its index is moved into the result's rather than copied (only its
+                // text is read afterwards). The input's index stays: findings and validation
+                // read it.
+                let doc = match tail.last_mut() {
+                    Some(last) if !self.verify_each_step => StepDoc::Releasing(&mut last.document),
+                    last => StepDoc::Shared(last.map_or(&input.document, |s| &s.document)),
+                };
+                step::run_chain_step(
+                    step,
+                    doc,
+                    self.kind,
+                    &self.options,
+                    self.core,
+                    self.config_path,
+                    (!self.verify_each_step).then_some(&mut expected),
+                )
             };
             let Some(current) = done.stages.last() else {
                 break;
