@@ -1090,16 +1090,7 @@ impl Document {
     fn apply_verified(&self, edits: &[Edit], graft: bool) -> Result<Document, EditError> {
         let backend = self.backend();
         // The check below parses the new text in full whether or not the next index is grafted.
-        let (text, splices) = backend.render_spliced(edits)?;
-        #[cfg(test)]
-        let (text, splices) = {
-            let corrupted = fault::corrupt(text.clone(), self.format, edits.is_empty());
-            if corrupted == text {
-                (text, splices)
-            } else {
-                (corrupted, None)
-            }
-        };
+        let (text, splices) = self.render(edits)?;
         {
             let expected = self.expected_data(edits)?;
             let actual = backend
@@ -1173,15 +1164,11 @@ impl Document {
         self.composed(text, next, splices)
     }
 
-    /// The text a composed step's edits render to, where it changed when the next index can be
-    /// grafted, and `expected` carried forward by the edits.
-    fn compose(
-        &self,
-        edits: &[Edit],
-        expected: &mut Option<Value>,
-    ) -> Result<(String, Option<Vec<Changed>>), EditError> {
-        let backend = self.backend();
-        let (text, splices) = backend.render_spliced(edits)?;
+    /// The text `edits` render to, and where it changed when the next index can be grafted.
+    /// The crate's own tests may inject a fault here (see [`fault`]): the text is then changed
+    /// behind the splices' back, and no splices are given.
+    fn render(&self, edits: &[Edit]) -> Result<(String, Option<Vec<Changed>>), EditError> {
+        let (text, splices) = self.backend().render_spliced(edits)?;
         #[cfg(test)]
         let (text, splices) = {
             let corrupted = fault::corrupt(text.clone(), self.format, edits.is_empty());
@@ -1191,6 +1178,17 @@ impl Document {
                 (corrupted, None)
             }
         };
+        Ok((text, splices))
+    }
+
+    /// The text a composed step's edits render to, where it changed when the next index can be
+    /// grafted, and `expected` carried forward by the edits.
+    fn compose(
+        &self,
+        edits: &[Edit],
+        expected: &mut Option<Value>,
+    ) -> Result<(String, Option<Vec<Changed>>), EditError> {
+        let (text, splices) = self.render(edits)?;
         let base = match expected.take() {
             Some(data) => data,
             None => self.data(),
