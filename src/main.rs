@@ -10,7 +10,9 @@ use pomerium_migrate::cli::{self, Cli, Streams};
 
 /// mimalloc rather than the system allocator: a run allocates and frees an index of the file
 /// after every editing step, and glibc's malloc returns large blocks to the system and faults
-/// them back in zeroed each time.
+/// them back in zeroed each time. mimalloc's v2 line (the `v2` feature) rather than v3: v3 kept
+/// the blocks a step freed out of the next step's reach, so a run's peak memory was about a
+/// fifth above what it had alive at once.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
