@@ -11,6 +11,7 @@
 //! [`Document::entries`] yields a mapping's own entries and then the merged ones it does not
 //! override. An edit always targets the place where an entry is written.
 
+pub(crate) mod chunked;
 pub(crate) mod lines;
 pub mod path;
 pub(crate) mod splice;
@@ -147,7 +148,8 @@ pub(crate) enum Slot {
 /// The neutral view of a document that backends build.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tree {
-    pub(crate) nodes: Vec<Node>,
+    /// By id, in document order; in chunks so that a graft frees the old table as it reads it.
+    pub(crate) nodes: chunked::Chunked<Node>,
     pub(crate) root: Option<NodeId>,
     /// The alias nodes that refer to each anchored node that has any (few documents have
     /// aliases: a table beside the nodes keeps every node smaller).

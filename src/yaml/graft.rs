@@ -33,6 +33,7 @@ use super::YamlDocument;
 use super::index::{self, EntrySpan, Index, Span, Spans, Style};
 use super::limits::MAX_DEPTH;
 use super::scan;
+use crate::document::chunked::Chunked;
 use crate::document::lines::Lines;
 use crate::document::{Entry, Node, NodeId, NodeKind, Slot, Tree, Value};
 
@@ -522,6 +523,15 @@ impl Prev<'_> {
         }
     }
 
+    /// Frees the old nodes and spans before `x` when they are owned, so that the new table
+    /// reuses their memory as it grows instead of both being alive whole.
+    fn release_before(&mut self, x: usize) {
+        if let Prev::Owned(tree, index) = self {
+            tree.nodes.release_before(x);
+            index.spans.release_before(x);
+        }
+    }
+
     fn entries(&mut self, k: usize) -> Option<Vec<EntrySpan>> {
         match self {
             Prev::Owned(_, index) => index.entries.get_mut(k).map(std::mem::take),
@@ -588,7 +598,7 @@ fn assemble(
         by_parent.entry(p.unit.parent).or_default().push(k);
     }
     let total = shift(old_count, ids);
-    let mut nodes: Vec<Node> = Vec::with_capacity(total);
+    let mut nodes: Chunked<Node> = Chunked::with_capacity(total);
     let mut spans = Spans::with_capacity(total);
     let mut entries: Vec<Vec<EntrySpan>> = Vec::with_capacity(prev.index().entries.len());
     let mut dashes: Vec<Vec<usize>> = Vec::with_capacity(prev.index().dashes.len());
@@ -608,13 +618,15 @@ fn assemble(
 
     let mut push_old = |x: usize,
                         seg: usize,
-                        nodes: &mut Vec<Node>,
+                        nodes: &mut Chunked<Node>,
                         spans: &mut Spans,
                         entries: &mut Vec<Vec<EntrySpan>>,
                         dashes: &mut Vec<Vec<usize>>,
                         resized: &mut Vec<NodeId>|
      -> Option<()> {
         let id = NodeId(x as u32);
+        // Old nodes are read in order, once: those before `x` are done with.
+        prev.release_before(x);
         let node = prev.node(x)?;
         let old_span = prev.index().spans.get(x)?;
         let (by, lines_by) = seg

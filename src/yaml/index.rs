@@ -14,6 +14,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 use super::fast::{self, Mark};
 use super::limits::{self, AliasBudget, MAX_DEPTH};
 use super::scan;
+use crate::document::chunked::Chunked;
 use crate::document::lines::Lines;
 use crate::document::{Entry, Location, NodeId, NodeKind, ParseError, Slot, Tree, Value};
 
@@ -124,13 +125,14 @@ impl From<PackedSpan> for Span {
 }
 
 /// The span of every node, by node id, stored compactly: a large file has hundreds of thousands
-/// of nodes, and a run holds two or three indexes at once.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub(crate) struct Spans(Vec<PackedSpan>);
+/// of nodes, and a run holds two or three indexes at once. In chunks, as the tree's nodes, so that
+/// a graft frees the old spans as it reads them ([`Spans::release_before`]).
+#[derive(Clone, Default, PartialEq)]
+pub(crate) struct Spans(Chunked<PackedSpan>);
 
 impl Spans {
     pub(crate) fn with_capacity(n: usize) -> Spans {
-        Spans(Vec::with_capacity(n))
+        Spans(Chunked::with_capacity(n))
     }
 
     pub(crate) fn get(&self, id: usize) -> Option<Span> {
@@ -158,6 +160,11 @@ impl Spans {
 
     pub(crate) fn shrink_to_fit(&mut self) {
         self.0.shrink_to_fit();
+    }
+
+    /// Frees the spans of the nodes before `id` (see [`Chunked::release_before`]).
+    pub(crate) fn release_before(&mut self, id: usize) {
+        self.0.release_before(id);
     }
 }
 
