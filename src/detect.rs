@@ -276,7 +276,11 @@ impl<'d> Sites<'d> {
 
     /// The sites of `doc`, read by walking its keys.
     fn walk_all(doc: &'d Document) -> Sites<'d> {
-        let mut sites = Sites { list: Vec::new() };
+        // A site per mapping entry at most, and an entry has a key node and a value node: room
+        // for that many is only reserved, not touched, so the list never grows by copying.
+        let mut sites = Sites {
+            list: Vec::with_capacity(doc.node_count() / 2),
+        };
         if let Some(root) = doc.root() {
             let mut classes = KeyCache::new();
             sites.walk(doc, root, SiteLevel::Global, TOP, TOP, &mut classes, 0);

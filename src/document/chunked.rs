@@ -54,14 +54,23 @@ impl<T> Chunked<T> {
         self.len
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, value: T) {
         match self.chunks.last_mut() {
+            Some(last) if last.len() < last.capacity() && last.len() < CHUNK => last.push(value),
+            _ => self.push_growing(value),
+        }
+        self.len += 1;
+    }
+
+    /// [`Chunked::push`] when the last chunk has no room: it grows by doubling as a vector does
+    /// until it holds a whole chunk, then a new chunk starts.
+    #[cold]
+    fn push_growing(&mut self, value: T) {
+        match self.chunks.last_mut() {
             Some(last) if last.len() < CHUNK => {
-                if last.len() == last.capacity() {
-                    // Grow by doubling as a vector does, but never past one chunk.
-                    let want = (last.capacity() * 2).clamp(4, CHUNK);
-                    last.reserve_exact(want - last.len());
-                }
+                let want = (last.capacity() * 2).clamp(4, CHUNK);
+                last.reserve_exact(want - last.len());
                 last.push(value);
             }
             _ => {
@@ -70,7 +79,6 @@ impl<T> Chunked<T> {
                 self.chunks.push(chunk);
             }
         }
-        self.len += 1;
     }
 
     /// The element at `i`; `None` past the end or in a released chunk.

@@ -767,6 +767,11 @@ impl Document {
         self.backend().tree()
     }
 
+    /// How many nodes the document has (keys, values and items; aliases count once).
+    pub(crate) fn node_count(&self) -> usize {
+        self.tree().nodes.len()
+    }
+
     /// The data as the format's parser reads it (merge keys not applied).
     pub fn data(&self) -> Value {
         self.backend().data()
