@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::document::{Document, Edit, EntryId, EntryRef, Location, NodeId, Position, Value};
+use crate::document::{
+    DataEdits, Document, Edit, EntryId, EntryRef, Location, NodeId, Position, Value,
+};
 use crate::version::Version;
 
 /// Which Pomerium component a config file belongs to.
@@ -456,7 +458,7 @@ macro_rules! step {
 /// What running one step produced.
 #[derive(Debug)]
 pub struct StepOutcome {
-    /// The edited document (verified, except by [`run_chain_step`] with `expected`); `None` when the step
+    /// The edited document (verified, except by [`run_chain_step`] with `composed`); `None` when the step
     /// queued no edit.
     pub document: Option<Document>,
     pub findings: Vec<Finding>,
@@ -507,10 +509,10 @@ impl StepDoc<'_> {
     }
 }
 
-/// [`run_step`] as one step of a chain. With `expected` the chain is verified once at its end:
-/// the edits are rendered and the result indexed, and `expected` — the data the chain means to
-/// produce so far, `None` before the chain's first edit — is carried forward by this step's
-/// edits (see [`Document::apply_composed`]); the caller compares the last document with it
+/// [`run_step`] as one step of a chain. With `composed` the chain is verified once at its end:
+/// the edits are rendered and the result indexed, and what they mean to the data is appended to
+/// `composed`, the data edits of the chain's steps so far (see [`Document::apply_composed`]);
+/// the caller builds the expected data from them and compares the last document with it
 /// ([`Document::verify`]). Without it the step's result is verified on its own, as by
 /// [`run_step`].
 pub fn run_chain_step(
@@ -520,7 +522,7 @@ pub fn run_chain_step(
     options: &StepOptions,
     core: Option<&Value>,
     config_path: Option<&std::path::Path>,
-    mut expected: Option<&mut Option<Value>>,
+    mut composed: Option<&mut DataEdits>,
 ) -> Result<StepOutcome, crate::document::EditError> {
     let (placement, findings, created) = {
         let shared = doc.get();
@@ -530,19 +532,16 @@ pub fn run_chain_step(
         (placement, cx.findings, cx.created)
     };
     let mut untraced = placement.untraced;
-    // A refused batch may be retried without its markers (below): keep the composed data it
-    // started from.
-    let before = match &expected {
-        Some(expected) if !placement.annotated.is_empty() => Some((*expected).clone()),
-        _ => None,
-    };
-    let document = match apply_batch(&mut doc, &placement.edits, expected.as_deref_mut()) {
+    // A refused batch may be retried without its markers (below): how many data edits the
+    // chain had before it.
+    let before = composed.as_deref().map(DataEdits::len);
+    let document = match apply_batch(&mut doc, &placement.edits, composed.as_deref_mut()) {
         Ok(document) => document,
         Err(_) if !placement.annotated.is_empty() => {
             // A marker that does not fit the layout (the engine refused it) must not cost the
             // step its work: apply the step's own edits, and say the actions are unmarked.
-            if let (Some(expected), Some(before)) = (expected.as_deref_mut(), before) {
-                *expected = before;
+            if let (Some(composed), Some(before)) = (composed.as_deref_mut(), before) {
+                composed.truncate(before);
             }
             let own: Vec<Edit> = placement
                 .edits
@@ -551,7 +550,7 @@ pub fn run_chain_step(
                 .collect();
             untraced.extend(placement.annotated);
             untraced.sort_unstable();
-            apply_batch(&mut doc, &own, expected)?
+            apply_batch(&mut doc, &own, composed)?
         }
         Err(e) => return Err(e),
     };
@@ -563,21 +562,21 @@ pub fn run_chain_step(
     })
 }
 
-/// Applies one batch: verified on its own, or composed into `expected` for a verification at
-/// the end of the chain.
+/// Applies one batch: verified on its own, or its data edits appended to `composed` for a
+/// verification at the end of the chain.
 fn apply_batch(
     doc: &mut StepDoc<'_>,
     edits: &[Edit],
-    expected: Option<&mut Option<Value>>,
+    composed: Option<&mut DataEdits>,
 ) -> Result<Option<Document>, crate::document::EditError> {
     if edits.is_empty() {
         return Ok(None);
     }
-    match (expected, doc) {
-        (Some(expected), StepDoc::Releasing(doc)) => {
-            Ok(Some(doc.apply_composed_releasing(edits, expected)?))
+    match (composed, doc) {
+        (Some(composed), StepDoc::Releasing(doc)) => {
+            Ok(Some(doc.apply_composed_releasing(edits, composed)?))
         }
-        (Some(expected), StepDoc::Shared(doc)) => Ok(Some(doc.apply_composed(edits, expected)?)),
+        (Some(composed), StepDoc::Shared(doc)) => Ok(Some(doc.apply_composed(edits, composed)?)),
         (None, doc) => {
             let next = doc.get().apply_indexed(edits)?;
             // The next step reads it: index it now so a failure is this step's.
@@ -671,6 +670,117 @@ mod tests {
             assert_eq!(cx.create_file(file.clone()), embedded_in.is_none());
             assert_eq!(cx.created_files().len(), expected, "{embedded_in:?}");
         }
+        Ok(())
+    }
+
+    /// Replaces the mapping under `outer` and reports an action at the entry `inner` inside it:
+    /// the marker above `inner` falls inside the replaced text, which the engine refuses.
+    fn replace_around_action(cx: &mut StepContext<'_>) {
+        let doc = cx.doc;
+        let Some(outer) = doc.top("outer") else {
+            return;
+        };
+        if let Some(inner) = doc.get(outer.value, "inner") {
+            cx.action(Some(doc.location(inner.key_node)), "check `inner`");
+        }
+        cx.replace(
+            outer.value,
+            Value::Mapping(vec![(Value::String("new".into()), Value::Int(1))]),
+        );
+    }
+
+    crate::step! {
+        /// Test step.
+        static REPLACE_AROUND_ACTION = Step {
+            version: Version::new(0, 24), id: "replace-around-action", title: "t",
+            scope: Scope::Core, handles: &[], link: "", run: replace_around_action,
+        };
+    }
+
+    /// A batch refused because of its markers is applied again without them, in a chain
+    /// verified at its end too: the step's own edits are kept, the action is reported as
+    /// unmarked, and the chain's data edits are those of the batch that was applied, after
+    /// those of the steps before (the refused attempt's are forgotten).
+    #[test]
+    fn a_batch_refused_for_its_markers_is_composed_without_them()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let text = "a: 1\nouter:\n  inner: x\n  other: y\n";
+        let doc = Document::parse(text.to_owned(), crate::document::Format::Yaml)?;
+        let options = StepOptions::default();
+        let (outer, a) = match (doc.top("outer"), doc.top("a")) {
+            (Some(outer), Some(a)) => (outer.value, a.value),
+            _ => panic!("the test document lacks its keys"),
+        };
+        let replace = Edit::ReplaceValue {
+            node: outer,
+            value: Value::Mapping(vec![(Value::String("new".into()), Value::Int(1))]),
+        };
+        // The batch with the marker is refused; without it, it is not.
+        let mut cx = StepContext::new(
+            &REPLACE_AROUND_ACTION,
+            &doc,
+            FileKind::Core,
+            &options,
+            None,
+            None,
+        );
+        (REPLACE_AROUND_ACTION.run)(&mut cx);
+        let placement =
+            crate::validate::marker::place(&doc, &REPLACE_AROUND_ACTION, &cx.findings, &cx.edits);
+        assert_eq!(placement.annotated, vec![0]);
+        assert!(doc.apply(&placement.edits).is_err());
+        // An earlier step's data edits, made for the same document.
+        let earlier = [Edit::SetScalar {
+            node: a,
+            value: Value::Int(2),
+        }];
+        let mut composed = DataEdits::default();
+        doc.apply_composed(&earlier, &mut composed)?;
+        let held = composed.len();
+        assert!(held > 0);
+        let outcome = run_chain_step(
+            &REPLACE_AROUND_ACTION,
+            StepDoc::Shared(&doc),
+            FileKind::Core,
+            &options,
+            None,
+            None,
+            Some(&mut composed),
+        )?;
+        assert_eq!(outcome.untraced, vec![0]);
+        let Some(next) = outcome.document else {
+            panic!("the step's own edit was not applied");
+        };
+        // The same text as the step verified on its own.
+        let alone = run_step(
+            &REPLACE_AROUND_ACTION,
+            &doc,
+            FileKind::Core,
+            &options,
+            None,
+            None,
+        )?;
+        assert_eq!(
+            alone.document.as_ref().map(Document::text),
+            Some("a: 1\nouter:\n  new: 1\n")
+        );
+        assert_eq!(alone.untraced, vec![0]);
+        assert_eq!(
+            alone.document.as_ref().map(Document::text),
+            Some(next.text())
+        );
+        // Exactly the earlier data edits and the replacement's.
+        assert_eq!(composed.len(), held + 1);
+        let mut oracle: Option<Value> = None;
+        doc.apply_composed(&earlier, &mut oracle)?;
+        doc.apply_composed(std::slice::from_ref(&replace), &mut oracle)?;
+        let expected = composed.expected_data(&doc);
+        assert_eq!(Some(&expected), oracle.as_ref());
+        // `a` is still 1 in the step's text: the composed data (a: 2) is not its data, but is
+        // the data of the earlier edit and this one together.
+        assert!(next.verify(&expected).is_err());
+        let both = doc.apply(&[earlier[0].clone(), replace])?;
+        assert_eq!(both.verify(&expected), Ok(()));
         Ok(())
     }
 

@@ -1133,15 +1133,17 @@ impl Document {
     }
 
     /// Applies a batch of edits as one step of a chain that is verified once at its end: renders
-    /// the edits, indexes the new text for the next step, and carries `expected` — the data the chain means to produce so far, `None`
-    /// before its first edit (this document's own data) — forward by these edits. Nothing is
-    /// compared here; [`Document::verify`] compares the last document with `expected`.
+    /// the edits, indexes the new text for the next step, and adds what the edits mean to the
+    /// data to `composed` (the chain's [`DataEdits`], or the expected data itself: see
+    /// [`Composition`]). Nothing is compared here; [`Document::verify`] compares the last
+    /// document with the data the chain means to produce. On an error `composed` may hold this
+    /// batch's data edits already.
     pub fn apply_composed(
         &self,
         edits: &[Edit],
-        expected: &mut Option<Value>,
+        composed: &mut impl Composition,
     ) -> Result<Document, EditError> {
-        let (text, splices) = self.compose(edits, expected)?;
+        let (text, splices) = self.compose(edits, composed)?;
         let text: Arc<str> = text.into();
         let next = splices
             .as_ref()
@@ -1155,9 +1157,9 @@ impl Document {
     pub fn apply_composed_releasing(
         &mut self,
         edits: &[Edit],
-        expected: &mut Option<Value>,
+        composed: &mut impl Composition,
     ) -> Result<Document, EditError> {
-        let (text, splices) = self.compose(edits, expected)?;
+        let (text, splices) = self.compose(edits, composed)?;
         let text: Arc<str> = text.into();
         let next = match &splices {
             Some(s) => {
@@ -1189,18 +1191,14 @@ impl Document {
     }
 
     /// The text a composed step's edits render to, where it changed when the next index can be
-    /// grafted, and `expected` carried forward by the edits.
+    /// grafted; what the edits mean to the data goes to `composed`.
     fn compose(
         &self,
         edits: &[Edit],
-        expected: &mut Option<Value>,
+        composed: &mut impl Composition,
     ) -> Result<(String, Option<Vec<Changed>>), EditError> {
         let (text, splices) = self.render(edits)?;
-        let base = match expected.take() {
-            Some(data) => data,
-            None => self.data(),
-        };
-        *expected = Some(expect::expected_data_from(self, base, edits)?);
+        composed.add(self, expect::resolve(self, edits)?);
         Ok((text, splices))
     }
 
@@ -1292,6 +1290,34 @@ impl Document {
 }
 
 mod expect;
+
+pub use expect::DataEdits;
+
+/// What a chain verified once at its end carries from one composed step to the next (see
+/// [`Document::apply_composed`]).
+pub trait Composition {
+    /// Takes in the data edits of a batch, resolved against `doc`, the document the batch was
+    /// made for.
+    fn add(&mut self, doc: &Document, edits: DataEdits);
+}
+
+/// The data edits of every batch so far, in order: the chain builds the expected data from its
+/// input at its end ([`DataEdits::expected_data`]), so the data is not held while steps run.
+impl Composition for DataEdits {
+    fn add(&mut self, _doc: &Document, edits: DataEdits) {
+        self.append(edits);
+    }
+}
+
+/// The expected data itself, carried forward batch by batch: `None` before the first batch,
+/// which starts from the data of the document it was made for.
+impl Composition for Option<Value> {
+    fn add(&mut self, doc: &Document, edits: DataEdits) {
+        let mut data = self.take().unwrap_or_else(|| doc.data());
+        edits.apply_to(&mut data);
+        *self = Some(data);
+    }
+}
 
 /// A fault the crate's own tests inject into [`Document::apply`] and
 /// [`Document::apply_composed`]: with it on, the rendered text

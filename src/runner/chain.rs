@@ -11,7 +11,7 @@ use similar::DiffOp;
 
 use crate::changes::Changes;
 use crate::diff;
-use crate::document::{Document, Value};
+use crate::document::{DataEdits, Document, Value};
 use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepDoc, StepOptions};
 
 pub(super) fn migrate(
@@ -125,8 +125,9 @@ impl ChainRun<'_> {
             line_map: None,
             changes: Some(Changes::default()),
         };
-        // The data the chain means to produce (without `--per-step`), and the steps that edited.
-        let mut expected: Option<Value> = None;
+        // Without `--per-step`: the data edits of the steps so far, which make the data the chain
+        // means to produce from the input's at its end. And the steps that edited.
+        let mut composed = (!self.verify_each_step).then(DataEdits::default);
         let mut edited_by: Vec<&'static Step> = Vec::new();
         // How many documents the steps made so far: the latest one's number keys its line map.
         let mut made = 0usize;
@@ -153,7 +154,7 @@ impl ChainRun<'_> {
                     &self.options,
                     self.core,
                     self.config_path,
-                    (!self.verify_each_step).then_some(&mut expected),
+                    composed.as_mut(),
                 )
             };
             let Some(current) = done.stages.last() else {
@@ -217,9 +218,22 @@ impl ChainRun<'_> {
                 }
             }
         }
-        if let (Some(expected), Some(last)) = (&expected, done.stages.last()) {
+        // The data edits are applied to the input's data because the first step that edited ran
+        // on the input: a step runs on the latest stage, and a stage after the input is only
+        // added by a step that edited and changed the text. A step whose edits left the text as
+        // it was adds no stage (the next step runs on the same document again, its data edits
+        // kept all the same), a refused batch ends the chain, and a batch retried without its
+        // markers runs on the same document with its refused attempt's data edits forgotten
+        // (`step::run_chain_step`).
+        if let (Some(composed), false, Some(input), Some(last)) = (
+            composed,
+            edited_by.is_empty(),
+            done.stages.first(),
+            done.stages.last(),
+        ) {
+            let expected = composed.expected_data(&input.document);
             last.document
-                .verify(expected)
+                .verify(&expected)
                 .map_err(|source| RunError::Step {
                     path: self.path.clone(),
                     step: edited_by
