@@ -141,7 +141,7 @@ fn user_id_prefix(cx: &mut StepContext<'_>) {
                 format!(
                     "`allowed_users` of {}: `{provider}/{id}` is now written `{id}` (0.14 \
                      dropped identity provider prefixes from user IDs)",
-                    route.name
+                    route.name()
                 ),
             );
         }

@@ -285,7 +285,7 @@ fn github_team_slugs(cx: &mut StepContext<'_>) {
                 format!(
                     "{} names a GitHub team by its numeric ID; from 0.16 on teams are matched \
                      by slug (e.g. `platform-team`): replace the number with the team's slug",
-                    route.name
+                    route.name()
                 ),
             );
         }

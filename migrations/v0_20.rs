@@ -193,7 +193,7 @@ fn allowed_groups_removed(cx: &mut StepContext<'_>) {
     let groups_back = cx.options.reaches(GROUPS_BACK);
     let mut findings = common::RouteFindings::default();
     for route in common::routes(doc) {
-        let name = route.name;
+        let name = route.name();
         if let Some(entry) = doc.get(route.node, "allowed_groups") {
             let groups = common::strings(doc, doc.resolve(entry.value));
             let at = common::at(doc, &entry);

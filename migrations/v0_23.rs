@@ -120,7 +120,7 @@ fn escape_dollar_in_request_headers(cx: &mut StepContext<'_>) {
                         header.key,
                         done.join("; ")
                     ),
-                    route.name.clone(),
+                    route.name(),
                 );
             }
             if !envoy.variables.is_empty() {
@@ -137,7 +137,7 @@ fn escape_dollar_in_request_headers(cx: &mut StepContext<'_>) {
                         header.key,
                         common::join_names(&names)
                     ),
-                    route.name.clone(),
+                    route.name(),
                 );
             }
         }
@@ -332,7 +332,7 @@ fn route_client_ca_deprecated(cx: &mut StepContext<'_>) {
                 format!(
                     "`{key}` of {} is deprecated: use the global `downstream_mtls` settings and \
                      a `client_certificate` policy criterion instead",
-                    route.name
+                    route.name()
                 ),
             );
         }

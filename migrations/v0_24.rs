@@ -118,7 +118,7 @@ fn set_authorization_header(cx: &mut StepContext<'_>) {
     let mut removed: BTreeSet<EntryId> = BTreeSet::new();
     let mut findings = common::RouteFindings::default();
     for route in &routes {
-        let (name, route) = (route.name.clone(), route.node);
+        let (name, route) = (route.name(), route.node);
         let Some(option) = doc.get(route, SAH) else {
             continue;
         };
@@ -345,7 +345,7 @@ fn check_other_routes(
         return Ok(());
     };
     for other in routes {
-        let (other_name, other) = (&other.name, other.node);
+        let (other_name, other) = (&other.name(), other.node);
         if other == route || !reaches(doc, other, edited, written_in, plan) {
             continue;
         }

@@ -345,7 +345,7 @@ fn upstream_host_header(cx: &mut StepContext<'_>) {
         let at = doc.entry_location(to.id);
         if upstreams.iter().any(Upstream::is_static) {
             addressed_at.get_or_insert(at);
-            addressed.push(format!("- {}", route.name));
+            addressed.push(format!("- {}", route.name()));
             continue;
         }
         let mut hosts: Vec<String> = Vec::new();
@@ -365,7 +365,10 @@ fn upstream_host_header(cx: &mut StepContext<'_>) {
             } else {
                 String::new()
             };
-            ported.push(format!("- {}: `host_rewrite: {first}`{others}", route.name));
+            ported.push(format!(
+                "- {}: `host_rewrite: {first}`{others}",
+                route.name()
+            ));
         }
     }
     if !ported.is_empty() {

@@ -180,12 +180,7 @@ fn header_template_parser(cx: &mut StepContext<'_>) {
                     ),
                 )
             };
-            findings.add(
-                severity,
-                Some(doc.location(value)),
-                message,
-                route.name.clone(),
-            );
+            findings.add(severity, Some(doc.location(value)), message, route.name());
         }
     }
     if findings.is_empty() {

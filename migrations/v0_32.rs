@@ -277,7 +277,8 @@ fn field_name(key: &str) -> String {
 fn envoy_cluster_options(cx: &mut StepContext<'_>) {
     let doc = cx.doc;
     for route in common::routes(doc) {
-        let owner = Some(route.name.as_str());
+        let name = route.name();
+        let owner = Some(name.as_str());
         for (old, new, why) in RENAMES {
             common::rename_key(cx, route.node, owner, old, new, why);
         }
@@ -293,7 +294,7 @@ fn envoy_cluster_options(cx: &mut StepContext<'_>) {
                     format!(
                         "`{key}` of {} is no longer configurable from 0.32; the load-balancing \
                          policy now runs with Envoy's defaults: check that they suit this route",
-                        route.name
+                        route.name()
                     ),
                 );
             } else if DROPPED.contains(&field.as_str()) {
@@ -310,7 +311,7 @@ fn envoy_cluster_options(cx: &mut StepContext<'_>) {
                          route and 0.32 no longer reads (it only logs \"unknown config \
                          option\"); Pomerium has no option for it, so the route now runs with \
                          the default: check that the route works without it",
-                        route.name
+                        route.name()
                     ),
                 );
             } else if OVERWRITTEN.contains(&field.as_str()) {
@@ -321,7 +322,7 @@ fn envoy_cluster_options(cx: &mut StepContext<'_>) {
                         "{} `{key}` of {}: Pomerium 0.31 replaced this Envoy cluster field with \
                          its own value, and 0.32 no longer reads it{}",
                         verb.verb(),
-                        route.name,
+                        route.name(),
                         common::shared_note(doc, entry.id.map)
                     ),
                 );
@@ -350,7 +351,7 @@ fn retire_key(cx: &mut StepContext<'_>, route: &common::Route, entry: &EntryRef<
             "{} `{}` of {}: Pomerium 0.32 no longer passes Envoy cluster options through{}",
             verb.verb(),
             entry.key,
-            route.name,
+            route.name(),
             common::shared_note(doc, entry.id.map)
         ),
     );
@@ -376,7 +377,7 @@ fn check_lb_policy(cx: &mut StepContext<'_>, route: &common::Route) {
                 "the load-balancing policy of {} is not one that 0.32 accepts (`round_robin`, \
                  `least_request`, `ring_hash`, `random` or `maglev`, in any letter case); 0.32 \
                  rejects it as an unknown load balancing policy: choose one of them",
-                route.name
+                route.name()
             ),
         );
     }
@@ -403,7 +404,7 @@ fn move_panic_threshold(cx: &mut StepContext<'_>, route: &common::Route) {
         }
     }
     let at = Some(doc.entry_location(common_lb.id));
-    let name = &route.name;
+    let name = &route.name();
     // The threshold is an Envoy `Percent` message, `{value: 40}`; a bare number is taken too.
     let value = threshold.as_ref().map(|t| {
         let node = doc.resolve(t.value);

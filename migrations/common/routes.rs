@@ -8,36 +8,55 @@ use crate::step::{Severity, StepContext};
 
 /// A route mapping of a Core config and how messages name it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Route {
+pub(crate) struct Route<'d> {
     pub(crate) node: NodeId,
-    /// Its place and its `from` URL, `routes[5] (https://grafana.example.com)` (`policy[0]` for
-    /// the older list; only the place when `from` is missing): the index finds it in the file,
-    /// the URL tells the reader which route it is.
-    pub(crate) name: String,
+    /// The list it is an item of (`routes`, or `policy` for the older list) and its index there.
+    list: &'static str,
+    index: usize,
+    /// Its `from` URL, trimmed, when it has a non-empty one.
+    from: Option<&'d str>,
+}
+
+impl Route<'_> {
+    /// How messages name the route: its place and its `from` URL,
+    /// `routes[5] (https://grafana.example.com)` (only the place when `from` is missing). The
+    /// index finds it in the file, the URL tells the reader which route it is. Made when a
+    /// message needs it: most routes of a large file are never named.
+    pub(crate) fn name(&self) -> String {
+        match self.from {
+            Some(from) => format!("{}[{}] ({from})", self.list, self.index),
+            None => format!("{}[{}]", self.list, self.index),
+        }
+    }
 }
 
 /// Every route mapping of a Core config: the items of `routes` and of the older top-level
 /// `policy` list (same shape), aliases resolved, each mapping once (under the first place it
 /// has).
-pub(crate) fn routes(doc: &Document) -> Vec<Route> {
-    let mut out: Vec<Route> = Vec::new();
+pub(crate) fn routes(doc: &Document) -> Vec<Route<'_>> {
+    let mut out: Vec<Route<'_>> = Vec::new();
     let mut seen = HashSet::new();
     let Some(root) = doc.root() else {
         return out;
     };
-    for key in ["routes", "policy"] {
-        let Some(list) = doc.get(root, key) else {
+    for list in ["routes", "policy"] {
+        let Some(entry) = doc.get(root, list) else {
             continue;
         };
-        for (index, item) in doc.items(doc.resolve(list.value)).iter().enumerate() {
+        for (index, item) in doc.items(doc.resolve(entry.value)).iter().enumerate() {
             let node = doc.resolve(*item);
             if doc.is_mapping(node) && seen.insert(node) {
-                let place = format!("{key}[{index}]");
-                let name = match doc.get(node, "from").and_then(|e| doc.str(e.value)) {
-                    Some(from) if !from.trim().is_empty() => format!("{place} ({})", from.trim()),
-                    _ => place,
-                };
-                out.push(Route { node, name });
+                let from = doc
+                    .get(node, "from")
+                    .and_then(|e| doc.str(e.value))
+                    .map(str::trim)
+                    .filter(|from| !from.is_empty());
+                out.push(Route {
+                    node,
+                    list,
+                    index,
+                    from,
+                });
             }
         }
     }
@@ -194,7 +213,7 @@ mod tests {
             "routes:\n  - &r\n    from: https://a.example.com\n  - *r\n  - not a route\n\
              policy:\n  - from: https://b.example.com\n",
         );
-        let names: Vec<String> = routes(&doc).into_iter().map(|r| r.name).collect();
+        let names: Vec<String> = routes(&doc).into_iter().map(|r| r.name()).collect();
         assert_eq!(
             names,
             [
@@ -203,7 +222,7 @@ mod tests {
             ]
         );
         let doc = parse("routes:\n  - to: http://a\n  - from: ''\n    to: http://b\n");
-        let names: Vec<String> = routes(&doc).into_iter().map(|r| r.name).collect();
+        let names: Vec<String> = routes(&doc).into_iter().map(|r| r.name()).collect();
         assert_eq!(names, ["routes[0]", "routes[1]"]);
     }
 }
