@@ -425,11 +425,9 @@ mod tests {
     mod before {
         use std::collections::HashMap;
 
-        use super::super::{PATH_LIMIT, in_data_order, removed_item, sweep_removed};
+        use super::super::{Resolver, in_data_order, removed_item, sweep_removed};
         use crate::document::value::{DataSeg, lookup_mut};
-        use crate::document::{
-            Document, Edit, EditError, EntryId, Location, NodeId, PathsError, Position, Slot, Value,
-        };
+        use crate::document::{Document, Edit, EditError, EntryId, NodeId, Position, Value};
 
         pub(super) fn expected_data_from(
             doc: &Document,
@@ -442,7 +440,10 @@ mod tests {
             let mut expect = Expectation {
                 doc,
                 data,
-                inserted_after: HashMap::new(),
+                checks: Resolver {
+                    doc,
+                    inserted_after: HashMap::new(),
+                },
             };
             let mut items_removed = false;
             for edit in in_data_order(doc, edits) {
@@ -487,55 +488,25 @@ mod tests {
             Ok(expect.data)
         }
 
+        /// The checks (paths, keys, items) are the resolver's, which the halves share; what
+        /// the oracle keeps of its own is the mutation as each edit is checked.
         struct Expectation<'d> {
             doc: &'d Document,
             data: Value,
-            inserted_after: HashMap<EntryId, usize>,
+            checks: Resolver<'d>,
         }
 
         impl Expectation<'_> {
             fn paths(&self, node: NodeId) -> Result<Vec<Vec<DataSeg>>, EditError> {
-                let doc = self.doc;
-                doc.tree()
-                    .data_paths(node, PATH_LIMIT)
-                    .map_err(|e| match e {
-                        PathsError::TooMany => EditError::TooManyAliases {
-                            location: doc.location(node),
-                        },
-                        PathsError::InKey(at) => EditError::AliasedKey {
-                            location: doc.location(node),
-                            alias_line: doc.location(at).line,
-                        },
-                    })
+                self.checks.paths(node)
             }
 
             fn key_of(&self, entry: EntryId) -> Result<Value, EditError> {
-                match self.doc.entry(entry) {
-                    Some(e) => Ok(self.doc.tree().data(e.key_node)),
-                    None => Err(EditError::Invalid {
-                        location: self.doc.location(entry.map),
-                        what: "the entry to edit does not exist",
-                    }),
-                }
+                self.checks.key_of(entry)
             }
 
             fn item_of(&self, item: NodeId) -> Result<(NodeId, usize), EditError> {
-                let tree = self.doc.tree();
-                let invalid = |what| EditError::Invalid {
-                    location: if item.index() < tree.nodes.len() {
-                        self.doc.location(item)
-                    } else {
-                        Location::default()
-                    },
-                    what,
-                };
-                if item.index() >= tree.nodes.len() {
-                    return Err(invalid("the edit names a node of another document"));
-                }
-                match tree.node(item).parent {
-                    Some((seq, Slot::Item(i))) => Ok((seq, i as usize)),
-                    _ => Err(invalid("the edit needs an item of a sequence")),
-                }
+                self.checks.item_of(item)
             }
 
             fn mark_removed(&mut self, item: NodeId) -> Result<(), EditError> {
@@ -585,7 +556,7 @@ mod tests {
             ) -> Result<(), EditError> {
                 let (after, skip) = match position {
                     Position::After(entry) => {
-                        let count = self.inserted_after.entry(entry).or_default();
+                        let count = self.checks.inserted_after.entry(entry).or_default();
                         *count += 1;
                         let skip = *count - 1;
                         (Some(self.key_of(entry)?), skip)
