@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
+use smol_str::SmolStr;
 use thiserror::Error;
 
 use crate::document::{Document, EntryId, EntryRef, Location, NodeId, NodeKind};
@@ -162,8 +163,12 @@ enum StoredLevel {
 
 /// A [`Site`] without borrows, to be kept with its document: its key is read from the entry
 /// again.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct StoredSite {
+    /// The key itself, so that the sites can be read again after the document's index is gone
+    /// (a run hands the input's index to its first editing step; validation reads the input's
+    /// keys at the end).
+    key: SmolStr,
     map: NodeId,
     index: u32,
     /// The key's line and column (kept: finding them again reads two more nodes per site).
@@ -187,6 +192,7 @@ impl SiteTable {
         let mut list = Vec::with_capacity(sites.list.len());
         for site in &sites.list {
             list.push(StoredSite {
+                key: SmolStr::new(site.key),
                 map: site.entry.map,
                 index: u32::try_from(site.entry.index).ok()?,
                 line: u32::try_from(site.location.line).ok()?,
@@ -206,9 +212,10 @@ impl SiteTable {
         Some(SiteTable(list))
     }
 
-    /// The sites again, keys borrowed from `doc` (the document this table was made from).
-    fn sites<'d>(&self, doc: &'d Document) -> Option<Sites<'d>> {
-        let mut list: Vec<Site<'d>> = Vec::with_capacity(self.0.len());
+    /// The sites again, keys borrowed from the table (kept with the document it was made from:
+    /// the document's tree is not read, so this works after its index was handed on).
+    fn sites(&self) -> Option<Sites<'_>> {
+        let mut list: Vec<Site<'_>> = Vec::with_capacity(self.0.len());
         for stored in &self.0 {
             let level = match stored.level {
                 StoredLevel::Global => SiteLevel::Global,
@@ -220,7 +227,7 @@ impl SiteTable {
                 index: stored.index as usize,
             };
             list.push(Site {
-                key: doc.entry_key(entry)?,
+                key: stored.key.as_str(),
                 location: Location {
                     line: stored.line as usize,
                     column: stored.column as usize,
@@ -270,7 +277,7 @@ impl<'d> Sites<'d> {
         }
         table
             .and_then(Option::as_ref)
-            .and_then(|table| table.sites(doc))
+            .and_then(SiteTable::sites)
             .unwrap_or_else(|| Sites::walk_all(doc))
     }
 

@@ -149,10 +149,14 @@ fn file_report(file: &FileRun, disk: &Disk, show_secrets: bool, per_step: bool) 
             redact::redact(doc)
         }
     };
-    let before = shown(file.original());
+    // The run made the input's redacted text already when it handed the input's index on.
+    let before = match &file.input_shown {
+        Some(input) if !show_secrets => std::borrow::Cow::Borrowed(input),
+        _ => std::borrow::Cow::Owned(shown(file.original())),
+    };
     // A file no step changed is its own result: redacted once.
     let after = if file.stages.len() == 1 {
-        before.clone()
+        before.clone().into_owned()
     } else {
         shown(file.result())
     };

@@ -34,11 +34,15 @@ pub(super) fn expected_data(doc: &Document, edits: &[Edit]) -> Result<Value, Edi
 ///
 /// A chain verified once at its end carries these rather than the data they make: the data is
 /// built from the chain's input only when the result is compared with it (see
-/// [`Document::apply_composed`]), so it is not held while the steps run. Applying them cannot
-/// fail: every check an edit needs was made when it was resolved.
+/// [`Document::apply_composed`]), so it is not held while the steps run (unless the chain hands
+/// the input's index on: [`DataEdits::keep_input_data`]). Applying them cannot fail: every check
+/// an edit needs was made when it was resolved.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataEdits {
     ops: Vec<DataOp>,
+    /// The input's data, when it was taken before the input's index was handed on
+    /// ([`DataEdits::keep_input_data`]).
+    input_data: Option<Value>,
 }
 
 impl DataEdits {
@@ -61,11 +65,25 @@ impl DataEdits {
         self.ops.append(&mut later.ops);
     }
 
+    /// Keeps `input`'s data now, for [`DataEdits::expected_data`]: a chain that hands the
+    /// input's index to its first editing step takes it before, since reading it afterwards
+    /// would index the input's text again. Kept once.
+    pub fn keep_input_data(&mut self, input: &Document) {
+        if self.input_data.is_none() {
+            self.input_data = Some(input.data());
+        }
+    }
+
     /// The data these edits make of `input`'s, `input` being the document the first of them
-    /// was made for.
+    /// was made for (its data as kept by [`DataEdits::keep_input_data`], if it was).
     pub fn expected_data(self, input: &Document) -> Value {
-        let mut data = input.data();
-        self.apply_to(&mut data);
+        let mut data = match self.input_data {
+            Some(data) => data,
+            None => input.data(),
+        };
+        for op in self.ops {
+            op.apply(&mut data);
+        }
         data
     }
 
@@ -191,6 +209,7 @@ pub(super) fn resolve(doc: &Document, edits: &[Edit]) -> Result<DataEdits, EditE
                 paths: vec![Vec::new()],
                 value: Value::Null,
             }],
+            input_data: None,
         });
     }
     let mut resolver = Resolver {
@@ -245,7 +264,10 @@ pub(super) fn resolve(doc: &Document, edits: &[Edit]) -> Result<DataEdits, EditE
     if items_removed {
         ops.push(DataOp::SweepRemoved);
     }
-    Ok(DataEdits { ops })
+    Ok(DataEdits {
+        ops,
+        input_data: None,
+    })
 }
 
 /// What a removed sequence item is replaced by until every edit is applied: the paths of later

@@ -747,6 +747,12 @@ impl Document {
             .downcast_ref::<T>()
     }
 
+    /// Whether the editing index is built (not deferred, not handed to a step's graft).
+    #[cfg(test)]
+    pub(crate) fn is_indexed(&self) -> bool {
+        self.backend.get().is_some()
+    }
+
     /// Builds the editing index now if it was deferred, and reports a failure to build it (an
     /// engine bug: the same text already passed verification).
     pub fn ensure_indexed(&self) -> Result<(), EditError> {
@@ -797,15 +803,6 @@ impl Document {
     /// The location of a node's content (of the alias itself for an alias).
     pub fn location(&self, id: NodeId) -> Location {
         self.tree().node(id).location()
-    }
-
-    /// The text of an entry's key (empty for a key that is not a scalar); `None` when `entry`
-    /// is not an entry of this document.
-    pub(crate) fn entry_key(&self, entry: EntryId) -> Option<&str> {
-        match &self.tree().nodes.get(entry.map.index())?.kind {
-            NodeKind::Mapping(entries) => entries.get(entry.index).map(|e| e.key.as_str()),
-            _ => None,
-        }
     }
 
     /// The location of an entry's key.

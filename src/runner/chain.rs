@@ -14,6 +14,10 @@ use crate::diff;
 use crate::document::{DataEdits, Document, Value};
 use crate::step::{self, CreatedFile, FileKind, Finding, Step, StepDoc, StepOptions};
 
+/// The size from which a YAML config's input index is handed to the first editing step rather
+/// than copied (see `ChainRun::steps`).
+pub(super) const HAND_OVER_BYTES: usize = 1 << 20;
+
 pub(super) fn migrate(
     file: Parsed,
     config: &RunConfig<'_>,
@@ -62,6 +66,7 @@ pub(super) fn migrate(
         config.steps,
         steps.findings,
         &steps.untraced,
+        steps.input_markers,
     );
     Ok(FileRun {
         input,
@@ -77,6 +82,7 @@ pub(super) fn migrate(
         created: steps.created,
         decoded: Vec::new(),
         line_ops: line_ops.map(std::sync::OnceLock::from).unwrap_or_default(),
+        input_shown: steps.input_shown,
     })
 }
 
@@ -109,11 +115,36 @@ struct StepsDone {
     /// Where the result differs from the input, composed from the steps' splices; `None` when
     /// a step's edits did not report theirs (the texts are then diffed whole).
     changes: Option<Changes>,
+    /// The input as reports show it, when its index went to the first editing step.
+    input_shown: Option<crate::redact::Redacted>,
+    /// The input's action markers, read before its index went to the first editing step.
+    input_markers: Option<Vec<crate::validate::marker::Marker>>,
 }
 
 impl ChainRun<'_> {
     /// Runs the steps in order, each on the previous one's document.
     fn steps(&self, document: Document, chain: &[&'static Step]) -> Result<StepsDone, RunError> {
+        // Without `--per-step`, a YAML config's input index goes to the first editing step's
+        // graft, moved rather than copied (the largest single allocation of a run). What is
+        // read from the input afterwards is made first: the report's redacted text and the
+        // key sites (kept with the document with their keys). Anything else that reads the
+        // input's tree later indexes its text again: slower, never different.
+        // A file under `HAND_OVER_BYTES` keeps its index: the copy costs little there, and the
+        // surfaces read their small virtual configs' trees after the chain.
+        let hand_over = !self.verify_each_step
+            && document.format() == crate::document::Format::Yaml
+            && !document.is_stream()
+            && document.text().len() >= HAND_OVER_BYTES
+            && !chain.is_empty();
+        let (input_shown, input_markers) = if hand_over {
+            let _ = crate::detect::Sites::of(&document);
+            (
+                Some(crate::redact::redact(&document)),
+                Some(crate::validate::marker::scan(&document)),
+            )
+        } else {
+            (None, None)
+        };
         let mut done = StepsDone {
             stages: vec![Stage {
                 step: None,
@@ -124,6 +155,8 @@ impl ChainRun<'_> {
             created: Vec::new(),
             line_map: None,
             changes: Some(Changes::default()),
+            input_shown,
+            input_markers,
         };
         // Without `--per-step`: the data edits of the steps so far, which make the data the chain
         // means to produce from the input's at its end. And the steps that edited.
@@ -136,16 +169,24 @@ impl ChainRun<'_> {
         for &step in chain {
             let outcome = {
                 let (head, tail) = done.stages.split_at_mut(1);
-                let Some(input) = head.first() else {
+                let Some(input) = head.first_mut() else {
                     break;
                 };
                 // Without `--per-step` an intermediate document is replaced by the step's
                 // result: its index is moved into the result's rather than copied (only its
-                // text is read afterwards). The input's index stays: findings and validation
-                // read it.
+                // text is read afterwards). So is the input's when it is handed over (above).
+                if hand_over
+                    && tail.is_empty()
+                    && let Some(composed) = composed.as_mut()
+                {
+                    // The data the result is compared with at the end starts from the input's.
+                    composed.keep_input_data(&input.document);
+                }
                 let doc = match tail.last_mut() {
                     Some(last) if !self.verify_each_step => StepDoc::Releasing(&mut last.document),
-                    last => StepDoc::Shared(last.map_or(&input.document, |s| &s.document)),
+                    Some(last) => StepDoc::Shared(&last.document),
+                    None if hand_over => StepDoc::Releasing(&mut input.document),
+                    None => StepDoc::Shared(&input.document),
                 };
                 step::run_chain_step(
                     step,
@@ -211,9 +252,9 @@ impl ChainRun<'_> {
                         [_, previous] if !self.verify_each_step => *previous = stage,
                         _ => done.stages.push(stage),
                     }
-                } else if let [_, previous] = &mut done.stages[..] {
-                    // The same text: the previous document, which may have given its index
-                    // to this one, takes it back.
+                } else if let Some(previous) = done.stages.last_mut() {
+                    // The same text: the previous document (the input, or the step's before),
+                    // which may have given its index to this one, takes it back.
                     previous.document.adopt_index(next);
                 }
             }

@@ -107,6 +107,9 @@ pub struct FileRun {
     /// The line diff of the input and the result ([`FileRun::line_ops`]), made once for the
     /// run's line maps, its report and `apply`'s locations.
     pub(crate) line_ops: std::sync::OnceLock<Vec<similar::DiffOp>>,
+    /// The input as reports show it (secret values redacted), made before the chain handed the
+    /// input's index to its first editing step; `None` when the index stayed with the input.
+    pub(crate) input_shown: Option<crate::redact::Redacted>,
 }
 
 impl FileRun {
@@ -445,6 +448,58 @@ mod tests {
         };
         let mut files = run(vec![input], &config)?;
         files.pop().ok_or(RunError::StdinTwice)
+    }
+
+    /// A large YAML config's input index goes to the first editing step's graft: the run reads
+    /// nothing of the input's tree afterwards (validation and the report use what was kept),
+    /// and it reports and produces exactly what a run that keeps the index does.
+    #[test]
+    fn the_input_index_is_handed_on_and_the_run_is_the_same()
+    -> Result<(), Box<dyn std::error::Error>> {
+        // Past the size from which the index is handed on, with a marker the end reads.
+        let mut text = String::from(
+            "shared_secret: c2VjcmV0\n\
+             # pomerium-migrate action v0.24/redis-storage-removed: check the storage\n\
+             databroker_storage_type: redis\nroutes:\n",
+        );
+        let mut n = 0;
+        while text.len() <= chain::HAND_OVER_BYTES {
+            text.push_str(&format!(
+                "  - from: https://app-{n}.example.com\n    to: http://app-{n}\n    \
+                 set_request_headers:\n      X-Cost: $5\n    lb_policy: ROUND_ROBIN\n"
+            ));
+            n += 1;
+        }
+        let text = text.as_str();
+        let run_with = |verify_each_step: bool| -> Result<FileRun, RunError> {
+            let input = Input::from_bytes(Source::File("c.yaml".into()), text.as_bytes().to_vec())?;
+            let config = RunConfig {
+                from: Some(v(22)),
+                to: None,
+                to_release: None,
+                kind: None,
+                surface: None,
+                input_format: None,
+                options: StepOptions::default(),
+                output: None,
+                steps: crate::migrations::STEPS,
+                verify_each_step,
+            };
+            run(vec![input], &config)?.pop().ok_or(RunError::StdinTwice)
+        };
+        let handed = run_with(false)?;
+        let kept = run_with(true)?;
+        assert!(handed.stages.len() > 1, "the steps edited nothing");
+        assert!(!handed.original().is_indexed());
+        assert!(kept.original().is_indexed());
+        assert_eq!(handed.result().text(), kept.result().text());
+        assert_eq!(handed.findings, kept.findings);
+        let fresh = Document::parse(text.to_owned(), Format::Yaml)?;
+        let shown = crate::redact::redact(&fresh);
+        assert!(shown.text.contains(crate::redact::REDACTED));
+        assert_eq!(handed.input_shown.as_ref(), Some(&shown));
+        assert_eq!(kept.input_shown, None);
+        Ok(())
     }
 
     #[test]

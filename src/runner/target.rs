@@ -26,6 +26,7 @@ use crate::version::Version;
 ///
 /// A step's action at a line marked `accepted` for that step becomes a note. An action that
 /// left no marker and that no rule keeps open says that `check` will not report it again.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn validate_result(
     stages: &[Stage],
     line_map: Option<LineMap>,
@@ -34,6 +35,7 @@ pub(super) fn validate_result(
     chain: &[&'static Step],
     mut findings: Vec<Finding>,
     untraced: &[(usize, &'static Step)],
+    input_markers: Option<Vec<crate::validate::marker::Marker>>,
 ) -> Vec<Finding> {
     use crate::step::Severity;
     use crate::validate::{self, marker};
@@ -98,7 +100,8 @@ pub(super) fn validate_result(
         .filter(|k| note_at.contains(&k.location))
         .map(|k| (k.key, k.location))
         .collect();
-    let markers = marker::scan(original);
+    // Read before the chain when the input's index was handed on.
+    let markers = input_markers.unwrap_or_else(|| marker::scan(original));
     let line = |f: &Finding| f.location.map(|l| l.line);
 
     // Actions kept by choice: the accepted markers by step and line (the marker's own line and

@@ -343,6 +343,7 @@ pub fn migrate(
         // `POLICY`/`ROUTES` in the file: their decoded lists.
         decoded: done.decoded,
         line_ops: Default::default(),
+        input_shown: None,
     })
 }
 

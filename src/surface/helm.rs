@@ -116,6 +116,7 @@ pub fn migrate(
         created: Vec::new(),
         decoded: Vec::new(),
         line_ops: Default::default(),
+        input_shown: None,
     })
 }
 

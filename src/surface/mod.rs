@@ -416,6 +416,7 @@ pub(crate) fn file_run(
         created: Vec::new(),
         decoded,
         line_ops: Default::default(),
+        input_shown: None,
     })
 }
 
