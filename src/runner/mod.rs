@@ -432,10 +432,16 @@ mod tests {
         Version::new(0, minor)
     }
 
-    fn run_one(path: &str, text: &str, given: Option<Format>) -> Result<FileRun, RunError> {
+    /// Runs `text` as the file `path` through `steps` from `from`.
+    fn run_file(
+        path: &str,
+        text: &str,
+        given: Option<Format>,
+        (steps, from, verify_each_step): (&[&'static Step], Version, bool),
+    ) -> Result<FileRun, RunError> {
         let input = Input::from_bytes(Source::File(path.into()), text.as_bytes().to_vec())?;
         let config = RunConfig {
-            from: Some(v(20)),
+            from: Some(from),
             to: None,
             to_release: None,
             kind: None,
@@ -443,11 +449,15 @@ mod tests {
             input_format: given,
             options: StepOptions::default(),
             output: None,
-            steps: CHAIN,
-            verify_each_step: false,
+            steps,
+            verify_each_step,
         };
         let mut files = run(vec![input], &config)?;
         files.pop().ok_or(RunError::StdinTwice)
+    }
+
+    fn run_one(path: &str, text: &str, given: Option<Format>) -> Result<FileRun, RunError> {
+        run_file(path, text, given, (CHAIN, v(20), false))
     }
 
     /// A large YAML config's input index goes to the first editing step's graft: the run reads
@@ -470,31 +480,15 @@ mod tests {
             ));
             n += 1;
         }
-        let text = text.as_str();
-        let run_with = |verify_each_step: bool| -> Result<FileRun, RunError> {
-            let input = Input::from_bytes(Source::File("c.yaml".into()), text.as_bytes().to_vec())?;
-            let config = RunConfig {
-                from: Some(v(22)),
-                to: None,
-                to_release: None,
-                kind: None,
-                surface: None,
-                input_format: None,
-                options: StepOptions::default(),
-                output: None,
-                steps: crate::migrations::STEPS,
-                verify_each_step,
-            };
-            run(vec![input], &config)?.pop().ok_or(RunError::StdinTwice)
-        };
-        let handed = run_with(false)?;
-        let kept = run_with(true)?;
+        let steps = crate::migrations::STEPS;
+        let handed = run_file("c.yaml", &text, None, (steps, v(22), false))?;
+        let kept = run_file("c.yaml", &text, None, (steps, v(22), true))?;
         assert!(handed.stages.len() > 1, "the steps edited nothing");
         assert!(!handed.original().is_indexed());
         assert!(kept.original().is_indexed());
         assert_eq!(handed.result().text(), kept.result().text());
         assert_eq!(handed.findings, kept.findings);
-        let fresh = Document::parse(text.to_owned(), Format::Yaml)?;
+        let fresh = Document::parse(text, Format::Yaml)?;
         let shown = crate::redact::redact(&fresh);
         assert!(shown.text.contains(crate::redact::REDACTED));
         assert_eq!(handed.input_shown.as_ref(), Some(&shown));
