@@ -161,8 +161,7 @@ enum StoredLevel {
     Nested,
 }
 
-/// A [`Site`] without borrows, to be kept with its document: its key is read from the entry
-/// again.
+/// A [`Site`] without borrows, to be kept with its document.
 #[derive(Clone, Debug)]
 struct StoredSite {
     /// The key itself, so that the sites can be read again after the document's index is gone

@@ -67,11 +67,9 @@ impl DataEdits {
 
     /// Keeps `input`'s data now, for [`DataEdits::expected_data`]: a chain that hands the
     /// input's index to its first editing step takes it before, since reading it afterwards
-    /// would index the input's text again. Kept once.
+    /// would index the input's text again.
     pub fn keep_input_data(&mut self, input: &Document) {
-        if self.input_data.is_none() {
-            self.input_data = Some(input.data());
-        }
+        self.input_data = Some(input.data());
     }
 
     /// The data these edits make of `input`'s, `input` being the document the first of them

@@ -124,26 +124,32 @@ struct StepsDone {
 impl ChainRun<'_> {
     /// Runs the steps in order, each on the previous one's document.
     fn steps(&self, document: Document, chain: &[&'static Step]) -> Result<StepsDone, RunError> {
-        // Without `--per-step`, a YAML config's input index goes to the first editing step's
-        // graft, moved rather than copied (the largest single allocation of a run). What is
-        // read from the input afterwards is made first: the report's redacted text and the
-        // key sites (kept with the document with their keys). Anything else that reads the
-        // input's tree later indexes its text again: slower, never different.
-        // A file under `HAND_OVER_BYTES` keeps its index: the copy costs little there, and the
-        // surfaces read their small virtual configs' trees after the chain.
+        // Without `--per-step`, a YAML config of `HAND_OVER_BYTES` or more hands its index to
+        // the first editing step's graft, moved rather than copied (the largest single
+        // allocation of a run). What the run reads of the input afterwards is made first: the
+        // report's redacted text, the key sites (kept with the document, keys included), the
+        // markers, and the data the result is compared with at the end. Anything else that
+        // reads the input's tree later indexes its text again: slower, never different. A
+        // smaller file keeps its index: the copy costs little, and the surfaces read their
+        // small virtual configs' trees after the chain.
         let hand_over = !self.verify_each_step
             && document.format() == crate::document::Format::Yaml
             && !document.is_stream()
             && document.text().len() >= HAND_OVER_BYTES
             && !chain.is_empty();
-        let (input_shown, input_markers) = if hand_over {
-            let _ = crate::detect::Sites::of(&document);
-            (
-                Some(crate::redact::redact(&document)),
-                Some(crate::validate::marker::scan(&document)),
-            )
-        } else {
-            (None, None)
+        // Without `--per-step`: the data edits of the steps so far, which make the data the chain
+        // means to produce from the input's at its end.
+        let mut composed = (!self.verify_each_step).then(DataEdits::default);
+        let (input_shown, input_markers) = match composed.as_mut() {
+            Some(composed) if hand_over => {
+                let _ = crate::detect::Sites::of(&document);
+                composed.keep_input_data(&document);
+                (
+                    Some(crate::redact::redact(&document)),
+                    Some(crate::validate::marker::scan(&document)),
+                )
+            }
+            _ => (None, None),
         };
         let mut done = StepsDone {
             stages: vec![Stage {
@@ -158,9 +164,7 @@ impl ChainRun<'_> {
             input_shown,
             input_markers,
         };
-        // Without `--per-step`: the data edits of the steps so far, which make the data the chain
-        // means to produce from the input's at its end. And the steps that edited.
-        let mut composed = (!self.verify_each_step).then(DataEdits::default);
+        // The steps that edited.
         let mut edited_by: Vec<&'static Step> = Vec::new();
         // How many documents the steps made so far: the latest one's number keys its line map.
         let mut made = 0usize;
@@ -175,13 +179,6 @@ impl ChainRun<'_> {
                 // Without `--per-step` an intermediate document is replaced by the step's
                 // result: its index is moved into the result's rather than copied (only its
                 // text is read afterwards). So is the input's when it is handed over (above).
-                if hand_over
-                    && tail.is_empty()
-                    && let Some(composed) = composed.as_mut()
-                {
-                    // The data the result is compared with at the end starts from the input's.
-                    composed.keep_input_data(&input.document);
-                }
                 let doc = match tail.last_mut() {
                     Some(last) if !self.verify_each_step => StepDoc::Releasing(&mut last.document),
                     Some(last) => StepDoc::Shared(&last.document),
