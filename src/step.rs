@@ -771,11 +771,9 @@ mod tests {
         );
         // Exactly the earlier data edits and the replacement's.
         assert_eq!(composed.len(), held + 1);
-        let mut oracle: Option<Value> = None;
-        doc.apply_composed(&earlier, &mut oracle)?;
-        doc.apply_composed(std::slice::from_ref(&replace), &mut oracle)?;
+        let oracle = doc.expected_data(&[earlier[0].clone(), replace.clone()])?;
         let expected = composed.expected_data(&doc);
-        assert_eq!(Some(&expected), oracle.as_ref());
+        assert_eq!(expected, oracle);
         // `a` is still 1 in the step's text: the composed data (a: 2) is not its data, but is
         // the data of the earlier edit and this one together.
         assert!(next.verify(&expected).is_err());

@@ -1,6 +1,6 @@
 //! Every edit operation of the YAML engine, with the exact text it must produce.
 
-use pomerium_migrate::document::{Document, Edit, EditError, Format, Position, Value};
+use pomerium_migrate::document::{DataEdits, Document, Edit, EditError, Format, Position, Value};
 
 mod common;
 
@@ -695,8 +695,8 @@ fn a_chain_of_batches_is_verified_once_against_the_composed_data() {
         node: node(&doc, "a"),
         value: Value::Int(2),
     }];
-    let mut expected = None;
-    let one = match doc.apply_composed(&first, &mut expected) {
+    let mut composed = DataEdits::default();
+    let one = match doc.apply_composed(&first, &mut composed) {
         Ok(d) => d,
         Err(e) => panic!("first batch refused: {e}"),
     };
@@ -704,7 +704,7 @@ fn a_chain_of_batches_is_verified_once_against_the_composed_data() {
         entry: entry(&one, "routes[0].lb_policy"),
         new_key: "load_balancing_policy".into(),
     }];
-    let two = match one.apply_composed(&second, &mut expected) {
+    let two = match one.apply_composed(&second, &mut composed) {
         Ok(d) => d,
         Err(e) => panic!("second batch refused: {e}"),
     };
@@ -725,9 +725,7 @@ fn a_chain_of_batches_is_verified_once_against_the_composed_data() {
         "a: &x 2\nroutes:\n  - from: https://a\n    load_balancing_policy: RANDOM # why\nb: *x\n"
     );
     // Composed through both batches: the alias shows the new value, the key its new name.
-    let Some(expected) = expected else {
-        panic!("no expected data after two batches");
-    };
+    let expected = composed.expected_data(&doc);
     assert_eq!(two.verify(&expected), Ok(()));
     assert_eq!(parse(two.text()).verify(&expected), Ok(()));
     // The unedited document does not have that data: verification names the difference.

@@ -11,7 +11,7 @@ mod yaml_edit_model;
 #[allow(dead_code)]
 mod yaml_model;
 
-use pomerium_migrate::document::{Document, Format};
+use pomerium_migrate::document::{DataEdits, Document, Format};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 
@@ -36,8 +36,8 @@ fn check(doc: &Doc, seeds: &[Seed]) -> Result<(bool, bool), TestCaseError> {
     if predicted_refusal(doc, &recs, &text, &plans).is_some() {
         return Ok((false, false));
     }
-    let mut expected = None;
-    let next = match parsed.apply_composed(&edits, &mut expected) {
+    let mut composed = DataEdits::default();
+    let next = match parsed.apply_composed(&edits, &mut composed) {
         Ok(next) => next,
         // `yaml_properties_edits.rs` holds the engine to its refusals.
         Err(_) => return Ok((false, false)),
@@ -73,16 +73,16 @@ fn check(doc: &Doc, seeds: &[Seed]) -> Result<(bool, bool), TestCaseError> {
         plain.backend_dump_for_debug(),
         full.backend_dump_for_debug()
     );
-    let expected = expected.ok_or_else(|| TestCaseError::fail("no expected data after a batch"))?;
+    let expected = composed.clone().expected_data(&parsed);
     prop_assert_eq!(next.verify(&expected), Ok(()));
     // The next step reads the grafted document: a second batch on it gives what the same batch
     // gives on a whole parse.
     let again: Vec<_> = plans.iter().filter_map(|p| to_edit(&next, p)).collect();
     let from_graft = next
-        .apply_composed(&again, &mut None)
+        .apply_composed(&again, &mut DataEdits::default())
         .map(|d| d.text().to_owned());
     let from_full = full
-        .apply_composed(&again, &mut None)
+        .apply_composed(&again, &mut DataEdits::default())
         .map(|d| d.text().to_owned());
     prop_assert_eq!(&from_graft, &from_full);
     let grafted = next.is_grafted();
@@ -90,7 +90,6 @@ fn check(doc: &Doc, seeds: &[Seed]) -> Result<(bool, bool), TestCaseError> {
     // (`apply_composed_releasing`), the second batch consuming the first's grafted index and a
     // third the second's. Every index is still the one a whole parse gives, the chain's data
     // verifies at its end, and a document that gave up its index builds it again from its text.
-    let mut composed = Some(expected);
     let mut current = next;
     let mut released = false;
     for round in 0..2 {
@@ -122,8 +121,7 @@ fn check(doc: &Doc, seeds: &[Seed]) -> Result<(bool, bool), TestCaseError> {
         released |= after.is_grafted();
         current = after;
     }
-    let composed = composed.ok_or_else(|| TestCaseError::fail("no expected data"))?;
-    prop_assert_eq!(current.verify(&composed), Ok(()));
+    prop_assert_eq!(current.verify(&composed.expected_data(&parsed)), Ok(()));
     Ok((grafted, released))
 }
 

@@ -1131,14 +1131,13 @@ impl Document {
 
     /// Applies a batch of edits as one step of a chain that is verified once at its end: renders
     /// the edits, indexes the new text for the next step, and adds what the edits mean to the
-    /// data to `composed` (the chain's [`DataEdits`], or the expected data itself: see
-    /// [`Composition`]). Nothing is compared here; [`Document::verify`] compares the last
+    /// data to `composed`, the chain's [`DataEdits`]. Nothing is compared here; [`Document::verify`] compares the last
     /// document with the data the chain means to produce. On an error `composed` may hold this
     /// batch's data edits already.
     pub fn apply_composed(
         &self,
         edits: &[Edit],
-        composed: &mut impl Composition,
+        composed: &mut DataEdits,
     ) -> Result<Document, EditError> {
         let (text, splices) = self.compose(edits, composed)?;
         let text: Arc<str> = text.into();
@@ -1154,7 +1153,7 @@ impl Document {
     pub fn apply_composed_releasing(
         &mut self,
         edits: &[Edit],
-        composed: &mut impl Composition,
+        composed: &mut DataEdits,
     ) -> Result<Document, EditError> {
         let (text, splices) = self.compose(edits, composed)?;
         let text: Arc<str> = text.into();
@@ -1192,10 +1191,10 @@ impl Document {
     fn compose(
         &self,
         edits: &[Edit],
-        composed: &mut impl Composition,
+        composed: &mut DataEdits,
     ) -> Result<(String, Option<Vec<Changed>>), EditError> {
         let (text, splices) = self.render(edits)?;
-        composed.add(self, expect::resolve(self, edits)?);
+        composed.append(expect::resolve(self, edits)?);
         Ok((text, splices))
     }
 
@@ -1289,32 +1288,6 @@ impl Document {
 mod expect;
 
 pub use expect::DataEdits;
-
-/// What a chain verified once at its end carries from one composed step to the next (see
-/// [`Document::apply_composed`]).
-pub trait Composition {
-    /// Takes in the data edits of a batch, resolved against `doc`, the document the batch was
-    /// made for.
-    fn add(&mut self, doc: &Document, edits: DataEdits);
-}
-
-/// The data edits of every batch so far, in order: the chain builds the expected data from its
-/// input at its end ([`DataEdits::expected_data`]), so the data is not held while steps run.
-impl Composition for DataEdits {
-    fn add(&mut self, _doc: &Document, edits: DataEdits) {
-        self.append(edits);
-    }
-}
-
-/// The expected data itself, carried forward batch by batch: `None` before the first batch,
-/// which starts from the data of the document it was made for.
-impl Composition for Option<Value> {
-    fn add(&mut self, doc: &Document, edits: DataEdits) {
-        let mut data = self.take().unwrap_or_else(|| doc.data());
-        edits.apply_to(&mut data);
-        *self = Some(data);
-    }
-}
 
 /// A fault the crate's own tests inject into [`Document::apply`] and
 /// [`Document::apply_composed`]: with it on, the rendered text

@@ -985,7 +985,7 @@ tail: x
         doc: &Document,
         make: impl Fn(&Document) -> Vec<Edit>,
     ) -> Result<(Document, bool), EditError> {
-        let mut expected = None;
+        let mut expected = crate::document::DataEdits::default();
         let next = doc.apply_composed(&make(doc), &mut expected)?;
         let full = Document::parse_stream(next.text().to_owned())
             .ok()
@@ -993,9 +993,7 @@ tail: x
             .or_else(|| Document::parse(next.text().to_owned(), doc.format()).ok());
         let same =
             full.is_some_and(|f| f.backend_dump_for_debug() == next.backend_dump_for_debug());
-        if let Some(expected) = &expected {
-            next.verify(expected)?;
-        }
+        next.verify(&expected.expected_data(doc))?;
         let grafted = next.is_grafted();
         assert!(same, "not the index of a whole parse:\n{}", next.text());
         Ok((next, grafted))
@@ -1075,7 +1073,7 @@ tail: x
         // The input keeps its index; the intermediate document gives its own to the next step's
         // (debug builds compare each grafted index with a whole parse).
         let input = parse(ROUTES);
-        let mut expected = None;
+        let mut expected = crate::document::DataEdits::default();
         let mut middle = input.apply_composed(&rename_lb(&input), &mut expected)?;
         assert!(middle.is_grafted());
         let edits: Vec<Edit> = middle
@@ -1096,10 +1094,8 @@ tail: x
             middle.backend_dump_for_debug(),
             parse(middle.text()).backend_dump_for_debug()
         );
-        if let Some(expected) = &expected {
-            last.verify(expected)?;
-        }
-        assert!(expected.is_some());
+        assert!(!expected.is_empty());
+        last.verify(&expected.expected_data(&input))?;
         Ok(())
     }
 
