@@ -1,9 +1,10 @@
 //! The `pomerium-migrate` binary: parses the arguments, runs the command, maps errors to exit
 //! codes (see "Exit codes" in `docs/ARCHITECTURE.md`). Everything else lives in the library.
 
-use std::io::{self, Write as _};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
+use anstream::stream::{AsLockedWrite, RawStream};
 use anstream::{AutoStream, ColorChoice};
 use clap::Parser as _;
 use pomerium_migrate::cli::{self, Cli, Streams};
@@ -16,7 +17,31 @@ use pomerium_migrate::cli::{self, Cli, Streams};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_decommits`: its place in `mi_option_t` (mimalloc.h, the same in v2 and v3;
+/// the Rust bindings name no constant for it).
+const MI_OPTION_PURGE_DECOMMITS: libmimalloc_sys::mi_option_t = 5;
+
+/// Memory the run frees goes back to the kernel with `MADV_FREE` instead of `MADV_DONTNEED`: the
+/// kernel may still take it when it needs memory, but until then the next step's index reuses
+/// it without a page fault. With `MADV_DONTNEED`, a run over 100,000 routes faulted in twice the
+/// memory it ever had alive at once (550,000 faults for a peak of 1.1 GB), each page zeroed again.
+fn tune_allocator() {
+    // SAFETY: `mi_option_set` stores an option's value; any value is valid for this option, and
+    // it is set before the run starts freeing anything.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DECOMMITS, 0) }
+}
+
+/// A stream the run writes to: where it takes no colour, [`cli::PlainStream`] gives what
+/// anstream's stripping adapter would without reading every byte of a long diff through it.
+fn output_stream<S: RawStream + AsLockedWrite + 'static>(raw: S, choice: ColorChoice) -> Box<dyn Write> {
+    match choice {
+        ColorChoice::Never => Box::new(cli::PlainStream::new(raw)),
+        choice => Box::new(AutoStream::new(raw, choice)),
+    }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let args = Cli::parse();
     if let Some(jobs) = args.jobs
         && let Err(err) = rayon::ThreadPoolBuilder::new()
@@ -37,12 +62,12 @@ fn main() -> ExitCode {
         cli::ColorChoice::Always => ColorChoice::Always,
         cli::ColorChoice::Never => ColorChoice::Never,
     };
-    let mut out = AutoStream::new(stdout.lock(), wrap(out_choice));
-    let mut err = AutoStream::new(stderr.lock(), wrap(err_choice));
+    let mut out = output_stream(stdout.lock(), wrap(out_choice));
+    let mut err = output_stream(stderr.lock(), wrap(err_choice));
     let mut streams = Streams {
         stdin: &mut io::stdin().lock(),
-        stdout: &mut out,
-        stderr: &mut err,
+        stdout: &mut *out,
+        stderr: &mut *err,
         auto_color: out_choice != ColorChoice::Never,
         auto_color_stderr: err_choice != ColorChoice::Never,
         before_write_check: None,
