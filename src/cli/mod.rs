@@ -9,6 +9,7 @@
 mod args;
 mod inspect;
 mod migrate;
+mod plain;
 mod write_plan;
 
 use std::io::{self, Read, Write};
@@ -19,6 +20,7 @@ use crate::runner::RunError;
 use crate::step::Step;
 use crate::write::WriteError;
 
+pub use plain::PlainStream;
 pub use args::{
     ApplyArgs, CheckArgs, Cli, ColorChoice, Commands, CompletionsArgs, DetectArgs, ExplainArgs,
     InputFormat, KindChoice, ListArgs, MigrateArgs, NotesArg, OnlyArg, OutputFormat, PlanArgs,
