@@ -44,15 +44,23 @@ impl Lines {
     /// Lines ended by `\n`, `\r\n` or a lone `\r` (YAML's line breaks).
     pub(crate) fn new(src: &str) -> Lines {
         let b = src.as_bytes();
-        let mut starts = vec![0];
-        for (i, byte) in b.iter().enumerate() {
-            match byte {
-                b'\n' => starts.push(i + 1),
-                b'\r' if b.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
-                _ => {}
+        // Nearly every text has no `\r`: then the line feeds are found by memchr's search,
+        // which skips a line's bytes many at a time (the table is built for the input and
+        // again for every step's text). Otherwise every byte is looked at.
+        let mut starts = Vec::with_capacity(b.len() / 32 + 1);
+        starts.push(0);
+        if memchr::memchr(b'\r', b).is_none() {
+            starts.extend(memchr::memchr_iter(b'\n', b).map(|i| i + 1));
+        } else {
+            for (i, byte) in b.iter().enumerate() {
+                match byte {
+                    b'\n' => starts.push(i + 1),
+                    // A `\r` followed by `\n` is one break, counted at the `\n`.
+                    b'\r' if b.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+                    _ => {}
+                }
             }
         }
-        starts.shrink_to_fit();
         Lines {
             starts,
             chars: char_checkpoints(src),
@@ -138,6 +146,29 @@ impl Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line starts as a walk over every byte finds them (the table's definition).
+    fn starts_by_bytes(src: &str) -> Vec<usize> {
+        let b = src.as_bytes();
+        let mut starts = vec![0];
+        for (i, byte) in b.iter().enumerate() {
+            match byte {
+                b'\n' => starts.push(i + 1),
+                b'\r' if b.get(i + 1) != Some(&b'\n') => starts.push(i + 1),
+                _ => {}
+            }
+        }
+        starts
+    }
+
+    proptest::proptest! {
+        /// Any mix of `\n`, `\r`, `\r\n` and text, and text with line feeds only, gives the
+        /// starts a byte walk gives.
+        #[test]
+        fn line_starts_are_those_of_a_byte_walk(src in "(a|é|\\r|\\n|\\r\\n| ){0,200}|(a|é|\\n| ){0,200}") {
+            proptest::prop_assert_eq!(Lines::new(&src).starts, starts_by_bytes(&src));
+        }
+    }
 
     #[test]
     fn yaml_lines_know_all_breaks() {
