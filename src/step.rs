@@ -5,7 +5,7 @@
 //! [`Finding`]s through a [`StepContext`]; the runner applies the edits in one batch and verifies
 //! them. A step never sees text offsets or the file format.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -234,8 +234,8 @@ pub struct StepContext<'a> {
     pub(crate) created: Vec<CreatedFile>,
     /// What `edits` and `findings` hold already, so that a step with an edit per route does not
     /// compare each new one with all the others.
-    queued: HashSet<Edit>,
-    reported: HashSet<(Severity, Option<Location>, String)>,
+    queued: foldhash::HashSet<Edit>,
+    reported: foldhash::HashSet<(Severity, Option<Location>, String)>,
 }
 
 impl<'a> StepContext<'a> {
@@ -257,8 +257,8 @@ impl<'a> StepContext<'a> {
             edits: Vec::new(),
             findings: Vec::new(),
             created: Vec::new(),
-            queued: HashSet::new(),
-            reported: HashSet::new(),
+            queued: foldhash::HashSet::default(),
+            reported: foldhash::HashSet::default(),
         }
     }
 

@@ -1,7 +1,6 @@
 //! Routes: finding the route mappings of a Core config, naming them in messages, and
 //! merging findings that several routes share.
 
-use std::collections::{HashMap, HashSet};
 
 use crate::document::{Document, Location, NodeId, NodeKind};
 use crate::step::{Severity, StepContext};
@@ -35,7 +34,7 @@ impl Route<'_> {
 /// has).
 pub(crate) fn routes(doc: &Document) -> Vec<Route<'_>> {
     let mut out: Vec<Route<'_>> = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = foldhash::HashSet::default();
     let Some(root) = doc.root() else {
         return out;
     };
@@ -69,7 +68,7 @@ pub(crate) fn routes(doc: &Document) -> Vec<Route<'_>> {
 pub(crate) struct RouteFindings {
     items: Vec<RouteFinding>,
     /// Where each (severity, location, template) is in `items`.
-    index: HashMap<(Severity, Option<Location>, String), usize>,
+    index: foldhash::HashMap<(Severity, Option<Location>, String), usize>,
 }
 
 struct RouteFinding {
@@ -80,7 +79,7 @@ struct RouteFinding {
     template: String,
     routes: Vec<String>,
     /// The names in `routes`, to add each once without searching the list.
-    named: HashSet<String>,
+    named: foldhash::HashSet<String>,
 }
 
 impl RouteFindings {
@@ -106,7 +105,7 @@ impl RouteFindings {
                     severity,
                     location,
                     template,
-                    named: HashSet::from([route.clone()]),
+                    named: foldhash::HashSet::from_iter([route.clone()]),
                     routes: vec![route],
                 });
             }

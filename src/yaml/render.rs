@@ -9,7 +9,7 @@ mod block;
 mod items;
 mod replace;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::YamlDocument;
 use super::emit::{self, Layout, Quote};
@@ -43,7 +43,7 @@ pub(crate) struct Renderer<'a> {
     removals: BTreeMap<NodeId, Vec<Removal>>,
     inserts: BTreeMap<NodeId, Vec<Insertion>>,
     /// New key per renamed entry.
-    renames: HashMap<EntryId, String>,
+    renames: foldhash::HashMap<EntryId, String>,
     /// Text extents of removed entries: nothing else may change inside them.
     removed_extents: Vec<(usize, usize, EntryId)>,
     /// Comment lines to put above entries ([`Edit::Annotate`]), planned last.
@@ -60,7 +60,7 @@ impl<'a> Renderer<'a> {
             splices: SplicePlan::default(),
             removals: BTreeMap::new(),
             inserts: BTreeMap::new(),
-            renames: HashMap::new(),
+            renames: foldhash::HashMap::default(),
             removed_extents: Vec::new(),
             annotations: Vec::new(),
             item_removals: BTreeMap::new(),
@@ -196,7 +196,7 @@ impl<'a> Renderer<'a> {
         if let Some((pos, what)) = self.doc.index.unsupported {
             return Err(self.unsupported(pos, what));
         }
-        let mut seen = HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         for edit in edits {
             // Steps reach one anchored entry through several routes: apply it once.
             if !seen.insert(edit) {
@@ -577,7 +577,8 @@ impl<'a> Renderer<'a> {
         };
         let removed = self.removals.get(&map);
         let is_removed = |i: usize| removed.is_some_and(|r| r.iter().any(|r| r.index == i));
-        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len() + 2);
+        let mut seen: foldhash::HashSet<&str> =
+            foldhash::HashSet::with_capacity_and_hasher(entries.len() + 2, Default::default());
         let kept = entries.iter().enumerate().filter(|(i, _)| !is_removed(*i));
         let renamed = kept.map(|(i, e)| {
             self.renames
