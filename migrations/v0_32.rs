@@ -1,5 +1,7 @@
 //! Pomerium 0.32.
 
+use std::borrow::Cow;
+
 use super::common;
 use crate::document::{EntryRef, Value};
 use crate::step::{Scope, StepContext};
@@ -261,7 +263,11 @@ const RENAMES: &[(&str, &str, &str)] = &[
 
 /// A key as a snake_case field name: protobuf's JSON reader took `connectTimeout` as well as
 /// `connect_timeout`.
-fn field_name(key: &str) -> String {
+fn field_name(key: &str) -> Cow<'_, str> {
+    // Nearly every key is snake_case already: it is its own field name, with no copy.
+    if !key.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Cow::Borrowed(key);
+    }
     let mut out = String::with_capacity(key.len() + 4);
     for c in key.chars() {
         if c.is_ascii_uppercase() {
@@ -271,7 +277,7 @@ fn field_name(key: &str) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 fn envoy_cluster_options(cx: &mut StepContext<'_>) {
@@ -287,7 +293,7 @@ fn envoy_cluster_options(cx: &mut StepContext<'_>) {
         for entry in doc.entries(route.node) {
             let field = field_name(entry.key);
             let key = entry.key;
-            if LB_CONFIGS.contains(&field.as_str()) {
+            if LB_CONFIGS.contains(&field.as_ref()) {
                 retire_key(cx, &route, &entry, "no longer read (Envoy defaults apply)");
                 cx.action(
                     Some(doc.entry_location(entry.id)),
@@ -297,7 +303,7 @@ fn envoy_cluster_options(cx: &mut StepContext<'_>) {
                         route.name()
                     ),
                 );
-            } else if DROPPED.contains(&field.as_str()) {
+            } else if DROPPED.contains(&field.as_ref()) {
                 retire_key(
                     cx,
                     &route,
@@ -314,7 +320,7 @@ fn envoy_cluster_options(cx: &mut StepContext<'_>) {
                         route.name()
                     ),
                 );
-            } else if OVERWRITTEN.contains(&field.as_str()) {
+            } else if OVERWRITTEN.contains(&field.as_ref()) {
                 let verb = common::Removal::of(cx.remove(entry.id, "never had an effect"));
                 cx.changed(
                     Some(doc.entry_location(entry.id)),
