@@ -196,17 +196,27 @@ impl Old<'_> {
             return None;
         }
         let column = self.index.spans.get(parent.index())?.indent;
-        let line_start = |pos: usize| scan::line_start(self.src, pos);
-        // How many children start on a line at or before `pos`.
-        let starting_by = |pos: usize, strict: bool| match style {
-            Style::BlockSeq => self.index.dashes(parent).partition_point(|d| {
-                let l = line_start(*d);
-                if strict { l < pos } else { l <= pos }
-            }),
-            _ => self.index.entry_spans(parent).partition_point(|es| {
-                let l = line_start(es.start());
-                if strict { l < pos } else { l <= pos }
-            }),
+        // How many children start on a line that starts at or before `pos` (before it, when
+        // `strict`). A line starts at or before `p` exactly when its content starts by the end
+        // of `p`'s line (`line_content_end`), so one scan gives the bound every child is
+        // compared with.
+        let starting_by = |pos: usize, strict: bool| {
+            let last = if strict {
+                match pos.checked_sub(1) {
+                    Some(p) => p,
+                    None => return 0,
+                }
+            } else {
+                pos
+            };
+            let bound = scan::line_content_end(self.src, last);
+            match style {
+                Style::BlockSeq => self.index.dashes(parent).partition_point(|d| *d <= bound),
+                _ => self
+                    .index
+                    .entry_spans(parent)
+                    .partition_point(|es| es.start() <= bound),
+            }
         };
         let k = starting_by(s, false);
         let i = k.checked_sub(1)?;
