@@ -2,7 +2,6 @@
 //!
 //! The texts given here are already redacted (see [`crate::redact`]); this module only formats.
 
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
@@ -148,8 +147,10 @@ fn split_line(text: &str) -> Option<(&str, &str)> {
 }
 
 /// The lines of a text as [`lines`] cuts them, one by one.
+#[cfg(test)]
 struct LineIter<'a>(&'a str);
 
+#[cfg(test)]
 impl<'a> Iterator for LineIter<'a> {
     type Item = &'a str;
 
@@ -241,25 +242,18 @@ pub fn same_line_equalities(a: (&str, &str), b: (&str, &str)) -> bool {
     if old_lines <= 100 && new_lines <= 100 {
         return false;
     }
-    // The lines of both pairs side by side, read again as needed rather than kept.
-    let pairs = || {
-        LineIter(a.0)
-            .zip(LineIter(b.0))
-            .chain(LineIter(a.1).zip(LineIter(b.1)))
-    };
+    // The lines that differ, with where each stands in its text of `a`.
     let mut changed: Vec<(&str, &str)> = Vec::new();
-    for (x, y) in pairs() {
-        if x != y {
-            if changed.len() == MAX_CHANGED_LINES {
-                return false;
-            }
-            changed.push((x, y));
+    let mut changed_at: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+    for (k, (x, y)) in [(a.0, b.0), (a.1, b.1)].into_iter().enumerate() {
+        if !differing_lines(x, y, &mut changed, &mut changed_at[k]) {
+            return false;
         }
     }
     // Among the lines that differ: equal in `a` exactly where equal in `b` (a one-to-one
     // correspondence of their texts).
-    let mut forward: HashMap<&str, &str> = HashMap::new();
-    let mut backward: HashMap<&str, &str> = HashMap::new();
+    let mut forward: foldhash::HashMap<&str, &str> = foldhash::HashMap::default();
+    let mut backward: foldhash::HashMap<&str, &str> = foldhash::HashMap::default();
     for &(x, y) in &changed {
         if *forward.entry(x).or_insert(y) != y || *backward.entry(y).or_insert(x) != x {
             return false;
@@ -267,11 +261,80 @@ pub fn same_line_equalities(a: (&str, &str), b: (&str, &str)) -> bool {
     }
     // A line that is the same in both pairs must equal none of the lines that differ, on
     // either side (it would be equal to one of them in one pair only).
-    let values: HashSet<&str> = changed.iter().flat_map(|&(x, y)| [x, y]).collect();
-    let lengths: HashSet<usize> = values.iter().map(|v| v.len()).collect();
-    pairs()
-        .filter(|(x, y)| x == y)
-        .all(|(x, _)| !(lengths.contains(&x.len()) && values.contains(x)))
+    let values: foldhash::HashSet<&str> = changed.iter().flat_map(|&(x, y)| [x, y]).collect();
+    let lengths: foldhash::HashSet<usize> = values.iter().map(|v| v.len()).collect();
+    for (text, skip) in [a.0, a.1].into_iter().zip(&changed_at) {
+        let mut skip = skip.iter().peekable();
+        let (mut rest, mut at) = (text, 0);
+        while let Some((line, after)) = split_line(rest) {
+            if skip.next_if_eq(&&at).is_none()
+                && lengths.contains(&line.len())
+                && values.contains(line)
+            {
+                return false;
+            }
+            at += line.len();
+            rest = after;
+        }
+    }
+    true
+}
+
+/// Adds the pairs of lines at the same places of `x` and `y` that differ to `changed`, and
+/// where each starts in `x` to `at`; `false` when they would be more than
+/// [`MAX_CHANGED_LINES`], or when one text runs out of lines before the other. What both
+/// texts share byte for byte is skipped without cutting it into lines.
+fn differing_lines<'t>(
+    x: &'t str,
+    y: &'t str,
+    changed: &mut Vec<(&'t str, &'t str)>,
+    at: &mut Vec<usize>,
+) -> bool {
+    let (xb, yb) = (x.as_bytes(), y.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    loop {
+        let same = common_prefix(&xb[i..], &yb[j..]);
+        if i + same == xb.len() && j + same == yb.len() {
+            return true;
+        }
+        // The lines before the one holding the first differing byte are the same in both.
+        // A `\r` just before that byte may end its line in one text and begin a `\r\n` in the
+        // other: its line is compared whole.
+        let mut shared = same;
+        if shared > 0 && xb[i + shared - 1] == b'\r' {
+            shared -= 1;
+        }
+        let line_start = memchr::memrchr2(b'\n', b'\r', &xb[i..i + shared]).map_or(0, |q| q + 1);
+        i += line_start;
+        j += line_start;
+        let (Some((lx, _)), Some((ly, _))) = (split_line(&x[i..]), split_line(&y[j..])) else {
+            return false;
+        };
+        if lx != ly {
+            if changed.len() == MAX_CHANGED_LINES {
+                return false;
+            }
+            changed.push((lx, ly));
+            at.push(i);
+        }
+        i += lx.len();
+        j += ly.len();
+    }
+}
+
+/// How many bytes `a` and `b` start with in common.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    // Whole blocks first: comparing slices is one `memcmp` each.
+    while i + 64 <= n && a[i..i + 64] == b[i..i + 64] {
+        i += 64;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .take_while(|(p, q)| p == q)
+        .count()
 }
 
 /// The line-by-line diff of two texts, for the unified diff and for mapping lines back to the
@@ -413,8 +476,99 @@ pub(crate) mod tests {
         lines.concat()
     }
 
+    /// [`same_line_equalities`] as first written: every line of the four texts cut and compared
+    /// (the oracle of the version that skips what the texts share).
+    fn same_line_equalities_by_lines(a: (&str, &str), b: (&str, &str)) -> bool {
+        use std::collections::{HashMap, HashSet};
+        let count = |text: &str| crate::changes::count_lines(text.as_bytes());
+        let (old_lines, new_lines) = (count(a.0), count(a.1));
+        if a == b {
+            return old_lines > 100 || new_lines > 100;
+        }
+        if old_lines != count(b.0) || new_lines != count(b.1) {
+            return false;
+        }
+        if old_lines <= 100 && new_lines <= 100 {
+            return false;
+        }
+        let pairs = || {
+            LineIter(a.0)
+                .zip(LineIter(b.0))
+                .chain(LineIter(a.1).zip(LineIter(b.1)))
+        };
+        let mut changed: Vec<(&str, &str)> = Vec::new();
+        for (x, y) in pairs() {
+            if x != y {
+                if changed.len() == MAX_CHANGED_LINES {
+                    return false;
+                }
+                changed.push((x, y));
+            }
+        }
+        let mut forward: HashMap<&str, &str> = HashMap::new();
+        let mut backward: HashMap<&str, &str> = HashMap::new();
+        for &(x, y) in &changed {
+            if *forward.entry(x).or_insert(y) != y || *backward.entry(y).or_insert(x) != x {
+                return false;
+            }
+        }
+        let values: HashSet<&str> = changed.iter().flat_map(|&(x, y)| [x, y]).collect();
+        pairs()
+            .filter(|(x, y)| x == y)
+            .all(|(x, _)| !values.contains(x))
+    }
+
+    /// A text of lines drawn from a few, with every kind of line break, and no break at the
+    /// end sometimes.
+    fn broken_lines(max_lines: usize) -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            (0u8..6, prop::sample::select(vec!["\n", "\r\n", "\r", "\n"])),
+            95..max_lines,
+        )
+        .prop_flat_map(|lines| (Just(lines), any::<bool>()))
+        .prop_map(|(lines, open_end)| {
+            let mut out: String = lines
+                .iter()
+                .map(|(n, br)| format!("key{n}: v{br}"))
+                .collect();
+            if open_end {
+                out.push_str("tail");
+            }
+            out
+        })
+    }
+
+    /// `text` with some bytes replaced: line contents, breaks, or both.
+    fn changed_bytes(text: &str, edits: &[(u16, u8)]) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        for &(at, with) in edits {
+            if !bytes.is_empty() {
+                let i = usize::from(at) % bytes.len();
+                bytes[i] = [b'\n', b'\r', b'x', b'v', b'1'][usize::from(with) % 5];
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Skipping the bytes the texts share decides as cutting every line does, whatever
+        /// the line breaks and wherever the texts differ.
+        #[test]
+        fn skipping_shared_bytes_decides_as_cutting_lines(
+            old in broken_lines(140),
+            new_edits in prop::collection::vec((any::<u16>(), any::<u8>()), 0..6),
+            old_shown in prop::collection::vec((any::<u16>(), any::<u8>()), 0..4),
+            new_shown in prop::collection::vec((any::<u16>(), any::<u8>()), 0..4),
+        ) {
+            let new = changed_bytes(&old, &new_edits);
+            let a = (old.as_str(), new.as_str());
+            let shown = (changed_bytes(&old, &old_shown), changed_bytes(&new, &new_shown));
+            let b = (shown.0.as_str(), shown.1.as_str());
+            prop_assert_eq!(same_line_equalities(a, b), same_line_equalities_by_lines(a, b));
+            prop_assert_eq!(same_line_equalities(a, a), same_line_equalities_by_lines(a, a));
+        }
 
         /// The diff shown from kept operations is the diff made from the texts, byte for byte.
         #[test]
