@@ -455,47 +455,81 @@ fn replace_spans(
 /// still shows what was there; only values are hidden. Returns the text and the values it hid.
 pub fn redact_comments(text: &str) -> (String, Vec<String>) {
     let mut out = String::with_capacity(text.len());
-    let mut secrets = Vec::new();
-    // The commented keys above this line in the current comment block: (indent, key).
-    let mut stack: Vec<(usize, String)> = Vec::new();
-    // The secret value the following, more indented comment lines belong to.
-    let mut inside: Option<SecretValue> = None;
-    for line in text.split_inclusive('\n') {
+    let mut block = CommentBlock::default();
+    // Only comment lines are read, found from their `#`: the lines between two of them are
+    // copied as they are and end the comment block before them.
+    let bytes = text.as_bytes();
+    let (mut copied, mut from) = (0, 0);
+    while let Some(k) = memchr::memchr(b'#', &bytes[from..]) {
+        let hash = from + k;
+        let start = memchr::memrchr(b'\n', &bytes[..hash]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &bytes[hash..]).map_or(bytes.len(), |i| hash + i + 1);
+        from = end;
+        // A comment line: nothing but whitespace before its first `#`.
+        if !text[start..hash].chars().all(char::is_whitespace) {
+            continue;
+        }
+        if start != copied {
+            out.push_str(&text[copied..start]);
+            block.stack.clear();
+            block.inside = None;
+        }
+        block.redact_line(&text[start..end], &mut out);
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    (out, block.secrets)
+}
+
+/// What [`redact_comments`] knows of the comment lines read so far.
+#[derive(Default)]
+struct CommentBlock {
+    /// The commented keys above this line in the current comment block: (indent, key).
+    stack: Vec<(usize, String)>,
+    /// The secret value the following, more indented comment lines belong to.
+    inside: Option<SecretValue>,
+    /// The values hidden so far (kept across blocks).
+    secrets: Vec<String>,
+}
+
+impl CommentBlock {
+    /// Writes comment `line` (with its line break) to `out`, redacted.
+    fn redact_line(&mut self, line: &str, out: &mut String) {
         let content = line.trim_end_matches(['\r', '\n']);
         let eol = &line[content.len()..];
         let Some(comment) = CommentLine::parse(content) else {
-            stack.clear();
-            inside = None;
+            self.stack.clear();
+            self.inside = None;
             out.push_str(line);
-            continue;
+            return;
         };
         if comment.body.trim().is_empty() {
             out.push_str(line);
-            continue;
+            return;
         }
-        if let Some(value) = &mut inside {
+        if let Some(value) = &mut self.inside {
             if comment.indent > value.indent {
-                out.push_str(&value.redact_line(&comment, &mut secrets));
+                out.push_str(&value.redact_line(&comment, &mut self.secrets));
                 out.push_str(eol);
-                continue;
+                return;
             }
-            inside = None;
+            self.inside = None;
         }
         let Some(entry) = comment.entry() else {
             out.push_str(line);
-            continue;
+            return;
         };
-        while stack.last().is_some_and(|(i, _)| *i >= entry.indent) {
-            stack.pop();
+        while self.stack.last().is_some_and(|(i, _)| *i >= entry.indent) {
+            self.stack.pop();
         }
-        let ancestors: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).collect();
+        let ancestors: Vec<&str> = self.stack.iter().map(|(_, k)| k.as_str()).collect();
         let value = entry.value.trim();
         let by_key = is_secret_entry(entry.key, &ancestors, Some(unquote(value)));
         if by_key {
-            inside = Some(SecretValue::below(entry.indent, value));
+            self.inside = Some(SecretValue::below(entry.indent, value));
         }
         if (by_key || is_secret_value(value)) && !is_value_header(value) {
-            secrets.push(value.to_owned());
+            self.secrets.push(value.to_owned());
             out.push_str(&content[..entry.value_start]);
             out.push(' ');
             out.push_str(REDACTED);
@@ -503,9 +537,8 @@ pub fn redact_comments(text: &str) -> (String, Vec<String>) {
         } else {
             out.push_str(line);
         }
-        stack.push((entry.indent, entry.key.to_owned()));
+        self.stack.push((entry.indent, entry.key.to_owned()));
     }
-    (out, secrets)
 }
 
 /// `value` without the quotes of a quoted scalar.
@@ -747,6 +780,37 @@ mod tests {
                 return Err(proptest::test_runner::TestCaseError::reject("not YAML"));
             };
             proptest::prop_assert_eq!(redact(&doc), oracle::redact(&doc), "{}", text);
+        }
+
+        /// Reading only the lines that start with `#` redacts comments as reading every line
+        /// did: comment blocks, secret keys and values, the lines below them, `#` elsewhere.
+        #[test]
+        fn comments_found_from_their_hash_are_redacted_as_before(
+            lines in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["", "  ", "\t", "\u{a0}", " x ", "\r"]),
+                    proptest::sample::select(vec![
+                        "# shared_secret: c2VjcmV0",
+                        "#   nested: value",
+                        "# certificates:",
+                        "#   - cert: a",
+                        "#     key: LS0tLS1CRUdJTg==",
+                        "# idp_client_secret: |",
+                        "#   line of the secret",
+                        "#",
+                        "# plain comment # with another",
+                        "key: value # trailing",
+                        "url: https://u:p@h # x",
+                        "plain: line",
+                        "",
+                    ]),
+                    proptest::sample::select(vec!["\n", "\r\n", ""]),
+                ),
+                0..24,
+            )
+        ) {
+            let text: String = lines.iter().map(|(a, b, c)| format!("{a}{b}{c}")).collect();
+            proptest::prop_assert_eq!(redact_comments(&text), oracle::redact_comments(&text));
         }
 
         /// The value test without allocation agrees with the one that lower-cased and

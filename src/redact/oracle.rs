@@ -4,8 +4,9 @@
 use std::ops::Range;
 
 use super::{
-    Format, Redacted, dotenv_comments, is_encoded_route_list, is_env_name, is_secret_entry,
-    is_secret_key, kubernetes, redact_comments, replace_spans, toml_comments,
+    CommentLine, Format, REDACTED, Redacted, SecretValue, dotenv_comments, is_encoded_route_list,
+    is_env_name, is_secret_entry, is_secret_key, is_secret_value as secret_value, is_value_header,
+    kubernetes, replace_spans, toml_comments, unquote,
 };
 use crate::document::{Document, NodeId, NodeKind, Value};
 
@@ -214,4 +215,59 @@ pub(super) fn scrub(message: &str, secrets: &[String]) -> String {
         }
     }
     out
+}
+
+/// The old [`super::redact_comments`], which cut the whole text into lines and parsed each as a
+/// comment.
+pub(super) fn redact_comments(text: &str) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(text.len());
+    let mut secrets = Vec::new();
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut inside: Option<SecretValue> = None;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\r', '\n']);
+        let eol = &line[content.len()..];
+        let Some(comment) = CommentLine::parse(content) else {
+            stack.clear();
+            inside = None;
+            out.push_str(line);
+            continue;
+        };
+        if comment.body.trim().is_empty() {
+            out.push_str(line);
+            continue;
+        }
+        if let Some(value) = &mut inside {
+            if comment.indent > value.indent {
+                out.push_str(&value.redact_line(&comment, &mut secrets));
+                out.push_str(eol);
+                continue;
+            }
+            inside = None;
+        }
+        let Some(entry) = comment.entry() else {
+            out.push_str(line);
+            continue;
+        };
+        while stack.last().is_some_and(|(i, _)| *i >= entry.indent) {
+            stack.pop();
+        }
+        let ancestors: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).collect();
+        let value = entry.value.trim();
+        let by_key = is_secret_entry(entry.key, &ancestors, Some(unquote(value)));
+        if by_key {
+            inside = Some(SecretValue::below(entry.indent, value));
+        }
+        if (by_key || secret_value(value)) && !is_value_header(value) {
+            secrets.push(value.to_owned());
+            out.push_str(&content[..entry.value_start]);
+            out.push(' ');
+            out.push_str(REDACTED);
+            out.push_str(eol);
+        } else {
+            out.push_str(line);
+        }
+        stack.push((entry.indent, entry.key.to_owned()));
+    }
+    (out, secrets)
 }
