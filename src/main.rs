@@ -33,7 +33,10 @@ fn tune_allocator() {
 
 /// A stream the run writes to: where it takes no colour, [`cli::PlainStream`] gives what
 /// anstream's stripping adapter would without reading every byte of a long diff through it.
-fn output_stream<S: RawStream + AsLockedWrite + 'static>(raw: S, choice: ColorChoice) -> Box<dyn Write> {
+fn output_stream<S: RawStream + AsLockedWrite + 'static>(
+    raw: S,
+    choice: ColorChoice,
+) -> Box<dyn Write> {
     match choice {
         ColorChoice::Never => Box::new(cli::PlainStream::new(raw)),
         choice => Box::new(AutoStream::new(raw, choice)),

@@ -1,7 +1,6 @@
 //! Routes: finding the route mappings of a Core config, naming them in messages, and
 //! merging findings that several routes share.
 
-
 use crate::document::{Document, Location, NodeId, NodeKind};
 use crate::step::{Severity, StepContext};
 

@@ -20,12 +20,12 @@ use crate::runner::RunError;
 use crate::step::Step;
 use crate::write::WriteError;
 
-pub use plain::PlainStream;
 pub use args::{
     ApplyArgs, CheckArgs, Cli, ColorChoice, Commands, CompletionsArgs, DetectArgs, ExplainArgs,
     InputFormat, KindChoice, ListArgs, MigrateArgs, NotesArg, OnlyArg, OutputFormat, PlanArgs,
     RemovedArg, ReportFormat,
 };
+pub use plain::PlainStream;
 
 /// Why a command failed; [`CliError::exit_code`] maps it to an exit code ("Exit codes" in
 /// `docs/ARCHITECTURE.md`).

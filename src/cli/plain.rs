@@ -94,7 +94,10 @@ mod tests {
 
     #[test]
     fn escapes_are_removed_from_where_they_start() -> io::Result<()> {
-        let writes = ["plain ".to_string(), "\x1b[31mred\x1b[0m\x07 bell".to_string()];
+        let writes = [
+            "plain ".to_string(),
+            "\x1b[31mred\x1b[0m\x07 bell".to_string(),
+        ];
         assert_eq!(written(&writes)?, b"plain red bell");
         Ok(())
     }
