@@ -550,6 +550,71 @@ pub(crate) mod tests {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    /// `text` (ASCII) with each edit made in turn at its position: a byte replaced by a line
+    /// feed, a carriage return or a letter, a byte deleted, or a line break or a redaction
+    /// inserted (the end of the text is a position too).
+    fn varied_edits(text: &str, edits: &[(u16, u8)]) -> String {
+        let mut bytes = text.as_bytes().to_vec();
+        for &(at, kind) in edits {
+            let insert_at = usize::from(at) % (bytes.len() + 1);
+            let at = usize::from(at) % bytes.len().max(1);
+            // Kinds past 7 keep the number of lines (a letter, a redaction), so that most
+            // edited texts still have as many lines as the original.
+            let kind = match kind {
+                0..=7 => kind,
+                k if k % 2 == 0 => 2,
+                _ => 6,
+            };
+            match (kind, bytes.is_empty()) {
+                (0, false) => bytes[at] = b'\n',
+                (1, false) => bytes[at] = b'\r',
+                (2, false) => bytes[at] = b'x',
+                (3, false) => {
+                    bytes.remove(at);
+                }
+                (4, _) => bytes.insert(insert_at, b'\n'),
+                (5, _) => bytes.splice(insert_at..insert_at, *b"\r\n").for_each(drop),
+                (6, _) => bytes
+                    .splice(insert_at..insert_at, *b"<redacted>")
+                    .for_each(drop),
+                _ => bytes.insert(insert_at, b'\r'),
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The pairs `differing_lines` reports are the pairs of lines at the same places that
+        /// differ, in order, each with where it starts, whenever the texts have as many lines.
+        #[test]
+        fn differing_lines_are_the_unequal_pairs_of_lines(
+            old in broken_lines(140),
+            edits in prop::collection::vec((any::<u16>(), 0u8..24), 0..8),
+        ) {
+            let new = varied_edits(&old, &edits);
+            let (x, y) = (old.as_str(), new.as_str());
+            let (xs, ys): (Vec<&str>, Vec<&str>) = (LineIter(x).collect(), LineIter(y).collect());
+            if xs.len() != ys.len() {
+                // The caller never asks: it compares the counts first.
+                return Ok(());
+            }
+            let (mut expected, mut expected_at, mut at) = (Vec::new(), Vec::new(), 0);
+            for (a, b) in xs.iter().zip(&ys) {
+                if a != b {
+                    expected.push((*a, *b));
+                    expected_at.push(at);
+                }
+                at += a.len();
+            }
+            let (mut changed, mut changed_at) = (Vec::new(), Vec::new());
+            prop_assert!(differing_lines(x, y, &mut changed, &mut changed_at));
+            prop_assert_eq!(changed, expected);
+            prop_assert_eq!(changed_at, expected_at);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -559,12 +624,12 @@ pub(crate) mod tests {
         fn skipping_shared_bytes_decides_as_cutting_lines(
             old in broken_lines(140),
             new_edits in prop::collection::vec((any::<u16>(), any::<u8>()), 0..6),
-            old_shown in prop::collection::vec((any::<u16>(), any::<u8>()), 0..4),
-            new_shown in prop::collection::vec((any::<u16>(), any::<u8>()), 0..4),
+            old_shown in prop::collection::vec((any::<u16>(), 0u8..24), 0..4),
+            new_shown in prop::collection::vec((any::<u16>(), 0u8..24), 0..4),
         ) {
             let new = changed_bytes(&old, &new_edits);
             let a = (old.as_str(), new.as_str());
-            let shown = (changed_bytes(&old, &old_shown), changed_bytes(&new, &new_shown));
+            let shown = (varied_edits(&old, &old_shown), varied_edits(&new, &new_shown));
             let b = (shown.0.as_str(), shown.1.as_str());
             prop_assert_eq!(same_line_equalities(a, b), same_line_equalities_by_lines(a, b));
             prop_assert_eq!(same_line_equalities(a, a), same_line_equalities_by_lines(a, a));
@@ -626,6 +691,40 @@ pub(crate) mod tests {
                 prop_assert!(same, "a one-to-one renaming must pass");
             }
         }
+    }
+
+    #[test]
+    fn a_text_that_ends_first_still_has_its_last_line_compared() {
+        let pairs = |x: &str, y: &str| {
+            let (mut changed, mut at) = (Vec::new(), Vec::new());
+            let complete = differing_lines(x, y, &mut changed, &mut at);
+            (
+                complete,
+                changed
+                    .into_iter()
+                    .map(|(a, b)| format!("{a:?}/{b:?}"))
+                    .collect::<Vec<_>>(),
+                at,
+            )
+        };
+        assert_eq!(
+            pairs("a\nb", "a\nb\n"),
+            (true, vec![r#""b"/"b\n""#.to_owned()], vec![2])
+        );
+        assert_eq!(
+            pairs("a\nb\n", "a\nb"),
+            (true, vec![r#""b\n"/"b""#.to_owned()], vec![2])
+        );
+        assert_eq!(
+            pairs("a\r", "a\r\n"),
+            (true, vec![r#""a\r"/"a\r\n""#.to_owned()], vec![0])
+        );
+        // A `\r` shared by both, then different: the line is the `\r`'s, compared whole.
+        assert_eq!(
+            pairs("a\rb\n", "a\r\nb\n").1,
+            vec![r#""a\r"/"a\r\n""#.to_owned()]
+        );
+        assert_eq!(pairs("x\n", "x\n"), (true, Vec::new(), Vec::new()));
     }
 
     #[test]
