@@ -694,6 +694,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn common_prefix_counts_every_shared_byte() {
+        let a: Vec<u8> = (0..200u8).collect();
+        for at in [0, 1, 63, 64, 65, 127, 128, 150, 199] {
+            let mut b = a.clone();
+            b[at] ^= 0xff;
+            assert_eq!(common_prefix(&a, &b), at, "first difference at {at}");
+        }
+        assert_eq!(common_prefix(&a, &a), 200);
+        assert_eq!(common_prefix(&a[..70], &a), 70);
+        assert_eq!(common_prefix(&a, &a[..130]), 130);
+    }
+
+    #[test]
     fn a_text_that_ends_first_still_has_its_last_line_compared() {
         let pairs = |x: &str, y: &str| {
             let (mut changed, mut at) = (Vec::new(), Vec::new());
