@@ -102,6 +102,29 @@ mod tests {
         Ok(())
     }
 
+    /// Counts the flushes that reach it.
+    struct Flushes(usize);
+
+    impl Write for Flushes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_flush_reaches_the_stream() -> io::Result<()> {
+        let mut stream = PlainStream::new(Flushes(0));
+        stream.write_all(b"text\n")?;
+        stream.flush()?;
+        assert_eq!(stream.into_inner().0, 1);
+        Ok(())
+    }
+
     #[test]
     fn a_sequence_split_across_writes_is_still_removed() -> io::Result<()> {
         let writes = ["a\x1b[3".to_string(), "1mb".to_string()];
