@@ -95,6 +95,18 @@ fn indentation_and_its_indicator_are_kept_or_added() {
     let text = "a: |1\n  two spaces\n";
     assert_eq!(read(text, "a"), s(" two spaces\n"));
     assert_eq!(set(text, "a", "  x\ny\n"), "a: |1\n   x\n y\n");
+    // Lines of spaces only: the indicator, not the indentation step, says where content
+    // starts, so a value of spaces survives being written again (a property test found it).
+    let text = "m:\n  k: |4\n       \n  j: 1\n";
+    assert_eq!(read(text, "m.k"), s(" \n"));
+    assert_eq!(set(text, "m.k", " \n"), text);
+    assert_eq!(
+        set(text, "m.k", "  x\n"),
+        "m:\n  k: |4\n        x\n  j: 1\n"
+    );
+    let text = "k: |2\n   \n";
+    assert_eq!(read(text, "k"), s(" \n"));
+    assert_eq!(set(text, "k", " \n"), text);
     // A first line that starts with spaces needs one.
     let text = "a: |\n  one\n";
     let out = set(text, "a", "  indented\nnot\n");

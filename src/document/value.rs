@@ -146,6 +146,22 @@ fn difference_at(e: &Value, a: &Value, path: &mut String) -> Option<String> {
         }
         (Value::Mapping(es), Value::Mapping(as_)) => mapping_difference(es, as_, path),
         _ if e == a => None,
+        // Two strings: where they part and how long each is locate the bug without the text.
+        (Value::String(es), Value::String(as_)) => {
+            let at = es
+                .chars()
+                .zip(as_.chars())
+                .take_while(|(x, y)| x == y)
+                .count();
+            Some(format!(
+                "at {}: expected a string of {} characters, found one of {} that differs from \
+                 character {}",
+                show_path(path),
+                es.chars().count(),
+                as_.chars().count(),
+                at + 1
+            ))
+        }
         _ => Some(format!(
             "at {}: expected {}, found {}",
             show_path(path),
@@ -244,6 +260,14 @@ mod tests {
         assert_eq!(d, "at a.b: expected a string, found an integer");
         assert!(!d.contains("secret1"));
         assert_eq!(first_difference(&e, &e), None);
+        // Two strings: lengths and the first differing character, never the text.
+        let a = map(&[("a", map(&[("b", Value::String("secret2!".into()))]))]);
+        let d = first_difference(&e, &a).unwrap_or_default();
+        assert_eq!(
+            d,
+            "at a.b: expected a string of 7 characters, found one of 8 that differs from character 7"
+        );
+        assert!(!d.contains("secret"));
     }
 
     #[test]

@@ -97,13 +97,14 @@ impl Renderer<'_> {
 
         // Content indentation: the old scalar's, or one step below its parent when it had none.
         // A scalar with no content may end before its header line does (a comment after the
-        // indicators is not part of it).
+        // indicators is not part of it). An indentation indicator fixes the indentation even
+        // when the lines hold only spaces (`|4` holding " \n"), and the indicator is kept.
         let has_content = src
             .get(header_line_end..s.end)
             .is_some_and(|body| body.chars().any(|c| !c.is_whitespace()));
         let parent = self.parent_indent(node);
         let unit = self.doc.index.indent_unit as i64;
-        let indent = if has_content {
+        let indent = if has_content || header.indent.is_some() {
             s.indent
         } else {
             (parent.max(0) + if parent < 0 { unit.max(1) } else { unit }) as usize
