@@ -271,6 +271,22 @@ mod tests {
     }
 
     #[test]
+    fn difference_in_a_sequence_names_the_item() {
+        let seq = |items: &[Value]| Value::Sequence(items.to_vec());
+        let e = map(&[("l", seq(&[Value::Int(1), map(&[("k", Value::Null)])]))]);
+        let a = map(&[("l", seq(&[Value::Int(1), map(&[("k", Value::Bool(true))])]))]);
+        assert_eq!(
+            first_difference(&e, &a).unwrap_or_default(),
+            "at l[1].k: expected null, found a boolean"
+        );
+        let a = map(&[("l", seq(&[Value::Int(1)]))]);
+        assert_eq!(
+            first_difference(&e, &a).unwrap_or_default(),
+            "at l: expected 2 items, found 1"
+        );
+    }
+
+    #[test]
     fn difference_in_order_is_reported() {
         let e = map(&[("a", Value::Null), ("b", Value::Null)]);
         let a = map(&[("b", Value::Null), ("a", Value::Null)]);
