@@ -287,6 +287,16 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_entry_is_counted() {
+        let e = map(&[("m", map(&[("a", Value::Int(1)), ("b", Value::Int(2))]))]);
+        let a = map(&[("m", map(&[("a", Value::Int(1))]))]);
+        assert_eq!(
+            first_difference(&e, &a).unwrap_or_default(),
+            "at m: expected 2 entries, found 1"
+        );
+    }
+
+    #[test]
     fn difference_in_order_is_reported() {
         let e = map(&[("a", Value::Null), ("b", Value::Null)]);
         let a = map(&[("b", Value::Null), ("a", Value::Null)]);
