@@ -107,6 +107,14 @@ fn indentation_and_its_indicator_are_kept_or_added() {
     let text = "k: |2\n   \n";
     assert_eq!(read(text, "k"), s(" \n"));
     assert_eq!(set(text, "k", " \n"), text);
+    // A document that is one block scalar: the indicator counts from column 0, and one with no
+    // content line gets one indentation step.
+    let text = "--- |\n  one\n";
+    let out = set(text, "", " x\n");
+    assert_eq!(out, "--- |2\n   x\n");
+    assert_eq!(read(&out, ""), s(" x\n"));
+    let text = "--- |\n";
+    assert_eq!(set(text, "", "x\n"), "--- |\n  x\n");
     // A first line that starts with spaces needs one.
     let text = "a: |\n  one\n";
     let out = set(text, "a", "  indented\nnot\n");
