@@ -107,7 +107,8 @@ impl Renderer<'_> {
         let indent = if has_content || header.indent.is_some() {
             s.indent
         } else {
-            (parent.max(0) + if parent < 0 { unit.max(1) } else { unit }) as usize
+            // The index's step is at least 1 (a nesting it measured, or 2).
+            (parent.max(0) + unit) as usize
         }
         .max(1);
         let first = lines.iter().find(|l| !l.is_empty());
