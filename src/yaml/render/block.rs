@@ -29,18 +29,14 @@ fn fits_a_block(text: &str) -> bool {
 
 impl Renderer<'_> {
     /// The indentation of the block collection holding `node` (-1 at the top of a document), as
-    /// the scanner counts an indentation indicator from it.
+    /// the scanner counts an indentation indicator from it. A block scalar's parent is always a
+    /// block collection: `|` and `>` start block scalars only outside flow collections.
     fn parent_indent(&self, node: NodeId) -> i64 {
-        match self.doc.tree.node(node).parent {
-            Some((p, _)) => {
-                let ps = self.span(p);
-                match ps.style {
-                    Style::BlockMap | Style::BlockSeq => ps.indent as i64,
-                    _ => -1,
-                }
-            }
-            None => -1,
-        }
+        self.doc
+            .tree
+            .node(node)
+            .parent
+            .map_or(-1, |(p, _)| self.span(p).indent as i64)
     }
 
     /// The text that replaces the block scalar `node` (span `s`, from its indicator to its last
